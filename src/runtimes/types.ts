@@ -1,0 +1,23 @@
+// What every runtime that executes a .tflite file returns. Judging the outputs is not a runtime's job.
+
+export interface RunResult {
+  runtime: string; // 'tflite', 'litert', 'arm64', 'qemu:cortex-m4', ...
+  outputs: Int8Array[]; // one flattened int8 output (the model's first output) per input sample
+  // Optional measurements, filled by runtimes that can take them.
+  instructionsPerInference?: number[]; // one per sample
+  instructionsPerOp?: { op: string; node: number; instructions: number }[]; // mean over samples, per node
+  arenaBytes?: number;
+  flashBytes?: number;
+  ramBytes?: number;
+  version?: string; // runtime version string (TFLite 2.9.0, QEMU 7.2.x, ...)
+}
+
+export interface RunOptions {
+  // Use the optimized (DSP/MVE) kernels where the runtime has them; plain C otherwise.
+  optimized?: boolean;
+}
+
+export interface Runtime {
+  name: string;
+  run(model: Uint8Array, inputs: Int8Array[], opts?: RunOptions): Promise<RunResult>;
+}
