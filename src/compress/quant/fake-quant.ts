@@ -1,0 +1,88 @@
+// Fake-quantization primitives with straight-through gradients. Everything stays on the backend: scales and zero
+// points are tensors, ranges are variables updated by tensor ops, so a training step never syncs with the host.
+import * as tf from '@tensorflow/tfjs-core';
+import { stopGradient, steRound as roundSte } from '../../models/grad.js';
+import type { ActRange } from '../../models/params.js';
+import type { ActName } from '../../models/spec.js';
+
+// round(x) forward, identity backward. tf.round rounds half to even; exact .5 ties do not occur for the scaled
+// accumulators it sees (irrational multipliers), and weights/biases are read back from the same op at export.
+export function steRound(x: tf.Tensor): tf.Tensor {
+  return roundSte(x);
+}
+
+// Round half away from zero, as TFLite's integer kernels do: sign(x) * floor(|x| + 0.5). Straight-through.
+export function steRoundAway(x: tf.Tensor): tf.Tensor {
+  const r = tf.mul(tf.sign(x), tf.floor(tf.add(tf.abs(x), 0.5)));
+  return tf.add(x, stopGradient(tf.sub(r, x)));
+}
+
+export interface QParams {
+  scale: tf.Scalar;
+  zeroPoint: tf.Scalar; // integer-valued
+}
+
+// TFLite's asymmetric int8 parameters for a range: the range is widened to contain 0, scale = range / 255,
+// zero point = round(-128 - min / scale) clamped to int8.
+export function qparamsFromRange(r: ActRange): QParams {
+  return tf.tidy(() => {
+    const lo = tf.minimum(r.min, 0);
+    const hi = tf.maximum(tf.maximum(r.max, 0), tf.add(lo, 1e-6));
+    const scale = tf.div(tf.sub(hi, lo), 255) as tf.Scalar;
+    const zeroPoint = tf.clipByValue(tf.round(tf.sub(-128, tf.div(lo, scale))), -128, 127) as tf.Scalar;
+    return { scale, zeroPoint };
+  });
+}
+
+// Exponential moving average of the batch range; the first observation sets the range.
+export function observeRange(r: ActRange, x: tf.Tensor, decay: number, first: boolean): void {
+  tf.tidy(() => {
+    const bmin = tf.min(stopGradient(x));
+    const bmax = tf.max(stopGradient(x));
+    if (first) {
+      r.min.assign(bmin);
+      r.max.assign(bmax);
+    } else {
+      r.min.assign(tf.add(tf.mul(r.min, decay), tf.mul(bmin, 1 - decay)));
+      r.max.assign(tf.add(tf.mul(r.max, decay), tf.mul(bmax, 1 - decay)));
+    }
+  });
+}
+
+// Quantized clamp bounds of a fused activation, as TFLite's CalculateActivationRangeQuantized computes them.
+export function activationBounds(act: ActName, q: QParams): { lo: tf.Scalar; hi: tf.Scalar } {
+  return tf.tidy(() => {
+    let lo: tf.Scalar = tf.scalar(-128);
+    let hi: tf.Scalar = tf.scalar(127);
+    if (act === 'relu' || act === 'relu6') lo = tf.maximum(lo, q.zeroPoint) as tf.Scalar;
+    if (act === 'relu6') hi = tf.minimum(hi, tf.add(q.zeroPoint, tf.round(tf.div(6, q.scale)))) as tf.Scalar;
+    return { lo, hi };
+  });
+}
+
+// Clamp with a straight-through gradient inside the bounds and zero outside (like ReLU / ReLU6).
+export function clampTensor(x: tf.Tensor, lo: tf.Tensor, hi: tf.Tensor): tf.Tensor {
+  return tf.minimum(tf.maximum(x, lo), hi);
+}
+
+// Per-output-channel symmetric weight scales: max|w| / qmax, over every axis but the channel axis.
+// kind: conv (kh, kw, in, out) -> out; depthwise (kh, kw, in, mult) -> in*mult; dense (in, out) -> out.
+// perTensor: one scale broadcast to every channel.
+export function weightScales(w: tf.Tensor, kind: 'conv' | 'depthwise' | 'dense', qmax: number, perTensor: boolean): tf.Tensor1D {
+  return tf.tidy(() => {
+    const a = tf.abs(w);
+    let m: tf.Tensor;
+    if (kind === 'depthwise') m = tf.max(tf.reshape(a, [-1, w.shape[2]! * w.shape[3]!]), 0);
+    else m = tf.max(tf.reshape(a, [-1, w.shape[w.shape.length - 1]!]), 0);
+    if (perTensor) m = tf.mul(tf.onesLike(m), tf.max(m));
+    // An all-zero (fully pruned) channel gets scale 1/qmax so its bias stays finite.
+    return tf.div(tf.where(tf.greater(m, 0), m, tf.onesLike(m)), qmax) as tf.Tensor1D;
+  });
+}
+
+// Reshape per-channel values (C) so they broadcast against a kernel of this kind.
+export function channelShape(kind: 'conv' | 'depthwise' | 'dense', wShape: number[]): number[] {
+  if (kind === 'depthwise') return [1, 1, wShape[2], wShape[3]];
+  if (kind === 'conv') return [1, 1, 1, wShape[3]];
+  return [1, wShape[1]];
+}

@@ -1,0 +1,136 @@
+// The quantization-aware forward pass. It computes in the integer domain so that it is the integer reference's
+// arithmetic: activations travel as (q - zero_point) integer-valued tensors, kernels as integer-valued weights, the
+// convolution of the two is the exact int32 accumulator (exact in float32 below 2^24), and requantization is
+// round(acc * s_in * s_w / s_out) + zero_point, clamped by the fused activation. Straight-through gradients.
+import * as tf from '@tensorflow/tfjs-core';
+import { stopGradient } from '../../models/grad.js';
+import { activate, applyKernel, runGraph } from '../../models/forward.js';
+import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
+import type { ActName, NodeSpec, WeightNodeSpec } from '../../models/spec.js';
+import {
+  activationBounds,
+  channelShape,
+  clampTensor,
+  observeRange,
+  qparamsFromRange,
+  steRound,
+  weightScales,
+  type QParams,
+} from './fake-quant.js';
+
+export interface QuantScheme {
+  weightBits: 8 | 4;
+  perChannel: boolean; // per output channel (conv, depthwise); dense layers are per-tensor for TFLite 2.9
+}
+
+export interface QatState {
+  scheme: QuantScheme;
+  emaDecay: number; // activation range moving average
+  freezeAfterSteps: number; // ranges stop moving after this many observed steps
+  steps: number; // observed steps so far
+  observe: boolean; // update ranges in this forward (training, not frozen)
+}
+
+export function weightQmax(bits: 8 | 4): number {
+  return bits === 8 ? 127 : 7;
+}
+
+// An activation in the integer domain: v = q - zeroPoint (integer-valued float32), real value = v * scale.
+export interface IntTensor {
+  v: tf.Tensor;
+  q: QParams;
+}
+
+// Batch norm folded into the kernel with its moving statistics (frozen during QAT), masks applied.
+// w_fold = w * mask * gamma / sqrt(var + eps); b_fold = beta - mean * gamma / sqrt(var + eps) (or the bias).
+export function foldedKernel(p: LayerParams, maskOverride?: tf.Tensor): { w: tf.Tensor; b: tf.Tensor } {
+  const wm = tf.mul(p.w, maskOverride ?? p.mask);
+  if (!p.bn) return { w: wm, b: p.b! };
+  const k = tf.div(p.bn.gamma, tf.sqrt(tf.add(p.bn.variance, BN_EPSILON)));
+  const w = tf.mul(wm, tf.reshape(k, channelShape(p.spec.kind, p.w.shape)));
+  const b = tf.sub(p.bn.beta, tf.mul(p.bn.mean, k));
+  return { w, b };
+}
+
+// Integer weights (straight-through) and their per-channel scales for the student.
+export function quantizeKernel(p: LayerParams, w: tf.Tensor, scheme: QuantScheme): { wi: tf.Tensor; sw: tf.Tensor1D } {
+  const qmax = weightQmax(scheme.weightBits);
+  const perTensor = !scheme.perChannel || p.spec.kind === 'dense';
+  const sw = stopGradient(weightScales(w, p.spec.kind, qmax, perTensor)) as tf.Tensor1D;
+  const scaled = tf.div(w, tf.reshape(sw, channelShape(p.spec.kind, p.w.shape)));
+  return { wi: clampTensor(steRound(scaled), tf.scalar(-qmax), tf.scalar(qmax)), sw };
+}
+
+function requantize(model: Model, name: string, st: QatState, real: () => tf.Tensor, scaled: (q: QParams) => tf.Tensor, act: ActName): IntTensor {
+  const range = model.ranges.get(name)!;
+  if (st.observe) observeRange(range, activate(real(), act), st.emaDecay, st.steps === 0);
+  const q = qparamsFromRange(range);
+  const { lo, hi } = activationBounds(act, q);
+  const qv = clampTensor(tf.add(steRound(scaled(q)), q.zeroPoint), lo, hi);
+  return { v: tf.sub(qv, q.zeroPoint), q };
+}
+
+export function qatWeightNode(model: Model, n: WeightNodeSpec, x: IntTensor, st: QatState): IntTensor {
+  const p = model.layers.get(n.name)!;
+  const { w, b } = foldedKernel(p);
+  const { wi, sw } = quantizeKernel(p, w, st.scheme);
+  const acc = applyKernel(p, x.v, wi); // exact int32 accumulator
+  const sxw = tf.mul(x.q.scale, sw); // (C) bias and accumulator scale
+  const bi = steRound(tf.div(b, sxw)); // int32 bias
+  const accB = tf.add(acc, bi);
+  return requantize(model, n.name, st, () => tf.mul(accB, sxw), (q) => tf.mul(accB, tf.div(sxw, q.scale)), n.activation);
+}
+
+function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): IntTensor {
+  const x = xs[0];
+  switch (n.kind) {
+    case 'flatten':
+      return { v: tf.reshape(x.v, [x.v.shape[0], -1]), q: x.q };
+    case 'maxpool':
+      return { v: tf.maxPool(x.v as tf.Tensor4D, n.size, n.stride, n.padding), q: x.q };
+    case 'avgpool': {
+      // TFLite: sum of q (zero point included), divided by the count rounding half away from zero; same quantization.
+      const count = n.size[0] * n.size[1];
+      const q = tf.add(x.v, x.q.zeroPoint);
+      const sum = tf.round(tf.mul(tf.avgPool(q as tf.Tensor4D, n.size, n.stride, n.padding), count));
+      const half = Math.floor(count / 2);
+      const avg = tf.mul(tf.sign(sum), tf.floor(tf.div(tf.add(tf.abs(sum), half), count)));
+      const mean = tf.div(sum, count);
+      return { v: tf.sub(tf.add(mean, stopGradient(tf.sub(avg, mean))), x.q.zeroPoint), q: x.q };
+    }
+    case 'add': {
+      const [a, b] = xs;
+      const real = tf.add(tf.mul(a.v, a.q.scale), tf.mul(b.v, b.q.scale));
+      return requantize(model, n.name, st, () => real, (q) => tf.div(real, q.scale), n.activation);
+    }
+    default:
+      throw new Error(`node '${n.name}' (${n.kind}) is not a structural node`);
+  }
+}
+
+export function quantizeInput(model: Model, x: tf.Tensor, st: QatState): IntTensor {
+  return requantize(model, 'input', st, () => x, (q) => tf.div(x, q.scale), 'none');
+}
+
+// The student (the model as it will be exported): integer-domain logits.
+export function forwardQat(model: Model, x: tf.Tensor, st: QatState): IntTensor {
+  const ints = new Map<tf.Tensor, IntTensor>();
+  const wrap = (t: IntTensor): tf.Tensor => {
+    ints.set(t.v, t);
+    return t.v;
+  };
+  const xin = wrap(quantizeInput(model, x, st));
+  const out = runGraph(
+    model.spec,
+    xin,
+    (n, v) => wrap(qatWeightNode(model, n, ints.get(v)!, st)),
+    (n, vs) => wrap(intOther(model, n, vs.map((v) => ints.get(v)!), st)),
+  );
+  return ints.get(out)!;
+}
+
+// Dequantized student logits, what the training loss sees.
+export function qatLogits(model: Model, x: tf.Tensor, st: QatState): tf.Tensor {
+  const out = forwardQat(model, x, st);
+  return tf.mul(out.v, out.q.scale);
+}

@@ -1,0 +1,87 @@
+// The float forward pass: masks applied, batch norm with batch statistics in training (moving averages updated)
+// and moving statistics otherwise.
+import * as tf from '@tensorflow/tfjs-core';
+import { stopGradient } from './grad.js';
+import { BN_EPSILON, type LayerParams, type Model } from './params.js';
+import type { ActName, ModelSpec, NodeSpec, PoolSpec } from './spec.js';
+
+export interface FloatForwardOptions {
+  training: boolean;
+  bnMomentum?: number; // moving = momentum * moving + (1 - momentum) * batch
+}
+
+export function activate(x: tf.Tensor, act: ActName): tf.Tensor {
+  if (act === 'relu') return tf.relu(x);
+  if (act === 'relu6') return tf.clipByValue(x, 0, 6);
+  return x;
+}
+
+export function pool(n: PoolSpec, x: tf.Tensor4D): tf.Tensor4D {
+  const f = n.kind === 'avgpool' ? tf.avgPool : tf.maxPool;
+  return f(x, n.size, n.stride, n.padding);
+}
+
+// Convolution of any weight node with the given (already masked / quantized) kernel.
+export function applyKernel(p: LayerParams, x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+  const n = p.spec;
+  if (n.kind === 'conv') return tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, n.stride, n.padding);
+  if (n.kind === 'depthwise') return tf.depthwiseConv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, n.stride, n.padding);
+  return tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
+}
+
+function batchNorm(p: LayerParams, y: tf.Tensor, opts: FloatForwardOptions): tf.Tensor {
+  const bn = p.bn!;
+  if (!opts.training) return tf.batchNorm(y, bn.mean, bn.variance, bn.beta, bn.gamma, BN_EPSILON);
+  const { mean, variance } = tf.moments(y, [0, 1, 2]);
+  const m = opts.bnMomentum ?? 0.9;
+  tf.tidy(() => {
+    bn.mean.assign(tf.add(tf.mul(bn.mean, m), tf.mul(stopGradient(mean), 1 - m)));
+    bn.variance.assign(tf.add(tf.mul(bn.variance, m), tf.mul(stopGradient(variance), 1 - m)));
+  });
+  return tf.batchNorm(y, mean, variance, bn.beta, bn.gamma, BN_EPSILON);
+}
+
+// Runs the nodes of a spec in order; `weightNode` computes each conv/depthwise/dense node (float, QAT, teacher).
+export function runGraph(
+  spec: ModelSpec,
+  input: tf.Tensor,
+  weightNode: (n: NodeSpec & { kind: 'conv' | 'depthwise' | 'dense' }, x: tf.Tensor) => tf.Tensor,
+  other: (n: NodeSpec, xs: tf.Tensor[]) => tf.Tensor,
+): tf.Tensor {
+  const values = new Map<string, tf.Tensor>([['input', input]]);
+  for (const n of spec.nodes) {
+    const xs = (n.kind === 'add' ? n.inputs : [n.input]).map((i) => values.get(i)!);
+    const y = n.kind === 'conv' || n.kind === 'depthwise' || n.kind === 'dense' ? weightNode(n, xs[0]) : other(n, xs);
+    values.set(n.name, y);
+  }
+  return values.get(spec.output)!;
+}
+
+export function floatOther(n: NodeSpec, xs: tf.Tensor[]): tf.Tensor {
+  switch (n.kind) {
+    case 'avgpool':
+    case 'maxpool':
+      return pool(n, xs[0] as tf.Tensor4D);
+    case 'flatten':
+      return tf.reshape(xs[0], [xs[0].shape[0], -1]);
+    case 'add':
+      return activate(tf.add(xs[0], xs[1]), n.activation);
+    default:
+      throw new Error(`node '${n.name}' is not a structural node`);
+  }
+}
+
+// Logits of the float model (masks applied).
+export function forwardFloat(model: Model, x: tf.Tensor, opts: FloatForwardOptions): tf.Tensor {
+  return runGraph(
+    model.spec,
+    x,
+    (n, xin) => {
+      const p = model.layers.get(n.name)!;
+      let y = applyKernel(p, xin, tf.mul(p.w, p.mask));
+      y = p.bn ? batchNorm(p, y, opts) : tf.add(y, p.b!);
+      return activate(y, n.activation);
+    },
+    floatOther,
+  );
+}

@@ -1,0 +1,24 @@
+// Gradient helpers tfjs lacks: stop-gradient and straight-through round, as custom-gradient ops.
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; the union package's bundle registers all of them.
+import '@tensorflow/tfjs';
+
+const stop = tf.customGrad((...args) => {
+  const x = args[0] as tf.Tensor;
+  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+});
+
+// The value of x, with no gradient flowing back through it.
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  return stop(x) as T;
+}
+
+const roundSte = tf.customGrad((...args) => {
+  const x = args[0] as tf.Tensor;
+  return { value: tf.round(x), gradFunc: (dy: tf.Tensor) => dy };
+});
+
+// round(x) forward (half to even, tfjs's rounding), identity backward.
+export function steRound(x: tf.Tensor): tf.Tensor {
+  return roundSte(x) as tf.Tensor;
+}

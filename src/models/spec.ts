@@ -1,0 +1,151 @@
+// A model is a small graph of pqk layer blocks. The spec is pure data (JSON-serialisable, stored in checkpoints);
+// the parameters live in ./params.ts. Tensor layouts follow tfjs: NHWC activations, conv filter [kh, kw, in, out],
+// depthwise filter [kh, kw, in, mult], dense kernel [in, out].
+import type { ChannelGroup } from '../compress/sparsity/types.js';
+
+export type ActName = 'none' | 'relu' | 'relu6';
+export type Pad = 'same' | 'valid';
+
+export interface ConvSpec {
+  kind: 'conv';
+  name: string;
+  input: string;
+  filters: number;
+  kernel: [number, number];
+  stride: [number, number];
+  padding: Pad;
+  bn: boolean; // batch norm after the conv (folded into it for QAT and export)
+  activation: ActName;
+}
+
+export interface DepthwiseSpec {
+  kind: 'depthwise';
+  name: string;
+  input: string;
+  multiplier: number;
+  kernel: [number, number];
+  stride: [number, number];
+  padding: Pad;
+  bn: boolean;
+  activation: ActName;
+}
+
+export interface DenseSpec {
+  kind: 'dense';
+  name: string;
+  input: string;
+  units: number;
+  activation: ActName;
+}
+
+export interface PoolSpec {
+  kind: 'avgpool' | 'maxpool';
+  name: string;
+  input: string;
+  size: [number, number];
+  stride: [number, number];
+  padding: Pad;
+}
+
+export interface AddSpec {
+  kind: 'add';
+  name: string;
+  inputs: [string, string];
+  activation: ActName;
+}
+
+export interface FlattenSpec {
+  kind: 'flatten';
+  name: string;
+  input: string;
+}
+
+export type NodeSpec = ConvSpec | DepthwiseSpec | DenseSpec | PoolSpec | AddSpec | FlattenSpec;
+export type WeightNodeSpec = ConvSpec | DepthwiseSpec | DenseSpec;
+
+export interface ModelSpec {
+  name: string; // 'ds-cnn', 'resnet', 'mlp', or 'imported'
+  inputShape: number[]; // [H, W, C]
+  numClasses: number;
+  nodes: NodeSpec[]; // topological order; the model input is named 'input'
+  output: string; // name of the logits node
+  channelGroups: ChannelGroup[]; // channels that channel pruning may remove together
+}
+
+export function isWeightNode(n: NodeSpec): n is WeightNodeSpec {
+  return n.kind === 'conv' || n.kind === 'depthwise' || n.kind === 'dense';
+}
+
+export function nodeInputs(n: NodeSpec): string[] {
+  return n.kind === 'add' ? [...n.inputs] : [n.input];
+}
+
+function convOut(size: number, k: number, s: number, pad: Pad): number {
+  return pad === 'same' ? Math.ceil(size / s) : Math.floor((size - k) / s) + 1;
+}
+
+// Output shape [H, W, C] (or [units]) of every node, by name; 'input' included.
+export function inferShapes(spec: ModelSpec): Map<string, number[]> {
+  const shapes = new Map<string, number[]>([['input', spec.inputShape]]);
+  for (const n of spec.nodes) {
+    const ins = nodeInputs(n).map((i) => {
+      const s = shapes.get(i);
+      if (!s) throw new Error(`model ${spec.name}: node '${n.name}' reads unknown tensor '${i}'`);
+      return s;
+    });
+    const [h, w, c] = ins[0];
+    let out: number[];
+    switch (n.kind) {
+      case 'conv':
+        out = [convOut(h, n.kernel[0], n.stride[0], n.padding), convOut(w, n.kernel[1], n.stride[1], n.padding), n.filters];
+        break;
+      case 'depthwise':
+        out = [convOut(h, n.kernel[0], n.stride[0], n.padding), convOut(w, n.kernel[1], n.stride[1], n.padding), c * n.multiplier];
+        break;
+      case 'avgpool':
+      case 'maxpool':
+        out = [convOut(h, n.size[0], n.stride[0], n.padding), convOut(w, n.size[1], n.stride[1], n.padding), c];
+        break;
+      case 'dense':
+        out = [n.units];
+        break;
+      case 'flatten':
+        out = [ins[0].reduce((a, b) => a * b, 1)];
+        break;
+      case 'add':
+        if (ins[0].join() !== ins[1].join()) throw new Error(`model ${spec.name}: add '${n.name}' joins ${ins[0]} and ${ins[1]}`);
+        out = ins[0];
+        break;
+    }
+    shapes.set(n.name, out);
+  }
+  return shapes;
+}
+
+// Weight shape of a weight node given its input shape.
+export function weightShape(n: WeightNodeSpec, inShape: number[]): number[] {
+  const inC = inShape[inShape.length - 1];
+  if (n.kind === 'conv') return [n.kernel[0], n.kernel[1], inC, n.filters];
+  if (n.kind === 'depthwise') return [n.kernel[0], n.kernel[1], inC, n.multiplier];
+  return [inShape.reduce((a, b) => a * b, 1), n.units];
+}
+
+export function outChannels(n: WeightNodeSpec, inShape: number[]): number {
+  const ws = weightShape(n, inShape);
+  return n.kind === 'depthwise' ? ws[2] * ws[3] : ws[ws.length - 1];
+}
+
+// Multiply-accumulates of one inference (dense count, before any pruning).
+export function countMacs(spec: ModelSpec): number {
+  const shapes = inferShapes(spec);
+  let macs = 0;
+  for (const n of spec.nodes) {
+    if (!isWeightNode(n)) continue;
+    const out = shapes.get(n.name)!;
+    const ws = weightShape(n, shapes.get(n.input)!);
+    if (n.kind === 'conv') macs += out[0] * out[1] * out[2] * ws[0] * ws[1] * ws[2];
+    else if (n.kind === 'depthwise') macs += out[0] * out[1] * out[2] * ws[0] * ws[1];
+    else macs += ws[0] * ws[1];
+  }
+  return macs;
+}

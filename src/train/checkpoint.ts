@@ -1,0 +1,107 @@
+// Checkpoints: every variable of a model (weights, masks, batch norm, activation ranges), optionally an optimizer's
+// state, and a JSON header. Written atomically (data first, then the header that names it), so a kill at any moment
+// leaves either the previous checkpoint or the new one, never half of one.
+import * as tf from '@tensorflow/tfjs-core';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createModel, namedVariables, type Model } from '../models/params.js';
+import type { ModelSpec } from '../models/spec.js';
+import { atomicWrite, atomicWriteJson, readJson } from '../util/fs.js';
+
+interface Entry {
+  name: string;
+  shape: number[];
+  offset: number; // in float32 elements
+}
+
+export interface CheckpointHeader<S = unknown> {
+  format: 'pqk-checkpoint-1';
+  stage: string;
+  spec: ModelSpec;
+  tensors: Entry[];
+  optimizer: Entry[];
+  data: string; // file name of the float32 data
+  sha256: string;
+  state: S; // stage-specific state: epoch, config, quantizer counters, ...
+}
+
+async function pack(named: [string, tf.Tensor][]): Promise<{ entries: Entry[]; chunks: Float32Array[]; size: number }> {
+  const entries: Entry[] = [];
+  const chunks: Float32Array[] = [];
+  let size = 0;
+  for (const [name, t] of named) {
+    const data = (await t.data()) as Float32Array;
+    entries.push({ name, shape: t.shape, offset: size });
+    chunks.push(Float32Array.from(data));
+    size += data.length;
+  }
+  return { entries, chunks, size };
+}
+
+export async function saveCheckpoint<S>(dir: string, stage: string, model: Model, state: S, optimizer?: tf.Optimizer): Promise<void> {
+  const vars = await pack([...namedVariables(model)]);
+  const optNamed = optimizer ? (await optimizer.getWeights()).map((w): [string, tf.Tensor] => [w.name, w.tensor]) : [];
+  const opt = await pack(optNamed);
+  const all = new Float32Array(vars.size + opt.size);
+  let o = 0;
+  for (const c of [...vars.chunks, ...opt.chunks]) {
+    all.set(c, o);
+    o += c.length;
+  }
+  opt.entries.forEach((e) => (e.offset += vars.size));
+  const bytes = new Uint8Array(all.buffer);
+  const dataName = `${stage}.bin`;
+  atomicWrite(join(dir, dataName), bytes);
+  const header: CheckpointHeader<S> = {
+    format: 'pqk-checkpoint-1',
+    stage,
+    spec: model.spec,
+    tensors: vars.entries,
+    optimizer: opt.entries,
+    data: dataName,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    state,
+  };
+  atomicWriteJson(join(dir, `${stage}.json`), header);
+}
+
+export function checkpointExists(dir: string, stage: string): boolean {
+  return existsSync(join(dir, `${stage}.json`));
+}
+
+export function readCheckpointHeader<S>(dir: string, stage: string): CheckpointHeader<S> {
+  const h = readJson<CheckpointHeader<S>>(join(dir, `${stage}.json`), `checkpoint '${stage}'`);
+  if (h.format !== 'pqk-checkpoint-1') throw new Error(`${join(dir, `${stage}.json`)}: not a pqk checkpoint`);
+  return h;
+}
+
+function readData(dir: string, h: CheckpointHeader): Float32Array {
+  const path = join(dir, h.data);
+  if (!existsSync(path)) throw new Error(`checkpoint data missing: ${path}`);
+  const buf = readFileSync(path);
+  if (createHash('sha256').update(buf).digest('hex') !== h.sha256) throw new Error(`${path}: checksum mismatch (corrupt checkpoint)`);
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
+
+function slice(data: Float32Array, e: Entry): Float32Array {
+  const n = e.shape.reduce((a, b) => a * b, 1);
+  return data.subarray(e.offset, e.offset + n);
+}
+
+// Loads a checkpoint into a new model (the spec comes from the checkpoint). Optimizer state, if asked, is set.
+export async function loadCheckpoint<S>(dir: string, stage: string, optimizer?: tf.Optimizer): Promise<{ model: Model; state: S }> {
+  const h = readCheckpointHeader<S>(dir, stage);
+  const data = readData(dir, h as CheckpointHeader);
+  const model = createModel(h.spec, 0);
+  const vars = namedVariables(model);
+  for (const e of h.tensors) {
+    const v = vars.get(e.name);
+    if (!v) throw new Error(`checkpoint '${stage}': unknown variable ${e.name}`);
+    if (v.shape.join() !== e.shape.join()) throw new Error(`checkpoint '${stage}': ${e.name} has shape ${e.shape}, model expects ${v.shape}`);
+    v.assign(tf.tensor(slice(data, e), e.shape));
+  }
+  if (optimizer && h.optimizer.length > 0)
+    await optimizer.setWeights(h.optimizer.map((e) => ({ name: e.name, tensor: tf.tensor(slice(data, e), e.shape) })));
+  return { model, state: h.state };
+}
