@@ -69,6 +69,7 @@ export async function runStage(a: StageArgs): Promise<{ model: Model; state: Sta
       await saveCheckpoint(a.dir, progressName, model, state, opt);
     },
   });
+  opt.dispose();
   state.done = true;
   state.extra = extra();
   await saveCheckpoint(a.dir, a.stage, model, state);

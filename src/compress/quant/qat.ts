@@ -3,7 +3,7 @@
 // convolution of the two is the exact int32 accumulator (exact in float32 below 2^24), and requantization is
 // round(acc * s_in * s_w / s_out) + zero_point, clamped by the fused activation. Straight-through gradients.
 import * as tf from '@tensorflow/tfjs-core';
-import { stopGradient } from '../../models/grad.js';
+import { noGradient, stopGradient } from '../../models/grad.js';
 import { activate, applyKernel, runGraph } from '../../models/forward.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
 import type { ActName, NodeSpec, WeightNodeSpec } from '../../models/spec.js';
@@ -56,7 +56,7 @@ export function foldedKernel(p: LayerParams, maskOverride?: tf.Tensor): { w: tf.
 export function quantizeKernel(p: LayerParams, w: tf.Tensor, scheme: QuantScheme): { wi: tf.Tensor; sw: tf.Tensor1D } {
   const qmax = weightQmax(scheme.weightBits);
   const perTensor = !scheme.perChannel || p.spec.kind === 'dense';
-  const sw = stopGradient(weightScales(w, p.spec.kind, qmax, perTensor)) as tf.Tensor1D;
+  const sw = noGradient(w, (v) => weightScales(v, p.spec.kind, qmax, perTensor));
   const scaled = tf.div(w, tf.reshape(sw, channelShape(p.spec.kind, p.w.shape)));
   return { wi: clampTensor(steRound(scaled), tf.scalar(-qmax), tf.scalar(qmax)), sw };
 }
@@ -92,11 +92,12 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
       // TFLite: sum of q (zero point included), divided by the count rounding half away from zero; same quantization.
       const count = n.size[0] * n.size[1];
       const q = tf.add(x.v, x.q.zeroPoint);
-      const sum = tf.round(tf.mul(tf.avgPool(q as tf.Tensor4D, n.size, n.stride, n.padding), count));
-      const half = Math.floor(count / 2);
-      const avg = tf.mul(tf.sign(sum), tf.floor(tf.div(tf.add(tf.abs(sum), half), count)));
-      const mean = tf.div(sum, count);
-      return { v: tf.sub(tf.add(mean, stopGradient(tf.sub(avg, mean))), x.q.zeroPoint), q: x.q };
+      const mean = tf.avgPool(q as tf.Tensor4D, n.size, n.stride, n.padding);
+      const exact = noGradient(mean, (m) => {
+        const sum = tf.round(tf.mul(m, count));
+        return tf.mul(tf.sign(sum), tf.floor(tf.div(tf.add(tf.abs(sum), Math.floor(count / 2)), count)));
+      });
+      return { v: tf.sub(tf.add(mean, stopGradient(tf.sub(exact, mean))), x.q.zeroPoint), q: x.q };
     }
     case 'add': {
       const [a, b] = xs;

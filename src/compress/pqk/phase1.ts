@@ -1,0 +1,137 @@
+// PQK phase 1: starting from the float model, prune by magnitude to the next level, recalibrate batch norm, train
+// with quantization in the loop; repeat until the target sparsity. Pruned ("unimportant") weights keep their
+// values in the kernel (phase 2's teacher uses them) and get no update: forward uses w * mask, and a fresh
+// optimizer per round means a zero gradient is a zero update.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dataset } from '../../data/types.js';
+import { forwardFloat } from '../../models/forward.js';
+import type { Model } from '../../models/params.js';
+import { trainableVariables } from '../../models/params.js';
+import type { SparsityPattern } from '../../targets/types.js';
+import { makeOptimizer, setLearningRate } from '../../train/float.js';
+import { batchTensors, type Progress } from '../../train/loop.js';
+import { crossEntropy, runStage, type StageState } from '../../train/stage.js';
+import { mulberry32, permutation } from '../../util/rng.js';
+import { pqkSteps } from '../sparsity/index.js';
+import { qatLogits, type QatState, type QuantScheme } from '../quant/qat.js';
+import { pruneModel, type PruneOptions } from './masks.js';
+
+export interface Phase1Config {
+  sparsity: number; // final level (N:M patterns fix their own)
+  pattern: SparsityPattern;
+  rounds: number; // prune + QAT rounds
+  epochsPerRound: number;
+  lr: number;
+  batchSize: number;
+  scope: 'per-layer' | 'global';
+  skipFirst: boolean;
+  skipLast: boolean;
+  norm: 'l1' | 'l2';
+  emaDecay: number;
+  freezeRangesAfter: number; // fraction of each round's steps after which activation ranges freeze
+  seed: number;
+}
+
+export const PHASE1_DEFAULTS: Phase1Config = {
+  sparsity: 0.8,
+  pattern: 'unstructured',
+  rounds: 3,
+  epochsPerRound: 2,
+  lr: 0.001,
+  batchSize: 100,
+  scope: 'per-layer',
+  skipFirst: false,
+  skipLast: false,
+  norm: 'l2',
+  emaDecay: 0.95,
+  freezeRangesAfter: 0.5,
+  seed: 1,
+};
+
+export function roundLevels(cfg: Phase1Config): number[] {
+  if (cfg.pattern === '2:4' || cfg.pattern === '1:4') return [cfg.pattern === '2:4' ? 0.5 : 0.75];
+  if (cfg.sparsity <= 0) return [0];
+  return pqkSteps({ final: cfg.sparsity, steps: Math.max(1, cfg.rounds) });
+}
+
+// Re-estimate batch-norm moving statistics for the pruned weights (cumulative mean over a few batches).
+export function recalibrateBatchNorm(model: Model, data: Dataset, batchSize: number, seed: number, batches = 20): void {
+  const order = permutation(data.train.n, mulberry32(seed));
+  const n = Math.min(batches, Math.floor(data.train.n / batchSize));
+  for (let i = 0; i < n; i++)
+    tf.tidy(() => {
+      const { x } = batchTensors(data.train, data.inputShape, order, i * batchSize, (i + 1) * batchSize);
+      forwardFloat(model, x, { training: true, bnMomentum: i / (i + 1) });
+    });
+}
+
+export function qatStep(model: Model, opt: tf.Optimizer, st: QatState, freezeAfterSteps: number, classes: number) {
+  const vars = trainableVariables(model);
+  return (x: tf.Tensor, y: tf.Tensor, lr: number): tf.Scalar => {
+    setLearningRate(opt, lr);
+    st.observe = st.steps < freezeAfterSteps;
+    const { value, grads } = tf.variableGrads(() => crossEntropy(qatLogits(model, x, st), y, classes), vars);
+    opt.applyGradients(grads);
+    st.steps++;
+    return value;
+  };
+}
+
+export interface Phase1Args {
+  dir: string;
+  data: Dataset;
+  cfg: Phase1Config;
+  scheme: QuantScheme;
+  start: () => Promise<Model>; // the float model
+  log: (line: string) => void;
+  onProgress?: (p: Progress) => void;
+}
+
+export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: StageState; qat: QatState }> {
+  const { cfg, data } = a;
+  const levels = roundLevels(cfg);
+  const prune: PruneOptions = { pattern: cfg.pattern, scope: cfg.scope, skipFirst: cfg.skipFirst, skipLast: cfg.skipLast, norm: cfg.norm };
+  const stepsPerEpoch = Math.floor(data.train.n / cfg.batchSize);
+  const epochs = cfg.pattern === '2:4' || cfg.pattern === '1:4' ? cfg.epochsPerRound * Math.max(1, cfg.rounds) : cfg.epochsPerRound;
+  const freezeAfterSteps = Math.round(cfg.freezeRangesAfter * epochs * stepsPerEpoch);
+  let prev: (() => Promise<Model>) = a.start;
+  let result!: { model: Model; state: StageState; qat: QatState };
+  for (const [k, level] of levels.entries()) {
+    const qat: QatState = { scheme: a.scheme, emaDecay: cfg.emaDecay, freezeAfterSteps, steps: 0, observe: false };
+    const from = prev;
+    const stage = k === levels.length - 1 ? 'phase1' : `phase1-round${k + 1}`;
+    const r = await runStage({
+      dir: a.dir,
+      stage,
+      data,
+      cfg: { epochs, batchSize: cfg.batchSize, lr: cfg.lr, schedule: 'cosine', seed: cfg.seed + 101 * (k + 1) },
+      init: async () => {
+        const model = await from();
+        const reached = await pruneModel(model, level, prune);
+        const mean = [...reached.values()].reduce((s, v) => s + v, 0) / Math.max(1, reached.size);
+        a.log(`phase1: round ${k + 1}/${levels.length}: pruned to ${(level * 100).toFixed(1)}% ${cfg.pattern} (mean layer sparsity ${(mean * 100).toFixed(1)}%)`);
+        recalibrateBatchNorm(model, data, cfg.batchSize, cfg.seed + k);
+        return model;
+      },
+      makeOptimizer: (lr) => makeOptimizer('adam', lr),
+      makeStep: (model, opt, extra) => {
+        qat.steps = typeof extra?.qatSteps === 'number' ? extra.qatSteps : 0;
+        return { step: qatStep(model, opt, qat, freezeAfterSteps, data.labels.length), extra: () => ({ qatSteps: qat.steps, level }) };
+      },
+      evalLogits: (model) => (x) => {
+        const observe = qat.observe;
+        qat.observe = false;
+        const l = qatLogits(model, x, qat);
+        qat.observe = observe;
+        return l;
+      },
+      onProgress: a.onProgress,
+      log: a.log,
+    });
+    qat.steps = Math.max(qat.steps, freezeAfterSteps);
+    qat.observe = false;
+    result = { ...r, qat };
+    prev = async () => r.model;
+  }
+  return result;
+}
