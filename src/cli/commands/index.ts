@@ -1,4 +1,23 @@
 // The command registry: every `pqk` subcommand, in help order.
 import type { Command } from '../command.js';
+// BENCH import { benchTrainCommand } from './bench.js';
+import { budgetCommand } from './budget.js';
+import { compressCommand } from './compress.js';
+import { dataSynthKwsCommand } from './data.js';
+import { exportCommand } from './export.js';
+import { inspectCommand } from './inspect.js';
+import { runCommand } from './run.js';
+import { trainCommand } from './train.js';
+import { verifyCommand } from './verify.js';
 
-export const COMMANDS: Command[] = [];
+export const COMMANDS: Command[] = [
+  runCommand,
+  dataSynthKwsCommand,
+  trainCommand,
+  compressCommand,
+  exportCommand,
+  inspectCommand,
+  verifyCommand,
+  budgetCommand,
+  // BENCH benchTrainCommand,
+];

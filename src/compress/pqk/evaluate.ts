@@ -2,7 +2,7 @@
 // reference on the converted model, and how closely the two agree (argmax per sample, logits in LSBs).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset, Split } from '../../data/types.js';
-import { runModel } from '../../int/interpreter.js';
+import { prepareModel } from '../../int/interpreter.js';
 import type { QModel } from '../../int/graph.js';
 import type { Model } from '../../models/params.js';
 import { toQModel } from '../quant/convert.js';
@@ -78,8 +78,9 @@ export async function evaluateQuantized(model: Model, st: QatState, data: Datase
   let agree = 0;
   let maxDiff = 0;
   let mism = 0;
+  const ref = prepareModel(conv.model);
   for (let i = 0; i < s.n; i++) {
-    const logits = runModel(conv.model, inputs[i]).outputs[0] as Int8Array;
+    const logits = ref.run(inputs[i]).outputs[0] as Int8Array;
     const a = argmax(fq, i * classes, classes);
     const b = argmax(logits, 0, classes);
     if (a === s.y[i]) fqOk++;

@@ -1,0 +1,51 @@
+// Shared plumbing for native kernels: typed views of a MathBackendCPU's tensors and the cpu kernel to fall back on.
+import { getKernel, util, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+
+export function values(backend: MathBackendCPU, t: TensorInfo): Float32Array {
+  const v = backend.data.get(t.dataId).values;
+  if (v instanceof Float32Array) return v;
+  // The cpu backend may keep a float32 tensor's values in another typed array (a cast from bool shares them).
+  if (ArrayBuffer.isView(v)) return Float32Array.from(v as unknown as ArrayLike<number>);
+  throw new Error(`native backend: expected numeric values for a ${t.dtype} tensor of shape [${t.shape}]`);
+}
+
+export function isF32(...ts: (TensorInfo | undefined)[]): boolean {
+  return ts.every((t) => t === undefined || t.dtype === 'float32');
+}
+
+export function output(backend: MathBackendCPU, shape: number[], data: Float32Array): TensorInfo {
+  return backend.makeTensorInfo(shape, 'float32', data);
+}
+
+// Uninitialised output memory: every native kernel writes all of its output, so zero-filling would be wasted work.
+export function alloc(shape: number[]): Float32Array {
+  const n = util.sizeFromShape(shape);
+  if (n < 1024 || process.env.PQK_ZERO) return new Float32Array(n);
+  const buf = Buffer.allocUnsafeSlow(n * 4);
+  return new Float32Array(buf.buffer, buf.byteOffset, n);
+}
+
+// The cpu backend's kernel of the same name: what a native kernel runs for the cases it does not take.
+export function cpuKernel(name: string): KernelFunc {
+  const k = getKernel(name, 'cpu');
+  if (!k) throw new Error(`native backend: the cpu backend has no kernel ${name}`);
+  return k.kernelFunc;
+}
+
+export interface KernelArgs {
+  inputs: NamedTensorInfoMap;
+  backend: MathBackendCPU;
+  attrs?: NamedAttrMap;
+}
+
+// Runs a kernel registered for the native backend by name (used to compose fused kernels).
+export function run(name: string, args: KernelArgs): TensorInfo {
+  const k = getKernel(name, 'native');
+  if (!k) throw new Error(`native backend: no kernel ${name}`);
+  return k.kernelFunc(args) as TensorInfo;
+}
+
+export function int32(xs: readonly number[]): Int32Array {
+  return Int32Array.from(xs);
+}

@@ -1,0 +1,69 @@
+// `pqk budget`: re-judges a report.json against its target's budgets and, optionally, an earlier run's report.
+import { EXIT, optStr, printJson, UserError, type Command, type CommandContext } from '../command.js';
+import { compareBaseline, parseTolerance } from '../../report/baseline.js';
+import { checkBudgets } from '../../report/budgets.js';
+import { readReport, writeFileAtomic } from '../../report/json.js';
+import { renderJunit } from '../../report/junit.js';
+import type { BudgetResult, RunReport } from '../../report/types.js';
+import { listTargets, loadTarget } from '../../targets/load.js';
+import type { TargetProfile } from '../../targets/types.js';
+
+function load<T>(what: () => T, exitCode: number = EXIT.ERROR): T {
+  try {
+    return what();
+  } catch (e) {
+    throw new UserError((e as Error).message, exitCode);
+  }
+}
+
+// The profile named by --target, else the one the report was made for.
+function resolveTarget(ctx: CommandContext, report: RunReport, file: string): TargetProfile {
+  const flag = optStr(ctx, 'target');
+  if (flag !== undefined) return load(() => loadTarget(flag));
+  if (!listTargets().includes(report.target)) {
+    throw new UserError(`${file} was made for target '${report.target}', which is not built in; pass --target path/to/${report.target}.json`);
+  }
+  return load(() => loadTarget(report.target));
+}
+
+function summary(results: BudgetResult[]): string {
+  const n = (v: string) => results.filter((b) => b.verdict === v).length;
+  return `${n('pass')} passed, ${n('fail')} failed, ${n('skip')} skipped`;
+}
+
+async function run(ctx: CommandContext): Promise<number> {
+  const [file, ...extra] = ctx.positionals;
+  if (file === undefined || extra.length > 0) throw new UserError('expected exactly one REPORT.json', EXIT.USAGE);
+  const baselineFile = optStr(ctx, 'baseline');
+  const toleranceText = optStr(ctx, 'tolerance');
+  if (toleranceText !== undefined && baselineFile === undefined) throw new UserError('--tolerance needs --baseline', EXIT.USAGE);
+  const tolerance = load(() => parseTolerance(toleranceText ?? ''), EXIT.USAGE);
+
+  const report = load(() => readReport(file));
+  const target = resolveTarget(ctx, report, file);
+  const results = checkBudgets(report, target);
+  if (baselineFile !== undefined) results.push(...compareBaseline(report, load(() => readReport(baselineFile)), tolerance));
+  const ok = results.every((b) => b.verdict !== 'fail');
+
+  const junit = optStr(ctx, 'junit');
+  if (junit !== undefined) load(() => writeFileAtomic(junit, renderJunit(results, { target: target.name, timestamp: report.createdAt })));
+
+  ctx.log(`${file} against ${target.name}${baselineFile ? ` and baseline ${baselineFile}` : ''}:`);
+  for (const b of results) ctx.log(`  ${b.verdict.toUpperCase().padEnd(4)} ${b.message}`);
+  ctx.log(`${ok ? 'PASS' : 'FAIL'}: ${summary(results)}`);
+  if (ctx.json) printJson({ ok, report: file, target: target.name, baseline: baselineFile ?? null, budgets: results });
+  return ok ? EXIT.OK : EXIT.BUDGET_VIOLATION;
+}
+
+export const budgetCommand: Command = {
+  name: 'budget',
+  summary: "check a run's report.json against its target's budgets and a baseline report",
+  usage: 'budget REPORT.json [--target NAME|FILE] [--baseline OLD_REPORT.json] [--tolerance bytes=0.02,instructions=0.02,accuracy=0.01] [--junit OUT.xml] [--json]',
+  options: {
+    target: { type: 'string' },
+    baseline: { type: 'string' },
+    tolerance: { type: 'string' },
+    junit: { type: 'string' },
+  },
+  run,
+};

@@ -1,0 +1,162 @@
+// PQK phase 2. Student = the exported network (important weights, quantized); teacher = the same important weights
+// plus the unimportant ones at full precision (./teacher.ts). Each has its own loss and its own optimizer, and each
+// updates only its own weights: the shared kernel W gets M * g_student + (1 - M) * g_teacher; batch-norm affine
+// parameters and biases belong to the student. Masks and quantizer ranges do not change.
+//   warm-up:  L_s = CE(s, y)                          L_t = CE(t, y)
+//   mutual:   L_s = CE(s, y) + l * tau^2 * KL(t~ || s~)   L_t = CE(t, y) + l * tau^2 * KL(s~ || t~)
+// where x~ = softmax(x / tau) and the other network's outputs are constants in each loss.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dataset } from '../../data/types.js';
+import { stopGradient } from '../../models/grad.js';
+import { trainableVariables, type Model } from '../../models/params.js';
+import { makeOptimizer, setLearningRate } from '../../train/float.js';
+import type { Progress } from '../../train/loop.js';
+import { crossEntropy, runStage, type StageState } from '../../train/stage.js';
+import { qatLogits, type QatState } from '../quant/qat.js';
+import { teacherLogits, type TeacherOptions } from './teacher.js';
+
+export interface Phase2Config {
+  warmupEpochs: number;
+  mutualEpochs: number;
+  tau: number; // distillation temperature
+  lambda: number; // weight of the distillation term
+  lrStudent: number;
+  lrTeacher: number;
+  batchSize: number;
+  teacherQuantizeActivations: boolean;
+  mode: 'pqk' | 'warmup-only' | 'ce'; // 'ce': student-only fine-tuning for the same epochs (ablation)
+  seed: number;
+}
+
+export const PHASE2_DEFAULTS: Phase2Config = {
+  warmupEpochs: 2,
+  mutualEpochs: 3,
+  tau: 4,
+  lambda: 1,
+  lrStudent: 5e-4,
+  lrTeacher: 1e-3,
+  batchSize: 100,
+  teacherQuantizeActivations: false,
+  mode: 'pqk',
+  seed: 1,
+};
+
+// KL(p || q) for p = softmax(a / tau) (constant) and q = softmax(b / tau), mean over the batch.
+export function softKl(a: tf.Tensor, b: tf.Tensor, tau: number): tf.Scalar {
+  const lp = tf.logSoftmax(tf.div(a, tau));
+  const lq = tf.logSoftmax(tf.div(b, tau));
+  return tf.mean(tf.sum(tf.mul(tf.exp(lp), tf.sub(lp, lq)), -1)) as tf.Scalar;
+}
+
+interface StepParts {
+  model: Model;
+  st: QatState;
+  cfg: Phase2Config;
+  classes: number;
+  mutual: boolean;
+  optS: tf.Optimizer;
+  optT: tf.Optimizer;
+}
+
+export function phase2Step(p: StepParts) {
+  const { model, st, cfg, classes } = p;
+  const teacherOpts: TeacherOptions = { quantizeActivations: cfg.teacherQuantizeActivations };
+  const sVars = trainableVariables(model);
+  const layers = [...model.layers.values()];
+  const wVars = layers.map((l) => l.w);
+  const kd = cfg.lambda * cfg.tau * cfg.tau;
+  return (x: tf.Tensor, y: tf.Tensor, lr: number): tf.Scalar => {
+    st.observe = false;
+    setLearningRate(p.optS, lr);
+    setLearningRate(p.optT, (lr * cfg.lrTeacher) / cfg.lrStudent);
+    const sConst = p.mutual ? stopGradient(qatLogits(model, x, st)) : undefined;
+    let tConst: tf.Tensor | undefined;
+    const t = tf.variableGrads(() => {
+      const logits = teacherLogits(model, x, st, teacherOpts);
+      if (p.mutual) tConst = tf.keep(stopGradient(logits));
+      const ce = crossEntropy(logits, y, classes);
+      return p.mutual ? (tf.add(ce, tf.mul(kd, softKl(sConst!, logits, cfg.tau))) as tf.Scalar) : ce;
+    }, wVars);
+    const s = tf.variableGrads(() => {
+      const logits = qatLogits(model, x, st);
+      const ce = crossEntropy(logits, y, classes);
+      return p.mutual ? (tf.add(ce, tf.mul(kd, softKl(tConst!, logits, cfg.tau))) as tf.Scalar) : ce;
+    }, sVars);
+    // Route: the student owns the important weights (its gradient is already zero elsewhere), the teacher the rest.
+    const gS: Record<string, tf.Tensor> = { ...s.grads };
+    const gT: Record<string, tf.Tensor> = {};
+    for (const l of layers) {
+      gS[l.w.name] = tf.mul(s.grads[l.w.name], l.mask);
+      gT[l.w.name] = tf.mul(t.grads[l.w.name], tf.sub(1, l.mask));
+    }
+    p.optS.applyGradients(gS);
+    p.optT.applyGradients(gT);
+    tConst?.dispose();
+    t.value.dispose();
+    return s.value;
+  };
+}
+
+export interface Phase2Args {
+  dir: string;
+  data: Dataset;
+  cfg: Phase2Config;
+  qat: QatState; // the phase-1 quantizer state (frozen)
+  start: () => Promise<Model>; // the phase-1 model
+  log: (line: string) => void;
+  onProgress?: (p: Progress) => void;
+}
+
+// Runs 'phase2-warmup' then 'phase2' (mutual). Mode 'ce' trains the student alone with cross-entropy for the same
+// number of epochs; 'warmup-only' stops after the warm-up.
+export async function runPhase2(a: Phase2Args): Promise<{ model: Model; state: StageState }> {
+  const { cfg, data } = a;
+  const classes = data.labels.length;
+  const st: QatState = { ...a.qat, observe: false };
+  const plan: { stage: string; epochs: number; mutual: boolean; teacher: boolean }[] =
+    cfg.mode === 'ce'
+      ? [{ stage: 'phase2', epochs: cfg.warmupEpochs + cfg.mutualEpochs, mutual: false, teacher: false }]
+      : cfg.mode === 'warmup-only'
+        ? [{ stage: 'phase2', epochs: cfg.warmupEpochs, mutual: false, teacher: true }]
+        : [
+            { stage: 'phase2-warmup', epochs: cfg.warmupEpochs, mutual: false, teacher: true },
+            { stage: 'phase2', epochs: cfg.mutualEpochs, mutual: true, teacher: true },
+          ];
+  let from = a.start;
+  let out!: { model: Model; state: StageState };
+  for (const [i, s] of plan.entries()) {
+    const start = from;
+    let optT: tf.Optimizer | undefined;
+    out = await runStage({
+      dir: a.dir,
+      stage: s.stage,
+      data,
+      cfg: { epochs: s.epochs, batchSize: cfg.batchSize, lr: cfg.lrStudent, schedule: 'cosine', seed: cfg.seed + 977 * (i + 1) },
+      init: start,
+      makeOptimizer: (lr) => makeOptimizer('adam', lr),
+      makeStep: (model, optS) => {
+        optT = makeOptimizer('adam', cfg.lrTeacher);
+        const step = s.teacher ? phase2Step({ model, st, cfg, classes, mutual: s.mutual, optS, optT }) : ceStep(model, st, optS, classes);
+        return { step, extra: () => ({ mode: cfg.mode, mutual: s.mutual }) };
+      },
+      evalLogits: (model) => (x) => qatLogits(model, x, st),
+      onProgress: a.onProgress,
+      log: a.log,
+    });
+    optT?.dispose();
+    const done = out.model;
+    from = async () => done;
+  }
+  return out;
+}
+
+function ceStep(model: Model, st: QatState, opt: tf.Optimizer, classes: number) {
+  const vars = trainableVariables(model);
+  return (x: tf.Tensor, y: tf.Tensor, lr: number): tf.Scalar => {
+    st.observe = false;
+    setLearningRate(opt, lr);
+    const { value, grads } = tf.variableGrads(() => crossEntropy(qatLogits(model, x, st), y, classes), vars);
+    opt.applyGradients(grads);
+    return value;
+  };
+}

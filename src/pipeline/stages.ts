@@ -1,0 +1,104 @@
+// The stages of a run, each resumable from the run folder: data, float training, phase 1, phase 2, export.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { modelSparsity } from '../compress/pqk/masks.js';
+import { runPhase1 } from '../compress/pqk/phase1.js';
+import { runPhase2 } from '../compress/pqk/phase2.js';
+import { toQModel } from '../compress/quant/convert.js';
+import type { QatState } from '../compress/quant/qat.js';
+import { loadDataset, synthKws } from '../data/index.js';
+import type { Dataset } from '../data/types.js';
+import type { QModel } from '../int/graph.js';
+import type { Model } from '../models/params.js';
+import type { TargetProfile } from '../targets/types.js';
+import { writeTflite } from '../tflite/writer.js';
+import { checkpointExists, loadCheckpoint } from '../train/checkpoint.js';
+import { trainFloat } from '../train/float.js';
+import type { Progress } from '../train/loop.js';
+import type { StageState } from '../train/stage.js';
+import { PQK_VERSION } from '../version.js';
+import { checkpointsDir, frozenQat, schemeOf, type RunConfig } from './config.js';
+
+export const DEFAULT_DATA = 'data/synth-kws';
+
+export interface RunContext {
+  runDir: string;
+  cfg: RunConfig;
+  log: (line: string) => void;
+  onProgress?: (p: Progress) => void;
+}
+
+// The dataset of a run; the default synthetic KWS set is generated on first use.
+export async function prepareData(spec: string, seed: number, log: (l: string) => void): Promise<Dataset> {
+  if (spec === DEFAULT_DATA || (spec.endsWith('synth-kws') && !existsSync(spec))) {
+    log(`data: synthesizing the keyword-spotting set in ${spec} (espeak-ng + sox; reused when present)`);
+    let last = 0;
+    const r = await synthKws({
+      out: spec,
+      seed,
+      onProgress: (done, total) => {
+        if (done - last >= total / 10 || done === total) {
+          last = done;
+          log(`data: ${done}/${total} clips`);
+        }
+      },
+    });
+    log(`data: ${r.clips} clips ${r.reused ? '(reused)' : `in ${r.seconds.toFixed(0)} s`}`);
+  }
+  const data = await loadDataset(spec, { seed, onWarning: (m: string) => log(`data: warning: ${m}`) });
+  log(`data: ${data.name}: ${data.train.n} train / ${data.val.n} val / ${data.test.n} test, ${data.labels.length} classes, input ${data.inputShape.join('x')}`);
+  return data;
+}
+
+export async function stageFloat(ctx: RunContext, data: Dataset): Promise<{ model: Model; state: StageState }> {
+  return trainFloat({ dir: checkpointsDir(ctx.runDir), data, cfg: ctx.cfg.float, onProgress: ctx.onProgress, log: ctx.log });
+}
+
+async function loadStage(ctx: RunContext, stage: string): Promise<Model> {
+  const dir = checkpointsDir(ctx.runDir);
+  if (!checkpointExists(dir, stage)) throw new Error(`${ctx.runDir}: stage '${stage}' has not finished yet (no checkpoints/${stage}.json)`);
+  return (await loadCheckpoint(dir, stage)).model;
+}
+
+export async function stagePhase1(ctx: RunContext, data: Dataset, target: TargetProfile): Promise<{ model: Model; state: StageState; qat: QatState }> {
+  return runPhase1({ dir: checkpointsDir(ctx.runDir), data, cfg: ctx.cfg.phase1, scheme: schemeOf(target), start: () => loadStage(ctx, 'float'), log: ctx.log, onProgress: ctx.onProgress });
+}
+
+export async function stagePhase2(ctx: RunContext, data: Dataset, target: TargetProfile): Promise<{ model: Model; state: StageState; qat: QatState }> {
+  const qat = frozenQat(schemeOf(target), ctx.cfg.phase1.emaDecay);
+  const r = await runPhase2({ dir: checkpointsDir(ctx.runDir), data, cfg: ctx.cfg.phase2, qat, start: () => loadStage(ctx, 'phase1'), log: ctx.log, onProgress: ctx.onProgress });
+  return { ...r, qat };
+}
+
+// The most compressed finished stage of a run: phase 2, else phase 1.
+export async function latestCompressed(ctx: RunContext): Promise<{ stage: string; model: Model }> {
+  const dir = checkpointsDir(ctx.runDir);
+  for (const stage of ['phase2', 'phase1']) if (checkpointExists(dir, stage)) return { stage, model: (await loadCheckpoint(dir, stage)).model };
+  throw new Error(`${ctx.runDir}: no compressed model yet; run 'pqk compress --run ${ctx.runDir} --target T --phase 1' first`);
+}
+
+export function configHash(cfg: RunConfig): string {
+  const { model, seed, float, phase1, phase2, target } = cfg;
+  return createHash('sha256').update(JSON.stringify({ model, seed, float, phase1, phase2, target })).digest('hex').slice(0, 16);
+}
+
+export async function exportModel(ctx: RunContext, data: Dataset, target: TargetProfile, model: Model, opts: { floatIO?: boolean } = {}): Promise<{ bytes: Uint8Array; qmodel: QModel }> {
+  const sp = await modelSparsity(model);
+  const metadata: Record<string, string> = {
+    labels: JSON.stringify(data.labels),
+    target: target.name,
+    pqk_version: PQK_VERSION,
+    sparsity_pattern: ctx.cfg.phase1.pattern,
+    sparsity_level: sp.overall.toFixed(4),
+    config_hash: configHash(ctx.cfg),
+    input_shape: JSON.stringify(data.inputShape),
+  };
+  if (data.frontend) metadata.mfcc_frontend = JSON.stringify(data.frontend);
+  const { model: qmodel } = await toQModel(model, { scheme: schemeOf(target), softmax: true, metadata });
+  return { bytes: writeTflite(qmodel, { floatIO: opts.floatIO }), qmodel };
+}
+
+export function resolveRunDir(p: string): string {
+  return resolve(p);
+}

@@ -1,0 +1,53 @@
+// Verification: run a .tflite file in a runtime over the test split and compare every int8 output value with the
+// integer reference.
+import type { Dataset } from '../data/types.js';
+import { runBatch } from '../int/interpreter.js';
+import { elementCount } from '../int/graph.js';
+import { verificationFromRun } from '../report/index.js';
+import type { RuntimeVerification } from '../report/types.js';
+import { getRuntime } from '../runtimes/index.js';
+import type { Runtime } from '../runtimes/types.js';
+import { readTflite } from '../tflite/reader.js';
+
+export async function runtimeFor(name: string): Promise<Runtime> {
+  if (name.startsWith('qemu:')) {
+    const { QemuRuntime } = await import('../runtimes/qemu.js');
+    return new QemuRuntime(name);
+  }
+  return getRuntime(name);
+}
+
+// Test features quantized with the model's input parameters, as a deployed frontend would: round half away from
+// zero (std::round), clamp to int8.
+export function quantizeFeatures(data: Dataset, scale: number, zeroPoint: number, limit?: number): Int8Array[] {
+  const per = elementCount(data.inputShape);
+  const n = Math.min(data.test.n, limit ?? Infinity);
+  return Array.from({ length: n }, (_, i) => {
+    const out = new Int8Array(per);
+    for (let j = 0; j < per; j++) {
+      const v = data.test.x[i * per + j] / scale;
+      out[j] = Math.max(-128, Math.min(127, Math.sign(v) * Math.floor(Math.abs(v) + 0.5) + zeroPoint));
+    }
+    return out;
+  });
+}
+
+export interface VerifyResult extends RuntimeVerification {
+  runtime: string;
+  seconds: number;
+}
+
+export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: { limit?: number; optimized?: boolean } = {}): Promise<VerifyResult> {
+  const qm = readTflite(bytes);
+  const inT = qm.tensors[qm.inputs[0]];
+  if (inT.dtype !== 'int8') throw new Error(`verify: the model's input is ${inT.dtype}; export it with int8 I/O (the default) to verify`);
+  const want = elementCount(inT.shape.slice(1));
+  if (want !== elementCount(data.inputShape)) throw new Error(`verify: the model expects ${inT.shape.slice(1).join('x')} inputs, the data has ${data.inputShape.join('x')}`);
+  const inputs = quantizeFeatures(data, inT.scale[0], inT.zeroPoint[0], opts.limit);
+  const reference = runBatch(qm, inputs);
+  const t0 = Date.now();
+  const runtime = await runtimeFor(runtimeName);
+  const result = await runtime.run(bytes, inputs, { optimized: opts.optimized });
+  const labels = data.test.y.subarray(0, inputs.length);
+  return { runtime: runtimeName, seconds: (Date.now() - t0) / 1000, ...verificationFromRun(result, labels, reference) };
+}

@@ -1,0 +1,109 @@
+// Figures a report is made of: how a runtime's outputs compare with labels and the integer reference, and what a
+// quantized model weighs.
+import { elementCount, type QModel, type QTensor } from '../int/graph.js';
+import type { Dataset } from '../data/types.js';
+import type { RunResult } from '../runtimes/types.js';
+import type { DatasetInfo, InstructionStats, LayerSparsity, ModelFigures, RuntimeVerification } from './types.js';
+
+function argmax(v: Int8Array): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+  return best;
+}
+
+function stats(xs: number[] | undefined): InstructionStats | null {
+  if (xs === undefined || xs.length === 0) return null;
+  let sum = 0;
+  for (const x of xs) sum += x;
+  return { min: Math.min(...xs), mean: sum / xs.length, max: Math.max(...xs) };
+}
+
+// Judges one runtime's outputs: accuracy against `labels`, exactness against the TS integer reference outputs.
+export function verificationFromRun(result: RunResult, labels: Int32Array, reference: Int8Array[]): RuntimeVerification {
+  const n = result.outputs.length;
+  if (n !== labels.length || n !== reference.length) {
+    throw new Error(`${result.runtime}: ${n} outputs for ${labels.length} labels and ${reference.length} reference outputs`);
+  }
+  let correct = 0;
+  let mismatches = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < n; i++) {
+    const out = result.outputs[i]!;
+    const ref = reference[i]!;
+    if (out.length !== ref.length) throw new Error(`${result.runtime}: sample ${i} has ${out.length} outputs, reference has ${ref.length}`);
+    if (argmax(out) === labels[i]) correct++;
+    for (let j = 0; j < out.length; j++) {
+      const d = Math.abs(out[j]! - ref[j]!);
+      if (d > 0) mismatches++; // counted per int8 output value, not per sample
+      if (d > maxDiff) maxDiff = d;
+    }
+  }
+  return {
+    accuracy: n === 0 ? 0 : correct / n,
+    samples: n,
+    mismatches,
+    maxDiff,
+    instructionsPerInference: stats(result.instructionsPerInference),
+    instructionsPerOp: result.instructionsPerOp ?? null,
+    arenaBytes: result.arenaBytes ?? null,
+    flashBytes: result.flashBytes ?? null,
+    ramBytes: result.ramBytes ?? null,
+    version: result.version ?? null,
+  };
+}
+
+const BYTES_PER_ELEMENT = { int8: 1, int32: 4, float32: 4 } as const;
+
+function constantBytes(t: QTensor): number {
+  if (t.data === undefined) return 0;
+  const n = elementCount(t.shape);
+  return t.dtype === 'int4' ? Math.ceil(n / 2) : n * BYTES_PER_ELEMENT[t.dtype];
+}
+
+function zeros(data: QTensor['data']): number {
+  let z = 0;
+  if (data) for (let i = 0; i < data.length; i++) if (data[i] === 0) z++;
+  return z;
+}
+
+// Multiply-accumulates of one weighted op, from its output shape and its filter (TFLite layouts, see QTensor).
+function opMacs(op: string, out: QTensor, w: QTensor): number {
+  const outElems = elementCount(out.shape.map((d) => Math.max(d, 1)));
+  if (op === 'CONV_2D') return outElems * w.shape[1]! * w.shape[2]! * w.shape[3]!; // [O, KH, KW, I]
+  if (op === 'DEPTHWISE_CONV_2D') return outElems * w.shape[1]! * w.shape[2]!; // [1, KH, KW, C*mult]
+  return outElems * w.shape[1]!; // FULLY_CONNECTED [O, I]
+}
+
+const WEIGHTED = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
+
+export function modelFigures(model: QModel, opts: { name: string; file: string; fileBytes: number }): ModelFigures {
+  const layers: LayerSparsity[] = [];
+  let macs = 0;
+  let params = 0;
+  for (const op of model.ops) {
+    if (!WEIGHTED.has(op.op)) continue;
+    const w = model.tensors[op.inputs[1]!]!;
+    const bias = op.inputs[2] !== undefined && op.inputs[2] >= 0 ? model.tensors[op.inputs[2]] : undefined;
+    const weights = elementCount(w.shape);
+    const z = zeros(w.data);
+    layers.push({ layer: w.name, op: op.op, weights, zeros: z, sparsity: weights === 0 ? 0 : z / weights });
+    macs += opMacs(op.op, model.tensors[op.outputs[0]!]!, w);
+    params += weights + (bias ? elementCount(bias.shape) : 0);
+  }
+  const totalWeights = layers.reduce((s, l) => s + l.weights, 0);
+  const totalZeros = layers.reduce((s, l) => s + l.zeros, 0);
+  return {
+    name: opts.name,
+    file: opts.file,
+    fileBytes: opts.fileBytes,
+    payloadBytes: model.tensors.reduce((s, t) => s + constantBytes(t), 0),
+    macs,
+    params,
+    sparsity: totalWeights === 0 ? 0 : totalZeros / totalWeights,
+    sparsityPerLayer: layers,
+  };
+}
+
+export function datasetInfo(ds: Dataset): DatasetInfo {
+  return { name: ds.name, task: ds.task, classes: ds.labels.length, train: ds.train.n, val: ds.val.n, test: ds.test.n };
+}

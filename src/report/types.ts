@@ -1,0 +1,107 @@
+// The run report: what one `pqk run` produced and whether it met its target. report.json holds exactly this object;
+// its keys are stable (a key that changes meaning bumps reportVersion), and a figure that was not measured is null,
+// never absent, so CI scripts can read any key without guarding.
+
+export const REPORT_VERSION = 1;
+
+export type Verdict = 'pass' | 'fail' | 'skip';
+export type BudgetUnit = 'bytes' | 'instructions' | 'ms' | 'accuracy' | 'samples' | 'lsb';
+export type StageName = 'float' | 'phase1' | 'phase2';
+
+export interface RunReport {
+  reportVersion: number; // REPORT_VERSION of the writer
+  pqkVersion: string;
+  createdAt: string; // ISO 8601, UTC
+  target: string; // profile name, as in targets/<name>.json
+  seed: number | null;
+  dataset: DatasetInfo;
+  versions: Versions;
+  stages: StageReport[]; // in run order; a stage that did not run is absent
+  verification: Record<string, RuntimeVerification>; // keyed by runtime name: 'tflite', 'litert', 'arm64', 'qemu:cortex-m4'
+  model: ModelFigures;
+  // Every budget of the target, then device memory, then one exactness check per runtime of the target.
+  budgets: BudgetResult[];
+  ok: boolean; // no entry of budgets failed
+}
+
+export interface DatasetInfo {
+  name: string; // Dataset.name: 'speech-commands:<dir>', 'mnist', ...
+  task: 'kws' | 'image';
+  classes: number;
+  train: number; // sample counts per split
+  val: number;
+  test: number;
+}
+
+// Versions of what produced and judged the model; null when that part was not used.
+export interface Versions {
+  pqk: string;
+  tfjsBackend: string | null; // 'tensorflow (tfjs-node 4.22.0)', 'cpu', ...
+  tflite: string | null; // TFLite C runtime, '2.9.0'
+  qemu: string | null; // 'QEMU emulator version 7.2.x'
+}
+
+export interface StageReport {
+  name: StageName;
+  accuracy: number; // 0..1 on the test split; float for 'float', fake-quant for phase1/phase2
+  seconds: number; // wall time of the stage
+  epochs: number | null;
+  sparsity: number | null; // fraction of prunable weights that are zero at the end of the stage
+  loss: number | null; // last training loss
+}
+
+export interface RuntimeVerification {
+  accuracy: number; // 0..1, argmax of the runtime's outputs against the test labels
+  samples: number;
+  mismatches: number; // int8 output values (over all samples) that differ from the TS integer reference
+  maxDiff: number; // largest |runtime - reference| over all outputs, in LSB
+  instructionsPerInference: InstructionStats | null;
+  instructionsPerOp: OpInstructions[] | null; // mean over samples, in execution order
+  arenaBytes: number | null; // tensor arena the runtime planned
+  flashBytes: number | null; // firmware image (code + model) for MCU runtimes
+  ramBytes: number | null; // static RAM of the image plus the arena
+  version: string | null;
+}
+
+export interface InstructionStats {
+  min: number;
+  mean: number;
+  max: number; // budgets use the worst sample
+}
+
+export interface OpInstructions {
+  op: string;
+  node: number;
+  instructions: number;
+}
+
+export interface ModelFigures {
+  name: string; // architecture: 'ds-cnn', 'lenet', ...
+  file: string; // model.tflite path, relative to the run folder
+  fileBytes: number; // size of the .tflite file: what goes into flash
+  payloadBytes: number; // bytes of constant weights and biases inside it (int4 packed two per byte)
+  macs: number; // multiply-accumulates per inference
+  params: number; // weights and biases, zeros included
+  sparsity: number; // zero fraction over all prunable weights
+  sparsityPerLayer: LayerSparsity[];
+}
+
+export interface LayerSparsity {
+  layer: string; // weight tensor name
+  op: string; // 'CONV_2D', ...
+  weights: number;
+  zeros: number;
+  sparsity: number; // zeros / weights
+}
+
+export interface BudgetResult {
+  name: string; // 'modelFlashBytes', ..., 'deviceFlashBytes', 'exact:tflite', 'baseline.fileBytes', ...
+  limit: number | null;
+  value: number | null; // the measured figure; null when missing (verdict 'skip')
+  unit: BudgetUnit;
+  verdict: Verdict;
+  message: string; // one line a person reads: value, limit, source
+}
+
+// The figures budgets are checked on: a report before its budgets are judged.
+export type BudgetFigures = Pick<RunReport, 'stages' | 'verification' | 'model'>;
