@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   qemu-system-arm qemu-user gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-  espeak-ng sox flatbuffers-compiler libopenblas-dev clang python3-torch
+  libstdc++6-arm64-cross espeak-ng sox flatbuffers-compiler libopenblas-dev clang python3-torch
 )
 
 missing=()

@@ -61,12 +61,35 @@ export function quantizeKernel(p: LayerParams, w: tf.Tensor, scheme: QuantScheme
   return { wi: clampTensor(steRound(scaled), tf.scalar(-qmax), tf.scalar(qmax)), sw };
 }
 
+// How TFLite 2.9 rounds acc * multiplier: a rounding doubling high multiply (ties up), then a rounding right shift
+// whose ties go up in ruy's GEMM (CONV_2D, FULLY_CONNECTED) and away from zero in common.h (DEPTHWISE_CONV_2D, ADD).
+export type Rounding = 'ties-up' | 'away';
+
+// acc * m rounded exactly as MultiplyByQuantizedMultiplier rounds it (double rounding), straight-through gradient.
+// m (per channel) = 2^-rs * q with q in [0.5, 1): the high multiply rounds at the 2^-rs grid, the shift at 1.
+export function fixedPointScale(acc: tf.Tensor, m: tf.Tensor, rounding: Rounding): tf.Tensor {
+  const approx = tf.mul(acc, m);
+  const exact = noGradient(acc, (a) => {
+    const e = tf.floor(tf.div(tf.log(m), Math.LN2)); // ~ floor(log2 m), fixed up below
+    let pow = tf.pow(2, tf.neg(tf.add(e, 1))); // 2^rs, rs = -(e + 1)
+    const q0 = tf.mul(m, pow);
+    pow = tf.where(tf.greaterEqual(q0, 1), tf.div(pow, 2), tf.where(tf.less(q0, 0.5), tf.mul(pow, 2), pow));
+    pow = tf.maximum(pow, 1); // a left shift (m >= 1) scales exactly; only right shifts round twice
+    const t = tf.floor(tf.add(tf.mul(a, tf.mul(m, pow)), 0.5));
+    const half = tf.div(pow, 2);
+    if (rounding === 'ties-up') return tf.floor(tf.div(tf.add(t, tf.where(tf.greater(pow, 1), half, tf.zerosLike(half))), pow));
+    const mag = tf.floor(tf.div(tf.add(tf.abs(t), tf.where(tf.greater(pow, 1), half, tf.zerosLike(half))), pow));
+    return tf.mul(tf.sign(t), mag);
+  });
+  return tf.add(approx, stopGradient(tf.sub(exact, approx)));
+}
+
 function requantize(model: Model, name: string, st: QatState, real: () => tf.Tensor, scaled: (q: QParams) => tf.Tensor, act: ActName): IntTensor {
   const range = model.ranges.get(name)!;
   if (st.observe) observeRange(range, activate(real(), act), st.emaDecay, st.steps === 0);
   const q = qparamsFromRange(range);
   const { lo, hi } = activationBounds(act, q);
-  const qv = clampTensor(tf.add(steRound(scaled(q)), q.zeroPoint), lo, hi);
+  const qv = clampTensor(tf.add(scaled(q), q.zeroPoint), lo, hi);
   return { v: tf.sub(qv, q.zeroPoint), q };
 }
 
@@ -78,7 +101,8 @@ export function qatWeightNode(model: Model, n: WeightNodeSpec, x: IntTensor, st:
   const sxw = tf.mul(x.q.scale, sw); // (C) bias and accumulator scale
   const bi = steRound(tf.div(b, sxw)); // int32 bias
   const accB = tf.add(acc, bi);
-  return requantize(model, n.name, st, () => tf.mul(accB, sxw), (q) => tf.mul(accB, tf.div(sxw, q.scale)), n.activation);
+  const rounding: Rounding = n.kind === 'depthwise' ? 'away' : 'ties-up';
+  return requantize(model, n.name, st, () => tf.mul(accB, sxw), (q) => fixedPointScale(accB, tf.div(sxw, q.scale), rounding), n.activation);
 }
 
 function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): IntTensor {
@@ -101,8 +125,11 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
     }
     case 'add': {
       const [a, b] = xs;
+      // TFLite's ADD: inputs rescaled to a common 2^20-finer grid (2 * max scale), summed, then requantized.
+      const twiceMax = tf.mul(tf.maximum(a.q.scale, b.q.scale), 2);
+      const grid = tf.add(tf.mul(a.v, tf.div(tf.mul(a.q.scale, 1 << 20), twiceMax)), tf.mul(b.v, tf.div(tf.mul(b.q.scale, 1 << 20), twiceMax)));
       const real = tf.add(tf.mul(a.v, a.q.scale), tf.mul(b.v, b.q.scale));
-      return requantize(model, n.name, st, () => real, (q) => tf.div(real, q.scale), n.activation);
+      return requantize(model, n.name, st, () => real, (q) => fixedPointScale(grid, tf.div(twiceMax, tf.mul(q.scale, 1 << 20)), 'away'), n.activation);
     }
     default:
       throw new Error(`node '${n.name}' (${n.kind}) is not a structural node`);
@@ -110,7 +137,7 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
 }
 
 export function quantizeInput(model: Model, x: tf.Tensor, st: QatState): IntTensor {
-  return requantize(model, 'input', st, () => x, (q) => tf.div(x, q.scale), 'none');
+  return requantize(model, 'input', st, () => x, (q) => steRound(tf.div(x, q.scale)), 'none');
 }
 
 // The student (the model as it will be exported): integer-domain logits.

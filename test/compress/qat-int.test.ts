@@ -1,0 +1,88 @@
+// The fake-quant forward is the integer reference's arithmetic: on every sample the dequantized QAT logits equal the
+// integer reference's within 1 LSB and the argmax agrees; for every model, scheme and sparsity pattern.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/backend/select.js';
+import { evaluateQuantized } from '../../src/compress/pqk/evaluate.js';
+import { runPhase1, PHASE1_DEFAULTS, type Phase1Config } from '../../src/compress/pqk/phase1.js';
+import { toQModel } from '../../src/compress/quant/convert.js';
+import type { QuantScheme } from '../../src/compress/quant/qat.js';
+import { createModel, type Model } from '../../src/models/params.js';
+import { dsCnn, mlp, resnet } from '../../src/models/zoo.js';
+import type { ModelSpec } from '../../src/models/spec.js';
+import { trainFloat } from '../../src/train/float.js';
+import { blobDataset } from '../helpers.js';
+
+const dirs: string[] = [];
+before(async () => {
+  await initBackend();
+});
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function phase1(spec: ModelSpec, inputShape: number[], scheme: QuantScheme, p1: Partial<Phase1Config>) {
+  const dir = mkdtempSync(join(tmpdir(), 'pqk-qat-'));
+  dirs.push(dir);
+  const data = blobDataset({ inputShape, classes: spec.numClasses, train: 120, test: 60, seed: 5 });
+  const quiet = () => {};
+  const f = await trainFloat({ dir, data, cfg: { model: spec.name, epochs: 1, batchSize: 40, lr: 0.01, optimizer: 'adam', seed: 2 }, init: async () => createModel(spec, 2), log: quiet });
+  const r = await runPhase1({ dir, data, cfg: { ...PHASE1_DEFAULTS, batchSize: 40, epochsPerRound: 1, rounds: 2, ...p1 }, scheme, start: async () => f.model, log: quiet });
+  return { ...r, data };
+}
+
+function assertFaithful(name: string, ev: Awaited<ReturnType<typeof evaluateQuantized>>): void {
+  assert.equal(ev.argmaxAgreement, 1, `${name}: argmax agreement ${ev.argmaxAgreement}`);
+  assert.ok(ev.maxLogitDiffLsb <= 1, `${name}: logits differ by ${ev.maxLogitDiffLsb} LSB`);
+  assert.ok(Math.abs(ev.fakeQuantAccuracy - ev.integerAccuracy) < 1e-9, `${name}: accuracies differ`);
+}
+
+const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantScheme; p1: Partial<Phase1Config> }[] = [
+  { name: 'ds-cnn int8 unstructured 0.8', spec: dsCnn([49, 10, 1], 4, 16), shape: [49, 10, 1], scheme: { weightBits: 8, perChannel: true }, p1: { pattern: 'unstructured', sparsity: 0.8 } },
+  { name: 'ds-cnn int4 2:4', spec: dsCnn([49, 10, 1], 4, 16), shape: [49, 10, 1], scheme: { weightBits: 4, perChannel: true }, p1: { pattern: '2:4' } },
+  { name: 'resnet int8 channel 0.5', spec: resnet([12, 12, 1], 3), shape: [12, 12, 1], scheme: { weightBits: 8, perChannel: true }, p1: { pattern: 'channel', sparsity: 0.5 } },
+  { name: 'mlp int8 per-tensor unstructured 0.5', spec: mlp([8, 4, 1], 3), shape: [8, 4, 1], scheme: { weightBits: 8, perChannel: false }, p1: { pattern: 'unstructured', sparsity: 0.5 } },
+];
+
+for (const c of cases)
+  test(`fake quant equals the integer reference: ${c.name}`, async () => {
+    const r = await phase1(c.spec, c.shape, c.scheme, c.p1);
+    const ev = await evaluateQuantized(r.model, r.qat, r.data, 'test');
+    assertFaithful(c.name, ev);
+    if (c.p1.pattern === 'unstructured') for (const [layer, s] of Object.entries(ev.sparsityPerLayer)) assert.ok(Math.abs(s - c.p1.sparsity!) < 0.01, `${layer} sparsity ${s}`);
+    if (c.scheme.weightBits === 4) {
+      const q = await toQModel(r.model, { scheme: c.scheme, softmax: true, metadata: {} });
+      for (const t of q.model.tensors.filter((t) => t.dtype === 'int4')) for (const v of t.data!) assert.ok(v >= -7 && v <= 7);
+    }
+  });
+
+test('channel pruning removes filters physically and keeps the graph consistent', async () => {
+  const r = await phase1(dsCnn([49, 10, 1], 4, 16), [49, 10, 1], { weightBits: 8, perChannel: true }, { pattern: 'channel', sparsity: 0.5 });
+  const q = (await toQModel(r.model, { scheme: { weightBits: 8, perChannel: true }, softmax: true, metadata: {} })).model;
+  const byName = (n: string) => q.tensors.find((t) => t.name === n)!;
+  assert.deepEqual(byName('conv1/weights').shape, [8, 10, 4, 1]); // (out, kh, kw, in): 16 -> 8 filters
+  assert.deepEqual(byName('dw1/weights').shape, [1, 3, 3, 8]);
+  assert.deepEqual(byName('pw1/weights').shape, [8, 1, 1, 8]);
+  assert.deepEqual(byName('fc/weights').shape, [4, 8]);
+  assert.equal(byName('conv1/bias').data!.length, 8);
+  assert.equal(byName('conv1/weights').scale.length, 8);
+});
+
+test('phase 1 never resurrects a pruned weight and masks only grow', async () => {
+  const r = await phase1(mlp([8, 4, 1], 3), [8, 4, 1], { weightBits: 8, perChannel: true }, { pattern: 'unstructured', sparsity: 0.75, rounds: 3 });
+  const m: Model = r.model;
+  for (const p of m.layers.values()) {
+    const w = (await tf.mul(p.w, p.mask).data()) as Float32Array;
+    const mask = (await p.mask.data()) as Float32Array;
+    let zeros = 0;
+    mask.forEach((v, i) => {
+      if (v === 0) {
+        zeros++;
+        assert.ok(w[i] === 0, `pruned weight ${i} is ${w[i]}`);
+      }
+    });
+    assert.equal(zeros, Math.round(0.75 * mask.length));
+  }
+});
