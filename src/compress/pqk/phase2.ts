@@ -68,7 +68,7 @@ export function phase2Step(p: StepParts) {
   return (x: tf.Tensor, y: tf.Tensor, lr: number): tf.Scalar => {
     st.observe = false;
     setLearningRate(p.optS, lr);
-    setLearningRate(p.optT, (lr * cfg.lrTeacher) / cfg.lrStudent);
+    setLearningRate(p.optT, cfg.lrTeacher * (cfg.lrStudent > 0 ? lr / cfg.lrStudent : 1)); // same schedule, own scale
     const sConst = p.mutual ? stopGradient(qatLogits(model, x, st)) : undefined;
     let tConst: tf.Tensor | undefined;
     const t = tf.variableGrads(() => {

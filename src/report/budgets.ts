@@ -1,0 +1,124 @@
+// Judging a run against its target: every budget of the profile, the device's memory, and runtime exactness.
+import type { TargetProfile } from '../targets/types.js';
+import { deviceRuntime, estimateMs } from '../targets/device.js';
+import { formatPercent, formatValue } from './format.js';
+import type { BudgetFigures, BudgetResult, BudgetUnit, RunReport, RuntimeVerification } from './types.js';
+
+// Runtimes allowed to differ from the integer reference, with the largest difference allowed (LSB); all others are bit-exact.
+export const TOLERANT_RUNTIMES: Readonly<Record<string, number>> = { litert: 1 };
+
+interface Figure {
+  value: number;
+  source: string;
+}
+
+// A limit check; `atLeast` budgets (minimum accuracy) pass at or above the limit, all others at or below.
+function judge(name: string, unit: BudgetUnit, fig: Figure, limit: number, atLeast = false): BudgetResult {
+  const pass = atLeast ? fig.value >= limit : fig.value <= limit;
+  const cmp = pass ? (atLeast ? '≥' : '≤') : atLeast ? 'is below' : 'exceeds';
+  const share = limit > 0 ? `, ${formatPercent(fig.value / limit)} of limit` : '';
+  const message = `${name}: ${formatValue(fig.value, unit)} ${cmp} limit ${formatValue(limit, unit)} (${fig.source}${share})`;
+  return { name, limit, value: fig.value, unit, verdict: pass ? 'pass' : 'fail', message };
+}
+
+function skipped(name: string, unit: BudgetUnit, limit: number | null, reason: string): BudgetResult {
+  return { name, limit, value: null, unit, verdict: 'skip', message: `${name}: skipped, ${reason}` };
+}
+
+// A figure measured on the target's own emulator; without one in the profile, the largest any runtime reported.
+function deviceFigure(r: BudgetFigures, target: TargetProfile, what: string, pick: (v: RuntimeVerification) => number | null): Figure | string {
+  const dev = deviceRuntime(target);
+  if (dev !== undefined) {
+    const v = r.verification[dev];
+    if (v === undefined) return `${dev} did not run`;
+    const value = pick(v);
+    return value === null ? `${dev} reported no ${what}` : { value, source: dev };
+  }
+  const found = Object.entries(r.verification).flatMap(([rt, v]) => {
+    const value = pick(v);
+    return value === null ? [] : [{ value, source: rt }];
+  });
+  if (found.length === 0) return `no runtime reported ${what}`;
+  return found.reduce((a, b) => (b.value > a.value ? b : a));
+}
+
+// The integer model's accuracy: the worst verified runtime, else the last fake-quant stage.
+function integerAccuracy(r: BudgetFigures): Figure | string {
+  const runs = Object.entries(r.verification).map(([rt, v]) => ({ value: v.accuracy, source: rt }));
+  if (runs.length > 0) return runs.reduce((a, b) => (b.value < a.value ? b : a));
+  const last = [...r.stages].reverse().find((s) => s.name !== 'float');
+  return last ? { value: last.accuracy, source: `${last.name}, fake-quant` } : 'no integer accuracy (no verification, no quantized stage)';
+}
+
+function check(name: string, unit: BudgetUnit, limit: number, fig: Figure | string, atLeast = false): BudgetResult {
+  return typeof fig === 'string' ? skipped(name, unit, limit, fig) : judge(name, unit, fig, limit, atLeast);
+}
+
+function instructions(r: BudgetFigures, target: TargetProfile): Figure | string {
+  return deviceFigure(r, target, 'instruction count', (v) => v.instructionsPerInference?.max ?? null);
+}
+
+function profileBudgets(r: BudgetFigures, target: TargetProfile): BudgetResult[] {
+  const b = target.budgets;
+  const out: BudgetResult[] = [];
+  if (b.modelFlashBytes !== undefined) {
+    out.push(judge('modelFlashBytes', 'bytes', { value: r.model.fileBytes, source: r.model.file }, b.modelFlashBytes));
+  }
+  if (b.arenaBytes !== undefined) {
+    out.push(check('arenaBytes', 'bytes', b.arenaBytes, deviceFigure(r, target, 'arena size', (v) => v.arenaBytes)));
+  }
+  if (b.instructionsPerInference !== undefined) {
+    out.push(check('instructionsPerInference', 'instructions', b.instructionsPerInference, instructions(r, target)));
+  }
+  if (b.msPerInference !== undefined) {
+    const ins = instructions(r, target);
+    const ms =
+      typeof ins === 'string' ? ins : { value: estimateMs(ins.value, target), source: `${ins.source} at ${target.clockMHz} MHz, ${target.cyclesPerInstruction} cycles/instr` };
+    out.push(check('msPerInference', 'ms', b.msPerInference, ms));
+  }
+  const acc = integerAccuracy(r);
+  if (b.minAccuracy !== undefined) out.push(check('minAccuracy', 'accuracy', b.minAccuracy, acc, true));
+  if (b.maxAccuracyDrop !== undefined) {
+    const float = r.stages.find((s) => s.name === 'float');
+    const drop: Figure | string =
+      typeof acc === 'string' ? acc : float ? { value: Math.round(Math.max(0, float.accuracy - acc.value) * 1e6) / 1e6, source: `float -> ${acc.source}` } : 'no float stage in the report';
+    out.push(check('maxAccuracyDrop', 'accuracy', b.maxAccuracyDrop, drop));
+  }
+  return out;
+}
+
+// The part's physical memory: the firmware image in flash, its static RAM plus arena in RAM.
+function memoryChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[] {
+  return [
+    check('deviceFlashBytes', 'bytes', target.memory.flashBytes, deviceFigure(r, target, 'image size', (v) => v.flashBytes)),
+    check('deviceRamBytes', 'bytes', target.memory.ramBytes, deviceFigure(r, target, 'RAM use', (v) => v.ramBytes)),
+  ];
+}
+
+// Every runtime of the profile must have run and agree with the integer reference (bit-exact unless tolerant).
+function exactnessChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[] {
+  return target.runtimes.map((rt): BudgetResult => {
+    const name = `exact:${rt}`;
+    const v = r.verification[rt];
+    const tolerance = TOLERANT_RUNTIMES[rt];
+    const unit = tolerance === undefined ? 'samples' : 'lsb';
+    if (v === undefined) return { name, limit: tolerance ?? 0, value: null, unit, verdict: 'fail', message: `${name}: ${rt} did not run` };
+    const differ = `${v.mismatches} of ${v.samples} samples differ from the integer reference (max diff ${v.maxDiff} LSB)`;
+    if (tolerance !== undefined) {
+      const pass = v.maxDiff <= tolerance;
+      return { name, limit: tolerance, value: v.maxDiff, unit, verdict: pass ? 'pass' : 'fail', message: `${name}: ${differ}${pass ? '' : `, limit ${tolerance} LSB`}` };
+    }
+    const pass = v.mismatches === 0;
+    return { name, limit: 0, value: v.mismatches, unit, verdict: pass ? 'pass' : 'fail', message: `${name}: ${differ}${pass ? '' : ', must be bit-exact'}` };
+  });
+}
+
+export function checkBudgets(r: BudgetFigures, target: TargetProfile): BudgetResult[] {
+  return [...profileBudgets(r, target), ...memoryChecks(r, target), ...exactnessChecks(r, target)];
+}
+
+// Completes a report: judges it against its target and sets the overall verdict.
+export function finalizeReport(r: Omit<RunReport, 'budgets' | 'ok'>, target: TargetProfile): RunReport {
+  const budgets = checkBudgets(r, target);
+  return { ...r, budgets, ok: budgets.every((b) => b.verdict !== 'fail') };
+}

@@ -1,0 +1,120 @@
+// report.md: the page a person reads first. Headline figures, then budgets, runtimes, stages, plots, provenance.
+import type { TargetProfile } from '../targets/types.js';
+import { estimateMs } from '../targets/device.js';
+import { formatOptional, formatPercent, formatValue } from './format.js';
+import { deviceRuntimeOf } from './pick.js';
+import type { Plot } from './plots.js';
+import type { BudgetResult, RunReport } from './types.js';
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const row = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`;
+
+function table(head: string[], align: string[], rows: string[][]): string[] {
+  return [row(head), `| ${align.join(' | ')} |`, ...rows.map(row)];
+}
+
+function verdictLine(budgets: BudgetResult[], ok: boolean): string {
+  const count = (v: string) => budgets.filter((b) => b.verdict === v).length;
+  return `**${ok ? 'PASS' : 'FAIL'}**: ${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped`;
+}
+
+function accuracyPath(r: RunReport): string {
+  const steps = r.stages.map((s) => `${s.name} ${formatValue(s.accuracy, 'accuracy')}`);
+  const dev = deviceRuntimeOf(r);
+  if (dev !== undefined) steps.push(`on-device ${formatValue(r.verification[dev]!.accuracy, 'accuracy')} (${dev})`);
+  return steps.length > 0 ? steps.join(' → ') : '—';
+}
+
+function headline(r: RunReport, target: TargetProfile | undefined): string[] {
+  const m = r.model;
+  const insRt = deviceRuntimeOf(r, (v) => v.instructionsPerInference !== null);
+  const arenaRt = deviceRuntimeOf(r, (v) => v.arenaBytes !== null);
+  let instructions = '—';
+  if (insRt !== undefined) {
+    const max = r.verification[insRt]!.instructionsPerInference!.max;
+    const ms = target ? `, ≈ ${formatValue(estimateMs(max, target), 'ms')} at ${target.clockMHz} MHz` : '';
+    instructions = `${formatValue(max, 'instructions')} per inference (worst sample, ${insRt})${ms}`;
+  }
+  const where = target ? ` (${target.cpu} @ ${target.clockMHz} MHz, ${target.emulator.type === 'qemu-system' ? `QEMU ${target.emulator.machine}` : target.emulator.binary})` : '';
+  return table(['', ''], ['---', '---'], [
+    ['target', `${r.target}${where}`],
+    ['verdict', verdictLine(r.budgets, r.ok)],
+    ['accuracy', accuracyPath(r)],
+    ['model', `${formatValue(m.fileBytes, 'bytes')} file (${formatValue(m.payloadBytes, 'bytes')} payload), ${m.params.toLocaleString('en-US')} params, ${(m.macs / 1e6).toFixed(2)} M MACs, ${formatPercent(m.sparsity)} sparse`],
+    ['instructions', instructions],
+    ['arena', arenaRt === undefined ? '—' : `${formatValue(r.verification[arenaRt]!.arenaBytes!, 'bytes')} (${arenaRt})`],
+  ]);
+}
+
+function budgetTable(budgets: BudgetResult[]): string[] {
+  const rows = budgets.map((b) => [
+    b.name,
+    formatOptional(b.value, b.unit),
+    formatOptional(b.limit, b.unit),
+    b.value !== null && b.limit !== null && b.limit > 0 ? formatPercent(b.value / b.limit) : '—',
+    b.verdict === 'fail' ? '**FAIL**' : b.verdict,
+  ]);
+  return table(['budget', 'value', 'limit', '% of limit', 'verdict'], ['---', '---:', '---:', '---:', '---'], rows);
+}
+
+function runtimeTable(r: RunReport): string[] {
+  const rows = Object.entries(r.verification).map(([rt, v]) => [
+    rt,
+    formatValue(v.accuracy, 'accuracy'),
+    String(v.samples),
+    String(v.mismatches),
+    String(v.maxDiff),
+    v.instructionsPerInference ? `${formatValue(v.instructionsPerInference.mean, 'instructions')} / ${formatValue(v.instructionsPerInference.max, 'instructions')}` : '—',
+    formatOptional(v.arenaBytes, 'bytes'),
+    formatOptional(v.flashBytes, 'bytes'),
+    v.version ?? '—',
+  ]);
+  const head = ['runtime', 'accuracy', 'samples', 'mismatches', 'max diff (LSB)', 'instructions mean / max', 'arena', 'flash', 'version'];
+  return table(head, ['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---'], rows);
+}
+
+function stageTable(r: RunReport): string[] {
+  const rows = r.stages.map((s) => [
+    s.name,
+    formatValue(s.accuracy, 'accuracy'),
+    s.sparsity === null ? '—' : formatPercent(s.sparsity),
+    s.epochs === null ? '—' : String(s.epochs),
+    s.seconds.toFixed(1),
+  ]);
+  return table(['stage', 'accuracy', 'sparsity', 'epochs', 'seconds'], ['---', '---:', '---:', '---:', '---:'], rows);
+}
+
+export function renderMarkdown(r: RunReport, plots: Plot[], target?: TargetProfile): string {
+  const failed = r.budgets.filter((b) => b.verdict === 'fail');
+  const v = r.versions;
+  const lines = [
+    `# pqk report: ${r.target} — ${r.ok ? 'PASS' : 'FAIL'}`,
+    '',
+    ...headline(r, target),
+    '',
+    ...(failed.length > 0 ? ['Failed:', '', ...failed.map((b) => `- ${b.message}`), ''] : []),
+    '## Budgets',
+    '',
+    ...budgetTable(r.budgets),
+    '',
+    '## Runtimes',
+    '',
+    ...(Object.keys(r.verification).length > 0 ? runtimeTable(r) : ['No runtime verified this model.']),
+    '',
+    '## Stages',
+    '',
+    ...stageTable(r),
+    '',
+    '## Plots',
+    '',
+    ...(plots.length > 0 ? plots.flatMap((p) => [`![${p.title}](${p.file})`, '']) : ['No figures to plot.', '']),
+    '## Run',
+    '',
+    `- dataset: ${r.dataset.name} (${r.dataset.task}, ${r.dataset.classes} classes; ${r.dataset.train} train / ${r.dataset.val} val / ${r.dataset.test} test)`,
+    `- model: ${r.model.name}, \`${r.model.file}\``,
+    `- seed: ${r.seed ?? '—'}; created ${r.createdAt}`,
+    `- versions: pqk ${v.pqk}; tfjs backend ${v.tfjsBackend ?? '—'}; TFLite ${v.tflite ?? '—'}; QEMU ${v.qemu ?? '—'}`,
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,12 @@
+// Which verified runtime speaks for the device in a report: an emulated one (qemu:*, arm64) runs the target's own ISA.
+import type { RunReport, RuntimeVerification } from './types.js';
+
+function isEmulated(runtime: string): boolean {
+  return runtime.startsWith('qemu:') || runtime === 'arm64';
+}
+
+// The first emulated runtime meeting `want`, else the first runtime meeting it.
+export function deviceRuntimeOf(r: Pick<RunReport, 'verification'>, want: (v: RuntimeVerification) => boolean = () => true): string | undefined {
+  const names = Object.keys(r.verification).filter((rt) => want(r.verification[rt]!));
+  return names.find(isEmulated) ?? names[0];
+}

@@ -1,0 +1,92 @@
+// JSON schema of report.json (mirrors types.ts); reading a report validates against it so errors name the field.
+const num = { type: 'number' } as const;
+const int = { type: 'integer', minimum: 0 } as const;
+const nullable = <T extends object>(s: T) => ({ anyOf: [s, { type: 'null' }] });
+const fraction = { type: 'number', minimum: 0, maximum: 1 } as const;
+
+const runtime = {
+  type: 'object',
+  required: ['accuracy', 'samples', 'mismatches', 'maxDiff', 'instructionsPerInference', 'instructionsPerOp', 'arenaBytes', 'flashBytes', 'ramBytes', 'version'],
+  properties: {
+    accuracy: fraction,
+    samples: int,
+    mismatches: int,
+    maxDiff: int,
+    instructionsPerInference: nullable({ type: 'object', required: ['min', 'mean', 'max'], properties: { min: num, mean: num, max: num } }),
+    instructionsPerOp: nullable({
+      type: 'array',
+      items: { type: 'object', required: ['op', 'node', 'instructions'], properties: { op: { type: 'string' }, node: int, instructions: num } },
+    }),
+    arenaBytes: nullable(int),
+    flashBytes: nullable(int),
+    ramBytes: nullable(int),
+    version: nullable({ type: 'string' }),
+  },
+} as const;
+
+const budget = {
+  type: 'object',
+  required: ['name', 'limit', 'value', 'unit', 'verdict', 'message'],
+  properties: {
+    name: { type: 'string' },
+    limit: nullable(num),
+    value: nullable(num),
+    unit: { enum: ['bytes', 'instructions', 'ms', 'accuracy', 'samples', 'lsb'] },
+    verdict: { enum: ['pass', 'fail', 'skip'] },
+    message: { type: 'string' },
+  },
+} as const;
+
+export const REPORT_SCHEMA = {
+  type: 'object',
+  required: ['reportVersion', 'pqkVersion', 'createdAt', 'target', 'seed', 'dataset', 'versions', 'stages', 'verification', 'model', 'budgets', 'ok'],
+  properties: {
+    reportVersion: { type: 'integer', minimum: 1 },
+    pqkVersion: { type: 'string' },
+    createdAt: { type: 'string' },
+    target: { type: 'string', minLength: 1 },
+    seed: nullable({ type: 'integer' }),
+    dataset: {
+      type: 'object',
+      required: ['name', 'task', 'classes', 'train', 'val', 'test'],
+      properties: { name: { type: 'string' }, task: { enum: ['kws', 'image'] }, classes: int, train: int, val: int, test: int },
+    },
+    versions: {
+      type: 'object',
+      required: ['pqk', 'tfjsBackend', 'tflite', 'qemu'],
+      properties: { pqk: { type: 'string' }, tfjsBackend: nullable({ type: 'string' }), tflite: nullable({ type: 'string' }), qemu: nullable({ type: 'string' }) },
+    },
+    stages: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'accuracy', 'seconds', 'epochs', 'sparsity', 'loss'],
+        properties: { name: { enum: ['float', 'phase1', 'phase2'] }, accuracy: fraction, seconds: num, epochs: nullable(int), sparsity: nullable(fraction), loss: nullable(num) },
+      },
+    },
+    verification: { type: 'object', additionalProperties: runtime },
+    model: {
+      type: 'object',
+      required: ['name', 'file', 'fileBytes', 'payloadBytes', 'macs', 'params', 'sparsity', 'sparsityPerLayer'],
+      properties: {
+        name: { type: 'string' },
+        file: { type: 'string' },
+        fileBytes: int,
+        payloadBytes: int,
+        macs: int,
+        params: int,
+        sparsity: fraction,
+        sparsityPerLayer: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['layer', 'op', 'weights', 'zeros', 'sparsity'],
+            properties: { layer: { type: 'string' }, op: { type: 'string' }, weights: int, zeros: int, sparsity: fraction },
+          },
+        },
+      },
+    },
+    budgets: { type: 'array', items: budget },
+    ok: { type: 'boolean' },
+  },
+} as const;

@@ -1,0 +1,24 @@
+// The runtime registry: a name on the command line or in a target profile becomes a Runtime.
+import { Arm64Runtime } from './arm64.js';
+import { LiteRtRuntime } from './litert.js';
+import { TfliteRuntime } from './tflite.js';
+import type { Runtime } from './types.js';
+
+const RUNTIMES: Record<string, () => Runtime> = {
+  tflite: () => new TfliteRuntime(),
+  litert: () => new LiteRtRuntime(),
+  arm64: () => new Arm64Runtime(),
+};
+
+export function runtimeNames(): string[] {
+  return Object.keys(RUNTIMES);
+}
+
+// 'arm64:<cpu>' picks the emulated core (qemu-aarch64 -cpu, e.g. arm64:cortex-a76); plain 'arm64' is a Cortex-A53.
+export function getRuntime(name: string): Runtime {
+  const cpu = /^arm64:([\w.-]+)$/.exec(name)?.[1];
+  if (cpu !== undefined) return new Arm64Runtime({ cpu });
+  const make = RUNTIMES[name];
+  if (!make) throw new Error(`unknown runtime '${name}' (known: ${runtimeNames().join(', ')}, arm64:<cpu>)`);
+  return make();
+}

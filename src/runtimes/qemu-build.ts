@@ -1,0 +1,137 @@
+// Builds a firmware image for one model and board: the host build of the interpreter sizes the arena and checks
+// the model first, then arm-none-eabi-gcc links the model into flash. Images are cached by a hash of everything
+// that goes into them.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { firmwareDir, linkerScript, type Board, type MemoryLimits } from './qemu-boards.js';
+import { packageRoot } from './paths.js';
+
+export const STACK_BYTES = 8192;
+
+export interface FirmwareImage {
+  elf: string;
+  markerAddr: number; // pqk_marker's first instruction (Thumb bit cleared)
+  arenaBytes: number;
+  flashBytes: number;
+  ramBytes: number;
+  ops: string[]; // op name per node
+  inputBytes: number;
+  outputBytes: number;
+}
+
+interface HostSummary {
+  status: number;
+  error: string;
+  arena_used_bytes: number;
+  tensors: number;
+  nodes: number;
+  ops: string[];
+  input_bytes: number;
+  output_bytes: number;
+}
+
+export function hostRunnerPath(): string {
+  return join(firmwareDir(), 'build', 'host', 'pqk-micro-host');
+}
+
+// Builds the host runner when missing (firmware-harness/build.sh is quick when up to date).
+export async function ensureHostBuild(): Promise<void> {
+  if (!existsSync(hostRunnerPath())) await execa('bash', [join(firmwareDir(), 'build.sh')]);
+}
+
+function sources(): string[] {
+  const dir = firmwareDir();
+  const inDir = (d: string, ext: RegExp): string[] => readdirSync(join(dir, d)).filter((f) => ext.test(f)).sort().map((f) => join(dir, d, f));
+  return [...inDir('src', /\.c$/), ...inDir('src/kernels', /\.c$/), ...inDir('firmware', /\.c$/)];
+}
+
+function headers(): string[] {
+  const dir = firmwareDir();
+  return ['src', 'src/kernels', 'firmware'].flatMap((d) => readdirSync(join(dir, d)).filter((f) => /\.(h|S)$/.test(f)).sort().map((f) => join(dir, d, f)));
+}
+
+function imageKey(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean): string {
+  const h = createHash('sha256');
+  h.update(model);
+  h.update(JSON.stringify({ board, limits, optimized, stack: STACK_BYTES }));
+  for (const f of [...sources(), ...headers()]) h.update(f).update(readFileSync(f));
+  return h.digest('hex').slice(0, 24);
+}
+
+// Parses and plans the model on the host: the arena size to build with, and a clear error when it cannot run.
+async function hostSummary(modelPath: string, where: string): Promise<HostSummary> {
+  await ensureHostBuild();
+  const r = await execa(hostRunnerPath(), [modelPath, '/dev/null', '0', '/dev/null'], { reject: false });
+  let s: HostSummary;
+  try {
+    s = JSON.parse(r.stdout) as HostSummary;
+  } catch {
+    throw new Error(`${where}: ${hostRunnerPath()} ${modelPath} failed (exit ${r.exitCode}): ${r.stderr}`);
+  }
+  if (s.status !== 0) throw new Error(`${where}: ${s.error}`);
+  return s;
+}
+
+function linkError(stderr: string, where: string, limits: MemoryLimits): Error {
+  const m = /region [`']?(FLASH|RAM|VECTORS)'? overflowed by (\d+) bytes/.exec(stderr);
+  if (m) {
+    const limit = m[1] === 'RAM' ? limits.ramBytes : limits.flashBytes;
+    return new Error(`${where}: the model does not fit: ${m[1]} overflowed by ${m[2]} bytes (limit ${limit} bytes)`);
+  }
+  return new Error(`${where}: firmware build failed: ${stderr}`);
+}
+
+// Flash holds every allocated section outside RAM (the .data initial values too); RAM holds .data, .bss, stack.
+async function sizes(elf: string, board: Board): Promise<{ flash: number; ram: number }> {
+  const { stdout } = await execa('arm-none-eabi-size', ['-A', elf]);
+  let flash = 0;
+  let ram = 0;
+  for (const line of stdout.split('\n')) {
+    const m = /^(\.\S+)\s+(\d+)\s+(\d+)$/.exec(line.trim());
+    if (!m || /^\.(comment|ARM\.attributes|debug)/.test(m[1])) continue;
+    const [size, addr] = [Number(m[2]), Number(m[3])];
+    const inRam = addr >= board.ram.origin && addr < board.ram.origin + board.ram.size;
+    if (inRam) ram += size;
+    if (!inRam || m[1] === '.data') flash += size;
+  }
+  return { flash, ram };
+}
+
+async function markerAddress(elf: string): Promise<number> {
+  const { stdout } = await execa('arm-none-eabi-nm', [elf]);
+  const m = /^([0-9a-f]+) T pqk_marker$/m.exec(stdout);
+  if (!m) throw new Error(`${elf}: no pqk_marker symbol`);
+  return Number.parseInt(m[1], 16) & ~1;
+}
+
+async function compile(dir: string, board: Board, s: HostSummary, optimized: boolean, where: string, limits: MemoryLimits): Promise<void> {
+  const defines = [`-DPQK_ARENA_BYTES=${Math.max(16, s.arena_used_bytes)}`, `-DPQK_MAX_TENSORS=${Math.max(1, s.tensors)}`,
+    `-DPQK_MAX_NODES=${Math.max(1, s.nodes)}`, `-DPQK_OPTIMIZED=${optimized ? 1 : 0}`, `-DPQK_MODEL_PATH="${join(dir, 'model.tflite')}"`];
+  const args = [...board.cflags, '-O2', '-std=c99', '-ffp-contract=off', '-ffunction-sections', '-fdata-sections', '-g',
+    ...defines, `-I${join(firmwareDir(), 'src')}`, ...sources(), join(firmwareDir(), 'firmware', 'model.S'),
+    '--specs=rdimon.specs', '-nostartfiles', '-Wl,--gc-sections', `-T${join(dir, 'link.ld')}`, '-o', join(dir, 'fw.elf'), '-lm'];
+  const r = await execa('arm-none-eabi-gcc', args, { reject: false });
+  if (r.exitCode !== 0) throw linkError(r.stderr, where, limits);
+}
+
+export async function buildFirmware(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean): Promise<FirmwareImage> {
+  const where = `qemu:${board.cpu} (${board.machine})`;
+  const dir = join(packageRoot(), '.cache', 'firmware', imageKey(model, board, limits, optimized));
+  const metaPath = join(dir, 'image.json');
+  if (existsSync(metaPath)) return JSON.parse(readFileSync(metaPath, 'utf8')) as FirmwareImage;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'model.tflite'), model);
+  const s = await hostSummary(join(dir, 'model.tflite'), where);
+  writeFileSync(join(dir, 'link.ld'), linkerScript(board, limits, STACK_BYTES));
+  await compile(dir, board, s, optimized, where, limits);
+  const elf = join(dir, 'fw.elf');
+  const { flash, ram } = await sizes(elf, board);
+  const image: FirmwareImage = {
+    elf, markerAddr: await markerAddress(elf), arenaBytes: s.arena_used_bytes, flashBytes: flash, ramBytes: ram,
+    ops: s.ops, inputBytes: s.input_bytes, outputBytes: s.output_bytes,
+  };
+  writeFileSync(metaPath, JSON.stringify(image, null, 2));
+  return image;
+}

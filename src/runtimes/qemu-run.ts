@@ -1,0 +1,77 @@
+// Runs a firmware image under qemu-system-arm with semihosting: one launch for a whole batch, optionally under the
+// instruction-counting plugin, whose marker hits become instructions per inference and per op.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { insnCountPluginArg, parseInsnCounts, type MarkerHit } from './insncount.js';
+import type { Board } from './qemu-boards.js';
+import type { FirmwareImage } from './qemu-build.js';
+
+export interface FirmwareRun {
+  outputs: Uint8Array; // outputBytes per sample, back to back
+  arenaBytes: number; // as the firmware reports it
+  hits?: MarkerHit[];
+}
+
+export interface InstructionCounts {
+  perInference: number[];
+  perOp: number[]; // mean over samples, per node
+}
+
+let qemuVersionText: string | undefined;
+
+export async function qemuVersion(): Promise<string> {
+  if (qemuVersionText === undefined) {
+    const { stdout } = await execa('qemu-system-arm', ['--version']);
+    const m = /version (\S+)/.exec(stdout);
+    qemuVersionText = `QEMU ${m ? m[1] : stdout.split('\n')[0]}`;
+  }
+  return qemuVersionText;
+}
+
+function qemuArgs(board: Board, image: FirmwareImage, dir: string, count: number, counting: boolean): string[] {
+  const semi = ['enable=on', 'target=native', 'arg=fw', `arg=${join(dir, 'in.bin')}`, `arg=${join(dir, 'out.bin')}`, `arg=${count}`];
+  const args = ['-M', board.machine, '-cpu', board.cpu, '-nographic', '-monitor', 'none', '-serial', 'none', '-semihosting-config', semi.join(',')];
+  if (counting) args.push('-icount', 'shift=0', '-plugin', insnCountPluginArg([image.markerAddr], join(dir, 'counts.txt')));
+  return [...args, '-kernel', image.elf];
+}
+
+export async function runFirmware(board: Board, image: FirmwareImage, batch: Uint8Array, count: number, counting: boolean): Promise<FirmwareRun> {
+  const where = `qemu:${board.cpu} (${board.machine})`;
+  const dir = mkdtempSync(join(tmpdir(), 'pqk-qemu-'));
+  try {
+    writeFileSync(join(dir, 'in.bin'), batch);
+    // Generous: a plain-C DS-CNN inference is ~40M instructions, QEMU runs several hundred million a second.
+    const timeout = 60_000 + count * 1_000;
+    const r = await execa('qemu-system-arm', qemuArgs(board, image, dir, count, counting), { reject: false, timeout });
+    // QEMU prints the semihosting console on stderr.
+    const consoleText = `${r.stdout}\n${r.stderr}`;
+    const error = /pqk-error: (.*)/.exec(consoleText);
+    if (r.timedOut) throw new Error(`${where}: QEMU did not finish ${count} samples within ${timeout / 1000} s`);
+    if (r.exitCode !== 0 || error) throw new Error(`${where}: ${error ? error[1] : `QEMU exited with ${r.exitCode}: ${consoleText.trim()}`}`);
+    const arena = /pqk-stats arena_used_bytes=(\d+)/.exec(consoleText);
+    if (!arena) throw new Error(`${where}: firmware printed no pqk-stats line: ${consoleText.trim()}`);
+    const outputs = new Uint8Array(readFileSync(join(dir, 'out.bin')));
+    if (outputs.length !== count * image.outputBytes) throw new Error(`${where}: ${outputs.length} output bytes for ${count} samples of ${image.outputBytes}`);
+    const hits = counting ? parseInsnCounts(readFileSync(join(dir, 'counts.txt'), 'utf8')) : undefined;
+    return { outputs, arenaBytes: Number(arena[1]), hits };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The marker runs at inference start, before each of the n ops and at the end: n + 2 hits per sample. An op's
+// count runs from its own hit to the next one.
+export function splitCounts(hits: readonly MarkerHit[], nodes: number, samples: number): InstructionCounts {
+  const per = nodes + 2;
+  if (hits.length !== per * samples) throw new Error(`instruction counter logged ${hits.length} marker hits, expected ${per} x ${samples}`);
+  const perInference: number[] = [];
+  const perOp = new Array<number>(nodes).fill(0);
+  for (let s = 0; s < samples; s++) {
+    const h = hits.slice(s * per, (s + 1) * per).map((x) => x.count);
+    perInference.push(h[per - 1] - h[0]);
+    for (let i = 0; i < nodes; i++) perOp[i] += h[i + 2] - h[i + 1];
+  }
+  return { perInference, perOp: perOp.map((v) => v / Math.max(1, samples)) };
+}

@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkBudgets } from '../../src/report/budgets.js';
+import type { BudgetResult, RunReport } from '../../src/report/types.js';
+import { loadTarget } from '../../src/targets/load.js';
+import type { TargetProfile } from '../../src/targets/types.js';
+import { sampleReport } from './fixture.js';
+
+function byName(results: BudgetResult[], name: string): BudgetResult {
+  const b = results.find((r) => r.name === name);
+  assert.ok(b, `budget ${name} present in ${results.map((r) => r.name).join(', ')}`);
+  return b;
+}
+
+function withBudgets(budgets: TargetProfile['budgets'], base = loadTarget('cortex-m4')): TargetProfile {
+  return { ...base, budgets };
+}
+
+test('a run inside every budget passes each one, in the profile order', () => {
+  const r = sampleReport();
+  assert.equal(r.ok, true);
+  assert.deepEqual(
+    r.budgets.map((b) => `${b.name}=${b.verdict}`),
+    [
+      'modelFlashBytes=pass',
+      'arenaBytes=pass',
+      'instructionsPerInference=pass',
+      'minAccuracy=pass',
+      'maxAccuracyDrop=pass',
+      'deviceFlashBytes=pass',
+      'deviceRamBytes=pass',
+      'exact:tflite=pass',
+      'exact:qemu:cortex-m4=pass',
+    ],
+  );
+  // worst sample, on the target's emulator, not the x86 TFLite arena
+  assert.equal(byName(r.budgets, 'instructionsPerInference').value, 9_500_000);
+  assert.equal(byName(r.budgets, 'arenaBytes').value, 28_000);
+  assert.equal(byName(r.budgets, 'minAccuracy').value, 0.9);
+  assert.equal(byName(r.budgets, 'maxAccuracyDrop').value, 0.01);
+});
+
+test('budgets set too small fail, and each message names the budget, value and limit', () => {
+  const r = sampleReport();
+  const tight = withBudgets({ modelFlashBytes: 20_000, arenaBytes: 16_384, instructionsPerInference: 9_400_000, msPerInference: 50, minAccuracy: 0.95, maxAccuracyDrop: 0.005 });
+  const results = checkBudgets(r, tight);
+  const flash = byName(results, 'modelFlashBytes');
+  assert.equal(flash.verdict, 'fail');
+  assert.equal(flash.message, 'modelFlashBytes: 24,000 B exceeds limit 20,000 B (model.tflite, 120% of limit)');
+  assert.match(byName(results, 'arenaBytes').message, /^arenaBytes: 28,000 B exceeds limit 16,384 B \(qemu:cortex-m4/);
+  assert.match(byName(results, 'instructionsPerInference').message, /9\.50 M instr exceeds limit 9\.40 M instr/);
+  // 9.5 M x 1.3 / 168 MHz = 73.5 ms
+  const ms = byName(results, 'msPerInference');
+  assert.equal(ms.verdict, 'fail');
+  assert.ok(Math.abs(ms.value! - 73.511904761904) < 1e-6);
+  assert.match(ms.message, /73\.5 ms exceeds limit 50\.0 ms \(qemu:cortex-m4 at 168 MHz, 1\.3 cycles\/instr/);
+  assert.match(byName(results, 'minAccuracy').message, /^minAccuracy: 90\.00% is below limit 95\.00%/);
+  assert.equal(byName(results, 'maxAccuracyDrop').verdict, 'fail');
+  assert.equal(results.filter((b) => b.verdict === 'fail').length, 6); // the six profile budgets; memory and exactness still pass
+});
+
+test('a limit exactly met passes', () => {
+  const results = checkBudgets(sampleReport(), withBudgets({ modelFlashBytes: 24_000, minAccuracy: 0.9 }));
+  assert.deepEqual(results.slice(0, 2).map((b) => b.verdict), ['pass', 'pass']);
+});
+
+test('a budget whose figure is missing is skipped with the reason', () => {
+  const r: RunReport = sampleReport();
+  const dev = r.verification['qemu:cortex-m4']!;
+  const noCounts = { ...r, verification: { ...r.verification, 'qemu:cortex-m4': { ...dev, instructionsPerInference: null, arenaBytes: null } } };
+  const results = checkBudgets(noCounts, withBudgets({ instructionsPerInference: 1, msPerInference: 1, arenaBytes: 1 }));
+  assert.equal(byName(results, 'instructionsPerInference').verdict, 'skip');
+  assert.equal(byName(results, 'instructionsPerInference').message, 'instructionsPerInference: skipped, qemu:cortex-m4 reported no instruction count');
+  assert.equal(byName(results, 'msPerInference').verdict, 'skip');
+  assert.equal(byName(results, 'arenaBytes').message, 'arenaBytes: skipped, qemu:cortex-m4 reported no arena size');
+  const noFloat = checkBudgets({ ...r, stages: r.stages.filter((s) => s.name !== 'float') }, withBudgets({ maxAccuracyDrop: 0.1 }));
+  assert.equal(byName(noFloat, 'maxAccuracyDrop').message, 'maxAccuracyDrop: skipped, no float stage in the report');
+});
+
+test('a runtime that did not run or disagrees with the reference fails its exactness check', () => {
+  const r = sampleReport();
+  const { ['qemu:cortex-m4']: dev, ...onlyTflite } = r.verification;
+  const missing = checkBudgets({ ...r, verification: onlyTflite }, loadTarget('cortex-m4'));
+  assert.equal(byName(missing, 'exact:qemu:cortex-m4').verdict, 'fail');
+  assert.equal(byName(missing, 'exact:qemu:cortex-m4').message, 'exact:qemu:cortex-m4: qemu:cortex-m4 did not run');
+  assert.equal(byName(missing, 'instructionsPerInference').verdict, 'skip');
+  const off = { ...r, verification: { ...r.verification, 'qemu:cortex-m4': { ...dev!, mismatches: 2, maxDiff: 1 } } };
+  const exact = byName(checkBudgets(off, loadTarget('cortex-m4')), 'exact:qemu:cortex-m4');
+  assert.equal(exact.verdict, 'fail');
+  assert.equal(exact.message, 'exact:qemu:cortex-m4: 2 of 10 samples differ from the integer reference (max diff 1 LSB), must be bit-exact');
+});
+
+test('LiteRT may differ by 1 LSB on an int4 target, not by 2', () => {
+  const int4 = loadTarget('cortex-m4-int4');
+  const r = sampleReport(int4, 14_000);
+  const dev = r.verification['qemu:cortex-m4']!;
+  const lite = (maxDiff: number) => ({ ...r, verification: { ...r.verification, litert: { ...dev, mismatches: 3, maxDiff } } });
+  assert.equal(byName(checkBudgets(lite(1), int4), 'exact:litert').verdict, 'pass');
+  const two = byName(checkBudgets(lite(2), int4), 'exact:litert');
+  assert.equal(two.verdict, 'fail');
+  assert.match(two.message, /3 of 10 samples differ .*max diff 2 LSB\), limit 1 LSB/);
+});
+
+test('accuracy budgets take the worst verified runtime', () => {
+  const r = sampleReport();
+  const worse = { ...r, verification: { ...r.verification, tflite: { ...r.verification.tflite!, accuracy: 0.8 } } };
+  const results = checkBudgets(worse, withBudgets({ minAccuracy: 0.85, maxAccuracyDrop: 0.2 }));
+  assert.match(byName(results, 'minAccuracy').message, /^minAccuracy: 80\.00% is below limit 85\.00% \(tflite/);
+  assert.equal(byName(results, 'maxAccuracyDrop').value, 0.11);
+});
+
+test('a mobile target judges milliseconds from the arm64 instruction count', () => {
+  const phone = loadTarget('android-arm64');
+  const r = sampleReport(phone);
+  const arm = r.verification['qemu:cortex-a53']!;
+  const { ['qemu:cortex-a53']: _drop, ...rest } = r.verification;
+  const withArm = { ...r, verification: { ...rest, arm64: { ...arm, instructionsPerInference: { min: 1, mean: 2, max: 36_000_000 } } } };
+  const ms = byName(checkBudgets(withArm, phone), 'msPerInference');
+  assert.equal(ms.value, 20); // 36 M x 1.0 / 1800 MHz
+  assert.equal(ms.verdict, 'pass');
+});

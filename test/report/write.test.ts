@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkBudgets } from '../../src/report/budgets.js';
+import { readReport } from '../../src/report/json.js';
+import { writeReport } from '../../src/report/write.js';
+import { loadTarget } from '../../src/targets/load.js';
+import { sampleReport } from './fixture.js';
+import { findAll, parseXmlFile } from './xml.js';
+
+const PLOTS = ['plot-accuracy.svg', 'plot-budgets.svg', 'plot-instructions.svg', 'plot-sparsity.svg'];
+
+test('writeReport writes report.json, report.md with valid SVG plots beside it, and junit.xml', async () => {
+  const target = loadTarget('cortex-m4');
+  const r = sampleReport(target);
+  const failing = { ...r, budgets: checkBudgets(r, { ...target, budgets: { ...target.budgets, modelFlashBytes: 20_000 } }), ok: false };
+  const dir = mkdtempSync(join(tmpdir(), 'pqk-report-'));
+  try {
+    const files = await writeReport(dir, failing, target);
+    assert.deepEqual(readdirSync(dir).sort(), ['junit.xml', ...PLOTS, 'report.json', 'report.md'].sort(), 'no temporary files left behind');
+    assert.deepEqual(readReport(files.json), failing);
+
+    const md = readFileSync(files.markdown, 'utf8');
+    assert.match(md, /^# pqk report: cortex-m4 — FAIL\n/);
+    assert.match(md, /\| target \| cortex-m4 \(cortex-m4 @ 168 MHz, QEMU mps2-an386\) \|/);
+    assert.match(md, /\*\*FAIL\*\*: 8 passed, 1 failed, 0 skipped/);
+    assert.match(md, /float 91\.00% → phase1 89\.00% → phase2 90\.00% → on-device 90\.00% \(qemu:cortex-m4\)/);
+    assert.match(md, /24,000 B file \(884 B payload\), 851 params, 0\.01 M MACs, 25% sparse/);
+    // 9.5 M x 1.3 / 168 MHz
+    assert.match(md, /9\.50 M instr per inference \(worst sample, qemu:cortex-m4\), ≈ 73\.5 ms at 168 MHz/);
+    assert.match(md, /\| arena \| 28,000 B \(qemu:cortex-m4\) \|/);
+    assert.match(md, /- modelFlashBytes: 24,000 B exceeds limit 20,000 B/);
+    assert.match(md, /\| modelFlashBytes \| 24,000 B \| 20,000 B \| 120% \| \*\*FAIL\*\* \|/);
+    assert.match(md, /\| qemu:cortex-m4 \| 90\.00% \| 10 \| 0 \| 0 \| 9\.23 M instr \/ 9\.50 M instr \| 28,000 B \| 120,000 B \| QEMU 7\.2 \|/);
+    for (const p of PLOTS) assert.ok(md.includes(`](${p})`), `report.md links ${p}`);
+
+    for (const p of PLOTS) {
+      const svg = await parseXmlFile(join(dir, p));
+      assert.equal(svg.tag, 'svg', `${p} is an SVG document`);
+      assert.ok(Number(svg.attrib.width) > 0 && Number(svg.attrib.height) > 0);
+      assert.ok(findAll(svg, 'path').length > 0, `${p} draws marks`);
+    }
+    // the per-operator plot labels each operator of the device run
+    const ops = readFileSync(join(dir, 'plot-instructions.svg'), 'utf8');
+    for (const label of ['#0 CONV_2D', '#1 DEPTHWISE_CONV_2D', '#2 FULLY_CONNECTED']) assert.ok(ops.includes(label), label);
+    const junit = await parseXmlFile(files.junit);
+    assert.equal(findAll(junit, 'testcase').length, failing.budgets.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a report without device figures says so instead of plotting nothing', async () => {
+  const r = sampleReport();
+  const bare = { ...r, verification: {}, model: { ...r.model, sparsityPerLayer: [] } };
+  const dir = mkdtempSync(join(tmpdir(), 'pqk-report-'));
+  try {
+    const files = await writeReport(dir, bare);
+    assert.deepEqual(files.plots.map((p) => p.slice(dir.length + 1)).sort(), ['plot-accuracy.svg', 'plot-budgets.svg']);
+    const md = readFileSync(files.markdown, 'utf8');
+    assert.match(md, /No runtime verified this model\./);
+    assert.match(md, /\| instructions \| — \|/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('readReport names the file and the bad field', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pqk-report-'));
+  try {
+    assert.throws(() => readReport(join(dir, 'none.json')), /none\.json: no such file/);
+    const bad = join(dir, 'bad.json');
+    const r = sampleReport();
+    writeFileSync(bad, JSON.stringify({ ...r, model: { ...r.model, fileBytes: 'big' } }));
+    assert.throws(() => readReport(bad), /bad\.json is not a pqk report:\n.*bad\.json: \/model\/fileBytes must be integer/);
+    writeFileSync(bad, '{"target": ');
+    assert.throws(() => readReport(bad), /bad\.json: not valid JSON/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
