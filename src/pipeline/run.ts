@@ -44,7 +44,7 @@ function stageReport(name: StageReport['name'], accuracy: number, state: StageSt
   return { name, accuracy, seconds, epochs: state.epoch, sparsity, loss: last ? last.loss : null };
 }
 
-async function verifyCached(runDir: string, bytes: Uint8Array, data: Dataset, runtime: string, limit: number | undefined, log: (l: string) => void): Promise<VerifyResult> {
+async function verifyCached(runDir: string, bytes: Uint8Array, data: Dataset, runtime: string, limit: number | undefined, target: TargetProfile, log: (l: string) => void): Promise<VerifyResult> {
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   const file = join(runDir, 'verify', `${runtime.replace(':', '-')}.json`);
   if (existsSync(file)) {
@@ -55,7 +55,7 @@ async function verifyCached(runDir: string, bytes: Uint8Array, data: Dataset, ru
     }
   }
   log(`verify ${runtime}: running ${limit ?? data.test.n} test samples`);
-  const r = await verifyModel(bytes, data, runtime, { limit });
+  const r = await verifyModel(bytes, data, runtime, { limit, memory: target.memory });
   atomicWriteJson(file, { ...r, modelHash: hash, limit: limit ?? null });
   return r;
 }
@@ -88,7 +88,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   atomicWrite(modelFile, bytes);
   ctx.log(`export: ${modelFile} (${bytes.length} bytes)`);
   const verification: Record<string, VerifyResult> = {};
-  for (const rt of target.runtimes) verification[rt] = await verifyCached(runDir, bytes, data, rt, a.verifyLimit, ctx.log);
+  for (const rt of target.runtimes) verification[rt] = await verifyCached(runDir, bytes, data, rt, a.verifyLimit, target, ctx.log);
   const sp = await modelSparsity(p2.model);
   const base = {
     reportVersion: 1,

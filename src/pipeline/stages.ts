@@ -34,9 +34,9 @@ export async function prepareData(spec: string, seed: number, log: (l: string) =
   if (spec === DEFAULT_DATA || (spec.endsWith('synth-kws') && !existsSync(spec))) {
     log(`data: synthesizing the keyword-spotting set in ${spec} (espeak-ng + sox; reused when present)`);
     let last = 0;
+    // The synthetic set is one fixed set (its own seed), whatever the run's seed, so runs share and compare on it.
     const r = await synthKws({
       out: spec,
-      seed,
       onProgress: (done, total) => {
         if (done - last >= total / 10 || done === total) {
           last = done;

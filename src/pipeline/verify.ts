@@ -9,10 +9,11 @@ import { getRuntime } from '../runtimes/index.js';
 import type { Runtime } from '../runtimes/types.js';
 import { readTflite } from '../tflite/reader.js';
 
-export async function runtimeFor(name: string): Promise<Runtime> {
+// memory: the target part's flash and RAM, which a firmware image must fit (the board's own memory when absent).
+export async function runtimeFor(name: string, memory?: { flashBytes: number; ramBytes: number }): Promise<Runtime> {
   if (name.startsWith('qemu:')) {
     const { QemuRuntime } = await import('../runtimes/qemu.js');
-    return new QemuRuntime(name);
+    return QemuRuntime.fromName(name, { memory });
   }
   return getRuntime(name);
 }
@@ -37,7 +38,7 @@ export interface VerifyResult extends RuntimeVerification {
   seconds: number;
 }
 
-export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: { limit?: number; optimized?: boolean } = {}): Promise<VerifyResult> {
+export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: { limit?: number; optimized?: boolean; memory?: { flashBytes: number; ramBytes: number } } = {}): Promise<VerifyResult> {
   const qm = readTflite(bytes);
   const inT = qm.tensors[qm.inputs[0]];
   if (inT.dtype !== 'int8') throw new Error(`verify: the model's input is ${inT.dtype}; export it with int8 I/O (the default) to verify`);
@@ -46,7 +47,7 @@ export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName:
   const inputs = quantizeFeatures(data, inT.scale[0], inT.zeroPoint[0], opts.limit);
   const reference = runBatch(qm, inputs);
   const t0 = Date.now();
-  const runtime = await runtimeFor(runtimeName);
+  const runtime = await runtimeFor(runtimeName, opts.memory);
   const result = await runtime.run(bytes, inputs, { optimized: opts.optimized });
   const labels = data.test.y.subarray(0, inputs.length);
   return { runtime: runtimeName, seconds: (Date.now() - t0) / 1000, ...verificationFromRun(result, labels, reference) };

@@ -63,9 +63,10 @@ export interface RunLoopArgs {
 }
 
 export async function runLoop(a: RunLoopArgs): Promise<void> {
-  const { cfg, train } = a;
+  const { train } = a;
+  if (train.n === 0) throw new Error('the training split is empty');
+  const cfg = { ...a.cfg, batchSize: Math.min(a.cfg.batchSize, train.n) }; // a tiny set trains in one smaller batch
   const steps = Math.floor(train.n / cfg.batchSize);
-  if (steps === 0) throw new Error(`training split has ${train.n} samples, fewer than one batch of ${cfg.batchSize}`);
   for (let epoch = a.startEpoch; epoch < cfg.epochs; epoch++) {
     const order = permutation(train.n, mulberry32(cfg.seed * 7919 + epoch));
     const t0 = Date.now();

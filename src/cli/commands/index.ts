@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 // BENCH import { benchTrainCommand } from './bench.js';
 import { budgetCommand } from './budget.js';
 import { compressCommand } from './compress.js';
-import { dataSynthKwsCommand } from './data.js';
+import { dataInfoCommand, dataSynthKwsCommand } from './data.js';
 import { exportCommand } from './export.js';
 import { inspectCommand } from './inspect.js';
 import { runCommand } from './run.js';
@@ -13,6 +13,7 @@ import { verifyCommand } from './verify.js';
 export const COMMANDS: Command[] = [
   runCommand,
   dataSynthKwsCommand,
+  dataInfoCommand,
   trainCommand,
   compressCommand,
   exportCommand,

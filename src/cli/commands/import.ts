@@ -1,0 +1,31 @@
+// `pqk import MODEL_DIR/model.json --out RUN_DIR [--json]`: bring a tfjs Layers or Graph model into pqk as a finished
+// float stage, so `pqk compress` / `pqk run --from RUN_DIR` continue from it.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { EXIT, optStr, printJson, str, UserError, type Command, type CommandContext } from '../command.js';
+import { importModel } from '../../import/index.js';
+
+async function run(ctx: CommandContext): Promise<number> {
+  const [file, ...extra] = ctx.positionals;
+  if (file === undefined || extra.length > 0) throw new UserError('expected exactly one MODEL_DIR/model.json', EXIT.USAGE);
+  const out = str(ctx, 'out');
+  // The float reference backend: the comparison with the original is about the conversion, not kernel differences.
+  await tf.setBackend('cpu');
+  const r = await importModel(file, out, ctx.log, optStr(ctx, 'data'));
+  if (ctx.json) printJson({ format: r.format, layers: r.layers, params: r.params, maxAbsDiff: r.maxAbsDiff, softmax: r.softmax, out: r.out });
+  else {
+    const diff = r.maxAbsDiff === null ? 'not compared' : r.maxAbsDiff.toExponential(2);
+    ctx.log(`imported ${file} (${r.format} model): ${r.layers} pqk layers, ${r.params} parameters`);
+    ctx.log(`max |original - imported| on random inputs${r.softmax ? ' (after softmax)' : ''}: ${diff}`);
+    ctx.log(`float stage written to ${r.out}/checkpoints/float.json; continue with: pqk compress / pqk run --from ${r.out}`);
+  }
+  return EXIT.OK;
+}
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'bring a tfjs Layers or Graph model (model.json) into pqk as a trained float model',
+  usage: 'import MODEL_DIR/model.json --out RUN_DIR [--data DIR] [--json]',
+  options: { out: { type: 'string' }, data: { type: 'string' } }, // --data: the dataset `pqk compress --run RUN_DIR` trains on
+  run,
+};

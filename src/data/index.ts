@@ -1,0 +1,27 @@
+// The data layer's entry point: a dataset spec (a folder or a set name) becomes a Dataset with features computed.
+import { existsSync, statSync } from 'node:fs';
+import { DataError } from './errors.js';
+import { IMAGE_SETS, isIdxDir, loadIdxDir, loadImages, type ImageOptions, type ImageSetName } from './images.js';
+import { loadSpeechCommands, type SpeechCommandsOptions } from './speech-commands.js';
+import type { Dataset } from './types.js';
+
+export type LoadOptions = SpeechCommandsOptions & ImageOptions;
+
+// 'mnist' | 'fashion-mnist' | a folder of MNIST-family IDX files | a folder in Speech Commands layout.
+export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<Dataset> {
+  if ((IMAGE_SETS as readonly string[]).includes(spec)) return loadImages(spec as ImageSetName, opts);
+  if (!existsSync(spec)) throw new DataError(spec, `no such directory, and not a dataset name (${IMAGE_SETS.join(', ')})`);
+  if (!statSync(spec).isDirectory()) throw new DataError(spec, 'is a file; expected a folder in Speech Commands layout, a folder of IDX files, or a dataset name');
+  if (isIdxDir(spec)) return loadIdxDir(spec, opts);
+  return loadSpeechCommands(spec, opts);
+}
+
+export { DataError } from './errors.js';
+export { DEFAULT_AUGMENT, type AugmentConfig } from './augment.js';
+export { createMfcc, KWS_MFCC, type Mfcc } from './mfcc.js';
+export { loadImages, loadIdxDir, type ImageSetName } from './images.js';
+export { parseIdx, readIdx, encodeIdx, type Idx } from './idx.js';
+export { KWS_KEYWORDS, SILENCE, UNKNOWN, loadSpeechCommands, type SpeechCommandsOptions } from './speech-commands.js';
+export { DEFAULT_CLIPS_PER_WORD, synthKws, type SynthKwsOptions, type SynthKwsResult } from './synth-kws.js';
+export { decodeWav, encodeWav, readWav, writeWav, type Wav } from './wav.js';
+export type { Dataset, MfccParams, Split } from './types.js';

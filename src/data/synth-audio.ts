@@ -1,0 +1,68 @@
+// Rendering one synthetic clip (espeak-ng -> sox -> placement, level, noise) and the background noise recordings.
+import { join } from 'node:path';
+import { cutNoise, mixAtSnr } from './augment.js';
+import { DataError } from './errors.js';
+import { mulberry32 } from './rng.js';
+import type { ClipPlan } from './synth-plan.js';
+import { runTool } from './tools.js';
+import { toFloat, toInt16, writeWav } from './wav.js';
+
+export const RATE = 16000;
+const CLIP = 16000;
+
+// sox flags for byte-stable output: fixed random seed (-R), no dither (-D), errors only (-V1).
+const SOX_STABLE = ['-R', '-D', '-V1'];
+const SOX_RAW_OUT = ['-t', 'raw', '-e', 'signed', '-b', '16', '-c', '1', '-r', String(RATE), '-'];
+
+// Each a few seconds of sox-synthesised noise, distinct in colour and texture (sox's -R noise stream is the same each run).
+export const NOISES: readonly { name: string; effects: string[] }[] = [
+  { name: 'white_noise', effects: ['synth', '6', 'whitenoise', 'vol', '0.15'] },
+  { name: 'pink_noise', effects: ['synth', '7', 'pinknoise', 'vol', '0.3'] },
+  { name: 'brown_noise', effects: ['synth', '8', 'brownnoise', 'vol', '0.5'] },
+  { name: 'running_tap', effects: ['synth', '9', 'pinknoise', 'highpass', '1500', 'tremolo', '7', '40', 'vol', '0.4'] },
+  { name: 'fan_hum', effects: ['synth', '10', 'brownnoise', 'lowpass', '300', 'vol', '0.8'] },
+  { name: 'hiss_wobble', effects: ['synth', '11', 'whitenoise', 'bandpass', '3000', '1000h', 'tremolo', '0.5', '60', 'vol', '0.3'] },
+];
+
+function int16le(buf: Buffer): Int16Array {
+  const out = new Int16Array(buf.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = buf.readInt16LE(2 * i);
+  return out;
+}
+
+export async function renderNoise(dir: string, noise: (typeof NOISES)[number]): Promise<void> {
+  const raw = await runTool('sox', [...SOX_STABLE, '-n', ...SOX_RAW_OUT, ...noise.effects]);
+  await writeWav(join(dir, `${noise.name}.wav`), int16le(raw), RATE);
+}
+
+async function speak(plan: ClipPlan): Promise<Float32Array> {
+  const wav = await runTool('espeak-ng', ['-v', plan.voice.espeak, '-s', String(plan.rate), '-p', String(plan.pitch), '-a', String(plan.amplitude), '-g', String(plan.gap), '--stdout', plan.text]);
+  const reverb = plan.reverb === undefined ? [] : ['reverb', String(plan.reverb), '50', String(plan.room)];
+  const raw = await runTool('sox', [...SOX_STABLE, '-t', 'wav', '-', ...SOX_RAW_OUT, ...reverb, 'rate', String(RATE)], wav);
+  return toFloat(int16le(raw));
+}
+
+// Puts the spoken word (its extent above 2% of the peak) into a 1 s clip at the planned onset and level.
+export function placeWord(x: Float32Array, onset: number, levelDb: number, name: string): Float32Array {
+  let peak = 0;
+  for (const v of x) peak = Math.max(peak, Math.abs(v));
+  if (peak === 0) throw new DataError(name, 'espeak-ng and sox produced only silence');
+  let first = 0;
+  let last = x.length - 1;
+  while (Math.abs(x[first]) < 0.02 * peak) first++;
+  while (Math.abs(x[last]) < 0.02 * peak) last--;
+  let word = x.subarray(first, last + 1);
+  if (word.length > CLIP) word = word.subarray((word.length - CLIP) >> 1, ((word.length - CLIP) >> 1) + CLIP);
+  const out = new Float32Array(CLIP);
+  const at = Math.floor(onset * (CLIP - word.length));
+  const gain = 10 ** (levelDb / 20) / peak;
+  for (let i = 0; i < word.length; i++) out[at + i] = word[i] * gain;
+  return out;
+}
+
+export async function renderClip(out: string, plan: ClipPlan, noise: readonly Float32Array[]): Promise<void> {
+  const path = join(out, plan.rel);
+  let clip = placeWord(await speak(plan), plan.onset, plan.levelDb, path);
+  if (plan.snrDb !== undefined && noise.length > 0) clip = mixAtSnr(clip, cutNoise(mulberry32(plan.seed), noise, CLIP), plan.snrDb);
+  await writeWav(path, toInt16(clip), RATE);
+}

@@ -1,0 +1,91 @@
+// What the synthetic Speech Commands set contains: words, espeak-ng voices split by voice, per-clip parameters.
+import { KWS_KEYWORDS } from './speech-commands.js';
+import { type Rng, pick, randInt, rngFor, shuffle, uniform } from './rng.js';
+import type { SplitName } from './sc-layout.js';
+
+export const UNKNOWN_WORDS: readonly string[] = ['bed', 'bird', 'cat', 'dog', 'happy', 'house', 'marvin', 'sheila', 'tree', 'wow', 'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+const LANGS = ['en', 'en-us', 'en-us-nyc', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-029'];
+const VARIANTS = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'f1', 'f2', 'f3', 'f4', 'f5', 'klatt', 'klatt3'];
+const ENDINGS = ['', '.', '!', '?']; // punctuation changes espeak-ng's intonation
+
+export interface Voice {
+  id: string; // file-name safe speaker id, 'en-us-f2'
+  espeak: string; // espeak-ng -v value, 'en-us+f2'
+}
+
+export interface ClipPlan {
+  word: string;
+  rel: string; // 'yes/en-us-f2_nohash_0.wav'
+  split: SplitName;
+  voice: Voice;
+  text: string;
+  rate: number; // words per minute (espeak-ng -s)
+  pitch: number; // 0..99 (-p)
+  amplitude: number; // 0..200 (-a)
+  gap: number; // word gap in 10 ms units (-g)
+  reverb: number | undefined; // sox reverberance 0..100, or none
+  room: number; // sox room scale 0..100
+  levelDb: number; // peak level after normalisation, dBFS
+  onset: number; // 0..1: where in the free space of the 1 s clip the word starts
+  snrDb: number | undefined; // background noise SNR, or none
+  seed: number; // the clip's own noise-cut stream
+}
+
+export function allVoices(): Voice[] {
+  return LANGS.flatMap((l) => VARIANTS.map((v) => ({ id: `${l}-${v}`, espeak: `${l}+${v}` })));
+}
+
+// Voices split 80/10/10 by seed; a voice speaks in exactly one split.
+export function splitVoices(seed: number): Record<SplitName, Voice[]> {
+  const voices = shuffle(rngFor(seed, 'voices'), allVoices());
+  const k = Math.max(1, Math.round(voices.length / 10));
+  return { test: voices.slice(0, k), val: voices.slice(k, 2 * k), train: voices.slice(2 * k) };
+}
+
+// Split of clip i of n for one word: the first ~10% test, the next ~10% val, the rest train.
+function splitOf(i: number, n: number): SplitName {
+  const k = Math.max(1, Math.round(n / 10));
+  return i < k ? 'test' : i < 2 * k ? 'val' : 'train';
+}
+
+function drawClip(rng: Rng, word: string, voice: Voice, split: SplitName): Omit<ClipPlan, 'rel'> {
+  return {
+    word,
+    split,
+    voice,
+    text: word + pick(rng, ENDINGS),
+    rate: randInt(rng, 110, 210),
+    pitch: randInt(rng, 20, 80),
+    amplitude: randInt(rng, 60, 160),
+    gap: randInt(rng, 0, 10),
+    reverb: rng() < 0.5 ? randInt(rng, 10, 80) : undefined,
+    room: randInt(rng, 20, 100),
+    levelDb: uniform(rng, -20, -3),
+    onset: uniform(rng, 0.1, 0.9),
+    snrDb: rng() < 0.7 ? uniform(rng, 15, 40) : undefined,
+    seed: Math.floor(rng() * 2 ** 32),
+  };
+}
+
+export function unknownClipsPerWord(clipsPerWord: number): number {
+  return Math.max(3, Math.ceil(clipsPerWord / 5));
+}
+
+// Every clip of the set, in a fixed order; each clip's parameters come from its own seeded stream.
+export function planClips(seed: number, clipsPerWord: number): ClipPlan[] {
+  const voices = splitVoices(seed);
+  const clips: ClipPlan[] = [];
+  const words = [...KWS_KEYWORDS.map((w) => [w, clipsPerWord] as const), ...UNKNOWN_WORDS.map((w) => [w, unknownClipsPerWord(clipsPerWord)] as const)];
+  for (const [word, n] of words) {
+    const perVoice = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const rng = rngFor(seed, 'clip', word, i);
+      const split = splitOf(i, n);
+      const clip = drawClip(rng, word, pick(rng, voices[split]), split);
+      const k = perVoice.get(clip.voice.id) ?? 0;
+      perVoice.set(clip.voice.id, k + 1);
+      clips.push({ ...clip, rel: `${word}/${clip.voice.id}_nohash_${k}.wav` });
+    }
+  }
+  return clips;
+}

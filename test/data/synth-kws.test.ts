@@ -1,0 +1,103 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { dataSynthKwsCommand } from '../../src/cli/commands/data.js';
+import { loadDataset } from '../../src/data/index.js';
+import { KWS_KEYWORDS } from '../../src/data/speech-commands.js';
+import { synthKws } from '../../src/data/synth-kws.js';
+import { runTool } from '../../src/data/tools.js';
+import { readWav } from '../../src/data/wav.js';
+
+const made: string[] = [];
+const tmp = (): string => {
+  made.push(mkdtempSync(join(tmpdir(), 'pqk-synth-')));
+  return made[made.length - 1];
+};
+after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const outA = join(tmp(), 'kws');
+const tiny = { clipsPerWord: 6, seed: 3 };
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((p) => statSync(p).isFile() && !p.includes('.pqk-cache'))
+    .map((p) => relative(dir, p))
+    .sort();
+}
+
+const speaker = (rel: string): string => rel.split('/')[1].replace(/_nohash_.*$/, '');
+const lines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
+
+test('a tiny synthetic set has the Speech Commands layout, split by voice', async () => {
+  const r = await synthKws({ out: outA, ...tiny });
+  assert.equal(r.reused, false);
+  assert.equal(r.clips, 10 * 6 + 20 * 3);
+  const all = files(outA);
+  const clips = all.filter((f) => f.endsWith('.wav') && !f.startsWith('_background_noise_/'));
+  assert.equal(clips.length, r.clips);
+  assert.equal(all.filter((f) => f.startsWith('_background_noise_/')).length, 6);
+  const val = lines(join(outA, 'validation_list.txt'));
+  const test_ = lines(join(outA, 'testing_list.txt'));
+  const train = clips.filter((c) => !val.includes(c) && !test_.includes(c));
+  assert.equal(val.length, 30);
+  assert.equal(test_.length, 30);
+  const voices = (list: string[]): Set<string> => new Set(list.map(speaker));
+  const [tv, vv, sv] = [voices(train), voices(val), voices(test_)];
+  for (const v of vv) assert.ok(!tv.has(v) && !sv.has(v), `val voice ${v} appears in another split`);
+  for (const v of sv) assert.ok(!tv.has(v), `test voice ${v} appears in train`);
+  for (const v of tv) assert.ok(r.trainVoices.includes(v));
+  for (const v of sv) assert.ok(r.testVoices.includes(v));
+  const wav = await readWav(join(outA, clips[0]), { sampleRate: 16000 });
+  assert.equal(wav.samples.length, 16000);
+  const peak = wav.samples.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.ok(peak > 32768 * 0.05 && peak < 32768 * 0.9, `peak ${peak}`);
+});
+
+test('the same seed gives byte-identical files', async () => {
+  const outB = join(tmp(), 'kws');
+  await synthKws({ out: outA, ...tiny });
+  await synthKws({ out: outB, ...tiny });
+  const fa = files(outA);
+  assert.deepEqual(files(outB), fa);
+  for (const f of fa) assert.ok(readFileSync(join(outA, f)).equals(readFileSync(join(outB, f))), `${f} differs`);
+  // An interrupted run (stamp not complete, a clip missing) resumes and renders the same bytes.
+  const stampPath = join(outB, '.pqk-synth.json');
+  const stamp = JSON.parse(readFileSync(stampPath, 'utf8')) as { complete: boolean };
+  writeFileSync(stampPath, JSON.stringify({ ...stamp, complete: false }));
+  const victim = fa.find((f) => f.startsWith('yes/')) ?? assert.fail('no yes/ clip');
+  rmSync(join(outB, victim));
+  const resumed = await synthKws({ out: outB, ...tiny });
+  assert.equal(resumed.reused, false);
+  assert.ok(readFileSync(join(outA, victim)).equals(readFileSync(join(outB, victim))));
+  assert.ok(readFileSync(join(outA, '.pqk-synth.json')).equals(readFileSync(stampPath)));
+});
+
+test('a complete set is reused at once; other params or a foreign folder are refused', async () => {
+  await synthKws({ out: outA, ...tiny });
+  const logs: string[] = [];
+  const code = await dataSynthKwsCommand.run({ values: { out: outA, 'clips-per-word': '6', seed: '3' }, positionals: [], json: false, log: (l) => logs.push(l) });
+  assert.equal(code, 0);
+  assert.match(logs.at(-1) ?? '', /^already complete: 120 clips of 30 words/);
+  await assert.rejects(synthKws({ out: outA, clipsPerWord: 6, seed: 4 }), /holds a synthetic set made with other parameters/);
+  const foreign = tmp();
+  writeFileSync(join(foreign, 'notes.txt'), 'mine');
+  await assert.rejects(synthKws({ out: foreign, ...tiny }), (e: Error) => e.message.startsWith(`${foreign}: exists and is not a synthetic set`));
+});
+
+test('the loader reads the synthetic set: 12 labels, fair shares, 49x10x1 features', async () => {
+  await synthKws({ out: outA, ...tiny });
+  const ds = await loadDataset(outA, { cache: false });
+  const count = (ys: Int32Array): number[] => ds.labels.map((_, i) => ys.filter((y) => y === i).length);
+  assert.deepEqual(ds.labels.slice(0, 10), [...KWS_KEYWORDS]);
+  assert.deepEqual(count(ds.train.y), new Array(12).fill(4));
+  assert.deepEqual(count(ds.val.y), new Array(12).fill(1));
+  assert.deepEqual(count(ds.test.y), new Array(12).fill(1));
+  assert.equal(ds.train.x.length, 48 * 49 * 10);
+});
+
+test('a failing program names its command and stderr', async () => {
+  await assert.rejects(runTool('sox', ['/nonexistent/in.wav', '-n']), /sox \/nonexistent\/in\.wav -n failed \(exit 2\): .*can't open input file/);
+  await assert.rejects(runTool('pqk-no-such-tool', ['x']), /pqk-no-such-tool not found/);
+});
