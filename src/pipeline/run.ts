@@ -69,6 +69,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const { ctx, target } = a;
   const runDir = ctx.runDir;
   mkdirSync(runDir, { recursive: true });
+  guardSettings(runDir, ctx.cfg, target);
   writeRunConfig(runDir, ctx.cfg);
   seedFrom(a.from, runDir);
   const t0 = Date.now();
@@ -116,6 +117,19 @@ function strip(v: VerifyResult): RuntimeVerification {
   delete (rest as { modelHash?: string }).modelHash;
   delete (rest as { limit?: number | null }).limit;
   return rest;
+}
+
+// A run folder holds checkpoints of one set of training settings; continuing it with other settings would mix them.
+function guardSettings(runDir: string, cfg: RunConfig, target: TargetProfile): void {
+  const file = join(runDir, 'settings.json');
+  const { model, data, seed, float, phase1, phase2 } = cfg;
+  const now = { model, data, seed, float, phase1, phase2, quantization: target.quantization };
+  if (existsSync(file)) {
+    const old = readJson<typeof now>(file);
+    const differs = (Object.keys(now) as (keyof typeof now)[]).filter((k) => JSON.stringify(old[k]) !== JSON.stringify(now[k]));
+    if (differs.length > 0) throw new Error(`${runDir} holds a run made with other settings (${differs.join(', ')} differ); use another --out or remove the folder`);
+  }
+  atomicWriteJson(file, now);
 }
 
 export function loadConfigFile(path: string | undefined): Partial<RunConfig> {

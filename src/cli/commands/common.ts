@@ -27,7 +27,7 @@ export async function userStep<T>(f: () => Promise<T> | T): Promise<T> {
   } catch (e) {
     if (e instanceof UserError) throw e;
     const err = e as Error & { code?: string };
-    if (err.name === 'DataError' || err.code === 'ENOENT' || /not found|no such file|not valid JSON|^--|not a pqk|has not finished|no compressed model/i.test(err.message)) throw new UserError(err.message);
+    if (err.name === 'DataError' || err.code === 'ENOENT' || /not found|no such file|not valid JSON|^--|other settings|not a pqk|has not finished|no compressed model/i.test(err.message)) throw new UserError(err.message);
     throw e;
   }
 }
