@@ -5,6 +5,7 @@ import { budgetCommand } from './budget.js';
 import { compressCommand } from './compress.js';
 import { dataInfoCommand, dataSynthKwsCommand } from './data.js';
 import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 import { inspectCommand } from './inspect.js';
 import { runCommand } from './run.js';
 import { trainCommand } from './train.js';
@@ -15,6 +16,7 @@ export const COMMANDS: Command[] = [
   dataSynthKwsCommand,
   dataInfoCommand,
   trainCommand,
+  importCommand,
   compressCommand,
   exportCommand,
   inspectCommand,

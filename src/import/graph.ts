@@ -1,0 +1,183 @@
+// A tfjs graph model (frozen GraphDef) lowered to primitive ops: one mapper per TensorFlow op, looked up in a
+// table; fused ops (_FusedConv2D, _FusedMatMul, FusedDepthwiseConv2dNative) unfold into their parts.
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel } from '@tensorflow/tfjs-converter';
+import { UserError } from '../cli/command.js';
+import type { Pad } from '../models/spec.js';
+import { fileHandler, namedWeights, type ModelFiles } from './files.js';
+import { GraphDef, Node, type GraphNode } from './graph-def.js';
+import type { LoadedOriginal } from './layers.js';
+import { chain, unsupported, type HostTensor, type Prim, type PrimBody, type PrimGraph } from './prims.js';
+
+type Mapper = (n: Node, g: GraphDef) => PrimBody[];
+
+function checkNhwc(n: Node): void {
+  const df = n.str('data_format', 'NHWC');
+  if (df !== 'NHWC') throw unsupported(`data format ${df}`, n.source, ['NHWC']);
+  if (n.ints('dilations', [1, 1, 1, 1]).some((d) => d !== 1)) throw unsupported('dilation', n.source, ['dilations 1']);
+}
+
+function padding(n: Node): Pad {
+  const p = n.str('padding');
+  if (p === 'SAME' || p === 'VALID') return p === 'SAME' ? 'same' : 'valid';
+  throw unsupported(`padding ${p}`, n.source, ['SAME', 'VALID']);
+}
+
+function hw(n: Node, key: string): [number, number] {
+  const v = n.ints(key, [1, 1, 1, 1]);
+  if (v.length !== 4 || v[0] !== 1 || v[3] !== 1) throw unsupported(`${key} ${JSON.stringify(v)}`, n.source, [`${key} [1, h, w, 1]`]);
+  return [v[1], v[2]];
+}
+
+function transpose2d(t: HostTensor): HostTensor {
+  const [r, c] = t.shape;
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j];
+  return { data: out, shape: [c, r] };
+}
+
+const FUSED_OPS = ['BiasAdd', 'Relu', 'Relu6', 'FusedBatchNorm'];
+
+// The ops a fused node applies after its conv / matmul; `args` are its inputs after the first two.
+function fusedTail(n: Node, g: GraphDef): PrimBody[] {
+  const args = n.inputs.slice(2);
+  const out: PrimBody[] = [];
+  for (const op of n.strs('fused_ops')) {
+    if (op === 'BiasAdd') out.push({ op: 'bias', input: '', b: g.floats(args[0], n).data });
+    else if (op === 'Relu' || op === 'Relu6') out.push({ op: 'act', input: '', act: op === 'Relu' ? 'relu' : 'relu6' });
+    else if (op === 'FusedBatchNorm') out.push(batchNorm(n, g, args));
+    else throw unsupported(`fused op ${op}`, n.source, FUSED_OPS);
+  }
+  return out;
+}
+
+function batchNorm(n: Node, g: GraphDef, args: string[]): PrimBody {
+  if (n.bool('is_training')) throw new UserError(`${n.source}: batch norm in training mode; export the model for inference`);
+  const [gamma, beta, mean, variance] = args.slice(0, 4).map((a) => g.floats(a, n).data);
+  return { op: 'bn', input: '', gamma, beta, mean, variance, epsilon: n.float('epsilon', 1e-3) };
+}
+
+function conv(op: 'conv' | 'depthwise', fused: boolean): Mapper {
+  return (n, g) => {
+    checkNhwc(n);
+    const first: PrimBody = { op, input: '', w: g.floats(n.inputs[1], n), stride: hw(n, 'strides'), padding: padding(n) };
+    return [first, ...(fused ? fusedTail(n, g) : [])];
+  };
+}
+
+function matmul(fused: boolean): Mapper {
+  return (n, g) => {
+    if (n.bool('transpose_a')) throw unsupported('MatMul with transpose_a', n.source, ['transpose_a false']);
+    const w = g.floats(n.inputs[1], n);
+    return [{ op: 'matmul', input: '', w: n.bool('transpose_b') ? transpose2d(w) : w }, ...(fused ? fusedTail(n, g) : [])];
+  };
+}
+
+// The constant operand of a binary op with one tensor and one per-channel (or scalar) constant.
+function channelConst(n: Node, g: GraphDef, what: string): { x: string; c: Float32Array } {
+  const [a, b] = n.inputs;
+  const c = g.floats(g.isConst(b) ? b : a, n);
+  if (c.shape.slice(0, -1).some((d) => d !== 1)) throw unsupported(`${what} of a constant of shape [${c.shape}]`, n.source, ['a per-channel constant [C] or a scalar']);
+  return { x: g.isConst(b) ? a : b, c: c.data };
+}
+
+// Add / AddV2 / BiasAdd: of two tensors, or of a per-channel constant (a bias).
+function add(n: Node, g: GraphDef): PrimBody[] {
+  const [a, b] = n.inputs;
+  if (g.isConst(a) && g.isConst(b)) throw new UserError(`${n.source}: adds two constants`);
+  if (!g.isConst(a) && !g.isConst(b)) return [{ op: 'add', inputs: [a, b] }];
+  return [{ op: 'bias', input: '', b: channelConst(n, g, 'add').c }];
+}
+
+// Mul / Sub with a constant: a per-channel scale, or a bias of the negated constant (x - c only).
+function mul(n: Node, g: GraphDef): PrimBody[] {
+  if (n.inputs.filter((i) => g.isConst(i)).length !== 1) throw unsupported(`${n.op} of two tensors`, n.source, [`${n.op} of a tensor and a constant`]);
+  return [{ op: 'scale', input: '', s: channelConst(n, g, 'Mul').c }];
+}
+
+function sub(n: Node, g: GraphDef): PrimBody[] {
+  if (!g.isConst(n.inputs[1]) || g.isConst(n.inputs[0])) throw unsupported('Sub other than tensor - constant', n.source, ['Sub of a tensor minus a constant']);
+  return [{ op: 'bias', input: '', b: channelConst(n, g, 'Sub').c.map((v) => -v) }];
+}
+
+function pool(kind: 'avgpool' | 'maxpool'): Mapper {
+  return (n) => {
+    checkNhwc(n);
+    return [{ op: 'pool', input: '', kind, size: hw(n, 'ksize'), stride: hw(n, 'strides'), padding: padding(n) }];
+  };
+}
+
+function mean(n: Node, g: GraphDef): PrimBody[] {
+  const axes = [...g.constant(n.inputs[1], n).data].map((a) => (a < 0 ? a + 4 : a)).sort();
+  if (axes.join() !== '1,2') throw unsupported(`Mean over axes [${axes}]`, n.source, ['Mean over axes [1, 2] (global average pooling)']);
+  return [{ op: 'gpool', input: '', kind: 'avgpool', keepDims: n.bool('keep_dims') }];
+}
+
+function reshape(n: Node, g: GraphDef): PrimBody[] {
+  const shape = [...g.constant(n.inputs[1], n).data];
+  if (shape.length === 2) return [{ op: 'flatten', input: '' }];
+  throw unsupported(`Reshape to [${shape}]`, n.source, ['Reshape to [batch, N] (flatten)']);
+}
+
+const MAPPERS: Record<string, Mapper> = {
+  Conv2D: conv('conv', false),
+  _FusedConv2D: conv('conv', true),
+  DepthwiseConv2dNative: conv('depthwise', false),
+  FusedDepthwiseConv2dNative: conv('depthwise', true),
+  MatMul: matmul(false),
+  _FusedMatMul: matmul(true),
+  BiasAdd: add,
+  Add: add,
+  AddV2: add,
+  Mul: mul,
+  Sub: sub,
+  FusedBatchNorm: (n, g) => [batchNorm(n, g, n.inputs.slice(1))],
+  FusedBatchNormV3: (n, g) => [batchNorm(n, g, n.inputs.slice(1))],
+  Relu: () => [{ op: 'act', input: '', act: 'relu' }],
+  Relu6: () => [{ op: 'act', input: '', act: 'relu6' }],
+  AvgPool: pool('avgpool'),
+  MaxPool: pool('maxpool'),
+  Mean: mean,
+  Reshape: reshape,
+  Softmax: () => [{ op: 'softmax', input: '' }],
+  Identity: () => [{ op: 'identity', input: '' }],
+};
+
+export const SUPPORTED_OPS = [...Object.keys(MAPPERS), 'Const', 'Placeholder'];
+
+function outputName(files: ModelFiles, g: GraphDef, order: Node[]): string {
+  const read = new Set(order.flatMap((n) => n.inputs));
+  const ends = order.filter((n) => !read.has(n.name) && n.op !== 'NoOp');
+  if (ends.length !== 1) throw new UserError(`${files.path}: the graph has ${ends.length} outputs (${ends.map((e) => e.name).join(', ')}); pqk imports single-output models`);
+  return ends[0].name;
+}
+
+function lower(files: ModelFiles): PrimGraph {
+  const topo = files.json.modelTopology as { node?: GraphNode[] };
+  const g = new GraphDef(topo.node ?? [], namedWeights(files));
+  const order = g.ordered().filter((n) => n.op !== 'NoOp');
+  const inputs = order.filter((n) => n.op === 'Placeholder');
+  if (inputs.length !== 1) throw new UserError(`${files.path}: the graph has ${inputs.length} inputs; pqk imports single-input models`);
+  const shape = inputs[0].shape('shape');
+  if (!shape || shape.slice(1).some((d) => !(d > 0))) throw new UserError(`${inputs[0].source}: input shape [${shape ?? '?'}] must be known apart from the batch`);
+  const prims: Prim[] = [];
+  for (const n of order) {
+    if (n.op === 'Placeholder') continue;
+    const mapper = MAPPERS[n.op];
+    if (!mapper) throw unsupported(`op ${n.op}`, n.source, SUPPORTED_OPS);
+    const data = n.inputs.filter((i) => !g.isConst(i));
+    prims.push(...chain(n.name, n.source, data[0] ?? '', mapper(n, g)));
+  }
+  return { format: 'graph', input: inputs[0].name, inputShape: shape.slice(1), output: outputName(files, g, order), prims };
+}
+
+export async function loadGraph(files: ModelFiles): Promise<LoadedOriginal> {
+  const graph = lower(files);
+  let model: Awaited<ReturnType<typeof loadGraphModel>>;
+  try {
+    model = await loadGraphModel(fileHandler(files));
+  } catch (e) {
+    throw new UserError(`${files.path}: tfjs cannot load this graph model: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return { graph, predict: (x) => model.execute(x) as tf.Tensor, dispose: () => model.dispose() };
+}

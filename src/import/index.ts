@@ -1,0 +1,100 @@
+// `importModel`: a tfjs model folder (Layers or Graph format) becomes a pqk float model with the original weights,
+// checked against the original on random inputs and saved as the run's finished float stage.
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { forwardFloat } from '../models/forward.js';
+import { createModel, disposeModel, paramCount, type Model } from '../models/params.js';
+import { saveCheckpoint } from '../train/checkpoint.js';
+import type { StageState } from '../train/stage.js';
+import { mulberry32, normal } from '../util/rng.js';
+import { atomicWriteJson, readJson } from '../util/fs.js';
+import { readModelFiles } from './files.js';
+import { fuse, type FusedModel } from './fuse.js';
+import { loadGraph } from './graph.js';
+import { loadLayers, type LoadedOriginal } from './layers.js';
+
+export { SUPPORTED_LAYERS } from './layers.js';
+export { SUPPORTED_OPS } from './graph.js';
+
+export interface ImportReport {
+  format: 'layers' | 'graph';
+  layers: number; // pqk layer blocks
+  params: number; // trainable parameters
+  maxAbsDiff: number | null; // largest output difference against the original on random inputs; null when tfjs cannot run it
+  softmax: boolean; // the original ends in softmax (compared as softmax of the pqk logits)
+  out: string; // run folder
+}
+
+export interface Imported {
+  model: Model;
+  fused: FusedModel;
+  original: LoadedOriginal;
+}
+
+// Loads and converts without writing anything; the caller disposes `original` (and the model).
+export async function convertModel(path: string): Promise<Imported> {
+  const files = readModelFiles(path);
+  const original = files.format === 'layers' ? await loadLayers(files) : await loadGraph(files);
+  const fused = fuse(original.graph);
+  const model = createModel(fused.spec, 0);
+  for (const [name, w] of fused.weights) {
+    const p = model.layers.get(name)!;
+    p.w.assign(tf.tensor(w.w.data, p.w.shape));
+    if (w.b) p.b!.assign(tf.tensor(w.b, p.b!.shape));
+    if (w.bn) for (const k of ['gamma', 'beta', 'mean', 'variance'] as const) p.bn![k].assign(tf.tensor(w.bn[k], p.bn![k].shape));
+  }
+  return { model, fused, original };
+}
+
+// The imported model's output as the original gives it: logits, or their softmax when the original ended in one.
+export function importedOutput(im: Imported, x: tf.Tensor): tf.Tensor {
+  const logits = forwardFloat(im.model, x, { training: false });
+  return im.fused.softmax ? tf.softmax(logits) : logits;
+}
+
+// Largest |original - imported| over `n` standard-normal inputs.
+export async function maxAbsDiff(im: Imported, n = 8, seed = 1): Promise<number> {
+  const shape = [n, ...im.model.spec.inputShape];
+  const rng = mulberry32(seed);
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => normal(rng));
+  const x = tf.tensor(data, shape);
+  const a = im.original.predict(x);
+  const b = importedOutput(im, x);
+  const d = tf.max(tf.abs(tf.sub(a, b)));
+  const v = (await d.data())[0];
+  tf.dispose([x, a, b, d]);
+  return v;
+}
+
+async function tryMaxAbsDiff(im: Imported, log: (line: string) => void): Promise<number | null> {
+  try {
+    return await maxAbsDiff(im);
+  } catch (e) {
+    log(`tfjs cannot run the original model, so it is not compared: ${(e as Error).message.split('\n')[0]}`);
+    return null;
+  }
+}
+
+// Writes RUN_DIR/checkpoints/float.{json,bin} and RUN_DIR/run.json (merged into one already there); `data` is the
+// dataset later stages train on, recorded when given.
+export async function importModel(path: string, outDir: string, log: (line: string) => void = () => {}, data?: string): Promise<ImportReport> {
+  const im = await convertModel(path);
+  try {
+    const { spec } = im.model;
+    const diff = await tryMaxAbsDiff(im, log);
+    const report: ImportReport = { format: im.original.graph.format, layers: spec.nodes.length, params: paramCount(im.model), maxAbsDiff: diff, softmax: im.fused.softmax, out: outDir };
+    const imported = { source: resolve(path), format: report.format, softmax: report.softmax, maxAbsDiff: diff };
+    const state: StageState = { epoch: 0, done: true, history: [], extra: { imported } };
+    await saveCheckpoint(join(outDir, 'checkpoints'), 'float', im.model, state);
+    const runJson = join(outDir, 'run.json');
+    const prev = existsSync(runJson) ? readJson<Record<string, unknown>>(runJson, 'run.json') : {};
+    if (data !== undefined) prev.data = data;
+    // `imported` keeps the details when a later config write replaces the top-level `format`.
+    atomicWriteJson(runJson, { ...prev, model: 'imported', ...imported, imported, inputShape: spec.inputShape, numClasses: spec.numClasses });
+    return report;
+  } finally {
+    im.original.dispose();
+    disposeModel(im.model);
+  }
+}

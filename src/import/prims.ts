@@ -1,0 +1,67 @@
+// The primitive graph both tfjs formats lower to before fusion into pqk layer blocks: one op per conv, bias, batch
+// norm or activation, so that Keras layers and GraphDef nodes (fused or not) share one fuser.
+import { UserError } from '../cli/command.js';
+import type { Pad } from '../models/spec.js';
+
+export interface HostTensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+interface Base {
+  name: string; // the tensor this op produces: its layer / node name, or `name/op` inside a layer's chain
+  owner: string; // the Keras layer or GraphDef node the op comes from
+  source: string; // what the user sees in errors: 'layer conv1 (Conv2D)' or 'node conv1/Conv2D (_FusedConv2D)'
+}
+
+export type Prim = Base &
+  (
+    | { op: 'conv' | 'depthwise'; input: string; w: HostTensor; stride: [number, number]; padding: Pad } // conv w (kh, kw, in, out) | depthwise w (kh, kw, in, mult)
+    | { op: 'matmul'; input: string; w: HostTensor } // w (in, out)
+    | { op: 'bias'; input: string; b: Float32Array } // (C), or (1) for all channels
+    | { op: 'scale'; input: string; s: Float32Array } // (C), or (1) for all channels
+    | { op: 'bn'; input: string; gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; epsilon: number }
+    | { op: 'act'; input: string; act: 'relu' | 'relu6' }
+    | { op: 'pool'; input: string; kind: 'avgpool' | 'maxpool'; size: [number, number]; stride: [number, number]; padding: Pad }
+    | { op: 'gpool'; input: string; kind: 'avgpool' | 'maxpool'; keepDims: boolean } // over the whole H x W map
+    | { op: 'add'; inputs: [string, string] }
+    | { op: 'flatten' | 'softmax'; input: string }
+    | { op: 'identity'; input: string } // Dropout, Identity: passes its input through
+  );
+
+// An op before it is named and wired: mappers return these, `chain` names them.
+export type PrimBody = Prim extends infer P ? (P extends Prim ? Omit<P, 'name' | 'owner' | 'source'> : never) : never;
+
+export interface PrimGraph {
+  format: 'layers' | 'graph';
+  input: string; // name of the model input tensor
+  inputShape: number[]; // [H, W, C] or [N], no batch
+  output: string;
+  prims: Prim[]; // topological order
+}
+
+export function primInputs(p: Prim): string[] {
+  return p.op === 'add' ? [...p.inputs] : [p.input];
+}
+
+// An unsupported construct: names it, where it is, and what is supported.
+export function unsupported(what: string, where: string, supported: readonly string[]): UserError {
+  return new UserError(`unsupported ${what} at ${where}; pqk import supports: ${supported.join(', ')}`);
+}
+
+export function fill(n: number, v: number): Float32Array {
+  return new Float32Array(n).fill(v);
+}
+
+// Names a chain of ops `name/<op>`, ..., the last one `name`, each reading the one before (the first reads `input`);
+// an add keeps the inputs it names and reads the previous op where it names none ('').
+export function chain(name: string, source: string, input: string, body: PrimBody[]): Prim[] {
+  let prev = input;
+  return body.map((b, i) => {
+    const p = { ...b, name: i === body.length - 1 ? name : `${name}/${b.op}`, owner: name, source } as Prim;
+    if (p.op === 'add') p.inputs = [p.inputs[0] || prev, p.inputs[1]];
+    else p.input = prev;
+    prev = p.name;
+    return p;
+  });
+}
