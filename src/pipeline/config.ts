@@ -53,7 +53,8 @@ export function writeRunConfig(runDir: string, c: RunConfig): void {
 }
 
 export function schemeOf(t: TargetProfile): QuantScheme {
-  return { weightBits: t.quantization.weightBits, perChannel: t.quantization.granularity === 'per-channel' };
+  // A phone runs TFLite's arm64 kernels; microcontrollers run pqk's firmware, which rounds as x86-64 TFLite does.
+  return { weightBits: t.quantization.weightBits, perChannel: t.quantization.granularity === 'per-channel', flavor: t.kind === 'mobile' ? 'arm64' : 'x86-64' };
 }
 
 // The quantizer state of a finished phase 1: ranges are in the checkpoint, frozen.

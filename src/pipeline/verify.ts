@@ -45,7 +45,8 @@ export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName:
   const want = elementCount(inT.shape.slice(1));
   if (want !== elementCount(data.inputShape)) throw new Error(`verify: the model expects ${inT.shape.slice(1).join('x')} inputs, the data has ${data.inputShape.join('x')}`);
   const inputs = quantizeFeatures(data, inT.scale[0], inT.zeroPoint[0], opts.limit);
-  const reference = runBatch(qm, inputs);
+  // Each runtime is compared with the integer reference in its own TFLite build's rounding.
+  const reference = runBatch(qm, inputs, runtimeName.startsWith('arm64') ? 'arm64' : 'x86-64');
   const t0 = Date.now();
   const runtime = await runtimeFor(runtimeName, opts.memory);
   const result = await runtime.run(bytes, inputs, { optimized: opts.optimized });

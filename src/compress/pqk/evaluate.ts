@@ -78,7 +78,7 @@ export async function evaluateQuantized(model: Model, st: QatState, data: Datase
   let agree = 0;
   let maxDiff = 0;
   let mism = 0;
-  const ref = prepareModel(conv.model);
+  const ref = prepareModel(conv.model, st.scheme.flavor ?? 'x86-64');
   for (let i = 0; i < s.n; i++) {
     const logits = ref.run(inputs[i]).outputs[0] as Int8Array;
     const a = argmax(fq, i * classes, classes);

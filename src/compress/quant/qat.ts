@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { noGradient, stopGradient } from '../../models/grad.js';
 import { activate, applyKernel, runGraph } from '../../models/forward.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
+import type { Flavor } from '../../int/common.js';
 import type { ActName, NodeSpec, WeightNodeSpec } from '../../models/spec.js';
 import {
   activationBounds,
@@ -21,6 +22,7 @@ import {
 export interface QuantScheme {
   weightBits: 8 | 4;
   perChannel: boolean; // per output channel (conv, depthwise); dense layers are per-tensor for TFLite 2.9
+  flavor?: Flavor; // whose TFLite 2.9 rounding training reproduces: 'x86-64' (default; also the firmware) or 'arm64'
 }
 
 export interface QatState {
@@ -61,15 +63,23 @@ export function quantizeKernel(p: LayerParams, w: tf.Tensor, scheme: QuantScheme
   return { wi: clampTensor(steRound(scaled), tf.scalar(-qmax), tf.scalar(qmax)), sw };
 }
 
-// How TFLite 2.9 rounds acc * multiplier: a rounding doubling high multiply (ties up), then a rounding right shift
-// whose ties go up in ruy's GEMM (CONV_2D, FULLY_CONNECTED) and away from zero in common.h (DEPTHWISE_CONV_2D, ADD).
-export type Rounding = 'ties-up' | 'away';
+// How TFLite 2.9 rounds acc * multiplier. x86-64: a rounding doubling high multiply (ties up), then a rounding right
+// shift whose ties go up in ruy's GEMM (CONV_2D, FULLY_CONNECTED) and away from zero in common.h (DEPTHWISE_CONV_2D,
+// ADD). arm64: ruy rounds the exact product once ('single'); NEON depthwise rounds ties up in whole groups of 8
+// channels and away from zero in the rest (src/int/depthwise.ts).
+export type Rounding = 'ties-up' | 'away' | 'single';
+
+function opRounding(kind: WeightNodeSpec['kind'], flavor: Flavor): Rounding {
+  if (kind === 'depthwise') return 'away'; // arm64's tie-up groups are applied per channel in qatWeightNode
+  return flavor === 'arm64' ? 'single' : 'ties-up';
+}
 
 // acc * m rounded exactly as MultiplyByQuantizedMultiplier rounds it (double rounding), straight-through gradient.
 // m (per channel) = 2^-rs * q with q in [0.5, 1): the high multiply rounds at the 2^-rs grid, the shift at 1.
 export function fixedPointScale(acc: tf.Tensor, m: tf.Tensor, rounding: Rounding): tf.Tensor {
   const approx = tf.mul(acc, m);
   const exact = noGradient(acc, (a) => {
+    if (rounding === 'single') return tf.floor(tf.add(tf.mul(a, m), 0.5));
     const e = tf.floor(tf.div(tf.log(m), Math.LN2)); // ~ floor(log2 m), fixed up below
     let pow = tf.pow(2, tf.neg(tf.add(e, 1))); // 2^rs, rs = -(e + 1)
     const q0 = tf.mul(m, pow);
@@ -101,8 +111,19 @@ export function qatWeightNode(model: Model, n: WeightNodeSpec, x: IntTensor, st:
   const sxw = tf.mul(x.q.scale, sw); // (C) bias and accumulator scale
   const bi = steRound(tf.div(b, sxw)); // int32 bias
   const accB = tf.add(acc, bi);
-  const rounding: Rounding = n.kind === 'depthwise' ? 'away' : 'ties-up';
-  return requantize(model, n.name, st, () => tf.mul(accB, sxw), (q) => fixedPointScale(accB, tf.div(sxw, q.scale), rounding), n.activation);
+  const flavor = st.scheme.flavor ?? 'x86-64';
+  const scaled = (q: QParams): tf.Tensor => {
+    const m = tf.div(sxw, q.scale);
+    const r = fixedPointScale(accB, m, opRounding(n.kind, flavor));
+    if (n.kind !== 'depthwise' || flavor !== 'arm64') return r;
+    const c = m.shape[0]!;
+    const neon = c - (c % 8);
+    if (neon === 0) return r;
+    const up = fixedPointScale(accB, m, 'ties-up');
+    const isNeon = tf.less(tf.range(0, c), neon);
+    return tf.where(tf.broadcastTo(isNeon, up.shape), up, r);
+  };
+  return requantize(model, n.name, st, () => tf.mul(accB, sxw), scaled, n.activation);
 }
 
 function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): IntTensor {

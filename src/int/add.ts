@@ -1,0 +1,120 @@
+// ADD on int8 with TFLite 2.9's general rescaling (add.cc Prepare, optimized_integer_ops::Add): both inputs are
+// shifted left by 20 bits, scaled by s_i / (2 max(s1, s2)), summed, scaled by 2 max(s1, s2) / (2^20 s_out), all
+// through MultiplyByQuantizedMultiplierSmallerThanOneExp (two roundings); NumPy broadcasting over the inputs.
+
+import type { AddOptions } from './graph.js';
+import {
+  activationParams,
+  activationRange,
+  elements,
+  fail,
+  inputTensor,
+  outputTensor,
+  type Evaluate,
+  type KernelContext,
+  type OpKernel,
+} from './common.js';
+import { multiplyByQuantizedMultiplier, quantizeMultiplier } from './quantize.js';
+
+const LEFT_SHIFT = 20;
+
+export interface AddParams {
+  outShape: number[];
+  strides1: number[]; // per output dim, 0 where input 1 broadcasts
+  strides2: number[];
+  input1Offset: number;
+  input2Offset: number;
+  outputOffset: number;
+  input1Multiplier: number;
+  input1Shift: number;
+  input2Multiplier: number;
+  input2Shift: number;
+  outputMultiplier: number;
+  outputShift: number;
+  actMin: number;
+  actMax: number;
+}
+
+// QuantizeMultiplierSmallerThanOneExp: the real multiplier must lie in (0, 1).
+function smallerThanOne(ctx: KernelContext, real: number): { multiplier: number; shift: number } {
+  if (!(real > 0 && real < 1)) fail(ctx, `rescale factor ${real} is outside (0, 1)`);
+  return quantizeMultiplier(real);
+}
+
+function broadcastStrides(ctx: KernelContext, shape: readonly number[], outShape: readonly number[]): number[] {
+  const strides = new Array<number>(outShape.length).fill(0);
+  let s = 1;
+  for (let i = 1; i <= outShape.length; i++) {
+    const d = i <= shape.length ? shape[shape.length - i] : 1;
+    const od = outShape[outShape.length - i];
+    if (d !== od && d !== 1) fail(ctx, `cannot broadcast [${shape.join(', ')}] to [${outShape.join(', ')}]`);
+    strides[outShape.length - i] = d === 1 ? 0 : s;
+    s *= d;
+  }
+  return strides;
+}
+
+export function prepareAdd(ctx: KernelContext): AddParams {
+  const o = ctx.op.options as AddOptions;
+  const [in1, in2, out] = [inputTensor(ctx, 0), inputTensor(ctx, 1), outputTensor(ctx)];
+  const [q1, q2, qo] = [activationParams(ctx, in1), activationParams(ctx, in2), activationParams(ctx, out)];
+  const twiceMax = 2 * Math.max(q1.scale, q2.scale);
+  const m1 = smallerThanOne(ctx, q1.scale / twiceMax);
+  const m2 = smallerThanOne(ctx, q2.scale / twiceMax);
+  const mo = smallerThanOne(ctx, twiceMax / Math.fround(2 ** LEFT_SHIFT * qo.scale));
+  const [actMin, actMax] = activationRange(o.activation, qo.scale, qo.zeroPoint);
+  return {
+    outShape: out.shape.slice(),
+    strides1: broadcastStrides(ctx, in1.shape, out.shape),
+    strides2: broadcastStrides(ctx, in2.shape, out.shape),
+    input1Offset: -q1.zeroPoint,
+    input2Offset: -q2.zeroPoint,
+    outputOffset: qo.zeroPoint,
+    input1Multiplier: m1.multiplier,
+    input1Shift: m1.shift,
+    input2Multiplier: m2.multiplier,
+    input2Shift: m2.shift,
+    outputMultiplier: mo.multiplier,
+    outputShift: mo.shift,
+    actMin,
+    actMax,
+  };
+}
+
+export function addElement(p: AddParams, a: number, b: number): number {
+  const x1 = multiplyByQuantizedMultiplier((a + p.input1Offset) << LEFT_SHIFT, p.input1Multiplier, p.input1Shift);
+  const x2 = multiplyByQuantizedMultiplier((b + p.input2Offset) << LEFT_SHIFT, p.input2Multiplier, p.input2Shift);
+  const v = multiplyByQuantizedMultiplier((x1 + x2) | 0, p.outputMultiplier, p.outputShift) + p.outputOffset;
+  return v < p.actMin ? p.actMin : v > p.actMax ? p.actMax : v;
+}
+
+export function add(p: AddParams, a: Int8Array, b: Int8Array): Int8Array {
+  const rank = p.outShape.length;
+  const n = p.outShape.reduce((x, d) => x * d, 1);
+  const out = new Int8Array(n);
+  const idx = new Array<number>(rank).fill(0);
+  let i1 = 0;
+  let i2 = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = addElement(p, a[i1], b[i2]);
+    for (let d = rank - 1; d >= 0; d--) {
+      i1 += p.strides1[d];
+      i2 += p.strides2[d];
+      if (++idx[d] < p.outShape[d]) break;
+      i1 -= p.strides1[d] * idx[d];
+      i2 -= p.strides2[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+export const addKernel: OpKernel = {
+  prepare(ctx: KernelContext): Evaluate {
+    const p = prepareAdd(ctx);
+    return (inputs) => add(p, inputs[0] as Int8Array, inputs[1] as Int8Array);
+  },
+  macs(ctx: KernelContext): number {
+    return elements(ctx);
+  },
+};

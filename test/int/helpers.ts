@@ -1,0 +1,133 @@
+// Builders for small QModels used by the integer-reference tests: one op, random but seeded data.
+
+import type { Activation, DType, Padding, QModel, QOp, QTensor } from '../../src/int/graph.js';
+import { mulberry32 } from '../../src/util/rng.js';
+
+// Seeded so that failures reproduce.
+export const rng = mulberry32;
+
+export function randInt(r: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(r() * (hi - lo + 1));
+}
+
+export function randInt8(r: () => number, n: number, lo = -128, hi = 127): Int8Array {
+  return Int8Array.from({ length: n }, () => randInt(r, lo, hi));
+}
+
+export function act(name: string, shape: number[], scale: number, zeroPoint: number): QTensor {
+  return { name, shape, dtype: 'int8', scale: [Math.fround(scale)], zeroPoint: [zeroPoint] };
+}
+
+export function weights(name: string, shape: number[], data: Int8Array, scales: number[], dim: number, dtype: DType = 'int8'): QTensor {
+  return { name, shape, dtype, scale: scales.map(Math.fround), zeroPoint: scales.map(() => 0), quantizedDim: dim, data };
+}
+
+export function bias(name: string, data: Int32Array, inScale: number, wScales: number[]): QTensor {
+  const scale = wScales.map((s) => Math.fround(Math.fround(inScale) * Math.fround(s)));
+  return { name, shape: [data.length], dtype: 'int32', scale, zeroPoint: scale.map(() => 0), quantizedDim: 0, data };
+}
+
+export function model(tensors: QTensor[], op: QOp): QModel {
+  return { tensors, ops: [op], inputs: [0], outputs: [op.outputs[0]], metadata: {} };
+}
+
+export interface ConvSpec {
+  kind: 'CONV_2D' | 'DEPTHWISE_CONV_2D';
+  inShape: [number, number, number, number];
+  outC: number; // CONV_2D output channels, or depth multiplier x input channels for depthwise
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  dilationH?: number;
+  dilationW?: number;
+  padding: Padding;
+  activation: Activation;
+  inScale: number;
+  inZeroPoint: number;
+  outScale: number;
+  outZeroPoint: number;
+  wScales: number[];
+  w: Int8Array;
+  b: Int32Array;
+  wType?: DType;
+}
+
+function outSize(padding: Padding, n: number, k: number, s: number, d: number): number {
+  const eff = (k - 1) * d + 1;
+  return padding === 'SAME' ? Math.ceil(n / s) : Math.floor((n - eff + s) / s);
+}
+
+export function convModel(c: ConvSpec): QModel {
+  const [n, h, w, ci] = c.inShape;
+  const dh = c.dilationH ?? 1;
+  const dw = c.dilationW ?? 1;
+  const out = [n, outSize(c.padding, h, c.kH, c.strideH, dh), outSize(c.padding, w, c.kW, c.strideW, dw), c.outC];
+  const dwise = c.kind === 'DEPTHWISE_CONV_2D';
+  const fShape = dwise ? [1, c.kH, c.kW, c.outC] : [c.outC, c.kH, c.kW, ci];
+  const tensors = [
+    act('in', [n, h, w, ci], c.inScale, c.inZeroPoint),
+    weights('w', fShape, c.w, c.wScales, dwise ? 3 : 0, c.wType ?? 'int8'),
+    bias('b', c.b, c.inScale, c.wScales),
+    act('out', out, c.outScale, c.outZeroPoint),
+  ];
+  const base = { padding: c.padding, strideH: c.strideH, strideW: c.strideW, dilationH: dh, dilationW: dw, activation: c.activation };
+  const op: QOp = dwise
+    ? { op: 'DEPTHWISE_CONV_2D', inputs: [0, 1, 2], outputs: [3], options: { ...base, depthMultiplier: c.outC / ci } }
+    : { op: 'CONV_2D', inputs: [0, 1, 2], outputs: [3], options: base };
+  return model(tensors, op);
+}
+
+// A random conv / depthwise spec whose output scale keeps most results inside int8.
+export function randomConvSpec(r: () => number, kind: ConvSpec['kind'], inShape: [number, number, number, number], outC: number, k: number, wType: DType = 'int8'): ConvSpec {
+  const wMax = wType === 'int4' ? 7 : 127;
+  const ci = inShape[3];
+  const taps = kind === 'CONV_2D' ? k * k * ci : k * k;
+  const fCount = kind === 'CONV_2D' ? outC * taps : k * k * outC;
+  const inScale = 0.01 + r() * 0.05;
+  const wScales = Array.from({ length: outC }, () => 0.001 + r() * 0.02);
+  const typicalAcc = Math.sqrt(taps) * 60 * wMax * 0.5;
+  return {
+    kind, inShape, outC, kH: k, kW: k, strideH: randInt(r, 1, 2), strideW: randInt(r, 1, 2),
+    padding: r() < 0.5 ? 'SAME' : 'VALID', activation: (['NONE', 'RELU', 'RELU6'] as const)[randInt(r, 0, 2)],
+    inScale, inZeroPoint: randInt(r, -128, 127),
+    outScale: (typicalAcc * inScale * wScales[0]) / 60, outZeroPoint: randInt(r, -20, 20),
+    wScales, w: randInt8(r, fCount, -wMax - (wType === 'int4' ? 1 : 0), wMax),
+    b: Int32Array.from({ length: outC }, () => randInt(r, -5000, 5000)), wType,
+  };
+}
+
+export function fcModel(batch: number, inD: number, outD: number, inQ: [number, number], outQ: [number, number], w: Int8Array, wScales: number[], b: Int32Array, activation: Activation = 'NONE'): QModel {
+  return model(
+    [act('in', [batch, inD], ...inQ), weights('w', [outD, inD], w, wScales, 0), bias('b', b, inQ[0], wScales), act('out', [batch, outD], ...outQ)],
+    { op: 'FULLY_CONNECTED', inputs: [0, 1, 2], outputs: [3], options: { activation, keepNumDims: false } },
+  );
+}
+
+export function poolModel(kind: 'AVERAGE_POOL_2D' | 'MAX_POOL_2D', inShape: number[], outShape: number[], q: [number, number], f: [number, number], s: [number, number], padding: Padding, activation: Activation = 'NONE'): QModel {
+  return model([act('in', inShape, ...q), act('out', outShape, ...q)], {
+    op: kind, inputs: [0], outputs: [1],
+    options: { padding, filterH: f[0], filterW: f[1], strideH: s[0], strideW: s[1], activation },
+  });
+}
+
+export function meanModel(inShape: number[], axes: number[], keepDims: boolean, inQ: [number, number], outQ: [number, number]): QModel {
+  const outShape = keepDims ? inShape.map((d, i) => (axes.includes(i) ? 1 : d)) : inShape.filter((_, i) => !axes.includes(i));
+  const axisT: QTensor = { name: 'axes', shape: [axes.length], dtype: 'int32', scale: [], zeroPoint: [], data: Int32Array.from(axes) };
+  return model([act('in', inShape, ...inQ), axisT, act('out', outShape, ...outQ)], { op: 'MEAN', inputs: [0, 1], outputs: [2], options: { keepDims } });
+}
+
+// The second operand is a constant (the interpreter takes one model input).
+export function addModel(shape1: number[], shape2: number[], outShape: number[], q1: [number, number], q2: [number, number], qo: [number, number], b: Int8Array, activation: Activation = 'NONE'): QModel {
+  const bT: QTensor = { ...act('b', shape2, ...q2), data: b };
+  return model([act('a', shape1, ...q1), bT, act('out', outShape, ...qo)], { op: 'ADD', inputs: [0, 1], outputs: [2], options: { activation } });
+}
+
+export function softmaxModel(shape: number[], inQ: [number, number], beta = 1): QModel {
+  return model([act('in', shape, ...inQ), act('out', shape, 1 / 256, -128)], { op: 'SOFTMAX', inputs: [0], outputs: [1], options: { beta } });
+}
+
+export function quantizeModel(n: number, outQ: [number, number]): QModel {
+  const input: QTensor = { name: 'in', shape: [1, n], dtype: 'float32', scale: [], zeroPoint: [] };
+  return model([input, act('out', [1, n], ...outQ)], { op: 'QUANTIZE', inputs: [0], outputs: [1], options: {} });
+}

@@ -1,0 +1,96 @@
+// Pooling, MEAN (all three TFLite paths), ADD, SOFTMAX, QUANTIZE / DEQUANTIZE on hand-worked values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runModel } from '../../src/int/interpreter.js';
+import { prepareMean } from '../../src/int/mean.js';
+import type { QModel } from '../../src/int/graph.js';
+import type { Flavor } from '../../src/int/common.js';
+import { addModel, meanModel, poolModel, quantizeModel, softmaxModel } from './helpers.js';
+
+function run(m: QModel, input: number[] | Float32Array): number[] {
+  const x = input instanceof Float32Array ? input : Int8Array.from(input);
+  return Array.from(runModel(m, x).outputs[0]);
+}
+
+test('average pool rounds half away from zero and counts only in-image taps', () => {
+  const q: [number, number] = [0.1, 0];
+  assert.deepEqual(run(poolModel('AVERAGE_POOL_2D', [1, 1, 4, 1], [1, 1, 2, 1], q, [1, 2], [1, 2], 'VALID'), [1, 2, -1, -2]), [2, -2]);
+  assert.deepEqual(run(poolModel('AVERAGE_POOL_2D', [1, 1, 4, 1], [1, 1, 2, 1], q, [1, 2], [1, 2], 'VALID'), [1, 1, -1, -1]), [1, -1]);
+  // SAME, width 3, filter 2, stride 2: windows [3, 4] -> 3.5 -> 4 and [6] alone -> 6
+  assert.deepEqual(run(poolModel('AVERAGE_POOL_2D', [1, 1, 3, 1], [1, 1, 2, 1], q, [1, 2], [1, 2], 'SAME'), [3, 4, 6]), [4, 6]);
+  // 3 taps: 5 / 3 = 1.67 -> 2, -4 / 3 = -1.33 -> -1
+  assert.deepEqual(run(poolModel('AVERAGE_POOL_2D', [1, 1, 3, 2], [1, 1, 1, 2], q, [1, 3], [1, 1], 'VALID'), [1, 0, 2, -2, 2, -2]), [2, -1]);
+});
+
+test('max pool and its fused RELU clamp at the zero point', () => {
+  const q: [number, number] = [0.1, -10];
+  assert.deepEqual(run(poolModel('MAX_POOL_2D', [1, 1, 4, 1], [1, 1, 2, 1], q, [1, 2], [1, 2], 'VALID'), [-50, -70, 3, 2]), [-50, 3]);
+  assert.deepEqual(run(poolModel('MAX_POOL_2D', [1, 1, 4, 1], [1, 1, 2, 1], q, [1, 2], [1, 2], 'VALID', 'RELU'), [-50, -70, 3, 2]), [-10, 3]);
+});
+
+// Input 2x2, scale 0.5, zero point 1; output scale 0.25, zero point -2.
+// 4-D integer path: sum(x - 1) = 7, * (0.5 / 0.25) = 14, / 4 = 3.5 -> 4, - 2 = 2.
+// Float path: mean 2.75 * 2 - 1 * 2 = 3.5 -> roundf 4, - 2 = 2. Negative data [-1, -1, -1, 0] gives -3.5 -> -4 -> -6.
+test('MEAN follows the TFLite 2.9 path for its shape and quantization', () => {
+  const inQ: [number, number] = [0.5, 1];
+  const outQ: [number, number] = [0.25, -2];
+  const keep = meanModel([1, 2, 2, 1], [1, 2], true, inQ, outQ);
+  const flat = meanModel([1, 2, 2, 1], [1, 2], false, inQ, outQ);
+  const same = meanModel([1, 2, 2, 1], [2, 1], false, inQ, inQ);
+  const path = (m: QModel, flavor: Flavor = 'x86-64'): string => prepareMean({ model: m, op: m.ops[0], node: 0, flavor }).path;
+  assert.deepEqual([path(keep), path(flat), path(same)], ['integer-4d', 'float-rescaling', 'integer-truncating']);
+  assert.deepEqual([path(keep, 'arm64'), path(flat, 'arm64'), path(same, 'arm64')], ['optimized-4d', 'float-rescaling', 'integer-truncating']);
+  for (const m of [keep, flat]) {
+    assert.deepEqual(run(m, [1, 2, 3, 5]), [2]);
+    assert.deepEqual(run(m, [-1, -1, -1, 0]), [-6]);
+  }
+  assert.deepEqual(run(same, [1, 2, 3, 5]), [2]); // 2.75 truncates
+  assert.deepEqual(run(same, [-1, -2, -3, -5]), [-2]); // -2.75 truncates towards zero
+  // Reduction over the channel axis with 2 channels: means of each pixel.
+  const chan = meanModel([1, 1, 2, 2], [3], false, [1, 0], [1, 0]);
+  assert.deepEqual(run(chan, [4, 7, -4, -7]), [5, -5]);
+});
+
+// s1 = 0.5, s2 = 0.25, s_out = 0.5, zero points 0: 3*0.5 + 2*0.25 = 2.0 -> 4; 0.5 + 0.25 = 0.75 -> 1.5 -> 2.
+test('ADD rescales both inputs through the 20-bit left shift', () => {
+  const m = (b: number[], shape2 = [1, 1, 1, b.length]): QModel =>
+    addModel([1, 1, 1, 3], shape2, [1, 1, 1, 3], [0.5, 0], [0.25, 0], [0.5, 0], Int8Array.from(b));
+  assert.deepEqual(run(m([2, 1, -1]), [3, 1, -1]), [4, 2, -2]);
+  assert.deepEqual(run(m([4], [1]), [3, 1, -1]), [5, 3, 1]); // broadcast of one value
+  const relu = addModel([1, 2], [1, 2], [1, 2], [0.5, 0], [0.25, 0], [0.5, 0], Int8Array.from([127, -128]), 'RELU');
+  assert.deepEqual(run(relu, [127, -128]), [127, 0]);
+});
+
+test('SOFTMAX uses the float table: exact on ties, close to the real softmax elsewhere', () => {
+  assert.deepEqual(run(softmaxModel([1, 4], [0.1, 0]), [5, 5, 5, 5]), [-64, -64, -64, -64]); // 256/4 - 128
+  assert.deepEqual(run(softmaxModel([1, 2], [0.1, 0]), [-7, -7]), [0, 0]);
+  assert.deepEqual(run(softmaxModel([1, 2], [1, 0]), [127, -128]), [127, -128]); // exp(-255) underflows
+  const m = softmaxModel([2, 10], [0.07, 3]);
+  const x = Array.from({ length: 20 }, (_, i) => ((i * 37) % 200) - 100);
+  const out = run(m, x);
+  for (let r = 0; r < 2; r++) {
+    const row = x.slice(r * 10, r * 10 + 10).map((v) => Math.exp(0.07 * v));
+    const sum = row.reduce((a, b) => a + b, 0);
+    row.forEach((e, j) => assert.ok(Math.abs(out[r * 10 + j] - (Math.round((256 * e) / sum) - 128)) <= 1));
+  }
+});
+
+test('QUANTIZE rounds float / scale half away from zero; int8 requantize; DEQUANTIZE', () => {
+  const q = quantizeModel(6, [0.5, 3]);
+  assert.deepEqual(run(q, Float32Array.from([0.25, -0.25, 0.74, 100, -100, 0])), [4, 2, 4, 127, -128, 3]);
+  // arm64 runs whole groups of 8 through NEON (x * (1 / scale), ties to even); the 9th value takes the scalar path.
+  const arm = quantizeModel(9, [0.5, 0]);
+  const ties = Float32Array.from([1.25, -1.25, 0.75, -0.75, 1.75, 0.25, -0.25, 2.25, 1.25]); // x / 0.5 = k + 0.5
+  assert.deepEqual(Array.from(runModel(arm, ties, { flavor: 'arm64' }).outputs[0]), [2, -2, 2, -2, 4, 0, 0, 4, 3]);
+  assert.deepEqual(Array.from(runModel(arm, ties).outputs[0]), [3, -3, 2, -2, 4, 1, -1, 5, 3]);
+  const re: QModel = {
+    ...quantizeModel(3, [0.25, 10]),
+    tensors: [{ name: 'in', shape: [1, 3], dtype: 'int8', scale: [0.5], zeroPoint: [0] }, { name: 'out', shape: [1, 3], dtype: 'int8', scale: [0.25], zeroPoint: [10] }],
+  };
+  assert.deepEqual(run(re, [3, -3, 100]), [16, 4, 127]);
+  const dq: QModel = {
+    tensors: [{ name: 'in', shape: [3], dtype: 'int8', scale: [0.1], zeroPoint: [1] }, { name: 'out', shape: [3], dtype: 'float32', scale: [], zeroPoint: [] }],
+    ops: [{ op: 'DEQUANTIZE', inputs: [0], outputs: [1], options: {} }], inputs: [0], outputs: [1], metadata: {},
+  };
+  assert.deepEqual(run(dq, [3, 1, -127]), [Math.fround(0.1) * 2, 0, Math.fround(Math.fround(0.1) * -128)]);
+});
