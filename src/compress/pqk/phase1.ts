@@ -36,10 +36,10 @@ export const PHASE1_DEFAULTS: Phase1Config = {
   sparsity: 0.8,
   pattern: 'unstructured',
   rounds: 3,
-  epochsPerRound: 2,
-  lr: 0.001,
+  epochsPerRound: 3,
+  lr: 0.003,
   batchSize: 100,
-  scope: 'per-layer',
+  scope: 'global', // one magnitude threshold: small sensitive layers (stem, depthwise) keep more of their weights
   skipFirst: false,
   skipLast: false,
   norm: 'l2',
