@@ -46,7 +46,8 @@ export function readRunConfig(runDir: string): RunConfig {
   };
 }
 
-export function writeRunConfig(runDir: string, c: RunConfig): void {
+// Merges into run.json: settings not given stay as they were (or, never written, take the defaults when read).
+export function writeRunConfig(runDir: string, c: Partial<RunConfig>): void {
   const path = runConfigPath(runDir);
   const old = existsSync(path) ? readJson<Record<string, unknown>>(path) : {};
   atomicWriteJson(path, { ...old, ...c });

@@ -8,10 +8,6 @@ import { MODEL_NAMES } from '../../models/zoo.js';
 import { readRunConfig, writeRunConfig, type RunConfig } from '../../pipeline/config.js';
 import { prepareData, stageFloat } from '../../pipeline/stages.js';
 import { FLOAT_DEFAULTS } from '../../train/float.js';
-import { PHASE1_DEFAULTS } from '../../compress/pqk/phase1.js';
-import { PHASE2_DEFAULTS } from '../../compress/pqk/phase2.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { EXIT, UserError, num, printJson, str, type Command } from '../command.js';
 import { progressPrinter } from '../progress.js';
 import { BACKEND_OPTION, startBackend, userStep } from './common.js';
@@ -28,21 +24,17 @@ export const trainCommand: Command = {
     const seed = num(ctx, 'seed', 1);
     const dataSpec = str(ctx, 'data');
     const backend = await startBackend(ctx);
-    const prev = existsSync(join(out, 'run.json')) ? readRunConfig(out) : undefined;
-    const cfg: RunConfig = {
+    const cfg: Partial<RunConfig> & Pick<RunConfig, 'float'> = {
       format: 'pqk-run-1',
       model,
       data: dataSpec,
       seed,
       float: { ...FLOAT_DEFAULTS, model, seed, epochs: num(ctx, 'epochs', FLOAT_DEFAULTS.epochs), batchSize: num(ctx, 'batch', FLOAT_DEFAULTS.batchSize), lr: num(ctx, 'lr', FLOAT_DEFAULTS.lr) },
-      phase1: prev?.phase1 ?? { ...PHASE1_DEFAULTS, seed },
-      phase2: prev?.phase2 ?? { ...PHASE2_DEFAULTS, seed },
-      target: prev?.target,
     };
     writeRunConfig(out, cfg);
     const data = await userStep(() => prepareData(dataSpec, seed, ctx.log));
     const t0 = Date.now();
-    const { model: m, state } = await stageFloat({ runDir: out, cfg, log: ctx.log, onProgress: progressPrinter(ctx.json) }, data);
+    const { model: m, state } = await stageFloat({ runDir: out, cfg: readRunConfig(out), log: ctx.log, onProgress: progressPrinter(ctx.json) }, data);
     const pred = await predict(data.test, data.inputShape, floatLogits(m));
     const testAccuracy = accuracy(pred, data.test.y);
     const confusion = confusionMatrix(pred, data.test.y, data.labels.length);
