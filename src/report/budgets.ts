@@ -101,9 +101,9 @@ function exactnessChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[
     const name = `exact:${rt}`;
     const v = r.verification[rt];
     const tolerance = TOLERANT_RUNTIMES[rt];
-    const unit = tolerance === undefined ? 'samples' : 'lsb';
+    const unit = tolerance === undefined ? 'values' : 'lsb';
     if (v === undefined) return { name, limit: tolerance ?? 0, value: null, unit, verdict: 'fail', message: `${name}: ${rt} did not run` };
-    const differ = `${v.mismatches} of ${v.samples} samples differ from the integer reference (max diff ${v.maxDiff} LSB)`;
+    const differ = `${v.mismatches} int8 output values over ${v.samples} samples differ from the integer reference (max diff ${v.maxDiff} LSB)`;
     if (tolerance !== undefined) {
       const pass = v.maxDiff <= tolerance;
       return { name, limit: tolerance, value: v.maxDiff, unit, verdict: pass ? 'pass' : 'fail', message: `${name}: ${differ}${pass ? '' : `, limit ${tolerance} LSB`}` };

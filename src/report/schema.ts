@@ -31,7 +31,7 @@ const budget = {
     name: { type: 'string' },
     limit: nullable(num),
     value: nullable(num),
-    unit: { enum: ['bytes', 'instructions', 'ms', 'accuracy', 'samples', 'lsb'] },
+    unit: { enum: ['bytes', 'instructions', 'ms', 'accuracy', 'values', 'lsb'] },
     verdict: { enum: ['pass', 'fail', 'skip'] },
     message: { type: 'string' },
   },

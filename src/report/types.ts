@@ -5,7 +5,7 @@
 export const REPORT_VERSION = 1;
 
 export type Verdict = 'pass' | 'fail' | 'skip';
-export type BudgetUnit = 'bytes' | 'instructions' | 'ms' | 'accuracy' | 'samples' | 'lsb';
+export type BudgetUnit = 'bytes' | 'instructions' | 'ms' | 'accuracy' | 'values' | 'lsb';
 export type StageName = 'float' | 'phase1' | 'phase2';
 
 export interface RunReport {

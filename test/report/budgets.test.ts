@@ -87,7 +87,7 @@ test('a runtime that did not run or disagrees with the reference fails its exact
   const off = { ...r, verification: { ...r.verification, 'qemu:cortex-m4': { ...dev!, mismatches: 2, maxDiff: 1 } } };
   const exact = byName(checkBudgets(off, loadTarget('cortex-m4')), 'exact:qemu:cortex-m4');
   assert.equal(exact.verdict, 'fail');
-  assert.equal(exact.message, 'exact:qemu:cortex-m4: 2 of 10 samples differ from the integer reference (max diff 1 LSB), must be bit-exact');
+  assert.equal(exact.message, 'exact:qemu:cortex-m4: 2 int8 output values over 10 samples differ from the integer reference (max diff 1 LSB), must be bit-exact');
 });
 
 test('LiteRT may differ by 1 LSB on an int4 target, not by 2', () => {
@@ -98,7 +98,7 @@ test('LiteRT may differ by 1 LSB on an int4 target, not by 2', () => {
   assert.equal(byName(checkBudgets(lite(1), int4), 'exact:litert').verdict, 'pass');
   const two = byName(checkBudgets(lite(2), int4), 'exact:litert');
   assert.equal(two.verdict, 'fail');
-  assert.match(two.message, /3 of 10 samples differ .*max diff 2 LSB\), limit 1 LSB/);
+  assert.match(two.message, /3 int8 output values over 10 samples differ .*max diff 2 LSB\), limit 1 LSB/);
 });
 
 test('accuracy budgets take the worst verified runtime', () => {
