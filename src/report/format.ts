@@ -13,8 +13,8 @@ export function formatValue(value: number, unit: BudgetUnit): string {
       return `${value.toFixed(value < 10 ? 2 : 1)} ms`;
     case 'accuracy':
       return `${(value * 100).toFixed(2)}%`;
-    case 'samples':
-      return `${INT.format(value)} ${value === 1 ? 'sample' : 'samples'}`;
+    case 'values':
+      return `${INT.format(value)} ${value === 1 ? 'value' : 'values'}`;
     case 'lsb':
       return `${INT.format(value)} LSB`;
   }
