@@ -1,6 +1,7 @@
 // The float forward pass: masks applied, batch norm with batch statistics in training (moving averages updated)
 // and moving statistics otherwise.
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormTraining } from '../backend/bn-train.js';
 import { stopGradient } from './grad.js';
 import { BN_EPSILON, type LayerParams, type Model } from './params.js';
 import type { ActName, ModelSpec, NodeSpec, PoolSpec } from './spec.js';
@@ -29,16 +30,17 @@ export function applyKernel(p: LayerParams, x: tf.Tensor, kernel: tf.Tensor): tf
   return tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D);
 }
 
-function batchNorm(p: LayerParams, y: tf.Tensor, opts: FloatForwardOptions): tf.Tensor {
+// Batch norm, with the following activation fused when it is a ReLU (one kernel forward and backward on 'native').
+function batchNorm(p: LayerParams, y: tf.Tensor, act: ActName, opts: FloatForwardOptions): tf.Tensor {
   const bn = p.bn!;
-  if (!opts.training) return tf.batchNorm(y, bn.mean, bn.variance, bn.beta, bn.gamma, BN_EPSILON);
-  const { mean, variance } = tf.moments(y, [0, 1, 2]);
+  if (!opts.training) return activate(tf.batchNorm(y, bn.mean, bn.variance, bn.beta, bn.gamma, BN_EPSILON), act);
+  const r = batchNormTraining(y, bn.gamma as tf.Tensor1D, bn.beta as tf.Tensor1D, BN_EPSILON, act === 'relu');
   const m = opts.bnMomentum ?? 0.9;
   tf.tidy(() => {
-    bn.mean.assign(tf.add(tf.mul(bn.mean, m), tf.mul(stopGradient(mean), 1 - m)));
-    bn.variance.assign(tf.add(tf.mul(bn.variance, m), tf.mul(stopGradient(variance), 1 - m)));
+    bn.mean.assign(tf.add(tf.mul(bn.mean, m), tf.mul(stopGradient(r.mean), 1 - m)));
+    bn.variance.assign(tf.add(tf.mul(bn.variance, m), tf.mul(stopGradient(r.variance), 1 - m)));
   });
-  return tf.batchNorm(y, mean, variance, bn.beta, bn.gamma, BN_EPSILON);
+  return act === 'relu' ? r.y : activate(r.y, act);
 }
 
 // Runs the nodes of a spec in order; `weightNode` computes each conv/depthwise/dense node (float, QAT, teacher).
@@ -78,9 +80,8 @@ export function forwardFloat(model: Model, x: tf.Tensor, opts: FloatForwardOptio
     x,
     (n, xin) => {
       const p = model.layers.get(n.name)!;
-      let y = applyKernel(p, xin, tf.mul(p.w, p.mask));
-      y = p.bn ? batchNorm(p, y, opts) : tf.add(y, p.b!);
-      return activate(y, n.activation);
+      const y = applyKernel(p, xin, tf.mul(p.w, p.mask));
+      return p.bn ? batchNorm(p, y, n.activation, opts) : activate(tf.add(y, p.b!), n.activation);
     },
     floatOther,
   );

@@ -1,6 +1,7 @@
 // Shared plumbing for native kernels: typed views of a MathBackendCPU's tensors and the cpu kernel to fall back on.
-import { getKernel, util, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, util, type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { bufferPool } from '../buffer-pool.js';
 
 export function values(backend: MathBackendCPU, t: TensorInfo): Float32Array {
   const v = backend.data.get(t.dataId).values;
@@ -18,12 +19,9 @@ export function output(backend: MathBackendCPU, shape: number[], data: Float32Ar
   return backend.makeTensorInfo(shape, 'float32', data);
 }
 
-// Uninitialised output memory: every native kernel writes all of its output, so zero-filling would be wasted work.
+// Output memory for a native kernel, recycled and uninitialised (every native kernel writes all of its output).
 export function alloc(shape: number[]): Float32Array {
-  const n = util.sizeFromShape(shape);
-  if (n < 1024 || process.env.PQK_ZERO) return new Float32Array(n);
-  const buf = Buffer.allocUnsafeSlow(n * 4);
-  return new Float32Array(buf.buffer, buf.byteOffset, n);
+  return bufferPool.take(util.sizeFromShape(shape));
 }
 
 // The cpu backend's kernel of the same name: what a native kernel runs for the cases it does not take.
@@ -48,4 +46,14 @@ export function run(name: string, args: KernelArgs): TensorInfo {
 
 export function int32(xs: readonly number[]): Int32Array {
   return Int32Array.from(xs);
+}
+
+// A native kernel: body returns undefined for the cases it does not take, which then run the cpu kernel.
+export function nativeKernel(name: string, body: (args: KernelArgs) => TensorInfo | TensorInfo[] | undefined): KernelConfig {
+  const fallback = cpuKernel(name);
+  return {
+    kernelName: name,
+    backendName: 'native',
+    kernelFunc: (raw) => body(raw as unknown as KernelArgs) ?? fallback(raw),
+  };
 }

@@ -17,7 +17,7 @@ async function run(ctx: CommandContext): Promise<number> {
     const diff = r.maxAbsDiff === null ? 'not compared' : r.maxAbsDiff.toExponential(2);
     ctx.log(`imported ${file} (${r.format} model): ${r.layers} pqk layers, ${r.params} parameters`);
     ctx.log(`max |original - imported| on random inputs${r.softmax ? ' (after softmax)' : ''}: ${diff}`);
-    ctx.log(`float stage written to ${r.out}/checkpoints/float.json; continue with: pqk compress / pqk run --from ${r.out}`);
+    ctx.log(`float stage written to ${r.out}/checkpoints/float.json; continue with 'pqk compress --run ${r.out} --target T --phase all' or 'pqk run --from ${r.out} --target T'`);
   }
   return EXIT.OK;
 }

@@ -1,6 +1,6 @@
 // The command registry: every `pqk` subcommand, in help order.
 import type { Command } from '../command.js';
-// BENCH import { benchTrainCommand } from './bench.js';
+import { benchTrainCommand } from './bench.js';
 import { budgetCommand } from './budget.js';
 import { compressCommand } from './compress.js';
 import { dataInfoCommand, dataSynthKwsCommand } from './data.js';
@@ -22,5 +22,5 @@ export const COMMANDS: Command[] = [
   inspectCommand,
   verifyCommand,
   budgetCommand,
-  // BENCH benchTrainCommand,
+  benchTrainCommand,
 ];

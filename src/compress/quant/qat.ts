@@ -65,12 +65,13 @@ export function quantizeKernel(p: LayerParams, w: tf.Tensor, scheme: QuantScheme
 
 // How TFLite 2.9 rounds acc * multiplier. x86-64: a rounding doubling high multiply (ties up), then a rounding right
 // shift whose ties go up in ruy's GEMM (CONV_2D, FULLY_CONNECTED) and away from zero in common.h (DEPTHWISE_CONV_2D,
-// ADD). arm64: ruy rounds the exact product once ('single'); NEON depthwise rounds ties up in whole groups of 8
-// channels and away from zero in the rest (src/int/depthwise.ts).
+// ADD). arm64: ruy rounds CONV_2D's exact product once ('single') and FULLY_CONNECTED as on x86-64; NEON depthwise
+// rounds ties up in whole groups of 8 channels and away from zero in the rest (src/int/depthwise.ts).
 export type Rounding = 'ties-up' | 'away' | 'single';
 
 function opRounding(kind: WeightNodeSpec['kind'], flavor: Flavor): Rounding {
   if (kind === 'depthwise') return 'away'; // arm64's tie-up groups are applied per channel in qatWeightNode
+  if (kind === 'dense') return 'ties-up'; // ruy's FULLY_CONNECTED rounds ties up on both
   return flavor === 'arm64' ? 'single' : 'ties-up';
 }
 

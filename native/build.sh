@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds native/build/pqk_native.node (the `native` tfjs backend's kernels) against Node's N-API headers and OpenBLAS.
+# Idempotent: nothing to do when the addon is newer than every source. A failure only warns (exit 0) so the other C
+# parts still build and pqk runs on wasm/cpu; PQK_NATIVE_REQUIRED=1 makes it fatal.
+# PQK_NATIVE_MARCH overrides -march=native (set it when the image is built on another CPU).
+set -euo pipefail
+cd "$(dirname "$0")"
+out=build/pqk_native.node
+srcs=(src/*.c src/*.h)
+
+skip() {
+  echo "native/build.sh: $1; the native backend stays unavailable (pqk falls back to wasm/cpu)" >&2
+  exit "$([ "${PQK_NATIVE_REQUIRED:-0}" = 1 ] && echo 1 || echo 0)"
+}
+if [ -f "$out" ] && [ -z "$(find "${srcs[@]}" build.sh -newer "$out" 2>/dev/null)" ]; then exit 0; fi
+
+node_inc="$(node -p "require('path').join(process.config.variables.node_prefix || '/usr', 'include', 'node')")"
+[ -f "$node_inc/node_api.h" ] || node_inc=/usr/include/node
+if [ ! -f "$node_inc/node_api.h" ]; then
+  skip "node_api.h not found (looked in $node_inc)"
+fi
+blas_inc=""
+for d in /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/aarch64-linux-gnu/openblas-pthread /usr/include/openblas; do
+  if [ -f "$d/cblas.h" ]; then blas_inc="$d"; break; fi
+done
+if [ -z "$blas_inc" ]; then
+  skip "cblas.h not found; install libopenblas-dev"
+fi
+
+mkdir -p build
+cc="${CC:-gcc}"
+"$cc" -std=gnu99 -O3 -march="${PQK_NATIVE_MARCH:-native}" -fPIC -shared -fopenmp -Wall -Wextra -Wno-unused-parameter \
+  -DNODE_GYP_MODULE_NAME=pqk_native -I"$node_inc" -I"$blas_inc" src/*.c -o "$out.tmp" -lopenblas -lm ||
+  skip "$cc failed to compile native/src"
+mv "$out.tmp" "$out"
+echo "native/build.sh: built native/$out"

@@ -1,0 +1,57 @@
+// Backend selection: the fastest available backend wins, every skipped one says why, and --backend is obeyed.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { getKernel, getKernelsForBackend } from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/backend/select.js';
+import { nativeKernelNames } from '../../src/backend/native.js';
+import { UserError } from '../../src/cli/command.js';
+
+describe('initBackend', () => {
+  it('chooses native here (no tfjs-node, no WebGPU) and explains the skipped ones', async () => {
+    const choice = await initBackend();
+    assert.equal(choice.name, 'native');
+    assert.equal(tf.getBackend(), 'native');
+    assert.deepEqual(choice.tried.map((t) => t.name), ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'native']);
+    assert.deepEqual(choice.tried.map((t) => t.ok), [false, false, false, true]);
+    for (const t of choice.tried.slice(0, 3)) assert.match(choice.reason, new RegExp(`${t.name}: `));
+  });
+
+  it('native has every cpu kernel, with the training hot spots replaced by C ones', async () => {
+    await initBackend('native');
+    const own = nativeKernelNames();
+    const hot = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropInput',
+      'DepthwiseConv2dNativeBackpropFilter', 'FusedConv2D', 'FusedDepthwiseConv2D', 'BatchMatMul', '_FusedMatMul', 'AvgPoolGrad',
+      'MaxPoolGrad', 'Round', 'ClipByValue', 'Maximum', 'Minimum', 'Floor', 'Sum', 'Mean', 'Multiply', 'FusedBatchNorm'];
+    for (const k of hot) assert.ok(own.includes(k), `${k} is a native kernel`);
+    for (const k of getKernelsForBackend('cpu')) {
+      const n = getKernel(k.kernelName, 'native');
+      assert.ok(n, `${k.kernelName} registered on native`);
+      assert.equal(n.kernelFunc === k.kernelFunc, !own.includes(k.kernelName), `${k.kernelName}: native iff listed`);
+    }
+  });
+
+  it('starts a requested backend, and rejects one that cannot start with a UserError naming the flag', async () => {
+    const cpu = await initBackend('cpu');
+    assert.equal(cpu.name, 'cpu');
+    assert.equal(tf.getBackend(), 'cpu');
+    await assert.rejects(initBackend('tfjs-node-gpu'), (e: unknown) => e instanceof UserError && /--backend tfjs-node-gpu: cannot start/.test(e.message));
+    await assert.rejects(initBackend('tpu'), (e: unknown) => e instanceof UserError && /unknown backend/.test(e.message));
+    assert.equal((await initBackend('native')).name, 'native');
+  });
+
+  it('falls through to wasm, saying why, when the addon cannot be loaded', () => {
+    const script = "const { initBackend } = await import('./src/backend/select.ts'); console.log(JSON.stringify(await initBackend()));";
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, PQK_NATIVE_ADDON: '/nonexistent/pqk_native.node' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const choice = JSON.parse(r.stdout.trim().split('\n').pop()!) as { name: string; tried: { name: string; ok: boolean; why: string }[] };
+    assert.equal(choice.name, 'wasm');
+    const native = choice.tried.find((t) => t.name === 'native')!;
+    assert.equal(native.ok, false);
+    assert.match(native.why, /\/nonexistent\/pqk_native\.node is not built/);
+  });
+});
