@@ -5,6 +5,10 @@
 const N = 32;
 const SHIFT = 6755399441055744; // 0x1.8p52: adding it rounds to an integer, ties to even
 const INV_LN2_N = 1.4426950408889634 * N; // 0x1.71547652b82fep0 * N
+// INV_LN2_N split so that both partial products with a float32 x are exact: r = fma(INV_LN2_N, x, -kd) as the FMA
+// build of glibc (the one x86-64 CPUs run) computes it, with one rounding (same form as firmware-harness's expf).
+const INV_LN2_HI = 0x1715476 * 2 ** -19; // 0x1.715476p+5
+const INV_LN2_LO = INV_LN2_N - INV_LN2_HI;
 // poly_scaled: 0x1.c6af84b912394p-5 / N^3, 0x1.ebfce50fac4f3p-3 / N^2, 0x1.62e42ff0c52d6p-1 / N
 const C0 = hexFloat('1c6af84b912394', -5) / (N * N * N);
 const C1 = hexFloat('1ebfce50fac4f3', -3) / (N * N);
@@ -45,7 +49,7 @@ export function expf(xIn: number): number {
   const z = INV_LN2_N * x;
   const kd = z + SHIFT - SHIFT;
   const k = kd; // |k| < 150 * 32, an exact integer
-  const r = z - kd;
+  const r = INV_LN2_HI * x - kd + INV_LN2_LO * x;
   const s = pow2Table()[k & (N - 1)] * 2 ** Math.floor(k / N);
   const zz = C0 * r + C1;
   const r2 = r * r;

@@ -1,6 +1,8 @@
 // The runtime registry: a name on the command line or in a target profile becomes a Runtime.
 import { Arm64Runtime } from './arm64.js';
 import { LiteRtRuntime } from './litert.js';
+import { QemuRuntime } from './qemu.js';
+import { QEMU_CPUS } from './qemu-boards.js';
 import { TfliteRuntime } from './tflite.js';
 import type { Runtime } from './types.js';
 
@@ -8,6 +10,7 @@ const RUNTIMES: Record<string, () => Runtime> = {
   tflite: () => new TfliteRuntime(),
   litert: () => new LiteRtRuntime(),
   arm64: () => new Arm64Runtime(),
+  ...Object.fromEntries(QEMU_CPUS.map((cpu) => [`qemu:${cpu}`, () => new QemuRuntime(cpu)])),
 };
 
 export function runtimeNames(): string[] {

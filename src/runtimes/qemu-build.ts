@@ -41,10 +41,11 @@ export async function ensureHostBuild(): Promise<void> {
   if (!existsSync(hostRunnerPath())) await execa('bash', [join(firmwareDir(), 'build.sh')]);
 }
 
+// The interpreter, start-up and semihosting, and the model runner's main (firmware/ holds other mains too).
 function sources(): string[] {
   const dir = firmwareDir();
-  const inDir = (d: string, ext: RegExp): string[] => readdirSync(join(dir, d)).filter((f) => ext.test(f)).sort().map((f) => join(dir, d, f));
-  return [...inDir('src', /\.c$/), ...inDir('src/kernels', /\.c$/), ...inDir('firmware', /\.c$/)];
+  const inDir = (d: string): string[] => readdirSync(join(dir, d)).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, d, f));
+  return [...inDir('src'), ...inDir('src/kernels'), ...['startup.c', 'semihost.c', 'fw_main.c'].map((f) => join(dir, 'firmware', f))];
 }
 
 function headers(): string[] {
@@ -61,9 +62,10 @@ function imageKey(model: Uint8Array, board: Board, limits: MemoryLimits, optimiz
 }
 
 // Parses and plans the model on the host: the arena size to build with, and a clear error when it cannot run.
-async function hostSummary(modelPath: string, where: string): Promise<HostSummary> {
+async function hostSummary(modelPath: string, optimized: boolean, where: string): Promise<HostSummary> {
   await ensureHostBuild();
-  const r = await execa(hostRunnerPath(), [modelPath, '/dev/null', '0', '/dev/null'], { reject: false });
+  const args = [modelPath, '/dev/null', '0', '/dev/null', ...(optimized ? ['--optimized'] : [])];
+  const r = await execa(hostRunnerPath(), args, { reject: false });
   let s: HostSummary;
   try {
     s = JSON.parse(r.stdout) as HostSummary;
@@ -123,7 +125,7 @@ export async function buildFirmware(model: Uint8Array, board: Board, limits: Mem
   if (existsSync(metaPath)) return JSON.parse(readFileSync(metaPath, 'utf8')) as FirmwareImage;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'model.tflite'), model);
-  const s = await hostSummary(join(dir, 'model.tflite'), where);
+  const s = await hostSummary(join(dir, 'model.tflite'), optimized, where);
   writeFileSync(join(dir, 'link.ld'), linkerScript(board, limits, STACK_BYTES));
   await compile(dir, board, s, optimized, where, limits);
   const elf = join(dir, 'fw.elf');

@@ -1,15 +1,20 @@
 // The QEMU firmware runtime, 'qemu:cortex-m4' and friends: builds (cached) a firmware image of the model for the
 // board, runs the batch in one emulator launch, and reports outputs with instruction counts and memory figures.
+import { availableParallelism } from 'node:os';
 import { boardForCpu, QEMU_CPUS, type Board, type MemoryLimits, type QemuCpu } from './qemu-boards.js';
-import { buildFirmware } from './qemu-build.js';
-import { qemuVersion, runFirmware, splitCounts } from './qemu-run.js';
+import { buildFirmware, type FirmwareImage } from './qemu-build.js';
+import { qemuVersion, runFirmware, splitCounts, type InstructionCounts } from './qemu-run.js';
 import { concatSamples } from './samples.js';
 import type { RunOptions, RunResult, Runtime } from './types.js';
 
 export interface QemuOptions {
   memory?: MemoryLimits; // the target's flash and RAM; the board's own memory when absent
   countInstructions?: boolean; // run under the instruction-counting plugin (default true)
+  launches?: number; // concurrent QEMU processes a large batch is split over (default: one per CPU core, at most 8)
 }
+
+// Below this many samples per launch, starting another emulator costs more than it saves.
+const MIN_SAMPLES_PER_LAUNCH = 200;
 
 export function isQemuRuntimeName(name: string): boolean {
   return name.startsWith('qemu:') && (QEMU_CPUS as readonly string[]).includes(name.slice(5));
@@ -38,17 +43,29 @@ export class QemuRuntime implements Runtime {
       if (x.byteLength !== image.inputBytes) throw new Error(`${this.name}: sample ${i} has ${x.byteLength} bytes, the model input takes ${image.inputBytes}`);
     });
     const counting = this.opts.countInstructions ?? true;
-    const run = await runFirmware(this.board, image, concatSamples(inputs), inputs.length, counting);
-    const outputs = inputs.map((_, i) => new Int8Array(run.outputs.buffer.slice(i * image.outputBytes, (i + 1) * image.outputBytes)));
+    const { outputs, counts, arenaBytes } = await this.runChunks(image, inputs, counting);
     const result: RunResult = {
-      runtime: this.name, outputs, arenaBytes: run.arenaBytes, flashBytes: image.flashBytes, ramBytes: image.ramBytes,
+      runtime: this.name, outputs, arenaBytes, flashBytes: image.flashBytes, ramBytes: image.ramBytes,
       version: `${await qemuVersion()} ${this.board.machine}, pqk micro ${opts.optimized ? 'optimized' : 'plain C'} kernels`,
     };
-    if (run.hits) {
-      const counts = splitCounts(run.hits, image.ops.length, inputs.length);
+    if (counts) {
       result.instructionsPerInference = counts.perInference;
       result.instructionsPerOp = counts.perOp.map((instructions, node) => ({ op: image.ops[node], node, instructions }));
     }
     return result;
+  }
+
+  // The batch in contiguous chunks, one emulator each, run concurrently; counts are merged sample-weighted.
+  private async runChunks(image: FirmwareImage, inputs: Int8Array[], counting: boolean): Promise<{ outputs: Int8Array[]; counts?: InstructionCounts; arenaBytes: number }> {
+    const launches = Math.max(1, Math.min(this.opts.launches ?? Math.min(8, availableParallelism()), Math.floor(inputs.length / MIN_SAMPLES_PER_LAUNCH)));
+    const size = Math.ceil(inputs.length / launches);
+    const chunks = Array.from({ length: launches }, (_, k) => inputs.slice(k * size, (k + 1) * size)).filter((c) => c.length > 0);
+    const runs = await Promise.all(chunks.map((c) => runFirmware(this.board, image, concatSamples(c), c.length, counting)));
+    const outputs = runs.flatMap((r, k) =>
+      chunks[k].map((_, i) => new Int8Array(r.outputs.buffer.slice(i * image.outputBytes, (i + 1) * image.outputBytes))));
+    if (!counting) return { outputs, arenaBytes: runs[0].arenaBytes };
+    const parts = runs.map((r, k) => splitCounts(r.hits ?? [], image.ops.length, chunks[k].length));
+    const perOp = image.ops.map((_, node) => parts.reduce((a, p, k) => a + p.perOp[node] * chunks[k].length, 0) / inputs.length);
+    return { outputs, counts: { perInference: parts.flatMap((p) => p.perInference), perOp }, arenaBytes: runs[0].arenaBytes };
   }
 }

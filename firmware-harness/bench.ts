@@ -1,0 +1,50 @@
+// Figures for a DS-CNN-shaped model (49x10x1 MFCC input, conv 10x4/2 to 64 channels, 4 depthwise-separable blocks,
+// average pool, FC 12, softmax) on every emulated board: instructions per inference and per MAC, plain C and
+// optimized kernels, flash / arena / RAM bytes, and the wall time of a 1000-sample batch on the M4.
+//   node --import tsx firmware-harness/bench.ts [--samples 1000]
+import { performance } from 'node:perf_hooks';
+import { runBatch } from '../src/int/interpreter.js';
+import { opCosts } from '../src/int/registry.js';
+import type { QModel } from '../src/int/graph.js';
+import { QEMU_CPUS } from '../src/runtimes/qemu-boards.js';
+import { QemuRuntime } from '../src/runtimes/qemu.js';
+import { writeTflite } from '../src/tflite/writer.js';
+import { randomInputs } from '../test/firmware/harness.js';
+import { dscnnModel } from '../test/firmware/models.js';
+
+function macs(model: QModel): number {
+  return opCosts(model).filter((c) => ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED'].includes(c.op)).reduce((a, c) => a + c.macs, 0);
+}
+
+const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+
+async function main(): Promise<void> {
+  const samplesArg = process.argv.indexOf('--samples');
+  const bigBatch = samplesArg > 0 ? Number(process.argv[samplesArg + 1]) : 1000;
+  for (const weights of ['int8', 'int4'] as const) {
+    const model = dscnnModel(1, { weights });
+    const bytes = writeTflite(model);
+    const inputs = randomInputs(model, 10, 2);
+    const want = runBatch(model, inputs);
+    console.log(`DS-CNN ${weights}: ${macs(model)} MACs, model ${bytes.length} bytes`);
+    for (const cpu of QEMU_CPUS) {
+      for (const optimized of [false, true]) {
+        const r = await new QemuRuntime(cpu).run(bytes, inputs, { optimized });
+        const bad = r.outputs.reduce((n, o, i) => n + o.filter((v, j) => v !== want[i][j]).length, 0);
+        const ins = mean(r.instructionsPerInference ?? []);
+        console.log(`  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(model)).toFixed(2)} instr/MAC  flash ${r.flashBytes}  arena ${r.arenaBytes}  RAM ${r.ramBytes}  mismatches ${bad}`);
+      }
+    }
+  }
+  const model = dscnnModel(1);
+  const inputs = randomInputs(model, bigBatch, 3);
+  for (const optimized of [false, true]) {
+    for (const countInstructions of [true, false]) {
+      const t0 = performance.now();
+      await new QemuRuntime('cortex-m4', { countInstructions }).run(writeTflite(model), inputs, { optimized });
+      console.log(`qemu:cortex-m4 ${optimized ? 'optimized' : 'plain'}, ${bigBatch} samples${countInstructions ? ', counting instructions' : ''}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,82 @@
+/* Firmware entry: the model is in flash, the arena is one static array; the semihosting command line names the
+ * input batch, the output file and the sample count:  fw INPUTS.bin OUTPUTS.bin COUNT
+ * Prints "pqk-stats ..." or "pqk-error: ..." on the semihosting console; exit status 0 when every sample ran. */
+#include <stdint.h>
+
+#include "../src/micro.h"
+#include "semihost.h"
+
+#ifndef PQK_ARENA_BYTES
+#define PQK_ARENA_BYTES 65536
+#endif
+#ifndef PQK_OPTIMIZED
+#define PQK_OPTIMIZED 0
+#endif
+
+extern const uint8_t pqk_model_start[], pqk_model_end[];
+static uint8_t arena[PQK_ARENA_BYTES] __attribute__((aligned(16)));
+static pqk_ctx ctx;
+
+static int fail(const char *what, const char *detail, int code)
+{
+    char line[PQK_ERROR_LEN + 64] = "pqk-error: ";
+    pqk_str_append(line, sizeof line, what);
+    pqk_str_append(line, sizeof line, detail);
+    pqk_str_append(line, sizeof line, "\n");
+    sh_print(line);
+    return code;
+}
+
+/* Splits the command line in place; returns the word count. */
+static int split(char *s, char **words, int max)
+{
+    int n = 0;
+    while (*s && n < max) {
+        while (*s == ' ') *s++ = '\0';
+        if (!*s) break;
+        words[n++] = s;
+        while (*s && *s != ' ') s++;
+    }
+    return n;
+}
+
+static int32_t parse_count(const char *s)
+{
+    int32_t v = 0;
+    while (*s >= '0' && *s <= '9') v = v * 10 + (*s++ - '0');
+    return v;
+}
+
+static int run(int32_t in_fd, int32_t out_fd, int32_t count)
+{
+    uint32_t in_bytes, out_bytes;
+    int8_t *x = pqk_input(&ctx, 0, &in_bytes);
+    for (int32_t i = 0; i < count; i++) {
+        if (sh_read(in_fd, x, in_bytes) != (int32_t)in_bytes) return fail("input file ends early", "", 4);
+        if (pqk_invoke(&ctx) != PQK_OK) return fail(ctx.error, "", 5);
+        const int8_t *y = pqk_output(&ctx, 0, &out_bytes);
+        if (sh_write(out_fd, y, out_bytes) != (int32_t)out_bytes) return fail("cannot write outputs", "", 4);
+    }
+    return 0;
+}
+
+int main(void)
+{
+    static char cmdline[512];
+    char *argv[4];
+    if (sh_cmdline(cmdline, sizeof cmdline) != 0) return fail("no semihosting command line", "", 4);
+    if (split(cmdline, argv, 4) < 4) return fail("usage: fw INPUTS.bin OUTPUTS.bin COUNT", "", 4);
+    const uint32_t size = (uint32_t)(pqk_model_end - pqk_model_start);
+    if (pqk_init(&ctx, pqk_model_start, size, arena, sizeof arena, PQK_OPTIMIZED) != PQK_OK) return fail(ctx.error, "", 2);
+    char stats[96] = "pqk-stats arena_used_bytes=";
+    pqk_int_append(stats, sizeof stats, (int64_t)ctx.arena_used_bytes);
+    pqk_str_append(stats, sizeof stats, "\n");
+    sh_print(stats);
+    const int32_t in_fd = sh_open(argv[1], 1), out_fd = sh_open(argv[2], 5);
+    if (in_fd < 0) return fail("cannot open ", argv[1], 4);
+    if (out_fd < 0) return fail("cannot open ", argv[2], 4);
+    const int rc = run(in_fd, out_fd, parse_count(argv[3]));
+    sh_close(in_fd);
+    sh_close(out_fd);
+    return rc;
+}

@@ -1,0 +1,79 @@
+/* C-level checks that need the host C library: pqk_expf against glibc expf over float bit patterns (every
+ * STRIDE-th pattern, or all with --all), and the fixed-point helpers on known values. `--sweep OUT STRIDE` writes
+ * libm's expf over firmware/expf_main.c's sweep instead.
+ * Prints one line per check and exits non-zero on the first mismatch. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/exp_f32.h"
+#include "../src/quant.h"
+
+/* Writes libm's expf over the same sweep firmware/expf_main.c makes, for comparison with a Cortex-M build. */
+static int write_sweep(const char *path, uint32_t stride)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return 1;
+    float x;
+    for (uint32_t i = 0; pqk_expf_sweep_at(i, stride, &x); i++) {
+        const float y = expf(x);
+        fwrite(&y, 4, 1, f);
+    }
+    return fclose(f) != 0;
+}
+
+static int check_expf(uint32_t stride)
+{
+    uint64_t checked = 0;
+    float x;
+    for (uint32_t i = 0; pqk_expf_sweep_at(i, stride, &x); i++, checked++) {
+        const float a = pqk_expf(x), b = expf(x);
+        if (memcmp(&a, &b, 4) != 0) {
+            printf("expf mismatch at %a: pqk %a, libm %a\n", (double)x, (double)a, (double)b);
+            return 1;
+        }
+    }
+    printf("expf: %llu inputs equal to libm\n", (unsigned long long)checked);
+    return 0;
+}
+
+static int check_fixed_point(void)
+{
+    int32_t m, s;
+    pqk_quantize_multiplier(0.5, &m, &s);
+    if (m != (1 << 30) || s != 0) return printf("QuantizeMultiplier(0.5) = %d, %d\n", m, s), 1;
+    pqk_quantize_multiplier(0.003, &m, &s);
+    /* 0.003 = 0.768 * 2^-8; round(0.768 * 2^31) = 1649267442 */
+    if (m != 1649267442 || s != -8) return printf("QuantizeMultiplier(0.003) = %d, %d\n", m, s), 1;
+    /* 1000 * 0.003 = 3 exactly after rounding; -1000 rounds away from zero to -3. */
+    if (pqk_mbqm(1000, m, s) != 3 || pqk_mbqm(-1000, m, s) != -3) return printf("mbqm(+-1000)\n"), 1;
+    /* 500 * 0.003 = 1.5 rounds half away from zero. */
+    if (pqk_mbqm(500, m, s) != 2 || pqk_mbqm(-500, m, s) != -2) return printf("mbqm(+-500)\n"), 1;
+    if (pqk_srdhm(INT32_MIN, INT32_MIN) != INT32_MAX) return printf("srdhm saturation\n"), 1;
+    /* The shift form of SaturatingRoundingDoublingHighMul against gemmlowp's nudge-and-truncate form, and the
+     * overflow-free tie-upward shift against its 64-bit definition, on pseudo-random operands. */
+    uint64_t state = 88172645463325252ull;
+    for (int i = 0; i < 2000000; i++) {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        const int32_t a = (int32_t)(uint32_t)state, b = (int32_t)(uint32_t)(state >> 32);
+        const int64_t ab = (int64_t)a * b;
+        const int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+        const int32_t gemmlowp = (a == INT32_MIN && b == INT32_MIN) ? INT32_MAX : (int32_t)((ab + nudge) / (1ll << 31));
+        if (pqk_srdhm(a, b) != gemmlowp) return printf("srdhm(%d, %d)\n", a, b), 1;
+        const int32_t shift = -(int32_t)(state % 32);
+        const int32_t v = pqk_srdhm(a, b);
+        const int32_t ties_up = shift == 0 ? v : (int32_t)(((int64_t)v + (1ll << (-shift - 1))) >> -shift);
+        if (pqk_mbqm_gemm(a, b, shift) != ties_up) return printf("mbqm_gemm(%d, %d, %d)\n", a, b, shift), 1;
+    }
+    printf("fixed point: ok\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 3 && strcmp(argv[1], "--sweep") == 0) return write_sweep(argv[2], (uint32_t)strtoul(argv[3], NULL, 10));
+    const int all = argc > 1 && strcmp(argv[1], "--all") == 0;
+    if (check_fixed_point()) return 1;
+    return check_expf(all ? 1u : 97u);
+}

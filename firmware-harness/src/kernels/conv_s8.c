@@ -1,0 +1,120 @@
+/* CONV_2D, int8 activations with per-channel int8 or packed int4 weights (TFLite ConvPerChannel arithmetic). */
+#include <string.h>
+
+#include "kernels.h"
+
+static const pqk_conv_fields fields = {.padding = 0, .stride_w = 1, .stride_h = 2, .act = 3, .dil_w = 4, .dil_h = 5};
+
+static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
+{
+    const pqk_tensor *in = pqk_in(ctx, node, 0), *w = pqk_in(ctx, node, 1), *out = pqk_out(ctx, node, 0);
+    pqk_status s = pqk_int8_io(ctx, node);
+    if (s != PQK_OK) return s;
+    if (!w || w->ndims != 4 || in->ndims != 4 || w->dims[3] != in->dims[3] || out->ndims != 4 || w->dims[0] != out->dims[3])
+        return pqk_fail(ctx, node, PQK_ERR_MODEL, "filter shape [O,KH,KW,I] does not match input and output");
+    const int64_t depth = (int64_t)w->dims[1] * w->dims[2] * w->dims[3];
+    s = pqk_weights_bias(ctx, node, 0, w->dims[0], depth);
+    if (s == PQK_OK) s = pqk_conv_geometry(ctx, node, &fields);
+    if (s != PQK_OK) return s;
+    /* The optimized path gathers each receptive field once, offset and widened to int16 (im2col). */
+    if (ctx->optimized) node->scratch_bytes = 2u * (uint32_t)depth;
+    return pqk_channel_multipliers(ctx, node, in, w, out, w->dims[0], 0);
+}
+
+/* Optimized: one im2col column per output pixel, then DSP / MVE dot products, two output channels per
+ * pass over the column. */
+static void conv_im2col(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
+                        const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
+{
+    const pqk_op_data *op = &node->op;
+    int16_t *col = (int16_t *)(void *)(ctx->arena + node->scratch_offset);
+    const int32_t ih = in->dims[1], iw = in->dims[2], ic_n = in->dims[3], kh = w->dims[1], kw = w->dims[2];
+    const int32_t depth = kh * kw * ic_n, is_int4 = w->type == PQK_INT4;
+    for (int32_t n = 0; n < in->dims[0]; n++) {
+        const int8_t *xb = x + (size_t)n * ih * iw * ic_n;
+        for (int32_t oy = 0; oy < out->dims[1]; oy++) {
+            for (int32_t ox = 0; ox < out->dims[2]; ox++) {
+                for (int32_t ky = 0; ky < kh; ky++) {
+                    const int32_t iy = oy * op->stride_h - op->pad_h + ky * op->dil_h;
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        const int32_t ix = ox * op->stride_w - op->pad_w + kx * op->dil_w;
+                        int16_t *dst = col + (ky * kw + kx) * ic_n;
+                        if (iy < 0 || iy >= ih || ix < 0 || ix >= iw)
+                            memset(dst, 0, sizeof(int16_t) * (size_t)ic_n); /* padding adds nothing */
+                        else
+                            pqk_offset_to_s16(xb + ((size_t)iy * iw + ix) * ic_n, op->in_offset, dst, ic_n);
+                    }
+                }
+                pqk_col_finish(col, depth);
+                for (int32_t oc = 0; oc < out->dims[3]; oc += 2) {
+                    int32_t acc[2];
+                    const int32_t pair = oc + 1 < out->dims[3];
+                    const uint32_t first = (uint32_t)(oc * depth);
+                    pqk_dot2_s8_s16((const int8_t *)w->data, is_int4, first, pair ? first + (uint32_t)depth : first, col, depth, &acc[0], &acc[1]);
+                    for (int32_t k = 0; k <= pair; k++) *y++ = pqk_requant_gemm(op, acc[k], bias, oc + k);
+                }
+            }
+        }
+    }
+}
+
+/* One output pixel's accumulation over the clipped filter window; the taps outside are padding, which adds 0. */
+static inline __attribute__((always_inline)) int32_t conv_pixel(const pqk_op_data *op, const int8_t *x,
+                                                                const int8_t *w, int is_int4, int32_t oc,
+                                                                const int32_t *dims, const int32_t *wdims,
+                                                                int32_t iy0, int32_t ix0)
+{
+    const int32_t iw = dims[2], ic_n = dims[3], kh = wdims[1], kw = wdims[2];
+    int32_t ky0, ky1, kx0, kx1, acc = 0;
+    pqk_tap_range(iy0, op->dil_h, dims[1], kh, &ky0, &ky1);
+    pqk_tap_range(ix0, op->dil_w, iw, kw, &kx0, &kx1);
+    for (int32_t ky = ky0; ky < ky1; ky++) {
+        const int32_t iy = iy0 + ky * op->dil_h;
+        for (int32_t kx = kx0; kx < kx1; kx++) {
+            const int32_t ix = ix0 + kx * op->dil_w;
+            const int8_t *xp = x + ((size_t)iy * iw + ix) * ic_n;
+            const uint32_t wbase = (((uint32_t)oc * kh + ky) * kw + kx) * ic_n;
+            for (int32_t ic = 0; ic < ic_n; ic++)
+                acc += pqk_weight(w, is_int4, wbase + ic) * (xp[ic] + op->in_offset);
+        }
+    }
+    return acc;
+}
+
+static inline __attribute__((always_inline)) void conv_run(const pqk_op_data *op, const pqk_tensor *in,
+                                                           const pqk_tensor *w, const pqk_tensor *out,
+                                                           const int8_t *x, const int32_t *bias, int8_t *y,
+                                                           int is_int4)
+{
+    const int32_t oh = out->dims[1], ow = out->dims[2], oc_n = out->dims[3];
+    const size_t in_batch = (size_t)in->dims[1] * in->dims[2] * in->dims[3];
+    for (int32_t n = 0; n < in->dims[0]; n++) {
+        const int8_t *xb = x + n * in_batch;
+        for (int32_t oy = 0; oy < oh; oy++) {
+            for (int32_t ox = 0; ox < ow; ox++) {
+                const int32_t iy0 = oy * op->stride_h - op->pad_h, ix0 = ox * op->stride_w - op->pad_w;
+                for (int32_t oc = 0; oc < oc_n; oc++) {
+                    const int32_t acc = conv_pixel(op, xb, (const int8_t *)w->data, is_int4, oc, in->dims, w->dims, iy0, ix0);
+                    *y++ = pqk_requant_gemm(op, acc, bias, oc);
+                }
+            }
+        }
+    }
+}
+
+static pqk_status conv_eval(pqk_ctx *ctx, pqk_node *node)
+{
+    const pqk_tensor *in = pqk_in(ctx, node, 0), *w = pqk_in(ctx, node, 1), *out = pqk_out(ctx, node, 0);
+    const int8_t *x = pqk_tensor_data(ctx, in);
+    const int32_t *bias = pqk_bias_data(ctx, node);
+    int8_t *y = pqk_tensor_data(ctx, out);
+    if (ctx->optimized)
+        conv_im2col(ctx, node, in, w, out, x, bias, y);
+    else if (w->type == PQK_INT4)
+        conv_run(&node->op, in, w, out, x, bias, y, 1);
+    else
+        conv_run(&node->op, in, w, out, x, bias, y, 0);
+    return PQK_OK;
+}
+
+const pqk_kernel pqk_kernel_conv_s8 = {PQK_OP_CONV_2D, "CONV_2D", conv_prepare, conv_eval};

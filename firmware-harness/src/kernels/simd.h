@@ -1,0 +1,57 @@
+/* Build-time choice of the optimized kernel paths, and the DSP-extension instructions they use. */
+#ifndef PQK_SIMD_H
+#define PQK_SIMD_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include <arm_mve.h>
+#define PQK_MVE 1
+#endif
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#define PQK_DSP 1
+#endif
+
+#if defined(PQK_DSP)
+static inline uint32_t pqk_load_u32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4); /* unaligned LDR, which Armv7E-M and Armv8-M allow */
+    return v;
+}
+
+#define PQK_DSP_OP3(name, insn)                                                                                        \
+    static inline int32_t name(uint32_t a, uint32_t b, int32_t acc)                                                    \
+    {                                                                                                                  \
+        int32_t r;                                                                                                     \
+        __asm__(insn " %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));                                          \
+        return r;                                                                                                      \
+    }
+PQK_DSP_OP3(pqk_smlad, "smlad")   /* acc + a.lo * b.lo + a.hi * b.hi */
+PQK_DSP_OP3(pqk_smlabb, "smlabb") /* acc + a.lo * b.lo */
+PQK_DSP_OP3(pqk_smlatt, "smlatt") /* acc + a.hi * b.hi */
+
+static inline uint32_t pqk_sxtb16(uint32_t x) /* bytes 0 and 2, sign-extended to halfwords */
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(x));
+    return r;
+}
+
+static inline uint32_t pqk_sxtb16_ror8(uint32_t x) /* bytes 1 and 3 */
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+static inline uint32_t pqk_sadd16(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("sadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#endif
+
+#endif

@@ -1,0 +1,82 @@
+/* Prepare-time quantization helpers, mirroring tensorflow/lite/kernels/internal/quantization_util.cc. */
+#include "quant.h"
+
+#include <math.h>
+
+void pqk_quantize_multiplier(double m, int32_t *quantized, int32_t *shift)
+{
+    if (m == 0.0) {
+        *quantized = 0;
+        *shift = 0;
+        return;
+    }
+    int e = 0;
+    const double q = frexp(m, &e);
+    int64_t q_fixed = (int64_t)round(q * (double)(1ll << 31));
+    if (q_fixed == (1ll << 31)) {
+        q_fixed /= 2;
+        ++e;
+    }
+    /* Multipliers below 2^-31 flush to zero, as TFLite does. */
+    if (e < -31) {
+        e = 0;
+        q_fixed = 0;
+    }
+    /* Saturate multipliers of 2^31 and above, as later TFLite versions do; no valid model comes near. */
+    if (e > 30) {
+        e = 30;
+        q_fixed = INT32_MAX;
+    }
+    *quantized = (int32_t)q_fixed;
+    *shift = e;
+}
+
+static int32_t quantize_value(float scale, int32_t zp, float f) { return zp + (int32_t)roundf(f / scale); }
+
+pqk_status pqk_activation_range(pqk_ctx *ctx, pqk_node *node, int act, const pqk_tensor *out, int32_t *lo,
+                                int32_t *hi)
+{
+    const int32_t qmin = -128, qmax = 127;
+    const float s = out->scale;
+    const int32_t zp = out->zero_point;
+    switch (act) {
+    case PQK_ACT_NONE:
+        *lo = qmin;
+        *hi = qmax;
+        return PQK_OK;
+    case PQK_ACT_RELU:
+        *lo = zp > qmin ? zp : qmin;
+        *hi = qmax;
+        return PQK_OK;
+    case PQK_ACT_RELU6: {
+        const int32_t q6 = quantize_value(s, zp, 6.0f);
+        *lo = zp > qmin ? zp : qmin;
+        *hi = q6 < qmax ? q6 : qmax;
+        return PQK_OK;
+    }
+    case PQK_ACT_RELU_N1_TO_1: {
+        const int32_t qn1 = quantize_value(s, zp, -1.0f), q1 = quantize_value(s, zp, 1.0f);
+        *lo = qn1 > qmin ? qn1 : qmin;
+        *hi = q1 < qmax ? q1 : qmax;
+        return PQK_OK;
+    }
+    default:
+        return pqk_fail_int(ctx, node, PQK_ERR_UNSUPPORTED, "unsupported fused activation", act);
+    }
+}
+
+int32_t pqk_padding(int32_t stride, int32_t dilation, int32_t in, int32_t filter, int32_t out)
+{
+    const int32_t eff = (filter - 1) * dilation + 1;
+    int32_t total = (out - 1) * stride + eff - in;
+    total = total > 0 ? total : 0;
+    return total / 2;
+}
+
+int32_t pqk_out_size(int padding, int32_t in, int32_t filter, int32_t stride, int32_t dilation)
+{
+    const int32_t eff = (filter - 1) * dilation + 1;
+    if (stride <= 0) return -1;
+    if (padding == 0) return (in + stride - 1) / stride;
+    return (in - eff + stride) / stride;
+}

@@ -1,0 +1,83 @@
+// The host build of the micro interpreter against the integer reference (src/int), on random multi-op models, plus
+// its C-level checks (glibc-equal expf, fixed-point helpers), its arena plan and its errors.
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { runBatch } from '../../src/int/interpreter.js';
+import type { QModel } from '../../src/int/graph.js';
+import { writeTflite } from '../../src/tflite/writer.js';
+import { buildHarness, compareBatches, hostBinary, randomInputs, runHost } from './harness.js';
+import { coverageModel, dscnnModel, GraphBuilder } from './models.js';
+
+before(buildHarness);
+
+describe('firmware-harness host build', () => {
+  it('computes expf as glibc does and the fixed-point helpers as TFLite does', async () => {
+    const { stdout } = await execa(hostBinary('pqk-micro-unit'));
+    assert.match(stdout, /fixed point: ok/);
+    const m = /expf: (\d+) inputs equal to libm/.exec(stdout);
+    assert.ok(m && Number(m[1]) > 20_000_000, stdout);
+  });
+
+  const cases: [string, QModel][] = [
+    ['DS-CNN int8', dscnnModel(11)],
+    ['DS-CNN int4', dscnnModel(12, { weights: 'int4' })],
+    ['all ops, seed 1', coverageModel(1)],
+    ['all ops, seed 2', coverageModel(2)],
+    ['all ops, seed 3', coverageModel(3)],
+  ];
+  for (const [name, model] of cases) {
+    it(`equals the integer reference bit for bit after every op: ${name}`, async () => {
+      const inputs = randomInputs(model, 30, 5);
+      // The model cut after each op in turn, so every op's output is compared, not only what survives SOFTMAX.
+      for (let k = 0; k < model.ops.length; k++) {
+        const prefix: QModel = { ...model, ops: model.ops.slice(0, k + 1), outputs: [model.ops[k].outputs[0]] };
+        const bytes = writeTflite(prefix);
+        const got = await runHost(bytes, inputs);
+        assert.equal(got.status, 0, got.error);
+        const { mismatches, distinct } = compareBatches(got.outputs, runBatch(prefix, inputs));
+        assert.equal(mismatches, 0, `after op ${k} (${model.ops[k].op})`);
+        // The optimized paths' loop structure (im2col, channels innermost), with C dot products on the host.
+        assert.deepEqual((await runHost(bytes, inputs, true)).outputs, got.outputs, `optimized, after op ${k}`);
+        assert.ok(distinct >= 3, `op ${k} (${model.ops[k].op}) outputs take only ${distinct} values`);
+        assert.deepEqual(got.ops, prefix.ops.map((o) => o.op));
+      }
+    });
+  }
+
+  it('plans the arena: two live activations plus per-channel multipliers and the softmax table', async () => {
+    const model = dscnnModel(11);
+    const got = await runHost(writeTflite(model), []);
+    const align = (n: number): number => Math.ceil(n / 16) * 16;
+    // Per conv / depthwise / FC: multiplier and shift arrays (int32 per output channel); SOFTMAX: 256 floats.
+    let persistent = 0;
+    for (const op of model.ops) {
+      const w = model.tensors[op.inputs[1]]?.shape ?? [];
+      if (op.op === 'CONV_2D' || op.op === 'FULLY_CONNECTED') persistent += 2 * align(4 * w[0]);
+      if (op.op === 'DEPTHWISE_CONV_2D') persistent += 2 * align(4 * w[3]);
+      if (op.op === 'SOFTMAX') persistent += 1024;
+    }
+    // The largest activation is 25 x 5 x 64 int8; a chain needs input and output alive together.
+    assert.equal(got.persistent_bytes, persistent);
+    assert.equal(got.arena_used_bytes, persistent + 2 * align(25 * 5 * 64));
+  });
+
+  it('names the op and node it cannot run', async () => {
+    const g = new GraphBuilder(4);
+    const x = g.activation([1, 8], 0.1, 0);
+    const y = g.tensors.push({ name: 'f', shape: [1, 8], dtype: 'float32', scale: [], zeroPoint: [] }) - 1;
+    g.ops.push({ op: 'DEQUANTIZE', inputs: [x], outputs: [y], options: {} });
+    const got = await runHost(writeTflite(g.build(x, y)), []);
+    assert.equal(got.status, 2);
+    assert.match(got.error, /^DEQUANTIZE node 0: operator not supported by pqk micro; builtin code 6$/);
+  });
+
+  it('rejects a truncated model with a model error instead of reading past it', async () => {
+    const bytes = writeTflite(dscnnModel(11));
+    for (const len of [0, 7, 100, bytes.length >> 1, bytes.length - 1]) {
+      const got = await runHost(bytes.slice(0, len), []);
+      assert.equal(got.status, 1, `length ${len}: ${got.error}`);
+      assert.match(got.error, /^malformed model/);
+    }
+  });
+});
