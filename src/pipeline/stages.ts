@@ -85,16 +85,19 @@ export function configHash(cfg: RunConfig): string {
 
 export async function exportModel(ctx: RunContext, data: Dataset, target: TargetProfile, model: Model, opts: { floatIO?: boolean } = {}): Promise<{ bytes: Uint8Array; qmodel: QModel }> {
   const sp = await modelSparsity(model);
-  const metadata: Record<string, string> = {
-    labels: JSON.stringify(data.labels),
+  // One metadata entry, 'pqk', holding a JSON object: every extra entry costs a table, a name and an aligned buffer.
+  const info: Record<string, unknown> = {
+    labels: data.labels,
     target: target.name,
-    pqk_version: PQK_VERSION,
-    sparsity_pattern: ctx.cfg.phase1.pattern,
-    sparsity_level: sp.overall.toFixed(4),
-    config_hash: configHash(ctx.cfg),
-    input_shape: JSON.stringify(data.inputShape),
+    pqkVersion: PQK_VERSION,
+    sparsityPattern: ctx.cfg.phase1.pattern,
+    sparsityLevel: Number(sp.overall.toFixed(4)),
+    weightBits: target.quantization.weightBits,
+    configHash: configHash(ctx.cfg),
+    inputShape: data.inputShape,
   };
-  if (data.frontend) metadata.mfcc_frontend = JSON.stringify(data.frontend);
+  if (data.frontend) info.mfccFrontend = data.frontend;
+  const metadata = { pqk: JSON.stringify(info) };
   const { model: qmodel } = await toQModel(model, { scheme: schemeOf(target), softmax: true, metadata });
   return { bytes: writeTflite(qmodel, { floatIO: opts.floatIO }), qmodel };
 }
