@@ -10,7 +10,9 @@ export type Evaluate = (inputs: readonly TensorData[]) => TensorData;
 
 // Which TFLite 2.9 build to reproduce: the x86-64 and arm64 libraries pick different kernels (and roundings) for
 // CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and MEAN; every other op computes the same on both.
-export type Flavor = 'x86-64' | 'arm64';
+// Whose rounding to reproduce: TFLite 2.9 on x86-64 (and pqk's firmware), TFLite 2.9 on arm64, or LiteRT.js (its
+// XNNPACK int8 kernels requantize in float32, reproduced here by one rounding: rare 1-LSB differences remain).
+export type Flavor = 'x86-64' | 'arm64' | 'litert';
 
 export interface KernelContext {
   model: QModel;

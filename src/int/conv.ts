@@ -13,7 +13,7 @@ export function prepareConv(ctx: KernelContext): ConvParams {
   const inC = nhwc(ctx, inputTensor(ctx, 0))[3];
   if (fIn !== inC) fail(ctx, `filter has ${fIn} input channels, input has ${inC}`);
   // ruy's GEMM: x86-64 kernels round the high multiply and the shift separately, arm64 kernels round once.
-  return prepareWindow(ctx, { kH, kW, outC }, ctx.flavor === 'arm64' ? 'single' : 'ties-up');
+  return prepareWindow(ctx, { kH, kW, outC }, ctx.flavor === 'x86-64' ? 'ties-up' : 'single');
 }
 
 // Gathers one receptive field as (input - zero point); taps outside the image contribute 0.

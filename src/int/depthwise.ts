@@ -20,8 +20,16 @@ export function prepareDepthwise(ctx: KernelContext): DepthwiseParams {
   if (one !== 1 || outC !== inC * o.depthMultiplier) {
     fail(ctx, `filter [${filterT.shape.join(', ')}] does not fit ${inC} channels x multiplier ${o.depthMultiplier}`);
   }
-  const window = prepareWindow(ctx, { kH, kW, outC }, ctx.flavor === 'arm64' ? arm64Rounding(outC) : 'away');
+  const window = prepareWindow(ctx, { kH, kW, outC }, depthwiseRounding(ctx, outC));
   return { ...window, depthMultiplier: o.depthMultiplier };
+}
+
+// x86-64 TFLite rounds away from zero; arm64 see below; LiteRT's XNNPACK rounds int8 once, and int4 weights go to
+// TFLite's own kernel (away from zero; checked op by op against LiteRT.js).
+function depthwiseRounding(ctx: KernelContext, channels: number): Rounding | ((channel: number) => Rounding) {
+  if (ctx.flavor === 'arm64') return arm64Rounding(channels);
+  if (ctx.flavor === 'litert' && ctx.model.tensors[ctx.op.inputs[1]].dtype !== 'int4') return 'single';
+  return 'away';
 }
 
 // arm64's output stage rescales whole groups of 8 channels in NEON (SQRDMULH + SRSHL: ties upwards) and the

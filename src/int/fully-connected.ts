@@ -59,7 +59,7 @@ export function prepareFullyConnected(ctx: KernelContext): FullyConnectedParams 
   return {
     batch, inDepth, outDepth, inputOffset: -inQ.zeroPoint, outputOffset: outQ.zeroPoint, actMin, actMax,
     // ruy rounds FULLY_CONNECTED ties up on x86-64 and on arm64 alike (checked under qemu-aarch64 on DS-CNN's FC).
-    rescaler: channelRescaler({ multiplier, shift }, 'ties-up'),
+    rescaler: channelRescaler({ multiplier, shift }, ctx.flavor === 'litert' ? 'single' : 'ties-up'),
     weights: weightData(ctx, weightsT),
     bias: biasData(ctx, outDepth),
   };

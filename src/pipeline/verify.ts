@@ -1,6 +1,7 @@
 // Verification: run a .tflite file in a runtime over the test split and compare every int8 output value with the
 // integer reference.
 import type { Dataset } from '../data/types.js';
+import type { Flavor } from '../int/common.js';
 import { runBatch } from '../int/interpreter.js';
 import { elementCount } from '../int/graph.js';
 import { verificationFromRun } from '../report/index.js';
@@ -33,6 +34,13 @@ export function quantizeFeatures(data: Dataset, scale: number, zeroPoint: number
   });
 }
 
+// Each runtime is compared with the integer reference in its own kernels' rounding: TFLite 2.9 on x86-64 (which pqk's
+// firmware also reproduces), TFLite 2.9 on arm64, or LiteRT's.
+export function flavorOf(runtimeName: string): Flavor {
+  if (runtimeName.startsWith('arm64')) return 'arm64';
+  return runtimeName === 'litert' ? 'litert' : 'x86-64';
+}
+
 export interface VerifyResult extends RuntimeVerification {
   runtime: string;
   seconds: number;
@@ -45,8 +53,7 @@ export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName:
   const want = elementCount(inT.shape.slice(1));
   if (want !== elementCount(data.inputShape)) throw new Error(`verify: the model expects ${inT.shape.slice(1).join('x')} inputs, the data has ${data.inputShape.join('x')}`);
   const inputs = quantizeFeatures(data, inT.scale[0], inT.zeroPoint[0], opts.limit);
-  // Each runtime is compared with the integer reference in its own TFLite build's rounding.
-  const reference = runBatch(qm, inputs, runtimeName.startsWith('arm64') ? 'arm64' : 'x86-64');
+  const reference = runBatch(qm, inputs, flavorOf(runtimeName));
   const t0 = Date.now();
   const runtime = await runtimeFor(runtimeName, opts.memory);
   const result = await runtime.run(bytes, inputs, { optimized: opts.optimized });
