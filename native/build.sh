@@ -29,8 +29,15 @@ fi
 
 mkdir -p build
 cc="${CC:-gcc}"
-"$cc" -std=gnu99 -O3 -march="${PQK_NATIVE_MARCH:-native}" -fPIC -shared -fopenmp -Wall -Wextra -Wno-unused-parameter \
-  -DNODE_GYP_MODULE_NAME=pqk_native -I"$node_inc" -I"$blas_inc" src/*.c -o "$out.tmp" -lopenblas -lm ||
+flags=(-std=gnu99 -O3 -march="${PQK_NATIVE_MARCH:-native}" -fPIC -fopenmp -Wall -Wextra -Wno-unused-parameter
+  -DNODE_GYP_MODULE_NAME=pqk_native -I"$node_inc" -I"$blas_inc")
+# fixed_point.c must round each float32 product and sum as tfjs does: no fused multiply-add; no FP traps lets floorf
+# vectorise without changing any value
+strict=src/fixed_point.c
+others=()
+for f in src/*.c; do [ "$f" = "$strict" ] || others+=("$f"); done
+"$cc" "${flags[@]}" -ffp-contract=off -fno-trapping-math -c "$strict" -o build/fixed_point.o &&
+  "$cc" "${flags[@]}" -shared "${others[@]}" build/fixed_point.o -o "$out.tmp" -lopenblas -lm ||
   skip "$cc failed to compile native/src"
 mv "$out.tmp" "$out"
 echo "native/build.sh: built native/$out"

@@ -168,6 +168,20 @@ static napi_value pool_fn(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* fixedPoint(rounding 0..2, acc, m, out): m has the channel count (acc's last dim) or one value for all */
+static napi_value fixed_point_fn(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int rounding;
+  float *f[3];
+  size_t n[3];
+  CHECK(env, get_args(env, info, 4, argv) && get_int(env, argv[0], &rounding) && rounding >= FP_TIES_UP && rounding <= FP_SINGLE,
+        "fixedPoint(rounding 0..2, acc, m, out)");
+  CHECK(env, f32_args(env, argv + 1, 3, f, n), "fixedPoint: acc, m, out must be Float32Array");
+  CHECK(env, n[1] > 0 && n[0] % n[1] == 0 && n[2] == n[0], "fixedPoint: m's size must divide acc's; out must have acc's size");
+  CHECK(env, fixed_point_scale((long)(n[0] / n[1]), (long)n[1], rounding, f[0], f[1], f[2]), "fixedPoint: out of memory");
+  return NULL;
+}
+
 static napi_value threads(napi_env env, napi_callback_info info) {
   napi_value v;
   (void)info;
@@ -194,6 +208,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"bnTrainForward", NULL, bn_train_fwd_fn, NULL, NULL, NULL, napi_default, NULL},
       {"bnTrainBackward", NULL, bn_train_bwd_fn, NULL, NULL, NULL, napi_default, NULL},
       {"bnGrad", NULL, bn_grad_fn, NULL, NULL, NULL, napi_default, NULL},
+      {"fixedPoint", NULL, fixed_point_fn, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -68,6 +68,10 @@ void bn_grad(long rows, long c, const float *dy, const float *x, const float *me
 /* pool.c: kind 0 avg forward, 1 max forward, 2 avg gradient, 3 max gradient (needs x) */
 void pool2d(int kind, const conv_geom *g, const float *x, const float *dy, float *out);
 
+/* fixed_point.c: out = acc * m rounded as MultiplyByQuantizedMultiplier; acc, out (rows, c), m (c,); 0 if out of memory */
+enum fixed_point_rounding { FP_TIES_UP, FP_AWAY, FP_SINGLE };
+int fixed_point_scale(long rows, long c, int rounding, const float *acc, const float *m, float *out);
+
 /* parallel.c: run fn(ctx, lo, hi, slot) over [0, n) split across the worker threads; returns the slots used */
 typedef void (*range_fn)(void *ctx, long lo, long hi, int slot);
 int parallel_for(long n, long min_chunk, range_fn fn, void *ctx);

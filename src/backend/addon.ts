@@ -13,6 +13,7 @@ export const UNARY = {
   SIGMOID: 10, TANH: 11, ROUND: 12, FLOOR: 13, CEIL: 14, CLIP: 15, RECIPROCAL: 16,
 } as const;
 export const POOL = { AVG: 0, MAX: 1, AVG_GRAD: 2, MAX_GRAD: 3 } as const;
+export const FIXED_POINT_ROUNDING = { 'ties-up': 0, away: 1, single: 2 } as const;
 
 export interface NativeAddon {
   // geom: batch, inH, inW, inC, outH, outW, outC, fh, fw, strideH, strideW, dilH, dilW, padTop, padLeft, mult
@@ -34,6 +35,8 @@ export interface NativeAddon {
   // gradients of tf.batchNorm with per-channel mean, variance, scale
   bnGrad(eps: number, dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array,
     dx: Float32Array, dmean: Float32Array, dvar: Float32Array, dscale: Float32Array, doffset: Float32Array): void;
+  // rounding: FIXED_POINT_ROUNDING; m: one value per channel (acc's last dim) or a single value
+  fixedPoint(rounding: number, acc: Float32Array, m: Float32Array, out: Float32Array): void;
   threads(): number;
 }
 

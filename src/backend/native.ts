@@ -5,6 +5,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { bufferPool } from './buffer-pool.js';
 import { registerBnTrainKernels } from './bn-train.js';
+import { registerFixedPointKernel } from './fixed-point.js';
 import { ensureGradients } from './gradients.js';
 import { registerGradOverrides } from './grad-overrides.js';
 import { convKernels } from './kernels/conv.js';
@@ -82,6 +83,7 @@ export async function registerNativeBackend(): Promise<{ ok: true; threads: numb
   for (const k of cpu) if (!ownNames.has(k.kernelName)) registerKernel({ ...k, backendName: NATIVE_BACKEND });
   for (const k of own) registerKernel(k);
   registerBnTrainKernels(addon);
+  registerFixedPointKernel(addon);
   registerGradOverrides(addon);
   return (registered = { ok: true, threads: addon.threads() });
 }

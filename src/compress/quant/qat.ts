@@ -3,6 +3,7 @@
 // convolution of the two is the exact int32 accumulator (exact in float32 below 2^24), and requantization is
 // round(acc * s_in * s_w / s_out) + zero_point, clamped by the fused activation. Straight-through gradients.
 import * as tf from '@tensorflow/tfjs-core';
+import { fixedPointRoundSte } from '../../backend/fixed-point.js';
 import { noGradient, stopGradient } from '../../models/grad.js';
 import { activate, applyKernel, runGraph } from '../../models/forward.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
@@ -78,21 +79,7 @@ function opRounding(kind: WeightNodeSpec['kind'], flavor: Flavor): Rounding {
 // acc * m rounded exactly as MultiplyByQuantizedMultiplier rounds it (double rounding), straight-through gradient.
 // m (per channel) = 2^-rs * q with q in [0.5, 1): the high multiply rounds at the 2^-rs grid, the shift at 1.
 export function fixedPointScale(acc: tf.Tensor, m: tf.Tensor, rounding: Rounding): tf.Tensor {
-  const approx = tf.mul(acc, m);
-  const exact = noGradient(acc, (a) => {
-    if (rounding === 'single') return tf.floor(tf.add(tf.mul(a, m), 0.5));
-    const e = tf.floor(tf.div(tf.log(m), Math.LN2)); // ~ floor(log2 m), fixed up below
-    let pow = tf.pow(2, tf.neg(tf.add(e, 1))); // 2^rs, rs = -(e + 1)
-    const q0 = tf.mul(m, pow);
-    pow = tf.where(tf.greaterEqual(q0, 1), tf.div(pow, 2), tf.where(tf.less(q0, 0.5), tf.mul(pow, 2), pow));
-    pow = tf.maximum(pow, 1); // a left shift (m >= 1) scales exactly; only right shifts round twice
-    const t = tf.floor(tf.add(tf.mul(a, tf.mul(m, pow)), 0.5));
-    const half = tf.div(pow, 2);
-    if (rounding === 'ties-up') return tf.floor(tf.div(tf.add(t, tf.where(tf.greater(pow, 1), half, tf.zerosLike(half))), pow));
-    const mag = tf.floor(tf.div(tf.add(tf.abs(t), tf.where(tf.greater(pow, 1), half, tf.zerosLike(half))), pow));
-    return tf.mul(tf.sign(t), mag);
-  });
-  return tf.add(approx, stopGradient(tf.sub(exact, approx)));
+  return fixedPointRoundSte(acc, m, rounding); // one op: exact value, the gradient of acc * m
 }
 
 function requantize(model: Model, name: string, st: QatState, real: () => tf.Tensor, scaled: (q: QParams) => tf.Tensor, act: ActName): IntTensor {
