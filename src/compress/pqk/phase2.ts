@@ -24,6 +24,7 @@ export interface Phase2Config {
   lrTeacher: number;
   batchSize: number;
   teacherQuantizeActivations: boolean;
+  teacherBatchNorm: 'batch' | 'frozen'; // see teacher.ts
   mode: 'pqk' | 'warmup-only' | 'ce'; // 'ce': student-only fine-tuning for the same epochs (ablation)
   seed: number;
 }
@@ -37,6 +38,7 @@ export const PHASE2_DEFAULTS: Phase2Config = {
   lrTeacher: 1e-3,
   batchSize: 100,
   teacherQuantizeActivations: false,
+  teacherBatchNorm: 'batch',
   mode: 'pqk',
   seed: 1,
 };
@@ -60,7 +62,7 @@ interface StepParts {
 
 export function phase2Step(p: StepParts) {
   const { model, st, cfg, classes } = p;
-  const teacherOpts: TeacherOptions = { quantizeActivations: cfg.teacherQuantizeActivations };
+  const teacherOpts: TeacherOptions = { quantizeActivations: cfg.teacherQuantizeActivations, batchNorm: cfg.teacherBatchNorm };
   const sVars = trainableVariables(model);
   const layers = [...model.layers.values()];
   const wVars = layers.map((l) => l.w);
