@@ -1,6 +1,7 @@
 // Figures for a DS-CNN-shaped model (49x10x1 MFCC input, conv 10x4/2 to 64 channels, 4 depthwise-separable blocks,
 // average pool, FC 12, softmax) on every emulated board: instructions per inference and per MAC, plain C and
-// optimized kernels, flash / arena / RAM bytes, and the wall time of a 1000-sample batch on the M4.
+// optimized kernels (per op for the optimized ones), flash / arena / RAM bytes, and the wall time of a 1000-sample
+// batch on the M4.
 //   node --import tsx firmware-harness/bench.ts [--samples 1000]
 import { performance } from 'node:perf_hooks';
 import { runBatch } from '../src/int/interpreter.js';
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
         const bad = r.outputs.reduce((n, o, i) => n + o.filter((v, j) => v !== want[i][j]).length, 0);
         const ins = mean(r.instructionsPerInference ?? []);
         console.log(`  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(model)).toFixed(2)} instr/MAC  flash ${r.flashBytes}  arena ${r.arenaBytes}  RAM ${r.ramBytes}  mismatches ${bad}`);
+        if (optimized) console.log(`    per op (M instr): ${(r.instructionsPerOp ?? []).map((o) => `${o.op} ${(o.instructions / 1e6).toFixed(3)}`).join(', ')}`);
       }
     }
   }

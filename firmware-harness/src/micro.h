@@ -51,6 +51,8 @@ typedef struct {
     float fscale, fbias; /* MEAN's float rescale */
     int32_t variant; /* kernel-specific path selector */
     int32_t axes_mask; /* MEAN: reduced axes as bits */
+    const uint32_t *wide; /* weights widened to int16 pairs by Prepare, in the arena; NULL when not */
+    int32_t gemm_rows, gemm_depth;
 } pqk_op_data;
 
 struct pqk_kernel;

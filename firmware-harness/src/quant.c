@@ -31,7 +31,16 @@ void pqk_quantize_multiplier(double m, int32_t *quantized, int32_t *shift)
     *shift = e;
 }
 
-static int32_t quantize_value(float scale, int32_t zp, float f) { return zp + (int32_t)roundf(f / scale); }
+/* zp + round(f / scale), saturated to int32 so that a malformed scale (tiny, zero, NaN) is not undefined behaviour;
+ * a valid model's value is far inside the bounds. */
+static int32_t quantize_value(float scale, int32_t zp, float f)
+{
+    float q = roundf(f / scale);
+    if (!(q >= -4e9f)) q = -4e9f;
+    if (q > 4e9f) q = 4e9f;
+    const int64_t v = (int64_t)zp + (int64_t)q;
+    return v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : (int32_t)v);
+}
 
 pqk_status pqk_activation_range(pqk_ctx *ctx, pqk_node *node, int act, const pqk_tensor *out, int32_t *lo,
                                 int32_t *hi)

@@ -16,35 +16,54 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
     s = pqk_weights_bias(ctx, node, 0, w->dims[0], depth);
     if (s == PQK_OK) s = pqk_conv_geometry(ctx, node, &fields);
     if (s != PQK_OK) return s;
-    /* The optimized path gathers each receptive field once, offset and widened to int16 (im2col). */
-    if (ctx->optimized) node->scratch_bytes = 2u * (uint32_t)depth;
-    return pqk_channel_multipliers(ctx, node, in, w, out, w->dims[0], 0);
+    s = pqk_channel_multipliers(ctx, node, in, w, out, w->dims[0], 0);
+    if (s != PQK_OK || !ctx->optimized) return s;
+    /* The optimized paths gather each receptive field once, offset and widened to int16 (im2col); int8 weights
+     * are widened once too, for the GEMM (two pixels' columns and one pixel's gather buffer). */
+    if (w->type == PQK_INT4) {
+        node->scratch_bytes = 2u * (uint32_t)depth;
+        return PQK_OK;
+    }
+    node->scratch_bytes = 6u * (uint32_t)pqk_gemm_depth_pad((int32_t)depth) + (uint32_t)w->dims[0];
+    return pqk_gemm_prepare(ctx, node, (const int8_t *)w->data, w->dims[0], (int32_t)depth);
 }
 
-/* Optimized: one im2col column per output pixel, then DSP / MVE dot products, two output channels per
- * pass over the column. */
+/* One output pixel's receptive field, offset and widened to int16, in filter order (im2col); padding is 0. */
+static void gather_pixel(const pqk_op_data *op, const int32_t *dims, const int32_t *wdims, const int8_t *xb,
+                         int32_t oy, int32_t ox, int16_t *col)
+{
+    const int32_t ih = dims[1], iw = dims[2], ic_n = dims[3], kh = wdims[1], kw = wdims[2];
+    const int32_t ix0 = ox * op->stride_w - op->pad_w, row_inside = op->dil_w == 1 && ix0 >= 0 && ix0 + kw <= iw;
+    for (int32_t ky = 0; ky < kh; ky++) {
+        const int32_t iy = oy * op->stride_h - op->pad_h + ky * op->dil_h;
+        if (row_inside && iy >= 0 && iy < ih) { /* the row's taps are one contiguous run of the input */
+            pqk_offset_to_s16(xb + ((size_t)iy * iw + ix0) * ic_n, op->in_offset, col + ky * kw * ic_n, kw * ic_n);
+            continue;
+        }
+        for (int32_t kx = 0; kx < kw; kx++) {
+            const int32_t ix = ox * op->stride_w - op->pad_w + kx * op->dil_w;
+            int16_t *dst = col + (ky * kw + kx) * ic_n;
+            if (iy < 0 || iy >= ih || ix < 0 || ix >= iw)
+                memset(dst, 0, sizeof(int16_t) * (size_t)ic_n); /* padding adds nothing */
+            else
+                pqk_offset_to_s16(xb + ((size_t)iy * iw + ix) * ic_n, op->in_offset, dst, ic_n);
+        }
+    }
+}
+
+/* Optimized, int4 weights or Helium: one im2col column per output pixel, then DSP / MVE dot products, two output
+ * channels per pass over the column. */
 static void conv_im2col(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
                         const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
 {
     const pqk_op_data *op = &node->op;
     int16_t *col = (int16_t *)(void *)(ctx->arena + node->scratch_offset);
-    const int32_t ih = in->dims[1], iw = in->dims[2], ic_n = in->dims[3], kh = w->dims[1], kw = w->dims[2];
-    const int32_t depth = kh * kw * ic_n, is_int4 = w->type == PQK_INT4;
+    const int32_t depth = w->dims[1] * w->dims[2] * in->dims[3], is_int4 = w->type == PQK_INT4;
+    const size_t in_batch = (size_t)in->dims[1] * in->dims[2] * in->dims[3];
     for (int32_t n = 0; n < in->dims[0]; n++) {
-        const int8_t *xb = x + (size_t)n * ih * iw * ic_n;
         for (int32_t oy = 0; oy < out->dims[1]; oy++) {
             for (int32_t ox = 0; ox < out->dims[2]; ox++) {
-                for (int32_t ky = 0; ky < kh; ky++) {
-                    const int32_t iy = oy * op->stride_h - op->pad_h + ky * op->dil_h;
-                    for (int32_t kx = 0; kx < kw; kx++) {
-                        const int32_t ix = ox * op->stride_w - op->pad_w + kx * op->dil_w;
-                        int16_t *dst = col + (ky * kw + kx) * ic_n;
-                        if (iy < 0 || iy >= ih || ix < 0 || ix >= iw)
-                            memset(dst, 0, sizeof(int16_t) * (size_t)ic_n); /* padding adds nothing */
-                        else
-                            pqk_offset_to_s16(xb + ((size_t)iy * iw + ix) * ic_n, op->in_offset, dst, ic_n);
-                    }
-                }
+                gather_pixel(op, in->dims, w->dims, x + n * in_batch, oy, ox, col);
                 pqk_col_finish(col, depth);
                 for (int32_t oc = 0; oc < out->dims[3]; oc += 2) {
                     int32_t acc[2];
@@ -55,6 +74,38 @@ static void conv_im2col(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in
                 }
             }
         }
+    }
+}
+
+static int is_pointwise(const pqk_op_data *op, const pqk_tensor *w)
+{
+    return w->dims[1] == 1 && w->dims[2] == 1 && op->stride_h == 1 && op->stride_w == 1 && op->pad_h == 0 && op->pad_w == 0;
+}
+
+/* Optimized, int8 weights: output pixels in pairs through the widened-weight GEMM. A 1x1 convolution with
+ * stride 1 reads its columns straight from the input. */
+static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
+                      const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
+{
+    const pqk_op_data *op = &node->op;
+    uint32_t *col = (uint32_t *)(void *)(ctx->arena + node->scratch_offset);
+    int16_t *tmp = (int16_t *)(void *)(col + pqk_gemm_depth_pad(op->gemm_depth));
+    int8_t *discard = (int8_t *)(tmp + pqk_gemm_depth_pad(op->gemm_depth)); /* the missing second pixel's outputs */
+    const int32_t oh = out->dims[1], ow = out->dims[2], oc_n = out->dims[3], ic_n = in->dims[3];
+    const int32_t pixels = out->dims[0] * oh * ow, depth = op->gemm_depth, pointwise = is_pointwise(op, w);
+    const size_t in_batch = (size_t)in->dims[1] * in->dims[2] * ic_n;
+    for (int32_t j = 0; j < pixels; j += 2) {
+        const int32_t last = j + 1 == pixels;
+        for (int p = 0; p < 2; p++) {
+            const int32_t k = last ? j : j + p, n = k / (oh * ow), oy = k / ow % oh, ox = k % ow;
+            if (pointwise) {
+                pqk_gemm_col_s8(x + (size_t)k * ic_n, op->in_offset, depth, p, col);
+            } else {
+                gather_pixel(op, in->dims, w->dims, x + n * in_batch, oy, ox, tmp);
+                pqk_gemm_col_s16(tmp, depth, depth, p, col);
+            }
+        }
+        pqk_gemm_run(op, col, bias, y + (size_t)j * oc_n, last ? discard : y + (size_t)(j + 1) * oc_n);
     }
 }
 
@@ -108,7 +159,9 @@ static pqk_status conv_eval(pqk_ctx *ctx, pqk_node *node)
     const int8_t *x = pqk_tensor_data(ctx, in);
     const int32_t *bias = pqk_bias_data(ctx, node);
     int8_t *y = pqk_tensor_data(ctx, out);
-    if (ctx->optimized)
+    if (ctx->optimized && node->op.wide)
+        conv_gemm(ctx, node, in, w, out, x, bias, y);
+    else if (ctx->optimized)
         conv_im2col(ctx, node, in, w, out, x, bias, y);
     else if (w->type == PQK_INT4)
         conv_run(&node->op, in, w, out, x, bias, y, 1);

@@ -1,4 +1,6 @@
 /* DEPTHWISE_CONV_2D, int8 activations with per-channel int8 or packed int4 weights (DepthwiseConvPerChannel). */
+#include <string.h>
+
 #include "kernels.h"
 #include "simd.h"
 
@@ -18,8 +20,12 @@ static pqk_status dw_prepare(pqk_ctx *ctx, pqk_node *node)
     s = pqk_weights_bias(ctx, node, 3, w->dims[3], (int64_t)w->dims[1] * w->dims[2]);
     if (s == PQK_OK) s = pqk_conv_geometry(ctx, node, &fields);
     if (s != PQK_OK) return s;
-    if (ctx->optimized) node->scratch_bytes = 4u * (uint32_t)w->dims[3]; /* one pixel's accumulators */
-    return pqk_channel_multipliers(ctx, node, in, w, out, w->dims[3], 0);
+    /* One pixel's accumulators, or the row of the input zero point that padding taps of the 3x3 path read. */
+    if (ctx->optimized) node->scratch_bytes = 4u * (uint32_t)w->dims[3];
+    s = pqk_channel_multipliers(ctx, node, in, w, out, w->dims[3], 0);
+    if (s == PQK_OK && ctx->optimized && w->type == PQK_INT8 && op->depth_mult == 1 && w->dims[1] == 3 && w->dims[2] == 3)
+        s = pqk_dw3x3_prepare(ctx, node, (const int8_t *)w->data, pqk_bias_data(ctx, node), w->dims[3]);
+    return s;
 }
 
 static inline __attribute__((always_inline)) void dw_run(const pqk_op_data *op, const pqk_tensor *in,
@@ -174,6 +180,41 @@ static int dw_pixel_vector(const pqk_op_data *op, const int8_t *xb, const int8_t
     return 1;
 }
 
+/* The nine taps of a 3x3 window at an output pixel: input pixels, or the zero-point row where in the padding. */
+static void dw3x3_taps(const pqk_op_data *op, const int8_t *xb, const int32_t *dims, int32_t oy, int32_t ox,
+                       const int8_t *pad_row, const int8_t **taps)
+{
+    const int32_t ih = dims[1], iw = dims[2], c_n = dims[3];
+    for (int32_t ky = 0; ky < 3; ky++) {
+        const int32_t iy = oy * op->stride_h - op->pad_h + ky * op->dil_h;
+        for (int32_t kx = 0; kx < 3; kx++) {
+            const int32_t ix = ox * op->stride_w - op->pad_w + kx * op->dil_w;
+            const int inside = iy >= 0 && iy < ih && ix >= 0 && ix < iw;
+            taps[ky * 3 + kx] = inside ? xb + ((size_t)iy * iw + ix) * c_n : pad_row;
+        }
+    }
+}
+
+/* 3x3, multiplier 1, int8 weights widened at Prepare: every output pixel through the unrolled taps. */
+static void dw3x3_run(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
+                      const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
+{
+    const pqk_op_data *op = &node->op;
+    const int32_t c_n = in->dims[3];
+    int8_t *pad_row = (int8_t *)(ctx->arena + node->scratch_offset);
+    memset(pad_row, -op->in_offset, (size_t)c_n); /* the input zero point */
+    for (int32_t n = 0; n < in->dims[0]; n++) {
+        const int8_t *xb = x + (size_t)n * in->dims[1] * in->dims[2] * c_n;
+        for (int32_t oy = 0; oy < out->dims[1]; oy++) {
+            for (int32_t ox = 0; ox < out->dims[2]; ox++, y += c_n) {
+                const int8_t *taps[9];
+                dw3x3_taps(op, xb, in->dims, oy, ox, pad_row, taps);
+                pqk_dw3x3_pixel(op, taps, c_n, (const int8_t *)w->data, bias, y);
+            }
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) void dw_channels_inner(pqk_ctx *ctx, const pqk_node *node,
                                                                     const pqk_tensor *in, const pqk_tensor *w,
                                                                     const pqk_tensor *out, const int8_t *x,
@@ -212,7 +253,9 @@ static pqk_status dw_eval(pqk_ctx *ctx, pqk_node *node)
     const int8_t *x = pqk_tensor_data(ctx, in);
     const int32_t *bias = pqk_bias_data(ctx, node);
     int8_t *y = pqk_tensor_data(ctx, out);
-    if (ctx->optimized && w->type == PQK_INT4)
+    if (ctx->optimized && node->op.wide)
+        dw3x3_run(ctx, node, in, w, out, x, bias, y);
+    else if (ctx->optimized && w->type == PQK_INT4)
         dw_channels_inner(ctx, node, in, w, out, x, bias, y, 1);
     else if (ctx->optimized)
         dw_channels_inner(ctx, node, in, w, out, x, bias, y, 0);

@@ -53,6 +53,21 @@ void pqk_col_finish(int16_t *x, int32_t n);
 int32_t pqk_dot_s8_s16(const int8_t *w, int is_int4, uint32_t first, const int16_t *x, int32_t n);
 void pqk_dot2_s8_s16(const int8_t *w, int is_int4, uint32_t first_a, uint32_t first_b, const int16_t *x, int32_t n,
                      int32_t *a, int32_t *b);
+/* The widened-weight GEMM (gemm_s16.c) of CONV_2D with int8 weights [rows, depth]: Prepare widens the weights
+ * into the arena; Eval fills a two-pixel column and runs every output channel of both pixels into y0 and y1
+ * (scratch: 6 * padded depth bytes for the column and a gather buffer, one byte per row for a missing pixel). */
+#define PQK_GEMM_DEPTH_STEP 8
+int32_t pqk_gemm_depth_pad(int32_t depth);
+pqk_status pqk_gemm_prepare(pqk_ctx *ctx, pqk_node *node, const int8_t *w, int32_t rows, int32_t depth);
+void pqk_gemm_col_s16(const int16_t *x, int32_t n, int32_t depth, int p, uint32_t *col);
+void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, uint32_t *col);
+void pqk_gemm_run(const pqk_op_data *op, const uint32_t *col, const int32_t *bias, int8_t *y0, int8_t *y1);
+/* DEPTHWISE_CONV_2D 3x3, multiplier 1, int8 weights (depthwise_conv_3x3_s8.c): weights widened at Prepare, then
+ * whole output pixels from nine tap pointers (a tap in the padding points at c_n bytes of the input zero point). */
+#define PQK_DW3X3_GROUP_WORDS 22
+pqk_status pqk_dw3x3_prepare(pqk_ctx *ctx, pqk_node *node, const int8_t *w, const int32_t *bias, int32_t c_n);
+void pqk_dw3x3_pixel(const pqk_op_data *op, const int8_t *const *taps, int32_t c_n, const int8_t *w,
+                     const int32_t *bias, int8_t *y);
 pqk_status pqk_same_shape(pqk_ctx *ctx, pqk_node *node, const pqk_tensor *a, const pqk_tensor *b);
 
 /* The tail of every convolution-like output: + bias, per-channel rescale, + output zero point, clamp. GEMM ops

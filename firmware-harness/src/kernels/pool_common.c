@@ -1,5 +1,6 @@
 /* AVERAGE_POOL_2D and MAX_POOL_2D share Prepare (Pool2DOptions, window, activation range) and the window walk. */
 #include "kernels.h"
+#include "simd.h"
 
 enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_FILTER_W = 3, OPT_FILTER_H = 4, OPT_ACT = 5 };
 
@@ -32,6 +33,37 @@ static void pool_window(const pqk_op_data *op, const pqk_tensor *in, int32_t oy,
     *x1 = ix0 + op->filter_w < in->dims[2] ? ix0 + op->filter_w : in->dims[2];
 }
 
+static inline int8_t avg_of(const pqk_op_data *op, int32_t acc, int32_t count)
+{
+    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+    return (int8_t)pqk_clamp(acc, op->act_min, op->act_max);
+}
+
+/* Optimized AVERAGE_POOL_2D of one output pixel: channels innermost, four channels' sums kept as two pairs of
+ * halfwords (SXTAB16), exact for windows of up to 256 values (|sum| <= 256 * 128). Returns the channels done. */
+static int32_t avg_pixel_groups(const pqk_op_data *op, const int8_t *xb, int32_t iw, int32_t c_n, int32_t y0,
+                                int32_t y1, int32_t x0, int32_t x1, int8_t *y)
+{
+    const int32_t count = (y1 - y0) * (x1 - x0);
+    int32_t c = 0;
+    for (; count <= 256 && c + 4 <= c_n; c += 4) {
+        uint32_t se = 0, so = 0;
+        for (int32_t iy = y0; iy < y1; iy++) {
+            const int8_t *p = xb + ((size_t)iy * iw + x0) * c_n + c;
+            for (int32_t ix = x0; ix < x1; ix++, p += c_n) {
+                const uint32_t x4 = pqk_load_u32(p);
+                se = pqk_sxtab16(se, x4);
+                so = pqk_sxtab16_ror8(so, x4);
+            }
+        }
+        y[c] = avg_of(op, (int16_t)(se & 0xffffu), count);
+        y[c + 1] = avg_of(op, (int16_t)(so & 0xffffu), count);
+        y[c + 2] = avg_of(op, (int16_t)(se >> 16), count);
+        y[c + 3] = avg_of(op, (int16_t)(so >> 16), count);
+    }
+    return c;
+}
+
 /* AVERAGE_POOL_2D sums the valid window and divides by its size rounding half away from zero; MAX_POOL_2D takes
  * its maximum. Both then clamp to the fused activation. */
 pqk_status pqk_pool_eval(pqk_ctx *ctx, pqk_node *node, int is_max)
@@ -49,7 +81,9 @@ pqk_status pqk_pool_eval(pqk_ctx *ctx, pqk_node *node, int is_max)
                 pool_window(op, in, oy, ox, &y0, &y1, &x0, &x1);
                 const int32_t count = (y1 - y0) * (x1 - x0);
                 if (count <= 0) return pqk_fail(ctx, node, PQK_ERR_MODEL, "empty pooling window");
-                for (int32_t c = 0; c < c_n; c++) {
+                const int32_t done = ctx->optimized && !is_max ? avg_pixel_groups(op, xb, iw, c_n, y0, y1, x0, x1, y) : 0;
+                y += done;
+                for (int32_t c = done; c < c_n; c++) {
                     int32_t acc = is_max ? -128 : 0;
                     for (int32_t iy = y0; iy < y1; iy++) {
                         for (int32_t ix = x0; ix < x1; ix++) {
@@ -57,8 +91,7 @@ pqk_status pqk_pool_eval(pqk_ctx *ctx, pqk_node *node, int is_max)
                             acc = is_max ? (v > acc ? v : acc) : acc + v;
                         }
                     }
-                    if (!is_max) acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                    *y++ = (int8_t)pqk_clamp(acc, op->act_min, op->act_max);
+                    *y++ = is_max ? (int8_t)pqk_clamp(acc, op->act_min, op->act_max) : avg_of(op, acc, count);
                 }
             }
         }

@@ -52,6 +52,53 @@ static inline uint32_t pqk_sadd16(uint32_t a, uint32_t b)
     __asm__("sadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
     return r;
 }
+
+static inline uint32_t pqk_sxtab16(uint32_t acc, uint32_t x) /* acc's halfwords + bytes 0 and 2 of x */
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(acc), "r"(x));
+    return r;
+}
+
+static inline uint32_t pqk_sxtab16_ror8(uint32_t acc, uint32_t x) /* acc's halfwords + bytes 1 and 3 of x */
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(x));
+    return r;
+}
+#else
+/* The same operations in plain C, so hosts run the optimized paths' data layouts too. */
+static inline uint32_t pqk_load_u32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline int32_t pqk_lo16(uint32_t a) { return (int16_t)(a & 0xffffu); }
+static inline int32_t pqk_hi16(uint32_t a) { return (int16_t)(a >> 16); }
+static inline uint32_t pqk_halves(int32_t lo, int32_t hi) { return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16); }
+
+static inline int32_t pqk_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(pqk_lo16(a) * pqk_lo16(b)) + (uint32_t)(pqk_hi16(a) * pqk_hi16(b)));
+}
+static inline int32_t pqk_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(pqk_lo16(a) * pqk_lo16(b)));
+}
+static inline int32_t pqk_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(pqk_hi16(a) * pqk_hi16(b)));
+}
+static inline uint32_t pqk_sxtb16(uint32_t x) { return pqk_halves((int8_t)(x & 0xffu), (int8_t)((x >> 16) & 0xffu)); }
+static inline uint32_t pqk_sxtb16_ror8(uint32_t x) { return pqk_sxtb16(x >> 8); }
+static inline uint32_t pqk_sadd16(uint32_t a, uint32_t b)
+{
+    return pqk_halves(pqk_lo16(a) + pqk_lo16(b), pqk_hi16(a) + pqk_hi16(b));
+}
+static inline uint32_t pqk_sxtab16(uint32_t acc, uint32_t x) { return pqk_sadd16(acc, pqk_sxtb16(x)); }
+static inline uint32_t pqk_sxtab16_ror8(uint32_t acc, uint32_t x) { return pqk_sadd16(acc, pqk_sxtb16_ror8(x)); }
 #endif
 
 #endif
