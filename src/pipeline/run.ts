@@ -74,7 +74,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   writeRunConfig(runDir, ctx.cfg);
   seedFrom(a.from, runDir);
   const t0 = Date.now();
-  const data = await prepareData(ctx.cfg.data, ctx.cfg.seed, ctx.log);
+  const data = await prepareData(ctx.cfg.data, ctx.log);
   const dataSeconds = (Date.now() - t0) / 1000;
   const f = await stageFloat(ctx, data);
   const floatAcc = await evaluate(data, floatLogits(f.model), 'test');

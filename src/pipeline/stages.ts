@@ -30,7 +30,7 @@ export interface RunContext {
 }
 
 // The dataset of a run; the default synthetic KWS set is generated on first use.
-export async function prepareData(spec: string, seed: number, log: (l: string) => void): Promise<Dataset> {
+export async function prepareData(spec: string, log: (l: string) => void): Promise<Dataset> {
   if (spec === DEFAULT_DATA || (spec.endsWith('synth-kws') && !existsSync(spec))) {
     log(`data: synthesizing the keyword-spotting set in ${spec} (espeak-ng + sox; reused when present)`);
     let last = 0;
@@ -46,7 +46,8 @@ export async function prepareData(spec: string, seed: number, log: (l: string) =
     });
     log(`data: ${r.clips} clips ${r.reused ? '(reused)' : `in ${r.seconds.toFixed(0)} s`}`);
   }
-  const data = await loadDataset(spec, { seed, onWarning: (m: string) => log(`data: warning: ${m}`) });
+  // The data seed is fixed (0, as `pqk verify --data` loads it), so every run and every check sees the same splits.
+  const data = await loadDataset(spec, { onWarning: (m: string) => log(`data: warning: ${m}`) });
   log(`data: ${data.name}: ${data.train.n} train / ${data.val.n} val / ${data.test.n} test, ${data.labels.length} classes, input ${data.inputShape.join('x')}`);
   return data;
 }

@@ -32,7 +32,7 @@ export const compressCommand: Command = {
     cfg.phase1 = { ...cfg.phase1, pattern, sparsity };
     writeRunConfig(runDir, cfg);
     const backend = await startBackend(ctx);
-    const data = await userStep(() => prepareData(cfg.data, cfg.seed, ctx.log));
+    const data = await userStep(() => prepareData(cfg.data, ctx.log));
     const rc: RunContext = { runDir, cfg, log: ctx.log, onProgress: progressPrinter(ctx.json) };
     let last: { model: Model; qat: QatState } | undefined;
     if (phase !== '2') last = await userStep(() => stagePhase1(rc, data, t));

@@ -18,7 +18,7 @@ export const exportCommand: Command = {
     const cfg = await userStep(() => readRunConfig(runDir));
     const t = target(str(ctx, 'target', cfg.target ?? 'cortex-m4'));
     await startBackend(ctx);
-    const data = await userStep(() => prepareData(cfg.data, cfg.seed, ctx.log));
+    const data = await userStep(() => prepareData(cfg.data, ctx.log));
     const rc = { runDir, cfg, log: ctx.log };
     const { stage, model } = await userStep(() => latestCompressed(rc));
     const { bytes } = await exportModel(rc, data, t, model, { floatIO: ctx.values['float-io'] === true });

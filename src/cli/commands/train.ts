@@ -32,7 +32,7 @@ export const trainCommand: Command = {
       float: { ...FLOAT_DEFAULTS, model, seed, epochs: num(ctx, 'epochs', FLOAT_DEFAULTS.epochs), batchSize: num(ctx, 'batch', FLOAT_DEFAULTS.batchSize), lr: num(ctx, 'lr', FLOAT_DEFAULTS.lr) },
     };
     writeRunConfig(out, cfg);
-    const data = await userStep(() => prepareData(dataSpec, seed, ctx.log));
+    const data = await userStep(() => prepareData(dataSpec, ctx.log));
     const t0 = Date.now();
     const { model: m, state } = await stageFloat({ runDir: out, cfg: readRunConfig(out), log: ctx.log, onProgress: progressPrinter(ctx.json) }, data);
     const pred = await predict(data.test, data.inputShape, floatLogits(m));
