@@ -99,7 +99,9 @@ export async function loadCheckpoint<S>(dir: string, stage: string, optimizer?: 
     const v = vars.get(e.name);
     if (!v) throw new Error(`checkpoint '${stage}': unknown variable ${e.name}`);
     if (v.shape.join() !== e.shape.join()) throw new Error(`checkpoint '${stage}': ${e.name} has shape ${e.shape}, model expects ${v.shape}`);
-    v.assign(tf.tensor(slice(data, e), e.shape));
+    const t = tf.tensor(slice(data, e), e.shape);
+    v.assign(t);
+    t.dispose(); // assign copies; the temporary would otherwise stay alive
   }
   if (optimizer && h.optimizer.length > 0)
     await optimizer.setWeights(h.optimizer.map((e) => ({ name: e.name, tensor: tf.tensor(slice(data, e), e.shape) })));

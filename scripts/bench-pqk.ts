@@ -1,0 +1,104 @@
+// npm run bench:pqk — the PQK ablation: float, phase 1, phase 1 + CE, phase 1 + warm-up, full PQK, over sparsity
+// patterns/levels, int8/int4 weights, seeds and two tasks (KWS DS-CNN, Fashion-MNIST ResNet). Resumable: per-seed
+// results and stage checkpoints live in the work folder; the JSON and markdown are rewritten after every result.
+// Flags: --preset full|quick, --seeds 1,2,3, --tasks kws,image, --configs u0.9w4,c0.5w8, epoch flags; --probe TASK:CONFIG
+// [--probe-set variants|head] runs a targeted phase-2 experiment on the ablation's phase-1 checkpoints instead.
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/backend/select.js';
+import { renderMarkdown, type ProbeSection, type RunInfo } from '../src/bench/pqk-markdown.js';
+import { loadTask } from '../src/bench/pqk-data.js';
+import { headSummary, probeBaseline, probeTable, probeVariants, readProbe, runProbe } from '../src/bench/pqk-probe.js';
+import { RecordStore } from '../src/bench/pqk-records.js';
+import { buildRows } from '../src/bench/pqk-rows.js';
+import { runSeed } from '../src/bench/pqk-runner.js';
+import { configId, parseBenchArgs, phase2Tag, type BenchSettings, type BenchTask } from '../src/bench/pqk-settings.js';
+import type { Dataset } from '../src/data/types.js';
+import { atomicWrite, atomicWriteJson, readJson } from '../src/util/fs.js';
+
+const t0 = performance.now();
+let priorSeconds = 0; // of earlier invocations on the same work folder (a resumed run)
+const log = (line: string): void => {
+  const el = (performance.now() - t0) / 1000;
+  process.stdout.write(`[${new Date().toISOString().slice(11, 19)} +${(el / 60).toFixed(1)}m] ${line}\n`);
+};
+
+// Probe results found in the work folder, as markdown sections.
+function probeSections(s: BenchSettings): ProbeSection[] {
+  const out: ProbeSection[] = [];
+  for (const task of s.tasks)
+    for (const cfg of s.configs) {
+      const p = readProbe(s.work, task, cfg, 'variants', phase2Tag(s.train));
+      if (!p.results.some((x) => x.variant !== 'ce' && x.variant !== 'pqk')) continue;
+      const seeds = [...new Set(p.results.map((x) => x.seed))].join(',');
+      out.push({ title: `${task}, ${configId(cfg)}: phase-2 variants from the ablation's phase-1 checkpoints (seeds ${seeds}; code ${p.code ?? 'not recorded'})`, lines: probeTable(p, probeVariants(s.train), probeBaseline('variants')) });
+    }
+  for (const task of s.tasks) {
+    const lines = headSummary(s.work, task, s.configs, phase2Tag(s.train));
+    const codes = new Set(s.configs.map((c) => readProbe(s.work, task, c, 'head', phase2Tag(s.train)).code ?? '?'));
+    if (lines.length > 2) out.push({ title: `${task}: teacher batch norm, CE and PQK rerun on code ${[...codes].join(' / ')} from the ablation's phase-1 checkpoints (seeds ${s.seeds.join(',')})`, lines });
+  }
+  return out;
+}
+
+function writeOutputs(s: BenchSettings, store: RecordStore, info: RunInfo, timed = true): void {
+  const rows = buildRows(store.all(), s.tasks, s.seeds, s.configs);
+  atomicWriteJson(`${s.out}.json`, { rows });
+  if (timed) info.elapsedSeconds = priorSeconds + (performance.now() - t0) / 1000;
+  atomicWriteJson(`${s.work}/run-info.json`, info);
+  atomicWrite(`${s.out}.md`, renderMarkdown(s, rows, store.all(), info, `${s.out}.md`, probeSections(s)));
+}
+
+// --probe TASK:CONFIG: phase-2 variants on the ablation's phase-1 checkpoints of one configuration.
+async function probe(s: BenchSettings, p: NonNullable<BenchSettings['probe']>): Promise<void> {
+  const { data } = await loadTask(p.task, s.train.sizes[p.task], s.train.dataSeed, log);
+  const store = new RecordStore(s.work);
+  const r = await runProbe({ work: s.work, task: p.task, cfg: p.cfg, seeds: s.seeds, data, t: s.train, set: p.set, store, log });
+  process.stdout.write(`\n${probeTable(r.probe, probeVariants(s.train, p.set), probeBaseline(p.set)).join('\n')}\n\nresults: ${r.path}\n`);
+  const info = `${s.work}/run-info.json`;
+  if (existsSync(info)) writeOutputs(s, store, readJson<RunInfo>(info, 'run info'), false); // the ablation's markdown gains the probe table
+}
+
+async function main(): Promise<void> {
+  const s = parseBenchArgs(process.argv.slice(2));
+  const backend = await initBackend();
+  log(`backend: ${backend.name} (${backend.reason.split(';')[0]})`);
+  if (s.probe) return probe(s, s.probe);
+  log(`settings: preset ${s.preset}, seeds ${s.seeds.join(',')}, tasks ${s.tasks.join(',')}, ${s.configs.length} configurations, work ${s.work}, out ${s.out}.{json,md}`);
+  const store = new RecordStore(s.work);
+  const c = cpus();
+  const info: RunInfo = {
+    command: ['npm run bench:pqk', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    backend: `tfjs '${backend.name}': ${backend.reason.split(';')[0]}`,
+    machine: `${c.length} x ${c[0]?.model ?? 'unknown CPU'} (shared with other jobs), Node ${process.version}`,
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    dataNotes: { kws: 'not loaded', image: 'not loaded' },
+    elapsedSeconds: 0,
+  };
+  if (existsSync(`${s.work}/run-info.json`)) priorSeconds = readJson<RunInfo>(`${s.work}/run-info.json`, 'run info').elapsedSeconds;
+  const data = new Map<BenchTask, Dataset>();
+  for (const task of s.tasks) {
+    const d = await loadTask(task, s.train.sizes[task], s.train.dataSeed, log);
+    data.set(task, d.data);
+    const what = task === 'kws' ? 'synthetic KWS (espeak-ng + sox, 12 classes, 49x10 MFCC)' : 'Fashion-MNIST (10 classes, 28x28)';
+    info.dataNotes[task] = `${what}, fixed seeded subsets: ${d.data.train.n} of ${d.full.train} train, ${d.data.val.n} of ${d.full.val} val, ${d.data.test.n} of ${d.full.test} test`;
+  }
+  store.onPut = () => writeOutputs(s, store, info);
+  writeOutputs(s, store, info);
+  // Seed-major: if the run is cut short, every row still has the seeds done so far.
+  for (const seed of s.seeds)
+    for (const task of s.tasks) {
+      log(`=== seed ${seed}, task ${task} ===`);
+      const before = store.all().length;
+      await runSeed({ task, seed, data: data.get(task)!, t: s.train, work: s.work, store, log }, s.configs);
+      log(`seed ${seed} ${task}: ${store.all().length - before} new results; tensors in memory: ${tf.memory().numTensors}`);
+    }
+  writeOutputs(s, store, info);
+  log(`done in ${((performance.now() - t0) / 60000).toFixed(1)} min: ${s.out}.json, ${s.out}.md`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench-pqk: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+// The two benchmark tasks' data: the synthetic KWS set and Fashion-MNIST, each cut to fixed seeded subsets so that
+// every seed and method trains and tests on exactly the same samples.
+import { loadDataset } from '../data/index.js';
+import type { Dataset, Split } from '../data/types.js';
+import { prepareData } from '../pipeline/stages.js';
+import { mulberry32, permutation } from '../util/rng.js';
+import type { BenchTask, SplitSizes } from './pqk-settings.js';
+
+// Ignored by git; generated on first use (espeak-ng + sox), reused afterwards.
+export const BENCH_KWS_DIR = '.cache/bench-pqk/synth-kws';
+
+export const TASK_MODEL: Record<BenchTask, string> = { kws: 'ds-cnn', image: 'resnet' };
+
+// The first n samples of a seeded permutation of a split (all of it when n >= its size).
+export function subset(s: Split, inputShape: number[], n: number, seed: number): Split {
+  if (n >= s.n) return s;
+  const per = inputShape.reduce((a, b) => a * b, 1);
+  const order = permutation(s.n, mulberry32(seed));
+  const x = new Float32Array(n * per);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    x.set(s.x.subarray(order[i] * per, (order[i] + 1) * per), i * per);
+    y[i] = s.y[order[i]];
+  }
+  return { x, y, n };
+}
+
+export interface TaskData {
+  data: Dataset;
+  full: SplitSizes; // sizes before cutting
+}
+
+export async function loadTask(task: BenchTask, sizes: SplitSizes, dataSeed: number, log: (l: string) => void): Promise<TaskData> {
+  // prepareData makes sure the set exists; the benchmark loads it with its own data seed (splits, unknown words).
+  if (task === 'kws') await prepareData(BENCH_KWS_DIR, log);
+  const d = await loadDataset(task === 'kws' ? BENCH_KWS_DIR : 'fashion-mnist', { seed: dataSeed });
+  const full = { train: d.train.n, val: d.val.n, test: d.test.n };
+  const data: Dataset = {
+    ...d,
+    train: subset(d.train, d.inputShape, sizes.train, dataSeed * 31 + 1),
+    val: subset(d.val, d.inputShape, sizes.val, dataSeed * 31 + 2),
+    test: subset(d.test, d.inputShape, sizes.test, dataSeed * 31 + 3),
+  };
+  log(`data: ${task}: ${d.name}: using ${data.train.n}/${full.train} train, ${data.val.n}/${full.val} val, ${data.test.n}/${full.test} test`);
+  return { data, full };
+}

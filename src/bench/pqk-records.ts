@@ -1,0 +1,51 @@
+// Per-seed results of the ablation, kept in the work folder and rewritten atomically after each one: a killed run
+// skips what is recorded and resumes the stage it was in from that stage's checkpoints.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { atomicWriteJson, readJson } from '../util/fs.js';
+import { configId, type BenchMethod, type BenchTask, type CompressConfig } from './pqk-settings.js';
+
+export interface SeedRecord {
+  task: BenchTask;
+  method: BenchMethod;
+  config?: CompressConfig; // absent for float
+  seed: number;
+  accuracy: number; // integer reference (float model: float forward) on the test subset
+  fakeQuantAccuracy?: number;
+  argmaxAgreement?: number; // fake-quant vs integer reference
+  teacherAccuracy?: number; // the in-network teacher Q(W*M) + W*(1-M), float activations, on the test subset
+  sparsity?: number; // measured overall sparsity of the converted model
+  paramBytes: number;
+  wallSeconds: number; // this method's own training (phase-2 methods exclude the shared phase 1)
+  valHistory?: number[]; // validation accuracy after each epoch of the method's last stage
+}
+
+export function recordKey(task: BenchTask, method: BenchMethod, seed: number, config?: CompressConfig): string {
+  return `${task}/${method}/${config ? configId(config) : 'float'}/s${seed}`;
+}
+
+export class RecordStore {
+  private readonly path: string;
+  private readonly records: Record<string, SeedRecord>;
+
+  onPut: () => void = () => {}; // e.g. rewrite the outputs after each result
+
+  constructor(work: string) {
+    this.path = join(work, 'records.json');
+    this.records = existsSync(this.path) ? readJson<Record<string, SeedRecord>>(this.path, 'benchmark records') : {};
+  }
+
+  get(key: string): SeedRecord | undefined {
+    return this.records[key];
+  }
+
+  put(r: SeedRecord): void {
+    this.records[recordKey(r.task, r.method, r.seed, r.config)] = r;
+    atomicWriteJson(this.path, this.records);
+    this.onPut();
+  }
+
+  all(): SeedRecord[] {
+    return Object.values(this.records);
+  }
+}

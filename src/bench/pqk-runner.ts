@@ -1,0 +1,107 @@
+// One seed of one task: the float model (shared by every configuration), then per configuration one phase-1
+// checkpoint shared by rows 2-5, forked three ways (CE control, warm-up only, full PQK) into copies of its folder.
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluateQuantized } from '../compress/pqk/evaluate.js';
+import { PHASE1_DEFAULTS, runPhase1 } from '../compress/pqk/phase1.js';
+import { PHASE2_DEFAULTS, runPhase2, type Phase2Config } from '../compress/pqk/phase2.js';
+import { teacherLogits } from '../compress/pqk/teacher.js';
+import type { Dataset } from '../data/types.js';
+import { disposeModel, paramCount, type Model } from '../models/params.js';
+import { frozenQat } from '../pipeline/config.js';
+import { checkpointExists, loadCheckpoint, readCheckpointHeader } from '../train/checkpoint.js';
+import { floatLogits, trainFloat } from '../train/float.js';
+import { evaluate, type StageState } from '../train/stage.js';
+import { TASK_MODEL } from './pqk-data.js';
+import { recordKey, type RecordStore, type SeedRecord } from './pqk-records.js';
+import { configId, type BenchMethod, type BenchTask, type CompressConfig, type TrainSettings } from './pqk-settings.js';
+
+export interface SeedContext {
+  task: BenchTask;
+  seed: number;
+  data: Dataset;
+  t: TrainSettings;
+  work: string;
+  store: RecordStore;
+  log: (line: string) => void;
+}
+
+const PHASE2_MODES: [BenchMethod, Phase2Config['mode']][] = [
+  ['phase1+ce', 'ce'],
+  ['phase1+warmup', 'warmup-only'],
+  ['pqk', 'pqk'],
+];
+
+// Seconds spent in the epoch loops of the given finished stages (robust to a resumed stage; excludes validation).
+function trainSeconds(dir: string, stages: string[]): number {
+  let s = 0;
+  for (const stage of stages)
+    if (checkpointExists(dir, stage)) for (const h of readCheckpointHeader<StageState>(dir, stage).state.history) s += h.seconds;
+  return s;
+}
+
+function lastValHistory(dir: string, stage: string): number[] {
+  return readCheckpointHeader<StageState>(dir, stage).state.history.map((h) => h.valAccuracy);
+}
+
+async function floatModel(c: SeedContext): Promise<{ dir: string; model: Model }> {
+  const dir = join(c.work, c.task, `s${c.seed}`, 'float');
+  const cfg = { model: TASK_MODEL[c.task], epochs: c.t.floatEpochs, batchSize: c.t.batchSize, lr: c.t.floatLr, optimizer: 'adam' as const, seed: c.seed };
+  const { model } = await trainFloat({ dir, data: c.data, cfg, log: c.log });
+  if (!c.store.get(recordKey(c.task, 'float', c.seed))) {
+    const accuracy = await evaluate(c.data, floatLogits(model), 'test');
+    c.store.put({ task: c.task, method: 'float', seed: c.seed, accuracy, paramBytes: 4 * paramCount(model), wallSeconds: trainSeconds(dir, ['float']), valHistory: lastValHistory(dir, 'float') });
+    c.log(`result: ${c.task} s${c.seed} float: test ${(accuracy * 100).toFixed(2)}%`);
+  }
+  return { dir, model };
+}
+
+async function record(c: SeedContext, method: BenchMethod, cfg: CompressConfig, model: Model, dir: string, stages: string[]): Promise<void> {
+  const qat = frozenQat({ weightBits: cfg.weightBits, perChannel: true });
+  const ev = await evaluateQuantized(model, qat, c.data, 'test');
+  const teacherAccuracy = await evaluate(c.data, (x) => teacherLogits(model, x, qat, { quantizeActivations: false }), 'test');
+  const r: SeedRecord = {
+    task: c.task,
+    method,
+    config: cfg,
+    seed: c.seed,
+    accuracy: ev.integerAccuracy,
+    fakeQuantAccuracy: ev.fakeQuantAccuracy,
+    argmaxAgreement: ev.argmaxAgreement,
+    teacherAccuracy,
+    sparsity: ev.sparsity,
+    paramBytes: ev.paramBytes,
+    wallSeconds: trainSeconds(dir, stages),
+    valHistory: lastValHistory(dir, stages[stages.length - 1]),
+  };
+  c.store.put(r);
+  c.log(`result: ${c.task} s${c.seed} ${configId(cfg)} ${method}: int ${(r.accuracy * 100).toFixed(2)}% (fake-quant ${((r.fakeQuantAccuracy ?? 0) * 100).toFixed(2)}%, teacher ${(teacherAccuracy * 100).toFixed(2)}%, sparsity ${((r.sparsity ?? 0) * 100).toFixed(1)}%, ${r.paramBytes} B, ${r.wallSeconds.toFixed(0)} s)`);
+}
+
+async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string): Promise<void> {
+  const base = join(c.work, c.task, `s${c.seed}`, configId(cfg));
+  const p1Dir = join(base, 'phase1');
+  const pending = PHASE2_MODES.filter(([m]) => !c.store.get(recordKey(c.task, m, c.seed, cfg)));
+  if (c.store.get(recordKey(c.task, 'phase1', c.seed, cfg)) && pending.length === 0) return;
+  const scheme = { weightBits: cfg.weightBits, perChannel: true };
+  const p1cfg = { ...PHASE1_DEFAULTS, sparsity: cfg.sparsity, pattern: cfg.pattern, rounds: c.t.p1Rounds, epochsPerRound: c.t.p1EpochsPerRound, lr: c.t.p1Lr, scope: c.t.p1Scope, batchSize: c.t.batchSize, seed: c.seed };
+  const p1 = await runPhase1({ dir: p1Dir, data: c.data, cfg: p1cfg, scheme, start: async () => (await loadCheckpoint(floatDir, 'float')).model, log: c.log });
+  const p1Stages = Array.from({ length: c.t.p1Rounds - 1 }, (_, k) => `phase1-round${k + 1}`).concat('phase1');
+  if (!c.store.get(recordKey(c.task, 'phase1', c.seed, cfg))) await record(c, 'phase1', cfg, p1.model, p1Dir, p1Stages);
+  disposeModel(p1.model);
+  for (const [method, mode] of pending) {
+    const dir = join(base, method.replace('+', '-'));
+    if (!existsSync(join(dir, 'phase1.json'))) cpSync(p1Dir, dir, { recursive: true });
+    const p2cfg: Phase2Config = { ...PHASE2_DEFAULTS, warmupEpochs: c.t.warmupEpochs, mutualEpochs: c.t.mutualEpochs, tau: c.t.tau, lambda: c.t.lambda, batchSize: c.t.batchSize, mode, seed: c.seed };
+    const qat = frozenQat(scheme, p1cfg.emaDecay);
+    const r = await runPhase2({ dir, data: c.data, cfg: p2cfg, qat, start: async () => (await loadCheckpoint(dir, 'phase1')).model, log: c.log });
+    await record(c, method, cfg, r.model, dir, mode === 'pqk' ? ['phase2-warmup', 'phase2'] : ['phase2']);
+    disposeModel(r.model);
+  }
+}
+
+export async function runSeed(c: SeedContext, configs: CompressConfig[]): Promise<void> {
+  const f = await floatModel(c);
+  disposeModel(f.model);
+  for (const cfg of configs) await runConfig(c, cfg, f.dir);
+}

@@ -1,0 +1,169 @@
+// Settings of the PQK ablation benchmark: presets, command-line overrides, and the hash that keys resumable results.
+import { createHash } from 'node:crypto';
+import { parseArgs } from 'node:util';
+
+export type BenchTask = 'kws' | 'image';
+export type BenchMethod = 'float' | 'phase1' | 'phase1+ce' | 'phase1+warmup' | 'pqk';
+export const BENCH_METHODS: readonly BenchMethod[] = ['float', 'phase1', 'phase1+ce', 'phase1+warmup', 'pqk'];
+
+export interface CompressConfig {
+  pattern: 'unstructured' | 'channel';
+  sparsity: number;
+  weightBits: 8 | 4;
+}
+
+export interface SplitSizes {
+  train: number;
+  val: number; // evaluated after every epoch of every stage: kept small
+  test: number; // the reported accuracy
+}
+
+// Everything that changes a per-seed result; seeds, tasks and the output path do not (so more seeds extend a run).
+export interface TrainSettings {
+  dataSeed: number;
+  batchSize: number;
+  floatEpochs: number;
+  floatLr: number;
+  p1Rounds: number;
+  p1EpochsPerRound: number;
+  p1Lr: number;
+  p1Scope: 'per-layer' | 'global'; // unstructured magnitude threshold per layer or over the whole network
+  warmupEpochs: number;
+  mutualEpochs: number;
+  tau: number;
+  lambda: number;
+  sizes: Record<BenchTask, SplitSizes>;
+}
+
+export interface BenchSettings {
+  preset: string;
+  tasks: BenchTask[];
+  seeds: number[];
+  configs: CompressConfig[];
+  train: TrainSettings;
+  out: string; // path without extension: <out>.json and <out>.md
+  work: string; // checkpoints and per-seed records
+  probe?: { task: BenchTask; cfg: CompressConfig; set: 'variants' | 'head' }; // run a targeted experiment instead of the ablation
+}
+
+const LEVELS: Pick<CompressConfig, 'pattern' | 'sparsity'>[] = [
+  { pattern: 'unstructured', sparsity: 0.5 },
+  { pattern: 'unstructured', sparsity: 0.8 },
+  { pattern: 'unstructured', sparsity: 0.9 },
+  { pattern: 'channel', sparsity: 0.5 },
+];
+const ALL_CONFIGS: CompressConfig[] = LEVELS.flatMap((c) => ([8, 4] as const).map((weightBits) => ({ ...c, weightBits })));
+
+// The committed run: about an hour on 2 shared cores. Key order matters: the settings hash keys resumable results.
+const FULL_TRAIN: TrainSettings = {
+  dataSeed: 1,
+  batchSize: 25,
+  floatEpochs: 10,
+  floatLr: 0.003,
+  p1Rounds: 2,
+  p1EpochsPerRound: 1,
+  p1Lr: 0.003,
+  p1Scope: 'global',
+  warmupEpochs: 1,
+  mutualEpochs: 1,
+  tau: 4,
+  lambda: 1,
+  sizes: { kws: { train: 500, val: 100, test: 250 }, image: { train: 300, val: 100, test: 150 } },
+};
+
+const PRESETS: Record<string, { train: TrainSettings; seeds: number[]; configs: CompressConfig[] }> = {
+  full: { seeds: [1, 2, 3], configs: ALL_CONFIGS, train: FULL_TRAIN },
+  // Checks the script end to end in a few minutes; numbers mean nothing.
+  quick: {
+    seeds: [1, 2],
+    configs: [ALL_CONFIGS[4], ALL_CONFIGS[7]],
+    train: { ...FULL_TRAIN, floatEpochs: 1, p1Rounds: 1, sizes: { kws: { train: 200, val: 100, test: 100 }, image: { train: 200, val: 100, test: 100 } } },
+  },
+};
+
+const USAGE =
+  'usage: npm run bench:pqk -- [--preset full|quick] [--seeds 1,2,3] [--tasks kws,image] [--configs u0.5w8,c0.5w4,...] ' +
+  '[--float-epochs N] [--p1-rounds N] [--p1-epochs N] [--warmup-epochs N] [--mutual-epochs N] [--batch N] [--tau T] [--lambda L] ' +
+  '[--train N] [--test N] [--out PATH] [--work DIR] [--probe kws:u0.8w4 [--probe-set variants|head]]';
+
+function list<T>(flag: string, v: string | undefined, parse: (s: string) => T | undefined): T[] | undefined {
+  if (v === undefined) return undefined;
+  return v.split(',').map((s) => {
+    const r = parse(s.trim());
+    if (r === undefined) throw new Error(`--${flag}: cannot read '${s}'\n${USAGE}`);
+    return r;
+  });
+}
+
+function num(flag: string, v: string | undefined, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new Error(`--${flag}: expected a number >= ${min}, got '${v}'\n${USAGE}`);
+  return n;
+}
+
+// 'u0.8w4' = unstructured 80 % with int4 weights, 'c0.5w8' = channel pruning 50 % with int8 weights.
+export function parseConfig(s: string): CompressConfig | undefined {
+  const m = /^([uc])([0-9.]+)w(8|4)$/.exec(s);
+  if (!m) return undefined;
+  return { pattern: m[1] === 'u' ? 'unstructured' : 'channel', sparsity: Number(m[2]), weightBits: Number(m[3]) as 8 | 4 };
+}
+
+export function configId(c: CompressConfig): string {
+  return `${c.pattern[0]}${c.sparsity}w${c.weightBits}`;
+}
+
+export function parseBenchArgs(argv: string[]): BenchSettings {
+  const { values: f } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(
+      ['preset', 'seeds', 'tasks', 'configs', 'float-epochs', 'p1-rounds', 'p1-epochs', 'warmup-epochs', 'mutual-epochs', 'batch', 'tau', 'lambda', 'train', 'test', 'out', 'work', 'probe', 'probe-set'].map((k) => [k, { type: 'string' as const }]),
+    ),
+  });
+  const preset = f.preset ?? 'full';
+  const base = PRESETS[preset];
+  if (!base) throw new Error(`--preset: unknown preset '${preset}' (full, quick)\n${USAGE}`);
+  const t: TrainSettings = structuredClone(base.train);
+  t.floatEpochs = num('float-epochs', f['float-epochs'], 1) ?? t.floatEpochs;
+  t.p1Rounds = num('p1-rounds', f['p1-rounds'], 1) ?? t.p1Rounds;
+  t.p1EpochsPerRound = num('p1-epochs', f['p1-epochs'], 1) ?? t.p1EpochsPerRound;
+  t.warmupEpochs = num('warmup-epochs', f['warmup-epochs'], 1) ?? t.warmupEpochs;
+  t.mutualEpochs = num('mutual-epochs', f['mutual-epochs'], 1) ?? t.mutualEpochs;
+  t.batchSize = num('batch', f.batch, 1) ?? t.batchSize;
+  t.tau = num('tau', f.tau) ?? t.tau;
+  t.lambda = num('lambda', f.lambda) ?? t.lambda;
+  for (const task of ['kws', 'image'] as const) {
+    t.sizes[task].train = num('train', f.train, 1) ?? t.sizes[task].train;
+    t.sizes[task].test = num('test', f.test, 1) ?? t.sizes[task].test;
+  }
+  const tasks = list('tasks', f.tasks, (s) => (s === 'kws' || s === 'image' ? s : undefined)) ?? ['kws', 'image'];
+  const seeds = list('seeds', f.seeds, (s) => (/^\d+$/.test(s) ? Number(s) : undefined)) ?? base.seeds;
+  const configs = list('configs', f.configs, parseConfig) ?? base.configs;
+  const work = f.work ?? `runs/bench-pqk/${preset}-${settingsHash(t)}`;
+  const out = f.out ?? (preset === 'full' && f.work === undefined && sameAs(t, PRESETS.full.train) ? 'bench/pqk-ablation' : `${work}/pqk-ablation`);
+  let probe: BenchSettings['probe'];
+  if (f.probe !== undefined) {
+    const [task, c] = f.probe.split(':');
+    const cfg = c === undefined ? undefined : parseConfig(c);
+    if ((task !== 'kws' && task !== 'image') || !cfg) throw new Error(`--probe: expected TASK:CONFIG such as kws:u0.8w4, got '${f.probe}'\n${USAGE}`);
+    const set = f['probe-set'] ?? 'variants';
+    if (set !== 'variants' && set !== 'head') throw new Error(`--probe-set: expected variants or head, got '${set}'\n${USAGE}`);
+    probe = { task, cfg, set };
+  }
+  return { preset, tasks, seeds, configs, train: t, out, work, probe };
+}
+
+function sameAs(a: TrainSettings, b: TrainSettings): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+// '' for the committed phase-2 settings, else a suffix naming them (keeps a probe with other epochs apart).
+export function phase2Tag(t: TrainSettings): string {
+  const f = FULL_TRAIN;
+  const same = t.warmupEpochs === f.warmupEpochs && t.mutualEpochs === f.mutualEpochs && t.tau === f.tau && t.lambda === f.lambda;
+  return same ? '' : `-w${t.warmupEpochs}m${t.mutualEpochs}t${t.tau}l${t.lambda}`;
+}
+
+export function settingsHash(t: TrainSettings): string {
+  return createHash('sha256').update(JSON.stringify(t)).digest('hex').slice(0, 10);
+}
