@@ -48,8 +48,8 @@ async function verifyCached(runDir: string, bytes: Uint8Array, data: Dataset, ru
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   const file = join(runDir, 'verify', `${runtime.replace(':', '-')}.json`);
   if (existsSync(file)) {
-    const old = readJson<VerifyResult & { modelHash: string; limit: number | null }>(file);
-    if (old.modelHash === hash && old.limit === (limit ?? null)) {
+    const { modelHash, limit: oldLimit, ...old } = readJson<VerifyResult & { modelHash: string; limit: number | null }>(file);
+    if (modelHash === hash && oldLimit === (limit ?? null)) {
       log(`verify ${runtime}: done earlier for this model, reused`);
       return old;
     }
@@ -114,9 +114,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
 }
 
 function strip(v: VerifyResult): RuntimeVerification {
-  const { runtime: _r, seconds: _s, ...rest } = v as VerifyResult & { modelHash?: string; limit?: number | null };
-  delete (rest as { modelHash?: string }).modelHash;
-  delete (rest as { limit?: number | null }).limit;
+  const { runtime: _r, seconds: _s, ...rest } = v;
   return rest;
 }
 

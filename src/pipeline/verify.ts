@@ -3,6 +3,7 @@
 import type { Dataset } from '../data/types.js';
 import type { Flavor } from '../int/common.js';
 import { runBatch } from '../int/interpreter.js';
+import { quantizeValue } from '../int/quantize.js';
 import { elementCount } from '../int/graph.js';
 import { verificationFromRun } from '../report/index.js';
 import type { RuntimeVerification } from '../report/types.js';
@@ -19,19 +20,11 @@ export async function runtimeFor(name: string, memory?: { flashBytes: number; ra
   return getRuntime(name);
 }
 
-// Test features quantized with the model's input parameters, as a deployed frontend would: round half away from
-// zero (std::round), clamp to int8.
+// Test features quantized with the model's input parameters, as TFLite's QUANTIZE does it (src/int's quantizeValue).
 export function quantizeFeatures(data: Dataset, scale: number, zeroPoint: number, limit?: number): Int8Array[] {
   const per = elementCount(data.inputShape);
   const n = Math.min(data.test.n, limit ?? Infinity);
-  return Array.from({ length: n }, (_, i) => {
-    const out = new Int8Array(per);
-    for (let j = 0; j < per; j++) {
-      const v = data.test.x[i * per + j] / scale;
-      out[j] = Math.max(-128, Math.min(127, Math.sign(v) * Math.floor(Math.abs(v) + 0.5) + zeroPoint));
-    }
-    return out;
-  });
+  return Array.from({ length: n }, (_, i) => Int8Array.from(data.test.x.subarray(i * per, (i + 1) * per), (x) => quantizeValue(x, scale, zeroPoint)));
 }
 
 // Each runtime is compared with the integer reference in its own kernels' rounding: TFLite 2.9 on x86-64 (which pqk's

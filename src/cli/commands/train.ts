@@ -1,13 +1,12 @@
 // pqk train: float training of a zoo model on a dataset, resumable, with evaluation.
 import { resolve } from 'node:path';
-import { floatLogits } from '../../train/float.js';
 import { accuracy, confusionMatrix, predict } from '../../train/loop.js';
 import { paramCount } from '../../models/params.js';
 import { countMacs } from '../../models/spec.js';
 import { MODEL_NAMES } from '../../models/zoo.js';
 import { readRunConfig, writeRunConfig, type RunConfig } from '../../pipeline/config.js';
 import { prepareData, stageFloat } from '../../pipeline/stages.js';
-import { FLOAT_DEFAULTS } from '../../train/float.js';
+import { FLOAT_DEFAULTS, floatLogits } from '../../train/float.js';
 import { EXIT, UserError, num, printJson, str, type Command } from '../command.js';
 import { progressPrinter } from '../progress.js';
 import { BACKEND_OPTION, startBackend, userStep } from './common.js';

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { activate, applyKernel, floatOther, runGraph } from '../../models/forward.js';
 import { batchNormTraining } from '../../backend/bn-train.js';
 import { noGradient } from '../../models/grad.js';
-import { BN_EPSILON, type Model } from '../../models/params.js';
+import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
 import { channelShape, qparamsFromRange, steRound } from '../quant/fake-quant.js';
 import { foldedKernel, quantizeKernel, type QatState } from '../quant/qat.js';
 
@@ -19,29 +19,29 @@ export interface TeacherOptions {
   batchNorm?: 'batch' | 'frozen'; // default 'batch'
 }
 
-// The teacher's kernel before batch norm: the student's quantized folded important part, unfolded again, plus the
-// raw unimportant part.
-function teacherRawKernel(model: Model, name: string, st: QatState): tf.Tensor {
-  const p = model.layers.get(name)!;
+// The student's part of a layer, as the student computes it: folded important weights, fake-quantized.
+function studentPart(p: LayerParams, st: QatState): { wq: tf.Tensor; b: tf.Tensor } {
   const important = foldedKernel(p);
   const { wi, sw } = quantizeKernel(p, important.w, st.scheme);
-  const shape = channelShape(p.spec.kind, p.w.shape);
+  return { wq: tf.mul(wi, tf.reshape(sw, channelShape(p.spec.kind, p.w.shape))), b: important.b };
+}
+
+// The teacher's kernel before batch norm: the student's part unfolded again, plus the raw unimportant part.
+function teacherRawKernel(model: Model, name: string, st: QatState): tf.Tensor {
+  const p = model.layers.get(name)!;
   const k = noGradient(p.bn!.gamma, (g) => {
     const kk = tf.div(g, tf.sqrt(tf.add(p.bn!.variance, BN_EPSILON)));
     return tf.where(tf.greater(tf.abs(kk), 1e-12), kk, tf.onesLike(kk));
   });
-  const wq = tf.div(tf.mul(wi, tf.reshape(sw, shape)), tf.reshape(k, shape));
+  const wq = tf.div(studentPart(p, st).wq, tf.reshape(k, channelShape(p.spec.kind, p.w.shape)));
   return tf.add(wq, tf.mul(p.w, tf.sub(1, p.mask)));
 }
 
 // Folded kernel of the teacher for one layer: fake-quantized important part + float unimportant part.
 export function teacherKernel(model: Model, name: string, st: QatState): { w: tf.Tensor; b: tf.Tensor } {
   const p = model.layers.get(name)!;
-  const important = foldedKernel(p);
-  const { wi, sw } = quantizeKernel(p, important.w, st.scheme);
-  const wq = tf.mul(wi, tf.reshape(sw, channelShape(p.spec.kind, p.w.shape)));
-  const unimportant = foldedKernel(p, tf.sub(1, p.mask));
-  return { w: tf.add(wq, unimportant.w), b: important.b };
+  const { wq, b } = studentPart(p, st);
+  return { w: tf.add(wq, foldedKernel(p, tf.sub(1, p.mask)).w), b };
 }
 
 // Float fake quantization of one activation with the student's frozen range: (clamp(round(y/s) + zp) - zp) * s.

@@ -7,7 +7,7 @@ import type { LayerParams, Model } from '../../models/params.js';
 import type { ActName, NodeSpec, WeightNodeSpec } from '../../models/spec.js';
 import { keptChannelsByTensor } from './kept-channels.js';
 import { qparamsFromRange } from './fake-quant.js';
-import { foldedKernel, quantizeKernel, type QuantScheme } from './qat.js';
+import { foldedKernel, isPerTensor, quantizeKernel, type QuantScheme } from './qat.js';
 
 export interface ConvertOptions {
   scheme: QuantScheme;
@@ -110,7 +110,7 @@ async function weightNode(b: Builder, model: Model, n: WeightNodeSpec, x: Tensor
     }
   }
   const tl = toTfliteLayout(n.kind, q, shape);
-  const perTensor = n.kind === 'dense' || !opts.scheme.perChannel;
+  const perTensor = isPerTensor(n.kind, opts.scheme);
   const wScale = perTensor ? [scales[0]] : scales;
   const wIdx = b.add({ name: `${n.name}/weights`, shape: tl.shape, dtype: bits === 4 ? 'int4' : 'int8', scale: wScale, zeroPoint: wScale.map(() => 0), quantizedDim: n.kind === 'depthwise' ? 3 : 0, data: tl.data });
   const bScale = scales.map((s) => x.scale * s);

@@ -55,10 +55,15 @@ export function foldedKernel(p: LayerParams, maskOverride?: tf.Tensor): { w: tf.
   return { w, b };
 }
 
+// One weight scale for the whole tensor: asked for, or a dense layer (TFLite 2.9's FULLY_CONNECTED reads one scale).
+export function isPerTensor(kind: WeightNodeSpec['kind'], scheme: QuantScheme): boolean {
+  return !scheme.perChannel || kind === 'dense';
+}
+
 // Integer weights (straight-through) and their per-channel scales for the student.
 export function quantizeKernel(p: LayerParams, w: tf.Tensor, scheme: QuantScheme): { wi: tf.Tensor; sw: tf.Tensor1D } {
   const qmax = weightQmax(scheme.weightBits);
-  const perTensor = !scheme.perChannel || p.spec.kind === 'dense';
+  const perTensor = isPerTensor(p.spec.kind, scheme);
   const sw = noGradient(w, (v) => weightScales(v, p.spec.kind, qmax, perTensor));
   const scaled = tf.div(w, tf.reshape(sw, channelShape(p.spec.kind, p.w.shape)));
   return { wi: clampTensor(steRound(scaled), tf.scalar(-qmax), tf.scalar(qmax)), sw };
