@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with node's test runner (TypeScript through tsx).
 // `npm test -- PATTERN` keeps only files whose path contains PATTERN.
+// `--quick` (npm run test:quick) leaves out what runs emulators (QEMU system and user mode) and end-to-end training:
+// the fast tier for editing, well under 2 minutes; the full suite is the one CI runs.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -14,8 +16,14 @@ function walk(dir) {
   }
   return out;
 }
-const filters = process.argv.slice(2);
-const files = walk('test').filter((f) => filters.length === 0 || filters.some((p) => f.includes(p))).sort();
+const SLOW = ['test/firmware/', 'test/int/arm64.test.ts', 'test/runtimes/arm64.test.ts', 'test/runtimes/insncount.test.ts', 'test/cli/run.test.ts'];
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const filters = args.filter((a) => a !== '--quick');
+const files = walk('test')
+  .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
+  .filter((f) => !quick || !SLOW.some((s) => f.startsWith(s)))
+  .sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);

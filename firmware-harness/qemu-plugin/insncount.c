@@ -9,7 +9,11 @@
  * a marker instruction instead gets a callback that logs and then adds its own 1, so the result does not depend
  * on the order in which QEMU runs callbacks and inline ops of one instruction.
  * A Thumb function address (bit 0 set, as nm prints it) marks the instruction at that address with bit 0 cleared;
- * the line still names the address as given. */
+ * the line still names the address as given.
+ *
+ * limit=N bounds the work instead of a wall clock: when more than N instructions retire without a marker executing
+ * (a kernel that never returns, a firmware that never reaches the next op), the plugin says so on stderr and QEMU
+ * exits with status 3. A loaded machine runs slower, never longer. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,8 @@ static uint64_t markers[MAX_MARKERS]; /* marker addresses, as given */
 static uint64_t match[MAX_MARKERS];   /* the same with bit 0 cleared: instruction addresses are even */
 static size_t n_markers;
 static FILE *out;
+static uint64_t limit;     /* 0: unbounded */
+static uint64_t last_mark; /* `retired` when the last marker executed */
 
 /* ---- execution ---------------------------------------------------------------------------------------- */
 
@@ -33,8 +39,21 @@ static void on_marker(unsigned int vcpu_index, void *userdata)
 {
     (void)vcpu_index;
     const uint64_t *addr = userdata;
-    fprintf(out, "0x%" PRIx64 " %" PRIu64 "\n", *addr, retired);
+    if (out) fprintf(out, "0x%" PRIx64 " %" PRIu64 "\n", *addr, retired);
     retired += 1;
+    last_mark = retired;
+}
+
+static void on_tb_exec(unsigned int vcpu_index, void *userdata)
+{
+    (void)vcpu_index;
+    (void)userdata;
+    if (retired - last_mark > limit) {
+        fprintf(stderr, "insncount: instruction limit: more than %" PRIu64 " instructions without reaching a marker\n", limit);
+        if (out) fclose(out);
+        out = NULL;
+        exit(3);
+    }
 }
 
 static const uint64_t *find_marker(uint64_t vaddr)
@@ -51,6 +70,7 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     (void)id;
     size_t n = qemu_plugin_tb_n_insns(tb);
+    if (limit) qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS, NULL);
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         const uint64_t *marker = find_marker(qemu_plugin_insn_vaddr(insn));
@@ -86,8 +106,15 @@ static int parse_args(int argc, char **argv, const char **out_path)
             markers[n_markers++] = a;
         } else if (strncmp(argv[i], "out=", 4) == 0) {
             *out_path = argv[i] + 4;
+        } else if (strncmp(argv[i], "limit=", 6) == 0) {
+            char *end = NULL;
+            limit = strtoull(argv[i] + 6, &end, 0);
+            if (end == argv[i] + 6 || *end != '\0' || limit == 0) {
+                fprintf(stderr, "insncount: bad limit: '%s'\n", argv[i]);
+                return -1;
+            }
         } else {
-            fprintf(stderr, "insncount: unknown argument '%s' (expected addr=0xHEX or out=PATH)\n", argv[i]);
+            fprintf(stderr, "insncount: unknown argument '%s' (expected addr=0xHEX, out=PATH or limit=N)\n", argv[i]);
             return -1;
         }
     }

@@ -1,6 +1,6 @@
 // Picks the tfjs backend pqk trains on: the fastest one that starts here, or the one --backend names.
 import * as tf from '@tensorflow/tfjs-core';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../errors.js';
 import { ensureGradients } from './gradients.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './native.js';
 

@@ -1,7 +1,9 @@
-// One CLI command: its flags, its help, and the function that runs it. The registry in commands/index.ts lists them.
-import type { ParseArgsConfig } from 'node:util';
+// One CLI command: its flags (with their help), its examples, and the function that runs it. The registry in
+// commands/index.ts lists them; main.ts parses, prints help and maps errors to exit codes.
+import { UsageError } from '../errors.js';
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+export { EXIT, UsageError, UserError } from '../errors.js';
+
 export type ParsedValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
 
 export interface CommandContext {
@@ -11,51 +13,143 @@ export interface CommandContext {
   log: (line: string) => void; // human-readable progress (stderr when --json, stdout otherwise)
 }
 
+// One flag: how it parses and what its help line says.
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  value?: string; // the placeholder in help, e.g. 'N' or 'DIR'
+  help: string;
+  default?: string; // as help shows it
+}
+
 export interface Command {
   name: string; // 'train', 'data synth-kws', ...
   summary: string;
   usage: string;
-  options: OptionSpec;
+  flags: Record<string, FlagSpec>;
+  examples: string[];
+  exitCodes?: string; // when the command has more than the shared 0 / 1 / 2
   run(ctx: CommandContext): Promise<number>; // exit code
 }
 
-// Exit codes every command shares (pqk run / pqk budget add BUDGET_VIOLATION).
-export const EXIT = { OK: 0, ERROR: 1, USAGE: 2, BUDGET_VIOLATION: 3 } as const;
-
-// An error whose message is meant for the user as is (names the file or flag); no stack trace is printed.
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT.ERROR,
-  ) {
-    super(message);
-    this.name = 'UserError';
-  }
+export function parseOptions(cmd: Command): Record<string, { type: 'string' | 'boolean' }> {
+  return Object.fromEntries([...Object.entries(cmd.flags).map(([k, f]) => [k, { type: f.type }]), ['json', { type: 'boolean' }]]);
 }
 
 export function str(ctx: CommandContext, name: string, fallback?: string): string {
   const v = ctx.values[name];
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') {
+    if (v === '') throw new UsageError(`--${name} must not be empty`);
+    return v;
+  }
   if (fallback !== undefined) return fallback;
-  throw new UserError(`missing required flag --${name}`, EXIT.USAGE);
+  throw new UsageError(`missing required flag --${name}`);
 }
 
 export function optStr(ctx: CommandContext, name: string): string | undefined {
   const v = ctx.values[name];
+  if (v === '') throw new UsageError(`--${name} must not be empty`);
   return typeof v === 'string' ? v : undefined;
 }
 
-export function num(ctx: CommandContext, name: string, fallback?: number): number {
-  const v = ctx.values[name];
-  if (v === undefined) {
-    if (fallback !== undefined) return fallback;
-    throw new UserError(`missing required flag --${name}`, EXIT.USAGE);
-  }
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isFinite(n)) throw new UserError(`--${name} must be a number, got '${String(v)}'`, EXIT.USAGE);
+export interface Range {
+  min?: number; // inclusive
+  max?: number; // inclusive
+  above?: number; // exclusive lower bound
+  below?: number; // exclusive upper bound
+}
+
+function rangeText(r: Range): string {
+  const parts: string[] = [];
+  if (r.min !== undefined) parts.push(`>= ${r.min}`);
+  if (r.above !== undefined) parts.push(`> ${r.above}`);
+  if (r.max !== undefined) parts.push(`<= ${r.max}`);
+  if (r.below !== undefined) parts.push(`< ${r.below}`);
+  return parts.join(' and ');
+}
+
+function inRange(n: number, r: Range): boolean {
+  return (r.min === undefined || n >= r.min) && (r.max === undefined || n <= r.max) && (r.above === undefined || n > r.above) && (r.below === undefined || n < r.below);
+}
+
+// A number flag parsed strictly: the whole text must be a finite decimal number inside `range`.
+export function parseNumber(text: string, what: string, range: Range = {}, integer = false): number {
+  const n = /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(text) ? Number(text) : NaN;
+  const kind = integer ? 'an integer' : 'a number';
+  const bounds = rangeText(range);
+  if (!Number.isFinite(n) || (integer && !Number.isSafeInteger(n)) || !inRange(n, range))
+    throw new UsageError(`${what} must be ${kind}${bounds ? ` ${bounds}` : ''}, got '${text}'`);
   return n;
 }
 
+function numeric(ctx: CommandContext, name: string, fallback: number | undefined, range: Range, integer: boolean): number {
+  const v = ctx.values[name];
+  if (v === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new UsageError(`missing required flag --${name}`);
+  }
+  return parseNumber(String(v), `--${name}`, range, integer);
+}
+
+export function num(ctx: CommandContext, name: string, fallback?: number, range: Range = {}): number {
+  return numeric(ctx, name, fallback, range, false);
+}
+
+export function int(ctx: CommandContext, name: string, fallback?: number, range: Range = {}): number {
+  return numeric(ctx, name, fallback, range, true);
+}
+
+export function optInt(ctx: CommandContext, name: string, range: Range = {}): number | undefined {
+  return ctx.values[name] === undefined ? undefined : int(ctx, name, undefined, range);
+}
+
+// A flag that takes one of a fixed list of words.
+export function choice<T extends string>(ctx: CommandContext, name: string, choices: readonly T[], fallback?: T): T {
+  const v = str(ctx, name, fallback);
+  if (!(choices as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${v}'`);
+  return v as T;
+}
+
+// Where the CLI writes: the process's streams, or a caller's sinks (tests run the CLI in process).
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const PROCESS_IO: Io = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
+let io: Io = PROCESS_IO;
+
+export function setIo(next: Io): Io {
+  const prev = io;
+  io = next;
+  return prev;
+}
+
+export function currentIo(): Io {
+  return io;
+}
+
 export function printJson(obj: unknown): void {
-  process.stdout.write(JSON.stringify(obj, null, 2) + '\n');
+  io.out(JSON.stringify(obj, null, 2) + '\n');
+}
+
+const SHARED_EXITS = '0 success; 1 error (one line naming the file, field or flag); 2 usage (bad or missing flag)';
+
+export function commandHelp(cmd: Command): string {
+  const rows: [string, string][] = Object.entries(cmd.flags).map(([k, f]) => [`--${k}${f.value ? ` ${f.value}` : ''}`, f.help + (f.default !== undefined ? ` (default: ${f.default})` : '')]);
+  rows.push(['--json', 'print one JSON object on stdout (errors as {"error": ...}); progress goes to stderr']);
+  rows.push(['--help', 'this help']);
+  const w = Math.max(...rows.map(([a]) => a.length)) + 2;
+  return [
+    `usage: pqk ${cmd.usage}`,
+    '',
+    cmd.summary,
+    '',
+    'flags:',
+    ...rows.map(([a, b]) => `  ${a.padEnd(w)}${b}`),
+    '',
+    `exit codes: ${SHARED_EXITS}${cmd.exitCodes ? `; ${cmd.exitCodes}` : ''}`,
+    '',
+    'examples:',
+    ...cmd.examples.map((e) => `  ${e}`),
+  ].join('\n');
 }

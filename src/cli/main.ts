@@ -1,11 +1,22 @@
 // pqk's entry point: finds the command, parses its flags, maps errors to exit codes.
 import { parseArgs } from 'node:util';
+import { EXIT, UserError } from '../errors.js';
 import { COMMANDS } from './commands/index.js';
-import { EXIT, UserError, type Command, type CommandContext } from './command.js';
+import { commandHelp, currentIo, parseOptions, PROCESS_IO, setIo, type Command, type CommandContext, type Io } from './command.js';
 
-function help(): string {
-  const rows = COMMANDS.map((c) => `  ${c.name.padEnd(18)} ${c.summary}`);
-  return ['usage: pqk <command> [flags]', '', 'commands:', ...rows, '', "'pqk <command> --help' shows a command's flags."].join('\n');
+const REPORT_BUGS = 'this is a bug in pqk, not in your input: please report it with the command line and the trace above';
+
+function help(commands: Command[] = COMMANDS, prefix = ''): string {
+  const rows = commands.map((c) => `  ${c.name.padEnd(18)} ${c.summary}`);
+  return [
+    `usage: pqk ${prefix ? `${prefix} ` : ''}<command> [flags]`,
+    '',
+    'commands:',
+    ...rows,
+    '',
+    "'pqk <command> --help' (or 'pqk help <command>') shows a command's flags, defaults, exit codes and examples.",
+    'Every command takes --json: one JSON object on stdout, {"error": ...} on failure.',
+  ].join('\n');
 }
 
 function findCommand(argv: string[]): { cmd: Command; rest: string[] } | undefined {
@@ -18,47 +29,111 @@ function findCommand(argv: string[]): { cmd: Command; rest: string[] } | undefin
   return undefined;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(help() + '\n');
-    return argv.length === 0 ? EXIT.USAGE : EXIT.OK;
+// Commands under a group word ('data', 'bench'), for `pqk data --help`.
+function group(word: string | undefined): Command[] {
+  return word === undefined ? [] : COMMANDS.filter((c) => c.name.split(' ').length > 1 && c.name.split(' ')[0] === word);
+}
+
+function out(text: string): void {
+  currentIo().out(text + '\n');
+}
+
+function err(text: string): void {
+  currentIo().err(text);
+}
+
+function helpFor(argv: string[]): number {
+  if (argv.length === 0) return (out(help()), EXIT.OK);
+  const found = findCommand(argv);
+  if (found) return (out(commandHelp(found.cmd)), EXIT.OK);
+  const g = group(argv[0]);
+  if (g.length > 0) return (out(help(g, argv[0])), EXIT.OK);
+  err(`pqk help: unknown command '${argv.join(' ')}'\n\n${help()}\n`);
+  return EXIT.USAGE;
+}
+
+function fail(name: string, json: boolean, e: UserError): number {
+  if (json) out(JSON.stringify({ error: { message: e.message, kind: e.kind, exitCode: e.exitCode } }));
+  err(`pqk ${name}: ${e.message}\n`);
+  return e.exitCode;
+}
+
+export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number> {
+  const prev = setIo(io);
+  try {
+    return await dispatch(argv);
+  } finally {
+    setIo(prev);
   }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  if (argv.length === 0) {
+    err(help() + '\n');
+    return EXIT.USAGE;
+  }
+  if (argv[0] === '--help' || argv[0] === '-h') return helpFor([]);
+  if (argv[0] === 'help') return helpFor(argv.slice(1).filter((a) => a !== '--json'));
   if (argv[0] === '--version') {
-    process.stdout.write(`${(await import('../version.js')).PQK_VERSION}\n`);
+    out((await import('../version.js')).PQK_VERSION);
     return EXIT.OK;
   }
   const found = findCommand(argv);
   if (!found) {
-    process.stderr.write(`pqk: unknown command '${argv.join(' ')}'\n\n${help()}\n`);
-    return EXIT.USAGE;
+    const g = group(argv[0]);
+    if (g.length > 0 && (argv[1] === undefined || argv[1] === '--help' || argv[1] === '-h')) {
+      if (argv[1] === undefined) {
+        err(help(g, argv[0]) + '\n');
+        return EXIT.USAGE;
+      }
+      return (out(help(g, argv[0])), EXIT.OK);
+    }
+    const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
+    return fail(words || argv[0]!, json, new UserError(`unknown command '${words || argv[0]}'; 'pqk --help' lists the commands`, EXIT.USAGE));
   }
   const { cmd, rest } = found;
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`usage: pqk ${cmd.usage}\n\n${cmd.summary}\n`);
-    return EXIT.OK;
-  }
+  if (rest.includes('--help') || rest.includes('-h')) return (out(commandHelp(cmd)), EXIT.OK);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: { ...cmd.options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: rest, options: parseOptions(cmd), allowPositionals: true, strict: true });
   } catch (e) {
-    process.stderr.write(`pqk ${cmd.name}: ${(e as Error).message}\nusage: pqk ${cmd.usage}\n`);
-    return EXIT.USAGE;
+    return fail(cmd.name, json, new UserError(`${(e as Error).message}\nusage: pqk ${cmd.usage}`, EXIT.USAGE));
   }
-  const json = parsed.values.json === true;
   const ctx: CommandContext = {
     values: parsed.values,
     positionals: parsed.positionals,
     json,
-    log: (line) => (json ? process.stderr : process.stdout).write(line + '\n'),
+    log: (line) => (json ? err(line + '\n') : out(line)),
   };
   try {
     return await cmd.run(ctx);
   } catch (e) {
-    if (e instanceof UserError) {
-      process.stderr.write(`pqk ${cmd.name}: ${e.message}\n`);
-      return e.exitCode;
-    }
-    process.stderr.write(`pqk ${cmd.name}: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    if (e instanceof UserError) return fail(cmd.name, json, e);
+    const bug = e instanceof Error ? e : new Error(String(e));
+    // The file system's own refusals (permissions, a folder where a file should be, a full disk) name their path.
+    const sys = systemError(bug);
+    if (sys) return fail(cmd.name, json, sys);
+    if (json) out(JSON.stringify({ error: { message: bug.message, kind: 'internal', exitCode: EXIT.ERROR } }));
+    err(`pqk ${cmd.name}: internal error: ${bug.stack ?? bug.message}\n${REPORT_BUGS}\n`);
     return EXIT.ERROR;
   }
+}
+
+const SYSTEM_CODES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EISDIR: 'is a folder, expected a file',
+  ENOTDIR: 'a part of the path is not a folder',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'already exists',
+  ENOENT: 'no such file or folder',
+  EMFILE: 'too many open files',
+};
+
+function systemError(e: Error & { code?: string; path?: string; syscall?: string }): UserError | undefined {
+  const what = e.code ? SYSTEM_CODES[e.code] : undefined;
+  if (!what || typeof e.path !== 'string') return undefined;
+  return new UserError(`${e.path}: ${what} (${e.syscall ?? 'file system'})`);
 }

@@ -1,7 +1,8 @@
 // Computed datasets on disk, keyed by what they were computed from; written atomically (tmp + rename).
+import { atomicWriteAsync } from '../util/fs.js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset, Split } from './types.js';
 
@@ -31,9 +32,7 @@ export async function writeCache(path: string, ds: Dataset, extra: CacheExtra): 
   const parts: Buffer[] = [Buffer.from(MAGIC, 'latin1'), len, json];
   for (const s of [train, val, test]) parts.push(Buffer.from(s.x.buffer, s.x.byteOffset, s.x.byteLength), Buffer.from(s.y.buffer, s.y.byteOffset, s.y.byteLength));
   await mkdir(join(path, '..'), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, Buffer.concat(parts));
-  await rename(tmp, path);
+  await atomicWriteAsync(path, Buffer.concat(parts));
 }
 
 // undefined when absent or unreadable (a damaged cache is recomputed, never trusted).

@@ -9,11 +9,22 @@ export type LoadOptions = SpeechCommandsOptions & ImageOptions;
 
 // 'mnist' | 'fashion-mnist' | a folder of MNIST-family IDX files | a folder in Speech Commands layout.
 export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<Dataset> {
+  return nonEmpty(spec, await load(spec, opts));
+}
+
+async function load(spec: string, opts: LoadOptions): Promise<Dataset> {
   if ((IMAGE_SETS as readonly string[]).includes(spec)) return loadImages(spec as ImageSetName, opts);
   if (!existsSync(spec)) throw new DataError(spec, `no such directory, and not a dataset name (${IMAGE_SETS.join(', ')})`);
   if (!statSync(spec).isDirectory()) throw new DataError(spec, 'is a file; expected a folder in Speech Commands layout, a folder of IDX files, or a dataset name');
   if (isIdxDir(spec)) return loadIdxDir(spec, opts);
   return loadSpeechCommands(spec, opts);
+}
+
+// Training, model selection and the reported accuracy each need samples: an empty split is an error before any
+// training starts, never a NaN accuracy after it.
+function nonEmpty(spec: string, ds: Dataset): Dataset {
+  for (const s of ['train', 'val', 'test'] as const) if (ds[s].n === 0) throw new DataError(spec, `the ${s} split is empty (every clip of it was unreadable or missing)`);
+  return ds;
 }
 
 export { DataError } from './errors.js';

@@ -13,6 +13,7 @@ export interface ScLayout {
   split: (rel: string) => SplitName;
   background: string[]; // absolute paths of _background_noise_/*.wav, sorted
   listsHash: string; // sha256 of validation_list.txt + testing_list.txt ('' when absent)
+  hasLists: boolean;
 }
 
 export const BACKGROUND_DIR = '_background_noise_';
@@ -20,8 +21,20 @@ export const VALIDATION_LIST = 'validation_list.txt';
 export const TESTING_LIST = 'testing_list.txt';
 
 async function wavsIn(dir: string): Promise<string[]> {
-  const names = await readdir(dir);
-  return names.filter((n) => n.toLowerCase().endsWith('.wav')).sort();
+  const entries = await readdir(dir, { withFileTypes: true });
+  const wavs = entries.filter((e) => e.name.toLowerCase().endsWith('.wav'));
+  const folder = wavs.find((e) => e.isDirectory());
+  if (folder) throw new DataError(join(dir, folder.name), 'is a folder, expected a WAV file');
+  return wavs.map((e) => e.name).sort();
+}
+
+// Every entry of a split list must name a clip of the dataset: a typo or a missing file would silently move clips
+// between splits (and '../' entries point outside the dataset).
+function checkList(dir: string, list: string, entries: string[], clips: Set<string>): void {
+  const bad = entries.map((rel, i) => ({ rel, line: i + 1 })).filter(({ rel }) => !clips.has(rel));
+  if (bad.length === 0) return;
+  const shown = bad.slice(0, 3).map(({ rel, line }) => `line ${line} '${rel}'`).join(', ');
+  throw new DataError(join(dir, list), `${bad.length} of ${entries.length} entries name no clip of the dataset (${shown}${bad.length > 3 ? ', ...' : ''}); entries are paths like 'yes/0a7c2a8d_nohash_0.wav'`);
 }
 
 async function readList(path: string): Promise<string[]> {
@@ -58,11 +71,14 @@ export async function scanSpeechCommands(dir: string, keywords: readonly string[
   }
   const val = await readList(join(dir, VALIDATION_LIST));
   const testList = await readList(join(dir, TESTING_LIST));
+  const clips = new Set([...words.values()].flat());
+  checkList(dir, VALIDATION_LIST, val, clips);
+  checkList(dir, TESTING_LIST, testList, clips);
   const valSet = new Set(val);
   const testSet = new Set(testList);
   const split = hasLists ? (rel: string): SplitName => (valSet.has(rel) ? 'val' : testSet.has(rel) ? 'test' : 'train') : hashSplit;
   const bgDir = join(dir, BACKGROUND_DIR);
   const background = existsSync(bgDir) ? (await wavsIn(bgDir)).map((n) => join(bgDir, n)) : [];
   const listsHash = hasLists ? createHash('sha256').update(val.join('\n')).update('\0').update(testList.join('\n')).digest('hex') : '';
-  return { dir, words, split, background, listsHash };
+  return { dir, words, split, background, listsHash, hasLists };
 }

@@ -69,8 +69,11 @@ async function itemSamples(ctx: Ctx, item: Item, split: SplitName): Promise<Floa
     x = toFloat(decodeWav(await readFile(path), path, { sampleRate: KWS_MFCC.sampleRate }).samples);
   } catch (e) {
     if (e instanceof DataError) return e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'EACCES' || code === 'ENOENT') return new DataError(path, code === 'EISDIR' ? 'is a folder, expected a WAV file' : code === 'EACCES' ? 'permission denied' : 'no such file');
     throw e;
   }
+  if (x.length === 0) return new DataError(path, 'has no samples');
   const clip = new Float32Array(KWS_MFCC.clipSamples);
   clip.set(x.subarray(0, clip.length));
   if (split !== 'train' || !ctx.augment) return clip;
@@ -124,6 +127,11 @@ export async function loadSpeechCommands(dir: string, opts: SpeechCommandsOption
   const copies = augment ? (augment.copies ?? 1) : 1;
   if (!Number.isInteger(copies) || copies < 1) throw new Error(`augment.copies must be a positive integer, got ${copies}`);
   const plans = SPLITS.map((s) => planSplit(layout, s, keywords, seed, s === 'train' ? copies : 1));
+  SPLITS.forEach((s, i) => {
+    if (plans[i]!.some((it) => 'rel' in it && it.label < keywords.length)) return;
+    const how = layout.hasLists ? `${s === 'test' ? 'testing_list.txt' : s === 'val' ? 'validation_list.txt' : 'the clips not in the two lists'} names no keyword clip` : 'the hash split put no keyword clip there (too few clips?)';
+    throw new DataError(dir, `the ${s} split has no keyword clips: ${how}`);
+  });
   const fileList = [...layout.words.values()].flat();
   const key = cacheKey({ v: CACHE_VERSION, fileList, lists: layout.listsHash, bg: layout.background.map((b) => b.slice(dir.length)), frontend: KWS_MFCC, keywords, seed, augment, silenceGain });
   const path = cachePath(opts.cacheDir ?? join(dir, '.pqk-cache'), key);
@@ -134,7 +142,13 @@ export async function loadSpeechCommands(dir: string, opts: SpeechCommandsOption
       return hit.ds;
     }
   }
-  const noise = await Promise.all(layout.background.map(async (b) => toFloat((await readWav(b, { sampleRate: KWS_MFCC.sampleRate })).samples)));
+  const noise = await Promise.all(
+    layout.background.map(async (b) => {
+      const w = toFloat((await readWav(b, { sampleRate: KWS_MFCC.sampleRate })).samples);
+      if (w.length < KWS_MFCC.clipSamples) throw new DataError(b, `background noise of ${w.length} samples is shorter than one clip (${KWS_MFCC.clipSamples})`);
+      return w;
+    }),
+  );
   if (noise.length === 0) onWarning(`${dir}: no _background_noise_/*.wav; _silence_ clips are all zeros and no noise is mixed in`);
   const ctx: Ctx = { layout, seed, augment, silenceGain, noise };
   const total = plans.reduce((a, p) => a + p.length, 0);

@@ -1,6 +1,6 @@
 // A synthetic Speech Commands set (same folder layout as Google's) from espeak-ng voices and sox noise.
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from './errors.js';
 import { mapLimit } from './pool.js';
@@ -9,6 +9,7 @@ import { KWS_KEYWORDS } from './speech-commands.js';
 import { NOISES, RATE, renderClip, renderNoise } from './synth-audio.js';
 import { planClips, splitVoices, UNKNOWN_WORDS } from './synth-plan.js';
 import { toolVersion } from './tools.js';
+import { atomicWriteAsync } from '../util/fs.js';
 import { readWav, toFloat } from './wav.js';
 
 export const DEFAULT_CLIPS_PER_WORD = 250;
@@ -40,10 +41,7 @@ interface Stamp {
   result?: Omit<SynthKwsResult, 'out' | 'seconds' | 'reused'>; // nothing run-specific, so the same seed gives the same bytes
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp-${process.pid}`, text);
-  await rename(`${path}.tmp-${process.pid}`, path);
-}
+const writeAtomic = atomicWriteAsync;
 
 // Reuses or resumes a set made with the same params; refuses to write over anything else.
 async function checkOut(out: string, params: Stamp['params']): Promise<SynthKwsResult | undefined> {

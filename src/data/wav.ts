@@ -1,5 +1,6 @@
 // 16-bit PCM WAV: strict decoding (each problem named with its file) and byte-stable encoding.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { atomicWriteAsync } from '../util/fs.js';
+import { readFile } from 'node:fs/promises';
 import { DataError } from './errors.js';
 
 export interface Wav {
@@ -103,9 +104,7 @@ export function encodeWav(samples: Int16Array, sampleRate: number): Buffer {
 
 // Atomic (tmp + rename): a reader never sees half a file, and an interrupted run leaves none behind.
 export async function writeWav(path: string, samples: Int16Array, sampleRate: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, encodeWav(samples, sampleRate));
-  await rename(tmp, path);
+  await atomicWriteAsync(path, encodeWav(samples, sampleRate));
 }
 
 // int16 -> float in [-1, 1): the scale every consumer of samples uses (x / 32768).

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../errors.js';
 
 export interface ModelFiles {
   path: string; // model.json

@@ -1,6 +1,6 @@
 // Folding a bias, per-channel scale, batch norm or activation into the weight block before it, keeping its float
 // output unchanged. pqk's batch norm has a fixed epsilon; a different one is carried by the stored variance.
-import { UserError } from '../cli/command.js';
+import { UserError } from '../errors.js';
 import { BN_EPSILON } from '../models/params.js';
 import type { ActName, WeightNodeSpec } from '../models/spec.js';
 import type { HostTensor, Prim } from './prims.js';

@@ -4,7 +4,7 @@
 import { inferShapes, type ActName, type ModelSpec, type NodeSpec, type WeightNodeSpec } from '../models/spec.js';
 import { absorb, type Absorbable, type Block, type BlockWeights } from './fold.js';
 import { fill, primInputs, type HostTensor, type Prim, type PrimGraph } from './prims.js';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../errors.js';
 
 export type { BlockWeights } from './fold.js';
 

@@ -1,6 +1,6 @@
 // The GraphDef of a tfjs graph model as plain data: nodes, their data inputs, attribute readers (TensorFlow's
 // JSON AttrValue: strings base64-encoded, integers as decimal strings), and constants from the weights manifest.
-import { UserError } from '../cli/command.js';
+import { UserError } from '../errors.js';
 import type { HostTensor } from './prims.js';
 
 interface AttrValue {

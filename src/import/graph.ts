@@ -2,7 +2,7 @@
 // table; fused ops (_FusedConv2D, _FusedMatMul, FusedDepthwiseConv2dNative) unfold into their parts.
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../errors.js';
 import type { Pad } from '../models/spec.js';
 import { fileHandler, namedWeights, type ModelFiles } from './files.js';
 import { GraphDef, Node, type GraphNode } from './graph-def.js';

@@ -1,7 +1,7 @@
 // A tfjs Layers model (Keras) lowered to primitive ops: one mapper per layer class, looked up in a table.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UserError } from '../cli/command.js';
+import { UserError } from '../errors.js';
 import type { Pad } from '../models/spec.js';
 import { fileHandler, type ModelFiles } from './files.js';
 import { chain, fill, unsupported, type HostTensor, type Prim, type PrimBody, type PrimGraph } from './prims.js';

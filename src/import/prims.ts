@@ -1,6 +1,6 @@
 // The primitive graph both tfjs formats lower to before fusion into pqk layer blocks: one op per conv, bias, batch
 // norm or activation, so that Keras layers and GraphDef nodes (fused or not) share one fuser.
-import { UserError } from '../cli/command.js';
+import { UserError } from '../errors.js';
 import type { Pad } from '../models/spec.js';
 
 export interface HostTensor {

@@ -1,6 +1,7 @@
 // What every integer kernel shares: tensor access with errors that name the op and node, TFLite's activation range
 // and padding arithmetic, and the kernel interface the op registry holds.
 
+import { ModelError } from '../errors.js';
 import type { Activation, Padding, QModel, QOp, QTensor } from './graph.js';
 
 export type TensorData = Int8Array | Int32Array | Float32Array;
@@ -49,7 +50,7 @@ export function elements(ctx: KernelContext, i?: number): number {
   return t.shape.reduce((a, d) => a * d, 1);
 }
 
-export class UnsupportedOpError extends Error {
+export class UnsupportedOpError extends ModelError {
   constructor(ctx: KernelContext, what: string) {
     super(`int reference: node ${ctx.node} (${ctx.op.op}, output '${outputName(ctx)}'): ${what}`);
     this.name = 'UnsupportedOpError';

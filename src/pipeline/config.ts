@@ -7,7 +7,10 @@ import { PHASE2_DEFAULTS, type Phase2Config } from '../compress/pqk/phase2.js';
 import type { QatState, QuantScheme } from '../compress/quant/qat.js';
 import type { TargetProfile } from '../targets/types.js';
 import { FLOAT_DEFAULTS, type FloatConfig } from '../train/float.js';
+import { ConfigError, RunStateError } from '../errors.js';
 import { atomicWriteJson, readJson } from '../util/fs.js';
+import { checkSchema } from '../util/schema.js';
+import { RUN_JSON_SCHEMA } from './config-schema.js';
 
 export interface RunConfig {
   format: 'pqk-run-1';
@@ -29,19 +32,29 @@ export function checkpointsDir(runDir: string): string {
   return join(runDir, 'checkpoints');
 }
 
-export function readRunConfig(runDir: string): RunConfig {
+// run.json as written, checked against its schema.
+export function readStoredRunConfig(runDir: string): Partial<RunConfig> {
   const path = runConfigPath(runDir);
-  if (!existsSync(path)) throw new Error(`${runDir} is not a pqk run folder (no run.json); start one with 'pqk train' or 'pqk run'`);
-  const c = readJson<Partial<RunConfig>>(path, 'run config');
+  if (!existsSync(path)) throw new RunStateError(`${runDir} is not a pqk run folder (no run.json); start one with 'pqk train' or 'pqk run'`);
+  return checkSchema<Partial<RunConfig>>(RUN_JSON_SCHEMA, readJson(path, 'run config'), path);
+}
+
+// run.json with every setting filled in: what the file says, else the target's sparsity pattern and level (when a
+// target is given), else the defaults; the run's seed reaches every stage that sets none of its own.
+export function readRunConfig(runDir: string, target?: TargetProfile): RunConfig {
+  const c = readStoredRunConfig(runDir);
+  if (!c.data) throw new ConfigError(`${runConfigPath(runDir)}: /data is missing: the run does not say which dataset it trains on (pass --data to 'pqk import' or 'pqk train')`);
+  const seed = c.seed ?? 1;
+  const fromTarget = target ? { pattern: target.sparsity.pattern, sparsity: target.sparsity.level } : {};
   return {
     format: 'pqk-run-1',
     model: c.model ?? 'ds-cnn',
-    data: c.data ?? '',
-    seed: c.seed ?? 1,
+    data: c.data,
+    seed,
     target: c.target,
-    float: { ...FLOAT_DEFAULTS, ...c.float },
-    phase1: { ...PHASE1_DEFAULTS, ...c.phase1 },
-    phase2: { ...PHASE2_DEFAULTS, ...c.phase2 },
+    float: { ...FLOAT_DEFAULTS, seed, ...c.float },
+    phase1: { ...PHASE1_DEFAULTS, seed, ...fromTarget, ...c.phase1 },
+    phase2: { ...PHASE2_DEFAULTS, seed, ...c.phase2 },
     source: c.source,
   };
 }
@@ -61,4 +74,20 @@ export function schemeOf(t: TargetProfile): QuantScheme {
 // The quantizer state of a finished phase 1: ranges are in the checkpoint, frozen.
 export function frozenQat(scheme: QuantScheme, emaDecay = PHASE1_DEFAULTS.emaDecay): QatState {
   return { scheme, emaDecay, freezeAfterSteps: 0, steps: 1, observe: false };
+}
+
+// A run folder holds checkpoints of one set of settings; continuing it with others would mix them. `now` names the
+// settings the calling command depends on; those recorded earlier must be equal, the others are added.
+export function guardRunSettings(runDir: string, now: Record<string, unknown>): void {
+  const file = join(runDir, 'settings.json');
+  const old = existsSync(file) ? readJson<Record<string, unknown>>(file, 'run settings') : {};
+  const differs = Object.keys(now).filter((k) => k in old && JSON.stringify(old[k]) !== JSON.stringify(now[k]));
+  if (differs.length > 0)
+    throw new RunStateError(`${runDir} holds a run made with other settings (${differs.map((k) => `${k}: ${brief(old[k])} there, ${brief(now[k])} now`).join('; ')}); use another folder or remove this one`);
+  atomicWriteJson(file, { ...old, ...now });
+}
+
+function brief(v: unknown): string {
+  const s = JSON.stringify(v) ?? 'unset';
+  return s.length > 100 ? `${s.slice(0, 97)}...` : s;
 }

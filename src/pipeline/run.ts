@@ -2,7 +2,7 @@
 // -> budgets. Every stage is resumable and a finished one is never repeated (training stages by their checkpoints,
 // verification by a result file keyed by the model's hash).
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateQuantized } from '../compress/pqk/evaluate.js';
 import { modelSparsity } from '../compress/pqk/masks.js';
@@ -13,9 +13,12 @@ import type { TargetProfile } from '../targets/types.js';
 import { floatLogits } from '../train/float.js';
 import type { StageState } from '../train/stage.js';
 import { evaluate } from '../train/stage.js';
+import { ConfigError, RunStateError } from '../errors.js';
 import { atomicWrite, atomicWriteJson, readJson } from '../util/fs.js';
+import { checkSchema } from '../util/schema.js';
+import { CONFIG_SCHEMA } from './config-schema.js';
 import { PQK_VERSION } from '../version.js';
-import { checkpointsDir, writeRunConfig, type RunConfig } from './config.js';
+import { checkpointsDir, guardRunSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
 import { exportModel, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
 import { verifyModel, type VerifyResult } from './verify.js';
 
@@ -25,6 +28,7 @@ export interface RunArgs {
   backend: string;
   from?: string; // a run folder whose float checkpoint (trained or imported) is the starting point
   verifyLimit?: number;
+  strict?: boolean; // a budget that cannot be measured fails
 }
 
 function seedFrom(from: string | undefined, runDir: string): void {
@@ -32,7 +36,7 @@ function seedFrom(from: string | undefined, runDir: string): void {
   const dst = checkpointsDir(runDir);
   if (existsSync(join(dst, 'float.json'))) return;
   const src = checkpointsDir(from);
-  if (!existsSync(join(src, 'float.json'))) throw new Error(`--from ${from}: no float checkpoint (checkpoints/float.json)`);
+  if (!existsSync(join(src, 'float.json'))) throw new RunStateError(`--from ${from}: no float checkpoint (checkpoints/float.json); train one with 'pqk train' or bring one with 'pqk import'`);
   mkdirSync(dst, { recursive: true });
   copyFileSync(join(src, 'float.bin'), join(dst, 'float.bin'));
   copyFileSync(join(src, 'float.json'), join(dst, 'float.json'));
@@ -70,7 +74,8 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const { ctx, target } = a;
   const runDir = ctx.runDir;
   mkdirSync(runDir, { recursive: true });
-  guardSettings(runDir, ctx.cfg, target);
+  const { model, data: dataSpec, seed, float, phase1, phase2 } = ctx.cfg;
+  guardRunSettings(runDir, { model, data: dataSpec, seed, float, phase1, phase2, quantization: target.quantization, scheme: schemeOf(target) });
   writeRunConfig(runDir, ctx.cfg);
   seedFrom(a.from, runDir);
   const t0 = Date.now();
@@ -108,7 +113,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
     verification: Object.fromEntries(Object.entries(verification).map(([k, v]) => [k, strip(v)])),
     model: modelFigures(qmodel, { name: ctx.cfg.model, file: 'model.tflite', fileBytes: bytes.length }),
   } as Omit<RunReport, 'budgets' | 'ok'>;
-  const report = finalizeReport(base, target);
+  const report = finalizeReport(base, target, { strict: a.strict === true });
   await writeReport(runDir, report, target);
   return report;
 }
@@ -118,25 +123,9 @@ function strip(v: VerifyResult): RuntimeVerification {
   return rest;
 }
 
-// A run folder holds checkpoints of one set of training settings; continuing it with other settings would mix them.
-function guardSettings(runDir: string, cfg: RunConfig, target: TargetProfile): void {
-  const file = join(runDir, 'settings.json');
-  const { model, data, seed, float, phase1, phase2 } = cfg;
-  const now = { model, data, seed, float, phase1, phase2, quantization: target.quantization };
-  if (existsSync(file)) {
-    const old = readJson<typeof now>(file);
-    const differs = (Object.keys(now) as (keyof typeof now)[]).filter((k) => JSON.stringify(old[k]) !== JSON.stringify(now[k]));
-    if (differs.length > 0) throw new Error(`${runDir} holds a run made with other settings (${differs.join(', ')} differ); use another --out or remove the folder`);
-  }
-  atomicWriteJson(file, now);
-}
-
 export function loadConfigFile(path: string | undefined): Partial<RunConfig> {
   if (!path) return {};
-  if (!existsSync(path)) throw new Error(`--config ${path}: no such file`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Partial<RunConfig>;
-  } catch (e) {
-    throw new Error(`--config ${path}: not valid JSON (${(e as Error).message})`);
-  }
+  if (!existsSync(path)) throw new ConfigError(`--config ${path}: no such file`);
+  const { $schema: _s, ...cfg } = checkSchema<Partial<RunConfig> & { $schema?: string }>(CONFIG_SCHEMA, readJson(path, '--config file'), path);
+  return cfg;
 }

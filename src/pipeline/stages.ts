@@ -17,6 +17,7 @@ import { checkpointExists, loadCheckpoint } from '../train/checkpoint.js';
 import { trainFloat } from '../train/float.js';
 import type { Progress } from '../train/loop.js';
 import type { StageState } from '../train/stage.js';
+import { RunStateError } from '../errors.js';
 import { PQK_VERSION } from '../version.js';
 import { checkpointsDir, frozenQat, schemeOf, type RunConfig } from './config.js';
 
@@ -58,7 +59,7 @@ export async function stageFloat(ctx: RunContext, data: Dataset): Promise<{ mode
 
 async function loadStage(ctx: RunContext, stage: string): Promise<Model> {
   const dir = checkpointsDir(ctx.runDir);
-  if (!checkpointExists(dir, stage)) throw new Error(`${ctx.runDir}: stage '${stage}' has not finished yet (no checkpoints/${stage}.json)`);
+  if (!checkpointExists(dir, stage)) throw new RunStateError(`${ctx.runDir}: stage '${stage}' has not finished yet (no checkpoints/${stage}.json)`);
   return (await loadCheckpoint(dir, stage)).model;
 }
 
@@ -76,7 +77,7 @@ export async function stagePhase2(ctx: RunContext, data: Dataset, target: Target
 export async function latestCompressed(ctx: RunContext): Promise<{ stage: string; model: Model }> {
   const dir = checkpointsDir(ctx.runDir);
   for (const stage of ['phase2', 'phase1']) if (checkpointExists(dir, stage)) return { stage, model: (await loadCheckpoint(dir, stage)).model };
-  throw new Error(`${ctx.runDir}: no compressed model yet; run 'pqk compress --run ${ctx.runDir} --target T --phase 1' first`);
+  throw new RunStateError(`${ctx.runDir}: no compressed model yet; run 'pqk compress --run ${ctx.runDir} --target T --phase 1' first`);
 }
 
 export function configHash(cfg: RunConfig): string {

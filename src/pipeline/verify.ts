@@ -10,6 +10,7 @@ import type { RuntimeVerification } from '../report/types.js';
 import { getRuntime } from '../runtimes/index.js';
 import type { Runtime } from '../runtimes/types.js';
 import { readTflite } from '../tflite/reader.js';
+import { DataError, ModelError } from '../errors.js';
 
 // memory: the target part's flash and RAM, which a firmware image must fit (the board's own memory when absent).
 export async function runtimeFor(name: string, memory?: { flashBytes: number; ramBytes: number }): Promise<Runtime> {
@@ -39,14 +40,34 @@ export interface VerifyResult extends RuntimeVerification {
   seconds: number;
 }
 
-export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: { limit?: number; optimized?: boolean; memory?: { flashBytes: number; ramBytes: number } } = {}): Promise<VerifyResult> {
-  const qm = readTflite(bytes);
-  const inT = qm.tensors[qm.inputs[0]];
-  if (inT.dtype !== 'int8') throw new Error(`verify: the model's input is ${inT.dtype}; export it with int8 I/O (the default) to verify`);
+export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: { limit?: number; optimized?: boolean; memory?: { flashBytes: number; ramBytes: number }; file?: string } = {}): Promise<VerifyResult> {
+  const where = opts.file ?? 'model';
+  let qm;
+  try {
+    qm = readTflite(bytes);
+  } catch (e) {
+    if (e instanceof ModelError) throw new ModelError(`${where}: ${e.message.replace(/^tflite: /, '')}`);
+    throw e;
+  }
+  if (qm.inputs.length !== 1 || qm.outputs.length !== 1) throw new ModelError(`${where}: ${qm.inputs.length} inputs and ${qm.outputs.length} outputs; verify runs single-input, single-output classifiers`);
+  const inT = qm.tensors[qm.inputs[0]!]!;
+  const outT = qm.tensors[qm.outputs[0]!]!;
+  if (inT.dtype !== 'int8') throw new ModelError(`${where}: the model's input is ${inT.dtype}; export it with int8 I/O (the default) to verify`);
+  if (outT.dtype !== 'int8') throw new ModelError(`${where}: the model's output is ${outT.dtype}; verify compares int8 outputs`);
+  if (inT.scale.length !== 1 || inT.zeroPoint.length !== 1) throw new ModelError(`${where}: input '${inT.name}' has ${inT.scale.length} scales; verify needs one (per-tensor) to quantize the data`);
   const want = elementCount(inT.shape.slice(1));
-  if (want !== elementCount(data.inputShape)) throw new Error(`verify: the model expects ${inT.shape.slice(1).join('x')} inputs, the data has ${data.inputShape.join('x')}`);
+  if (want !== elementCount(data.inputShape)) throw new ModelError(`${where}: the model expects ${inT.shape.slice(1).join('x')} inputs, the data has ${data.inputShape.join('x')}`);
+  const classes = elementCount(outT.shape.slice(1));
+  if (classes !== data.labels.length) throw new ModelError(`${where}: the model has ${classes} outputs, the data has ${data.labels.length} labels`);
+  if (data.test.n === 0) throw new DataError(data.name, 'the test split is empty: nothing to verify');
   const inputs = quantizeFeatures(data, inT.scale[0], inT.zeroPoint[0], opts.limit);
-  const reference = runBatch(qm, inputs, flavorOf(runtimeName));
+  let reference;
+  try {
+    reference = runBatch(qm, inputs, flavorOf(runtimeName));
+  } catch (e) {
+    if (e instanceof ModelError) throw new ModelError(`${where}: ${e.message}`);
+    throw e;
+  }
   const t0 = Date.now();
   const runtime = await runtimeFor(runtimeName, opts.memory);
   const result = await runtime.run(bytes, inputs, { optimized: opts.optimized });

@@ -1,4 +1,5 @@
 // Comparing a run with an earlier one: bytes and instructions may not grow, accuracy may not drop, beyond a tolerance.
+import { UsageError } from '../errors.js';
 import { formatValue } from './format.js';
 import type { BudgetResult, BudgetUnit, RunReport } from './types.js';
 
@@ -18,10 +19,10 @@ export function parseTolerance(text: string, flag = '--tolerance'): Tolerance {
     const [key, raw, ...rest] = part.split('=');
     const value = Number(raw);
     if (!(key in DEFAULT_TOLERANCE) || rest.length > 0) {
-      throw new Error(`${flag}: unknown entry '${part}'; expected bytes=F, instructions=F, accuracy=F`);
+      throw new UsageError(`${flag}: unknown entry '${part}'; expected bytes=F, instructions=F, accuracy=F`);
     }
     if (raw === undefined || raw.trim() === '' || !Number.isFinite(value) || value < 0) {
-      throw new Error(`${flag}: ${key} must be a number >= 0, got '${raw ?? ''}'`);
+      throw new UsageError(`${flag}: ${key} must be a number >= 0, got '${raw ?? ''}'`);
     }
     out[key as keyof Tolerance] = value;
   }

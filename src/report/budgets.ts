@@ -1,6 +1,6 @@
 // Judging a run against its target: every budget of the profile, the device's memory, and runtime exactness.
 import type { TargetProfile } from '../targets/types.js';
-import { deviceRuntime, estimateMs } from '../targets/device.js';
+import { deviceRuntime, emulatorRuntime, estimateMs } from '../targets/device.js';
 import { formatPercent, formatValue } from './format.js';
 import type { BudgetFigures, BudgetResult, BudgetUnit, RunReport, RuntimeVerification } from './types.js';
 
@@ -25,21 +25,15 @@ function skipped(name: string, unit: BudgetUnit, limit: number | null, reason: s
   return { name, limit, value: null, unit, verdict: 'skip', message: `${name}: skipped, ${reason}` };
 }
 
-// A figure measured on the target's own emulator; without one in the profile, the largest any runtime reported.
+// A figure measured on the target's own emulator, and only there: another runtime's arena or instruction count
+// (x86-64 TFLite's, say) says nothing about the part.
 function deviceFigure(r: BudgetFigures, target: TargetProfile, what: string, pick: (v: RuntimeVerification) => number | null): Figure | string {
   const dev = deviceRuntime(target);
-  if (dev !== undefined) {
-    const v = r.verification[dev];
-    if (v === undefined) return `${dev} did not run`;
-    const value = pick(v);
-    return value === null ? `${dev} reported no ${what}` : { value, source: dev };
-  }
-  const found = Object.entries(r.verification).flatMap(([rt, v]) => {
-    const value = pick(v);
-    return value === null ? [] : [{ value, source: rt }];
-  });
-  if (found.length === 0) return `no runtime reported ${what}`;
-  return found.reduce((a, b) => (b.value > a.value ? b : a));
+  if (dev === undefined) return `the target's emulator runtime (${emulatorRuntime(target)}) is not among its runtimes`;
+  const v = r.verification[dev];
+  if (v === undefined) return `${dev} did not run`;
+  const value = pick(v);
+  return value === null ? `${dev} reported no ${what}` : { value, source: dev };
 }
 
 // The integer model's accuracy: the worst verified runtime, else the last fake-quant stage.
@@ -52,6 +46,17 @@ function integerAccuracy(r: BudgetFigures): Figure | string {
 
 function check(name: string, unit: BudgetUnit, limit: number, fig: Figure | string, atLeast = false): BudgetResult {
   return typeof fig === 'string' ? skipped(name, unit, limit, fig) : judge(name, unit, fig, limit, atLeast);
+}
+
+export interface BudgetOptions {
+  // A budget that cannot be measured fails instead of being skipped (CI's default: dropping the emulator from a
+  // target must not pass its instruction and arena budgets).
+  strict?: boolean;
+}
+
+function strictly(b: BudgetResult): BudgetResult {
+  if (b.verdict !== 'skip') return b;
+  return { ...b, verdict: 'fail', message: b.message.replace(/: skipped, /, ': cannot be measured, ') + ' (strict: an unmeasured budget fails; --no-strict skips it)' };
 }
 
 function instructions(r: BudgetFigures, target: TargetProfile): Figure | string {
@@ -87,8 +92,10 @@ function profileBudgets(r: BudgetFigures, target: TargetProfile): BudgetResult[]
   return out;
 }
 
-// The part's physical memory: the firmware image in flash, its static RAM plus arena in RAM.
+// The part's physical memory: the firmware image in flash, its static RAM plus arena in RAM (microcontrollers; a
+// phone's app has no firmware image).
 function memoryChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[] {
+  if (target.kind !== 'mcu') return [];
   return [
     check('deviceFlashBytes', 'bytes', target.memory.flashBytes, deviceFigure(r, target, 'image size', (v) => v.flashBytes)),
     check('deviceRamBytes', 'bytes', target.memory.ramBytes, deviceFigure(r, target, 'RAM use', (v) => v.ramBytes)),
@@ -113,12 +120,13 @@ function exactnessChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[
   });
 }
 
-export function checkBudgets(r: BudgetFigures, target: TargetProfile): BudgetResult[] {
-  return [...profileBudgets(r, target), ...memoryChecks(r, target), ...exactnessChecks(r, target)];
+export function checkBudgets(r: BudgetFigures, target: TargetProfile, opts: BudgetOptions = {}): BudgetResult[] {
+  const all = [...profileBudgets(r, target), ...memoryChecks(r, target), ...exactnessChecks(r, target)];
+  return opts.strict ? all.map(strictly) : all;
 }
 
 // Completes a report: judges it against its target and sets the overall verdict.
-export function finalizeReport(r: Omit<RunReport, 'budgets' | 'ok'>, target: TargetProfile): RunReport {
-  const budgets = checkBudgets(r, target);
+export function finalizeReport(r: Omit<RunReport, 'budgets' | 'ok'>, target: TargetProfile, opts: BudgetOptions = {}): RunReport {
+  const budgets = checkBudgets(r, target, opts);
   return { ...r, budgets, ok: budgets.every((b) => b.verdict !== 'fail') };
 }

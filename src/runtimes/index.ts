@@ -4,6 +4,8 @@ import { LiteRtRuntime } from './litert.js';
 import { QemuRuntime } from './qemu.js';
 import { QEMU_CPUS } from './qemu-boards.js';
 import { TfliteRuntime } from './tflite.js';
+import { UsageError } from '../errors.js';
+import { ARM64_CPU, runtimeNamesText } from './names.js';
 import type { Runtime } from './types.js';
 
 const RUNTIMES: Record<string, () => Runtime> = {
@@ -19,9 +21,9 @@ export function runtimeNames(): string[] {
 
 // 'arm64:<cpu>' picks the emulated core (qemu-aarch64 -cpu, e.g. arm64:cortex-a76); plain 'arm64' is a Cortex-A53.
 export function getRuntime(name: string): Runtime {
-  const cpu = /^arm64:([\w.-]+)$/.exec(name)?.[1];
+  const cpu = ARM64_CPU.exec(name)?.[1];
   if (cpu !== undefined) return new Arm64Runtime({ cpu });
   const make = RUNTIMES[name];
-  if (!make) throw new Error(`unknown runtime '${name}' (known: ${runtimeNames().join(', ')}, arm64:<cpu>)`);
+  if (!make) throw new UsageError(`unknown runtime '${name}' (known: ${runtimeNamesText()})`);
   return make();
 }

@@ -18,15 +18,19 @@ export function insnCountPlugin(): string {
   return path;
 }
 
-// The value of QEMU's -plugin option: the plugin path, one addr= per marker, then out=.
-export function insnCountPluginArg(markers: readonly (number | string)[], outPath: string): string {
+// The value of QEMU's -plugin option: the plugin path, one addr= per marker, then out= and, when given, limit= (the
+// most instructions allowed between two marker hits; past it QEMU exits with status 3, see INSN_LIMIT_EXIT).
+export function insnCountPluginArg(markers: readonly (number | string)[], outPath: string, limit?: number): string {
   const plugin = insnCountPlugin();
   for (const p of [plugin, outPath]) {
     if (p.includes(',')) throw new Error(`QEMU cannot take a plugin argument with a comma in it: ${p}`);
   }
   const addrs = markers.map((m) => `addr=0x${(typeof m === 'number' ? m : parseAddr(m)).toString(16)}`);
-  return [plugin, ...addrs, `out=${outPath}`].join(',');
+  const bound = limit === undefined ? [] : [`limit=${Math.floor(limit)}`];
+  return [plugin, ...addrs, `out=${outPath}`, ...bound].join(',');
 }
+
+export const INSN_LIMIT_EXIT = 3;
 
 export function parseInsnCounts(text: string): MarkerHit[] {
   return text

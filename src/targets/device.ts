@@ -3,8 +3,13 @@ import type { TargetProfile } from './types.js';
 
 // The runtime that executes on the target's emulator ('qemu:cortex-m4', 'arm64'), if the profile runs it.
 export function deviceRuntime(target: TargetProfile): string | undefined {
-  const name = target.emulator.type === 'qemu-system' ? `qemu:${target.emulator.cpu}` : 'arm64';
+  const name = emulatorRuntime(target);
   return target.runtimes.includes(name) ? name : undefined;
+}
+
+// The runtime name of the target's emulator, whether or not the profile runs it.
+export function emulatorRuntime(target: TargetProfile): string {
+  return target.emulator.type === 'qemu-system' ? `qemu:${target.emulator.cpu}` : 'arm64';
 }
 
 // Milliseconds per inference on the real part: instructions x cycles per instruction / clock.

@@ -1,19 +1,18 @@
 // Target profiles: built-in names from targets/*.json, or a user's file, validated against targets/target.schema.json.
+import { ConfigError, didYouMean } from '../errors.js';
+import { isRuntimeName, RUNTIME_NAMES } from '../runtimes/names.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { checkSchema, type JsonSchema } from '../util/schema.js';
 import type { TargetProfile } from './types.js';
 import { targetsDir } from './root.js';
 
 const SCHEMA_FILE = 'target.schema.json';
-let validator: ValidateFunction | undefined;
+let schema: JsonSchema | undefined;
 
-function validate(): ValidateFunction {
-  if (validator) return validator;
-  const schemaPath = join(targetsDir(), SCHEMA_FILE);
-  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
-  validator = new Ajv2020({ allErrors: true, strict: true, discriminator: true }).compile(schema);
-  return validator;
+function schemaJson(): JsonSchema {
+  schema ??= JSON.parse(readFileSync(join(targetsDir(), SCHEMA_FILE), 'utf8')) as JsonSchema;
+  return schema;
 }
 
 // Names of the built-in profiles, sorted.
@@ -28,39 +27,22 @@ export function listTargets(): string[] {
 function resolveTargetFile(nameOrPath: string): string {
   const looksLikePath = nameOrPath.endsWith('.json') || nameOrPath.includes('/') || nameOrPath.includes('\\');
   if (looksLikePath) {
-    if (!existsSync(nameOrPath)) throw new Error(`target file ${nameOrPath} does not exist`);
+    if (!existsSync(nameOrPath)) throw new ConfigError(`target file ${nameOrPath} does not exist`);
     return nameOrPath;
   }
   const known = listTargets();
   if (!known.includes(nameOrPath)) {
-    throw new Error(`unknown target '${nameOrPath}'; known targets: ${known.join(', ')} (or pass a path to a profile .json)`);
+    throw new ConfigError(`unknown target '${nameOrPath}'; known targets: ${known.join(', ')} (or pass a path to a profile .json)`);
   }
   return join(targetsDir(), `${nameOrPath}.json`);
 }
 
-// One line per schema error, each naming the file and the field as a JSON pointer.
-function describeErrors(file: string, errors: ErrorObject[]): string {
-  // Summary keywords (oneOf, discriminator) repeat what the errors beside them already say.
-  const summary = new Set(['oneOf', 'discriminator']);
-  const useful = errors.filter((e) => !summary.has(e.keyword) || errors.every((o) => summary.has(o.keyword)));
-  const lines = useful.map((e) => {
-    const at = e.instancePath === '' ? '/' : e.instancePath;
-    if (e.keyword === 'additionalProperties') return `${file}: ${at} has unknown field '${String(e.params.additionalProperty)}'`;
-    if (e.keyword === 'required') return `${file}: ${at} is missing required field '${String(e.params.missingProperty)}'`;
-    if (e.keyword === 'enum') return `${file}: ${at} must be one of ${JSON.stringify(e.params.allowedValues)}`;
-    if (e.keyword === 'const') return `${file}: ${at} must be ${JSON.stringify(e.params.allowedValue)}`;
-    return `${file}: ${at} ${e.message ?? 'is invalid'}`;
-  });
-  return [...new Set(lines)].join('\n');
-}
-
 // Validates a parsed profile; `file` only names the source in error messages.
 export function parseTarget(value: unknown, file: string): TargetProfile {
-  const check = validate();
-  if (!check(value)) throw new Error(describeErrors(file, check.errors ?? []));
+  checkSchema(schemaJson(), value, file);
   const { $schema: _schema, ...profile } = value as TargetProfile & { $schema?: string };
   const problems = crossCheck(profile).map((p) => `${file}: ${p}`);
-  if (problems.length > 0) throw new Error(problems.join('\n'));
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return profile;
 }
 
@@ -74,6 +56,9 @@ function crossCheck(t: TargetProfile): string[] {
   const { modelFlashBytes, arenaBytes } = t.budgets;
   if (modelFlashBytes !== undefined && modelFlashBytes > t.memory.flashBytes) out.push(`/budgets/modelFlashBytes exceeds /memory/flashBytes`);
   if (arenaBytes !== undefined && arenaBytes > t.memory.ramBytes) out.push(`/budgets/arenaBytes exceeds /memory/ramBytes`);
+  t.runtimes.forEach((r, i) => {
+    if (!isRuntimeName(r)) out.push(`/runtimes/${i} '${r}' is not a runtime pqk knows${didYouMean(r, RUNTIME_NAMES)}`);
+  });
   return out;
 }
 
@@ -83,7 +68,7 @@ export function loadTarget(nameOrPath: string): TargetProfile {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
+    throw new ConfigError(`${file}: ${(e as Error).message}`);
   }
   return parseTarget(parsed, file);
 }

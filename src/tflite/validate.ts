@@ -23,9 +23,25 @@ function checkShape(t: QTensor, where: string): number {
   return n;
 }
 
+// Zero points each element type can hold (TFLite's and the firmware's rule: the zero point is a value of the type).
+const ZERO_POINT_RANGE: Record<QTensor['dtype'], [number, number]> = {
+  int8: [-128, 127],
+  int4: [-8, 7],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  float32: [0, 0],
+};
+
 function checkQuantization(t: QTensor, where: string): void {
   if (t.scale.length !== t.zeroPoint.length)
     throw new Error(`${where}: ${t.scale.length} scales but ${t.zeroPoint.length} zero points`);
+  t.scale.forEach((s, i) => {
+    // The largest float32 below infinity bounds it as the firmware does; zero, negative, NaN or infinite is no scale.
+    if (!(s > 0 && s < 3e38)) throw new Error(`${where}: scale[${i}] is ${s}; a scale must be positive and finite`);
+  });
+  const [lo, hi] = ZERO_POINT_RANGE[t.dtype];
+  t.zeroPoint.forEach((z, i) => {
+    if (!Number.isInteger(z) || z < lo || z > hi) throw new Error(`${where}: zero_point[${i}] is ${z}, outside the ${t.dtype} range [${lo}, ${hi}]`);
+  });
   if (t.quantizedDim !== undefined) {
     if (!Number.isInteger(t.quantizedDim) || t.quantizedDim < 0 || t.quantizedDim >= t.shape.length)
       throw new Error(`${where}: quantized dimension ${t.quantizedDim} is outside its rank ${t.shape.length}`);
@@ -71,6 +87,8 @@ export function validateModel(model: QModel, prefix = 'model'): void {
     op.inputs.forEach((i, j) => checkIndex(model, i, `${where} input ${j}`, spec.optionalInputs.includes(j)));
     op.outputs.forEach((i, j) => checkIndex(model, i, `${where} output ${j}`, false));
   });
+  if (model.inputs.length === 0) throw new Error(`${prefix}: subgraphs[0].inputs: the subgraph has no inputs`);
+  if (model.outputs.length === 0) throw new Error(`${prefix}: subgraphs[0].outputs: the subgraph has no outputs`);
   model.inputs.forEach((i, j) => checkIndex(model, i, `${prefix}: inputs[${j}]`, false));
   model.outputs.forEach((i, j) => checkIndex(model, i, `${prefix}: outputs[${j}]`, false));
 }

@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { RunStateError } from '../errors.js';
 import { createModel, namedVariables, type Model } from '../models/params.js';
 import type { ModelSpec } from '../models/spec.js';
 import { atomicWrite, atomicWriteJson, readJson } from '../util/fs.js';
@@ -72,15 +73,25 @@ export function checkpointExists(dir: string, stage: string): boolean {
 
 export function readCheckpointHeader<S>(dir: string, stage: string): CheckpointHeader<S> {
   const h = readJson<CheckpointHeader<S>>(join(dir, `${stage}.json`), `checkpoint '${stage}'`);
-  if (h.format !== 'pqk-checkpoint-1') throw new Error(`${join(dir, `${stage}.json`)}: not a pqk checkpoint`);
+  if (h.format !== 'pqk-checkpoint-1' || typeof h.data !== 'string' || !Array.isArray(h.tensors)) throw corrupt(dir, stage, `${join(dir, `${stage}.json`)}: not a pqk checkpoint`);
   return h;
+}
+
+// How to get a stage back: its files removed, the command that trains it again.
+function corrupt(dir: string, stage: string, what: string): RunStateError {
+  const base = stage.replace(/-progress$/, '');
+  const run = dirname(dir);
+  const redo =
+    base === 'float' ? `pqk train --out ${run} ... (or pqk run --out ${run})` : base === 'phase1' || base === 'phase2' ? `pqk compress --run ${run} --phase ${base.slice(-1)} (or pqk run --out ${run})` : `the command that made ${run}`;
+  const files = [`${stage}.json`, `${stage}.bin`].map((f) => join(basename(dir), f)).join(' and ');
+  return new RunStateError(`${what}. Remove ${files} in ${run} and rerun ${redo} to train ${stage.endsWith('-progress') ? `stage '${base}' from its start` : `stage '${base}' again`}`);
 }
 
 function readData(dir: string, h: CheckpointHeader): Float32Array {
   const path = join(dir, h.data);
-  if (!existsSync(path)) throw new Error(`checkpoint data missing: ${path}`);
+  if (!existsSync(path)) throw corrupt(dir, h.stage, `checkpoint data missing: ${path}`);
   const buf = readFileSync(path);
-  if (createHash('sha256').update(buf).digest('hex') !== h.sha256) throw new Error(`${path}: checksum mismatch (corrupt checkpoint)`);
+  if (createHash('sha256').update(buf).digest('hex') !== h.sha256) throw corrupt(dir, h.stage, `${path}: checksum mismatch (corrupt checkpoint)`);
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
@@ -97,8 +108,8 @@ export async function loadCheckpoint<S>(dir: string, stage: string, optimizer?: 
   const vars = namedVariables(model);
   for (const e of h.tensors) {
     const v = vars.get(e.name);
-    if (!v) throw new Error(`checkpoint '${stage}': unknown variable ${e.name}`);
-    if (v.shape.join() !== e.shape.join()) throw new Error(`checkpoint '${stage}': ${e.name} has shape ${e.shape}, model expects ${v.shape}`);
+    if (!v) throw corrupt(dir, stage, `checkpoint '${stage}': unknown variable ${e.name}`);
+    if (v.shape.join() !== e.shape.join()) throw corrupt(dir, stage, `checkpoint '${stage}': ${e.name} has shape ${e.shape}, model expects ${v.shape}`);
     const t = tf.tensor(slice(data, e), e.shape);
     v.assign(t);
     t.dispose(); // assign copies; the temporary would otherwise stay alive

@@ -32,6 +32,6 @@ describe('bench train command', () => {
   });
 
   it('rejects an unknown model with a UserError naming the flag', async () => {
-    await assert.rejects(benchTrainCommand.run(ctx({ model: 'vgg' })), (e: unknown) => e instanceof UserError && /--model vgg/.test(e.message));
+    await assert.rejects(benchTrainCommand.run(ctx({ model: 'vgg' })), (e: unknown) => e instanceof UserError && /--model must be one of ds-cnn, got 'vgg'/.test(e.message));
   });
 });

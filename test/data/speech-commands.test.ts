@@ -91,10 +91,15 @@ test('a wrong sample rate, an empty label folder, a missing keyword and an unkno
 
 test('without the list files the split follows the dataset hash rule, by speaker', async () => {
   const dir = makeTinySet({ lists: false, background: false });
+  // Speakers 0..9 all hash to train or val: a test split with no keyword clip is refused, not evaluated as NaN.
+  await assert.rejects(loadSpeechCommands(dir, { cache: false }), /the test split has no keyword clips: the hash split put no keyword clip there/);
+  assert.equal(hashSplit('yes/spk30_nohash_0.wav'), 'test');
+  writeFileSync(join(dir, 'yes', 'spk30_nohash_0.wav'), readFileSync(join(dir, 'yes', 'spk0_nohash_0.wav')));
   const warnings: string[] = [];
   const ds = await loadSpeechCommands(dir, { cache: false, onWarning: (m) => warnings.push(m) });
   const want = { train: 0, val: 0, test: 0 };
-  for (let s = 0; s < 10; s++) want[hashSplit(`yes/spk${s}_nohash_0.wav`)]++;
+  for (const s of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 30]) want[hashSplit(`yes/spk${s}_nohash_0.wav`)]++;
+  assert.equal(counts(ds, 'test')[KWS_KEYWORDS.indexOf('yes')], want.test);
   assert.equal(counts(ds, 'train')[KWS_KEYWORDS.indexOf('yes')], want.train);
   assert.equal(counts(ds, 'val')[KWS_KEYWORDS.indexOf('yes')], want.val);
   assert.equal(hashSplit('yes/abc_nohash_0.wav'), hashSplit('no/abc_nohash_7.wav'), 'same speaker, same split');

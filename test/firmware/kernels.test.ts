@@ -61,7 +61,7 @@ describe('optimized kernel variants', () => {
   });
 
   for (const cpu of ['cortex-m4', 'cortex-m55'] as const) {
-    it(`give the plain kernels' bytes and the reference on qemu:${cpu}`, { timeout: 120_000 }, async () => {
+    it(`give the plain kernels' bytes and the reference on qemu:${cpu}`, async () => {
       const runtime = new QemuRuntime(cpu, { countInstructions: false });
       for (const k of cpu === 'cortex-m4' ? [1, 2, 5, model.ops.length - 1] : [model.ops.length - 1]) {
         const prefix: QModel = { ...model, ops: model.ops.slice(0, k + 1), outputs: [model.ops[k].outputs[0]] };

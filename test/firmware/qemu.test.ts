@@ -13,7 +13,7 @@ import { coverageModel, dscnnModel, GraphBuilder } from './models.js';
 before(buildHarness);
 
 describe('qemu firmware runtime', () => {
-  it('runs a DS-CNN-shaped int8 model on qemu:cortex-m4 bit-exact, with instruction counts and memory figures', { timeout: 120_000 }, async () => {
+  it('runs a DS-CNN-shaped int8 model on qemu:cortex-m4 bit-exact, with instruction counts and memory figures', async () => {
     const model = dscnnModel(21);
     const bytes = writeTflite(model);
     const inputs = randomInputs(model, 40, 8);
@@ -43,7 +43,7 @@ describe('qemu firmware runtime', () => {
   });
 
   for (const cpu of QEMU_CPUS) {
-    it(`runs every op bit-exact on qemu:${cpu}, plain and optimized (DSP / MVE) kernels`, { timeout: 120_000 }, async () => {
+    it(`runs every op bit-exact on qemu:${cpu}, plain and optimized (DSP / MVE) kernels`, async () => {
       const model = coverageModel(31);
       const bytes = writeTflite(model);
       const inputs = randomInputs(model, 20, 9);
@@ -58,7 +58,7 @@ describe('qemu firmware runtime', () => {
     });
   }
 
-  it('optimized kernels give the plain kernels\' bytes on DS-CNN int8 and int4 for fewer instructions (M4, M55)', { timeout: 180_000 }, async () => {
+  it('optimized kernels give the plain kernels\' bytes on DS-CNN int8 and int4 for fewer instructions (M4, M55)', async () => {
     for (const [cpu, weights] of [['cortex-m4', 'int8'], ['cortex-m4', 'int4'], ['cortex-m55', 'int8']] as const) {
       const model = dscnnModel(23, { weights });
       const bytes = writeTflite(model);
@@ -73,7 +73,7 @@ describe('qemu firmware runtime', () => {
     }
   });
 
-  it('splits a large batch over concurrent emulators and merges outputs and counts in sample order', { timeout: 120_000 }, async () => {
+  it('splits a large batch over concurrent emulators and merges outputs and counts in sample order', async () => {
     const model = coverageModel(32);
     const bytes = writeTflite(model);
     const inputs = randomInputs(model, 450, 11);
@@ -85,7 +85,7 @@ describe('qemu firmware runtime', () => {
     assert.deepEqual(split.instructionsPerInference!.slice(0, 20), single.instructionsPerInference);
   });
 
-  it('says when the model does not fit the target flash or RAM, naming the board', { timeout: 60_000 }, async () => {
+  it('says when the model does not fit the target flash or RAM, naming the board', async () => {
     const bytes = writeTflite(dscnnModel(22, { channels: 16, blocks: 1 }));
     const x = randomInputs(dscnnModel(22, { channels: 16, blocks: 1 }), 1, 1);
     await assert.rejects(new QemuRuntime('cortex-m4', { memory: { flashBytes: 16 * 1024, ramBytes: 196608 } }).run(bytes, x),

@@ -28,7 +28,7 @@ describe('pqk micro vs TFLite 2.9.0', () => {
     });
   }
 
-  it('equals TFLite on a DS-CNN-shaped model on qemu:cortex-m4, optimized kernels', { timeout: 120_000 }, async () => {
+  it('equals TFLite on a DS-CNN-shaped model on qemu:cortex-m4, optimized kernels', async () => {
     const model = dscnnModel(24);
     const bytes = writeTflite(model);
     const inputs = randomInputs(model, 30, 13);

@@ -119,3 +119,26 @@ test('a mobile target judges milliseconds from the arm64 instruction count', () 
   assert.equal(ms.value, 20); // 36 M x 1.0 / 1800 MHz
   assert.equal(ms.verdict, 'pass');
 });
+
+test('strict: a budget that cannot be measured fails, so dropping the emulator cannot pass instruction and arena budgets', () => {
+  const r = sampleReport();
+  const { ['qemu:cortex-m4']: _dev, ...onlyTflite } = r.verification;
+  const target = withBudgets({ instructionsPerInference: 1e7, arenaBytes: 64_000, modelFlashBytes: 1e6 }, { ...loadTarget('cortex-m4'), runtimes: ['tflite'] });
+  const lax = checkBudgets({ ...r, verification: onlyTflite }, target);
+  assert.deepEqual(['instructionsPerInference', 'arenaBytes', 'deviceFlashBytes'].map((n) => byName(lax, n).verdict), ['skip', 'skip', 'skip']);
+  const strict = checkBudgets({ ...r, verification: onlyTflite }, target, { strict: true });
+  const ins = byName(strict, 'instructionsPerInference');
+  assert.equal(ins.verdict, 'fail');
+  assert.equal(ins.message, "instructionsPerInference: cannot be measured, the target's emulator runtime (qemu:cortex-m4) is not among its runtimes (strict: an unmeasured budget fails; --no-strict skips it)");
+  assert.equal(byName(strict, 'arenaBytes').verdict, 'fail');
+  assert.equal(byName(strict, 'deviceRamBytes').verdict, 'fail');
+  // What was measured is judged as before.
+  assert.equal(byName(strict, 'modelFlashBytes').verdict, 'pass');
+  assert.equal(byName(strict, 'exact:tflite').verdict, 'pass');
+});
+
+test('a phone has no firmware image: no device flash / RAM checks, so strict mode has nothing unmeasurable there', () => {
+  const phone = loadTarget('android-arm64');
+  const names = checkBudgets(sampleReport(phone), phone, { strict: true }).map((b) => b.name);
+  assert.ok(!names.includes('deviceFlashBytes') && !names.includes('deviceRamBytes'), names.join(', '));
+});

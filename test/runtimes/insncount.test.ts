@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { insnCountPluginArg, markerIntervals, parseAddr, parseInsnCounts } from '../../src/runtimes/insncount.js';
+import { INSN_LIMIT_EXIT, insnCountPluginArg, markerIntervals, parseAddr, parseInsnCounts } from '../../src/runtimes/insncount.js';
 import { buildNative } from './build.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pqk-insncount-'));
@@ -58,10 +58,22 @@ describe('insncount plugin', () => {
     const [begin, end] = [sym('marker_begin') | 1, sym('marker_end')]; // begin given with the Thumb bit set
     const out = join(dir, 'counts-m4.txt');
     const qemu = ['-M', 'mps2-an386', '-nographic', '-semihosting', '-icount', 'shift=0', '-kernel', elf];
-    await execa('qemu-system-arm', [...qemu, '-plugin', insnCountPluginArg([begin, end], out)], { timeout: 20000 });
+    await execa('qemu-system-arm', [...qemu, '-plugin', insnCountPluginArg([begin, end], out, 1e6)]);
     const hits = parseInsnCounts(readFileSync(out, 'utf8'));
     assert.deepEqual(hits.map((h) => h.addr), [begin, end]);
     assert.deepEqual(markerIntervals(hits, begin, end), [2 + 4 * 3000]);
+  });
+
+  it('bounds the work by instructions between markers: past limit= QEMU exits 3, below it counts are unchanged', async () => {
+    const { exe, begin, end } = await buildLoop(60000); // 2 + 4 * 60000 = 240,002 instructions between the markers
+    const over = await execa('qemu-aarch64', ['-plugin', insnCountPluginArg([begin, end], join(dir, 'limit-over.txt'), 100000), exe], { reject: false });
+    assert.equal(over.exitCode, INSN_LIMIT_EXIT);
+    assert.match(over.stderr, /insncount: instruction limit: more than 100000 instructions without reaching a marker/);
+    const under = join(dir, 'limit-under.txt');
+    await execa('qemu-aarch64', ['-plugin', insnCountPluginArg([begin, end], under, 300000), exe]);
+    assert.deepEqual(markerIntervals(parseInsnCounts(readFileSync(under, 'utf8')), begin, end), [240002]);
+    const bad = await execa('qemu-aarch64', ['-plugin', `${insnCountPluginArg([begin], join(dir, 'y.txt'))},limit=abc`, exe], { reject: false });
+    assert.match(bad.stderr, /insncount: bad limit: 'limit=abc'/);
   });
 
   it('refuses unknown arguments', async () => {

@@ -170,3 +170,36 @@ test('shared offsets cannot make verification quadratic', () => {
   rejects(bomb, /more than \d+ elements to visit/, 'bomb');
   assert.ok(performance.now() - t0 < MAX_PARSE_MS);
 });
+
+// Quantization parameters are checked as strictly as the firmware's reader checks them: a scale must be positive and
+// finite, a zero point a value of its tensor's type. Tensor 0 is the int8 input.
+test('NaN, infinite, zero and negative scales and out-of-range zero points are rejected', () => {
+  const m = root(base);
+  const input = m.subgraphs(0)!.tensors(m.subgraphs(0)!.inputs(0)!)!;
+  const q = input.quantization()!;
+  const scaleAt = vectorAt(base, q.bb_pos, 2) + 4;
+  const zpAt = vectorAt(base, q.bb_pos, 3) + 4;
+  for (const [v, shown] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [0, '0'], [-0.5, '-0.5']] as const) {
+    const bytes = base.slice();
+    new DataView(bytes.buffer).setFloat32(scaleAt, v, true);
+    rejects(bytes, new RegExp(`tensors\\[0\\] 'input': scale\\[0\\] is ${shown}; a scale must be positive and finite`), `scale ${shown}`);
+  }
+  for (const z of [128n, -129n, 2n ** 62n]) {
+    const bytes = base.slice();
+    new DataView(bytes.buffer).setBigInt64(zpAt, z, true);
+    rejects(bytes, /tensors\[0\] 'input': zero_point\[0\] is -?\d+(e\+\d+)?, outside the int8 range \[-128, 127\]/, `zero point ${z}`);
+  }
+  const ok = base.slice();
+  new DataView(ok.buffer).setBigInt64(zpAt, -128n, true);
+  assert.equal(parseTflite(ok).model.tensors[0]!.zeroPoint[0], -128);
+});
+
+test('a subgraph without inputs or outputs is rejected', () => {
+  const sg = root(base).subgraphs(0)!;
+  // The writer shares identical vectors: the subgraph's outputs are the last op's outputs, so emptying them says so.
+  for (const [field, what] of [[1, /subgraphs\[0\]\.inputs: the subgraph has no inputs/], [2, /SOFTMAX: 0 outputs, expected 1|the subgraph has no outputs/]] as const) {
+    const bytes = base.slice();
+    setU32(bytes, vectorAt(base, sg.bb_pos, field), 0);
+    rejects(bytes, what, `field ${field} emptied`);
+  }
+});

@@ -1,5 +1,6 @@
 // `pqk budget`: re-judges a report.json against its target's budgets and, optionally, an earlier run's report.
 import { EXIT, optStr, printJson, UserError, type Command, type CommandContext } from '../command.js';
+import { strictBudgets } from '../strict.js';
 import { compareBaseline, parseTolerance } from '../../report/baseline.js';
 import { checkBudgets } from '../../report/budgets.js';
 import { readReport, writeFileAtomic } from '../../report/json.js';
@@ -41,7 +42,7 @@ async function run(ctx: CommandContext): Promise<number> {
 
   const report = load(() => readReport(file));
   const target = resolveTarget(ctx, report, file);
-  const results = checkBudgets(report, target);
+  const results = checkBudgets(report, target, { strict: strictBudgets(ctx) });
   if (baselineFile !== undefined) results.push(...compareBaseline(report, load(() => readReport(baselineFile)), tolerance));
   const ok = results.every((b) => b.verdict !== 'fail');
 
@@ -59,11 +60,15 @@ export const budgetCommand: Command = {
   name: 'budget',
   summary: "check a run's report.json against its target's budgets and a baseline report",
   usage: 'budget REPORT.json [--target NAME|FILE] [--baseline OLD_REPORT.json] [--tolerance bytes=0.02,instructions=0.02,accuracy=0.01] [--junit OUT.xml] [--json]',
-  options: {
-    target: { type: 'string' },
-    baseline: { type: 'string' },
-    tolerance: { type: 'string' },
-    junit: { type: 'string' },
+  flags: {
+    target: { type: 'string', value: 'NAME|FILE', help: 'judge against this target', default: 'the one the report names' },
+    baseline: { type: 'string', value: 'FILE', help: "an earlier run's report.json: sizes, instructions and accuracy must not regress" },
+    tolerance: { type: 'string', value: 'LIST', help: 'allowed regression against --baseline, as fractions', default: 'bytes=0.02,instructions=0.02,accuracy=0.01' },
+    junit: { type: 'string', value: 'FILE', help: 'also write the verdicts as JUnit XML (one test case per budget)' },
+    strict: { type: 'boolean', help: 'a budget that cannot be measured fails', default: 'on when CI=true' },
+    'no-strict': { type: 'boolean', help: 'a budget that cannot be measured is skipped, even in CI' },
   },
+  examples: ['pqk budget runs/ci/report.json', 'pqk budget runs/ci/report.json --baseline baseline/report.json --tolerance bytes=0.02,instructions=0.02,accuracy=0.01 --junit budgets.xml'],
+  exitCodes: '3 a budget failed or the report regressed against the baseline',
   run,
 };

@@ -1,5 +1,5 @@
 // `pqk data synth-kws` (a synthetic Speech Commands set) and `pqk data info` (load a dataset, print its counts).
-import { EXIT, num, optStr, printJson, str, UserError, type Command, type CommandContext } from '../command.js';
+import { EXIT, int, optStr, printJson, str, UsageError, type Command, type CommandContext } from '../command.js';
 import { DEFAULT_CLIPS_PER_WORD, loadDataset, synthKws, type Dataset } from '../../data/index.js';
 
 // A progress line every tenth of the work, so long runs show life without flooding the log.
@@ -15,10 +15,8 @@ function progressLogger(ctx: CommandContext, what: string): (done: number, total
 
 async function runSynth(ctx: CommandContext): Promise<number> {
   const out = str(ctx, 'out');
-  const clipsPerWord = num(ctx, 'clips-per-word', DEFAULT_CLIPS_PER_WORD);
-  const seed = num(ctx, 'seed', 0);
-  if (!Number.isInteger(clipsPerWord) || clipsPerWord < 3) throw new UserError(`--clips-per-word must be an integer >= 3, got ${clipsPerWord}`, EXIT.USAGE);
-  if (!Number.isInteger(seed)) throw new UserError(`--seed must be an integer, got ${seed}`, EXIT.USAGE);
+  const clipsPerWord = int(ctx, 'clips-per-word', DEFAULT_CLIPS_PER_WORD, { min: 3, max: 100000 });
+  const seed = int(ctx, 'seed', 0, { min: 0, max: 2 ** 31 - 1 });
   const r = await synthKws({ out, clipsPerWord, seed, onProgress: progressLogger(ctx, 'clips') });
   ctx.log(`${r.reused ? 'already complete' : 'wrote'}: ${r.clips} clips of ${r.words.length} words in ${out} (${r.trainVoices.length} train, ${r.valVoices.length} val, ${r.testVoices.length} test voices) in ${r.seconds.toFixed(1)} s`);
   if (ctx.json) printJson({ out: r.out, clips: r.clips, words: r.words, trainVoices: r.trainVoices, valVoices: r.valVoices, testVoices: r.testVoices, seconds: r.seconds });
@@ -29,7 +27,12 @@ export const dataSynthKwsCommand: Command = {
   name: 'data synth-kws',
   summary: 'generate a synthetic Speech Commands set (espeak-ng voices, sox noise), split by voice',
   usage: 'data synth-kws --out DIR [--clips-per-word N] [--seed S] [--json]',
-  options: { out: { type: 'string' }, 'clips-per-word': { type: 'string' }, seed: { type: 'string' } },
+  flags: {
+    out: { type: 'string', value: 'DIR', help: 'the folder to write (Speech Commands layout) (required; resumed when it exists)' },
+    'clips-per-word': { type: 'string', value: 'N', help: 'clips per word and split mix (>= 3)', default: String(DEFAULT_CLIPS_PER_WORD) },
+    seed: { type: 'string', value: 'S', help: 'synthesis seed: the same seed gives the same bytes', default: '0' },
+  },
+  examples: ['pqk data synth-kws --out data/synth-kws', 'pqk data synth-kws --out data/kws-small --clips-per-word 10 --seed 3 --json'],
   run: runSynth,
 };
 
@@ -41,9 +44,9 @@ function labelCounts(ds: Dataset, split: 'train' | 'val' | 'test'): Record<strin
 
 async function runInfo(ctx: CommandContext): Promise<number> {
   const [spec, ...extra] = ctx.positionals;
-  if (spec === undefined || extra.length > 0) throw new UserError('expected exactly one dataset: a folder, mnist or fashion-mnist', EXIT.USAGE);
+  if (spec === undefined || extra.length > 0) throw new UsageError('expected exactly one dataset: a folder, mnist or fashion-mnist');
   const t0 = performance.now();
-  const ds = await loadDataset(spec, { seed: num(ctx, 'seed', 0), cache: ctx.values['no-cache'] !== true, cacheDir: optStr(ctx, 'cache-dir'), onWarning: (m) => ctx.log(`warning: ${m}`), onProgress: progressLogger(ctx, 'clips') });
+  const ds = await loadDataset(spec, { seed: int(ctx, 'seed', 0, { min: 0, max: 2 ** 31 - 1 }), cache: ctx.values['no-cache'] !== true, cacheDir: optStr(ctx, 'cache-dir'), onWarning: (m) => ctx.log(`warning: ${m}`), onProgress: progressLogger(ctx, 'clips') });
   const seconds = (performance.now() - t0) / 1000;
   const splits = (['train', 'val', 'test'] as const).map((s) => ({ split: s, n: ds[s].n, labels: labelCounts(ds, s) }));
   ctx.log(`${ds.name}: ${ds.task}, input [${ds.inputShape.join(', ')}], ${ds.labels.length} labels, loaded in ${seconds.toFixed(2)} s`);
@@ -56,6 +59,11 @@ export const dataInfoCommand: Command = {
   name: 'data info',
   summary: 'load a dataset (computing and caching features) and print its splits and label counts',
   usage: 'data info DIR|mnist|fashion-mnist [--seed S] [--no-cache] [--cache-dir DIR] [--json]',
-  options: { seed: { type: 'string' }, 'no-cache': { type: 'boolean' }, 'cache-dir': { type: 'string' } },
+  flags: {
+    seed: { type: 'string', value: 'S', help: 'split seed for datasets without split lists', default: '0' },
+    'no-cache': { type: 'boolean', help: 'compute features again instead of reading the cache' },
+    'cache-dir': { type: 'string', value: 'DIR', help: 'where computed features are cached', default: '<dataset>/.pqk-cache' },
+  },
+  examples: ['pqk data info data/synth-kws', 'pqk data info fashion-mnist --json'],
   run: runInfo,
 };

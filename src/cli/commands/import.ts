@@ -2,16 +2,19 @@
 // float stage, so `pqk compress` / `pqk run --from RUN_DIR` continue from it.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { EXIT, optStr, printJson, str, UserError, type Command, type CommandContext } from '../command.js';
+import { EXIT, optStr, printJson, str, UsageError, type Command, type CommandContext } from '../command.js';
+import { lockRunDir } from '../../util/lock.js';
 import { importModel } from '../../import/index.js';
 
 async function run(ctx: CommandContext): Promise<number> {
   const [file, ...extra] = ctx.positionals;
-  if (file === undefined || extra.length > 0) throw new UserError('expected exactly one MODEL_DIR/model.json', EXIT.USAGE);
+  if (file === undefined || extra.length > 0) throw new UsageError('expected exactly one MODEL_DIR/model.json');
   const out = str(ctx, 'out');
   // The float reference backend: the comparison with the original is about the conversion, not kernel differences.
   await tf.setBackend('cpu');
+  const unlock = lockRunDir(out, 'import');
   const r = await importModel(file, out, ctx.log, optStr(ctx, 'data'));
+  unlock();
   if (ctx.json) printJson({ format: r.format, layers: r.layers, params: r.params, maxAbsDiff: r.maxAbsDiff, softmax: r.softmax, out: r.out });
   else {
     const diff = r.maxAbsDiff === null ? 'not compared' : r.maxAbsDiff.toExponential(2);
@@ -26,6 +29,10 @@ export const importCommand: Command = {
   name: 'import',
   summary: 'bring a tfjs Layers or Graph model (model.json) into pqk as a trained float model',
   usage: 'import MODEL_DIR/model.json --out RUN_DIR [--data DIR] [--json]',
-  options: { out: { type: 'string' }, data: { type: 'string' } }, // --data: the dataset `pqk compress --run RUN_DIR` trains on
+  flags: {
+    out: { type: 'string', value: 'RUN_DIR', help: 'the run folder to write: checkpoints/float.* and run.json (required)' },
+    data: { type: 'string', value: 'DIR', help: "the dataset 'pqk compress --run RUN_DIR' trains on (recorded in run.json)" },
+  },
+  examples: ['pqk import models/kws/model.json --out runs/imported --data data/synth-kws', 'pqk run --from runs/imported --target cortex-m4'],
   run,
 };

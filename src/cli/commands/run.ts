@@ -2,36 +2,46 @@
 import { resolve } from 'node:path';
 import { PHASE1_DEFAULTS } from '../../compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS } from '../../compress/pqk/phase2.js';
-import { readRunConfig, type RunConfig } from '../../pipeline/config.js';
+import { RunStateError, UsageError } from '../../errors.js';
+import { MODEL_NAMES } from '../../models/zoo.js';
+import { readStoredRunConfig, type RunConfig } from '../../pipeline/config.js';
 import { loadConfigFile, runPipeline } from '../../pipeline/run.js';
 import { DEFAULT_DATA } from '../../pipeline/stages.js';
 import { FLOAT_DEFAULTS } from '../../train/float.js';
-import { EXIT, num, optStr, printJson, str, type Command } from '../command.js';
+import { lockRunDir } from '../../util/lock.js';
+import { EXIT, int, optInt, optStr, printJson, str, type Command } from '../command.js';
 import { progressPrinter } from '../progress.js';
-import { BACKEND_OPTION, startBackend, target, userStep } from './common.js';
+import { strictBudgets } from '../strict.js';
+import { BACKEND_FLAG, startBackend, target } from './common.js';
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'the whole pipeline: data, float training, phase 1, phase 2, export, verification, report, budgets',
-  usage: 'run [--target cortex-m4] [--data DIR] [--model ds-cnn] [--out runs/NAME] [--config pqk.json] [--from RUN_DIR] [--seed S] [--verify-limit N] [--backend B] [--json]',
-  options: {
-    target: { type: 'string' },
-    data: { type: 'string' },
-    model: { type: 'string' },
-    out: { type: 'string' },
-    config: { type: 'string' },
-    from: { type: 'string' },
-    seed: { type: 'string' },
-    'verify-limit': { type: 'string' },
-    ...BACKEND_OPTION,
+  usage: 'run [--target cortex-m4] [--data DIR] [--model ds-cnn] [--out runs/NAME] [--config pqk.json] [--from RUN_DIR] [--seed S] [--verify-limit N] [--strict] [--backend B] [--json]',
+  flags: {
+    target: { type: 'string', value: 'NAME|FILE', help: 'a built-in target (targets/*.json) or a profile file', default: 'cortex-m4' },
+    data: { type: 'string', value: 'DIR', help: 'a Speech Commands folder, mnist or fashion-mnist; the default set is synthesized on first use', default: DEFAULT_DATA },
+    model: { type: 'string', value: 'NAME', help: `${MODEL_NAMES.join(', ')}`, default: 'ds-cnn' },
+    out: { type: 'string', value: 'DIR', help: 'the run folder (resumed when it exists)', default: 'runs/<target>' },
+    config: { type: 'string', value: 'FILE', help: 'JSON with model, data, seed, float, phase1 and phase2 settings (unknown keys are refused)' },
+    from: { type: 'string', value: 'RUN_DIR', help: "start from this run's float checkpoint (trained or imported)" },
+    seed: { type: 'string', value: 'S', help: 'seed of every stage (integer)', default: '1' },
+    'verify-limit': { type: 'string', value: 'N', help: 'verify on the first N test samples only (N >= 1)', default: 'the whole test split' },
+    strict: { type: 'boolean', help: 'a budget that cannot be measured fails', default: 'on when CI=true' },
+    'no-strict': { type: 'boolean', help: 'a budget that cannot be measured is skipped, even in CI' },
+    ...BACKEND_FLAG,
   },
+  examples: ['pqk run', 'pqk run --target cortex-m55 --out runs/m55 --json > m55.json', 'pqk run --config pqk.json --seed 2 --out runs/seed2', 'pqk run --from runs/imported --target android-arm64'],
+  exitCodes: '3 a budget failed (report.md and junit.xml say which)',
   async run(ctx) {
     const t = target(str(ctx, 'target', 'cortex-m4'));
-    const file = await userStep(() => loadConfigFile(optStr(ctx, 'config')));
+    const file = loadConfigFile(optStr(ctx, 'config'));
     const from = optStr(ctx, 'from');
-    const imported = from ? await userStep(() => readRunConfig(resolve(from))) : undefined;
-    const seed = num(ctx, 'seed', file.seed ?? 1);
+    const imported = from ? readStoredRunConfig(resolve(from)) : undefined;
+    const seed = int(ctx, 'seed', file.seed ?? 1, { min: 0, max: 2 ** 31 - 1 });
     const model = optStr(ctx, 'model') ?? file.model ?? imported?.model ?? 'ds-cnn';
+    if (!imported && !(MODEL_NAMES as readonly string[]).includes(model)) throw new UsageError(`--model: unknown model '${model}' (known: ${MODEL_NAMES.join(', ')})`);
+    if (imported && model !== (imported.model ?? 'ds-cnn')) throw new RunStateError(`--from ${from} holds a '${imported.model ?? 'ds-cnn'}' model, not '${model}'; drop --model or start from a run of that model`);
     const cfg: RunConfig = {
       format: 'pqk-run-1',
       model,
@@ -42,11 +52,14 @@ export const runCommand: Command = {
       phase1: { ...PHASE1_DEFAULTS, pattern: t.sparsity.pattern, sparsity: t.sparsity.level, seed, ...file.phase1 },
       phase2: { ...PHASE2_DEFAULTS, seed, ...file.phase2 },
     };
+    const verifyLimit = optInt(ctx, 'verify-limit', { min: 1 });
+    const strict = strictBudgets(ctx);
     const runDir = resolve(str(ctx, 'out', `runs/${t.name}`));
+    const unlock = lockRunDir(runDir, 'run');
     const backend = await startBackend(ctx);
     const t0 = Date.now();
-    const limit = optStr(ctx, 'verify-limit');
-    const report = await userStep(() => runPipeline({ ctx: { runDir, cfg, log: ctx.log, onProgress: progressPrinter(ctx.json) }, target: t, backend, from: from && resolve(from), verifyLimit: limit ? Number(limit) : undefined }));
+    const report = await runPipeline({ ctx: { runDir, cfg, log: ctx.log, onProgress: progressPrinter(ctx.json) }, target: t, backend, from: from && resolve(from), verifyLimit, strict });
+    unlock();
     const failed = report.budgets.filter((b) => b.verdict === 'fail');
     ctx.log(`run: ${((Date.now() - t0) / 60000).toFixed(1)} min; report: ${runDir}/report.md`);
     for (const b of report.budgets) ctx.log(`  ${b.verdict.toUpperCase().padEnd(4)} ${b.message}`);

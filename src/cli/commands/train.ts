@@ -4,36 +4,51 @@ import { accuracy, confusionMatrix, predict } from '../../train/loop.js';
 import { paramCount } from '../../models/params.js';
 import { countMacs } from '../../models/spec.js';
 import { MODEL_NAMES } from '../../models/zoo.js';
-import { readRunConfig, writeRunConfig, type RunConfig } from '../../pipeline/config.js';
+import { guardRunSettings, readRunConfig, writeRunConfig, type RunConfig } from '../../pipeline/config.js';
 import { prepareData, stageFloat } from '../../pipeline/stages.js';
 import { FLOAT_DEFAULTS, floatLogits } from '../../train/float.js';
-import { EXIT, UserError, num, printJson, str, type Command } from '../command.js';
+import { lockRunDir } from '../../util/lock.js';
+import { EXIT, choice, int, num, printJson, str, type Command } from '../command.js';
 import { progressPrinter } from '../progress.js';
-import { BACKEND_OPTION, startBackend, userStep } from './common.js';
+import { BACKEND_FLAG, startBackend } from './common.js';
 
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a model in float (resumes after a kill)',
   usage: 'train --model ds-cnn|resnet|mlp --data DIR --epochs N --out RUN_DIR [--backend B] [--seed S] [--batch N] [--lr X] [--json]',
-  options: { model: { type: 'string' }, data: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, ...BACKEND_OPTION },
+  flags: {
+    model: { type: 'string', value: 'NAME', help: MODEL_NAMES.join(', '), default: FLOAT_DEFAULTS.model },
+    data: { type: 'string', value: 'DIR', help: 'a Speech Commands folder, a folder of IDX files, mnist or fashion-mnist (required)' },
+    epochs: { type: 'string', value: 'N', help: 'training epochs (1..10000)', default: String(FLOAT_DEFAULTS.epochs) },
+    out: { type: 'string', value: 'RUN_DIR', help: 'the run folder: run.json and checkpoints (required; resumed when it exists)' },
+    seed: { type: 'string', value: 'S', help: 'initialization and shuffling seed (integer)', default: '1' },
+    batch: { type: 'string', value: 'N', help: 'batch size (1..65536)', default: String(FLOAT_DEFAULTS.batchSize) },
+    lr: { type: 'string', value: 'X', help: 'Adam learning rate (> 0)', default: String(FLOAT_DEFAULTS.lr) },
+    ...BACKEND_FLAG,
+  },
+  examples: ['pqk train --model ds-cnn --data data/synth-kws --epochs 12 --out runs/float-kws', 'pqk train --model resnet --data fashion-mnist --epochs 5 --out runs/fm --json'],
   async run(ctx) {
-    const model = str(ctx, 'model', FLOAT_DEFAULTS.model);
-    if (!(MODEL_NAMES as readonly string[]).includes(model)) throw new UserError(`--model: unknown model '${model}' (known: ${MODEL_NAMES.join(', ')})`, EXIT.USAGE);
+    const model = choice(ctx, 'model', MODEL_NAMES, FLOAT_DEFAULTS.model);
     const out = resolve(str(ctx, 'out'));
-    const seed = num(ctx, 'seed', 1);
+    const seed = int(ctx, 'seed', 1, { min: 0, max: 2 ** 31 - 1 });
     const dataSpec = str(ctx, 'data');
-    const backend = await startBackend(ctx);
-    const cfg: Partial<RunConfig> & Pick<RunConfig, 'float'> = {
-      format: 'pqk-run-1',
+    const float = {
+      ...FLOAT_DEFAULTS,
       model,
-      data: dataSpec,
       seed,
-      float: { ...FLOAT_DEFAULTS, model, seed, epochs: num(ctx, 'epochs', FLOAT_DEFAULTS.epochs), batchSize: num(ctx, 'batch', FLOAT_DEFAULTS.batchSize), lr: num(ctx, 'lr', FLOAT_DEFAULTS.lr) },
+      epochs: int(ctx, 'epochs', FLOAT_DEFAULTS.epochs, { min: 1, max: 10000 }),
+      batchSize: int(ctx, 'batch', FLOAT_DEFAULTS.batchSize, { min: 1, max: 65536 }),
+      lr: num(ctx, 'lr', FLOAT_DEFAULTS.lr, { above: 0, max: 10 }),
     };
+    const cfg: Partial<RunConfig> & Pick<RunConfig, 'float'> = { format: 'pqk-run-1', model, data: dataSpec, seed, float };
+    const data = await prepareData(dataSpec, ctx.log);
+    const unlock = lockRunDir(out, 'train');
+    guardRunSettings(out, { model, data: dataSpec, seed, float });
+    const backend = await startBackend(ctx);
     writeRunConfig(out, cfg);
-    const data = await userStep(() => prepareData(dataSpec, ctx.log));
     const t0 = Date.now();
     const { model: m, state } = await stageFloat({ runDir: out, cfg: readRunConfig(out), log: ctx.log, onProgress: progressPrinter(ctx.json) }, data);
+    unlock();
     const pred = await predict(data.test, data.inputShape, floatLogits(m));
     const testAccuracy = accuracy(pred, data.test.y);
     const confusion = confusionMatrix(pred, data.test.y, data.labels.length);

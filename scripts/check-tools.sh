@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The last step of setup: every program and build output the pipeline and the test suite use must be present, or
+# setup fails here, naming what is missing and the Debian package or build step that brings it, instead of a test
+# failing later. Exit 1 when anything is missing.
+set -uo pipefail
+cd "${BASH_SOURCE[0]%/*}/.."
+problems=()
+
+# program  Debian package
+tools=(
+  "qemu-system-arm qemu-system-arm"
+  "qemu-aarch64 qemu-user"
+  "arm-none-eabi-gcc gcc-arm-none-eabi"
+  "arm-none-eabi-nm binutils-arm-none-eabi"
+  "arm-none-eabi-size binutils-arm-none-eabi"
+  "aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu"
+  "aarch64-linux-gnu-nm binutils-aarch64-linux-gnu"
+  "espeak-ng espeak-ng"
+  "sox sox"
+  "flatc flatbuffers-compiler"
+  "clang clang"
+  "cc gcc"
+)
+for t in "${tools[@]}"; do
+  set -- $t
+  command -v "$1" >/dev/null 2>&1 || problems+=("program '$1' not found (Debian package $2)")
+done
+
+# build output  what makes it
+outputs=(
+  "dist/src/cli/main.js|npm run build (tsc)"
+  "native/build/pqk_native.node|bash native/build.sh (needs libopenblas-dev)"
+  "firmware-harness/qemu-plugin/build/libinsncount.so|bash firmware-harness/qemu-plugin/build.sh"
+  "firmware-harness/build/host/pqk-micro-host|bash firmware-harness/build.sh"
+  "firmware-harness/build/host/pqk-micro-unit|bash firmware-harness/build.sh"
+  "firmware-harness/build/host/pqk-micro-fuzz|bash firmware-harness/build.sh (libFuzzer needs libclang-rt-14-dev; see firmware-harness/build/host/fuzz-build.log)"
+  "build/arm64/harness|bash src/runtimes/arm64/build.sh"
+  "node_modules/tfjs-tflite-node/cc_deps/linux_$(dpkg --print-architecture)/libtensorflowlite_c.so|npm ci"
+)
+for o in "${outputs[@]}"; do
+  f="${o%%|*}"
+  [ -e "$f" ] || problems+=("$f missing (made by: ${o#*|})")
+done
+
+if [ ${#problems[@]} -gt 0 ]; then
+  echo "setup: incomplete; pqk and its tests need:" >&2
+  for p in "${problems[@]}"; do echo "  - $p" >&2; done
+  exit 1
+fi
+echo "setup: every tool and build output is present"

@@ -1,0 +1,11 @@
+// --strict / --no-strict: whether a budget that cannot be measured fails. On by default where CI=true.
+import { UsageError } from '../errors.js';
+import type { CommandContext } from './command.js';
+
+export function strictBudgets(ctx: CommandContext): boolean {
+  const on = ctx.values.strict === true;
+  const off = ctx.values['no-strict'] === true;
+  if (on && off) throw new UsageError('--strict and --no-strict contradict each other');
+  if (on || off) return on;
+  return process.env.CI === 'true';
+}
