@@ -40,10 +40,51 @@ async function pack(named: [string, tf.Tensor][]): Promise<{ entries: Entry[]; c
   return { entries, chunks, size };
 }
 
-export async function saveCheckpoint<S>(dir: string, stage: string, model: Model, state: S, optimizer?: tf.Optimizer): Promise<void> {
+// Optimizer state under names that keep several optimizers apart (the first unprefixed, as older checkpoints have it,
+// the others 'opt1:', 'opt2:', ...). Adam's running powers of beta1 and beta2 are saved as they are: tfjs restores
+// them as pow(beta, iterations + 1), which is not always the float32 product the uninterrupted run holds, and a
+// resumed run must end with the same bytes.
+const ADAM_POWERS = ['accBeta1', 'accBeta2'] as const;
+type AdamLike = tf.Optimizer & Partial<Record<(typeof ADAM_POWERS)[number], tf.Variable>>;
+
+function prefixOf(i: number): string {
+  return i === 0 ? '' : `opt${i}:`;
+}
+
+async function optimizerEntries(optimizers: tf.Optimizer[]): Promise<[string, tf.Tensor][]> {
+  const out: [string, tf.Tensor][] = [];
+  for (const [i, o] of optimizers.entries()) {
+    const p = prefixOf(i);
+    for (const w of await o.getWeights()) out.push([`${p}${w.name}`, w.tensor]);
+    for (const k of ADAM_POWERS) {
+      const v = (o as AdamLike)[k];
+      if (v) out.push([`${p}#${k}`, v]);
+    }
+  }
+  return out;
+}
+
+async function restoreOptimizers(optimizers: tf.Optimizer[], entries: Entry[], data: Float32Array): Promise<void> {
+  for (const [i, o] of optimizers.entries()) {
+    const p = prefixOf(i);
+    const mine = entries.filter((e) => (i === 0 ? !/^opt\d+:/.test(e.name) : e.name.startsWith(p))).map((e) => ({ ...e, name: e.name.slice(p.length) }));
+    const weights = mine.filter((e) => !e.name.startsWith('#'));
+    const temps = weights.map((e) => ({ name: e.name, tensor: tf.tensor(slice(data, e), e.shape) }));
+    if (temps.length > 0) await o.setWeights(temps);
+    temps.forEach((t) => t.tensor.dispose()); // the optimizer's variables hold their own references
+    for (const e of mine.filter((x) => x.name.startsWith('#'))) {
+      const v = (o as AdamLike)[e.name.slice(1) as (typeof ADAM_POWERS)[number]];
+      if (!v) continue;
+      const t = tf.tensor(slice(data, e), e.shape);
+      v.assign(t);
+      t.dispose();
+    }
+  }
+}
+
+export async function saveCheckpoint<S>(dir: string, stage: string, model: Model, state: S, optimizers: tf.Optimizer[] = []): Promise<void> {
   const vars = await pack([...namedVariables(model)]);
-  const optNamed = optimizer ? (await optimizer.getWeights()).map((w): [string, tf.Tensor] => [w.name, w.tensor]) : [];
-  const opt = await pack(optNamed);
+  const opt = await pack(await optimizerEntries(optimizers));
   const all = new Float32Array(vars.size + opt.size);
   let o = 0;
   for (const c of [...vars.chunks, ...opt.chunks]) {
@@ -101,7 +142,7 @@ function slice(data: Float32Array, e: Entry): Float32Array {
 }
 
 // Loads a checkpoint into a new model (the spec comes from the checkpoint). Optimizer state, if asked, is set.
-export async function loadCheckpoint<S>(dir: string, stage: string, optimizer?: tf.Optimizer): Promise<{ model: Model; state: S }> {
+export async function loadCheckpoint<S>(dir: string, stage: string, optimizers: tf.Optimizer[] = []): Promise<{ model: Model; state: S }> {
   const h = readCheckpointHeader<S>(dir, stage);
   const data = readData(dir, h as CheckpointHeader);
   const model = createModel(h.spec, 0);
@@ -114,7 +155,6 @@ export async function loadCheckpoint<S>(dir: string, stage: string, optimizer?: 
     v.assign(t);
     t.dispose(); // assign copies; the temporary would otherwise stay alive
   }
-  if (optimizer && h.optimizer.length > 0)
-    await optimizer.setWeights(h.optimizer.map((e) => ({ name: e.name, tensor: tf.tensor(slice(data, e), e.shape) })));
+  if (optimizers.length > 0 && h.optimizer.length > 0) await restoreOptimizers(optimizers, h.optimizer, data);
   return { model, state: h.state };
 }

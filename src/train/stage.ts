@@ -24,7 +24,8 @@ export interface StageArgs {
   cfg: LoopConfig;
   init: () => Promise<Model>; // the starting model when there is nothing to resume
   makeOptimizer: (lr: number) => tf.Optimizer;
-  makeStep: (model: Model, opt: tf.Optimizer, restoredExtra?: Record<string, unknown>) => { step: StepFn; extra: () => Record<string, unknown> };
+  // `optimizers`: any optimizer the step uses besides `opt` (the teacher's in phase 2); checkpointed with it.
+  makeStep: (model: Model, opt: tf.Optimizer, restoredExtra?: Record<string, unknown>) => { step: StepFn; extra: () => Record<string, unknown>; optimizers?: tf.Optimizer[] };
   evalLogits: (model: Model) => (x: tf.Tensor) => tf.Tensor;
   onProgress?: (p: Progress) => void;
   log: (line: string) => void;
@@ -49,8 +50,9 @@ export async function runStage(a: StageArgs): Promise<{ model: Model; state: Sta
     model = await a.init();
     state = { epoch: 0, done: false, history: [] };
   }
-  const { step, extra } = a.makeStep(model, opt, state.extra);
-  if (state.epoch > 0) await restoreOptimizer(a.dir, progressName, opt);
+  const { step, extra, optimizers: others = [] } = a.makeStep(model, opt, state.extra);
+  const optimizers = [opt, ...others];
+  if (state.epoch > 0) await restoreOptimizers(a.dir, progressName, optimizers);
   await runLoop({
     stage: a.stage,
     cfg: a.cfg,
@@ -66,7 +68,7 @@ export async function runStage(a: StageArgs): Promise<{ model: Model; state: Sta
       state.history.push({ epoch: e.epoch, loss: e.loss, valAccuracy, seconds: e.seconds });
       state.extra = extra();
       a.log(`${a.stage}: epoch ${e.epoch}/${a.cfg.epochs} loss ${e.loss.toFixed(4)} val ${fmt(valAccuracy)} (${e.seconds.toFixed(1)} s)`);
-      await saveCheckpoint(a.dir, progressName, model, state, opt);
+      await saveCheckpoint(a.dir, progressName, model, state, optimizers);
     },
   });
   opt.dispose();
@@ -77,8 +79,8 @@ export async function runStage(a: StageArgs): Promise<{ model: Model; state: Sta
   return { model, state };
 }
 
-async function restoreOptimizer(dir: string, name: string, opt: tf.Optimizer): Promise<void> {
-  const { model } = await loadCheckpoint(dir, name, opt);
+async function restoreOptimizers(dir: string, name: string, optimizers: tf.Optimizer[]): Promise<void> {
+  const { model } = await loadCheckpoint(dir, name, optimizers);
   disposeModel(model); // only the optimizer's state was wanted
 }
 

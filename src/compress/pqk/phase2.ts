@@ -139,7 +139,7 @@ export async function runPhase2(a: Phase2Args): Promise<{ model: Model; state: S
       makeStep: (model, optS) => {
         optT = makeOptimizer('adam', cfg.lrTeacher);
         const step = s.teacher ? phase2Step({ model, st, cfg, classes, mutual: s.mutual, optS, optT }) : ceStep(model, st, optS, classes);
-        return { step, extra: () => ({ mode: cfg.mode, mutual: s.mutual }) };
+        return { step, extra: () => ({ mode: cfg.mode, mutual: s.mutual }), optimizers: s.teacher ? [optT] : [] };
       },
       evalLogits: (model) => (x) => qatLogits(model, x, st),
       onProgress: a.onProgress,
