@@ -54,6 +54,13 @@ export class RunStateError extends UserError {
   }
 }
 
+// A tool or library pqk needs is missing or failed (setup's job).
+export class EnvironmentError extends UserError {
+  constructor(message: string) {
+    super(message, EXIT.ERROR, 'environment');
+  }
+}
+
 // The closest of `known` to `word` by edit distance, when it is close enough to be a likely typo.
 export function nearest(word: string, known: readonly string[]): string | undefined {
   let best: string | undefined;

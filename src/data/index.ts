@@ -33,6 +33,6 @@ export { createMfcc, KWS_MFCC, type Mfcc } from './mfcc.js';
 export { loadImages, loadIdxDir, type ImageSetName } from './images.js';
 export { parseIdx, readIdx, encodeIdx, type Idx } from './idx.js';
 export { KWS_KEYWORDS, SILENCE, UNKNOWN, loadSpeechCommands, type SpeechCommandsOptions } from './speech-commands.js';
-export { DEFAULT_CLIPS_PER_WORD, synthKws, type SynthKwsOptions, type SynthKwsResult } from './synth-kws.js';
+export { DEFAULT_CLIPS_PER_WORD, SYNTH_SIZES, synthKws, type SynthSize, type SynthKwsOptions, type SynthKwsResult } from './synth-kws.js';
 export { decodeWav, encodeWav, readWav, writeWav, type Wav } from './wav.js';
 export type { Dataset, MfccParams, Split } from './types.js';

@@ -1,7 +1,10 @@
-// Rendering one synthetic clip (espeak-ng -> sox -> placement, level, noise) and the background noise recordings.
+// Rendering one synthetic clip (libespeak-ng in process -> room reverb -> resampling -> placement, level, noise) and
+// the background noise recordings (sox, once per set).
 import { join } from 'node:path';
 import { cutNoise, mixAtSnr } from './augment.js';
+import { reverb, resample } from './dsp.js';
 import { DataError } from './errors.js';
+import { espeakSampleRate, speak } from './espeak.js';
 import { mulberry32 } from './rng.js';
 import type { ClipPlan } from './synth-plan.js';
 import { runTool } from './tools.js';
@@ -35,11 +38,11 @@ export async function renderNoise(dir: string, noise: (typeof NOISES)[number]): 
   await writeWav(join(dir, `${noise.name}.wav`), int16le(raw), RATE);
 }
 
-async function speak(plan: ClipPlan): Promise<Float32Array> {
-  const wav = await runTool('espeak-ng', ['-v', plan.voice.espeak, '-s', String(plan.rate), '-p', String(plan.pitch), '-a', String(plan.amplitude), '-g', String(plan.gap), '--stdout', plan.text]);
-  const reverb = plan.reverb === undefined ? [] : ['reverb', String(plan.reverb), '50', String(plan.room)];
-  const raw = await runTool('sox', [...SOX_STABLE, '-t', 'wav', '-', ...SOX_RAW_OUT, ...reverb, 'rate', String(RATE)], wav);
-  return toFloat(int16le(raw));
+function spoken(plan: ClipPlan): Float32Array {
+  const rate = espeakSampleRate();
+  let x = toFloat(speak({ voice: plan.voice.espeak, text: plan.text, rate: plan.rate, pitch: plan.pitch, range: plan.range, amplitude: plan.amplitude, gap: plan.gap }));
+  if (plan.reverb !== undefined) x = reverb(x, rate, plan.reverb, plan.room);
+  return resample(x, rate, RATE);
 }
 
 // Puts the spoken word (its extent above 2% of the peak) into a 1 s clip at the planned onset and level.
@@ -60,9 +63,15 @@ export function placeWord(x: Float32Array, onset: number, levelDb: number, name:
   return out;
 }
 
-export async function renderClip(out: string, plan: ClipPlan, noise: readonly Float32Array[]): Promise<void> {
-  const path = join(out, plan.rel);
-  let clip = placeWord(await speak(plan), plan.onset, plan.levelDb, path);
+// The clip's samples. libespeak-ng keeps state between calls (its pitch flutter runs on), so a clip depends on the
+// clips rendered before it in the same process: synth-kws renders fixed chunks, each in a fresh process.
+export function renderClip(path: string, plan: ClipPlan, noise: readonly Float32Array[]): Int16Array {
+  let clip = placeWord(spoken(plan), plan.onset, plan.levelDb, path);
   if (plan.snrDb !== undefined && noise.length > 0) clip = mixAtSnr(clip, cutNoise(mulberry32(plan.seed), noise, CLIP), plan.snrDb);
-  await writeWav(path, toInt16(clip), RATE);
+  return toInt16(clip);
+}
+
+export async function writeClip(out: string, plan: ClipPlan, noise: readonly Float32Array[]): Promise<void> {
+  const path = join(out, plan.rel);
+  await writeWav(path, renderClip(path, plan, noise), RATE);
 }

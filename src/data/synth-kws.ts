@@ -1,26 +1,37 @@
 // A synthetic Speech Commands set (same folder layout as Google's) from espeak-ng voices and sox noise.
+import { fork } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from './errors.js';
 import { mapLimit } from './pool.js';
 import { BACKGROUND_DIR, TESTING_LIST, VALIDATION_LIST } from './sc-layout.js';
 import { KWS_KEYWORDS } from './speech-commands.js';
-import { NOISES, RATE, renderClip, renderNoise } from './synth-audio.js';
-import { planClips, splitVoices, UNKNOWN_WORDS } from './synth-plan.js';
+import { NOISES, renderNoise } from './synth-audio.js';
+import type { ChunkMessage } from './synth-worker.js';
+import { planClips, splitVoices, UNKNOWN_WORDS, type VoiceFamily } from './synth-plan.js';
 import { toolVersion } from './tools.js';
 import { atomicWriteAsync } from '../util/fs.js';
-import { readWav, toFloat } from './wav.js';
 
 export const DEFAULT_CLIPS_PER_WORD = 250;
+// Size presets (clips per keyword): 'tiny' for tests, 'default' for the main job, 'large' for benchmarks (over
+// 2,000 test and 2,000 validation samples once _unknown_ and _silence_ shares are added).
+export const SYNTH_SIZES = { tiny: 6, default: DEFAULT_CLIPS_PER_WORD, large: 1700 } as const;
+export type SynthSize = keyof typeof SYNTH_SIZES;
 const STAMP = '.pqk-synth.json';
-const FORMAT = 'pqk-synth-kws/1'; // bump when rendering changes, so an old set is not taken for a new one
-const CONCURRENCY = 2; // external processes at once
+const FORMAT = 'pqk-synth-kws/2'; // bump when rendering changes, so an old set is not taken for a new one
+const CONCURRENCY = Math.max(1, Math.min(4, availableParallelism())); // renderer processes at once
+// Clips rendered in one fresh process, in plan order: part of the format, since libespeak-ng's state runs on from
+// clip to clip within a process (a clip's samples depend on its chunk, never on scheduling or on an interruption).
+const CHUNK = 500;
 
 export interface SynthKwsOptions {
   out: string;
   clipsPerWord?: number; // per keyword; unknown words get a fifth of it (at least 3)
   seed?: number;
+  holdout?: VoiceFamily; // that family's voices make the test split, and only it
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -36,12 +47,37 @@ export interface SynthKwsResult {
 }
 
 interface Stamp {
-  params: { format: string; seed: number; clipsPerWord: number; espeak: string; sox: string };
+  params: { format: string; seed: number; clipsPerWord: number; holdout?: VoiceFamily; espeak: string; sox: string };
   complete: boolean;
   result?: Omit<SynthKwsResult, 'out' | 'seconds' | 'reused'>; // nothing run-specific, so the same seed gives the same bytes
 }
 
 const writeAtomic = atomicWriteAsync;
+
+// The worker runs as this module does: compiled JavaScript, or TypeScript through the loader this process has.
+function workerPath(): string {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return fileURLToPath(new URL(`./synth-worker${ext}`, import.meta.url));
+}
+
+function renderChunk(msg: ChunkMessage, onClip: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = fork(workerPath(), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    let failure: string | undefined;
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('message', (m: { done?: string; error?: string }) => {
+      if (m.done) onClip();
+      if (m.error) failure = m.error;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0 && !failure) resolve();
+      else reject(new DataError(msg.out, `rendering clips ${msg.clips[0]!.rel} .. ${msg.clips[msg.clips.length - 1]!.rel} failed: ${failure ?? (stderr.trim() || `exit ${code}`)}`));
+    });
+    child.send(msg);
+  });
+}
 
 // Reuses or resumes a set made with the same params; refuses to write over anything else.
 async function checkOut(out: string, params: Stamp['params']): Promise<SynthKwsResult | undefined> {
@@ -64,28 +100,38 @@ export async function synthKws(opts: SynthKwsOptions): Promise<SynthKwsResult> {
   const seed = opts.seed ?? 0;
   const clipsPerWord = opts.clipsPerWord ?? DEFAULT_CLIPS_PER_WORD;
   if (!Number.isInteger(clipsPerWord) || clipsPerWord < 3) throw new Error(`clipsPerWord must be an integer >= 3, got ${clipsPerWord}`);
-  const params = { format: FORMAT, seed, clipsPerWord, espeak: await toolVersion('espeak-ng'), sox: await toolVersion('sox') };
+  const params = { format: FORMAT, seed, clipsPerWord, ...(opts.holdout ? { holdout: opts.holdout } : {}), espeak: await toolVersion('espeak-ng'), sox: await toolVersion('sox') };
   const reused = await checkOut(out, params);
   if (reused) return reused;
   const words = [...KWS_KEYWORDS, ...UNKNOWN_WORDS];
-  for (const w of [...words, BACKGROUND_DIR]) await mkdir(join(out, w), { recursive: true });
+  for (const w of [...words, BACKGROUND_DIR]) {
+    await mkdir(join(out, w), { recursive: true });
+    // Half-written files of an interrupted run (its clips are rendered again below).
+    for (const f of await readdir(join(out, w))) if (/\.tmp-\d+/.test(f)) await rm(join(out, w, f), { force: true });
+  }
   await writeAtomic(join(out, STAMP), JSON.stringify({ params, complete: false } satisfies Stamp, null, 2));
 
   const bgDir = join(out, BACKGROUND_DIR);
   await mapLimit(NOISES, CONCURRENCY, (n) => (existsSync(join(bgDir, `${n.name}.wav`)) ? Promise.resolve() : renderNoise(bgDir, n)));
-  const noise = await Promise.all(NOISES.map(async (n) => toFloat((await readWav(join(bgDir, `${n.name}.wav`), { sampleRate: RATE })).samples)));
 
-  const clips = planClips(seed, clipsPerWord);
+  const clips = planClips(seed, clipsPerWord, opts.holdout);
+  const chunks = Array.from({ length: Math.ceil(clips.length / CHUNK) }, (_, i) => clips.slice(i * CHUNK, (i + 1) * CHUNK));
+  const noiseFiles = NOISES.map((n) => join(bgDir, `${n.name}.wav`));
   let done = 0;
-  await mapLimit(clips, CONCURRENCY, async (c) => {
-    if (!existsSync(join(out, c.rel))) await renderClip(out, c, noise); // files appear atomically, so an existing one is whole
-    opts.onProgress?.(++done, clips.length);
+  await mapLimit(chunks, CONCURRENCY, async (chunk) => {
+    // A chunk whose clips are all on disk (an interrupted run's) needs no process.
+    if (chunk.every((c) => existsSync(join(out, c.rel)))) {
+      done += chunk.length;
+      opts.onProgress?.(done, clips.length);
+      return;
+    }
+    await renderChunk({ out, noiseFiles, clips: chunk }, () => opts.onProgress?.(++done, clips.length));
   });
   const list = (split: string): string => clips.filter((c) => c.split === split).map((c) => c.rel).sort().join('\n') + '\n';
   await writeAtomic(join(out, VALIDATION_LIST), list('val'));
   await writeAtomic(join(out, TESTING_LIST), list('test'));
 
-  const voices = splitVoices(seed);
+  const voices = splitVoices(seed, opts.holdout);
   const ids = (s: 'train' | 'val' | 'test'): string[] => voices[s].map((v) => v.id).sort();
   const result = { clips: clips.length, words, trainVoices: ids('train'), valVoices: ids('val'), testVoices: ids('test') };
   await writeAtomic(join(out, STAMP), JSON.stringify({ params, complete: true, result } satisfies Stamp, null, 2));

@@ -5,12 +5,24 @@ import type { SplitName } from './sc-layout.js';
 
 export const UNKNOWN_WORDS: readonly string[] = ['bed', 'bird', 'cat', 'dog', 'happy', 'house', 'marvin', 'sheila', 'tree', 'wow', 'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 const LANGS = ['en', 'en-us', 'en-us-nyc', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-029'];
-const VARIANTS = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'f1', 'f2', 'f3', 'f4', 'f5', 'klatt', 'klatt3'];
+// espeak-ng's voice variants that sound like people (its robots, effects and 'fast' are left out). The klatt family
+// uses another synthesizer (Klatt's formant model) instead of espeak-ng's own: a whole engine to hold out.
+const VARIANTS = [
+  ...['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'f1', 'f2', 'f3', 'f4', 'f5'],
+  ...['klatt', 'klatt2', 'klatt3', 'klatt4', 'klatt5', 'klatt6'],
+  ...['Alex', 'Alicia', 'Andrea', 'Andy', 'Annie', 'Denis', 'Diogo', 'Gene', 'Gene2', 'Henrique', 'Hugo', 'Jacky', 'Lee', 'Marco', 'Mario', 'Michael', 'Mike', 'Nguyen', 'Storm'],
+  ...['adam', 'anika', 'announcer', 'antonio', 'aunty', 'belinda', 'benjamin', 'boris', 'caleb', 'david', 'ed', 'edward', 'edward2', 'grandma', 'grandpa', 'gustave'],
+  ...['iven', 'iven2', 'iven3', 'iven4', 'john', 'kaukovalta', 'linda', 'marcelo', 'max', 'michel', 'miguel', 'norbert', 'pablo', 'paul', 'pedro', 'quincy'],
+  ...['rob', 'robert', 'sandro', 'shelby', 'steph', 'steph2', 'steph3', 'travis', 'victor', 'whisper', 'whisperf', 'zac'],
+];
+export const VOICE_FAMILIES = { klatt: (variant: string) => variant.startsWith('klatt'), whisper: (variant: string) => variant.startsWith('whisper') } as const;
+export type VoiceFamily = keyof typeof VOICE_FAMILIES;
 const ENDINGS = ['', '.', '!', '?']; // punctuation changes espeak-ng's intonation
 
 export interface Voice {
   id: string; // file-name safe speaker id, 'en-us-f2'
   espeak: string; // espeak-ng -v value, 'en-us+f2'
+  variant: string; // 'f2'
 }
 
 export interface ClipPlan {
@@ -21,6 +33,7 @@ export interface ClipPlan {
   text: string;
   rate: number; // words per minute (espeak-ng -s)
   pitch: number; // 0..99 (-p)
+  range: number; // pitch range 0..100 (espeak-ng's espeakRANGE; 50 is the voice's own)
   amplitude: number; // 0..200 (-a)
   gap: number; // word gap in 10 ms units (-g)
   reverb: number | undefined; // sox reverberance 0..100, or none
@@ -32,12 +45,20 @@ export interface ClipPlan {
 }
 
 export function allVoices(): Voice[] {
-  return LANGS.flatMap((l) => VARIANTS.map((v) => ({ id: `${l}-${v}`, espeak: `${l}+${v}` })));
+  return LANGS.flatMap((l) => VARIANTS.map((v) => ({ id: `${l}-${v}`, espeak: `${l}+${v}`, variant: v })));
 }
 
-// Voices split 80/10/10 by seed; a voice speaks in exactly one split.
-export function splitVoices(seed: number): Record<SplitName, Voice[]> {
-  const voices = shuffle(rngFor(seed, 'voices'), allVoices());
+// Voices split 80/10/10 by seed; a voice speaks in exactly one split. With `holdout`, that family's voices are the
+// test split and nothing else (the set then measures voices of an engine or family training never heard).
+export function splitVoices(seed: number, holdout?: VoiceFamily): Record<SplitName, Voice[]> {
+  const all = allVoices();
+  if (holdout) {
+    const inFamily = VOICE_FAMILIES[holdout];
+    const rest = shuffle(rngFor(seed, 'voices'), all.filter((v) => !inFamily(v.variant)));
+    const k = Math.max(1, Math.round(rest.length / 10));
+    return { test: all.filter((v) => inFamily(v.variant)), val: rest.slice(0, k), train: rest.slice(k) };
+  }
+  const voices = shuffle(rngFor(seed, 'voices'), all);
   const k = Math.max(1, Math.round(voices.length / 10));
   return { test: voices.slice(0, k), val: voices.slice(k, 2 * k), train: voices.slice(2 * k) };
 }
@@ -56,6 +77,7 @@ function drawClip(rng: Rng, word: string, voice: Voice, split: SplitName): Omit<
     text: word + pick(rng, ENDINGS),
     rate: randInt(rng, 110, 210),
     pitch: randInt(rng, 20, 80),
+    range: randInt(rng, 20, 90),
     amplitude: randInt(rng, 60, 160),
     gap: randInt(rng, 0, 10),
     reverb: rng() < 0.5 ? randInt(rng, 10, 80) : undefined,
@@ -72,8 +94,8 @@ export function unknownClipsPerWord(clipsPerWord: number): number {
 }
 
 // Every clip of the set, in a fixed order; each clip's parameters come from its own seeded stream.
-export function planClips(seed: number, clipsPerWord: number): ClipPlan[] {
-  const voices = splitVoices(seed);
+export function planClips(seed: number, clipsPerWord: number, holdout?: VoiceFamily): ClipPlan[] {
+  const voices = splitVoices(seed, holdout);
   const clips: ClipPlan[] = [];
   const words = [...KWS_KEYWORDS.map((w) => [w, clipsPerWord] as const), ...UNKNOWN_WORDS.map((w) => [w, unknownClipsPerWord(clipsPerWord)] as const)];
   for (const [word, n] of words) {

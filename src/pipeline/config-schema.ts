@@ -30,6 +30,7 @@ const PHASE1: JsonSchema = {
     skipFirst: { type: 'boolean' },
     skipLast: { type: 'boolean' },
     norm: { enum: ['l1', 'l2'] },
+    importance: { enum: ['folded', 'raw'] },
     emaDecay: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
     freezeRangesAfter: { type: 'number', minimum: 0, maximum: 1 },
     seed: SEED,

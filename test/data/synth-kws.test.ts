@@ -68,8 +68,11 @@ test('the same seed gives byte-identical files', async () => {
   writeFileSync(stampPath, JSON.stringify({ ...stamp, complete: false }));
   const victim = fa.find((f) => f.startsWith('yes/')) ?? assert.fail('no yes/ clip');
   rmSync(join(outB, victim));
+  const halfWritten = join(outB, 'yes', 'en-us-m1_nohash_9.wav.tmp-4242-1'); // what a killed renderer leaves
+  writeFileSync(halfWritten, 'RIFF');
   const resumed = await synthKws({ out: outB, ...tiny });
   assert.equal(resumed.reused, false);
+  assert.deepEqual(files(outB), fa, 'the half-written file is gone');
   assert.ok(readFileSync(join(outA, victim)).equals(readFileSync(join(outB, victim))));
   assert.ok(readFileSync(join(outA, '.pqk-synth.json')).equals(readFileSync(stampPath)));
 });

@@ -1,6 +1,7 @@
 // `pqk data synth-kws` (a synthetic Speech Commands set) and `pqk data info` (load a dataset, print its counts).
-import { EXIT, int, optStr, printJson, str, UsageError, type Command, type CommandContext } from '../command.js';
-import { DEFAULT_CLIPS_PER_WORD, loadDataset, synthKws, type Dataset } from '../../data/index.js';
+import { choice, EXIT, int, optStr, printJson, str, UsageError, type Command, type CommandContext } from '../command.js';
+import { loadDataset, SYNTH_SIZES, synthKws, type Dataset, type SynthSize } from '../../data/index.js';
+import { VOICE_FAMILIES, type VoiceFamily } from '../../data/synth-plan.js';
 
 // A progress line every tenth of the work, so long runs show life without flooding the log.
 function progressLogger(ctx: CommandContext, what: string): (done: number, total: number) => void {
@@ -15,9 +16,12 @@ function progressLogger(ctx: CommandContext, what: string): (done: number, total
 
 async function runSynth(ctx: CommandContext): Promise<number> {
   const out = str(ctx, 'out');
-  const clipsPerWord = int(ctx, 'clips-per-word', DEFAULT_CLIPS_PER_WORD, { min: 3, max: 100000 });
+  const size = choice(ctx, 'size', Object.keys(SYNTH_SIZES) as SynthSize[], 'default');
+  if (ctx.values.size !== undefined && ctx.values['clips-per-word'] !== undefined) throw new UsageError('give --size or --clips-per-word, not both');
+  const clipsPerWord = int(ctx, 'clips-per-word', SYNTH_SIZES[size], { min: 3, max: 100000 });
   const seed = int(ctx, 'seed', 0, { min: 0, max: 2 ** 31 - 1 });
-  const r = await synthKws({ out, clipsPerWord, seed, onProgress: progressLogger(ctx, 'clips') });
+  const holdout = ctx.values.holdout === undefined ? undefined : choice(ctx, 'holdout', Object.keys(VOICE_FAMILIES) as VoiceFamily[]);
+  const r = await synthKws({ out, clipsPerWord, seed, holdout, onProgress: progressLogger(ctx, 'clips') });
   ctx.log(`${r.reused ? 'already complete' : 'wrote'}: ${r.clips} clips of ${r.words.length} words in ${out} (${r.trainVoices.length} train, ${r.valVoices.length} val, ${r.testVoices.length} test voices) in ${r.seconds.toFixed(1)} s`);
   if (ctx.json) printJson({ out: r.out, clips: r.clips, words: r.words, trainVoices: r.trainVoices, valVoices: r.valVoices, testVoices: r.testVoices, seconds: r.seconds });
   return EXIT.OK;
@@ -25,14 +29,16 @@ async function runSynth(ctx: CommandContext): Promise<number> {
 
 export const dataSynthKwsCommand: Command = {
   name: 'data synth-kws',
-  summary: 'generate a synthetic Speech Commands set (espeak-ng voices, sox noise), split by voice',
-  usage: 'data synth-kws --out DIR [--clips-per-word N] [--seed S] [--json]',
+  summary: 'generate a synthetic Speech Commands set (espeak-ng voices in process, room reverb, noise), split by voice',
+  usage: 'data synth-kws --out DIR [--size tiny|default|large] [--clips-per-word N] [--seed S] [--holdout klatt|whisper] [--json]',
   flags: {
     out: { type: 'string', value: 'DIR', help: 'the folder to write (Speech Commands layout) (required; resumed when it exists)' },
-    'clips-per-word': { type: 'string', value: 'N', help: 'clips per word and split mix (>= 3)', default: String(DEFAULT_CLIPS_PER_WORD) },
+    size: { type: 'string', value: 'NAME', help: `preset: ${Object.entries(SYNTH_SIZES).map(([k, v]) => `${k} (${v} clips per keyword)`).join(', ')}`, default: 'default' },
+    'clips-per-word': { type: 'string', value: 'N', help: 'clips per keyword (>= 3; unknown words get a fifth), instead of --size' },
     seed: { type: 'string', value: 'S', help: 'synthesis seed: the same seed gives the same bytes', default: '0' },
+    holdout: { type: 'string', value: 'FAMILY', help: `make the test split of one voice family training never hears: ${Object.keys(VOICE_FAMILIES).join(', ')}` },
   },
-  examples: ['pqk data synth-kws --out data/synth-kws', 'pqk data synth-kws --out data/kws-small --clips-per-word 10 --seed 3 --json'],
+  examples: ['pqk data synth-kws --out data/synth-kws', 'pqk data synth-kws --out data/kws-large --size large', 'pqk data synth-kws --out data/kws-small --clips-per-word 10 --seed 3 --json'],
   run: runSynth,
 };
 
@@ -51,7 +57,11 @@ async function runInfo(ctx: CommandContext): Promise<number> {
   const splits = (['train', 'val', 'test'] as const).map((s) => ({ split: s, n: ds[s].n, labels: labelCounts(ds, s) }));
   ctx.log(`${ds.name}: ${ds.task}, input [${ds.inputShape.join(', ')}], ${ds.labels.length} labels, loaded in ${seconds.toFixed(2)} s`);
   for (const s of splits) ctx.log(`  ${s.split.padEnd(5)} ${String(s.n).padStart(6)}  ${Object.entries(s.labels).map(([l, n]) => `${l}:${n}`).join(' ')}`);
-  if (ctx.json) printJson({ name: ds.name, task: ds.task, inputShape: ds.inputShape, labels: ds.labels, frontend: ds.frontend ?? null, splits, seconds });
+  // The binomial standard error of an accuracy measured on the test split, at 90% and at its worst (50%).
+  const se = (p: number): number => Math.sqrt((p * (1 - p)) / Math.max(1, ds.test.n));
+  const testSe = { at90: se(0.9), worst: se(0.5) };
+  ctx.log(`  an accuracy on the ${ds.test.n} test samples has a standard error of ${(testSe.at90 * 100).toFixed(2)} points at 90% (${(testSe.worst * 100).toFixed(2)} at worst)`);
+  if (ctx.json) printJson({ name: ds.name, task: ds.task, inputShape: ds.inputShape, labels: ds.labels, frontend: ds.frontend ?? null, splits, testStandardError: testSe, seconds });
   return EXIT.OK;
 }
 

@@ -14,7 +14,7 @@ import { crossEntropy, runStage, type StageState } from '../../train/stage.js';
 import { mulberry32, permutation } from '../../util/rng.js';
 import { pqkSteps } from '../sparsity/index.js';
 import { qatLogits, type QatState, type QuantScheme } from '../quant/qat.js';
-import { pruneModel, type PruneOptions } from './masks.js';
+import { pruneModel, type Importance, type PruneOptions } from './masks.js';
 
 export interface Phase1Config {
   sparsity: number; // final level (N:M patterns fix their own)
@@ -27,6 +27,7 @@ export interface Phase1Config {
   skipFirst: boolean;
   skipLast: boolean;
   norm: 'l1' | 'l2';
+  importance: Importance; // magnitudes of the BN-folded kernel ('folded') or of the raw one
   emaDecay: number;
   freezeRangesAfter: number; // fraction of each round's steps after which activation ranges freeze
   seed: number;
@@ -43,6 +44,7 @@ export const PHASE1_DEFAULTS: Phase1Config = {
   skipFirst: false,
   skipLast: false,
   norm: 'l2',
+  importance: 'folded',
   emaDecay: 0.95,
   freezeRangesAfter: 0.5,
   seed: 1,
@@ -90,7 +92,7 @@ export interface Phase1Args {
 export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: StageState; qat: QatState }> {
   const { cfg, data } = a;
   const levels = roundLevels(cfg);
-  const prune: PruneOptions = { pattern: cfg.pattern, scope: cfg.scope, skipFirst: cfg.skipFirst, skipLast: cfg.skipLast, norm: cfg.norm };
+  const prune: PruneOptions = { pattern: cfg.pattern, scope: cfg.scope, skipFirst: cfg.skipFirst, skipLast: cfg.skipLast, norm: cfg.norm, importance: cfg.importance };
   const stepsPerEpoch = Math.floor(data.train.n / cfg.batchSize);
   const epochs = cfg.pattern === '2:4' || cfg.pattern === '1:4' ? cfg.epochsPerRound * Math.max(1, cfg.rounds) : cfg.epochsPerRound;
   const freezeAfterSteps = Math.round(cfg.freezeRangesAfter * epochs * stepsPerEpoch);
