@@ -46,7 +46,7 @@ const VALID = {
   data: 'data/synth-kws',
   seed: 3,
   float: { epochs: 12, batchSize: 100, lr: 0.003, optimizer: 'adam', seed: 1 },
-  phase1: { sparsity: 0.5, pattern: 'channel', rounds: 3, epochsPerRound: 3, lr: 0.003, batchSize: 100, scope: 'global', skipFirst: false, skipLast: false, norm: 'l2', emaDecay: 0.95, freezeRangesAfter: 0.5, seed: 1 },
+  phase1: { sparsity: 0.5, pattern: 'channel', rounds: 3, epochsPerRound: 3, finalEpochs: 6, lr: 0.003, batchSize: 100, scope: 'global', skipFirst: false, skipLast: false, norm: 'l2', emaDecay: 0.95, freezeRangesAfter: 0.5, seed: 1 },
   phase2: { warmupEpochs: 2, mutualEpochs: 3, tau: 4, lambda: 1, lrStudent: 5e-4, lrTeacher: 1e-3, batchSize: 100, teacherQuantizeActivations: false, teacherBatchNorm: 'batch', mode: 'pqk', seed: 1 },
 };
 
@@ -77,7 +77,7 @@ function checkAccepted(c: Record<string, any>, label: string): void {
     for (const k of keys) if (o && k in o) assert.ok(Number.isInteger(o[k]) && (o[k] as number) >= min, `${label}: ${k}=${String(o[k])}`);
   };
   ints(c.float, ['epochs', 'batchSize'], 1);
-  ints(c.phase1, ['rounds', 'epochsPerRound', 'batchSize'], 1);
+  ints(c.phase1, ['rounds', 'epochsPerRound', 'finalEpochs', 'batchSize'], 1);
   ints(c.phase2, ['warmupEpochs', 'mutualEpochs'], 0);
   ints(c.phase2, ['batchSize'], 1);
   for (const o of [c.float, c.phase1]) if (o && 'lr' in o) assert.ok(o.lr > 0, `${label}: lr`);

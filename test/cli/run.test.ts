@@ -15,7 +15,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 before(async () => {
   await synthKws({ out: data, clipsPerWord: 6, seed: 3 });
-  writeFileSync(config, JSON.stringify({ float: { epochs: 2, batchSize: 32 }, phase1: { epochsPerRound: 1, rounds: 2, batchSize: 32 }, phase2: { warmupEpochs: 1, mutualEpochs: 1, batchSize: 32 } }));
+  writeFileSync(config, JSON.stringify({ float: { epochs: 2, batchSize: 32 }, phase1: { epochsPerRound: 1, finalEpochs: 1, rounds: 2, batchSize: 32 }, phase2: { warmupEpochs: 1, mutualEpochs: 1, batchSize: 32 } }));
 });
 
 function targetFile(name: string, patch: (t: Record<string, any>) => void): string {
@@ -83,7 +83,7 @@ async function killAt(args: string[], progress: string): Promise<boolean> {
 test('a run killed at any stage resumes where it stopped and ends with the same model.tflite bytes', async () => {
   const target = targetFile('resume-board', () => {});
   const slow = join(root, 'slow.json');
-  writeFileSync(slow, JSON.stringify({ float: { epochs: 2, batchSize: 16 }, phase1: { epochsPerRound: 3, rounds: 2, batchSize: 16 }, phase2: { warmupEpochs: 2, mutualEpochs: 3, batchSize: 16 } }));
+  writeFileSync(slow, JSON.stringify({ float: { epochs: 2, batchSize: 16 }, phase1: { epochsPerRound: 3, finalEpochs: 3, rounds: 2, batchSize: 16 }, phase2: { warmupEpochs: 2, mutualEpochs: 3, batchSize: 16 } }));
   const argsFor = (out: string) => ['run', '--target', target, '--data', data, '--out', out, '--config', slow];
   const ref = join(root, 'run-ref');
   const whole = pqk(argsFor(ref));

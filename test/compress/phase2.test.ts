@@ -31,7 +31,7 @@ async function pruned(spec: ModelSpec, shape: number[]) {
   dirs.push(dir);
   const data = blobDataset({ inputShape: shape, classes: spec.numClasses, train: 120, test: 60, seed: 9 });
   const f = await trainFloat({ dir, data, cfg: { model: spec.name, epochs: 1, batchSize: 40, lr: 0.01, optimizer: 'adam', seed: 4 }, init: async () => createModel(spec, 4), log: quiet });
-  const p = await runPhase1({ dir, data, cfg: { ...PHASE1_DEFAULTS, batchSize: 40, epochsPerRound: 1, rounds: 1, sparsity: 0.5, scope: 'per-layer' }, scheme: { weightBits: 8, perChannel: true }, start: async () => f.model, log: quiet });
+  const p = await runPhase1({ dir, data, cfg: { ...PHASE1_DEFAULTS, batchSize: 40, epochsPerRound: 1, finalEpochs: 1, rounds: 1, sparsity: 0.5, scope: 'per-layer' }, scheme: { weightBits: 8, perChannel: true }, start: async () => f.model, log: quiet });
   return { dir, data, model: p.model, qat: p.qat };
 }
 

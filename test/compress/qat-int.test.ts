@@ -29,7 +29,7 @@ async function phase1(spec: ModelSpec, inputShape: number[], scheme: QuantScheme
   const data = blobDataset({ inputShape, classes: spec.numClasses, train: 120, test: 60, seed: 5 });
   const quiet = () => {};
   const f = await trainFloat({ dir, data, cfg: { model: spec.name, epochs: 1, batchSize: 40, lr: 0.01, optimizer: 'adam', seed: 2 }, init: async () => createModel(spec, 2), log: quiet });
-  const r = await runPhase1({ dir, data, cfg: { ...PHASE1_DEFAULTS, batchSize: 40, epochsPerRound: 1, rounds: 2, scope: 'per-layer', ...p1 }, scheme, start: async () => f.model, log: quiet });
+  const r = await runPhase1({ dir, data, cfg: { ...PHASE1_DEFAULTS, batchSize: 40, epochsPerRound: 1, finalEpochs: 1, rounds: 2, scope: 'per-layer', ...p1 }, scheme, start: async () => f.model, log: quiet });
   return { ...r, data };
 }
 

@@ -2,6 +2,12 @@
 // pruning step, compute new masks, push them back.
 import * as tf from '@tensorflow/tfjs-core';
 import { channelMasks, nmMasks, sparsityReport, unstructuredMasks, type PrunableWeight } from '../sparsity/index.js';
+import { forEachInChannel, resolveGroup } from '../sparsity/slices.js';
+import type { Dataset } from '../../data/types.js';
+import { forwardFloat } from '../../models/forward.js';
+import { batchTensors } from '../../train/loop.js';
+import { crossEntropy } from '../../train/stage.js';
+import { mulberry32, permutation } from '../../util/rng.js';
 import type { SparsityPattern } from '../../targets/types.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
 import { channelShape } from '../quant/fake-quant.js';
@@ -16,18 +22,60 @@ export interface PruneOptions {
   importance?: Importance; // default 'folded'
 }
 
-// What a weight's magnitude is measured on. 'raw': the kernel as stored. 'folded': the kernel with its batch norm
-// folded in (w * gamma / sqrt(var + eps)), which is what the integer model multiplies by: every conv here is followed
-// by batch norm, which rescales each output channel, so raw magnitudes say little about a channel's contribution and
-// cannot be compared across layers.
-export type Importance = 'raw' | 'folded';
+// What a weight's importance is measured on. 'raw': the kernel's magnitudes as stored. 'folded': the magnitudes of the
+// kernel with its batch norm folded in (w * gamma / sqrt(var + eps)), which is what the integer model multiplies by:
+// every conv here is followed by batch norm, which rescales each output channel, so raw magnitudes say little about
+// a channel's contribution and cannot be compared across layers. 'taylor' (channel pruning): the measured
+// first-order estimate of the loss change when a channel goes (Molchanov et al., 2019), on training batches.
+export type Importance = 'raw' | 'folded' | 'taylor';
 
-function importanceValues(p: LayerParams, importance: Importance): tf.Tensor {
+export interface TaylorData {
+  data: Dataset;
+  batches: number;
+  batchSize: number;
+  seed: number;
+}
+
+// Per batch, S_c = sum over every weight the channel's removal zeroes (producer, pass-through and consumer slices) of
+// w_i * dL/dw_i: the first-order loss change of removing it. A channel's score is the mean of S_c^2 over batches.
+export async function taylorChannelScores(model: Model, t: TaylorData): Promise<Map<string, Float64Array>> {
+  const layers = [...model.layers.values()];
+  const shapes = layers.map((p) => ({ name: p.spec.name, shape: p.w.shape }));
+  const groups = model.spec.channelGroups.map((g) => ({ g, r: resolveGroup(g, shapes) }));
+  const scores = new Map(groups.map(({ g }) => [g.id, new Float64Array(g.size)]));
+  const order = permutation(t.data.train.n, mulberry32(t.seed));
+  const n = Math.max(1, Math.min(t.batches, Math.floor(t.data.train.n / t.batchSize)));
+  const wVars = layers.map((p) => p.w);
+  for (let b = 0; b < n; b++) {
+    const gw = tf.tidy(() => {
+      const { x, y } = batchTensors(t.data.train, t.data.inputShape, order, b * t.batchSize, Math.min(t.data.train.n, (b + 1) * t.batchSize));
+      const { grads } = tf.variableGrads(() => crossEntropy(forwardFloat(model, x, { training: false }), y, t.data.labels.length), wVars);
+      return layers.map((p) => tf.mul(grads[p.w.name]!, p.w));
+    });
+    const host = new Map<string, Float32Array>();
+    for (const [i, p] of layers.entries()) host.set(p.spec.name, (await gw[i]!.data()) as Float32Array);
+    tf.dispose(gw);
+    for (const { g, r } of groups) {
+      const acc = scores.get(g.id)!;
+      for (let c = 0; c < g.size; c++) {
+        let s = 0;
+        for (const sl of r.all) {
+          const v = host.get(sl.weight)!;
+          forEachInChannel(sl, c, (i) => (s += v[i]!));
+        }
+        acc[c] += (s * s) / n;
+      }
+    }
+  }
+  return scores;
+}
+
+function importanceValues(p: LayerParams, importance: 'raw' | 'folded'): tf.Tensor {
   if (importance === 'raw' || !p.bn) return p.w;
   return tf.tidy(() => tf.mul(p.w, tf.reshape(tf.div(p.bn!.gamma, tf.sqrt(tf.add(p.bn!.variance, BN_EPSILON))), channelShape(p.spec.kind, p.w.shape))));
 }
 
-export async function prunableWeights(model: Model, importance: Importance = 'raw'): Promise<PrunableWeight[]> {
+export async function prunableWeights(model: Model, importance: 'raw' | 'folded' = 'raw'): Promise<PrunableWeight[]> {
   const names = [...model.layers.keys()];
   const out: PrunableWeight[] = [];
   for (const [i, name] of names.entries()) {
@@ -52,15 +100,19 @@ function nm(pattern: SparsityPattern): [number, number] {
   return [n, m];
 }
 
-// Prune to `level` (ignored for N:M, whose level the pattern fixes) and write the masks into the model.
-export async function pruneModel(model: Model, level: number, o: PruneOptions): Promise<Map<string, number>> {
-  const weights = await prunableWeights(model, o.importance ?? 'folded');
+// Prune to `level` (ignored for N:M, whose level the pattern fixes) and write the masks into the model. 'taylor'
+// needs `taylor` (training batches); it measures channels, and other patterns use the folded magnitudes.
+export async function pruneModel(model: Model, level: number, o: PruneOptions, taylor?: TaylorData): Promise<Map<string, number>> {
+  const importance = o.importance ?? 'folded';
+  if (importance === 'taylor' && o.pattern === 'channel' && !taylor) throw new Error('pruneModel: taylor importance needs training data');
+  const scores = importance === 'taylor' && o.pattern === 'channel' ? await taylorChannelScores(model, taylor!) : undefined;
+  const weights = await prunableWeights(model, importance === 'raw' ? 'raw' : 'folded');
   const policy = { skipFirst: o.skipFirst, skipLast: o.skipLast, perLayer: o.perLayer };
   const res =
     o.pattern === 'unstructured'
       ? unstructuredMasks(weights, level, { ...policy, scope: o.scope })
       : o.pattern === 'channel'
-        ? channelMasks(weights, model.spec.channelGroups, level, { norm: o.norm })
+        ? channelMasks(weights, model.spec.channelGroups, level, { norm: o.norm, scores })
         : nmMasks(weights, ...nm(o.pattern), policy);
   for (const [name, mask] of res.masks) {
     const p = model.layers.get(name)!;

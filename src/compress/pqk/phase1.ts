@@ -21,13 +21,14 @@ export interface Phase1Config {
   pattern: SparsityPattern;
   rounds: number; // prune + QAT rounds
   epochsPerRound: number;
+  finalEpochs: number; // epochs at the final level (the last round), where the exported weights settle
   lr: number;
   batchSize: number;
   scope: 'per-layer' | 'global';
   skipFirst: boolean;
   skipLast: boolean;
   norm: 'l1' | 'l2';
-  importance: Importance; // magnitudes of the BN-folded kernel ('folded') or of the raw one
+  importance: Importance; // channels: measured loss change ('taylor'); weights: BN-folded ('folded') or raw magnitudes
   emaDecay: number;
   freezeRangesAfter: number; // fraction of each round's steps after which activation ranges freeze
   seed: number;
@@ -38,13 +39,14 @@ export const PHASE1_DEFAULTS: Phase1Config = {
   pattern: 'unstructured',
   rounds: 3,
   epochsPerRound: 3,
+  finalEpochs: 6,
   lr: 0.003,
   batchSize: 100,
   scope: 'global', // one magnitude threshold: small sensitive layers (stem, depthwise) keep more of their weights
   skipFirst: false,
   skipLast: false,
   norm: 'l2',
-  importance: 'folded',
+  importance: 'taylor',
   emaDecay: 0.95,
   freezeRangesAfter: 0.5,
   seed: 1,
@@ -94,11 +96,14 @@ export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: S
   const levels = roundLevels(cfg);
   const prune: PruneOptions = { pattern: cfg.pattern, scope: cfg.scope, skipFirst: cfg.skipFirst, skipLast: cfg.skipLast, norm: cfg.norm, importance: cfg.importance };
   const stepsPerEpoch = Math.floor(data.train.n / cfg.batchSize);
-  const epochs = cfg.pattern === '2:4' || cfg.pattern === '1:4' ? cfg.epochsPerRound * Math.max(1, cfg.rounds) : cfg.epochsPerRound;
-  const freezeAfterSteps = Math.round(cfg.freezeRangesAfter * epochs * stepsPerEpoch);
+  // N:M patterns reach their level in one round, which gets the whole budget.
+  const nm = cfg.pattern === '2:4' || cfg.pattern === '1:4';
+  const epochsOf = (k: number): number => (nm ? cfg.epochsPerRound * Math.max(0, cfg.rounds - 1) + cfg.finalEpochs : k === levels.length - 1 ? cfg.finalEpochs : cfg.epochsPerRound);
   let prev: (() => Promise<Model>) = a.start;
   let result!: { model: Model; state: StageState; qat: QatState };
   for (const [k, level] of levels.entries()) {
+    const epochs = epochsOf(k);
+    const freezeAfterSteps = Math.round(cfg.freezeRangesAfter * epochs * stepsPerEpoch);
     const qat: QatState = { scheme: a.scheme, emaDecay: cfg.emaDecay, freezeAfterSteps, steps: 0, observe: false };
     const from = prev;
     const stage = k === levels.length - 1 ? 'phase1' : `phase1-round${k + 1}`;
@@ -109,7 +114,7 @@ export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: S
       cfg: { epochs, batchSize: cfg.batchSize, lr: cfg.lr, schedule: 'cosine', seed: cfg.seed + 101 * (k + 1) },
       init: async () => {
         const model = await from();
-        const reached = await pruneModel(model, level, prune);
+        const reached = await pruneModel(model, level, prune, { data, batches: 8, batchSize: cfg.batchSize, seed: cfg.seed + 7 * k });
         const mean = [...reached.values()].reduce((s, v) => s + v, 0) / Math.max(1, reached.size);
         a.log(`phase1: round ${k + 1}/${levels.length}: pruned to ${(level * 100).toFixed(1)}% ${cfg.pattern} (mean layer sparsity ${(mean * 100).toFixed(1)}%)`);
         recalibrateBatchNorm(model, data, cfg.batchSize, cfg.seed + k);

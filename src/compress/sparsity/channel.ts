@@ -68,7 +68,9 @@ function pruneGroup(
   const live = liveChannels(g, group.size, incoming);
   const minChannels = Math.min(group.size, Math.max(1, opts.minChannels ?? 1));
   const count = Math.min(Math.round(level * group.size), group.size - minChannels);
-  const removed = channelsToRemove(channelScores(g, group.size, weights, incoming, opts.norm), live, count);
+  const measured = opts.scores?.get(group.id);
+  if (measured && measured.length !== group.size) throw new RangeError(`group ${group.id}: ${measured.length} scores for ${group.size} channels`);
+  const removed = channelsToRemove(measured ?? channelScores(g, group.size, weights, incoming, opts.norm), live, count);
   for (const c of removed) {
     for (const s of g.all) {
       const mask = masks.get(s.weight) as Float32Array;

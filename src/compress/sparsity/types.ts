@@ -43,6 +43,7 @@ export interface UnstructuredOptions extends PolicyOptions {
 
 export interface ChannelOptions {
   norm: 'l1' | 'l2';
+  scores?: ReadonlyMap<string, Float64Array>; // measured channel scores by group id, used instead of weight norms
   minChannels?: number; // channels a group keeps at least (default 1)
   perGroup?: Record<string, number>; // level override per group id; 0 = never prune
 }
