@@ -81,14 +81,15 @@ async function tryCpu(): Promise<Attempt> {
   return { ok: true, why: 'plain JavaScript kernels (slowest, always available)', backend: 'cpu' };
 }
 
-// In order of preference; the names are what --backend accepts.
+// In order of preference; the names are what --backend accepts. pqk trains, so a backend that lacks gradient
+// kernels ranks below the slow one that has them all: wasm only when asked for.
 const CANDIDATES: [string, () => Promise<Attempt>][] = [
   ['tfjs-node-gpu', () => tryNodeBinding('@tensorflow/tfjs-node-gpu', 'TensorFlow C library with CUDA')],
   ['tfjs-node', () => tryNodeBinding('@tensorflow/tfjs-node', 'TensorFlow C library on CPU')],
   ['webgpu', tryWebgpu],
   [NATIVE_BACKEND, tryNative],
-  ['wasm', tryWasm],
   ['cpu', tryCpu],
+  ['wasm', tryWasm],
 ];
 
 // Aliases --backend accepts besides the candidate names.

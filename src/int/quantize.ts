@@ -124,6 +124,7 @@ export function chooseQuantParams(min: number, max: number, qmin = -128, qmax = 
 // Float to int8 the way TFLite 2.9's optimized AffineQuantize does it for one value: the float32 value divided by
 // the float32 scale in double, rounded half away from zero, clamped.
 export function quantizeValue(x: number, scale: number, zeroPoint: number, qmin = -128, qmax = 127): number {
-  const q = roundHalfAway(Math.fround(x) / Math.fround(scale)) + zeroPoint;
+  // TFLite's QUANTIZE: the float32 quotient, rounded half away from zero.
+  const q = roundHalfAway(Math.fround(Math.fround(x) / Math.fround(scale))) + zeroPoint;
   return q < qmin ? qmin : q > qmax ? qmax : q;
 }

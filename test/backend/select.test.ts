@@ -41,7 +41,7 @@ describe('initBackend', () => {
     assert.equal((await initBackend('native')).name, 'native');
   });
 
-  it('falls through to wasm, saying why, when the addon cannot be loaded', () => {
+  it('falls through to cpu (which trains; wasm lacks gradient kernels), saying why, when the addon cannot be loaded', () => {
     const script = "const { initBackend } = await import('./src/backend/select.ts'); console.log(JSON.stringify(await initBackend()));";
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       env: { ...process.env, PQK_NATIVE_ADDON: '/nonexistent/pqk_native.node' },
@@ -49,7 +49,8 @@ describe('initBackend', () => {
     });
     assert.equal(r.status, 0, r.stderr);
     const choice = JSON.parse(r.stdout.trim().split('\n').pop()!) as { name: string; tried: { name: string; ok: boolean; why: string }[] };
-    assert.equal(choice.name, 'wasm');
+    assert.equal(choice.name, 'cpu');
+    assert.ok(!choice.tried.some((t) => t.name === 'wasm'), 'wasm is never tried before cpu');
     const native = choice.tried.find((t) => t.name === 'native')!;
     assert.equal(native.ok, false);
     assert.match(native.why, /\/nonexistent\/pqk_native\.node is not built/);

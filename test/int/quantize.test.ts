@@ -7,10 +7,14 @@ import {
   multiplyByQuantizedMultiplierSingleRounding,
   multiplyByQuantizedMultiplierTiesUp,
   quantizeMultiplier,
+  quantizeValue,
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
 } from '../../src/int/quantize.js';
 import { rng } from './helpers.js';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { steRoundAway } from '../../src/compress/quant/fake-quant.js';
 
 const I32_MIN = -(2n ** 31n);
 
@@ -133,4 +137,18 @@ test('chooseQuantParams widens to include zero and nudges the zero point', () =>
   const mid = chooseQuantParams(-0.2, 0.8); // zero point -128 + 0.2 * 255
   assert.equal(mid.zeroPoint, -77);
   assert.deepEqual(chooseQuantParams(0, 0), { scale: 1, zeroPoint: 0 });
+});
+
+test('one input rule: the float32 quotient rounded half away from zero, on the host and in the QAT forward', async () => {
+  // x / scale is 22.4999998 in double but exactly 22.5 in float32, where TFLite's QUANTIZE divides.
+  const [x, scale] = [1.2060041427612305, 0.05360018461942673];
+  assert.equal(quantizeValue(x, scale, 0), 23);
+  assert.equal(quantizeValue(-2.798295021057129, 0.0788252130150795, 0), -36);
+  assert.equal(quantizeValue(x, scale, 10), 33);
+  const t = tf.tensor1d([2.5, -2.5, 0.49999997, -0.49999997, 1.4999999, 0.5, -0.5, 127.5]);
+  assert.deepEqual(Array.from(await steRoundAway(t).data(), (v) => v + 0), [3, -3, 0, 0, 1, 1, -1, 128]);
+  t.dispose();
+  const q = steRoundAway(tf.div(tf.scalar(x), tf.scalar(scale)));
+  assert.equal((await q.data())[0], 23, 'the QAT forward rounds the same input the same way');
+  q.dispose();
 });

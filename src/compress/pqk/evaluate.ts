@@ -1,6 +1,7 @@
 // How good and how faithful a quantized model is: accuracy of the fake-quant (QAT) forward, accuracy of the integer
 // reference on the converted model, and how closely the two agree (argmax per sample, logits in LSBs).
 import * as tf from '@tensorflow/tfjs-core';
+import { quantizeValue } from '../../int/quantize.js';
 import type { Dataset, Split } from '../../data/types.js';
 import { prepareModel } from '../../int/interpreter.js';
 import type { QModel } from '../../int/graph.js';
@@ -26,13 +27,10 @@ function argmax(a: ArrayLike<number>, from: number, n: number): number {
   return best - from;
 }
 
-// int8 inputs exactly as the QAT forward quantizes them (same ops, same backend).
+// int8 inputs by the one rule every path uses (the QAT forward, pqk verify, TFLite's QUANTIZE): quantizeValue.
 export async function quantizeSplit(split: Split, inputShape: number[], scale: number, zeroPoint: number): Promise<Int8Array[]> {
   const per = inputShape.reduce((a, b) => a * b, 1);
-  const q = tf.tidy(() => tf.clipByValue(tf.add(tf.round(tf.div(tf.tensor1d(split.x), scale)), zeroPoint), -128, 127));
-  const data = (await q.data()) as Float32Array;
-  q.dispose();
-  return Array.from({ length: split.n }, (_, i) => Int8Array.from(data.subarray(i * per, (i + 1) * per)));
+  return Array.from({ length: split.n }, (_, i) => Int8Array.from(split.x.subarray(i * per, (i + 1) * per), (x) => quantizeValue(x, scale, zeroPoint)));
 }
 
 // Integer logits of the fake-quant forward for a split (q = v + zero point), flattened (n, classes).

@@ -11,9 +11,16 @@ export function steRound(x: tf.Tensor): tf.Tensor {
   return roundSte(x);
 }
 
-// Round half away from zero, as TFLite's integer kernels do: sign(x) * floor(|x| + 0.5). Straight-through.
+// Round half away from zero, as TFLite's integer kernels and QUANTIZE do, exactly in float32: |x| = f + d with
+// f = floor(|x|) and d = |x| - f (both exact), rounded up when d >= 0.5. (floor(|x| + 0.5) is not exact: 0.49999997
+// + 0.5 rounds to 1 in float32.) Straight-through.
 export function steRoundAway(x: tf.Tensor): tf.Tensor {
-  const r = tf.mul(tf.sign(x), tf.floor(tf.add(tf.abs(x), 0.5)));
+  const r = tf.tidy(() => {
+    const a = tf.abs(x);
+    const f = tf.floor(a);
+    const up = tf.cast(tf.greaterEqual(tf.sub(a, f), 0.5), 'float32');
+    return tf.mul(tf.sign(x), tf.add(f, up));
+  });
   return tf.add(x, stopGradient(tf.sub(r, x)));
 }
 

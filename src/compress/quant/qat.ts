@@ -16,6 +16,7 @@ import {
   observeRange,
   qparamsFromRange,
   steRound,
+  steRoundAway,
   weightScales,
   type QParams,
 } from './fake-quant.js';
@@ -151,7 +152,8 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
 }
 
 export function quantizeInput(model: Model, x: tf.Tensor, st: QatState): IntTensor {
-  return requantize(model, 'input', st, () => x, (q) => steRound(tf.div(x, q.scale)), 'none');
+  // As TFLite's QUANTIZE and pqk verify quantize features: float32 quotient, ties away from zero.
+  return requantize(model, 'input', st, () => x, (q) => steRoundAway(tf.div(x, q.scale)), 'none');
 }
 
 // The student (the model as it will be exported): integer-domain logits.
