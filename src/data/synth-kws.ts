@@ -15,7 +15,7 @@ import { planClips, splitVoices, UNKNOWN_WORDS, type VoiceFamily } from './synth
 import { toolVersion } from './tools.js';
 import { atomicWriteAsync } from '../util/fs.js';
 
-export const DEFAULT_CLIPS_PER_WORD = 250;
+export const DEFAULT_CLIPS_PER_WORD = 1000;
 // Size presets (clips per keyword): 'tiny' for tests, 'default' for the main job, 'large' for benchmarks (over
 // 2,000 test and 2,000 validation samples once _unknown_ and _silence_ shares are added).
 export const SYNTH_SIZES = { tiny: 6, default: DEFAULT_CLIPS_PER_WORD, large: 1700 } as const;

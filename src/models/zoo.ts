@@ -2,7 +2,9 @@
 import type { ChannelGroup } from '../compress/sparsity/types.js';
 import type { ActName, ConvSpec, ModelSpec, NodeSpec } from './spec.js';
 
-export const MODEL_NAMES = ['ds-cnn', 'resnet', 'mlp'] as const;
+// 'ds-cnn-32': the same DS-CNN built 32 channels wide, about the size of ds-cnn with half its channels pruned (the
+// train-small-from-scratch baseline that pruning must beat).
+export const MODEL_NAMES = ['ds-cnn', 'ds-cnn-32', 'resnet', 'mlp'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 function conv(name: string, input: string, filters: number, k: [number, number], s: [number, number], activation: ActName = 'relu'): ConvSpec {
@@ -90,6 +92,8 @@ export function modelSpec(name: string, inputShape: number[], numClasses: number
   switch (name) {
     case 'ds-cnn':
       return dsCnn(inputShape, numClasses);
+    case 'ds-cnn-32':
+      return { ...dsCnn(inputShape, numClasses, 32), name: 'ds-cnn-32' };
     case 'resnet':
       return resnet(inputShape, numClasses);
     case 'mlp':

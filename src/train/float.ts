@@ -16,7 +16,7 @@ export interface FloatConfig {
   seed: number;
 }
 
-export const FLOAT_DEFAULTS: FloatConfig = { model: 'ds-cnn', epochs: 12, batchSize: 100, lr: 0.003, optimizer: 'adam', seed: 1 };
+export const FLOAT_DEFAULTS: FloatConfig = { model: 'ds-cnn', epochs: 30, batchSize: 100, lr: 0.003, optimizer: 'adam', seed: 1 };
 
 export function makeOptimizer(kind: 'adam' | 'sgd', lr: number): tf.Optimizer {
   return kind === 'adam' ? tf.train.adam(lr) : tf.train.momentum(lr, 0.9);

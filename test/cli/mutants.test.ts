@@ -38,6 +38,7 @@ test('verify: 300 byte-flip mutants of a DS-CNN end in a result or a model error
     }
   }
   assert.ok(seen.ran > 20 && seen.refused > 20, JSON.stringify(seen));
+  process.stderr.write(`verify mutants: ${JSON.stringify(seen)}\n`);
 });
 
 // A valid config with every key, then one to three random mutations of it.
@@ -106,4 +107,5 @@ test('config: 600 mutants are accepted only when valid, else refused naming the 
     }
   }
   assert.ok(seen.accepted > 30 && seen.refused > 300, JSON.stringify(seen));
+  process.stderr.write(`config mutants: ${JSON.stringify(seen)}\n`);
 });
