@@ -34,6 +34,8 @@ const PHASE1: JsonSchema = {
     importance: { enum: ['folded', 'raw', 'taylor'] },
     emaDecay: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
     freezeRangesAfter: { type: 'number', minimum: 0, maximum: 1 },
+    distill: { type: 'number', minimum: 0, maximum: 100 },
+    distillTau: positive(100),
     seed: SEED,
   },
 };

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { runPhase1, PHASE1_DEFAULTS } from '../../src/compress/pqk/phase1.js';
+import { qatStep, runPhase1, PHASE1_DEFAULTS } from '../../src/compress/pqk/phase1.js';
+import { forwardFloat } from '../../src/models/forward.js';
+import { crossEntropy } from '../../src/train/stage.js';
 import { phase2Step, runPhase2, softKl, PHASE2_DEFAULTS, type Phase2Config } from '../../src/compress/pqk/phase2.js';
 import { teacherKernel } from '../../src/compress/pqk/teacher.js';
 import { evaluateQuantized } from '../../src/compress/pqk/evaluate.js';
@@ -16,7 +18,7 @@ import { dsCnn, mlp } from '../../src/models/zoo.js';
 import type { ModelSpec } from '../../src/models/spec.js';
 import { trainFloat, makeOptimizer } from '../../src/train/float.js';
 import { batchTensors } from '../../src/train/loop.js';
-import type { QatState } from '../../src/compress/quant/qat.js';
+import { qatLogits, type QatState } from '../../src/compress/quant/qat.js';
 import { blobDataset } from '../helpers.js';
 
 const dirs: string[] = [];
@@ -131,4 +133,24 @@ test('phase 2 keeps batch-norm statistics, masks and ranges; the integer referen
   // The full stage runs and resumes as a no-op once finished.
   const r = await runPhase2({ dir, data, cfg: { ...cfg, warmupEpochs: 1, mutualEpochs: 1 }, qat, start: async () => model, log: quiet });
   assert.equal(r.state.done, true);
+});
+
+test('phase 1 distillation from the float model: the step loss is CE + weight * tau^2 * KL to the frozen teacher', async () => {
+  const { data, model, qat } = await pruned(mlp([6], 3), [6]);
+  const teacher = createModel(mlp([6], 3), 11);
+  const idx = new Int32Array(data.train.n).map((_, i) => i);
+  const { x, y } = batchTensors(data.train, data.inputShape, idx, 0, 40);
+  const st: QatState = { ...qat, observe: false };
+  const expected = tf.tidy(() => {
+    const s = qatLogits(model, x, st);
+    const t = forwardFloat(teacher, x, { training: false });
+    return tf.add(crossEntropy(s, y, 3), tf.mul(0.5 * 3 * 3, softKl(t, s, 3))).dataSync()[0]!;
+  });
+  const before = await snapshot(teacher);
+  const f = qatStep(model, makeOptimizer('adam', 0), st, 0, 3, { teacher, weight: 0.5, tau: 3 });
+  const loss = f(x, y, 0);
+  assert.ok(Math.abs(loss.dataSync()[0]! - expected) < 1e-5, `${loss.dataSync()[0]} vs ${expected}`);
+  const after = await snapshot(teacher);
+  for (const [k, v] of before) assert.deepEqual(after.get(k), v, `teacher ${k} unchanged`);
+  tf.dispose([loss, x, y]);
 });

@@ -5,8 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../../data/types.js';
 import { forwardFloat } from '../../models/forward.js';
-import type { Model } from '../../models/params.js';
-import { trainableVariables } from '../../models/params.js';
+import { disposeModel, trainableVariables, type Model } from '../../models/params.js';
 import type { SparsityPattern } from '../../targets/types.js';
 import { makeOptimizer, setLearningRate } from '../../train/float.js';
 import { batchTensors, type Progress } from '../../train/loop.js';
@@ -15,6 +14,7 @@ import { mulberry32, permutation } from '../../util/rng.js';
 import { pqkSteps } from '../sparsity/index.js';
 import { qatLogits, type QatState, type QuantScheme } from '../quant/qat.js';
 import { pruneModel, type Importance, type PruneOptions } from './masks.js';
+import { softKl } from './phase2.js';
 
 export interface Phase1Config {
   sparsity: number; // final level (N:M patterns fix their own)
@@ -31,6 +31,10 @@ export interface Phase1Config {
   importance: Importance; // channels: measured loss change ('taylor'); weights: BN-folded ('folded') or raw magnitudes
   emaDecay: number;
   freezeRangesAfter: number; // fraction of each round's steps after which activation ranges freeze
+  // Weight of distillation from the unpruned float model (its softened outputs at temperature distillTau, added to
+  // the cross-entropy as distill * tau^2 * KL); 0 trains on labels alone.
+  distill: number;
+  distillTau: number;
   seed: number;
 }
 
@@ -49,6 +53,8 @@ export const PHASE1_DEFAULTS: Phase1Config = {
   importance: 'taylor',
   emaDecay: 0.95,
   freezeRangesAfter: 0.5,
+  distill: 0,
+  distillTau: 4,
   seed: 1,
 };
 
@@ -69,12 +75,24 @@ export function recalibrateBatchNorm(model: Model, data: Dataset, batchSize: num
     });
 }
 
-export function qatStep(model: Model, opt: tf.Optimizer, st: QatState, freezeAfterSteps: number, classes: number) {
+export interface Distillation {
+  teacher: Model; // the unpruned float model, frozen
+  weight: number;
+  tau: number;
+}
+
+export function qatStep(model: Model, opt: tf.Optimizer, st: QatState, freezeAfterSteps: number, classes: number, kd?: Distillation) {
   const vars = trainableVariables(model);
   return (x: tf.Tensor, y: tf.Tensor, lr: number): tf.Scalar => {
     setLearningRate(opt, lr);
     st.observe = st.steps < freezeAfterSteps;
-    const { value, grads } = tf.variableGrads(() => crossEntropy(qatLogits(model, x, st), y, classes), vars);
+    const target = kd ? tf.keep(forwardFloat(kd.teacher, x, { training: false })) : undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = qatLogits(model, x, st);
+      const ce = crossEntropy(logits, y, classes);
+      return kd ? (tf.add(ce, tf.mul(kd.weight * kd.tau * kd.tau, softKl(target!, logits, kd.tau))) as tf.Scalar) : ce;
+    }, vars);
+    target?.dispose();
     opt.applyGradients(grads);
     st.steps++;
     return value;
@@ -100,6 +118,7 @@ export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: S
   const nm = cfg.pattern === '2:4' || cfg.pattern === '1:4';
   const epochsOf = (k: number): number => (nm ? cfg.epochsPerRound * Math.max(0, cfg.rounds - 1) + cfg.finalEpochs : k === levels.length - 1 ? cfg.finalEpochs : cfg.epochsPerRound);
   let prev: (() => Promise<Model>) = a.start;
+  const kd: Distillation | undefined = cfg.distill > 0 ? { teacher: await a.start(), weight: cfg.distill, tau: cfg.distillTau } : undefined;
   let result!: { model: Model; state: StageState; qat: QatState };
   for (const [k, level] of levels.entries()) {
     const epochs = epochsOf(k);
@@ -123,7 +142,7 @@ export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: S
       makeOptimizer: (lr) => makeOptimizer('adam', lr),
       makeStep: (model, opt, extra) => {
         qat.steps = typeof extra?.qatSteps === 'number' ? extra.qatSteps : 0;
-        return { step: qatStep(model, opt, qat, freezeAfterSteps, data.labels.length), extra: () => ({ qatSteps: qat.steps, level }) };
+        return { step: qatStep(model, opt, qat, freezeAfterSteps, data.labels.length, kd), extra: () => ({ qatSteps: qat.steps, level }) };
       },
       evalLogits: (model) => (x) => {
         const observe = qat.observe;
@@ -140,5 +159,6 @@ export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: S
     result = { ...r, qat };
     prev = async () => r.model;
   }
+  if (kd) disposeModel(kd.teacher);
   return result;
 }
