@@ -3,9 +3,8 @@
 // level by the measured Taylor loss change, BN-folded magnitudes, raw magnitudes and random scores (N seeds), batch norm re-estimated, then float
 // accuracy on the validation and test splits, side by side. Also the per-layer sparsity each criterion leaves.
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/select.js';
-import { pruneModel, prunableWeights } from '../src/compress/pqk/masks.js';
+import { pruneModel, prunableWeights, setMasks } from '../src/compress/pqk/masks.js';
 import { recalibrateBatchNorm } from '../src/compress/pqk/phase1.js';
 import { channelMasks, unstructuredMasks } from '../src/compress/sparsity/index.js';
 import { disposeModel, type Model } from '../src/models/params.js';
@@ -34,7 +33,7 @@ async function pruneRandom(model: Model, level: number, seed: number): Promise<v
   const rng = mulberry32(seed);
   const weights = (await prunableWeights(model)).map((w) => ({ ...w, values: Float32Array.from(w.values, () => rng() + 1e-6) }));
   const res = pattern === 'channel' ? channelMasks(weights, model.spec.channelGroups, level, { norm: 'l2' }) : unstructuredMasks(weights, level, { scope: 'global' });
-  for (const [name, mask] of res.masks) model.layers.get(name)!.mask.assign(tf.tensor(mask, model.layers.get(name)!.mask.shape));
+  setMasks(model, res.masks);
 }
 
 interface Row {

@@ -1,6 +1,7 @@
 // pqk's entry point: finds the command, parses its flags, maps errors to exit codes.
 import { parseArgs } from 'node:util';
 import { EXIT, UserError } from '../errors.js';
+import { systemReason } from '../util/fs.js';
 import { COMMANDS } from './commands/index.js';
 import { commandHelp, currentIo, parseOptions, PROCESS_IO, setIo, type Command, type CommandContext, type Io } from './command.js';
 
@@ -120,20 +121,8 @@ async function dispatch(argv: string[]): Promise<number> {
   }
 }
 
-const SYSTEM_CODES: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  EISDIR: 'is a folder, expected a file',
-  ENOTDIR: 'a part of the path is not a folder',
-  ENOSPC: 'no space left on the device',
-  EEXIST: 'already exists',
-  ENOENT: 'no such file or folder',
-  EMFILE: 'too many open files',
-};
-
-function systemError(e: Error & { code?: string; path?: string; syscall?: string }): UserError | undefined {
-  const what = e.code ? SYSTEM_CODES[e.code] : undefined;
+function systemError(e: Error & { path?: string; syscall?: string }): UserError | undefined {
+  const what = systemReason(e);
   if (!what || typeof e.path !== 'string') return undefined;
   return new UserError(`${e.path}: ${what} (${e.syscall ?? 'file system'})`);
 }

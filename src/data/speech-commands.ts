@@ -10,6 +10,7 @@ import { rngFor, shuffle } from './rng.js';
 import { scanSpeechCommands, type ScLayout, type SplitName } from './sc-layout.js';
 import type { Dataset, Split } from './types.js';
 import { decodeWav, readWav, toFloat } from './wav.js';
+import { systemReason } from '../util/fs.js';
 
 export const KWS_KEYWORDS: readonly string[] = ['down', 'go', 'left', 'no', 'off', 'on', 'right', 'stop', 'up', 'yes'];
 export const SILENCE = '_silence_';
@@ -69,8 +70,9 @@ async function itemSamples(ctx: Ctx, item: Item, split: SplitName): Promise<Floa
     x = toFloat(decodeWav(await readFile(path), path, { sampleRate: KWS_MFCC.sampleRate }).samples);
   } catch (e) {
     if (e instanceof DataError) return e;
+    // A clip that is missing, unreadable or a folder is skipped like a malformed one; other failures are not the clip's.
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR' || code === 'EACCES' || code === 'ENOENT') return new DataError(path, code === 'EISDIR' ? 'is a folder, expected a WAV file' : code === 'EACCES' ? 'permission denied' : 'no such file');
+    if (code === 'EISDIR' || code === 'EACCES' || code === 'ENOENT') return new DataError(path, systemReason(e)!);
     throw e;
   }
   if (x.length === 0) return new DataError(path, 'has no samples');

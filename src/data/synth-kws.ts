@@ -52,7 +52,6 @@ interface Stamp {
   result?: Omit<SynthKwsResult, 'out' | 'seconds' | 'reused'>; // nothing run-specific, so the same seed gives the same bytes
 }
 
-const writeAtomic = atomicWriteAsync;
 
 // The worker runs as this module does: compiled JavaScript, or TypeScript through the loader this process has.
 function workerPath(): string {
@@ -109,7 +108,7 @@ export async function synthKws(opts: SynthKwsOptions): Promise<SynthKwsResult> {
     // Half-written files of an interrupted run (its clips are rendered again below).
     for (const f of await readdir(join(out, w))) if (/\.tmp-\d+/.test(f)) await rm(join(out, w, f), { force: true });
   }
-  await writeAtomic(join(out, STAMP), JSON.stringify({ params, complete: false } satisfies Stamp, null, 2));
+  await atomicWriteAsync(join(out, STAMP), JSON.stringify({ params, complete: false } satisfies Stamp, null, 2));
 
   const bgDir = join(out, BACKGROUND_DIR);
   await mapLimit(NOISES, CONCURRENCY, (n) => (existsSync(join(bgDir, `${n.name}.wav`)) ? Promise.resolve() : renderNoise(bgDir, n)));
@@ -128,12 +127,12 @@ export async function synthKws(opts: SynthKwsOptions): Promise<SynthKwsResult> {
     await renderChunk({ out, noiseFiles, clips: chunk }, () => opts.onProgress?.(++done, clips.length));
   });
   const list = (split: string): string => clips.filter((c) => c.split === split).map((c) => c.rel).sort().join('\n') + '\n';
-  await writeAtomic(join(out, VALIDATION_LIST), list('val'));
-  await writeAtomic(join(out, TESTING_LIST), list('test'));
+  await atomicWriteAsync(join(out, VALIDATION_LIST), list('val'));
+  await atomicWriteAsync(join(out, TESTING_LIST), list('test'));
 
   const voices = splitVoices(seed, opts.holdout);
   const ids = (s: 'train' | 'val' | 'test'): string[] => voices[s].map((v) => v.id).sort();
   const result = { clips: clips.length, words, trainVoices: ids('train'), valVoices: ids('val'), testVoices: ids('test') };
-  await writeAtomic(join(out, STAMP), JSON.stringify({ params, complete: true, result } satisfies Stamp, null, 2));
+  await atomicWriteAsync(join(out, STAMP), JSON.stringify({ params, complete: true, result } satisfies Stamp, null, 2));
   return { out, ...result, seconds: (performance.now() - t0) / 1000, reused: false };
 }

@@ -42,13 +42,16 @@ export interface VerifyResult extends RuntimeVerification {
 
 export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: { limit?: number; optimized?: boolean; memory?: { flashBytes: number; ramBytes: number }; file?: string } = {}): Promise<VerifyResult> {
   const where = opts.file ?? 'model';
-  let qm;
-  try {
-    qm = readTflite(bytes);
-  } catch (e) {
-    if (e instanceof ModelError) throw new ModelError(`${where}: ${e.message.replace(/^tflite: /, '')}`);
-    throw e;
-  }
+  // The reader's and the integer reference's model errors, named by the file they come from.
+  const named = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ModelError) throw new ModelError(`${where}: ${e.message.replace(/^tflite: /, '')}`);
+      throw e;
+    }
+  };
+  const qm = named(() => readTflite(bytes));
   if (qm.inputs.length !== 1 || qm.outputs.length !== 1) throw new ModelError(`${where}: ${qm.inputs.length} inputs and ${qm.outputs.length} outputs; verify runs single-input, single-output classifiers`);
   const inT = qm.tensors[qm.inputs[0]!]!;
   const outT = qm.tensors[qm.outputs[0]!]!;
@@ -61,13 +64,7 @@ export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName:
   if (classes !== data.labels.length) throw new ModelError(`${where}: the model has ${classes} outputs, the data has ${data.labels.length} labels`);
   if (data.test.n === 0) throw new DataError(data.name, 'the test split is empty: nothing to verify');
   const inputs = quantizeFeatures(data, inT.scale[0], inT.zeroPoint[0], opts.limit);
-  let reference;
-  try {
-    reference = runBatch(qm, inputs, flavorOf(runtimeName));
-  } catch (e) {
-    if (e instanceof ModelError) throw new ModelError(`${where}: ${e.message}`);
-    throw e;
-  }
+  const reference = named(() => runBatch(qm, inputs, flavorOf(runtimeName)));
   const t0 = Date.now();
   const runtime = await runtimeFor(runtimeName, opts.memory);
   const result = await runtime.run(bytes, inputs, { optimized: opts.optimized });

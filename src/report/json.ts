@@ -5,11 +5,8 @@ import { atomicWrite, readUserFile } from '../util/fs.js';
 import { REPORT_SCHEMA } from './schema.js';
 import type { RunReport } from './types.js';
 
-// Writes beside the destination, then renames: rename within one folder is atomic on POSIX.
-export const writeFileAtomic = atomicWrite;
-
 export function writeReportJson(path: string, report: RunReport): void {
-  writeFileAtomic(path, JSON.stringify(report, null, 2) + '\n');
+  atomicWrite(path, JSON.stringify(report, null, 2) + '\n');
 }
 
 let validator: ValidateFunction | undefined;

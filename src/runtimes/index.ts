@@ -5,7 +5,7 @@ import { QemuRuntime } from './qemu.js';
 import { QEMU_CPUS } from './qemu-boards.js';
 import { TfliteRuntime } from './tflite.js';
 import { UsageError } from '../errors.js';
-import { ARM64_CPU, runtimeNamesText } from './names.js';
+import { ARM64_CPU, RUNTIME_NAMES, runtimeNamesText } from './names.js';
 import type { Runtime } from './types.js';
 
 const RUNTIMES: Record<string, () => Runtime> = {
@@ -15,8 +15,9 @@ const RUNTIMES: Record<string, () => Runtime> = {
   ...Object.fromEntries(QEMU_CPUS.map((cpu) => [`qemu:${cpu}`, () => new QemuRuntime(cpu)])),
 };
 
+// The names a user may give (names.ts, read without loading any runtime); each has a maker above.
 export function runtimeNames(): string[] {
-  return Object.keys(RUNTIMES);
+  return [...RUNTIME_NAMES];
 }
 
 // 'arm64:<cpu>' picks the emulated core (qemu-aarch64 -cpu, e.g. arm64:cortex-a76); plain 'arm64' is a Cortex-A53.

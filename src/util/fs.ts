@@ -5,6 +5,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError, UserError } from '../errors.js';
 
+// The file system's refusals in words (node's error codes).
 const REASONS: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
@@ -13,12 +14,19 @@ const REASONS: Record<string, string> = {
   ENOTDIR: 'a part of the path is not a folder',
   ENOSPC: 'no space left on the device',
   EDQUOT: 'disk quota exceeded',
+  EEXIST: 'already exists',
+  EMFILE: 'too many open files',
   ENOENT: 'no such file or folder',
 };
 
+// The words for a file-system error, or undefined when it is not one.
+export function systemReason(e: unknown): string | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code ? REASONS[code] : undefined;
+}
+
 export function reasonOf(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  return (code && REASONS[code]) ?? (e as Error).message;
+  return systemReason(e) ?? (e as Error).message;
 }
 
 // A file the user named: its bytes, or a UserError (`cls` picks the kind) saying in words why it cannot be read.

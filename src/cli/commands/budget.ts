@@ -1,30 +1,23 @@
 // `pqk budget`: re-judges a report.json against its target's budgets and, optionally, an earlier run's report.
 import { EXIT, optStr, printJson, UserError, type Command, type CommandContext } from '../command.js';
-import { strictBudgets } from '../strict.js';
+import { STRICT_FLAGS, strictBudgets } from '../strict.js';
 import { compareBaseline, parseTolerance } from '../../report/baseline.js';
 import { checkBudgets } from '../../report/budgets.js';
-import { readReport, writeFileAtomic } from '../../report/json.js';
+import { readReport } from '../../report/json.js';
+import { atomicWrite } from '../../util/fs.js';
 import { renderJunit } from '../../report/junit.js';
 import type { BudgetResult, RunReport } from '../../report/types.js';
 import { listTargets, loadTarget } from '../../targets/load.js';
 import type { TargetProfile } from '../../targets/types.js';
 
-function load<T>(what: () => T, exitCode: number = EXIT.ERROR): T {
-  try {
-    return what();
-  } catch (e) {
-    throw new UserError((e as Error).message, exitCode);
-  }
-}
-
 // The profile named by --target, else the one the report was made for.
 function resolveTarget(ctx: CommandContext, report: RunReport, file: string): TargetProfile {
   const flag = optStr(ctx, 'target');
-  if (flag !== undefined) return load(() => loadTarget(flag));
+  if (flag !== undefined) return loadTarget(flag);
   if (!listTargets().includes(report.target)) {
     throw new UserError(`${file} was made for target '${report.target}', which is not built in; pass --target path/to/${report.target}.json`);
   }
-  return load(() => loadTarget(report.target));
+  return loadTarget(report.target);
 }
 
 function summary(results: BudgetResult[]): string {
@@ -38,16 +31,16 @@ async function run(ctx: CommandContext): Promise<number> {
   const baselineFile = optStr(ctx, 'baseline');
   const toleranceText = optStr(ctx, 'tolerance');
   if (toleranceText !== undefined && baselineFile === undefined) throw new UserError('--tolerance needs --baseline', EXIT.USAGE);
-  const tolerance = load(() => parseTolerance(toleranceText ?? ''), EXIT.USAGE);
+  const tolerance = parseTolerance(toleranceText ?? '');
 
-  const report = load(() => readReport(file));
+  const report = readReport(file);
   const target = resolveTarget(ctx, report, file);
   const results = checkBudgets(report, target, { strict: strictBudgets(ctx) });
-  if (baselineFile !== undefined) results.push(...compareBaseline(report, load(() => readReport(baselineFile)), tolerance));
+  if (baselineFile !== undefined) results.push(...compareBaseline(report, readReport(baselineFile), tolerance));
   const ok = results.every((b) => b.verdict !== 'fail');
 
   const junit = optStr(ctx, 'junit');
-  if (junit !== undefined) load(() => writeFileAtomic(junit, renderJunit(results, { target: target.name, timestamp: report.createdAt })));
+  if (junit !== undefined) atomicWrite(junit, renderJunit(results, { target: target.name, timestamp: report.createdAt }));
 
   ctx.log(`${file} against ${target.name}${baselineFile ? ` and baseline ${baselineFile}` : ''}:`);
   for (const b of results) ctx.log(`  ${b.verdict.toUpperCase().padEnd(4)} ${b.message}`);
@@ -65,8 +58,7 @@ export const budgetCommand: Command = {
     baseline: { type: 'string', value: 'FILE', help: "an earlier run's report.json: sizes, instructions and accuracy must not regress" },
     tolerance: { type: 'string', value: 'LIST', help: 'allowed regression against --baseline, as fractions', default: 'bytes=0.02,instructions=0.02,accuracy=0.01' },
     junit: { type: 'string', value: 'FILE', help: 'also write the verdicts as JUnit XML (one test case per budget)' },
-    strict: { type: 'boolean', help: 'a budget that cannot be measured fails', default: 'on when CI=true' },
-    'no-strict': { type: 'boolean', help: 'a budget that cannot be measured is skipped, even in CI' },
+    ...STRICT_FLAGS,
   },
   examples: ['pqk budget runs/ci/report.json', 'pqk budget runs/ci/report.json --baseline baseline/report.json --tolerance bytes=0.02,instructions=0.02,accuracy=0.01 --junit budgets.xml'],
   exitCodes: '3 a budget failed or the report regressed against the baseline',

@@ -1,8 +1,5 @@
-// Pieces several commands share: backend start-up, target lookup, the flags they have in common.
+// Pieces several commands share: backend start-up and the flag for it.
 import { initBackend } from '../../backend/select.js';
-import { ConfigError } from '../../errors.js';
-import { loadTarget } from '../../targets/load.js';
-import type { TargetProfile } from '../../targets/types.js';
 import { optStr, type CommandContext, type FlagSpec } from '../command.js';
 
 export const BACKEND_FLAG: Record<string, FlagSpec> = {
@@ -15,11 +12,3 @@ export async function startBackend(ctx: CommandContext): Promise<string> {
   return choice.name;
 }
 
-export function target(nameOrPath: string): TargetProfile {
-  try {
-    return loadTarget(nameOrPath);
-  } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    throw new ConfigError((e as Error).message);
-  }
-}

@@ -9,7 +9,8 @@ import type { SparsityPattern } from '../../targets/types.js';
 import { lockRunDir } from '../../util/lock.js';
 import { EXIT, choice, num, optStr, printJson, str, type Command } from '../command.js';
 import { progressPrinter } from '../progress.js';
-import { BACKEND_FLAG, startBackend, target } from './common.js';
+import { loadTarget } from '../../targets/load.js';
+import { BACKEND_FLAG, startBackend } from './common.js';
 
 const PATTERNS: readonly SparsityPattern[] = ['unstructured', '2:4', '1:4', 'channel'];
 
@@ -30,7 +31,7 @@ export const compressCommand: Command = {
     const runDir = resolve(str(ctx, 'run'));
     const phase = choice(ctx, 'phase', ['1', '2', 'all'] as const, 'all');
     const stored = readStoredRunConfig(runDir);
-    const t = target(str(ctx, 'target', stored.target ?? 'cortex-m4'));
+    const t = loadTarget(str(ctx, 'target', stored.target ?? 'cortex-m4'));
     // What the user or the run folder set wins; the target fills what neither set.
     const cfg = readRunConfig(runDir, t);
     const pattern = optStr(ctx, 'pattern') === undefined ? cfg.phase1.pattern : choice(ctx, 'pattern', PATTERNS);

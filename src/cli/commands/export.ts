@@ -5,7 +5,8 @@ import { exportModel, latestCompressed, prepareData } from '../../pipeline/stage
 import { inspectTflite } from '../../tflite/inspect.js';
 import { atomicWrite } from '../../util/fs.js';
 import { EXIT, printJson, str, type Command } from '../command.js';
-import { BACKEND_FLAG, startBackend, target } from './common.js';
+import { loadTarget } from '../../targets/load.js';
+import { BACKEND_FLAG, startBackend } from './common.js';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -23,7 +24,7 @@ export const exportCommand: Command = {
     const runDir = resolve(str(ctx, 'run'));
     const out = resolve(str(ctx, 'out'));
     const cfg = readRunConfig(runDir);
-    const t = target(str(ctx, 'target', cfg.target ?? 'cortex-m4'));
+    const t = loadTarget(str(ctx, 'target', cfg.target ?? 'cortex-m4'));
     await startBackend(ctx);
     const data = await prepareData(cfg.data, ctx.log);
     const rc = { runDir, cfg, log: ctx.log };

@@ -11,8 +11,9 @@ import { FLOAT_DEFAULTS } from '../../train/float.js';
 import { lockRunDir } from '../../util/lock.js';
 import { EXIT, int, optInt, optStr, printJson, str, type Command } from '../command.js';
 import { progressPrinter } from '../progress.js';
-import { strictBudgets } from '../strict.js';
-import { BACKEND_FLAG, startBackend, target } from './common.js';
+import { STRICT_FLAGS, strictBudgets } from '../strict.js';
+import { loadTarget } from '../../targets/load.js';
+import { BACKEND_FLAG, startBackend } from './common.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -27,14 +28,13 @@ export const runCommand: Command = {
     from: { type: 'string', value: 'RUN_DIR', help: "start from this run's float checkpoint (trained or imported)" },
     seed: { type: 'string', value: 'S', help: 'seed of every stage (integer)', default: '1' },
     'verify-limit': { type: 'string', value: 'N', help: 'verify on the first N test samples only (N >= 1)', default: 'the whole test split' },
-    strict: { type: 'boolean', help: 'a budget that cannot be measured fails', default: 'on when CI=true' },
-    'no-strict': { type: 'boolean', help: 'a budget that cannot be measured is skipped, even in CI' },
+    ...STRICT_FLAGS,
     ...BACKEND_FLAG,
   },
   examples: ['pqk run', 'pqk run --target cortex-m55 --out runs/m55 --json > m55.json', 'pqk run --config pqk.json --seed 2 --out runs/seed2', 'pqk run --from runs/imported --target android-arm64'],
   exitCodes: '3 a budget failed (report.md and junit.xml say which)',
   async run(ctx) {
-    const t = target(str(ctx, 'target', 'cortex-m4'));
+    const t = loadTarget(str(ctx, 'target', 'cortex-m4'));
     const file = loadConfigFile(optStr(ctx, 'config'));
     const from = optStr(ctx, 'from');
     const imported = from ? readStoredRunConfig(resolve(from)) : undefined;

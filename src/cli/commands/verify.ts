@@ -2,7 +2,7 @@
 // integer reference.
 import { loadDataset } from '../../data/index.js';
 import { verifyModel } from '../../pipeline/verify.js';
-import { TOLERANT_RUNTIMES } from '../../report/budgets.js';
+import { agreesWithReference, TOLERANT_RUNTIMES } from '../../report/budgets.js';
 import { isRuntimeName, runtimeNamesText } from '../../runtimes/names.js';
 import { EXIT, UsageError, optInt, printJson, str, type Command } from '../command.js';
 import { readModelFile } from './files.js';
@@ -30,7 +30,7 @@ export const verifyCommand: Command = {
     const r = await verifyModel(bytes, data, runtime, { limit, optimized: ctx.values.optimized === true, file });
     const ipi = r.instructionsPerInference;
     const tolerance = TOLERANT_RUNTIMES[runtime] ?? 0;
-    const ok = r.maxDiff <= tolerance && (tolerance > 0 || r.mismatches === 0);
+    const ok = agreesWithReference(runtime, r);
     ctx.log(`${runtime}: accuracy ${(r.accuracy * 100).toFixed(2)}% on ${r.samples} samples, ${r.mismatches} mismatching values (max diff ${r.maxDiff}${tolerance > 0 ? `, ${tolerance} LSB allowed` : ''})` + (ipi ? `, ${Math.round(ipi.mean)} instructions/inference (max ${ipi.max})` : '') + (r.arenaBytes != null ? `, arena ${r.arenaBytes} B` : '') + (r.flashBytes != null ? `, flash ${r.flashBytes} B` : ''));
     if (!ok) ctx.log(`verify: ${runtime} differs from the integer reference`);
     if (ctx.json) printJson({ ...r, ok, instructionsPerInference: ipi ? ipi.mean : null, instructionsPerInferenceStats: ipi });

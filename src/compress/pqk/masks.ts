@@ -114,11 +114,18 @@ export async function pruneModel(model: Model, level: number, o: PruneOptions, t
       : o.pattern === 'channel'
         ? channelMasks(weights, model.spec.channelGroups, level, { norm: o.norm, scores })
         : nmMasks(weights, ...nm(o.pattern), policy);
-  for (const [name, mask] of res.masks) {
-    const p = model.layers.get(name)!;
-    p.mask.assign(tf.tensor(mask, p.mask.shape));
-  }
+  setMasks(model, res.masks);
   return res.sparsity;
+}
+
+// Writes host masks into the model's mask variables.
+export function setMasks(model: Model, masks: ReadonlyMap<string, Float32Array>): void {
+  for (const [name, mask] of masks) {
+    const p = model.layers.get(name)!;
+    const t = tf.tensor(mask, p.mask.shape);
+    p.mask.assign(t);
+    t.dispose();
+  }
 }
 
 export async function modelSparsity(model: Model): Promise<{ perLayer: Record<string, number>; overall: number; nonzeroWeights: number; weights: number }> {
