@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""PyTorch CPU yardstick for `npm run bench:train`: MLPerf Tiny DS-CNN training step, median ms/step as JSON."""
+"""PyTorch CPU yardstick for `npm run bench:train`: MLPerf Tiny DS-CNN training step, median ms/step as JSON.
+
+--qat times the same network with torch.ao.quantization's fake quantization (conv + batch norm + ReLU fused for QAT,
+per-channel int8 weights, int8 activations with moving-average observers): PyTorch's own QAT step."""
 import argparse
 import json
 import statistics
@@ -7,6 +10,7 @@ import time
 
 import torch
 import torch.nn as nn
+import torch.ao.quantization as tq
 
 
 def conv_bn_relu(cin, cout, kernel, stride, groups=1):
@@ -40,17 +44,29 @@ def ds_cnn(classes=12):
     return nn.Sequential(*layers)
 
 
+def qat_model(net):
+    convs = [i for i, m in enumerate(net) if isinstance(m, nn.Conv2d)]
+    tq.fuse_modules_qat(net, [[str(i), str(i + 1), str(i + 2)] for i in convs], inplace=True)
+    model = nn.Sequential(tq.QuantStub(), net, tq.DeQuantStub())
+    model.qconfig = tq.get_default_qat_qconfig('fbgemm')  # per-channel int8 weights, int8 activations
+    model.train()
+    return tq.prepare_qat(model)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--batch', type=int, default=100)
     ap.add_argument('--steps', type=int, default=20)
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--qat', action='store_true')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = ds_cnn()
     model.train()
+    if args.qat:
+        model = qat_model(model)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     x = torch.randn(args.batch, 1, 49, 10)
@@ -65,7 +81,7 @@ def main():
         if i >= args.warmup:
             times.append((time.perf_counter() - t0) * 1000)
             cpu.append((time.process_time() - c0) * 1000)
-    print(json.dumps({'backend': 'pytorch-cpu', 'torch': torch.__version__, 'threads': args.threads,
+    print(json.dumps({'backend': 'pytorch-cpu', 'step': 'qat' if args.qat else 'float', 'torch': torch.__version__, 'threads': args.threads,
                       'batch': args.batch, 'steps': args.steps, 'msPerStep': statistics.median(times),
                       'minMs': min(times), 'cpuMsPerStep': statistics.median(cpu),
                       'loss': float(loss)}))

@@ -52,7 +52,7 @@ function writeOutputs(s: BenchSettings, store: RecordStore, info: RunInfo, timed
 
 // --probe TASK:CONFIG: phase-2 variants on the ablation's phase-1 checkpoints of one configuration.
 async function probe(s: BenchSettings, p: NonNullable<BenchSettings['probe']>): Promise<void> {
-  const { data } = await loadTask(p.task, s.train.sizes[p.task], s.train.dataSeed, log);
+  const { data } = await loadTask(p.task, s.train.sizes[p.task], s.train.dataSeed, log, s.train.kwsClipsPerWord);
   const store = new RecordStore(s.work);
   const r = await runProbe({ work: s.work, task: p.task, cfg: p.cfg, seeds: s.seeds, data, t: s.train, set: p.set, store, log });
   process.stdout.write(`\n${probeTable(r.probe, probeVariants(s.train, p.set), probeBaseline(p.set)).join('\n')}\n\nresults: ${r.path}\n`);
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   if (existsSync(`${s.work}/run-info.json`)) priorSeconds = readJson<RunInfo>(`${s.work}/run-info.json`, 'run info').elapsedSeconds;
   const data = new Map<BenchTask, Dataset>();
   for (const task of s.tasks) {
-    const d = await loadTask(task, s.train.sizes[task], s.train.dataSeed, log);
+    const d = await loadTask(task, s.train.sizes[task], s.train.dataSeed, log, s.train.kwsClipsPerWord);
     data.set(task, d.data);
     const what = task === 'kws' ? 'synthetic KWS (espeak-ng + sox, 12 classes, 49x10 MFCC)' : 'Fashion-MNIST (10 classes, 28x28)';
     info.dataNotes[task] = `${what}, fixed seeded subsets: ${d.data.train.n} of ${d.full.train} train, ${d.data.val.n} of ${d.full.val} val, ${d.data.test.n} of ${d.full.test} test`;

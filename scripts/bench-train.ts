@@ -1,37 +1,41 @@
-// npm run bench:train — DS-CNN training ms/step (batch 100, 49x10x1, 12 classes, BN, Adam) on the chosen tfjs
-// backend, beside plain wasm and cpu (forward only: wasm lacks gradient kernels, a cpu step takes minutes), and PyTorch CPU.
-// Flags: --backend B, --steps N (default 20), --batch N, --no-baselines, --cpu-step (one cpu training step: minutes),
-// --profile (per-kernel times of one step on the chosen backend), --no-torch, --json. PyTorch runs before the tfjs
-// timings (its default OpenMP spinning) and after them (OMP_WAIT_POLICY=PASSIVE, which holds up far better on a busy
-// machine); the faster median is the yardstick.
+// npm run bench:train — ms/step of the training steps pqk runs on the zoo's DS-CNN (batch 100, 49x10x1, 12 classes):
+// the float step, the phase-1 QAT step and the phase-2 mutual step on the chosen tfjs backend, side by side with
+// PyTorch CPU's float step and its fake-quant QAT step (torch.ao.quantization) on the same network, as ratios.
+// Flags: --backend B, --model NAME (a zoo model; PyTorch has DS-CNN only), --steps N (default 20), --batch N,
+// --profile (per-kernel times of one step of each kind), --no-torch, --json. PyTorch runs before the tfjs timings
+// (its default OpenMP spinning) and after them (OMP_WAIT_POLICY=PASSIVE, which holds up far better on a busy machine);
+// the faster median is the yardstick.
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/select.js';
-import { profileDsCnnStep, timeDsCnnForward, timeDsCnnTraining, type StepTiming } from '../src/backend/bench.js';
+import { profileTrainingStep, STEP_KINDS, timeTrainingSteps, type StepTiming } from '../src/bench/train-steps.js';
 
 const { values: flags } = parseArgs({
   options: {
     backend: { type: 'string' },
+    model: { type: 'string', default: 'ds-cnn' },
     steps: { type: 'string', default: '20' },
     batch: { type: 'string', default: '100' },
-    'no-baselines': { type: 'boolean', default: false },
     'no-torch': { type: 'boolean', default: false },
-    'cpu-step': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
 const steps = Number(flags.steps);
 const batch = Number(flags.batch);
+const model = flags.model!;
 const log = (s: string) => process.stderr.write(s + '\n');
 
-interface TorchTiming { msPerStep: number; minMs: number; cpuMsPerStep: number; torch: string; threads: number }
+interface TorchTiming { step: 'float' | 'qat'; msPerStep: number; minMs: number; cpuMsPerStep: number; torch: string; threads: number }
 
 // PyTorch is a yardstick only: Debian's python3-torch, 2 threads, the same architecture and batch.
-async function torchTiming(env: Record<string, string> = {}): Promise<TorchTiming | string> {
+async function torchTiming(qat: boolean, env: Record<string, string> = {}): Promise<TorchTiming | string> {
+  if (flags['no-torch']) return 'skipped (--no-torch)';
+  if (model !== 'ds-cnn') return `PyTorch yardstick: DS-CNN only (not ${model})`;
   try {
-    const args = ['bench/torch_dscnn.py', '--batch', String(batch), '--steps', String(steps), '--threads', '2'];
+    const args = ['bench/torch_dscnn.py', '--batch', String(batch), '--steps', String(steps), '--threads', '2', ...(qat ? ['--qat'] : [])];
     const r = await execa('/usr/bin/python3', args, { env });
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchTiming;
   } catch (e) {
@@ -39,57 +43,52 @@ async function torchTiming(env: Record<string, string> = {}): Promise<TorchTimin
   }
 }
 
-async function onBackend(name: string, f: () => StepTiming): Promise<StepTiming | string> {
-  try {
-    await initBackend(name);
-    return f();
-  } catch (e) {
-    return `${name}: ${(e as Error).message.split('\n')[0]}`;
-  }
-}
+const faster = (a: TorchTiming | string, b: TorchTiming | string) => (typeof b === 'string' || (typeof a !== 'string' && a.msPerStep <= b.msPerStep) ? a : b);
 
-const torchBefore = flags['no-torch'] ? 'skipped (--no-torch)' : await torchTiming();
+const before = [await torchTiming(false), await torchTiming(true)];
 const choice = await initBackend(flags.backend);
 log(`backend: ${choice.name} — ${choice.reason}`);
-const rows: (StepTiming | string)[] = [timeDsCnnTraining({ batch, steps, warmup: 3 })];
-const chosen = rows[0] as StepTiming;
-log(`  ${chosen.backend} train: ${chosen.msPerStep.toFixed(1)} ms/step (median of ${steps})`);
-// batchNormTraining runs as one kernel only on native; elsewhere it is the same ops as 'moments'
-if (chosen.backend === 'native') rows.push(timeDsCnnTraining({ batch, steps, warmup: 3, bn: 'fused' }));
-if (flags.profile) {
-  for (const bn of ['moments', 'fused'] as const) {
-    const p = await profileDsCnnStep(batch, bn);
-    const top = p.kernels.slice(0, 12).map((k) => `${k.kernel} ${k.ms.toFixed(1)} ms x${k.calls}`);
-    log(`profile (${bn}): step ${p.stepMs.toFixed(1)} ms, kernels ${p.kernels.reduce((a, k) => a + k.ms, 0).toFixed(1)} ms: ${top.join(', ')}`);
-  }
+const rows: StepTiming[] = [];
+for (const step of STEP_KINDS) {
+  const t = timeTrainingSteps({ model, step, batch, steps, warmup: 3 });
+  log(`  ${model} ${step}: ${t.msPerStep.toFixed(1)} ms/step (median of ${steps})`);
+  rows.push(t);
 }
-const torchAfter = flags['no-torch'] ? 'skipped (--no-torch)' : await torchTiming({ OMP_WAIT_POLICY: 'PASSIVE' });
-const torch = [torchBefore, torchAfter].reduce((a, b) => (typeof b === 'string' || (typeof a !== 'string' && a.msPerStep <= b.msPerStep) ? a : b));
-if (!flags['no-baselines']) {
-  if (chosen.backend !== 'wasm') rows.push(await onBackend('wasm', () => timeDsCnnForward({ batch, steps: Math.min(steps, 10), warmup: 2 })));
-  if (chosen.backend !== 'cpu') {
-    rows.push(await onBackend('cpu', () => timeDsCnnForward({ batch, steps: 3, warmup: 1 })));
-    if (flags['cpu-step']) rows.push(await onBackend('cpu', () => timeDsCnnTraining({ batch, steps: 1, warmup: 0 })));
+const profiles = [];
+if (flags.profile)
+  for (const step of STEP_KINDS) {
+    const p = await profileTrainingStep({ model, step, batch });
+    const top = p.kernels.slice(0, 10).map((k) => `${k.kernel} ${k.ms.toFixed(1)} ms x${k.calls}`);
+    log(`profile ${step}: step ${p.stepMs.toFixed(1)} ms, kernels ${p.kernels.reduce((a, k) => a + k.ms, 0).toFixed(1)} ms: ${top.join(', ')}`);
+    profiles.push({ step, ...p });
   }
-}
-
-const torchMs = typeof torch === 'string' ? undefined : torch.msPerStep;
-const torchMin = typeof torch === 'string' ? undefined : torch.minMs;
-const ratio = (r: StepTiming) => (torchMs && torchMin && r.mode === 'train' ? `${(r.msPerStep / torchMs).toFixed(2)}x; ${(r.minMs / torchMin).toFixed(2)}x` : '');
+const after = [await torchTiming(false, { OMP_WAIT_POLICY: 'PASSIVE' }), await torchTiming(true, { OMP_WAIT_POLICY: 'PASSIVE' })];
+const torchFloat = faster(before[0]!, after[0]!);
+const torchQat = faster(before[1]!, after[1]!);
+const float = rows[0]!;
+const ms = (t: TorchTiming | string) => (typeof t === 'string' ? undefined : t.msPerStep);
+const ratios = {
+  floatVsTorch: ms(torchFloat) ? float.msPerStep / ms(torchFloat)! : null, // goal: at most 1.0
+  qatVsFloat: rows[1]!.msPerStep / float.msPerStep, // goal: at most 2
+  phase2VsFloat: rows[2]!.msPerStep / float.msPerStep, // goal: at most 3
+  qatVsTorchQat: ms(torchQat) ? rows[1]!.msPerStep / ms(torchQat)! : null,
+  torchQatVsTorchFloat: ms(torchQat) && ms(torchFloat) ? ms(torchQat)! / ms(torchFloat)! : null,
+};
+const machine = { loadAverage: loadavg()[0], cores: cpus().length };
 if (flags.json) {
-  const out = rows.map((r) => (typeof r === 'string' ? { error: r } : { ...r, vsTorch: torchMs && r.mode === 'train' ? r.msPerStep / torchMs : null }));
-  process.stdout.write(JSON.stringify({ choice, torch, rows: out }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ choice, model, batch, rows, torch: { float: torchFloat, qat: torchQat }, ratios, machine, profiles }, null, 2) + '\n');
 } else {
-  console.log(`DS-CNN, batch ${batch}, input 49x10x1, 12 classes (tfjs ${tf.version_core})`);
-  const line = (name: string, mode: string, bn: string, t: { msPerStep: number; minMs: number; cpuMsPerStep: number }, vs: string) =>
-    console.log(name.padEnd(12) + mode.padEnd(10) + bn.padEnd(14) + [t.msPerStep, t.minMs, t.cpuMsPerStep].map((v) => v.toFixed(1).padStart(10)).join('') + '  ' + vs);
-  console.log('backend'.padEnd(12) + 'mode'.padEnd(10) + 'batch norm'.padEnd(14) + ['ms/step', 'min ms', 'cpu ms'].map((h) => h.padStart(10)).join('') + '  vs PyTorch (median; min)');
-  for (const r of rows) {
-    if (typeof r === 'string') console.log(`  (${r})`);
-    else line(r.backend, r.mode, r.bn, r, ratio(r));
+  console.log(`${model}, batch ${batch}, ${steps} timed steps (tfjs ${tf.version_core}, backend ${choice.name})`);
+  console.log('step'.padEnd(26) + ['ms/step', 'min ms', 'cpu ms'].map((h) => h.padStart(10)).join('') + '  ratio');
+  const line = (name: string, t: { msPerStep: number; minMs: number; cpuMsPerStep: number }, ratio: string) =>
+    console.log(name.padEnd(26) + [t.msPerStep, t.minMs, t.cpuMsPerStep].map((v) => v.toFixed(1).padStart(10)).join('') + '  ' + ratio);
+  const x = (v: number | null, what: string, goal: string) => (v === null ? '' : `${v.toFixed(2)}x ${what} (goal ${goal})`);
+  line(`pqk float (${float.backend})`, float, x(ratios.floatVsTorch, 'PyTorch float', '<= 1.0x'));
+  line(`pqk qat (${float.backend})`, rows[1]!, x(ratios.qatVsFloat, 'pqk float', '<= 2x') + (ratios.qatVsTorchQat === null ? '' : `; ${ratios.qatVsTorchQat.toFixed(2)}x PyTorch QAT`));
+  line(`pqk phase2 (${float.backend})`, rows[2]!, x(ratios.phase2VsFloat, 'pqk float', '<= 3x'));
+  for (const [name, t] of [['pytorch-cpu float', torchFloat], ['pytorch-cpu qat', torchQat]] as const) {
+    if (typeof t === 'string') console.log(`  (${name}: ${t})`);
+    else line(name, t, name.endsWith('qat') && ratios.torchQatVsTorchFloat !== null ? `${ratios.torchQatVsTorchFloat.toFixed(2)}x PyTorch float (torch ${t.torch})` : `torch ${t.torch}, ${t.threads} threads`);
   }
-  if (typeof torch === 'string') console.log(`  (${torch})`);
-  else line('pytorch-cpu', 'train', 'nn.BatchNorm2d', torch, `1.00x (torch ${torch.torch}, ${torch.threads} threads)`);
-  const both = [torchBefore, torchAfter].map((t) => (typeof t === 'string' ? t : `${t.msPerStep.toFixed(1)} ms`));
-  console.log(`PyTorch median, default OpenMP / OMP_WAIT_POLICY=PASSIVE: ${both.join(' / ')}; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} on ${(await import('node:os')).cpus().length} cores`);
+  console.log(`load average ${machine.loadAverage!.toFixed(1)} on ${machine.cores} cores`);
 }

@@ -59,6 +59,45 @@ static void combine(const red_job *j, int op, int slots, long count, float *out)
   }
 }
 
+/* max or min of a whole tensor (what QAT's range observers ask for every step): float lanes the compiler vectorizes,
+   one partial per thread, NaN kept aside; exact, since a max or min does not depend on the order it is taken in. */
+typedef struct {
+  int op;
+  const float *x;
+  float *part; /* one per thread */
+  int *nan;
+} extreme_job;
+
+static void extreme_range(void *ctx, long lo, long hi, int slot) {
+  extreme_job *j = ctx;
+  const float *x = j->x;
+  float m = j->part[slot];
+  int nan = 0;
+  if (j->op == RED_MAX)
+    for (long i = lo; i < hi; i++) { float v = x[i]; m = v > m ? v : m; nan |= v != v; }
+  else
+    for (long i = lo; i < hi; i++) { float v = x[i]; m = v < m ? v : m; nan |= v != v; }
+  j->part[slot] = m;
+  j->nan[slot] |= nan;
+}
+
+static void extreme_all(int op, long n, const float *x, float *out) {
+  float one_part;
+  int one_nan, slots = parallel_threads();
+  extreme_job j = {.op = op, .x = x, .part = malloc(sizeof(float) * slots), .nan = malloc(sizeof(int) * slots)};
+  if (!j.part || !j.nan) free(j.part), free(j.nan), j.part = &one_part, j.nan = &one_nan, slots = 1; /* one thread then */
+  for (int s = 0; s < slots; s++) j.part[s] = op == RED_MAX ? -INFINITY : INFINITY, j.nan[s] = 0;
+  int used = slots == 1 ? (extreme_range(&j, 0, n, 0), 1) : parallel_for(n, 1L << 16, extreme_range, &j);
+  float m = j.part[0];
+  int nan = j.nan[0];
+  for (int s = 1; s < used; s++) {
+    m = op == RED_MAX ? (j.part[s] > m ? j.part[s] : m) : (j.part[s] < m ? j.part[s] : m);
+    nan |= j.nan[s];
+  }
+  out[0] = nan ? NAN : m;
+  if (j.part != &one_part) free(j.part), free(j.nan);
+}
+
 void reduce_axes(int op, int rank, const int *shape, const int *reduced, const float *x, float *out) {
   red_job j = {.op = op, .x = x, .out_size = 1};
   long count = 1;
@@ -69,6 +108,10 @@ void reduce_axes(int op, int rank, const int *shape, const int *reduced, const f
     else j.dims[m] = shape[d], j.red[m] = !!reduced[d], m++;
   }
   if (m == 0) j.dims[0] = 1, j.red[0] = 1, m = 1;
+  if (m == 1 && j.red[0] && (op == RED_MAX || op == RED_MIN)) {
+    extreme_all(op, j.dims[0], x, out);
+    return;
+  }
   j.rank = m;
   for (long d = m - 1, xs = 1, os = 1; d >= 0; d--) {
     j.xs[d] = xs, xs *= j.dims[d];

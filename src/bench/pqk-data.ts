@@ -2,12 +2,16 @@
 // every seed and method trains and tests on exactly the same samples.
 import { loadDataset } from '../data/index.js';
 import type { Dataset, Split } from '../data/types.js';
-import { prepareData } from '../pipeline/stages.js';
+import { synthKws } from '../data/index.js';
 import { mulberry32, permutation } from '../util/rng.js';
 import type { BenchTask, SplitSizes } from './pqk-settings.js';
 
 // Ignored by git; generated on first use (espeak-ng + sox), reused afterwards.
 export const BENCH_KWS_DIR = '.cache/bench-pqk/synth-kws';
+
+export function kwsDir(clipsPerWord: number): string {
+  return clipsPerWord === 1000 ? BENCH_KWS_DIR : `${BENCH_KWS_DIR}-${clipsPerWord}`;
+}
 
 export const TASK_MODEL: Record<BenchTask, string> = { kws: 'ds-cnn', image: 'resnet' };
 
@@ -30,10 +34,14 @@ export interface TaskData {
   full: SplitSizes; // sizes before cutting
 }
 
-export async function loadTask(task: BenchTask, sizes: SplitSizes, dataSeed: number, log: (l: string) => void): Promise<TaskData> {
-  // prepareData makes sure the set exists; the benchmark loads it with its own data seed (splits, unknown words).
-  if (task === 'kws') await prepareData(BENCH_KWS_DIR, log);
-  const d = await loadDataset(task === 'kws' ? BENCH_KWS_DIR : 'fashion-mnist', { seed: dataSeed });
+export async function loadTask(task: BenchTask, sizes: SplitSizes, dataSeed: number, log: (l: string) => void, kwsClipsPerWord = 1000): Promise<TaskData> {
+  // The set is made when missing (a complete one is reused); the benchmark loads it with its own data seed.
+  const dir = kwsDir(kwsClipsPerWord);
+  if (task === 'kws') {
+    const r = await synthKws({ out: dir, clipsPerWord: kwsClipsPerWord });
+    log(`data: ${dir}: ${r.clips} clips${r.reused ? ' (reused)' : ` in ${r.seconds.toFixed(0)} s`}`);
+  }
+  const d = await loadDataset(task === 'kws' ? dir : 'fashion-mnist', { seed: dataSeed });
   const full = { train: d.train.n, val: d.val.n, test: d.test.n };
   const data: Dataset = {
     ...d,

@@ -18,6 +18,7 @@ export interface SeedRecord {
   paramBytes: number;
   wallSeconds: number; // this method's own training (phase-2 methods exclude the shared phase 1)
   valHistory?: number[]; // validation accuracy after each epoch of the method's last stage
+  testSamples?: number; // the size of the test split scored (absent in records older than the field)
 }
 
 export function recordKey(task: BenchTask, method: BenchMethod, seed: number, config?: CompressConfig): string {

@@ -50,7 +50,7 @@ async function floatModel(c: SeedContext): Promise<{ dir: string; model: Model }
   const { model } = await trainFloat({ dir, data: c.data, cfg, log: c.log });
   if (!c.store.get(recordKey(c.task, 'float', c.seed))) {
     const accuracy = await evaluate(c.data, floatLogits(model), 'test');
-    c.store.put({ task: c.task, method: 'float', seed: c.seed, accuracy, paramBytes: 4 * paramCount(model), wallSeconds: trainSeconds(dir, ['float']), valHistory: lastValHistory(dir, 'float') });
+    c.store.put({ task: c.task, method: 'float', seed: c.seed, accuracy, paramBytes: 4 * paramCount(model), wallSeconds: trainSeconds(dir, ['float']), valHistory: lastValHistory(dir, 'float'), testSamples: c.data.test.n });
     c.log(`result: ${c.task} s${c.seed} float: test ${(accuracy * 100).toFixed(2)}%`);
   }
   return { dir, model };
@@ -73,6 +73,7 @@ async function record(c: SeedContext, method: BenchMethod, cfg: CompressConfig, 
     paramBytes: ev.paramBytes,
     wallSeconds: trainSeconds(dir, stages),
     valHistory: lastValHistory(dir, stages[stages.length - 1]),
+    testSamples: c.data.test.n,
   };
   c.store.put(r);
   c.log(`result: ${c.task} s${c.seed} ${configId(cfg)} ${method}: int ${(r.accuracy * 100).toFixed(2)}% (fake-quant ${((r.fakeQuantAccuracy ?? 0) * 100).toFixed(2)}%, teacher ${(teacherAccuracy * 100).toFixed(2)}%, sparsity ${((r.sparsity ?? 0) * 100).toFixed(1)}%, ${r.paramBytes} B, ${r.wallSeconds.toFixed(0)} s)`);
@@ -84,7 +85,7 @@ async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string):
   const pending = PHASE2_MODES.filter(([m]) => !c.store.get(recordKey(c.task, m, c.seed, cfg)));
   if (c.store.get(recordKey(c.task, 'phase1', c.seed, cfg)) && pending.length === 0) return;
   const scheme = { weightBits: cfg.weightBits, perChannel: true };
-  const p1cfg = { ...PHASE1_DEFAULTS, sparsity: cfg.sparsity, pattern: cfg.pattern, rounds: c.t.p1Rounds, epochsPerRound: c.t.p1EpochsPerRound, finalEpochs: c.t.p1EpochsPerRound, lr: c.t.p1Lr, scope: c.t.p1Scope, batchSize: c.t.batchSize, seed: c.seed };
+  const p1cfg = { ...PHASE1_DEFAULTS, sparsity: cfg.sparsity, pattern: cfg.pattern, rounds: c.t.p1Rounds, epochsPerRound: c.t.p1EpochsPerRound, finalEpochs: c.t.p1FinalEpochs ?? c.t.p1EpochsPerRound, lr: c.t.p1Lr, scope: c.t.p1Scope, batchSize: c.t.batchSize, seed: c.seed };
   const p1 = await runPhase1({ dir: p1Dir, data: c.data, cfg: p1cfg, scheme, start: async () => (await loadCheckpoint(floatDir, 'float')).model, log: c.log });
   const p1Stages = Array.from({ length: c.t.p1Rounds - 1 }, (_, k) => `phase1-round${k + 1}`).concat('phase1');
   if (!c.store.get(recordKey(c.task, 'phase1', c.seed, cfg))) await record(c, 'phase1', cfg, p1.model, p1Dir, p1Stages);

@@ -7,7 +7,7 @@ export type BenchMethod = 'float' | 'phase1' | 'phase1+ce' | 'phase1+warmup' | '
 export const BENCH_METHODS: readonly BenchMethod[] = ['float', 'phase1', 'phase1+ce', 'phase1+warmup', 'pqk'];
 
 export interface CompressConfig {
-  pattern: 'unstructured' | 'channel';
+  pattern: 'unstructured' | 'channel' | '2:4'; // 2:4 fixes its own sparsity (0.5)
   sparsity: number;
   weightBits: 8 | 4;
 }
@@ -26,6 +26,7 @@ export interface TrainSettings {
   floatLr: number;
   p1Rounds: number;
   p1EpochsPerRound: number;
+  p1FinalEpochs: number; // the last round's epochs (at the final level)
   p1Lr: number;
   p1Scope: 'per-layer' | 'global'; // unstructured magnitude threshold per layer or over the whole network
   warmupEpochs: number;
@@ -33,6 +34,7 @@ export interface TrainSettings {
   tau: number;
   lambda: number;
   sizes: Record<BenchTask, SplitSizes>;
+  kwsClipsPerWord: number; // the synthetic KWS set: 1000 (the default set) or 1700 (the large one)
 }
 
 export interface BenchSettings {
@@ -62,6 +64,7 @@ const FULL_TRAIN: TrainSettings = {
   floatLr: 0.003,
   p1Rounds: 2,
   p1EpochsPerRound: 1,
+  p1FinalEpochs: 1,
   p1Lr: 0.003,
   p1Scope: 'global',
   warmupEpochs: 1,
@@ -69,10 +72,41 @@ const FULL_TRAIN: TrainSettings = {
   tau: 4,
   lambda: 1,
   sizes: { kws: { train: 500, val: 100, test: 250 }, image: { train: 300, val: 100, test: 150 } },
+  kwsClipsPerWord: 1000,
 };
+
+const ALL = Number.MAX_SAFE_INTEGER; // a whole split
+
+// Budgets where the float model has converged and a difference of a point can be seen: the large KWS set (2,040
+// validation and 2,040 test clips of held-out voices) and all of Fashion-MNIST (60,000 / 10,000), the main job's
+// recipe (float 30 epochs; phase 1 three rounds of 3 epochs and 20 at the final level; phase 2 2 + 3 epochs).
+const SCALE_TRAIN: TrainSettings = {
+  dataSeed: 1,
+  batchSize: 100,
+  floatEpochs: 30,
+  floatLr: 0.003,
+  p1Rounds: 3,
+  p1EpochsPerRound: 3,
+  p1FinalEpochs: 20,
+  p1Lr: 0.003,
+  p1Scope: 'global',
+  warmupEpochs: 2,
+  mutualEpochs: 3,
+  tau: 4,
+  lambda: 1,
+  sizes: { kws: { train: ALL, val: ALL, test: ALL }, image: { train: ALL, val: 5000, test: ALL } },
+  kwsClipsPerWord: 1700,
+};
+const SCALE_CONFIGS: CompressConfig[] = [
+  { pattern: 'channel', sparsity: 0.5, weightBits: 8 },
+  { pattern: 'unstructured', sparsity: 0.8, weightBits: 8 },
+  { pattern: 'unstructured', sparsity: 0.8, weightBits: 4 },
+  { pattern: '2:4', sparsity: 0.5, weightBits: 8 },
+];
 
 const PRESETS: Record<string, { train: TrainSettings; seeds: number[]; configs: CompressConfig[] }> = {
   full: { seeds: [1, 2, 3], configs: ALL_CONFIGS, train: FULL_TRAIN },
+  scale: { seeds: [1, 2, 3], configs: SCALE_CONFIGS, train: SCALE_TRAIN },
   // Checks the script end to end in a few minutes; numbers mean nothing.
   quick: {
     seeds: [1, 2],
@@ -82,7 +116,7 @@ const PRESETS: Record<string, { train: TrainSettings; seeds: number[]; configs: 
 };
 
 const USAGE =
-  'usage: npm run bench:pqk -- [--preset full|quick] [--seeds 1,2,3] [--tasks kws,image] [--configs u0.5w8,c0.5w4,...] ' +
+  'usage: npm run bench:pqk -- [--preset scale|full|quick] [--seeds 1,2,3] [--tasks kws,image] [--configs u0.5w8,c0.5w4,...] ' +
   '[--float-epochs N] [--p1-rounds N] [--p1-epochs N] [--warmup-epochs N] [--mutual-epochs N] [--batch N] [--tau T] [--lambda L] ' +
   '[--train N] [--test N] [--out PATH] [--work DIR] [--probe kws:u0.8w4 [--probe-set variants|head]]';
 
@@ -104,13 +138,15 @@ function num(flag: string, v: string | undefined, min = 0): number | undefined {
 
 // 'u0.8w4' = unstructured 80 % with int4 weights, 'c0.5w8' = channel pruning 50 % with int8 weights.
 export function parseConfig(s: string): CompressConfig | undefined {
+  const nm = /^n2:4w(8|4)$/.exec(s);
+  if (nm) return { pattern: '2:4', sparsity: 0.5, weightBits: Number(nm[1]) as 8 | 4 };
   const m = /^([uc])([0-9.]+)w(8|4)$/.exec(s);
   if (!m) return undefined;
   return { pattern: m[1] === 'u' ? 'unstructured' : 'channel', sparsity: Number(m[2]), weightBits: Number(m[3]) as 8 | 4 };
 }
 
 export function configId(c: CompressConfig): string {
-  return `${c.pattern[0]}${c.sparsity}w${c.weightBits}`;
+  return c.pattern === '2:4' ? `n2:4w${c.weightBits}` : `${c.pattern[0]}${c.sparsity}w${c.weightBits}`;
 }
 
 export function parseBenchArgs(argv: string[]): BenchSettings {
@@ -122,7 +158,7 @@ export function parseBenchArgs(argv: string[]): BenchSettings {
   });
   const preset = f.preset ?? 'full';
   const base = PRESETS[preset];
-  if (!base) throw new Error(`--preset: unknown preset '${preset}' (full, quick)\n${USAGE}`);
+  if (!base) throw new Error(`--preset: unknown preset '${preset}' (scale, full, quick)\n${USAGE}`);
   const t: TrainSettings = structuredClone(base.train);
   t.floatEpochs = num('float-epochs', f['float-epochs'], 1) ?? t.floatEpochs;
   t.p1Rounds = num('p1-rounds', f['p1-rounds'], 1) ?? t.p1Rounds;

@@ -54,6 +54,13 @@ export function quantizedTensors(spec: ModelSpec): string[] {
   return ['input', ...spec.nodes.filter((n) => n.kind !== 'avgpool' && n.kind !== 'maxpool' && n.kind !== 'flatten').map((n) => n.name)];
 }
 
+// A variable that owns its initial value (tf.variable keeps the initialiser tensor alive otherwise: a leak per model).
+function owned(init: tf.Tensor, trainable: boolean): tf.Variable {
+  const v = tf.variable(init, trainable);
+  init.dispose();
+  return v;
+}
+
 export function createModel(spec: ModelSpec, seed: number): Model {
   const shapes = inferShapes(spec);
   const layers = new Map<string, LayerParams>();
@@ -65,22 +72,22 @@ export function createModel(spec: ModelSpec, seed: number): Model {
     const outC = n.kind === 'depthwise' ? ws[2] * ws[3] : ws[ws.length - 1];
     const p: LayerParams = {
       spec: n,
-      w: tf.variable(initKernel(ws, fanIn, seed * 1000 + k++), true),
-      mask: tf.variable(tf.ones(ws), false),
+      w: owned(initKernel(ws, fanIn, seed * 1000 + k++), true),
+      mask: owned(tf.ones(ws), false),
     };
-    if (hasBias(n)) p.b = tf.variable(tf.zeros([outC]), true);
+    if (hasBias(n)) p.b = owned(tf.zeros([outC]), true);
     else
       p.bn = {
-        gamma: tf.variable(tf.ones([outC]), true),
-        beta: tf.variable(tf.zeros([outC]), true),
-        mean: tf.variable(tf.zeros([outC]), false),
-        variance: tf.variable(tf.ones([outC]), false),
+        gamma: owned(tf.ones([outC]), true),
+        beta: owned(tf.zeros([outC]), true),
+        mean: owned(tf.zeros([outC]), false),
+        variance: owned(tf.ones([outC]), false),
       };
     layers.set(n.name, p);
   }
   const ranges = new Map<string, ActRange>();
   for (const t of quantizedTensors(spec))
-    ranges.set(t, { min: tf.variable(tf.scalar(0), false), max: tf.variable(tf.scalar(0), false) });
+    ranges.set(t, { min: owned(tf.scalar(0), false), max: owned(tf.scalar(0), false) });
   return { spec, shapes, layers, ranges };
 }
 

@@ -54,6 +54,8 @@ const PHASE2: JsonSchema = {
     teacherQuantizeActivations: { type: 'boolean' },
     teacherBatchNorm: { enum: ['batch', 'frozen'] },
     mode: { enum: ['pqk', 'warmup-only', 'ce'] },
+    control: { enum: ['none', 'ce'] },
+    ship: { enum: ['best', 'last'] },
     seed: SEED,
   },
 };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { evaluateQuantized } from '../compress/pqk/evaluate.js';
 import { modelSparsity } from '../compress/pqk/masks.js';
 import type { Dataset } from '../data/types.js';
+import type { Model } from '../models/params.js';
 import { datasetInfo, finalizeReport, modelFigures, writeReport, type RunReport, type StageReport } from '../report/index.js';
 import type { RuntimeVerification } from '../report/types.js';
 import type { TargetProfile } from '../targets/types.js';
@@ -19,7 +20,7 @@ import { checkSchema } from '../util/schema.js';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import { PQK_VERSION } from '../version.js';
 import { checkpointsDir, guardRunSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
-import { exportModel, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
+import { exportModel, prepareData, stageControl, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
 import { verifyModel, type VerifyResult } from './verify.js';
 
 export interface RunArgs {
@@ -45,7 +46,27 @@ function seedFrom(from: string | undefined, runDir: string): void {
 function stageReport(name: StageReport['name'], accuracy: number, state: StageState, sparsity: number | null, extraSeconds = 0): StageReport {
   const seconds = state.history.reduce((s, h) => s + h.seconds, 0) + extraSeconds;
   const last = state.history[state.history.length - 1];
-  return { name, accuracy, seconds, epochs: state.epoch, sparsity, loss: last ? last.loss : null };
+  const val = state.valAccuracy;
+  return { name, accuracy, seconds, epochs: state.epoch, sparsity, loss: last ? last.loss : null, valAccuracy: val === undefined || Number.isNaN(val) ? null : val };
+}
+
+interface Student {
+  name: 'phase1' | 'phase2' | 'phase2-ce';
+  model: Model;
+  state: StageState;
+  accuracy: number; // test, fake-quant (= integer)
+}
+
+const pct = (a: number | undefined) => (a === undefined || Number.isNaN(a) ? 'n/a' : `${(a * 100).toFixed(2)}%`);
+
+// The student to export: phase 2's ('last'), or the one with the highest validation accuracy ('best'; students in
+// order of preference, so a tie keeps the earlier one). The test split never takes part in the choice.
+export function chooseStudent(students: Pick<Student, 'name' | 'state'>[], ship: 'best' | 'last'): NonNullable<RunReport['shipped']> {
+  const vals = students.map((s) => `${s.name} ${pct(s.state.valAccuracy)}`).join(', ');
+  if (ship === 'last') return { stage: 'phase2', reason: `phase2.ship 'last' (validation: ${vals})` };
+  const val = (s: Pick<Student, 'state'>) => (s.state.valAccuracy === undefined || Number.isNaN(s.state.valAccuracy) ? -1 : s.state.valAccuracy);
+  const best = students.reduce((a, b) => (val(b) > val(a) ? b : a));
+  return { stage: best.name, reason: `highest validation accuracy (${vals})` };
 }
 
 async function verifyCached(runDir: string, bytes: Uint8Array, data: Dataset, runtime: string, limit: number | undefined, target: TargetProfile, log: (l: string) => void): Promise<VerifyResult> {
@@ -75,7 +96,9 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const runDir = ctx.runDir;
   mkdirSync(runDir, { recursive: true });
   const { model, data: dataSpec, seed, float, phase1, phase2 } = ctx.cfg;
-  guardRunSettings(runDir, { model, data: dataSpec, seed, float, phase1, phase2, quantization: target.quantization, scheme: schemeOf(target) });
+  // Which students are trained beside phase 2 and which one ships change no checkpoint: a finished run may add the control.
+  const { control: _c, ship: _s, ...phase2Training } = phase2;
+  guardRunSettings(runDir, { model, data: dataSpec, seed, float, phase1, phase2: phase2Training, quantization: target.quantization, scheme: schemeOf(target) });
   writeRunConfig(runDir, ctx.cfg);
   seedFrom(a.from, runDir);
   const t0 = Date.now();
@@ -90,13 +113,24 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const p2 = await stagePhase2(ctx, data, target);
   const ev2 = await evaluateQuantized(p2.model, p2.qat, data, 'test');
   ctx.log(`phase2: fake-quant ${(ev2.fakeQuantAccuracy * 100).toFixed(2)}%, integer ${(ev2.integerAccuracy * 100).toFixed(2)}%, agreement ${(ev2.argmaxAgreement * 100).toFixed(2)}%`);
-  const { bytes, qmodel } = await exportModel(ctx, data, target, p2.model);
+  const students: Student[] = [{ name: 'phase2', model: p2.model, state: p2.state, accuracy: ev2.fakeQuantAccuracy }];
+  if (ctx.cfg.phase2.control === 'ce') {
+    const ce = await stageControl(ctx, data, target);
+    const evc = await evaluateQuantized(ce.model, ce.qat, data, 'test');
+    ctx.log(`phase2-ce: fake-quant ${(evc.fakeQuantAccuracy * 100).toFixed(2)}%, integer ${(evc.integerAccuracy * 100).toFixed(2)}%, agreement ${(evc.argmaxAgreement * 100).toFixed(2)}%`);
+    students.push({ name: 'phase2-ce', model: ce.model, state: ce.state, accuracy: evc.fakeQuantAccuracy });
+  }
+  students.push({ name: 'phase1', model: p1.model, state: p1.state, accuracy: ev1.fakeQuantAccuracy });
+  const shipped = chooseStudent(students, ctx.cfg.phase2.ship);
+  ctx.log(`ship: ${shipped.stage} (${shipped.reason})`);
+  const chosen = students.find((s) => s.name === shipped.stage)!;
+  const { bytes, qmodel } = await exportModel(ctx, data, target, chosen.model);
   const modelFile = join(runDir, 'model.tflite');
   atomicWrite(modelFile, bytes);
   ctx.log(`export: ${modelFile} (${bytes.length} bytes)`);
   const verification: Record<string, VerifyResult> = {};
   for (const rt of target.runtimes) verification[rt] = await verifyCached(runDir, bytes, data, rt, a.verifyLimit, target, ctx.log);
-  const sp = await modelSparsity(p2.model);
+  const sp = await modelSparsity(chosen.model);
   const base = {
     reportVersion: 1,
     pqkVersion: PQK_VERSION,
@@ -108,8 +142,9 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
     stages: [
       stageReport('float', floatAcc, f.state, null, dataSeconds),
       stageReport('phase1', ev1.fakeQuantAccuracy, p1.state, ev1.sparsity),
-      stageReport('phase2', ev2.fakeQuantAccuracy, p2.state, sp.overall),
+      ...students.filter((s) => s.name !== 'phase1').map((s) => stageReport(s.name, s.accuracy, s.state, sp.overall)),
     ],
+    shipped,
     verification: Object.fromEntries(Object.entries(verification).map(([k, v]) => [k, strip(v)])),
     model: modelFigures(qmodel, { name: ctx.cfg.model, file: 'model.tflite', fileBytes: bytes.length }),
   } as Omit<RunReport, 'budgets' | 'ok'>;

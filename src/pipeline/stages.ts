@@ -1,7 +1,7 @@
 // The stages of a run, each resumable from the run folder: data, float training, phase 1, phase 2, export.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { modelSparsity } from '../compress/pqk/masks.js';
 import { runPhase1 } from '../compress/pqk/phase1.js';
 import { runPhase2 } from '../compress/pqk/phase2.js';
@@ -19,6 +19,7 @@ import type { Progress } from '../train/loop.js';
 import type { StageState } from '../train/stage.js';
 import { RunStateError } from '../errors.js';
 import { PQK_VERSION } from '../version.js';
+import { readJson } from '../util/fs.js';
 import { checkpointsDir, frozenQat, schemeOf, type RunConfig } from './config.js';
 
 export const DEFAULT_DATA = 'data/synth-kws';
@@ -73,10 +74,22 @@ export async function stagePhase2(ctx: RunContext, data: Dataset, target: Target
   return { ...r, qat };
 }
 
-// The most compressed finished stage of a run: phase 2, else phase 1.
+// The CE control: the phase-1 student fine-tuned alone with cross-entropy for phase 2's epochs (stage 'phase2-ce').
+export async function stageControl(ctx: RunContext, data: Dataset, target: TargetProfile): Promise<{ model: Model; state: StageState; qat: QatState }> {
+  const qat = frozenQat(schemeOf(target), ctx.cfg.phase1.emaDecay);
+  const cfg = { ...ctx.cfg.phase2, mode: 'ce' as const };
+  const r = await runPhase2({ dir: checkpointsDir(ctx.runDir), data, cfg, qat, start: () => loadStage(ctx, 'phase1'), stage: 'phase2-ce', log: ctx.log, onProgress: ctx.onProgress });
+  return { ...r, qat };
+}
+
+// The student a run ships: the one its report names (pqk run chooses by validation accuracy), else the most
+// compressed finished stage: phase 2, else phase 1.
 export async function latestCompressed(ctx: RunContext): Promise<{ stage: string; model: Model }> {
   const dir = checkpointsDir(ctx.runDir);
-  for (const stage of ['phase2', 'phase1']) if (checkpointExists(dir, stage)) return { stage, model: (await loadCheckpoint(dir, stage)).model };
+  const report = join(ctx.runDir, 'report.json');
+  const shipped = existsSync(report) ? (readJson<{ shipped?: { stage?: string } }>(report, 'run report').shipped?.stage ?? null) : null;
+  for (const stage of [...(shipped ? [shipped] : []), 'phase2', 'phase1'])
+    if (checkpointExists(dir, stage)) return { stage, model: (await loadCheckpoint(dir, stage)).model };
   throw new RunStateError(`${ctx.runDir}: no compressed model yet; run 'pqk compress --run ${ctx.runDir} --target T --phase 1' first`);
 }
 

@@ -36,11 +36,11 @@ function deviceFigure(r: BudgetFigures, target: TargetProfile, what: string, pic
   return value === null ? `${dev} reported no ${what}` : { value, source: dev };
 }
 
-// The integer model's accuracy: the worst verified runtime, else the last fake-quant stage.
+// The integer model's accuracy: the worst verified runtime, else the shipped (or last) fake-quant stage.
 function integerAccuracy(r: BudgetFigures): Figure | string {
   const runs = Object.entries(r.verification).map(([rt, v]) => ({ value: v.accuracy, source: rt }));
   if (runs.length > 0) return runs.reduce((a, b) => (b.value < a.value ? b : a));
-  const last = [...r.stages].reverse().find((s) => s.name !== 'float');
+  const last = r.stages.find((s) => s.name === r.shipped?.stage) ?? [...r.stages].reverse().find((s) => s.name !== 'float');
   return last ? { value: last.accuracy, source: `${last.name}, fake-quant` } : 'no integer accuracy (no verification, no quantized stage)';
 }
 

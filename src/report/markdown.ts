@@ -40,6 +40,7 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
     ['target', `${r.target}${where}`],
     ['verdict', verdictLine(r.budgets, r.ok)],
     ['accuracy', accuracyPath(r)],
+    ...(r.shipped ? [['shipped', `${r.shipped.stage}: ${r.shipped.reason}`]] : []),
     ['model', `${formatValue(m.fileBytes, 'bytes')} file (${formatValue(m.payloadBytes, 'bytes')} payload), ${m.params.toLocaleString('en-US')} params, ${(m.macs / 1e6).toFixed(2)} M MACs, ${formatPercent(m.sparsity)} sparse`],
     ['instructions', instructions],
     ['arena', arenaRt === undefined ? '—' : `${formatValue(r.verification[arenaRt]!.arenaBytes!, 'bytes')} (${arenaRt})`],
@@ -75,13 +76,14 @@ function runtimeTable(r: RunReport): string[] {
 
 function stageTable(r: RunReport): string[] {
   const rows = r.stages.map((s) => [
-    s.name,
+    s.name + (r.shipped?.stage === s.name ? ' (shipped)' : ''),
     formatValue(s.accuracy, 'accuracy'),
+    s.valAccuracy === undefined || s.valAccuracy === null ? '—' : formatValue(s.valAccuracy, 'accuracy'),
     s.sparsity === null ? '—' : formatPercent(s.sparsity),
     s.epochs === null ? '—' : String(s.epochs),
     s.seconds.toFixed(1),
   ]);
-  return table(['stage', 'accuracy', 'sparsity', 'epochs', 'seconds'], ['---', '---:', '---:', '---:', '---:'], rows);
+  return table(['stage', 'test accuracy', 'validation', 'sparsity', 'epochs', 'seconds'], ['---', '---:', '---:', '---:', '---:', '---:'], rows);
 }
 
 export function renderMarkdown(r: RunReport, plots: Plot[], target?: TargetProfile): string {

@@ -61,7 +61,7 @@ export const REPORT_SCHEMA = {
       items: {
         type: 'object',
         required: ['name', 'accuracy', 'seconds', 'epochs', 'sparsity', 'loss'],
-        properties: { name: { enum: ['float', 'phase1', 'phase2'] }, accuracy: fraction, seconds: num, epochs: nullable(int), sparsity: nullable(fraction), loss: nullable(num) },
+        properties: { name: { enum: ['float', 'phase1', 'phase2', 'phase2-ce'] }, accuracy: fraction, seconds: num, epochs: nullable(int), sparsity: nullable(fraction), loss: nullable(num), valAccuracy: nullable(fraction) },
       },
     },
     verification: { type: 'object', additionalProperties: runtime },
@@ -88,5 +88,6 @@ export const REPORT_SCHEMA = {
     },
     budgets: { type: 'array', items: budget },
     ok: { type: 'boolean' },
+    shipped: { type: 'object', required: ['stage', 'reason'], properties: { stage: { enum: ['phase1', 'phase2', 'phase2-ce'] }, reason: { type: 'string' } } },
   },
 } as const;

@@ -6,7 +6,7 @@ export const REPORT_VERSION = 1;
 
 export type Verdict = 'pass' | 'fail' | 'skip';
 export type BudgetUnit = 'bytes' | 'instructions' | 'ms' | 'accuracy' | 'values' | 'lsb';
-export type StageName = 'float' | 'phase1' | 'phase2';
+export type StageName = 'float' | 'phase1' | 'phase2' | 'phase2-ce';
 
 export interface RunReport {
   reportVersion: number; // REPORT_VERSION of the writer
@@ -22,6 +22,8 @@ export interface RunReport {
   // Every budget of the target, then device memory, then one exactness check per runtime of the target.
   budgets: BudgetResult[];
   ok: boolean; // no entry of budgets failed
+  // The stage whose student model.tflite holds, and why (absent in reports older than the choice).
+  shipped?: { stage: StageName; reason: string };
 }
 
 export interface DatasetInfo {
@@ -48,6 +50,7 @@ export interface StageReport {
   epochs: number | null;
   sparsity: number | null; // fraction of prunable weights that are zero at the end of the stage
   loss: number | null; // last training loss
+  valAccuracy?: number | null; // 0..1 on the validation split at the end of the stage (what the shipped student is chosen by)
 }
 
 export interface RuntimeVerification {
@@ -104,4 +107,4 @@ export interface BudgetResult {
 }
 
 // The figures budgets are checked on: a report before its budgets are judged.
-export type BudgetFigures = Pick<RunReport, 'stages' | 'verification' | 'model'>;
+export type BudgetFigures = Pick<RunReport, 'stages' | 'verification' | 'model' | 'shipped'>;

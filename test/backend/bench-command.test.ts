@@ -1,15 +1,21 @@
-// pqk bench train --json prints { backend, model, batch, msPerStep, steps } for a real (small) training run.
+// pqk bench train --json times the steps pqk trains with (float, phase-1 QAT, phase-2 mutual) on the zoo's model.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
 import { benchTrainCommand } from '../../src/cli/commands/bench.js';
 import { UserError, type CommandContext } from '../../src/cli/command.js';
+import { timeTrainingSteps } from '../../src/bench/train-steps.js';
+import { forwardFloat } from '../../src/models/forward.js';
+import { createModel, disposeModel } from '../../src/models/params.js';
+import { modelSpec } from '../../src/models/zoo.js';
+import { crossEntropy } from '../../src/train/stage.js';
 
 function ctx(values: CommandContext['values']): CommandContext {
   return { values, positionals: [], json: true, log: () => {} };
 }
 
 describe('bench train command', () => {
-  it('times DS-CNN steps on the native backend and prints the JSON summary', async () => {
+  it('times the float, QAT and phase-2 steps on the native backend and prints the JSON summary', async () => {
     const out: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     // the test runner itself writes binary frames to stdout; the command writes one JSON string
@@ -17,21 +23,40 @@ describe('bench train command', () => {
       typeof s === 'string' && s.startsWith('{') ? (out.push(s), true) : (write as (...a: unknown[]) => boolean)(s, ...rest)) as typeof process.stdout.write;
     let code: number;
     try {
-      code = await benchTrainCommand.run(ctx({ model: 'ds-cnn', batch: '8', steps: '2', warmup: '1', backend: 'native', bn: 'fused' }));
+      code = await benchTrainCommand.run(ctx({ model: 'ds-cnn', batch: '8', steps: '2', warmup: '1', backend: 'native' }));
     } finally {
       process.stdout.write = write;
     }
     assert.equal(code, 0);
-    const r = JSON.parse(out.join('')) as Record<string, unknown>;
+    const r = JSON.parse(out.join('')) as { rows: { step: string; msPerStep: number; loss: number; vsFloat: number }[] } & Record<string, unknown>;
     assert.equal(r.backend, 'native');
     assert.equal(r.model, 'ds-cnn');
     assert.equal(r.batch, 8);
     assert.equal(r.steps, 2);
-    assert.ok(typeof r.msPerStep === 'number' && r.msPerStep > 0 && r.msPerStep < 60_000);
-    assert.ok(typeof r.loss === 'number' && Number.isFinite(r.loss) && r.loss > 0);
+    assert.deepEqual(r.rows.map((x) => x.step), ['float', 'qat', 'phase2']);
+    for (const row of r.rows) {
+      assert.ok(row.msPerStep > 0 && row.msPerStep < 60_000, `${row.step}: ${row.msPerStep} ms`);
+      assert.ok(Number.isFinite(row.loss) && row.loss > 0, `${row.step}: loss ${row.loss}`);
+    }
+    assert.equal(r.msPerStep, r.rows[0]!.msPerStep, 'the top-level figure is the float step');
+    assert.equal(r.rows[0]!.vsFloat, 1);
   });
 
-  it('rejects an unknown model with a UserError naming the flag', async () => {
-    await assert.rejects(benchTrainCommand.run(ctx({ model: 'vgg' })), (e: unknown) => e instanceof UserError && /--model must be one of ds-cnn, got 'vgg'/.test(e.message));
+  it('times the model pqk trains: the first float step has the loss of the zoo model on the same batch', () => {
+    tf.setBackend('native');
+    const t = timeTrainingSteps({ model: 'ds-cnn-32', step: 'float', batch: 4, steps: 1, warmup: 0, seed: 3 });
+    const model = createModel(modelSpec('ds-cnn-32', [49, 10, 1], 12), 3);
+    const loss = tf.tidy(() => {
+      const x = tf.randomNormal([4, 49, 10, 1], 0, 1, 'float32', 3 + 6);
+      const y = tf.randomUniform([4], 0, 12, 'int32', 3 + 7);
+      return crossEntropy(forwardFloat(model, x, { training: true }), y, 12).dataSync()[0]!;
+    });
+    disposeModel(model);
+    assert.equal(t.loss, loss);
+  });
+
+  it('rejects an unknown model or step with a UserError naming the flag', async () => {
+    await assert.rejects(benchTrainCommand.run(ctx({ model: 'vgg' })), (e: unknown) => e instanceof UserError && /--model must be one of ds-cnn, ds-cnn-32, resnet, mlp, got 'vgg'/.test(e.message));
+    await assert.rejects(benchTrainCommand.run(ctx({ step: 'fp16' })), (e: unknown) => e instanceof UserError && /--step must be one of float, qat, phase2, all, got 'fp16'/.test(e.message));
   });
 });

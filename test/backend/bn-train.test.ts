@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTraining } from '../../src/backend/bn-train.js';
-import { createDsCnnTrainer, randomDsCnnBatch } from '../../src/backend/dscnn-step.js';
+import { forwardFloat } from '../../src/models/forward.js';
+import { createModel, disposeModel, trainableVariables } from '../../src/models/params.js';
+import { modelSpec } from '../../src/models/zoo.js';
+import { crossEntropy } from '../../src/train/stage.js';
 import { assertSameOnBoth, gradsOf, rand, setupBackends } from './compare.js';
 
 describe('batchNormTraining', () => {
@@ -21,18 +24,28 @@ describe('batchNormTraining', () => {
     });
   }
 
-  it('DS-CNN steps give the same losses with plain and fused batch norm on native', () => {
-    tf.setBackend('native');
-    const before = tf.memory().numTensors;
-    const losses = (['moments', 'fused'] as const).map((mode) => {
-      const trainer = createDsCnnTrainer(3, 1e-3, mode);
-      const { x, labels } = randomDsCnnBatch(8, 5);
-      const ls = [0, 1, 2].map(() => trainer.step(x, labels));
-      trainer.dispose();
-      tf.dispose([x, labels]);
+  it('zoo DS-CNN float steps give the same losses on native (one fused kernel) and cpu (moments + batchNorm)', () => {
+    const losses = ['native', 'cpu'].map((backend) => {
+      tf.setBackend(backend);
+      const before = tf.memory().numTensors;
+      const model = createModel(modelSpec('ds-cnn-32', [49, 10, 1], 12), 3);
+      const vars = trainableVariables(model);
+      const opt = tf.train.adam(1e-3);
+      const x = tf.tidy(() => tf.mul(rand([8, 49, 10, 1], 5), 2));
+      const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
+      const ls = [0, 1, 2].map(() =>
+        tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => crossEntropy(forwardFloat(model, x, { training: true }), y, 12), vars);
+          opt.applyGradients(grads);
+          return value.dataSync()[0]!;
+        }),
+      );
+      opt.dispose();
+      disposeModel(model);
+      tf.dispose([x, y]);
+      assert.equal(tf.memory().numTensors, before, `${backend}: the steps release every tensor they made`);
       return ls;
     });
-    assert.equal(tf.memory().numTensors, before, 'trainers release every tensor they made');
     assert.ok(losses[0]![2]! < losses[0]![0]!, `loss decreases: ${losses[0]}`);
     losses[0]!.forEach((l, i) => assert.ok(Math.abs(l - losses[1]![i]!) < 1e-4, `step ${i}: ${l} vs ${losses[1]![i]}`));
   });

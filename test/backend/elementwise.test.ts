@@ -51,6 +51,15 @@ describe('native elementwise kernels', () => {
       const x = rand(shape, 4);
       return [tf.sum(x, axes), tf.mean(x, axes, true), tf.max(x, axes), tf.min(x, axes, true)];
     }));
+    // the whole-tensor max / min (range observers): split across threads, extremes in the last chunk, NaN anywhere
+    assertSameOnBoth('whole max/min', () => {
+      const n = 4 * 25 * 5 * 641;
+      const at = (i: number, v: number) => tf.mul(tf.cast(tf.equal(tf.range(0, n), i), 'float32'), v);
+      const x = tf.add(tf.add(rand([n], 5), at(n - 3, -7)), at(n - 1, 9)); // both extremes in the last thread's part
+      const nan = tf.where(tf.equal(tf.range(0, n), 150_000), tf.fill([n], NaN), x);
+      const x4 = tf.reshape(x, [4, 25, 5, 641]);
+      return [tf.max(x), tf.min(x), tf.max(x4), tf.min(x4), tf.max(nan), tf.min(nan), tf.max(tf.neg(tf.abs(x))), tf.min(tf.abs(x))];
+    });
     assertSameOnBoth('moments grad', gradsOf((x) => tf.add(tf.moments(x, [0, 1, 2]).variance, tf.moments(x, [0, 1, 2]).mean), () => [rand([3, 4, 5, 6], 5)]));
   });
 

@@ -105,3 +105,21 @@ test('a run killed at any stage resumes where it stopped and ends with the same 
     assert.deepEqual(readFileSync(join(out, 'model.tflite')), want, `${stage}: same bytes as the uninterrupted run`);
   }
 });
+
+test('the CE control trains beside PQK and the student with the best validation accuracy is shipped, both reported', () => {
+  const out = join(root, 'run-control');
+  const loose = targetFile('control-board', (t) => (t.budgets = { modelFlashBytes: 1_000_000 }));
+  const r = pqk(['run', '--target', loose, '--data', data, '--out', out, '--config', config, '--ce-control', '--no-strict']);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  assert.deepEqual(report.stages.map((s: { name: string }) => s.name), ['float', 'phase1', 'phase2', 'phase2-ce']);
+  const val = (name: string) => report.stages.find((s: { name: string }) => s.name === name).valAccuracy as number;
+  const best = ['phase2', 'phase2-ce', 'phase1'].reduce((a, b) => (val(b) > val(a) ? b : a));
+  assert.equal(report.shipped.stage, best);
+  assert.match(report.shipped.reason, /highest validation accuracy \(phase2 [\d.]+%, phase2-ce [\d.]+%, phase1 [\d.]+%\)/);
+  assert.match(r.stdout, new RegExp(`ship: ${best} \\(`));
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), new RegExp(`\\| shipped \\| ${best}: highest validation`));
+  // The exported model is the shipped student: its accuracy in TFLite is that stage's (fake-quant = integer).
+  const stage = report.stages.find((s: { name: string }) => s.name === best);
+  assert.equal(report.verification.tflite.accuracy, stage.accuracy);
+});

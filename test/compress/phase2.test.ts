@@ -10,10 +10,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import { qatStep, runPhase1, PHASE1_DEFAULTS } from '../../src/compress/pqk/phase1.js';
 import { forwardFloat } from '../../src/models/forward.js';
 import { crossEntropy } from '../../src/train/stage.js';
-import { phase2Step, runPhase2, softKl, PHASE2_DEFAULTS, type Phase2Config } from '../../src/compress/pqk/phase2.js';
-import { teacherKernel } from '../../src/compress/pqk/teacher.js';
+import { phase2Gradients, phase2Step, runPhase2, softKl, PHASE2_DEFAULTS, type Phase2Config } from '../../src/compress/pqk/phase2.js';
+import { teacherKernel, teacherLogits } from '../../src/compress/pqk/teacher.js';
 import { evaluateQuantized } from '../../src/compress/pqk/evaluate.js';
-import { createModel, namedVariables, type Model } from '../../src/models/params.js';
+import { createModel, namedVariables, trainableVariables, type Model } from '../../src/models/params.js';
 import { dsCnn, mlp } from '../../src/models/zoo.js';
 import type { ModelSpec } from '../../src/models/spec.js';
 import { trainFloat, makeOptimizer } from '../../src/train/float.js';
@@ -154,3 +154,58 @@ test('phase 1 distillation from the float model: the step loss is CE + weight * 
   for (const [k, v] of before) assert.deepEqual(after.get(k), v, `teacher ${k} unchanged`);
   tf.dispose([loss, x, y]);
 });
+
+// The two-tape formulation the single-tape step replaces: the student's forward once for the teacher's target and
+// once under its own tape, the teacher differentiated over the weights only.
+function twoTapeGradients(model: Model, st: QatState, cfg: Phase2Config, mutual: boolean, classes: number, x: tf.Tensor, y: tf.Tensor) {
+  const opts = { quantizeActivations: cfg.teacherQuantizeActivations, batchNorm: cfg.teacherBatchNorm };
+  const kd = cfg.lambda * cfg.tau * cfg.tau;
+  const layers = [...model.layers.values()];
+  const sConst = mutual ? tf.keep(qatLogits(model, x, st)) : undefined;
+  let tConst: tf.Tensor | undefined;
+  const t = tf.variableGrads(() => {
+    const logits = teacherLogits(model, x, st, opts);
+    tConst = tf.keep(tf.clone(logits));
+    const ce = crossEntropy(logits, y, classes);
+    return mutual ? (tf.add(ce, tf.mul(kd, softKl(sConst!, logits, cfg.tau))) as tf.Scalar) : ce;
+  }, layers.map((l) => l.w));
+  const s = tf.variableGrads(() => {
+    const logits = qatLogits(model, x, st);
+    const ce = crossEntropy(logits, y, classes);
+    return mutual ? (tf.add(ce, tf.mul(kd, softKl(tConst!, logits, cfg.tau))) as tf.Scalar) : ce;
+  }, trainableVariables(model));
+  const gS: Record<string, tf.Tensor> = { ...s.grads };
+  const gT: Record<string, tf.Tensor> = {};
+  for (const l of layers) {
+    gS[l.w.name] = tf.mul(s.grads[l.w.name]!, l.mask);
+    gT[l.w.name] = tf.mul(t.grads[l.w.name]!, tf.sub(1, l.mask));
+  }
+  return { loss: s.value, gS, gT };
+}
+
+for (const [label, spec, shape, teacherBatchNorm] of [
+  ['DS-CNN, teacher batch norm from the batch', dsCnn([49, 10, 1], 3, 8), [49, 10, 1], 'batch'],
+  ['DS-CNN, teacher batch norm frozen', dsCnn([49, 10, 1], 3, 8), [49, 10, 1], 'frozen'],
+  ['MLP (biases, no batch norm)', mlp([6, 4, 1], 3), [6, 4, 1], 'batch'],
+] as const)
+  test(`one tape gives both sides the gradients of their own losses (${label})`, async () => {
+    const { model, qat, data } = await pruned(spec, shape as unknown as number[]);
+    const idx = new Int32Array(data.train.n).map((_, i) => i);
+    for (const mutual of [false, true])
+      tf.tidy(() => {
+        const { x, y } = batchTensors(data.train, data.inputShape, idx, 0, 40);
+        const cfg = { ...PHASE2_DEFAULTS, teacherBatchNorm };
+        const got = phase2Gradients({ model, st: qat, cfg, classes: data.labels.length, mutual }, x, y);
+        const want = twoTapeGradients(model, qat, cfg, mutual, data.labels.length, x, y);
+        assert.equal(got.loss.dataSync()[0], want.loss.dataSync()[0], `${mutual ? 'mutual' : 'warm-up'}: student loss`);
+        for (const side of ['gS', 'gT'] as const) {
+          assert.deepEqual(Object.keys(got[side]).sort(), Object.keys(want[side]).sort(), `${side}: the same variables`);
+          for (const [k, g] of Object.entries(want[side])) {
+            const [a, b] = [got[side][k]!.dataSync(), g.dataSync()];
+            let worst = 0;
+            for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1e-3, Math.abs(b[i]!)));
+            assert.ok(worst <= 1e-6, `${mutual ? 'mutual' : 'warm-up'} ${side} ${k}: relative difference ${worst}`);
+          }
+        }
+      });
+  });

@@ -1,31 +1,49 @@
-// pqk bench train: DS-CNN training ms/step on the chosen backend (median after warm-up).
-import { timeDsCnnTraining } from '../../backend/bench.js';
+// pqk bench train: ms/step of the training steps pqk runs (float, phase-1 QAT, phase-2 mutual) on the zoo model.
+import { STEP_KINDS, timeTrainingSteps, type StepKind } from '../../bench/train-steps.js';
+import { MODEL_NAMES } from '../../models/zoo.js';
 import { EXIT, choice, int, printJson, type Command } from '../command.js';
 import { BACKEND_FLAG, startBackend } from './common.js';
 
 export const benchTrainCommand: Command = {
   name: 'bench train',
-  summary: 'time training steps of a model on the chosen tfjs backend',
-  usage: 'bench train --model ds-cnn [--batch 100] [--steps 20] [--warmup 3] [--bn moments|fused] [--backend B] [--json]',
+  summary: 'time the training steps pqk runs (float, QAT, phase-2 mutual) on the chosen tfjs backend',
+  usage: 'bench train [--model ds-cnn] [--step float|qat|phase2|all] [--batch 100] [--steps 20] [--warmup 3] [--backend B] [--json]',
   flags: {
-    model: { type: 'string', value: 'NAME', help: 'the model to time (ds-cnn)', default: 'ds-cnn' },
+    model: { type: 'string', value: 'NAME', help: `the zoo model to time (${MODEL_NAMES.join(', ')})`, default: 'ds-cnn' },
+    step: { type: 'string', value: 'KIND', help: 'float (stage float), qat (phase 1), phase2 (mutual distillation) or all', default: 'all' },
     batch: { type: 'string', value: 'N', help: 'batch size (1..65536)', default: '100' },
     steps: { type: 'string', value: 'N', help: 'timed steps (>= 1)', default: '20' },
     warmup: { type: 'string', value: 'N', help: 'untimed steps first (>= 0)', default: '3' },
-    bn: { type: 'string', value: 'moments|fused', help: 'batch norm through tf.moments or the fused kernel', default: 'moments' },
     ...BACKEND_FLAG,
   },
-  examples: ['pqk bench train --model ds-cnn --batch 100 --json', 'pqk bench train --bn fused --backend cpu --steps 5'],
+  examples: ['pqk bench train --model ds-cnn --batch 100 --json', 'pqk bench train --step qat --backend cpu --steps 2 --warmup 1'],
   async run(ctx) {
-    const model = choice(ctx, 'model', ['ds-cnn'] as const, 'ds-cnn');
-    const bn = choice(ctx, 'bn', ['moments', 'fused'] as const, 'moments');
+    const model = choice(ctx, 'model', MODEL_NAMES, 'ds-cnn');
+    const which = choice(ctx, 'step', [...STEP_KINDS, 'all'] as const, 'all');
     const batch = int(ctx, 'batch', 100, { min: 1, max: 65536 });
     const steps = int(ctx, 'steps', 20, { min: 1, max: 100000 });
     const warmup = int(ctx, 'warmup', 3, { min: 0, max: 100000 });
     const backend = await startBackend(ctx);
-    const t = timeDsCnnTraining({ batch, steps, warmup, bn });
-    ctx.log(`${model} on ${backend}: ${t.msPerStep.toFixed(1)} ms/step (median of ${steps}, min ${t.minMs.toFixed(1)}), batch ${batch}, batch norm ${bn}`);
-    if (ctx.json) printJson({ backend, model, batch, msPerStep: t.msPerStep, steps, minMs: t.minMs, bn, loss: t.loss });
+    const kinds: StepKind[] = which === 'all' ? [...STEP_KINDS] : [which];
+    const rows = kinds.map((step) => {
+      const t = timeTrainingSteps({ model, step, batch, steps, warmup });
+      ctx.log(`${model} ${step} step on ${backend}: ${t.msPerStep.toFixed(1)} ms/step (median of ${steps}, min ${t.minMs.toFixed(1)}), batch ${batch}`);
+      return t;
+    });
+    const float = rows.find((r) => r.step === 'float');
+    if (float) for (const r of rows) if (r !== float) ctx.log(`  ${r.step} / float: ${(r.msPerStep / float.msPerStep).toFixed(2)}x`);
+    const first = float ?? rows[0]!; // the top-level figures: the float step's (as before --step existed), else the one asked for
+    if (ctx.json)
+      printJson({
+        backend,
+        model,
+        batch,
+        steps,
+        msPerStep: first.msPerStep,
+        minMs: first.minMs,
+        loss: first.loss,
+        rows: rows.map((r) => ({ step: r.step, msPerStep: r.msPerStep, minMs: r.minMs, cpuMsPerStep: r.cpuMsPerStep, loss: r.loss, vsFloat: float ? r.msPerStep / float.msPerStep : null })),
+      });
     return EXIT.OK;
   },
 };

@@ -18,7 +18,7 @@ import { BACKEND_FLAG, startBackend } from './common.js';
 export const runCommand: Command = {
   name: 'run',
   summary: 'the whole pipeline: data, float training, phase 1, phase 2, export, verification, report, budgets',
-  usage: 'run [--target cortex-m4] [--data DIR] [--model ds-cnn] [--out runs/NAME] [--config pqk.json] [--from RUN_DIR] [--seed S] [--verify-limit N] [--strict] [--backend B] [--json]',
+  usage: 'run [--target cortex-m4] [--data DIR] [--model ds-cnn] [--out runs/NAME] [--config pqk.json] [--from RUN_DIR] [--seed S] [--verify-limit N] [--ce-control] [--strict] [--backend B] [--json]',
   flags: {
     target: { type: 'string', value: 'NAME|FILE', help: 'a built-in target (targets/*.json) or a profile file', default: 'cortex-m4' },
     data: { type: 'string', value: 'DIR', help: 'a Speech Commands folder, mnist or fashion-mnist; the default set is synthesized on first use', default: DEFAULT_DATA },
@@ -28,10 +28,11 @@ export const runCommand: Command = {
     from: { type: 'string', value: 'RUN_DIR', help: "start from this run's float checkpoint (trained or imported)" },
     seed: { type: 'string', value: 'S', help: 'seed of every stage (integer)', default: '1' },
     'verify-limit': { type: 'string', value: 'N', help: 'verify on the first N test samples only (N >= 1)', default: 'the whole test split' },
+    'ce-control': { type: 'boolean', help: "also train the CE control (stage phase2-ce) and ship the student that validates best (config: phase2.control 'ce')" },
     ...STRICT_FLAGS,
     ...BACKEND_FLAG,
   },
-  examples: ['pqk run', 'pqk run --target cortex-m55 --out runs/m55 --json > m55.json', 'pqk run --config pqk.json --seed 2 --out runs/seed2', 'pqk run --from runs/imported --target android-arm64'],
+  examples: ['pqk run', 'pqk run --ce-control --out runs/with-control', 'pqk run --target cortex-m55 --out runs/m55 --json > m55.json', 'pqk run --config pqk.json --seed 2 --out runs/seed2', 'pqk run --from runs/imported --target android-arm64'],
   exitCodes: '3 a budget failed (report.md and junit.xml say which)',
   async run(ctx) {
     const t = loadTarget(str(ctx, 'target', 'cortex-m4'));
@@ -50,7 +51,7 @@ export const runCommand: Command = {
       target: t.name,
       float: { ...FLOAT_DEFAULTS, model, seed, ...file.float },
       phase1: { ...PHASE1_DEFAULTS, pattern: t.sparsity.pattern, sparsity: t.sparsity.level, seed, ...file.phase1 },
-      phase2: { ...PHASE2_DEFAULTS, seed, ...file.phase2 },
+      phase2: { ...PHASE2_DEFAULTS, seed, ...file.phase2, ...(ctx.values['ce-control'] === true ? { control: 'ce' as const } : {}) },
     };
     const verifyLimit = optInt(ctx, 'verify-limit', { min: 1 });
     const strict = strictBudgets(ctx);
@@ -64,7 +65,7 @@ export const runCommand: Command = {
     ctx.log(`run: ${((Date.now() - t0) / 60000).toFixed(1)} min; report: ${runDir}/report.md`);
     for (const b of report.budgets) ctx.log(`  ${b.verdict.toUpperCase().padEnd(4)} ${b.message}`);
     ctx.log(failed.length === 0 ? 'run: all budgets pass' : `run: ${failed.length} budget(s) failed: ${failed.map((b) => b.name).join(', ')}`);
-    if (ctx.json) printJson({ ok: report.ok, run: runDir, report: `${runDir}/report.json`, target: t.name, stages: report.stages, verification: report.verification, model: report.model, budgets: report.budgets });
+    if (ctx.json) printJson({ ok: report.ok, run: runDir, report: `${runDir}/report.json`, target: t.name, stages: report.stages, shipped: report.shipped ?? null, verification: report.verification, model: report.model, budgets: report.budgets });
     return failed.length === 0 ? EXIT.OK : EXIT.BUDGET_VIOLATION;
   },
 };

@@ -43,7 +43,7 @@ export const PHASE1_DEFAULTS: Phase1Config = {
   pattern: 'unstructured',
   rounds: 3,
   epochsPerRound: 3,
-  finalEpochs: 6,
+  finalEpochs: 20,
   lr: 0.003,
   batchSize: 100,
   scope: 'global', // one magnitude threshold: small sensitive layers (stem, depthwise) keep more of their weights

@@ -13,7 +13,7 @@ import { makeOptimizer, setLearningRate } from '../../train/float.js';
 import type { Progress } from '../../train/loop.js';
 import { crossEntropy, runStage, type StageState } from '../../train/stage.js';
 import { qatLogits, type QatState } from '../quant/qat.js';
-import { teacherLogits, type TeacherOptions } from './teacher.js';
+import { disposeTeacherConstants, teacherConstants, teacherLogits, type TeacherOptions } from './teacher.js';
 
 export interface Phase2Config {
   warmupEpochs: number;
@@ -26,6 +26,11 @@ export interface Phase2Config {
   teacherQuantizeActivations: boolean;
   teacherBatchNorm: 'batch' | 'frozen'; // see teacher.ts
   mode: 'pqk' | 'warmup-only' | 'ce'; // 'ce': student-only fine-tuning for the same epochs (ablation)
+  // pqk run: 'ce' also trains the CE control (stage 'phase2-ce': the student alone, cross-entropy, the same epochs)
+  control: 'none' | 'ce';
+  // pqk run: which student is exported: 'best' the one of phase 1, phase 2 (and the control) with the highest
+  // validation accuracy (ties go to phase 2, then the control); 'last' phase 2's
+  ship: 'best' | 'last';
   seed: number;
 }
 
@@ -40,6 +45,8 @@ export const PHASE2_DEFAULTS: Phase2Config = {
   teacherQuantizeActivations: false,
   teacherBatchNorm: 'batch',
   mode: 'pqk',
+  control: 'none',
+  ship: 'best',
   seed: 1,
 };
 
@@ -60,42 +67,49 @@ interface StepParts {
   optT: tf.Optimizer;
 }
 
-export function phase2Step(p: StepParts) {
+// One tape for both losses: the student's forward runs once and is the teacher's target too. The teacher reads the
+// student's parameters as constants (teacherConstants) and the student reads the teacher's logits through a stop-
+// gradient, so the gradient of L_s + L_t is the student's gradient on the student's parameters and on the important
+// weights, and the teacher's on the unimportant ones: at every weight one of the two is exactly zero.
+export function phase2Gradients(p: Omit<StepParts, 'optS' | 'optT'>, x: tf.Tensor, y: tf.Tensor): { loss: tf.Scalar; gS: Record<string, tf.Tensor>; gT: Record<string, tf.Tensor> } {
   const { model, st, cfg, classes } = p;
   const teacherOpts: TeacherOptions = { quantizeActivations: cfg.teacherQuantizeActivations, batchNorm: cfg.teacherBatchNorm };
-  const sVars = trainableVariables(model);
-  const layers = [...model.layers.values()];
-  const wVars = layers.map((l) => l.w);
   const kd = cfg.lambda * cfg.tau * cfg.tau;
-  return (x: tf.Tensor, y: tf.Tensor, lr: number): tf.Scalar => {
-    st.observe = false;
-    setLearningRate(p.optS, lr);
-    setLearningRate(p.optT, cfg.lrTeacher * (cfg.lrStudent > 0 ? lr / cfg.lrStudent : 1)); // same schedule, own scale
-    const sConst = p.mutual ? stopGradient(qatLogits(model, x, st)) : undefined;
-    let tConst: tf.Tensor | undefined;
-    const t = tf.variableGrads(() => {
-      const logits = teacherLogits(model, x, st, teacherOpts);
-      if (p.mutual) tConst = tf.keep(stopGradient(logits));
-      const ce = crossEntropy(logits, y, classes);
-      return p.mutual ? (tf.add(ce, tf.mul(kd, softKl(sConst!, logits, cfg.tau))) as tf.Scalar) : ce;
-    }, wVars);
-    const s = tf.variableGrads(() => {
-      const logits = qatLogits(model, x, st);
-      const ce = crossEntropy(logits, y, classes);
-      return p.mutual ? (tf.add(ce, tf.mul(kd, softKl(tConst!, logits, cfg.tau))) as tf.Scalar) : ce;
-    }, sVars);
-    // Route: the student owns the important weights (its gradient is already zero elsewhere), the teacher the rest.
-    const gS: Record<string, tf.Tensor> = { ...s.grads };
-    const gT: Record<string, tf.Tensor> = {};
-    for (const l of layers) {
-      gS[l.w.name] = tf.mul(s.grads[l.w.name], l.mask);
-      gT[l.w.name] = tf.mul(t.grads[l.w.name], tf.sub(1, l.mask));
+  const consts = teacherConstants(model, st, teacherOpts);
+  let studentLoss!: tf.Scalar;
+  const { value, grads } = tf.variableGrads(() => {
+    const s = qatLogits(model, x, st);
+    const t = teacherLogits(model, x, st, teacherOpts, consts);
+    let ls = crossEntropy(s, y, classes);
+    let lt = crossEntropy(t, y, classes);
+    if (p.mutual) {
+      ls = tf.add(ls, tf.mul(kd, softKl(stopGradient(t), s, cfg.tau)));
+      lt = tf.add(lt, tf.mul(kd, softKl(stopGradient(s), t, cfg.tau)));
     }
+    studentLoss = tf.keep(ls);
+    return tf.add(ls, lt) as tf.Scalar;
+  }, trainableVariables(model));
+  disposeTeacherConstants(consts);
+  value.dispose();
+  // Route: the student owns the important weights, batch norm and biases; the teacher the unimportant weights.
+  const gS: Record<string, tf.Tensor> = { ...grads };
+  const gT: Record<string, tf.Tensor> = {};
+  for (const l of model.layers.values()) {
+    gS[l.w.name] = tf.mul(grads[l.w.name]!, l.mask);
+    gT[l.w.name] = tf.mul(grads[l.w.name]!, tf.sub(1, l.mask));
+  }
+  return { loss: studentLoss, gS, gT };
+}
+
+export function phase2Step(p: StepParts) {
+  return (x: tf.Tensor, y: tf.Tensor, lr: number): tf.Scalar => {
+    p.st.observe = false;
+    setLearningRate(p.optS, lr);
+    setLearningRate(p.optT, p.cfg.lrTeacher * (p.cfg.lrStudent > 0 ? lr / p.cfg.lrStudent : 1)); // same schedule, own scale
+    const { loss, gS, gT } = phase2Gradients(p, x, y);
     p.optS.applyGradients(gS);
     p.optT.applyGradients(gT);
-    tConst?.dispose();
-    t.value.dispose();
-    return s.value;
+    return loss;
   };
 }
 
@@ -105,6 +119,7 @@ export interface Phase2Args {
   cfg: Phase2Config;
   qat: QatState; // the phase-1 quantizer state (frozen)
   start: () => Promise<Model>; // the phase-1 model
+  stage?: string; // the checkpoint name of mode 'ce' and 'warmup-only' (default 'phase2')
   log: (line: string) => void;
   onProgress?: (p: Progress) => void;
 }
@@ -117,9 +132,9 @@ export async function runPhase2(a: Phase2Args): Promise<{ model: Model; state: S
   const st: QatState = { ...a.qat, observe: false };
   const plan: { stage: string; epochs: number; mutual: boolean; teacher: boolean }[] =
     cfg.mode === 'ce'
-      ? [{ stage: 'phase2', epochs: cfg.warmupEpochs + cfg.mutualEpochs, mutual: false, teacher: false }]
+      ? [{ stage: a.stage ?? 'phase2', epochs: cfg.warmupEpochs + cfg.mutualEpochs, mutual: false, teacher: false }]
       : cfg.mode === 'warmup-only'
-        ? [{ stage: 'phase2', epochs: cfg.warmupEpochs, mutual: false, teacher: true }]
+        ? [{ stage: a.stage ?? 'phase2', epochs: cfg.warmupEpochs, mutual: false, teacher: true }]
         : [
             { stage: 'phase2-warmup', epochs: cfg.warmupEpochs, mutual: false, teacher: true },
             { stage: 'phase2', epochs: cfg.mutualEpochs, mutual: true, teacher: true },

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { activate, applyKernel, floatOther, runGraph } from '../../models/forward.js';
 import { batchNormTraining } from '../../backend/bn-train.js';
-import { noGradient } from '../../models/grad.js';
+import { stopGradient } from '../../models/grad.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
 import { channelShape, qparamsFromRange, steRound } from '../quant/fake-quant.js';
 import { foldedKernel, quantizeKernel, type QatState } from '../quant/qat.js';
@@ -26,22 +26,56 @@ function studentPart(p: LayerParams, st: QatState): { wq: tf.Tensor; b: tf.Tenso
   return { wq: tf.mul(wi, tf.reshape(sw, channelShape(p.spec.kind, p.w.shape))), b: important.b };
 }
 
-// The teacher's kernel before batch norm: the student's part unfolded again, plus the raw unimportant part.
-function teacherRawKernel(model: Model, name: string, st: QatState): tf.Tensor {
-  const p = model.layers.get(name)!;
-  const k = noGradient(p.bn!.gamma, (g) => {
-    const kk = tf.div(g, tf.sqrt(tf.add(p.bn!.variance, BN_EPSILON)));
-    return tf.where(tf.greater(tf.abs(kk), 1e-12), kk, tf.onesLike(kk));
+// What the teacher takes from the student in one layer, as constants: the teacher's loss moves only the unimportant
+// weights, so nothing of it may reach the student's parameters (its important weights, batch norm, biases).
+export interface TeacherConstants {
+  student: tf.Tensor; // the student's quantized important kernel: unfolded again for a batch-norm ('batch') layer, else folded
+  b: tf.Tensor; // the folded bias (non-'batch' layers)
+  scale?: tf.Tensor; // gamma / sqrt(var + eps), in the kernel's channel shape (batch-norm layers)
+  gamma?: tf.Tensor;
+  beta?: tf.Tensor;
+}
+
+function layerConstants(p: LayerParams, st: QatState, opts: TeacherOptions): TeacherConstants {
+  const { wq, b } = studentPart(p, st);
+  if (!p.bn) return { student: wq, b: tf.clone(b) }; // b is the bias variable itself: the constants are disposed
+  const kk = tf.div(p.bn.gamma, tf.sqrt(tf.add(p.bn.variance, BN_EPSILON)));
+  const scale = tf.reshape(kk, channelShape(p.spec.kind, p.w.shape));
+  if ((opts.batchNorm ?? 'batch') === 'frozen') return { student: wq, b, scale };
+  const safe = tf.reshape(tf.where(tf.greater(tf.abs(kk), 1e-12), kk, tf.onesLike(kk)), scale.shape);
+  return { student: tf.div(wq, safe), b, scale, gamma: tf.clone(p.bn.gamma), beta: tf.clone(p.bn.beta) };
+}
+
+// Every layer's constants, computed outside any gradient tape (call it before tf.variableGrads and dispose after).
+export function teacherConstants(model: Model, st: QatState, opts: TeacherOptions): Map<string, TeacherConstants> {
+  const out = new Map<string, TeacherConstants>();
+  tf.tidy(() => {
+    for (const [name, p] of model.layers) out.set(name, layerConstants(p, st, opts));
+    for (const c of out.values()) for (const t of Object.values(c)) if (t) tf.keep(t as tf.Tensor);
   });
-  const wq = tf.div(studentPart(p, st).wq, tf.reshape(k, channelShape(p.spec.kind, p.w.shape)));
-  return tf.add(wq, tf.mul(p.w, tf.sub(1, p.mask)));
+  return out;
+}
+
+export function disposeTeacherConstants(c: Map<string, TeacherConstants>): void {
+  for (const v of c.values()) tf.dispose(Object.values(v).filter((t): t is tf.Tensor => t !== undefined));
+}
+
+// The constants of one layer, under a tape or not: stop-gradient copies when none were computed beforehand.
+function constantsOf(model: Model, name: string, st: QatState, opts: TeacherOptions, given?: Map<string, TeacherConstants>): TeacherConstants {
+  const c = given?.get(name);
+  if (c) return c;
+  const fresh = layerConstants(model.layers.get(name)!, st, opts);
+  const out: TeacherConstants = { student: stopGradient(fresh.student), b: stopGradient(fresh.b) };
+  for (const k of ['scale', 'gamma', 'beta'] as const) if (fresh[k]) out[k] = stopGradient(fresh[k]!);
+  return out;
 }
 
 // Folded kernel of the teacher for one layer: fake-quantized important part + float unimportant part.
 export function teacherKernel(model: Model, name: string, st: QatState): { w: tf.Tensor; b: tf.Tensor } {
   const p = model.layers.get(name)!;
-  const { wq, b } = studentPart(p, st);
-  return { w: tf.add(wq, foldedKernel(p, tf.sub(1, p.mask)).w), b };
+  const c = constantsOf(model, name, st, { quantizeActivations: false, batchNorm: 'frozen' });
+  const unimportant = tf.mul(p.w, tf.sub(1, p.mask));
+  return { w: tf.add(c.student, c.scale ? tf.mul(unimportant, c.scale) : unimportant), b: c.b };
 }
 
 // Float fake quantization of one activation with the student's frozen range: (clamp(round(y/s) + zp) - zp) * s.
@@ -51,20 +85,23 @@ function fakeQuant(model: Model, name: string, y: tf.Tensor): tf.Tensor {
   return tf.mul(tf.sub(v, q.zeroPoint), q.scale);
 }
 
-export function teacherLogits(model: Model, x: tf.Tensor, st: QatState, opts: TeacherOptions): tf.Tensor {
+// consts: teacherConstants of this step (computed before the tape); computed here when absent.
+export function teacherLogits(model: Model, x: tf.Tensor, st: QatState, opts: TeacherOptions, consts?: Map<string, TeacherConstants>): tf.Tensor {
   const fq = (name: string, y: tf.Tensor): tf.Tensor => (opts.quantizeActivations ? fakeQuant(model, name, y) : y);
   return runGraph(
     model.spec,
     fq('input', x),
     (n, xin) => {
       const p = model.layers.get(n.name)!;
-      if (p.bn && (opts.batchNorm ?? 'batch') === 'batch') {
-        const y = applyKernel(p, xin, teacherRawKernel(model, n.name, st));
-        const r = batchNormTraining(y, p.bn.gamma as tf.Tensor1D, p.bn.beta as tf.Tensor1D, BN_EPSILON, n.activation === 'relu');
+      const c = constantsOf(model, n.name, st, opts, consts);
+      const unimportant = tf.mul(p.w, tf.sub(1, p.mask));
+      if (c.gamma && c.beta) {
+        const y = applyKernel(p, xin, tf.add(c.student, unimportant));
+        const r = batchNormTraining(y, c.gamma as tf.Tensor1D, c.beta as tf.Tensor1D, BN_EPSILON, n.activation === 'relu');
         return fq(n.name, n.activation === 'relu' ? r.y : activate(r.y, n.activation));
       }
-      const { w, b } = teacherKernel(model, n.name, st);
-      return fq(n.name, activate(tf.add(applyKernel(p, xin, w), b), n.activation));
+      const w = tf.add(c.student, c.scale ? tf.mul(unimportant, c.scale) : unimportant);
+      return fq(n.name, activate(tf.add(applyKernel(p, xin, w), c.b), n.activation));
     },
     (n, xs) => (n.kind === 'add' ? fq(n.name, floatOther(n, xs)) : floatOther(n, xs)),
   );
