@@ -30,7 +30,7 @@ describe('batchNormTraining', () => {
       const before = tf.memory().numTensors;
       const model = createModel(modelSpec('ds-cnn-32', [49, 10, 1], 12), 3);
       const vars = trainableVariables(model);
-      const opt = tf.train.adam(1e-3);
+      const opt: tf.Optimizer = tf.train.adam(1e-3);
       const x = tf.tidy(() => tf.mul(rand([8, 49, 10, 1], 5), 2));
       const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
       const ls = [0, 1, 2].map(() =>

@@ -55,8 +55,8 @@ describe('native conv kernels', () => {
     const run = (kernel: string, inputs: Record<string, tf.Tensor>, extra: object) =>
       tf.engine().runKernel(kernel, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor;
     const dot = (a: tf.Tensor, b: tf.Tensor) => {
-      const [u, v] = [a.dataSync(), b.dataSync()];
-      return u.reduce((s, ui, i) => s + ui * v[i]!, 0);
+      const [u, v] = [a.dataSync() as Float32Array, b.dataSync() as Float32Array];
+      return u.reduce((s: number, ui: number, i: number) => s + ui * v[i]!, 0);
     };
     tf.tidy(() => {
       const x = rand(c.x, 5), w = rand(c.w, 6);
