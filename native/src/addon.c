@@ -34,6 +34,7 @@ static napi_value conv(napi_env env, napi_callback_info info) {
     case 4: depthwise_backprop_input(&g, a, b, out); break;
     default: depthwise_backprop_filter(&g, a, b, out); break;
   }
+  CHECK_MEMORY(env, "conv");
   return NULL;
 }
 
@@ -53,6 +54,7 @@ static napi_value matmul(napi_env env, napi_callback_info info) {
   CHECK(env, nout == batch * m * n && na == (batch - 1) * p[6] + m * k && nb == (batch - 1) * p[7] + k * n,
         "matmul: array sizes do not match params");
   batch_matmul(p[0], p[1], p[2], p[3], p[4], p[5], a, p[6], b, p[7], out);
+  CHECK_MEMORY(env, "matmul");
   return NULL;
 }
 
@@ -73,6 +75,7 @@ static napi_value binary(napi_env env, napi_callback_info info) {
         "binary: a, b, out must be Float32Array");
   CHECK(env, na == shape_size(as, r0) && nb == shape_size(bs, r0) && nout == shape_size(os, r0), "binary: sizes do not match shapes");
   if (nout > 0) binary_broadcast(op, (int)r0, os, a, as, b, bs, out);
+  CHECK_MEMORY(env, "binary");
   return NULL;
 }
 
@@ -93,6 +96,7 @@ static napi_value reduce(napi_env env, napi_callback_info info) {
   for (size_t d = 0; d < r0; d++) want_out *= red[d] ? 1 : (size_t)shape[d];
   CHECK(env, nx == shape_size(shape, r0) && nx > 0 && nout == want_out, "reduce: sizes do not match shape");
   reduce_axes(op, (int)r0, shape, red, x, out);
+  CHECK_MEMORY(env, "reduce");
   return NULL;
 }
 
@@ -114,6 +118,7 @@ static napi_value transpose_fn(napi_env env, napi_callback_info info) {
   CHECK(env, n[0] == n[1] && n[0] == shape_size(shape, r), "transpose: x, out must have the shape's size");
   for (size_t d = 0; d < r; d++) CHECK(env, perm[d] >= 0 && (size_t)perm[d] < r, "transpose: perm out of range");
   transpose((int)r, shape, perm, f[0], f[1]);
+  CHECK_MEMORY(env, "transpose");
   return NULL;
 }
 
@@ -131,6 +136,7 @@ static napi_value unary_fn(napi_env env, napi_callback_info info) {
                  typed(env, argv[4], napi_float32_array, (void **)&out, &nout) && nx == nout,
         "unary: x, out must be Float32Arrays of one size");
   unary(op, (long)nx, x, (float)p0, (float)p1, out);
+  CHECK_MEMORY(env, "unary");
   return NULL;
 }
 
@@ -144,6 +150,7 @@ static napi_value tile_fn(napi_env env, napi_callback_info info) {
         "tile(shape Int32Array, reps Int32Array of one rank 1..8, x Float32Array, out Float32Array)");
   CHECK(env, n[0] == shape_size(shape, r) && n[1] == n[0] * shape_size(reps, r), "tile: sizes do not match");
   tile((int)r, shape, reps, f[0], f[1]);
+  CHECK_MEMORY(env, "tile");
   return NULL;
 }
 
@@ -165,6 +172,7 @@ static napi_value pool_fn(napi_env env, napi_callback_info info) {
   CHECK(env, kind < 2 ? (nx == nin && nout == nres) : (ndy == nres && nout == nin && (kind == 2 || nx == nin)),
         "pool: array sizes do not match geom");
   pool2d(kind, &g, kind == 2 ? NULL : x, dy, out);
+  CHECK_MEMORY(env, "pool");
   return NULL;
 }
 
@@ -179,6 +187,7 @@ static napi_value fixed_point_fn(napi_env env, napi_callback_info info) {
   CHECK(env, f32_args(env, argv + 1, 3, f, n), "fixedPoint: acc, m, out must be Float32Array");
   CHECK(env, n[1] > 0 && n[0] % n[1] == 0 && n[2] == n[0], "fixedPoint: m's size must divide acc's; out must have acc's size");
   CHECK(env, fixed_point_scale((long)(n[0] / n[1]), (long)n[1], rounding, f[0], f[1], f[2]), "fixedPoint: out of memory");
+  CHECK_MEMORY(env, "fixedPoint");
   return NULL;
 }
 

@@ -13,6 +13,10 @@
     }                                              \
   } while (0)
 
+/* after a kernel ran: a buffer it could not allocate (pqk_malloc, kernels.h) is a JS error, not a wrong result */
+int pqk_alloc_failed(void);
+#define CHECK_MEMORY(env, what) CHECK(env, !pqk_alloc_failed(), what ": out of memory for a work buffer")
+
 /* pointer and element count of a typed array argument of the expected type */
 static inline int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
   napi_typedarray_type type;

@@ -18,6 +18,7 @@ napi_value batchnorm_fn(napi_env env, napi_callback_info info) {
           "batchnorm: mean, variance, offset, scale must be Float32Arrays of one size");
   CHECK(env, np[0] > 0 && np[0] <= PQK_BN_MAX_CHANNELS && nx % np[0] == 0, "batchnorm: channels must divide x, at most 4096");
   batchnorm((long)(nx / np[0]), (long)np[0], x, p[0], p[1], p[2], p[3], (float)eps, out);
+  CHECK_MEMORY(env, "batchnorm");
   return NULL;
 }
 
@@ -36,6 +37,7 @@ napi_value bn_train_fwd_fn(napi_env env, napi_callback_info info) {
                  n[5] == c && n[6] == c,
         "bnTrainForward: x, y must be (rows, c); gamma, beta, mean, var, invstd (c)");
   bn_train_forward((long)(n[0] / c), (long)c, p[0], p[1], p[2], (float)eps, relu, p[3], p[4], p[5], p[6]);
+  CHECK_MEMORY(env, "bn_train_fwd");
   return NULL;
 }
 
@@ -51,6 +53,7 @@ napi_value bn_train_bwd_fn(napi_env env, napi_callback_info info) {
   CHECK(env, c > 0 && c <= PQK_BN_MAX_CHANNELS && n[0] % c == 0 && n[0] > 0 && n[1] == n[0] && n[2] == n[0] && n[6] == n[0] && n[4] == c && n[5] == c && n[7] == c && n[8] == c,
         "bnTrainBackward: dy, x, y, dx must be (rows, c); mean, invstd, gamma, dgamma, dbeta (c)");
   bn_train_backward((long)(n[0] / c), (long)c, p[0], p[1], p[2], p[3], p[4], p[5], relu, p[6], p[7], p[8]);
+  CHECK_MEMORY(env, "bn_train_bwd");
   return NULL;
 }
 
@@ -68,6 +71,7 @@ napi_value bn_grad_fn(napi_env env, napi_callback_info info) {
   for (int i = 2; i < 10; i++) ok = ok && (i == 5 || n[i] == c);
   CHECK(env, ok, "bnGrad: dy, x, dx must be (rows, c); mean, variance, scale and their gradients (c)");
   bn_grad((long)(n[0] / c), (long)c, p[0], p[1], p[2], p[3], p[4], (float)eps, p[5], p[6], p[7], p[8], p[9]);
+  CHECK_MEMORY(env, "bn_grad");
   return NULL;
 }
 

@@ -55,7 +55,8 @@ static int run_sums(bnt_job *j, range_fn fn) {
 
 void bn_train_forward(long rows, long c, const float *x, const float *gamma, const float *beta, float eps, int relu,
                       float *y, float *mean, float *var, float *invstd) {
-  double *buf = malloc(sizeof(double) * c * (4 + 2 * parallel_threads()));
+  double *buf = pqk_malloc(sizeof(double) * c * (4 + 2 * parallel_threads()));
+  if (!buf) return;
   double *m = buf, *is = buf + c, *k1 = buf + 2 * c, *k2 = buf + 3 * c;
   bnt_job j = {.rows = rows, .c = c, .relu = relu, .x = x, .part = buf + 4 * c, .out = y};
   run_sums(&j, stats_range);
@@ -124,7 +125,8 @@ static void grad_dx_range(void *ctx, long lo, long hi, int slot) {
 
 void bn_train_backward(long rows, long c, const float *dy, const float *x, const float *y, const float *mean,
                        const float *invstd, const float *gamma, int relu, float *dx, float *dgamma, float *dbeta) {
-  double *buf = malloc(sizeof(double) * c * (3 + 2 * parallel_threads()));
+  double *buf = pqk_malloc(sizeof(double) * c * (3 + 2 * parallel_threads()));
+  if (!buf) return;
   double *m = buf, *is = buf + c, *k1 = buf + 2 * c;
   for (long k = 0; k < c; k++) m[k] = mean[k], is[k] = invstd[k], k1[k] = (double)gamma[k] * invstd[k];
   bnt_job j = {.rows = rows, .c = c, .relu = relu, .x = x, .dy = dy, .y = y, .mean = m, .invstd = is, .k1 = k1,
@@ -164,7 +166,8 @@ static void bn_grad_dx_range(void *ctx, long lo, long hi, int slot) {
 /* gradients of y = (x - mean) * scale / sqrt(var + eps) + offset with per-channel mean, var, scale */
 void bn_grad(long rows, long c, const float *dy, const float *x, const float *mean, const float *var,
              const float *scale, float eps, float *dx, float *dmean, float *dvar, float *dscale, float *doffset) {
-  double *buf = malloc(sizeof(double) * c * (3 + 2 * parallel_threads()));
+  double *buf = pqk_malloc(sizeof(double) * c * (3 + 2 * parallel_threads()));
+  if (!buf) return;
   double *m = buf, *is = buf + c, *k1 = buf + 2 * c;
   for (long k = 0; k < c; k++) {
     m[k] = mean[k];

@@ -72,7 +72,8 @@ static void forward_range(void *ctx, long lo, long hi, int slot) {
   conv_job *j = ctx;
   const conv_geom *g = j->g;
   const int k = g->fh * g->fw * g->in_c, pix = g->out_h * g->out_w;
-  float *col = is_pointwise(g) ? NULL : malloc(sizeof(float) * j->imgs_tile * pix * k);
+  float *col = is_pointwise(g) ? NULL : pqk_malloc(sizeof(float) * j->imgs_tile * pix * k);
+  if (!is_pointwise(g) && !col) return;
   for (long t = lo; t < hi; t++) {
     int img0 = (int)t * j->imgs_tile, n = g->batch - img0 < j->imgs_tile ? g->batch - img0 : j->imgs_tile;
     const float *a = col ? col : j->x + (long)img0 * pix * k;
@@ -88,7 +89,8 @@ static void backprop_input_range(void *ctx, long lo, long hi, int slot) {
   const conv_geom *g = j->g;
   const int k = g->fh * g->fw * g->in_c, pix = g->out_h * g->out_w;
   const int pointwise = is_pointwise(g);
-  float *dcol = pointwise ? NULL : malloc(sizeof(float) * j->imgs_tile * pix * k);
+  float *dcol = pointwise ? NULL : pqk_malloc(sizeof(float) * j->imgs_tile * pix * k);
+  if (!pointwise && !dcol) return;
   for (long t = lo; t < hi; t++) {
     int img0 = (int)t * j->imgs_tile, n = g->batch - img0 < j->imgs_tile ? g->batch - img0 : j->imgs_tile;
     float *c = pointwise ? j->out + (long)img0 * pix * k : dcol;
@@ -108,7 +110,8 @@ static void backprop_filter_range(void *ctx, long lo, long hi, int slot) {
   const int k = g->fh * g->fw * g->in_c, pix = g->out_h * g->out_w;
   const long wsize = (long)k * g->out_c;
   float *dw = j->out + wsize * slot;
-  float *col = is_pointwise(g) ? NULL : malloc(sizeof(float) * j->imgs_tile * pix * k);
+  float *col = is_pointwise(g) ? NULL : pqk_malloc(sizeof(float) * j->imgs_tile * pix * k);
+  if (!is_pointwise(g) && !col) return;
   for (long t = lo; t < hi; t++) {
     int img0 = (int)t * j->imgs_tile, n = g->batch - img0 < j->imgs_tile ? g->batch - img0 : j->imgs_tile;
     const float *a = col ? col : j->x + (long)img0 * pix * k;
@@ -138,7 +141,8 @@ void conv2d_backprop_input(const conv_geom *g, const float *dy, const float *w, 
 
 void conv2d_backprop_filter(const conv_geom *g, const float *x, const float *dy, float *dw) {
   const long wsize = (long)g->fh * g->fw * g->in_c * g->out_c;
-  float *partials = malloc(sizeof(float) * wsize * parallel_threads());
+  float *partials = pqk_malloc(sizeof(float) * wsize * parallel_threads());
+  if (!partials) return;
   conv_job j = make_job(g, x, NULL, dy, partials);
   int used = parallel_for(n_tiles(&j), 1, backprop_filter_range, &j);
   memcpy(dw, partials, sizeof(float) * wsize);

@@ -58,7 +58,7 @@ static void fp_range(void *ctx, long lo, long hi, int slot) {
 }
 
 int fixed_point_scale(long rows, long c, int rounding, const float *acc, const float *m, float *out) {
-  float *buf = malloc(sizeof(float) * 3 * c);
+  float *buf = pqk_malloc(sizeof(float) * 3 * c);
   if (!buf) return 0;
   fp_job j = {c, rounding, acc, m, buf, buf + c, buf + 2 * c, out};
   for (long k = 0; k < c; k++) {

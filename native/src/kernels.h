@@ -2,6 +2,7 @@
 #ifndef PQK_NATIVE_KERNELS_H
 #define PQK_NATIVE_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Geometry of one 2-D convolution, as tfjs' computeConv2DInfo gives it (mult: depthwise channel multiplier). */
@@ -76,5 +77,10 @@ int fixed_point_scale(long rows, long c, int rounding, const float *acc, const f
 typedef void (*range_fn)(void *ctx, long lo, long hi, int slot);
 int parallel_for(long n, long min_chunk, range_fn fn, void *ctx);
 int parallel_threads(void);
+
+/* malloc that remembers a failure (from any thread): a kernel that cannot have its buffer stops early, and its entry
+   point turns the failure into a JS error (pqk_alloc_failed reads and clears it) instead of writing through NULL */
+void *pqk_malloc(size_t bytes);
+int pqk_alloc_failed(void);
 
 #endif

@@ -55,9 +55,14 @@ static void pool_range(void *ctx, long lo, long hi, int slot) {
   const pool_job *j = ctx;
   const conv_geom *g = j->g;
   const long in_img = (long)g->in_h * g->in_w * g->in_c, out_img = (long)g->out_h * g->out_w * g->in_c;
-  double *acc = malloc(sizeof(double) * g->in_c);
-  int *arg = malloc(sizeof(int) * g->in_c);
+  double *acc = pqk_malloc(sizeof(double) * g->in_c);
+  int *arg = pqk_malloc(sizeof(int) * g->in_c);
   (void)slot;
+  if (!acc || !arg) {
+    free(acc);
+    free(arg);
+    return;
+  }
   for (long b = lo; b < hi; b++) {
     const float *xb = j->x ? j->x + b * in_img : NULL;
     if (j->kind >= 2) memset(j->out + b * in_img, 0, sizeof(float) * in_img);

@@ -84,7 +84,7 @@ static void extreme_range(void *ctx, long lo, long hi, int slot) {
 static void extreme_all(int op, long n, const float *x, float *out) {
   float one_part;
   int one_nan, slots = parallel_threads();
-  extreme_job j = {.op = op, .x = x, .part = malloc(sizeof(float) * slots), .nan = malloc(sizeof(int) * slots)};
+  extreme_job j = {.op = op, .x = x, .part = malloc(sizeof(float) * slots), .nan = malloc(sizeof(int) * slots)}; /* NULL: one thread */
   if (!j.part || !j.nan) free(j.part), free(j.nan), j.part = &one_part, j.nan = &one_nan, slots = 1; /* one thread then */
   for (int s = 0; s < slots; s++) j.part[s] = op == RED_MAX ? -INFINITY : INFINITY, j.nan[s] = 0;
   int used = slots == 1 ? (extreme_range(&j, 0, n, 0), 1) : parallel_for(n, 1L << 16, extreme_range, &j);
@@ -123,7 +123,8 @@ void reduce_axes(int op, int rank, const int *shape, const int *reduced, const f
   long total = count * j.out_size;
   long min_chunk = 1 + (1L << 15) * j.dims[0] / (total ? total : 1);
   int slots = parallel_threads();
-  j.acc = malloc(sizeof(double) * j.out_size * slots);
+  j.acc = pqk_malloc(sizeof(double) * j.out_size * slots);
+  if (!j.acc) return;
   for (long i = 0; i < j.out_size * slots; i++) j.acc[i] = init_value(op);
   int used = parallel_for(m == 1 ? 1 : j.dims[0], m == 1 ? 1 : min_chunk, reduce_range, &j);
   combine(&j, op, j.red[0] ? used : 1, count, out);
