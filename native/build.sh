@@ -15,7 +15,7 @@ skip() {
   exit "$([ "${PQK_NATIVE_REQUIRED:-0}" = 1 ] && echo 1 || echo 0)"
 }
 march="${PQK_NATIVE_MARCH:-native}"
-resolved="$("${CC:-gcc}" -march="$march" -Q --help=target 2>/dev/null | awk '$1 == "-march=" { print $2; exit }')"
+resolved="$("${CC:-gcc}" -march="$march" -Q --help=target 2>/dev/null | awk '$1 == "-march=" && !seen { print $2; seen = 1 }')"
 resolved="${resolved:-$march}"
 if [ -f "$out" ] && [ "$(cat build/march 2>/dev/null)" = "$resolved" ] && [ -z "$(find "${srcs[@]}" build.sh -newer "$out" 2>/dev/null)" ]; then exit 0; fi
 

@@ -191,6 +191,22 @@ static napi_value fixed_point_fn(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* quantAdd(params Int32Array(6), a, b, out) */
+static napi_value quant_add_fn(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t *p;
+  float *f[3];
+  size_t np, n[3];
+  CHECK(env, get_args(env, info, 4, argv) && typed(env, argv[0], napi_int32_array, (void **)&p, &np) && np == 6,
+        "quantAdd(params Int32Array(6), a, b, out)");
+  CHECK(env, f32_args(env, argv + 1, 3, f, n), "quantAdd: a, b, out must be Float32Array");
+  CHECK(env, n[1] == n[0] && n[2] == n[0], "quantAdd: a, b, out must have one size");
+  CHECK(env, p[1] <= 0 && p[1] >= -31 && p[3] <= 0 && p[3] >= -31 && p[5] <= 0 && p[5] >= -31, "quantAdd: shifts must be in [-31, 0]");
+  quant_add(p, (long)n[0], f[0], f[1], f[2]);
+  CHECK_MEMORY(env, "quantAdd");
+  return NULL;
+}
+
 static napi_value threads(napi_env env, napi_callback_info info) {
   napi_value v;
   (void)info;
@@ -218,6 +234,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"bnTrainBackward", NULL, bn_train_bwd_fn, NULL, NULL, NULL, napi_default, NULL},
       {"bnGrad", NULL, bn_grad_fn, NULL, NULL, NULL, napi_default, NULL},
       {"fixedPoint", NULL, fixed_point_fn, NULL, NULL, NULL, napi_default, NULL},
+      {"quantAdd", NULL, quant_add_fn, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

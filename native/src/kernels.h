@@ -73,6 +73,10 @@ void pool2d(int kind, const conv_geom *g, const float *x, const float *dy, float
 enum fixed_point_rounding { FP_TIES_UP, FP_AWAY, FP_SINGLE };
 int fixed_point_scale(long rows, long c, int rounding, const float *acc, const float *m, float *out);
 
+/* quant_add.c: TFLite's int8 ADD rescaling, exactly; p = input1 multiplier, shift, input2 multiplier, shift, output
+   multiplier, shift; a, b, out have n values */
+void quant_add(const int32_t *p, long n, const float *a, const float *b, float *out);
+
 /* parallel.c: run fn(ctx, lo, hi, slot) over [0, n) split across the worker threads; returns the slots used */
 typedef void (*range_fn)(void *ctx, long lo, long hi, int slot);
 int parallel_for(long n, long min_chunk, range_fn fn, void *ctx);

@@ -37,6 +37,8 @@ export interface NativeAddon {
     dx: Float32Array, dmean: Float32Array, dvar: Float32Array, dscale: Float32Array, doffset: Float32Array): void;
   // rounding: FIXED_POINT_ROUNDING; m: one value per channel (acc's last dim) or a single value
   fixedPoint(rounding: number, acc: Float32Array, m: Float32Array, out: Float32Array): void;
+  // params: TFLite ADD's input 1, input 2 and output multiplier and shift (src/int/add.ts addRescale)
+  quantAdd(params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
   threads(): number;
 }
 
@@ -51,6 +53,8 @@ export function addonPath(): string {
   return process.env.PQK_NATIVE_ADDON ?? candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
+const ADDON_FUNCTIONS: (keyof NativeAddon)[] = ['conv', 'matmul', 'binary', 'reduce', 'fixedPoint', 'quantAdd', 'threads'];
+
 export function loadAddon(): AddonLoad {
   if (cached) return cached;
   const path = addonPath();
@@ -62,7 +66,8 @@ export function loadAddon(): AddonLoad {
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
-    cached = { ok: true, addon, path };
+    const missing = ADDON_FUNCTIONS.filter((f) => typeof (addon as unknown as Record<string, unknown>)[f] !== 'function');
+    cached = missing.length ? { ok: false, why: `${path} is older than native/src (it lacks ${missing.join(', ')}): run bash native/build.sh` } : { ok: true, addon, path };
   } catch (e) {
     cached = { ok: false, why: `cannot load ${path}: ${(e as Error).message.split('\n')[0]}` };
   }

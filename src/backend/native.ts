@@ -6,6 +6,7 @@ import { loadAddon, type NativeAddon } from './addon.js';
 import { bufferPool } from './buffer-pool.js';
 import { registerBnTrainKernels } from './bn-train.js';
 import { registerFixedPointKernel } from './fixed-point.js';
+import { QUANT_ADD, registerQuantAddKernel } from './quant-add.js';
 import { ensureGradients } from './gradients.js';
 import { registerGradOverrides } from './grad-overrides.js';
 import { convKernels } from './kernels/conv.js';
@@ -24,7 +25,7 @@ function nativeKernels(addon: NativeAddon): KernelConfig[] {
 // The kernels the addon implements (the others on 'native' are the cpu backend's), once the backend is registered.
 export function nativeKernelNames(): string[] {
   const load = loadAddon();
-  return load.ok ? nativeKernels(load.addon).map((k) => k.kernelName) : [];
+  return load.ok ? [...nativeKernels(load.addon).map((k) => k.kernelName), QUANT_ADD] : []; // QUANT_ADD: cpu has a JS one
 }
 
 // A MathBackendCPU whose tensor memory goes through the buffer pool, without the first-use advice to install
@@ -84,6 +85,7 @@ export async function registerNativeBackend(): Promise<{ ok: true; threads: numb
   for (const k of own) registerKernel(k);
   registerBnTrainKernels(addon);
   registerFixedPointKernel(addon);
+  registerQuantAddKernel(addon);
   registerGradOverrides(addon);
   return (registered = { ok: true, threads: addon.threads() });
 }

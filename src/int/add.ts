@@ -18,27 +18,26 @@ import { multiplyByQuantizedMultiplier, quantizeMultiplier } from './quantize.js
 
 const LEFT_SHIFT = 20;
 
-export interface AddParams {
-  outShape: number[];
-  strides1: number[]; // per output dim, 0 where input 1 broadcasts
-  strides2: number[];
-  input1Offset: number;
-  input2Offset: number;
-  outputOffset: number;
+// The three rescalings of an ADD from the scales (float32 values, as the flatbuffer holds them): each input by
+// s_i / (2 max(s1, s2)), the sum by 2 max(s1, s2) / (2^20 s_out); every factor must lie in (0, 1).
+export interface AddRescale {
   input1Multiplier: number;
   input1Shift: number;
   input2Multiplier: number;
   input2Shift: number;
   outputMultiplier: number;
   outputShift: number;
-  actMin: number;
-  actMax: number;
 }
 
-// QuantizeMultiplierSmallerThanOneExp: the real multiplier must lie in (0, 1).
-function smallerThanOne(ctx: KernelContext, real: number): { multiplier: number; shift: number } {
-  if (!(real > 0 && real < 1)) fail(ctx, `rescale factor ${real} is outside (0, 1)`);
-  return quantizeMultiplier(real);
+export interface AddParams extends AddRescale {
+  outShape: number[];
+  strides1: number[]; // per output dim, 0 where input 1 broadcasts
+  strides2: number[];
+  input1Offset: number;
+  input2Offset: number;
+  outputOffset: number;
+  actMin: number;
+  actMax: number;
 }
 
 function broadcastStrides(ctx: KernelContext, shape: readonly number[], outShape: readonly number[]): number[] {
@@ -54,14 +53,22 @@ function broadcastStrides(ctx: KernelContext, shape: readonly number[], outShape
   return strides;
 }
 
+export function addRescale(s1: number, s2: number, so: number, fail: (why: string) => never): AddRescale {
+  const twiceMax = 2 * Math.max(s1, s2);
+  const smallerThanOne = (real: number) => {
+    if (!(real > 0 && real < 1)) fail(`rescale factor ${real} is outside (0, 1)`);
+    return quantizeMultiplier(real); // QuantizeMultiplierSmallerThanOneExp
+  };
+  const m1 = smallerThanOne(s1 / twiceMax);
+  const m2 = smallerThanOne(s2 / twiceMax);
+  const mo = smallerThanOne(twiceMax / Math.fround(2 ** LEFT_SHIFT * so));
+  return { input1Multiplier: m1.multiplier, input1Shift: m1.shift, input2Multiplier: m2.multiplier, input2Shift: m2.shift, outputMultiplier: mo.multiplier, outputShift: mo.shift };
+}
+
 export function prepareAdd(ctx: KernelContext): AddParams {
   const o = ctx.op.options as AddOptions;
   const [in1, in2, out] = [inputTensor(ctx, 0), inputTensor(ctx, 1), outputTensor(ctx)];
   const [q1, q2, qo] = [activationParams(ctx, in1), activationParams(ctx, in2), activationParams(ctx, out)];
-  const twiceMax = 2 * Math.max(q1.scale, q2.scale);
-  const m1 = smallerThanOne(ctx, q1.scale / twiceMax);
-  const m2 = smallerThanOne(ctx, q2.scale / twiceMax);
-  const mo = smallerThanOne(ctx, twiceMax / Math.fround(2 ** LEFT_SHIFT * qo.scale));
   const [actMin, actMax] = activationRange(o.activation, qo.scale, qo.zeroPoint);
   return {
     outShape: out.shape.slice(),
@@ -70,21 +77,21 @@ export function prepareAdd(ctx: KernelContext): AddParams {
     input1Offset: -q1.zeroPoint,
     input2Offset: -q2.zeroPoint,
     outputOffset: qo.zeroPoint,
-    input1Multiplier: m1.multiplier,
-    input1Shift: m1.shift,
-    input2Multiplier: m2.multiplier,
-    input2Shift: m2.shift,
-    outputMultiplier: mo.multiplier,
-    outputShift: mo.shift,
+    ...addRescale(q1.scale, q2.scale, qo.scale, (why) => fail(ctx, why)),
     actMin,
     actMax,
   };
 }
 
+// The rescaled sum before the output offset and the clamp: v1, v2 are the inputs minus their zero points.
+export function addRaw(r: AddRescale, v1: number, v2: number): number {
+  const x1 = multiplyByQuantizedMultiplier(v1 << LEFT_SHIFT, r.input1Multiplier, r.input1Shift);
+  const x2 = multiplyByQuantizedMultiplier(v2 << LEFT_SHIFT, r.input2Multiplier, r.input2Shift);
+  return multiplyByQuantizedMultiplier((x1 + x2) | 0, r.outputMultiplier, r.outputShift);
+}
+
 export function addElement(p: AddParams, a: number, b: number): number {
-  const x1 = multiplyByQuantizedMultiplier((a + p.input1Offset) << LEFT_SHIFT, p.input1Multiplier, p.input1Shift);
-  const x2 = multiplyByQuantizedMultiplier((b + p.input2Offset) << LEFT_SHIFT, p.input2Multiplier, p.input2Shift);
-  const v = multiplyByQuantizedMultiplier((x1 + x2) | 0, p.outputMultiplier, p.outputShift) + p.outputOffset;
+  const v = addRaw(p, a + p.input1Offset, b + p.input2Offset) + p.outputOffset;
   return v < p.actMin ? p.actMin : v > p.actMax ? p.actMax : v;
 }
 

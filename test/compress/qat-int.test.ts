@@ -1,5 +1,5 @@
 // The fake-quant forward is the integer reference's arithmetic: on every sample the dequantized QAT logits equal the
-// integer reference's within 1 LSB and the argmax agrees; for every model, scheme and sparsity pattern.
+// integer reference's exactly (0 LSB) and the argmax agrees; for every model, scheme and sparsity pattern.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +35,7 @@ async function phase1(spec: ModelSpec, inputShape: number[], scheme: QuantScheme
 
 function assertFaithful(name: string, ev: Awaited<ReturnType<typeof evaluateQuantized>>): void {
   assert.equal(ev.argmaxAgreement, 1, `${name}: argmax agreement ${ev.argmaxAgreement}`);
-  assert.ok(ev.maxLogitDiffLsb <= 1, `${name}: logits differ by ${ev.maxLogitDiffLsb} LSB`);
+  assert.equal(ev.maxLogitDiffLsb, 0, `${name}: logits differ by ${ev.maxLogitDiffLsb} LSB`);
   assert.ok(Math.abs(ev.fakeQuantAccuracy - ev.integerAccuracy) < 1e-9, `${name}: accuracies differ`);
 }
 

@@ -4,6 +4,7 @@
 // round(acc * s_in * s_w / s_out) + zero_point, clamped by the fused activation. Straight-through gradients.
 import * as tf from '@tensorflow/tfjs-core';
 import { fixedPointRoundSte } from '../../backend/fixed-point.js';
+import { quantAddRaw } from '../../backend/quant-add.js';
 import { noGradient, stopGradient } from '../../models/grad.js';
 import { activate, applyKernel, runGraph } from '../../models/forward.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
@@ -140,11 +141,15 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
     }
     case 'add': {
       const [a, b] = xs;
-      // TFLite's ADD: inputs rescaled to a common 2^20-finer grid (2 * max scale), summed, then requantized.
-      const twiceMax = tf.mul(tf.maximum(a.q.scale, b.q.scale), 2);
-      const grid = tf.add(tf.mul(a.v, tf.div(tf.mul(a.q.scale, 1 << 20), twiceMax)), tf.mul(b.v, tf.div(tf.mul(b.q.scale, 1 << 20), twiceMax)));
+      // TFLite's ADD: inputs rescaled to a common 2^20-finer grid (2 * max scale), summed, then requantized: exactly
+      // on the CPU backends (quantAddRaw); elsewhere through a float32 grid, which can differ by an LSB.
       const real = tf.add(tf.mul(a.v, a.q.scale), tf.mul(b.v, b.q.scale));
-      return requantize(model, n.name, st, () => real, (q) => fixedPointScale(grid, tf.div(twiceMax, tf.mul(q.scale, 1 << 20)), 'away'), n.activation);
+      const onGrid = (q: QParams): tf.Tensor => {
+        const twiceMax = tf.mul(tf.maximum(a.q.scale, b.q.scale), 2);
+        const grid = tf.add(tf.mul(a.v, tf.div(tf.mul(a.q.scale, 1 << 20), twiceMax)), tf.mul(b.v, tf.div(tf.mul(b.q.scale, 1 << 20), twiceMax)));
+        return fixedPointScale(grid, tf.div(twiceMax, tf.mul(q.scale, 1 << 20)), 'away');
+      };
+      return requantize(model, n.name, st, () => real, (q) => quantAddRaw(a.v, b.v, a.q.scale, b.q.scale, q.scale) ?? onGrid(q), n.activation);
     }
     default:
       throw new Error(`node '${n.name}' (${n.kind}) is not a structural node`);
