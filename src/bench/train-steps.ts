@@ -5,11 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { phase2Step, PHASE2_DEFAULTS } from '../compress/pqk/phase2.js';
 import { qatStep } from '../compress/pqk/phase1.js';
 import type { QatState } from '../compress/quant/qat.js';
-import { forwardFloat } from '../models/forward.js';
-import { createModel, disposeModel, trainableVariables, type Model } from '../models/params.js';
+import { createModel, disposeModel, type Model } from '../models/params.js';
 import { modelSpec } from '../models/zoo.js';
-import { makeOptimizer, setLearningRate } from '../train/float.js';
-import { crossEntropy } from '../train/stage.js';
+import { floatStep, makeOptimizer } from '../train/float.js';
 import type { StepFn } from '../train/loop.js';
 
 export const STEP_KINDS = ['float', 'qat', 'phase2'] as const;
@@ -49,20 +47,13 @@ export function median(xs: number[]): number {
 
 function makeStep(kind: StepKind, model: Model, inputShape: number[], classes: number, lr: number): { step: StepFn; dispose: () => void } {
   const opt = makeOptimizer('adam', lr);
-  if (kind === 'float') {
-    const vars = trainableVariables(model);
-    const step: StepFn = (x, y, rate) => {
-      setLearningRate(opt, rate);
-      const { value, grads } = tf.variableGrads(() => crossEntropy(forwardFloat(model, x, { training: true }), y, classes), vars);
-      opt.applyGradients(grads);
-      return value;
-    };
-    return { step, dispose: () => opt.dispose() };
-  }
+  if (kind === 'float') return { step: floatStep(model, opt, classes), dispose: () => opt.dispose() };
   const st: QatState = { scheme: { weightBits: 8, perChannel: true }, emaDecay: 0.95, freezeAfterSteps: Infinity, steps: 0, observe: true };
   if (kind === 'qat') return { step: qatStep(model, opt, st, Infinity, classes), dispose: () => opt.dispose() };
   // Phase 2 after phase 1: ranges observed once, then frozen; masks as they are (the step's cost does not depend on them).
-  tf.tidy(() => qatStep(model, makeOptimizer('adam', 0), st, 1, classes)(tf.zeros([2, ...inputShape]), tf.zeros([2], 'int32'), 0));
+  const observeOnce = makeOptimizer('adam', 0);
+  tf.tidy(() => qatStep(model, observeOnce, st, 1, classes)(tf.zeros([2, ...inputShape]), tf.zeros([2], 'int32'), 0));
+  observeOnce.dispose();
   st.observe = false;
   const optT = makeOptimizer('adam', lr);
   const step = phase2Step({ model, st, cfg: PHASE2_DEFAULTS, classes, mutual: true, optS: opt, optT });

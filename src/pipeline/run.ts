@@ -12,15 +12,15 @@ import { datasetInfo, finalizeReport, modelFigures, writeReport, type RunReport,
 import type { RuntimeVerification } from '../report/types.js';
 import type { TargetProfile } from '../targets/types.js';
 import { floatLogits } from '../train/float.js';
-import type { StageState } from '../train/stage.js';
-import { evaluate } from '../train/stage.js';
+import { evaluate, formatAccuracy, validationAccuracy, type StageState } from '../train/stage.js';
+import type { QatState } from '../compress/quant/qat.js';
 import { ConfigError, RunStateError } from '../errors.js';
 import { atomicWrite, atomicWriteJson, readJson } from '../util/fs.js';
 import { checkSchema } from '../util/schema.js';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import { PQK_VERSION } from '../version.js';
 import { checkpointsDir, guardRunSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
-import { exportModel, prepareData, stageControl, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
+import { exportModel, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
 import { verifyModel, type VerifyResult } from './verify.js';
 
 export interface RunArgs {
@@ -46,8 +46,7 @@ function seedFrom(from: string | undefined, runDir: string): void {
 function stageReport(name: StageReport['name'], accuracy: number, state: StageState, sparsity: number | null, extraSeconds = 0): StageReport {
   const seconds = state.history.reduce((s, h) => s + h.seconds, 0) + extraSeconds;
   const last = state.history[state.history.length - 1];
-  const val = state.valAccuracy;
-  return { name, accuracy, seconds, epochs: state.epoch, sparsity, loss: last ? last.loss : null, valAccuracy: val === undefined || Number.isNaN(val) ? null : val };
+  return { name, accuracy, seconds, epochs: state.epoch, sparsity, loss: last ? last.loss : null, valAccuracy: validationAccuracy(state) };
 }
 
 interface Student {
@@ -57,14 +56,12 @@ interface Student {
   accuracy: number; // test, fake-quant (= integer)
 }
 
-const pct = (a: number | undefined) => (a === undefined || Number.isNaN(a) ? 'n/a' : `${(a * 100).toFixed(2)}%`);
-
 // The student to export: phase 2's ('last'), or the one with the highest validation accuracy ('best'; students in
 // order of preference, so a tie keeps the earlier one). The test split never takes part in the choice.
 export function chooseStudent(students: Pick<Student, 'name' | 'state'>[], ship: 'best' | 'last'): NonNullable<RunReport['shipped']> {
-  const vals = students.map((s) => `${s.name} ${pct(s.state.valAccuracy)}`).join(', ');
+  const vals = students.map((s) => `${s.name} ${formatAccuracy(s.state.valAccuracy)}`).join(', ');
   if (ship === 'last') return { stage: 'phase2', reason: `phase2.ship 'last' (validation: ${vals})` };
-  const val = (s: Pick<Student, 'state'>) => (s.state.valAccuracy === undefined || Number.isNaN(s.state.valAccuracy) ? -1 : s.state.valAccuracy);
+  const val = (s: Pick<Student, 'state'>) => validationAccuracy(s.state) ?? -1;
   const best = students.reduce((a, b) => (val(b) > val(a) ? b : a));
   return { stage: best.name, reason: `highest validation accuracy (${vals})` };
 }
@@ -106,21 +103,17 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const dataSeconds = (Date.now() - t0) / 1000;
   const f = await stageFloat(ctx, data);
   const floatAcc = await evaluate(data, floatLogits(f.model), 'test');
-  ctx.log(`float: test accuracy ${(floatAcc * 100).toFixed(2)}%`);
-  const p1 = await stagePhase1(ctx, data, target);
-  const ev1 = await evaluateQuantized(p1.model, p1.qat, data, 'test');
-  ctx.log(`phase1: fake-quant ${(ev1.fakeQuantAccuracy * 100).toFixed(2)}%, integer ${(ev1.integerAccuracy * 100).toFixed(2)}%, agreement ${(ev1.argmaxAgreement * 100).toFixed(2)}%`);
-  const p2 = await stagePhase2(ctx, data, target);
-  const ev2 = await evaluateQuantized(p2.model, p2.qat, data, 'test');
-  ctx.log(`phase2: fake-quant ${(ev2.fakeQuantAccuracy * 100).toFixed(2)}%, integer ${(ev2.integerAccuracy * 100).toFixed(2)}%, agreement ${(ev2.argmaxAgreement * 100).toFixed(2)}%`);
-  const students: Student[] = [{ name: 'phase2', model: p2.model, state: p2.state, accuracy: ev2.fakeQuantAccuracy }];
-  if (ctx.cfg.phase2.control === 'ce') {
-    const ce = await stageControl(ctx, data, target);
-    const evc = await evaluateQuantized(ce.model, ce.qat, data, 'test');
-    ctx.log(`phase2-ce: fake-quant ${(evc.fakeQuantAccuracy * 100).toFixed(2)}%, integer ${(evc.integerAccuracy * 100).toFixed(2)}%, agreement ${(evc.argmaxAgreement * 100).toFixed(2)}%`);
-    students.push({ name: 'phase2-ce', model: ce.model, state: ce.state, accuracy: evc.fakeQuantAccuracy });
-  }
-  students.push({ name: 'phase1', model: p1.model, state: p1.state, accuracy: ev1.fakeQuantAccuracy });
+  ctx.log(`float: test accuracy ${formatAccuracy(floatAcc)}`);
+  // The test accuracy of a quantized stage (fake-quant, integer reference and their agreement), logged.
+  const scored = async (name: Student['name'], r: { model: Model; state: StageState; qat: QatState }): Promise<Student & { sparsity: number }> => {
+    const ev = await evaluateQuantized(r.model, r.qat, data, 'test');
+    ctx.log(`${name}: fake-quant ${formatAccuracy(ev.fakeQuantAccuracy)}, integer ${formatAccuracy(ev.integerAccuracy)}, agreement ${formatAccuracy(ev.argmaxAgreement)}`);
+    return { name, model: r.model, state: r.state, accuracy: ev.fakeQuantAccuracy, sparsity: ev.sparsity };
+  };
+  const p1 = await scored('phase1', await stagePhase1(ctx, data, target));
+  const students = [await scored('phase2', await stagePhase2(ctx, data, target))];
+  if (ctx.cfg.phase2.control === 'ce') students.push(await scored('phase2-ce', await stagePhase2(ctx, data, target, 'ce')));
+  students.push(p1);
   const shipped = chooseStudent(students, ctx.cfg.phase2.ship);
   ctx.log(`ship: ${shipped.stage} (${shipped.reason})`);
   const chosen = students.find((s) => s.name === shipped.stage)!;
@@ -141,7 +134,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
     versions: versions(a.backend, verification),
     stages: [
       stageReport('float', floatAcc, f.state, null, dataSeconds),
-      stageReport('phase1', ev1.fakeQuantAccuracy, p1.state, ev1.sparsity),
+      stageReport('phase1', p1.accuracy, p1.state, p1.sparsity),
       ...students.filter((s) => s.name !== 'phase1').map((s) => stageReport(s.name, s.accuracy, s.state, sp.overall)),
     ],
     shipped,

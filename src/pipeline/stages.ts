@@ -68,17 +68,13 @@ export async function stagePhase1(ctx: RunContext, data: Dataset, target: Target
   return runPhase1({ dir: checkpointsDir(ctx.runDir), data, cfg: ctx.cfg.phase1, scheme: schemeOf(target), start: () => loadStage(ctx, 'float'), log: ctx.log, onProgress: ctx.onProgress });
 }
 
-export async function stagePhase2(ctx: RunContext, data: Dataset, target: TargetProfile): Promise<{ model: Model; state: StageState; qat: QatState }> {
+// Phase 2 ('pqk'), or the CE control ('ce': the phase-1 student fine-tuned alone with cross-entropy for phase 2's
+// epochs, stage 'phase2-ce').
+export async function stagePhase2(ctx: RunContext, data: Dataset, target: TargetProfile, variant: 'pqk' | 'ce' = 'pqk'): Promise<{ model: Model; state: StageState; qat: QatState }> {
   const qat = frozenQat(schemeOf(target), ctx.cfg.phase1.emaDecay);
-  const r = await runPhase2({ dir: checkpointsDir(ctx.runDir), data, cfg: ctx.cfg.phase2, qat, start: () => loadStage(ctx, 'phase1'), log: ctx.log, onProgress: ctx.onProgress });
-  return { ...r, qat };
-}
-
-// The CE control: the phase-1 student fine-tuned alone with cross-entropy for phase 2's epochs (stage 'phase2-ce').
-export async function stageControl(ctx: RunContext, data: Dataset, target: TargetProfile): Promise<{ model: Model; state: StageState; qat: QatState }> {
-  const qat = frozenQat(schemeOf(target), ctx.cfg.phase1.emaDecay);
-  const cfg = { ...ctx.cfg.phase2, mode: 'ce' as const };
-  const r = await runPhase2({ dir: checkpointsDir(ctx.runDir), data, cfg, qat, start: () => loadStage(ctx, 'phase1'), stage: 'phase2-ce', log: ctx.log, onProgress: ctx.onProgress });
+  const cfg = variant === 'ce' ? { ...ctx.cfg.phase2, mode: 'ce' as const } : ctx.cfg.phase2;
+  const stage = variant === 'ce' ? 'phase2-ce' : undefined;
+  const r = await runPhase2({ dir: checkpointsDir(ctx.runDir), data, cfg, qat, start: () => loadStage(ctx, 'phase1'), stage, log: ctx.log, onProgress: ctx.onProgress });
   return { ...r, qat };
 }
 

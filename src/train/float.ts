@@ -4,7 +4,7 @@ import type { Dataset } from '../data/types.js';
 import { forwardFloat } from '../models/forward.js';
 import { createModel, trainableVariables, type Model } from '../models/params.js';
 import { modelSpec } from '../models/zoo.js';
-import type { Progress } from './loop.js';
+import type { Progress, StepFn } from './loop.js';
 import { crossEntropy, runStage, type StageState } from './stage.js';
 
 export interface FloatConfig {
@@ -24,6 +24,17 @@ export function makeOptimizer(kind: 'adam' | 'sgd', lr: number): tf.Optimizer {
 
 export function setLearningRate(opt: tf.Optimizer, lr: number): void {
   (opt as unknown as { learningRate: number }).learningRate = lr;
+}
+
+// One Adam (or SGD) step of the float model: batch statistics, cross-entropy; the loss of the batch.
+export function floatStep(model: Model, opt: tf.Optimizer, classes: number): StepFn {
+  const vars = trainableVariables(model);
+  return (x, y, lr) => {
+    setLearningRate(opt, lr);
+    const { value, grads } = tf.variableGrads(() => crossEntropy(forwardFloat(model, x, { training: true }), y, classes), vars);
+    opt.applyGradients(grads);
+    return value;
+  };
 }
 
 export function floatLogits(model: Model): (x: tf.Tensor) => tf.Tensor {
@@ -46,18 +57,7 @@ export async function trainFloat(args: {
     cfg: { epochs: cfg.epochs, batchSize: cfg.batchSize, lr: cfg.lr, schedule: 'cosine', seed: cfg.seed },
     init: args.init ?? (async () => createModel(modelSpec(cfg.model, data.inputShape, data.labels.length), cfg.seed)),
     makeOptimizer: (lr) => makeOptimizer(cfg.optimizer, lr),
-    makeStep: (model, opt) => {
-      const vars = trainableVariables(model);
-      return {
-        step: (x, y, lr) => {
-          setLearningRate(opt, lr);
-          const { value, grads } = tf.variableGrads(() => crossEntropy(forwardFloat(model, x, { training: true }), y, data.labels.length), vars);
-          opt.applyGradients(grads);
-          return value;
-        },
-        extra: () => ({}),
-      };
-    },
+    makeStep: (model, opt) => ({ step: floatStep(model, opt, data.labels.length), extra: () => ({}) }),
     evalLogits: floatLogits,
     onProgress: args.onProgress,
     log: args.log,

@@ -34,7 +34,7 @@ export interface StageArgs {
 export async function runStage(a: StageArgs): Promise<{ model: Model; state: StageState }> {
   if (checkpointExists(a.dir, a.stage)) {
     const done = await loadCheckpoint<StageState>(a.dir, a.stage);
-    a.log(`${a.stage}: finished earlier (val accuracy ${fmt(done.state.valAccuracy)}), loaded`);
+    a.log(`${a.stage}: finished earlier (val accuracy ${formatAccuracy(done.state.valAccuracy)}), loaded`);
     return done;
   }
   const progressName = `${a.stage}-progress`;
@@ -67,7 +67,7 @@ export async function runStage(a: StageArgs): Promise<{ model: Model; state: Sta
       state.valAccuracy = valAccuracy;
       state.history.push({ epoch: e.epoch, loss: e.loss, valAccuracy, seconds: e.seconds });
       state.extra = extra();
-      a.log(`${a.stage}: epoch ${e.epoch}/${a.cfg.epochs} loss ${e.loss.toFixed(4)} val ${fmt(valAccuracy)} (${e.seconds.toFixed(1)} s)`);
+      a.log(`${a.stage}: epoch ${e.epoch}/${a.cfg.epochs} loss ${e.loss.toFixed(4)} val ${formatAccuracy(valAccuracy)} (${e.seconds.toFixed(1)} s)`);
       await saveCheckpoint(a.dir, progressName, model, state, optimizers);
     },
   });
@@ -90,8 +90,15 @@ export async function evaluate(data: Dataset, logits: (x: tf.Tensor) => tf.Tenso
   return accuracy(await predict(s, data.inputShape, logits), s.y);
 }
 
-function fmt(a: number | undefined): string {
+// An accuracy (0..1) as a percentage with two decimals; 'n/a' when none was measured.
+export function formatAccuracy(a: number | undefined): string {
   return a === undefined || Number.isNaN(a) ? 'n/a' : `${(a * 100).toFixed(2)}%`;
+}
+
+// The stage's last validation accuracy, null when it measured none (no epochs, or no validation split).
+export function validationAccuracy(state: StageState): number | null {
+  const v = state.valAccuracy;
+  return v === undefined || Number.isNaN(v) ? null : v;
 }
 
 export function crossEntropy(logits: tf.Tensor, y: tf.Tensor, classes: number): tf.Scalar {

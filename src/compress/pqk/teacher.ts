@@ -70,12 +70,17 @@ function constantsOf(model: Model, name: string, st: QatState, opts: TeacherOpti
   return out;
 }
 
+// The teacher's kernel of one layer: the student's part plus the float unimportant weights, folded with c.scale
+// unless asked for before batch norm ('batch' layers normalize it with its own statistics).
+function withUnimportant(p: LayerParams, c: TeacherConstants, fold: boolean): tf.Tensor {
+  const unimportant = tf.mul(p.w, tf.sub(1, p.mask));
+  return tf.add(c.student, fold && c.scale ? tf.mul(unimportant, c.scale) : unimportant);
+}
+
 // Folded kernel of the teacher for one layer: fake-quantized important part + float unimportant part.
 export function teacherKernel(model: Model, name: string, st: QatState): { w: tf.Tensor; b: tf.Tensor } {
-  const p = model.layers.get(name)!;
   const c = constantsOf(model, name, st, { quantizeActivations: false, batchNorm: 'frozen' });
-  const unimportant = tf.mul(p.w, tf.sub(1, p.mask));
-  return { w: tf.add(c.student, c.scale ? tf.mul(unimportant, c.scale) : unimportant), b: c.b };
+  return { w: withUnimportant(model.layers.get(name)!, c, true), b: c.b };
 }
 
 // Float fake quantization of one activation with the student's frozen range: (clamp(round(y/s) + zp) - zp) * s.
@@ -94,14 +99,12 @@ export function teacherLogits(model: Model, x: tf.Tensor, st: QatState, opts: Te
     (n, xin) => {
       const p = model.layers.get(n.name)!;
       const c = constantsOf(model, n.name, st, opts, consts);
-      const unimportant = tf.mul(p.w, tf.sub(1, p.mask));
       if (c.gamma && c.beta) {
-        const y = applyKernel(p, xin, tf.add(c.student, unimportant));
+        const y = applyKernel(p, xin, withUnimportant(p, c, false));
         const r = batchNormTraining(y, c.gamma as tf.Tensor1D, c.beta as tf.Tensor1D, BN_EPSILON, n.activation === 'relu');
         return fq(n.name, n.activation === 'relu' ? r.y : activate(r.y, n.activation));
       }
-      const w = tf.add(c.student, c.scale ? tf.mul(unimportant, c.scale) : unimportant);
-      return fq(n.name, activate(tf.add(applyKernel(p, xin, w), c.b), n.activation));
+      return fq(n.name, activate(tf.add(applyKernel(p, xin, withUnimportant(p, c, true)), c.b), n.activation));
     },
     (n, xs) => (n.kind === 'add' ? fq(n.name, floatOther(n, xs)) : floatOther(n, xs)),
   );
