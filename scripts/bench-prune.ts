@@ -1,6 +1,6 @@
 // npm run bench:prune -- --run RUN_DIR [--pattern channel|unstructured] [--levels 0.206,0.5] [--random 3]
 // How well a pruning criterion picks what to keep, before any retraining: the float model of RUN_DIR pruned to each
-// level by the measured Taylor loss change, BN-folded magnitudes, raw magnitudes and random scores (N seeds), batch norm re-estimated, then float
+// level by the measured Taylor loss change (channels) or LAMP-normalized magnitudes (weights), BN-folded magnitudes, raw magnitudes and random scores (N seeds), batch norm re-estimated, then float
 // accuracy on the validation and test splits, side by side. Also the per-layer sparsity each criterion leaves.
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/select.js';
@@ -50,7 +50,9 @@ disposeModel(base);
 for (const level of levels) {
   const taylor = { data, batches: 8, batchSize: 100, seed: 7 };
   const runs: [string, (m: Model) => Promise<void>][] = [
-    ['taylor', async (m) => void (await pruneModel(m, level, { pattern, scope: 'global', skipFirst: false, skipLast: false, norm: 'l2', importance: 'taylor' }, taylor))],
+    pattern === 'channel'
+      ? ['taylor', async (m) => void (await pruneModel(m, level, { pattern, scope: 'global', skipFirst: false, skipLast: false, norm: 'l2', importance: 'taylor' }, taylor))]
+      : ['lamp', async (m) => void (await pruneModel(m, level, { pattern, scope: 'global', skipFirst: false, skipLast: false, norm: 'l2', importance: 'lamp' }))],
     ['folded', async (m) => void (await pruneModel(m, level, { pattern, scope: 'global', skipFirst: false, skipLast: false, norm: 'l2', importance: 'folded' }))],
     ['raw', async (m) => void (await pruneModel(m, level, { pattern, scope: 'global', skipFirst: false, skipLast: false, norm: 'l2', importance: 'raw' }))],
     ...Array.from({ length: randomSeeds }, (_, i): [string, (m: Model) => Promise<void>] => [`random seed ${i + 1}`, (m) => pruneRandom(m, level, 1000 + i)]),

@@ -9,6 +9,9 @@
 #ifndef PQK_ARENA_BYTES
 #define PQK_ARENA_BYTES 65536
 #endif
+#ifndef PQK_X86_ROUNDING
+#define PQK_X86_ROUNDING 0 /* 1: x86-64 TFLite 2.9's arithmetic instead of TFLite Micro's (cross-checks only) */
+#endif
 #ifndef PQK_OPTIMIZED
 #define PQK_OPTIMIZED 0
 #endif
@@ -67,7 +70,8 @@ int main(void)
     if (sh_cmdline(cmdline, sizeof cmdline) != 0) return fail("no semihosting command line", "", 4);
     if (split(cmdline, argv, 4) < 4) return fail("usage: fw INPUTS.bin OUTPUTS.bin COUNT", "", 4);
     const uint32_t size = (uint32_t)(pqk_model_end - pqk_model_start);
-    if (pqk_init(&ctx, pqk_model_start, size, arena, sizeof arena, PQK_OPTIMIZED) != PQK_OK) return fail(ctx.error, "", 2);
+    const int flags = (PQK_OPTIMIZED ? PQK_INIT_OPTIMIZED : 0) | (PQK_X86_ROUNDING ? PQK_INIT_X86_ROUNDING : 0);
+    if (pqk_init(&ctx, pqk_model_start, size, arena, sizeof arena, flags) != PQK_OK) return fail(ctx.error, "", 2);
     char stats[96] = "pqk-stats arena_used_bytes=";
     pqk_int_append(stats, sizeof stats, (int64_t)ctx.arena_used_bytes);
     pqk_str_append(stats, sizeof stats, "\n");

@@ -1,6 +1,7 @@
 /* Host runner of the micro interpreter, for tests and for sizing firmware: runs a batch of int8 inputs and
  * prints a JSON summary.
- *   pqk-micro-host MODEL.tflite INPUTS.bin COUNT OUTPUTS.bin [--optimized]
+ *   pqk-micro-host MODEL.tflite INPUTS.bin COUNT OUTPUTS.bin [--optimized] [--x86-rounding]
+ * --x86-rounding reproduces x86-64 TFLite 2.9 instead of TFLite Micro (CONV_2D / FULLY_CONNECTED ties, SOFTMAX).
  * COUNT 0 only parses, prepares and plans (the summary still gives the arena size and op names). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,17 +76,25 @@ static int run_batch(FILE *in, FILE *out, long count)
 int main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: %s MODEL.tflite INPUTS.bin COUNT OUTPUTS.bin [--optimized]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL.tflite INPUTS.bin COUNT OUTPUTS.bin [--optimized] [--x86-rounding]\n", argv[0]);
         return 64;
     }
-    const int optimized = argc > 5 && strcmp(argv[5], "--optimized") == 0;
+    int flags = 0;
+    for (int i = 5; i < argc; i++) {
+        if (strcmp(argv[i], "--optimized") == 0) flags |= PQK_INIT_OPTIMIZED;
+        else if (strcmp(argv[i], "--x86-rounding") == 0) flags |= PQK_INIT_X86_ROUNDING;
+        else {
+            fprintf(stderr, "unknown option %s\n", argv[i]);
+            return 64;
+        }
+    }
     uint32_t size = 0;
     uint8_t *model = read_file(argv[1], &size);
     if (!model) {
         fprintf(stderr, "cannot read model %s\n", argv[1]);
         return 66;
     }
-    int status = pqk_init(&ctx, model, size, arena, sizeof arena, optimized);
+    int status = pqk_init(&ctx, model, size, arena, sizeof arena, flags);
     const long count = strtol(argv[3], NULL, 10);
     if (status == 0 && count > 0) {
         FILE *in = fopen(argv[2], "rb"), *out = fopen(argv[4], "wb");

@@ -101,6 +101,7 @@ static pqk_status prepare_all(pqk_ctx *ctx)
         for (int k = 0; k < node->noutputs; k++) {
             if (ctx->tensors[node->outputs[k]].data) return pqk_fail(ctx, node, PQK_ERR_MODEL, "writes a constant");
         }
+        node->op.gemm_ties_up = ctx->x86_rounding;
         pqk_status s = node->kernel->prepare(ctx, node);
         if (s != PQK_OK) return s;
         if (ctx->fb.bad) return pqk_fail(ctx, node, PQK_ERR_MODEL, "malformed builtin options");
@@ -109,14 +110,15 @@ static pqk_status prepare_all(pqk_ctx *ctx)
 }
 
 pqk_status pqk_init(pqk_ctx *ctx, const uint8_t *model, uint32_t model_size, uint8_t *arena, size_t arena_size,
-                    int optimized)
+                    int flags)
 {
     memset(ctx, 0, sizeof *ctx);
     ctx->fb.buf = model;
     ctx->fb.size = model_size;
     ctx->arena = arena;
     ctx->arena_size = arena_size;
-    ctx->optimized = optimized;
+    ctx->optimized = (flags & PQK_INIT_OPTIMIZED) != 0;
+    ctx->x86_rounding = (flags & PQK_INIT_X86_ROUNDING) != 0;
     pqk_status s = pqk_read_model(ctx);
     if (s == PQK_OK) s = prepare_all(ctx);
     if (s == PQK_OK) s = pqk_plan_arena(ctx);

@@ -47,7 +47,9 @@ typedef struct {
     int32_t mult, shift; /* per-tensor multiplier */
     int32_t mult2, shift2, mult3, shift3, in2_offset, left_shift; /* ADD's second input and output */
     int32_t *mults, *shifts; /* (channels) per-channel multipliers, in the arena */
-    float *table; /* (256) SOFTMAX exp table, in the arena */
+    float *table; /* (256) SOFTMAX exp table, in the arena (x86-64 rounding only) */
+    int32_t diff_min; /* SOFTMAX fixed point: input differences below it contribute nothing */
+    int32_t gemm_ties_up; /* CONV_2D / FULLY_CONNECTED rescale: 1 rounds ties up as x86-64 TFLite's ruy, 0 away from zero as TFLite Micro */
     float fscale, fbias; /* MEAN's float rescale */
     int32_t variant; /* kernel-specific path selector */
     int32_t axes_mask; /* MEAN: reduced axes as bits */
@@ -84,6 +86,7 @@ typedef struct pqk_ctx {
     size_t tensor_bytes; /* planned peak of tensors and scratch from the bottom */
     size_t arena_used_bytes; /* persistent_bytes + tensor_bytes */
     int optimized; /* use DSP/MVE kernel paths where built */
+    int x86_rounding; /* reproduce x86-64 TFLite 2.9 instead of TFLite Micro (for cross-checks against the TFLite library) */
     char error[PQK_ERROR_LEN];
 } pqk_ctx;
 
@@ -96,9 +99,14 @@ typedef struct pqk_kernel {
 
 /* ---- interpreter ---------------------------------------------------------------------------------------- */
 
+/* pqk_init flags. The arithmetic is TensorFlow Lite Micro's reference kernels' (which CMSIS-NN's equal) unless
+ * PQK_INIT_X86_ROUNDING asks for x86-64 TFLite 2.9's: CONV_2D and FULLY_CONNECTED ties rounded up, a float SOFTMAX. */
+#define PQK_INIT_OPTIMIZED 1
+#define PQK_INIT_X86_ROUNDING 2
+
 /* Parses the model, prepares every op and plans the arena. On failure ctx->error says what and where. */
 pqk_status pqk_init(pqk_ctx *ctx, const uint8_t *model, uint32_t model_size, uint8_t *arena, size_t arena_size,
-                    int optimized);
+                    int flags);
 /* Runs every op once on the input tensor's current contents. */
 pqk_status pqk_invoke(pqk_ctx *ctx);
 int8_t *pqk_input(pqk_ctx *ctx, int i, uint32_t *bytes);

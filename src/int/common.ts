@@ -11,9 +11,12 @@ export type Evaluate = (inputs: readonly TensorData[]) => TensorData;
 
 // Which TFLite 2.9 build to reproduce: the x86-64 and arm64 libraries pick different kernels (and roundings) for
 // CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and MEAN; every other op computes the same on both.
-// Whose rounding to reproduce: TFLite 2.9 on x86-64 (and pqk's firmware), TFLite 2.9 on arm64, or LiteRT.js (its
-// XNNPACK int8 kernels requantize in float32, reproduced here by one rounding: rare 1-LSB differences remain).
-export type Flavor = 'x86-64' | 'arm64' | 'litert';
+// Whose rounding to reproduce: TFLite 2.9 on x86-64, TFLite 2.9 on arm64, LiteRT.js (its XNNPACK int8 kernels
+// requantize in float32, reproduced here by one rounding: rare 1-LSB differences remain), or TensorFlow Lite Micro's
+// reference kernels ('tflm', which CMSIS-NN's equal and pqk's firmware computes): MultiplyByQuantizedMultiplier's
+// two roundings (ties away from zero) in every CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED, and the gemmlowp
+// fixed-point SOFTMAX.
+export type Flavor = 'x86-64' | 'arm64' | 'litert' | 'tflm';
 
 export interface KernelContext {
   model: QModel;

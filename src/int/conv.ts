@@ -12,8 +12,9 @@ export function prepareConv(ctx: KernelContext): ConvParams {
   const [outC, kH, kW, fIn] = nhwc(ctx, inputTensor(ctx, 1));
   const inC = nhwc(ctx, inputTensor(ctx, 0))[3];
   if (fIn !== inC) fail(ctx, `filter has ${fIn} input channels, input has ${inC}`);
-  // ruy's GEMM: x86-64 kernels round the high multiply and the shift separately, arm64 kernels round once.
-  return prepareWindow(ctx, { kH, kW, outC }, ctx.flavor === 'x86-64' ? 'ties-up' : 'single');
+  // ruy's GEMM: x86-64 kernels round the high multiply and the shift separately, arm64 kernels round once;
+  // TFLite Micro's reference_integer_ops::ConvPerChannel uses MultiplyByQuantizedMultiplier (ties away from zero).
+  return prepareWindow(ctx, { kH, kW, outC }, ctx.flavor === 'tflm' ? 'away' : ctx.flavor === 'x86-64' ? 'ties-up' : 'single');
 }
 
 // Gathers one receptive field as (input - zero point); taps outside the image contribute 0.

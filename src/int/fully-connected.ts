@@ -58,8 +58,9 @@ export function prepareFullyConnected(ctx: KernelContext): FullyConnectedParams 
   }
   return {
     batch, inDepth, outDepth, inputOffset: -inQ.zeroPoint, outputOffset: outQ.zeroPoint, actMin, actMax,
-    // ruy rounds FULLY_CONNECTED ties up on x86-64 and on arm64 alike (checked under qemu-aarch64 on DS-CNN's FC).
-    rescaler: channelRescaler({ multiplier, shift }, ctx.flavor === 'litert' ? 'single' : 'ties-up'),
+    // ruy rounds FULLY_CONNECTED ties up on x86-64 and on arm64 alike (checked under qemu-aarch64 on DS-CNN's FC);
+    // TFLite Micro's reference_integer_ops::FullyConnected rounds them away from zero.
+    rescaler: channelRescaler({ multiplier, shift }, ctx.flavor === 'litert' ? 'single' : ctx.flavor === 'tflm' ? 'away' : 'ties-up'),
     weights: weightData(ctx, weightsT),
     bias: biasData(ctx, outDepth),
   };

@@ -1,8 +1,9 @@
 // SOFTMAX int8 -> int8 as TFLite 2.9 runs it on x86-64 (activations.cc with kGenericOptimized):
 // PopulateSoftmaxLookupTable fills table[255 - v] = expf(-s_in * beta * v) once; optimized_ops::Softmax sums
 // table entries in float32, multiplies by 1 / (sum * s_out) and rounds half away from zero onto zero point -128.
-// All of it is float32 arithmetic, reproduced with Math.fround and glibc's expf. (The gemmlowp fixed-point
-// reference kernel and the uint16 LUT kernel of aarch64+clang builds give different results.)
+// All of it is float32 arithmetic, reproduced with Math.fround and glibc's expf. The 'tflm' flavour runs the
+// gemmlowp fixed-point reference kernel instead (reference_ops::Softmax, what TFLite Micro and CMSIS-NN compute;
+// ./fixedpoint.ts). (The uint16 LUT kernel of aarch64+clang builds gives different results again.)
 
 import type { SoftmaxOptions } from './graph.js';
 import {
@@ -17,6 +18,7 @@ import {
   type KernelContext,
 } from './common.js';
 import { expf } from './expf.js';
+import { softmaxFixedPoint, softmaxInputScaling } from './fixedpoint.js';
 
 const f32 = Math.fround;
 
@@ -26,6 +28,7 @@ export interface SoftmaxParams {
   table: Float32Array; // [256]
   outputScale: number;
   outputZeroPoint: number;
+  fixedPoint?: { multiplier: number; leftShift: number; diffMin: number }; // the 'tflm' flavour's reference kernel
 }
 
 export function softmaxTable(inputScale: number, beta: number): Float32Array {
@@ -53,10 +56,12 @@ export function prepareSoftmax(ctx: KernelContext): SoftmaxParams {
     table: softmaxTable(inQ.scale, o.beta),
     outputScale: outQ.scale,
     outputZeroPoint: outQ.zeroPoint,
+    fixedPoint: ctx.flavor === 'tflm' ? softmaxInputScaling(o.beta, inQ.scale) : undefined,
   };
 }
 
 export function softmax(p: SoftmaxParams, input: Int8Array): Int8Array {
+  if (p.fixedPoint) return softmaxFixedPoint(p.rows, p.depth, input, p.fixedPoint);
   const out = new Int8Array(input.length);
   const { depth, table } = p;
   for (let r = 0; r < p.rows; r++) {

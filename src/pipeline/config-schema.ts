@@ -31,7 +31,7 @@ const PHASE1: JsonSchema = {
     skipFirst: { type: 'boolean' },
     skipLast: { type: 'boolean' },
     norm: { enum: ['l1', 'l2'] },
-    importance: { enum: ['folded', 'raw', 'taylor'] },
+    importance: { enum: ['folded', 'lamp', 'raw', 'taylor'] },
     emaDecay: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
     freezeRangesAfter: { type: 'number', minimum: 0, maximum: 1 },
     distill: { type: 'number', minimum: 0, maximum: 100 },

@@ -67,8 +67,9 @@ export function writeRunConfig(runDir: string, c: Partial<RunConfig>): void {
 }
 
 export function schemeOf(t: TargetProfile): QuantScheme {
-  // A phone runs TFLite's arm64 kernels; microcontrollers run pqk's firmware, which rounds as x86-64 TFLite does.
-  return { weightBits: t.quantization.weightBits, perChannel: t.quantization.granularity === 'per-channel', flavor: t.kind === 'mobile' ? 'arm64' : 'x86-64' };
+  // A phone runs TFLite's arm64 kernels; a microcontroller runs TFLite Micro (with or without CMSIS-NN) or pqk's
+  // firmware, which all compute TFLite Micro's reference arithmetic.
+  return { weightBits: t.quantization.weightBits, perChannel: t.quantization.granularity === 'per-channel', flavor: t.kind === 'mobile' ? 'arm64' : 'tflm' };
 }
 
 // The quantizer state of a finished phase 1: ranges are in the checkpoint, frozen.

@@ -21,7 +21,7 @@ import { CONFIG_SCHEMA } from './config-schema.js';
 import { PQK_VERSION } from '../version.js';
 import { checkpointsDir, guardRunSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
 import { exportModel, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
-import { verifyModel, type VerifyResult } from './verify.js';
+import { flavorOf, verifyModel, type VerifyResult } from './verify.js';
 
 export interface RunArgs {
   ctx: RunContext;
@@ -71,7 +71,8 @@ async function verifyCached(runDir: string, bytes: Uint8Array, data: Dataset, ru
   const file = join(runDir, 'verify', `${runtime.replace(':', '-')}.json`);
   if (existsSync(file)) {
     const { modelHash, limit: oldLimit, ...old } = readJson<VerifyResult & { modelHash: string; limit: number | null }>(file);
-    if (modelHash === hash && oldLimit === (limit ?? null)) {
+    // A result checked against another flavour of the reference (an older pqk) is not this check.
+    if (modelHash === hash && oldLimit === (limit ?? null) && old.reference === flavorOf(runtime)) {
       log(`verify ${runtime}: done earlier for this model, reused`);
       return old;
     }

@@ -28,10 +28,11 @@ export function quantizeFeatures(data: Dataset, scale: number, zeroPoint: number
   return Array.from({ length: n }, (_, i) => Int8Array.from(data.test.x.subarray(i * per, (i + 1) * per), (x) => quantizeValue(x, scale, zeroPoint)));
 }
 
-// Each runtime is compared with the integer reference in its own kernels' rounding: TFLite 2.9 on x86-64 (which pqk's
-// firmware also reproduces), TFLite 2.9 on arm64, or LiteRT's.
+// Each runtime is compared with the integer reference in its own kernels' rounding: TFLite 2.9 on x86-64, TFLite 2.9
+// on arm64, LiteRT's, or TFLite Micro's (pqk's firmware on the emulated Cortex-M boards).
 export function flavorOf(runtimeName: string): Flavor {
   if (runtimeName.startsWith('arm64')) return 'arm64';
+  if (runtimeName.startsWith('qemu:')) return 'tflm';
   return runtimeName === 'litert' ? 'litert' : 'x86-64';
 }
 
@@ -69,5 +70,5 @@ export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName:
   const runtime = await runtimeFor(runtimeName, opts.memory);
   const result = await runtime.run(bytes, inputs, { optimized: opts.optimized });
   const labels = data.test.y.subarray(0, inputs.length);
-  return { runtime: runtimeName, seconds: (Date.now() - t0) / 1000, ...verificationFromRun(result, labels, reference) };
+  return { runtime: runtimeName, seconds: (Date.now() - t0) / 1000, ...verificationFromRun(result, labels, reference), reference: flavorOf(runtimeName) };
 }

@@ -69,9 +69,10 @@ function runtimeTable(r: RunReport): string[] {
     formatOptional(v.arenaBytes, 'bytes'),
     formatOptional(v.flashBytes, 'bytes'),
     v.version ?? '—',
+    v.reference ?? '—',
   ]);
-  const head = ['runtime', 'accuracy', 'samples', 'mismatches', 'max diff (LSB)', 'instructions mean / max', 'arena', 'flash', 'version'];
-  return table(head, ['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---'], rows);
+  const head = ['runtime', 'accuracy', 'samples', 'mismatches', 'max diff (LSB)', 'instructions mean / max', 'arena', 'flash', 'version', 'reference arithmetic'];
+  return table(head, ['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---', '---'], rows);
 }
 
 function stageTable(r: RunReport): string[] {

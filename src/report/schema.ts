@@ -21,6 +21,7 @@ const runtime = {
     flashBytes: nullable(int),
     ramBytes: nullable(int),
     version: nullable({ type: 'string' }),
+    reference: { enum: ['x86-64', 'arm64', 'litert', 'tflm'] },
   },
 } as const;
 

@@ -64,6 +64,7 @@ export interface RuntimeVerification {
   flashBytes: number | null; // firmware image (code + model) for MCU runtimes
   ramBytes: number | null; // static RAM of the image plus the arena
   version: string | null;
+  reference?: string; // the integer reference's flavour it was compared with (x86-64, arm64, litert, tflm); older reports lack it
 }
 
 export interface InstructionStats {

@@ -44,6 +44,8 @@ const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantSche
   { name: 'ds-cnn int4 2:4', spec: dsCnn([49, 10, 1], 4, 16), shape: [49, 10, 1], scheme: { weightBits: 4, perChannel: true }, p1: { pattern: '2:4' } },
   { name: 'resnet int8 channel 0.5', spec: resnet([12, 12, 1], 3), shape: [12, 12, 1], scheme: { weightBits: 8, perChannel: true }, p1: { pattern: 'channel', sparsity: 0.5 } },
   { name: 'ds-cnn int8 arm64 flavor, 12 channels (8 NEON + 4 plain)', spec: dsCnn([49, 10, 1], 4, 12), shape: [49, 10, 1], scheme: { weightBits: 8, perChannel: true, flavor: 'arm64' }, p1: { pattern: 'unstructured', sparsity: 0.5 } },
+  { name: 'ds-cnn int4 tflm flavor (TFLite Micro: ties away from zero in CONV_2D and FULLY_CONNECTED)', spec: dsCnn([49, 10, 1], 4, 12), shape: [49, 10, 1], scheme: { weightBits: 4, perChannel: true, flavor: 'tflm' }, p1: { pattern: 'unstructured', sparsity: 0.5 } },
+  { name: 'resnet int8 tflm flavor channel 0.5', spec: resnet([12, 12, 1], 3), shape: [12, 12, 1], scheme: { weightBits: 8, perChannel: true, flavor: 'tflm' }, p1: { pattern: 'channel', sparsity: 0.5 } },
   { name: 'mlp int8 per-tensor unstructured 0.5', spec: mlp([8, 4, 1], 3), shape: [8, 4, 1], scheme: { weightBits: 8, perChannel: false }, p1: { pattern: 'unstructured', sparsity: 0.5 } },
 ];
 

@@ -32,14 +32,16 @@ export function randomInputs(model: QModel, count: number, seed: number): Int8Ar
   return Array.from({ length: count }, () => Int8Array.from({ length: n }, () => Math.floor(r() * 256) - 128));
 }
 
-// Runs a batch through build/host/pqk-micro-host; a failing model gives status != 0 and its error text.
-export async function runHost(model: Uint8Array, inputs: Int8Array[], optimized = false): Promise<HostResult> {
+// Runs a batch through build/host/pqk-micro-host; a failing model gives status != 0 and its error text. The arithmetic
+// is TFLite Micro's ('tflm', as deployed) unless 'x86-64' asks for x86-64 TFLite 2.9's.
+export async function runHost(model: Uint8Array, inputs: Int8Array[], optimized = false, rounding: 'tflm' | 'x86-64' = 'tflm'): Promise<HostResult> {
   const dir = mkdtempSync(join(tmpdir(), 'pqk-host-'));
   try {
     writeFileSync(join(dir, 'model.tflite'), model);
     writeFileSync(join(dir, 'in.bin'), Buffer.concat(inputs.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength))));
     const args = [join(dir, 'model.tflite'), join(dir, 'in.bin'), String(inputs.length), join(dir, 'out.bin')];
-    const r = await execa(hostRunnerPath(), optimized ? [...args, '--optimized'] : args, { reject: false });
+    const flags = [...(optimized ? ['--optimized'] : []), ...(rounding === 'x86-64' ? ['--x86-rounding'] : [])];
+    const r = await execa(hostRunnerPath(), [...args, ...flags], { reject: false });
     const summary = JSON.parse(r.stdout) as Omit<HostResult, 'outputs'> & { output_bytes: number };
     const outputs: Int8Array[] = [];
     if (summary.status === 0 && inputs.length > 0) {

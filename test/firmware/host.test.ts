@@ -35,7 +35,7 @@ describe('firmware-harness host build', () => {
         const bytes = writeTflite(prefix);
         const got = await runHost(bytes, inputs);
         assert.equal(got.status, 0, got.error);
-        const { mismatches, distinct } = compareBatches(got.outputs, runBatch(prefix, inputs));
+        const { mismatches, distinct } = compareBatches(got.outputs, runBatch(prefix, inputs, 'tflm'));
         assert.equal(mismatches, 0, `after op ${k} (${model.ops[k].op})`);
         // The optimized paths' loop structure (im2col, channels innermost), with C dot products on the host.
         assert.deepEqual((await runHost(bytes, inputs, true)).outputs, got.outputs, `optimized, after op ${k}`);
@@ -45,21 +45,24 @@ describe('firmware-harness host build', () => {
     });
   }
 
-  it('plans the arena: two live activations plus per-channel multipliers and the softmax table', async () => {
+  it('plans the arena: two live activations plus per-channel multipliers (and, with x86-64 rounding, the softmax table)', async () => {
     const model = dscnnModel(11);
-    const got = await runHost(writeTflite(model), []);
+    const bytes = writeTflite(model);
     const align = (n: number): number => Math.ceil(n / 16) * 16;
-    // Per conv / depthwise / FC: multiplier and shift arrays (int32 per output channel); SOFTMAX: 256 floats.
-    let persistent = 0;
-    for (const op of model.ops) {
-      const w = model.tensors[op.inputs[1]]?.shape ?? [];
-      if (op.op === 'CONV_2D' || op.op === 'FULLY_CONNECTED') persistent += 2 * align(4 * w[0]);
-      if (op.op === 'DEPTHWISE_CONV_2D') persistent += 2 * align(4 * w[3]);
-      if (op.op === 'SOFTMAX') persistent += 1024;
+    for (const rounding of ['tflm', 'x86-64'] as const) {
+      const got = await runHost(bytes, [], false, rounding);
+      // Per conv / depthwise / FC: multiplier and shift arrays (int32 per output channel); the float SOFTMAX: 256 floats.
+      let persistent = 0;
+      for (const op of model.ops) {
+        const w = model.tensors[op.inputs[1]]?.shape ?? [];
+        if (op.op === 'CONV_2D' || op.op === 'FULLY_CONNECTED') persistent += 2 * align(4 * w[0]);
+        if (op.op === 'DEPTHWISE_CONV_2D') persistent += 2 * align(4 * w[3]);
+        if (op.op === 'SOFTMAX' && rounding === 'x86-64') persistent += 1024;
+      }
+      // The largest activation is 25 x 5 x 64 int8; a chain needs input and output alive together.
+      assert.equal(got.persistent_bytes, persistent, rounding);
+      assert.equal(got.arena_used_bytes, persistent + 2 * align(25 * 5 * 64), rounding);
     }
-    // The largest activation is 25 x 5 x 64 int8; a chain needs input and output alive together.
-    assert.equal(got.persistent_bytes, persistent);
-    assert.equal(got.arena_used_bytes, persistent + 2 * align(25 * 5 * 64));
   });
 
   it('names the op and node it cannot run', async () => {

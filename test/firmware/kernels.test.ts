@@ -38,7 +38,7 @@ describe('optimized kernel variants', () => {
     for (let k = 0; k < model.ops.length; k++) {
       const prefix: QModel = { ...model, ops: model.ops.slice(0, k + 1), outputs: [model.ops[k].outputs[0]] };
       const bytes = writeTflite(prefix);
-      const want = runBatch(prefix, inputs);
+      const want = runBatch(prefix, inputs, 'tflm');
       const plain = await runHost(bytes, inputs);
       const fast = await runHost(bytes, inputs, true);
       assert.equal(fast.status, 0, fast.error);
@@ -67,7 +67,7 @@ describe('optimized kernel variants', () => {
         const prefix: QModel = { ...model, ops: model.ops.slice(0, k + 1), outputs: [model.ops[k].outputs[0]] };
         const bytes = writeTflite(prefix);
         const fast = await runtime.run(bytes, inputs, { optimized: true });
-        assert.equal(compareBatches(fast.outputs, runBatch(prefix, inputs)).mismatches, 0, `after op ${k}`);
+        assert.equal(compareBatches(fast.outputs, runBatch(prefix, inputs, 'tflm')).mismatches, 0, `after op ${k}`);
         assert.deepEqual(fast.outputs, (await runtime.run(bytes, inputs)).outputs, `plain, after op ${k}`);
       }
     });

@@ -18,7 +18,7 @@ describe('qemu firmware runtime', () => {
     const bytes = writeTflite(model);
     const inputs = randomInputs(model, 40, 8);
     const r = await new QemuRuntime('cortex-m4').run(bytes, inputs);
-    const { mismatches, distinct } = compareBatches(r.outputs, runBatch(model, inputs));
+    const { mismatches, distinct } = compareBatches(r.outputs, runBatch(model, inputs, 'tflm'));
     assert.equal(mismatches, 0);
     assert.ok(distinct >= 4, `reference outputs take only ${distinct} values`);
     assert.equal(r.runtime, 'qemu:cortex-m4');
@@ -47,7 +47,7 @@ describe('qemu firmware runtime', () => {
       const model = coverageModel(31);
       const bytes = writeTflite(model);
       const inputs = randomInputs(model, 20, 9);
-      const want = runBatch(model, inputs);
+      const want = runBatch(model, inputs, 'tflm');
       const runtime = new QemuRuntime(cpu, { countInstructions: false });
       const plain = await runtime.run(bytes, inputs);
       assert.equal(compareBatches(plain.outputs, want).mismatches, 0);
@@ -66,7 +66,7 @@ describe('qemu firmware runtime', () => {
       const runtime = new QemuRuntime(cpu);
       const plain = await runtime.run(bytes, inputs);
       const fast = await runtime.run(bytes, inputs, { optimized: true });
-      assert.equal(compareBatches(fast.outputs, runBatch(model, inputs)).mismatches, 0, `${cpu} ${weights}`);
+      assert.equal(compareBatches(fast.outputs, runBatch(model, inputs, 'tflm')).mismatches, 0, `${cpu} ${weights}`);
       assert.deepEqual(fast.outputs, plain.outputs);
       const mean = (v: number[] | undefined): number => (v ?? []).reduce((a, b) => a + b, 0) / (v?.length || 1);
       assert.ok(mean(fast.instructionsPerInference) < 0.7 * mean(plain.instructionsPerInference), `${cpu} ${weights}`);
@@ -78,7 +78,7 @@ describe('qemu firmware runtime', () => {
     const bytes = writeTflite(model);
     const inputs = randomInputs(model, 450, 11);
     const split = await new QemuRuntime('cortex-m7', { launches: 2 }).run(bytes, inputs, { optimized: true });
-    assert.equal(compareBatches(split.outputs, runBatch(model, inputs)).mismatches, 0);
+    assert.equal(compareBatches(split.outputs, runBatch(model, inputs, 'tflm')).mismatches, 0);
     assert.equal(split.instructionsPerInference!.length, 450);
     const single = await new QemuRuntime('cortex-m7', { launches: 1 }).run(bytes, inputs.slice(0, 20), { optimized: true });
     // The firmware's state does not carry between samples, so per-sample counts match across launches.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { unstructuredMasks, withMasks, type PrunableWeight } from '../../src/compress/sparsity/index.js';
+import { lampScores, unstructuredMasks, withMasks, type PrunableWeight } from '../../src/compress/sparsity/index.js';
 import { mulberry32, mustGet, neverResurrects, weight, withRandomZeros, zeros } from './fixtures.js';
 
 function model(seed: number, levels = 0): PrunableWeight[] {
@@ -136,4 +136,33 @@ test('bad inputs name what is wrong', () => {
   assert.throws(() => unstructuredMasks([bad], 0.5, { scope: 'per-layer' }), /conv1/);
   const nan = { ...weights[2], values: Float32Array.from(weights[2].values, (v, i) => (i === 7 ? NaN : v)) };
   assert.throws(() => unstructuredMasks([nan], 0.5, { scope: 'global' }), /conv2: value 7 is NaN/);
+});
+
+test('lamp: w^2 over the kept tail of the layer, pruned entries 0, the largest kept weight scores 1', () => {
+  const values = Float32Array.from([3, -1, 2, 0.5, -4]);
+  const mask = Float32Array.from([1, 1, 1, 0, 1]);
+  const s = lampScores(values, mask);
+  // kept ascending by |w|: -1 (1), 2 (4), 3 (9), -4 (16); tails 30, 29, 25, 16.
+  const want = [9 / 25, 1 / 30, 4 / 29, 0, 1];
+  want.forEach((w, i) => assert.ok(Math.abs(s[i] - w) < 1e-6, `entry ${i}: ${s[i]} vs ${w}`));
+  // equal magnitudes: the lower index has the larger tail, so it scores lower and goes first
+  const t = lampScores(Float32Array.from([2, -2, 1]), Float32Array.from([1, 1, 1]));
+  assert.ok(t[0] < t[1] && t[2] < t[0]);
+});
+
+test('lamp: a global threshold on LAMP scores does not empty a layer whose weights are only smaller', () => {
+  const weights = model(3);
+  // conv2 is 10x smaller than the others: on raw magnitudes a global 60% prune takes nearly all of it.
+  const raw = unstructuredMasks(weights, 0.6, { scope: 'global' });
+  const lamp = unstructuredMasks(weights.map((w) => ({ ...w, values: lampScores(w.values, w.mask) })), 0.6, { scope: 'global' });
+  const total = weights.reduce((s, w) => s + w.values.length, 0);
+  const zerosOver = (m: Map<string, Float32Array>) => weights.reduce((s, w) => s + zeros(mustGet(m, w.name)), 0);
+  assert.equal(zerosOver(lamp.masks), Math.round(0.6 * total));
+  assert.ok(mustGet(raw.sparsity, 'conv2') > 0.95, `raw conv2 sparsity ${mustGet(raw.sparsity, 'conv2')}`);
+  for (const w of weights) {
+    const sp = mustGet(lamp.sparsity, w.name);
+    assert.ok(sp < 0.9, `${w.name}: ${sp}`);
+    // within a layer LAMP keeps the magnitude order
+    assertMagnitudeOrder([w], new Map([[w.name, mustGet(lamp.masks, w.name)]]));
+  }
 });

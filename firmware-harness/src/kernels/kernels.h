@@ -71,11 +71,13 @@ void pqk_dw3x3_pixel(const pqk_op_data *op, const int8_t *const *taps, int32_t c
 pqk_status pqk_same_shape(pqk_ctx *ctx, pqk_node *node, const pqk_tensor *a, const pqk_tensor *b);
 
 /* The tail of every convolution-like output: + bias, per-channel rescale, + output zero point, clamp. GEMM ops
- * (CONV_2D, FULLY_CONNECTED) round as ruy does, DEPTHWISE_CONV_2D as TFLite's reference. */
+ * (CONV_2D, FULLY_CONNECTED) round ties away from zero as TFLite Micro's reference (or up, as x86-64 TFLite's ruy,
+ * when asked), DEPTHWISE_CONV_2D away from zero in both. */
 static inline int8_t pqk_requant_gemm(const pqk_op_data *op, int32_t acc, const int32_t *bias, int32_t c)
 {
     if (bias) acc = pqk_add_wrap(acc, bias[c]);
-    acc = pqk_add_wrap(pqk_mbqm_gemm(acc, op->mults[c], op->shifts[c]), op->out_offset);
+    const int32_t scaled = op->gemm_ties_up ? pqk_mbqm_gemm(acc, op->mults[c], op->shifts[c]) : pqk_mbqm(acc, op->mults[c], op->shifts[c]);
+    acc = pqk_add_wrap(scaled, op->out_offset);
     return (int8_t)pqk_clamp(acc, op->act_min, op->act_max);
 }
 

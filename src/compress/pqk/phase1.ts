@@ -28,7 +28,7 @@ export interface Phase1Config {
   skipFirst: boolean;
   skipLast: boolean;
   norm: 'l1' | 'l2';
-  importance: Importance; // channels: measured loss change ('taylor'); weights: BN-folded ('folded') or raw magnitudes
+  importance: Importance; // 'taylor': channels by measured loss change, weights by LAMP-normalized magnitude (masks.ts)
   emaDecay: number;
   freezeRangesAfter: number; // fraction of each round's steps after which activation ranges freeze
   // Weight of distillation from the unpruned float model (its softened outputs at temperature distillTau, added to

@@ -25,7 +25,7 @@ import {
 export interface QuantScheme {
   weightBits: 8 | 4;
   perChannel: boolean; // per output channel (conv, depthwise); dense layers are per-tensor for TFLite 2.9
-  flavor?: Flavor; // whose TFLite 2.9 rounding training reproduces: 'x86-64' (default; also the firmware) or 'arm64'
+  flavor?: Flavor; // whose rounding training reproduces: 'x86-64' (default), 'arm64', 'litert' or 'tflm' (microcontrollers)
 }
 
 export interface QatState {
@@ -78,7 +78,7 @@ export function quantizeKernel(p: LayerParams, w: tf.Tensor, scheme: QuantScheme
 export type Rounding = 'ties-up' | 'away' | 'single';
 
 function opRounding(kind: WeightNodeSpec['kind'], flavor: Flavor): Rounding {
-  if (kind === 'depthwise') return 'away'; // arm64's tie-up groups are applied per channel in qatWeightNode
+  if (kind === 'depthwise' || flavor === 'tflm') return 'away'; // arm64's tie-up groups are applied per channel in qatWeightNode
   if (kind === 'dense') return 'ties-up'; // ruy's FULLY_CONNECTED rounds ties up on both
   return flavor === 'arm64' ? 'single' : 'ties-up';
 }

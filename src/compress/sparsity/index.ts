@@ -11,7 +11,7 @@ export type {
   UnstructuredOptions,
 } from './types.js';
 export { sparsityOf, targetLevel, withMasks } from './policy.js';
-export { unstructuredMasks, zerosFor } from './magnitude.js';
+export { lampScores, unstructuredMasks, zerosFor } from './magnitude.js';
 export { nmKeep, nmMasks } from './nm.js';
 export { channelMasks, channelsKept } from './channel.js';
 export {

@@ -30,6 +30,27 @@ function smallestKept(abs: Float32Array, kept: Uint8Array, count: number): numbe
   return out;
 }
 
+/**
+ * LAMP scores (Lee et al., "Layer-adaptive sparsity for magnitude-based pruning", ICLR 2021): a kept weight u of a
+ * layer scores w_u^2 / (sum of w_v^2 over the layer's kept weights v with |w_v| >= |w_u|). Within a layer the order
+ * is the magnitude order; across layers the score does not depend on a layer's scale, so one global threshold cannot
+ * empty a layer whose weights are merely small (a stem fed by large inputs, a layer before batch norm). Pruned
+ * entries score 0. Ties in magnitude go to the lower index, as in the pruning itself.
+ */
+export function lampScores(values: Float32Array, mask: Float32Array): Float32Array {
+  const idx: number[] = [];
+  for (let i = 0; i < values.length; i++) if (mask[i] !== 0) idx.push(i);
+  idx.sort((a, b) => Math.abs(values[a]) - Math.abs(values[b]) || a - b);
+  const out = new Float32Array(values.length);
+  let tail = 0;
+  for (let k = idx.length - 1; k >= 0; k--) {
+    const w2 = values[idx[k]] * values[idx[k]];
+    tail += w2;
+    out[idx[k]] = tail > 0 ? w2 / tail : 0;
+  }
+  return out;
+}
+
 // Prunes the concatenation of `members` as one pool: one threshold, exactly round(level * total) zeros.
 function prunePool(members: readonly PrunableWeight[], level: number, masks: Map<string, Float32Array>): void {
   const starts = members.map((_, k) => members.slice(0, k).reduce((s, w) => s + w.values.length, 0));
