@@ -13,7 +13,8 @@ import type { RuntimeVerification } from '../report/types.js';
 import type { TargetProfile } from '../targets/types.js';
 import { floatLogits } from '../train/float.js';
 import { evaluate, formatAccuracy, validationAccuracy, type StageState } from '../train/stage.js';
-import type { QatState } from '../compress/quant/qat.js';
+import { qatLogits, type QatState } from '../compress/quant/qat.js';
+import { predict } from '../train/loop.js';
 import { ConfigError, RunStateError } from '../errors.js';
 import { atomicWrite, atomicWriteJson, readJson } from '../util/fs.js';
 import { checkSchema } from '../util/schema.js';
@@ -54,16 +55,44 @@ interface Student {
   model: Model;
   state: StageState;
   accuracy: number; // test, fake-quant (= integer)
+  valCorrect?: Uint8Array; // per validation sample: 1 where the student's prediction is right
 }
 
-// The student to export: phase 2's ('last'), or the one with the highest validation accuracy ('best'; students in
-// order of preference, so a tie keeps the earlier one). The test split never takes part in the choice.
-export function chooseStudent(students: Pick<Student, 'name' | 'state'>[], ship: 'best' | 'last'): NonNullable<RunReport['shipped']> {
+// One-sided 5% of a standard normal: a phase-2 student must beat phase 1 on validation by at least this paired z.
+export const SHIP_Z = 1.645;
+
+// McNemar's paired statistic of `a` against `base` on the same samples: (b - c) / sqrt(b + c), b = samples only `a`
+// gets right, c = samples only `base` gets right (0 when they never disagree).
+export function pairedZ(a: Uint8Array, base: Uint8Array): { z: number; b: number; c: number } {
+  let b = 0;
+  let c = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] && !base[i]) b++;
+    else if (!a[i] && base[i]) c++;
+  }
+  return { z: b + c === 0 ? 0 : (b - c) / Math.sqrt(b + c), b, c };
+}
+
+// The student to export. 'last': phase 2's. 'best': phase 1 (the last student given), unless a phase-2 student
+// (phase 2, the CE control) beats it on the validation split by a paired margin that chance explains less than 5% of
+// the time (McNemar, z >= SHIP_Z); among those, the highest validation accuracy, ties to the earlier. Without
+// per-sample validation results, the highest validation accuracy. The test split never takes part in the choice.
+export function chooseStudent(students: Pick<Student, 'name' | 'state' | 'valCorrect'>[], ship: 'best' | 'last'): NonNullable<RunReport['shipped']> {
   const vals = students.map((s) => `${s.name} ${formatAccuracy(s.state.valAccuracy)}`).join(', ');
   if (ship === 'last') return { stage: 'phase2', reason: `phase2.ship 'last' (validation: ${vals})` };
   const val = (s: Pick<Student, 'state'>) => validationAccuracy(s.state) ?? -1;
-  const best = students.reduce((a, b) => (val(b) > val(a) ? b : a));
-  return { stage: best.name, reason: `highest validation accuracy (${vals})` };
+  const base = students[students.length - 1]!;
+  if (!base.valCorrect || students.some((s) => !s.valCorrect)) {
+    const best = students.reduce((a, b) => (val(b) > val(a) ? b : a));
+    return { stage: best.name, reason: `highest validation accuracy (${vals})` };
+  }
+  const tests = students.slice(0, -1).map((s) => ({ s, ...pairedZ(s.valCorrect!, base.valCorrect!) }));
+  const paired = tests.map((t) => `${t.s.name} +${t.b} / -${t.c}, z ${t.z.toFixed(2)}`).join('; ');
+  const better = tests.filter((t) => t.z >= SHIP_Z).map((t) => t.s);
+  const n = base.valCorrect.length;
+  if (better.length === 0) return { stage: base.name, reason: `no student beats ${base.name} on ${n} validation samples by a paired z >= ${SHIP_Z} (validation: ${vals}; against ${base.name}: ${paired})` };
+  const best = better.reduce((a, b) => (val(b) > val(a) ? b : a));
+  return { stage: best.name, reason: `beats ${base.name} on ${n} validation samples by a paired z >= ${SHIP_Z}, highest validation accuracy of those (validation: ${vals}; against ${base.name}: ${paired})` };
 }
 
 async function verifyCached(runDir: string, bytes: Uint8Array, data: Dataset, runtime: string, limit: number | undefined, target: TargetProfile, log: (l: string) => void): Promise<VerifyResult> {
@@ -109,7 +138,10 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const scored = async (name: Student['name'], r: { model: Model; state: StageState; qat: QatState }): Promise<Student & { sparsity: number }> => {
     const ev = await evaluateQuantized(r.model, r.qat, data, 'test');
     ctx.log(`${name}: fake-quant ${formatAccuracy(ev.fakeQuantAccuracy)}, integer ${formatAccuracy(ev.integerAccuracy)}, agreement ${formatAccuracy(ev.argmaxAgreement)}`);
-    return { name, model: r.model, state: r.state, accuracy: ev.fakeQuantAccuracy, sparsity: ev.sparsity };
+    const qat = { ...r.qat, observe: false };
+    const valPred = data.val.n > 0 ? await predict(data.val, data.inputShape, (x) => qatLogits(r.model, x, qat)) : undefined;
+    const valCorrect = valPred ? Uint8Array.from(valPred, (p, i) => (p === data.val.y[i] ? 1 : 0)) : undefined;
+    return { name, model: r.model, state: r.state, accuracy: ev.fakeQuantAccuracy, sparsity: ev.sparsity, valCorrect };
   };
   const p1 = await scored('phase1', await stagePhase1(ctx, data, target));
   const students = [await scored('phase2', await stagePhase2(ctx, data, target))];
