@@ -85,7 +85,7 @@ async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string):
   const pending = PHASE2_MODES.filter(([m]) => !c.store.get(recordKey(c.task, m, c.seed, cfg)));
   if (c.store.get(recordKey(c.task, 'phase1', c.seed, cfg)) && pending.length === 0) return;
   const scheme = { weightBits: cfg.weightBits, perChannel: true };
-  const p1cfg = { ...PHASE1_DEFAULTS, sparsity: cfg.sparsity, pattern: cfg.pattern, rounds: c.t.p1Rounds, epochsPerRound: c.t.p1EpochsPerRound, finalEpochs: c.t.p1FinalEpochs, lr: c.t.p1Lr, scope: c.t.p1Scope, batchSize: c.t.batchSize, seed: c.seed };
+  const p1cfg = { ...PHASE1_DEFAULTS, sparsity: cfg.sparsity, pattern: cfg.pattern, rounds: c.t.p1Rounds, epochsPerRound: c.t.p1EpochsPerRound, finalEpochs: c.t.p1FinalEpochs, lr: c.t.p1Lr, scope: c.t.p1Scope, importance: c.t.p1Importance, batchSize: c.t.batchSize, seed: c.seed };
   const p1 = await runPhase1({ dir: p1Dir, data: c.data, cfg: p1cfg, scheme, start: async () => (await loadCheckpoint(floatDir, 'float')).model, log: c.log });
   const p1Stages = Array.from({ length: c.t.p1Rounds - 1 }, (_, k) => `phase1-round${k + 1}`).concat('phase1');
   if (!c.store.get(recordKey(c.task, 'phase1', c.seed, cfg))) await record(c, 'phase1', cfg, p1.model, p1Dir, p1Stages);

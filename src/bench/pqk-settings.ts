@@ -1,5 +1,6 @@
 // Settings of the PQK ablation benchmark: presets, command-line overrides, and the hash that keys resumable results.
 import { createHash } from 'node:crypto';
+import type { Importance } from '../compress/pqk/masks.js';
 import { parseArgs } from 'node:util';
 
 export type BenchTask = 'kws' | 'image';
@@ -29,6 +30,9 @@ export interface TrainSettings {
   p1FinalEpochs: number; // the last round's epochs (at the final level)
   p1Lr: number;
   p1Scope: 'per-layer' | 'global'; // unstructured magnitude threshold per layer or over the whole network
+  // What phase 1 ranks by ('taylor': channels by the measured loss change, single weights by LAMP score). Part of the
+  // settings hash, so work folders made while single weights were ranked by folded magnitude are not reused.
+  p1Importance: Importance;
   warmupEpochs: number;
   mutualEpochs: number;
   tau: number;
@@ -67,6 +71,7 @@ const FULL_TRAIN: TrainSettings = {
   p1FinalEpochs: 1,
   p1Lr: 0.003,
   p1Scope: 'global',
+  p1Importance: 'taylor',
   warmupEpochs: 1,
   mutualEpochs: 1,
   tau: 4,
@@ -90,6 +95,7 @@ const SCALE_TRAIN: TrainSettings = {
   p1FinalEpochs: 20,
   p1Lr: 0.003,
   p1Scope: 'global',
+  p1Importance: 'taylor',
   warmupEpochs: 2,
   mutualEpochs: 3,
   tau: 4,
