@@ -9,7 +9,7 @@ const INT32_MIN = -2147483648;
 const mul = saturatingRoundingDoublingHighMul;
 
 // SaturatingRoundingMultiplyByPOT<exponent>: a saturating left shift for exponent > 0, a rounding division otherwise.
-export function saturatingRoundingMultiplyByPOT(x: number, exponent: number): number {
+function saturatingRoundingMultiplyByPOT(x: number, exponent: number): number {
   if (exponent <= 0) return roundingDivideByPOT(x, -exponent);
   const threshold = (1 << (31 - exponent)) - 1;
   if (x > threshold) return INT32_MAX;
@@ -36,16 +36,17 @@ function expOnIntervalBetweenNegativeOneQuarterAnd0Excl(a: number): number {
   return (constantTerm + mul(constantTerm, (x + poly) | 0)) | 0;
 }
 
+// exp(-2^e) for e = -2 .. 4 in Q0.31, applied for each bit of the remainder.
+const EXP_BARREL: readonly (readonly [number, number])[] = [[-2, 1672461947], [-1, 1302514674], [0, 790015084], [1, 290630308], [2, 39332535], [3, 720401], [4, 242]];
+
 // exp_on_negative_values: a in Q(integerBits).(31 - integerBits), a <= 0; result in Q0.31.
-export function expOnNegativeValues(a: number, integerBits: number): number {
+function expOnNegativeValues(a: number, integerBits: number): number {
   const fractionalBits = 31 - integerBits;
   const oneQuarter = 1 << (fractionalBits - 2);
   const aModQuarterMinusOneQuarter = ((a & (oneQuarter - 1)) - oneQuarter) | 0;
   let result = expOnIntervalBetweenNegativeOneQuarterAnd0Excl(saturatingRoundingMultiplyByPOT(aModQuarterMinusOneQuarter, integerBits));
   const remainder = (aModQuarterMinusOneQuarter - a) | 0;
-  // exp(-2^e) for e = -2 .. 4 in Q0.31, applied for each bit of the remainder
-  const barrel: [number, number][] = [[-2, 1672461947], [-1, 1302514674], [0, 790015084], [1, 290630308], [2, 39332535], [3, 720401], [4, 242]];
-  for (const [e, m] of barrel) {
+  for (const [e, m] of EXP_BARREL) {
     if (integerBits <= e) continue;
     if ((remainder & (1 << (fractionalBits + e))) !== 0) result = mul(result, m);
   }
@@ -57,7 +58,7 @@ export function expOnNegativeValues(a: number, integerBits: number): number {
 }
 
 // one_over_one_plus_x_for_x_in_0_1: Newton-Raphson division, Q0.31 in and out.
-export function oneOverOnePlusXForXIn01(a: number): number {
+function oneOverOnePlusXForXIn01(a: number): number {
   const halfDenominator = roundingHalfSum(a, INT32_MAX);
   const c48over17 = 1515870810; // Q2.29
   const cNeg32over17 = -1010580540;
@@ -70,7 +71,7 @@ export function oneOverOnePlusXForXIn01(a: number): number {
 }
 
 // TFLite's GetReciprocal: 1 / x for x in Q(integerDigits), as a Q0.31 scale and the bits above one.
-export function getReciprocal(x: number, integerDigits: number): { scale: number; bitsOverUnit: number } {
+function getReciprocal(x: number, integerDigits: number): { scale: number; bitsOverUnit: number } {
   const headroomPlusOne = Math.clz32(x);
   const shiftedSumMinusOne = ((x << headroomPlusOne) - INT32_MIN) | 0; // (uint32)x << h, minus 2^31
   return { scale: oneOverOnePlusXForXIn01(shiftedSumMinusOne), bitsOverUnit: integerDigits - headroomPlusOne };
@@ -78,7 +79,7 @@ export function getReciprocal(x: number, integerDigits: number): { scale: number
 
 // PreprocessSoftmaxScaling (double rounding) and CalculateInputRadius for TFLite's int8 reference SOFTMAX: the input
 // difference is scaled into Q5.26 by beta * s_in; differences below diffMin contribute nothing.
-export const SOFTMAX_DIFF_INTEGER_BITS = 5;
+const SOFTMAX_DIFF_INTEGER_BITS = 5;
 
 export function softmaxInputScaling(beta: number, inputScale: number): { multiplier: number; leftShift: number; diffMin: number } {
   const real = Math.min(beta * inputScale * 2 ** (31 - SOFTMAX_DIFF_INTEGER_BITS), 2 ** 31 - 1);

@@ -43,7 +43,6 @@ static pqk_status softmax_prepare(pqk_ctx *ctx, pqk_node *node)
 
 /* ---- gemmlowp fixed point on int32 (FixedPoint<int32_t, I>: raw value, 31 - I fractional bits) ---- */
 
-static int32_t wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
 static int32_t wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
 
 /* SaturatingRoundingMultiplyByPOT with a positive exponent: a saturating left shift. */
@@ -59,11 +58,11 @@ static int32_t sat_shl(int32_t x, int e)
 static int32_t exp_quarter(int32_t a)
 {
     const int32_t constant_term = 1895147668, one_over_3 = 715827883;
-    const int32_t x = wrap_add(a, 1 << 28);
+    const int32_t x = pqk_add_wrap(a, 1 << 28);
     const int32_t x2 = pqk_srdhm(x, x), x3 = pqk_srdhm(x2, x), x4 = pqk_srdhm(x2, x2);
     const int32_t x4_over_4 = pqk_rounding_divide_by_pot(x4, 2);
-    const int32_t poly = pqk_rounding_divide_by_pot(wrap_add(pqk_srdhm(wrap_add(x4_over_4, x3), one_over_3), x2), 1);
-    return wrap_add(constant_term, pqk_srdhm(constant_term, wrap_add(x, poly)));
+    const int32_t poly = pqk_rounding_divide_by_pot(pqk_add_wrap(pqk_srdhm(pqk_add_wrap(x4_over_4, x3), one_over_3), x2), 1);
+    return pqk_add_wrap(constant_term, pqk_srdhm(constant_term, pqk_add_wrap(x, poly)));
 }
 
 /* exp(a) for a <= 0 in Q5.26, result in Q0.31. */
@@ -84,10 +83,10 @@ static int32_t one_over_one_plus_x(int32_t a)
 {
     const int64_t sum = (int64_t)a + INT32_MAX;
     const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
-    int32_t x = wrap_add(1515870810, pqk_srdhm(half_denominator, -1010580540)); /* 48/17 - 32/17 d, Q2.29 */
+    int32_t x = pqk_add_wrap(1515870810, pqk_srdhm(half_denominator, -1010580540)); /* 48/17 - 32/17 d, Q2.29 */
     for (int i = 0; i < 3; i++) {
         const int32_t one_minus = wrap_sub(1 << 29, pqk_srdhm(half_denominator, x));
-        x = wrap_add(x, sat_shl(pqk_srdhm(x, one_minus), 2));
+        x = pqk_add_wrap(x, sat_shl(pqk_srdhm(x, one_minus), 2));
     }
     return sat_shl(x, 1);
 }
@@ -104,7 +103,7 @@ static void softmax_fixed_point(const pqk_op_data *op, const int8_t *x, int8_t *
     int32_t sum = 0; /* Q12.19 */
     for (int32_t j = 0; j < depth; j++) {
         const int32_t diff = x[j] - max_val;
-        if (diff >= op->diff_min) sum = wrap_add(sum, pqk_rounding_divide_by_pot(scaled_exp(op, diff), 12));
+        if (diff >= op->diff_min) sum = pqk_add_wrap(sum, pqk_rounding_divide_by_pot(scaled_exp(op, diff), 12));
     }
     /* GetReciprocal: sum > 0 (the maximum contributes exp(0)). */
     const int headroom = __builtin_clz((uint32_t)sum);
