@@ -1,14 +1,18 @@
 // Figures for a DS-CNN-shaped model (49x10x1 MFCC input, conv 10x4/2 to 64 channels, 4 depthwise-separable blocks,
 // average pool, FC 12, softmax) on every emulated board: instructions per inference and per MAC, plain C and
 // optimized kernels (per op for the optimized ones), flash / arena / RAM bytes, and the wall time of a 1000-sample
-// batch on the M4.
+// batch on the M4. Then the same figures for the MLPerf Tiny reference DS-CNN (a TFLite-converter file, int8) where
+// ../shared/fixtures has it. "code" is flash minus the model: start-up, runtime and kernels.
 //   node --import tsx firmware-harness/bench.ts [--samples 1000]
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runBatch } from '../src/int/interpreter.js';
 import { opCosts } from '../src/int/registry.js';
 import type { QModel } from '../src/int/graph.js';
 import { QEMU_CPUS } from '../src/runtimes/qemu-boards.js';
 import { QemuRuntime } from '../src/runtimes/qemu.js';
+import { readTflite } from '../src/tflite/reader.js';
 import { writeTflite } from '../src/tflite/writer.js';
 import { randomInputs } from '../test/firmware/harness.js';
 import { dscnnModel } from '../test/firmware/models.js';
@@ -26,17 +30,35 @@ async function main(): Promise<void> {
     const model = dscnnModel(1, { weights });
     const bytes = writeTflite(model);
     const inputs = randomInputs(model, 10, 2);
-    const want = runBatch(model, inputs);
+    const want = runBatch(model, inputs, 'tflm');
     console.log(`DS-CNN ${weights}: ${macs(model)} MACs, model ${bytes.length} bytes`);
     for (const cpu of QEMU_CPUS) {
       for (const optimized of [false, true]) {
         const r = await new QemuRuntime(cpu).run(bytes, inputs, { optimized });
         const bad = r.outputs.reduce((n, o, i) => n + o.filter((v, j) => v !== want[i][j]).length, 0);
         const ins = mean(r.instructionsPerInference ?? []);
-        console.log(`  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(model)).toFixed(2)} instr/MAC  flash ${r.flashBytes}  arena ${r.arenaBytes}  RAM ${r.ramBytes}  mismatches ${bad}`);
+        console.log(`  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(model)).toFixed(2)} instr/MAC  flash ${r.flashBytes} (code ${(r.flashBytes ?? 0) - bytes.length})  arena ${r.arenaBytes}  RAM ${r.ramBytes}  mismatches ${bad}`);
         if (optimized) console.log(`    per op (M instr): ${(r.instructionsPerOp ?? []).map((o) => `${o.op} ${(o.instructions / 1e6).toFixed(3)}`).join(', ')}`);
       }
     }
+  }
+  const fixture = join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'mlperf-tiny-kws', 'kws_ref_model.tflite');
+  if (existsSync(fixture)) {
+    const bytes = new Uint8Array(readFileSync(fixture));
+    const ref = readTflite(bytes);
+    const inputs = randomInputs(ref, 10, 2);
+    const want = runBatch(ref, inputs, 'tflm');
+    console.log(`MLPerf Tiny DS-CNN (converter-made, int8): ${macs(ref)} MACs, model ${bytes.length} bytes`);
+    for (const cpu of ['cortex-m4', 'cortex-m55'] as const) {
+      for (const optimized of [false, true]) {
+        const r = await new QemuRuntime(cpu).run(bytes, inputs, { optimized });
+        const bad = r.outputs.reduce((n, o, i) => n + o.filter((v, j) => v !== want[i][j]).length, 0);
+        const ins = mean(r.instructionsPerInference ?? []);
+        console.log(`  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(ref)).toFixed(2)} instr/MAC  flash ${r.flashBytes} (code ${(r.flashBytes ?? 0) - bytes.length})  arena ${r.arenaBytes}  mismatches ${bad}`);
+      }
+    }
+  } else {
+    console.log(`MLPerf Tiny DS-CNN: ${fixture} not found, skipped`);
   }
   const model = dscnnModel(1);
   const inputs = randomInputs(model, bigBatch, 3);

@@ -117,7 +117,7 @@ pqk_status pqk_init(pqk_ctx *ctx, const uint8_t *model, uint32_t model_size, uin
     ctx->fb.size = model_size;
     ctx->arena = arena;
     ctx->arena_size = arena_size;
-    ctx->optimized = (flags & PQK_INIT_OPTIMIZED) != 0;
+    ctx->optimized = PQK_KERNELS == 0 ? (flags & PQK_INIT_OPTIMIZED) != 0 : PQK_KERNELS == 2;
     ctx->x86_rounding = (flags & PQK_INIT_X86_ROUNDING) != 0;
     pqk_status s = pqk_read_model(ctx);
     if (s == PQK_OK) s = prepare_all(ctx);

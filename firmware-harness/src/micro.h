@@ -53,8 +53,8 @@ typedef struct {
     float fscale, fbias; /* MEAN's float rescale */
     int32_t variant; /* kernel-specific path selector */
     int32_t axes_mask; /* MEAN: reduced axes as bits */
-    const uint32_t *wide; /* weights widened to int16 pairs by Prepare, in the arena; NULL when not */
-    int32_t gemm_rows, gemm_depth;
+    int32_t gemm_rows, gemm_depth, gemm_int4; /* CONV_2D: the GEMM path's shape (rows > 0 when it is taken) */
+    int32_t rescale_fast; /* every channel's rescale is pqk_rescale's fast case, and ties round away from zero */
 } pqk_op_data;
 
 struct pqk_kernel;
@@ -90,6 +90,14 @@ typedef struct pqk_ctx {
     char error[PQK_ERROR_LEN];
 } pqk_ctx;
 
+/* The kernel paths a build carries: 0 (the default) both, chosen at pqk_init by PQK_INIT_OPTIMIZED; 1 the plain
+ * ones only; 2 the optimized ones only. A firmware image is built with what it runs, and the other set is left out
+ * of its code. */
+#ifndef PQK_KERNELS
+#define PQK_KERNELS 0
+#endif
+static inline int pqk_optimized(const pqk_ctx *ctx) { return PQK_KERNELS == 0 ? ctx->optimized : PQK_KERNELS == 2; }
+
 typedef struct pqk_kernel {
     int32_t builtin;
     const char *name;
@@ -101,7 +109,7 @@ typedef struct pqk_kernel {
 
 /* pqk_init flags. The arithmetic is TensorFlow Lite Micro's reference kernels' (which CMSIS-NN's equal) unless
  * PQK_INIT_X86_ROUNDING asks for x86-64 TFLite 2.9's: CONV_2D and FULLY_CONNECTED ties rounded up, a float SOFTMAX. */
-#define PQK_INIT_OPTIMIZED 1
+#define PQK_INIT_OPTIMIZED 1 /* ignored by a build with PQK_KERNELS 1 or 2 */
 #define PQK_INIT_X86_ROUNDING 2
 
 /* Parses the model, prepares every op and plans the arena. On failure ctx->error says what and where. */

@@ -110,7 +110,7 @@ async function markerAddress(elf: string): Promise<number> {
 
 async function compile(dir: string, board: Board, s: HostSummary, optimized: boolean, where: string, limits: MemoryLimits): Promise<void> {
   const defines = [`-DPQK_ARENA_BYTES=${Math.max(16, s.arena_used_bytes)}`, `-DPQK_MAX_TENSORS=${Math.max(1, s.tensors)}`,
-    `-DPQK_MAX_NODES=${Math.max(1, s.nodes)}`, `-DPQK_OPTIMIZED=${optimized ? 1 : 0}`, `-DPQK_MODEL_PATH="${join(dir, 'model.tflite')}"`];
+    `-DPQK_MAX_NODES=${Math.max(1, s.nodes)}`, `-DPQK_OPTIMIZED=${optimized ? 1 : 0}`, `-DPQK_KERNELS=${optimized ? 2 : 1}`, `-DPQK_MODEL_PATH="${join(dir, 'model.tflite')}"`];
   const args = [...board.cflags, '-O2', '-std=c99', '-ffp-contract=off', '-ffunction-sections', '-fdata-sections', '-g',
     ...defines, `-I${join(firmwareDir(), 'src')}`, ...sources(), join(firmwareDir(), 'firmware', 'model.S'),
     '--specs=rdimon.specs', '-nostartfiles', '-Wl,--gc-sections', `-T${join(dir, 'link.ld')}`, '-o', join(dir, 'fw.elf'), '-lm'];

@@ -17,15 +17,19 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
     if (s == PQK_OK) s = pqk_conv_geometry(ctx, node, &fields);
     if (s != PQK_OK) return s;
     s = pqk_channel_multipliers(ctx, node, in, w, out, w->dims[0], 0);
-    if (s != PQK_OK || !ctx->optimized) return s;
-    /* The optimized paths gather each receptive field once, offset and widened to int16 (im2col); int8 weights
-     * are widened once too, for the GEMM (two pixels' columns and one pixel's gather buffer). */
-    if (w->type == PQK_INT4) {
-        node->scratch_bytes = 2u * (uint32_t)depth;
+    if (s != PQK_OK || !pqk_optimized(ctx)) return s;
+    /* The optimized paths: weights whose rows are whole words run the GEMM over four pixels' columns, the others
+     * gather each receptive field, offset and widened to int16, one column at a time (im2col). */
+    if (pqk_gemm_fits((int32_t)depth, w->type == PQK_INT4)) {
+        node->op.gemm_rows = w->dims[0];
+        node->op.gemm_int4 = w->type == PQK_INT4;
+        node->op.gemm_depth = (int32_t)depth;
+        node->op.rescale_fast = !node->op.gemm_ties_up && pqk_rescale_all_fast(&node->op, w->dims[0]);
+        node->scratch_bytes = pqk_gemm_scratch_bytes(w->dims[0], (int32_t)depth);
         return PQK_OK;
     }
-    node->scratch_bytes = 6u * (uint32_t)pqk_gemm_depth_pad((int32_t)depth) + (uint32_t)w->dims[0];
-    return pqk_gemm_prepare(ctx, node, (const int8_t *)w->data, w->dims[0], (int32_t)depth);
+    node->scratch_bytes = 2u * (uint32_t)depth;
+    return PQK_OK;
 }
 
 /* One output pixel's receptive field, offset and widened to int16, in filter order (im2col); padding is 0. */
@@ -51,7 +55,34 @@ static void gather_pixel(const pqk_op_data *op, const int32_t *dims, const int32
     }
 }
 
-/* Optimized, int4 weights or Helium: one im2col column per output pixel, then DSP / MVE dot products, two output
+/* One output pixel's receptive field as int8 in filter order, for the GEMM: a tap in the padding holds the input
+ * zero point, which the column's offset turns into 0. */
+static void gather_pixel_s8(const pqk_op_data *op, const int32_t *dims, const int32_t *wdims, const int8_t *xb,
+                            int32_t oy, int32_t ox, int8_t *col)
+{
+    const int32_t ih = dims[1], iw = dims[2], ic_n = dims[3], kh = wdims[1], kw = wdims[2];
+    const int8_t zp = (int8_t)-op->in_offset;
+    const int32_t ix0 = ox * op->stride_w - op->pad_w, row_inside = op->dil_w == 1 && ix0 >= 0 && ix0 + kw <= iw;
+    for (int32_t ky = 0; ky < kh; ky++) {
+        const int32_t iy = oy * op->stride_h - op->pad_h + ky * op->dil_h;
+        int8_t *dst = col + ky * kw * ic_n;
+        if (iy < 0 || iy >= ih) {
+            memset(dst, zp, (size_t)(kw * ic_n));
+        } else if (row_inside) { /* the row's taps are one contiguous run of the input */
+            memcpy(dst, xb + ((size_t)iy * iw + ix0) * ic_n, (size_t)(kw * ic_n));
+        } else {
+            for (int32_t kx = 0; kx < kw; kx++, dst += ic_n) {
+                const int32_t ix = ix0 + kx * op->dil_w;
+                if (ix < 0 || ix >= iw)
+                    memset(dst, zp, (size_t)ic_n);
+                else
+                    memcpy(dst, xb + ((size_t)iy * iw + ix) * ic_n, (size_t)ic_n);
+            }
+        }
+    }
+}
+
+/* Optimized, a depth the GEMM does not take: one im2col column per output pixel, then DSP / MVE dot products, two output
  * channels per pass over the column. */
 static void conv_im2col(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
                         const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
@@ -82,30 +113,28 @@ static int is_pointwise(const pqk_op_data *op, const pqk_tensor *w)
     return w->dims[1] == 1 && w->dims[2] == 1 && op->stride_h == 1 && op->stride_w == 1 && op->pad_h == 0 && op->pad_w == 0;
 }
 
-/* Optimized, int8 weights: output pixels in pairs through the widened-weight GEMM. A 1x1 convolution with
- * stride 1 reads its columns straight from the input. */
+/* Optimized: output pixels in fours through the GEMM. A 1x1 convolution with stride 1 reads its
+ * columns straight from the input, others from a gather; a missing pixel of the last four repeats the last one into a discarded row. */
 static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
                       const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
 {
     const pqk_op_data *op = &node->op;
+    const int32_t depth = op->gemm_depth;
     uint32_t *col = (uint32_t *)(void *)(ctx->arena + node->scratch_offset);
-    int16_t *tmp = (int16_t *)(void *)(col + pqk_gemm_depth_pad(op->gemm_depth));
-    int8_t *discard = (int8_t *)(tmp + pqk_gemm_depth_pad(op->gemm_depth)); /* the missing second pixel's outputs */
+    int8_t *tmp = (int8_t *)(col + 2 * PQK_GEMM_PIXELS * depth / 4);
+    int8_t *discard = tmp + depth;
     const int32_t oh = out->dims[1], ow = out->dims[2], oc_n = out->dims[3], ic_n = in->dims[3];
-    const int32_t pixels = out->dims[0] * oh * ow, depth = op->gemm_depth, pointwise = is_pointwise(op, w);
+    const int32_t pixels = out->dims[0] * oh * ow, pointwise = is_pointwise(op, w);
     const size_t in_batch = (size_t)in->dims[1] * in->dims[2] * ic_n;
-    for (int32_t j = 0; j < pixels; j += 2) {
-        const int32_t last = j + 1 == pixels;
-        for (int p = 0; p < 2; p++) {
-            const int32_t k = last ? j : j + p, n = k / (oh * ow), oy = k / ow % oh, ox = k % ow;
-            if (pointwise) {
-                pqk_gemm_col_s8(x + (size_t)k * ic_n, op->in_offset, depth, p, col);
-            } else {
-                gather_pixel(op, in->dims, w->dims, x + n * in_batch, oy, ox, tmp);
-                pqk_gemm_col_s16(tmp, depth, depth, p, col);
-            }
+    for (int32_t j = 0; j < pixels; j += PQK_GEMM_PIXELS) {
+        int8_t *ys[PQK_GEMM_PIXELS];
+        for (int p = 0; p < PQK_GEMM_PIXELS; p++) {
+            const int32_t k = j + p < pixels ? j + p : pixels - 1, n = k / (oh * ow), oy = k / ow % oh, ox = k % ow;
+            ys[p] = j + p < pixels ? y + (size_t)k * oc_n : discard;
+            if (!pointwise) gather_pixel_s8(op, in->dims, w->dims, x + n * in_batch, oy, ox, tmp);
+            pqk_gemm_col_s8(pointwise ? x + (size_t)k * ic_n : tmp, op->in_offset, depth, p, op->gemm_int4, col);
         }
-        pqk_gemm_run(op, col, bias, y + (size_t)j * oc_n, last ? discard : y + (size_t)(j + 1) * oc_n);
+        pqk_gemm_run(op, (const int8_t *)w->data, col, bias, ys);
     }
 }
 
@@ -159,9 +188,9 @@ static pqk_status conv_eval(pqk_ctx *ctx, pqk_node *node)
     const int8_t *x = pqk_tensor_data(ctx, in);
     const int32_t *bias = pqk_bias_data(ctx, node);
     int8_t *y = pqk_tensor_data(ctx, out);
-    if (ctx->optimized && node->op.wide)
+    if (pqk_optimized(ctx) && node->op.gemm_rows > 0)
         conv_gemm(ctx, node, in, w, out, x, bias, y);
-    else if (ctx->optimized)
+    else if (pqk_optimized(ctx))
         conv_im2col(ctx, node, in, w, out, x, bias, y);
     else if (w->type == PQK_INT4)
         conv_run(&node->op, in, w, out, x, bias, y, 1);

@@ -1,37 +1,43 @@
-/* The optimized DEPTHWISE_CONV_2D path for a 3x3 filter, multiplier 1 and int8 weights: the taps are unrolled, weights were widened at Prepare to int16 pairs of
- * channels (c, c+2) and (c+1, c+3), the order SXTB16 splits an input word in, and each channel accumulates on its
- * own with SMLABB / SMLATT. Taps in the padding read the input zero point, which the offset turns into 0. Sums wrap modulo 2^32 as the plain path's int32 sums do. */
+/* The optimized DEPTHWISE_CONV_2D path for a 3x3 filter, multiplier 1, int8 or int4 weights and a channel count that
+ * is a multiple of 4: the taps are unrolled; each tap reads one word of four input channels and their four weights
+ * from the model (a word of int8, or a halfword of four nibbles), SXTB16 splits both into the pairs (c, c+2) and
+ * (c+1, c+3), and each channel accumulates on its own with SMLABB / SMLATT. The input offset is not added per tap:
+ * each channel starts from bias + offset x its weights, computed once per Eval. Taps in the padding read the input
+ * zero point, whose product with the weights that start cancels. Sums wrap modulo 2^32 as the plain path's int32
+ * sums do. int4 nibbles are placed at the top of their bytes, so their products come out times 16 and are shifted
+ * back exactly (nine terms of 255 x 8) before the start is added. */
 #include "kernels.h"
 #include "simd.h"
 
-static inline uint32_t pack16(int32_t lo, int32_t hi) { return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16); }
-
-/* Per group of four channels: nine taps of two words, then the four starting sums bias + in_offset * sum(w). */
-pqk_status pqk_dw3x3_prepare(pqk_ctx *ctx, pqk_node *node, const int8_t *w, const int32_t *bias, int32_t c_n)
+void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const int32_t *bias, int32_t c_n,
+                     int32_t *start)
 {
-    const int32_t groups = c_n / 4;
-    if (groups == 0) return PQK_OK;
-    uint32_t *wide = pqk_alloc_persistent(ctx, sizeof(uint32_t) * PQK_DW3X3_GROUP_WORDS * (size_t)groups);
-    if (!wide) return pqk_fail(ctx, node, PQK_ERR_ARENA, "arena too small for widened weights");
-    for (int32_t g = 0; g < groups; g++) {
-        uint32_t *wg = wide + PQK_DW3X3_GROUP_WORDS * g;
-        for (int32_t k = 0; k < 4; k++) wg[18 + k] = bias ? (uint32_t)bias[4 * g + k] : 0u;
-        for (int32_t t = 0; t < 9; t++) {
-            const int8_t *wt = w + (size_t)t * c_n + 4 * g;
-            wg[2 * t] = pack16(wt[0], wt[2]);
-            wg[2 * t + 1] = pack16(wt[1], wt[3]);
-            for (int32_t k = 0; k < 4; k++) wg[18 + k] += (uint32_t)(node->op.in_offset * wt[k]);
-        }
+    for (int32_t c = 0; c < c_n; c++) {
+        uint32_t s = bias ? (uint32_t)bias[c] : 0u;
+        for (int32_t t = 0; t < 9; t++) s += (uint32_t)(op->in_offset * pqk_weight(w, is_int4, (uint32_t)(t * c_n + c)));
+        start[c] = (int32_t)s;
     }
-    node->op.wide = wide;
-    return PQK_OK;
 }
 
-#define PQK_DW_TAP(t, ptr)                                                                                             \
+/* Channels c..c+3 of tap t as the pairs (c, c+2) and (c+1, c+3): int8 from a word; int4 from a halfword h of
+ * nibbles n0..n3, spread to t = h | h << 8 so that (t << 4) & 0x00f000f0 holds n0, n2 and t & 0x00f000f0 holds
+ * n1, n3 at the top of bytes 0 and 2. */
+#define PQK_DW_WEIGHTS(t, we, wo)                                                                                      \
+    uint32_t we, wo;                                                                                                   \
+    if (is_int4) {                                                                                                     \
+        const uint8_t *wb = (const uint8_t *)wc + (t) * (c_n / 2);                                                     \
+        const uint32_t h = (uint32_t)wb[0] | ((uint32_t)wb[1] << 8), sp = h | (h << 8);                                \
+        we = pqk_sxtb16((sp << 4) & 0x00f000f0u), wo = pqk_sxtb16(sp & 0x00f000f0u);                                   \
+    } else {                                                                                                           \
+        const uint32_t w4 = pqk_load_u32(wc + (t) * c_n);                                                              \
+        we = pqk_sxtb16(w4), wo = pqk_sxtb16_ror8(w4);                                                                 \
+    }
+
+#define PQK_DW_TAP(t)                                                                                                  \
     do {                                                                                                               \
-        const uint32_t x4 = pqk_load_u32(ptr);                                                                         \
+        const uint32_t x4 = pqk_load_u32(taps[t] + c);                                                                 \
         const uint32_t xe = pqk_sxtb16(x4), xo = pqk_sxtb16_ror8(x4);                                                  \
-        const uint32_t we = wg[2 * (t)], wo = wg[2 * (t) + 1];                                                         \
+        PQK_DW_WEIGHTS(t, we, wo)                                                                                      \
         a0 = pqk_smlabb(we, xe, a0);                                                                                   \
         a2 = pqk_smlatt(we, xe, a2);                                                                                   \
         a1 = pqk_smlabb(wo, xo, a1);                                                                                   \
@@ -40,32 +46,58 @@ pqk_status pqk_dw3x3_prepare(pqk_ctx *ctx, pqk_node *node, const int8_t *w, cons
     } while (0)
 
 /* One output pixel, all channels: taps[t] points at channel 0 of tap t (row-major), or at a row of the input zero
- * point for a tap in the padding, which then adds 0 like the plain path's skipped tap. */
-void pqk_dw3x3_pixel(const pqk_op_data *op_in, const int8_t *const *taps, int32_t c_n, const int8_t *w,
-                     const int32_t *bias, int8_t *y)
+ * point for a tap in the padding. `fast`: pqk_rescale's fast case for every channel; `full_range`: the output clamp
+ * is the whole int8 range, one SSAT. */
+static inline __attribute__((always_inline)) void dw3x3_pixel(const pqk_op_data *op, const int8_t *const *taps,
+                                                              int32_t c_n, const int8_t *w, const int32_t *start,
+                                                              int8_t *y, int is_int4, int fast, int full_range)
 {
-    const pqk_op_data op_copy = *op_in, *op = &op_copy; /* int8 stores cannot alias a local: no reloads */
-    const uint32_t *wg = op->wide;
-    int32_t c = 0;
-    for (; c + 4 <= c_n; c += 4, wg += PQK_DW3X3_GROUP_WORDS) {
-        int32_t a0 = (int32_t)wg[18], a1 = (int32_t)wg[19], a2 = (int32_t)wg[20], a3 = (int32_t)wg[21];
-        PQK_DW_TAP(0, taps[0] + c);
-        PQK_DW_TAP(1, taps[1] + c);
-        PQK_DW_TAP(2, taps[2] + c);
-        PQK_DW_TAP(3, taps[3] + c);
-        PQK_DW_TAP(4, taps[4] + c);
-        PQK_DW_TAP(5, taps[5] + c);
-        PQK_DW_TAP(6, taps[6] + c);
-        PQK_DW_TAP(7, taps[7] + c);
-        PQK_DW_TAP(8, taps[8] + c);
-        y[c] = pqk_requant_ref(op, a0, c);
-        y[c + 1] = pqk_requant_ref(op, a1, c + 1);
-        y[c + 2] = pqk_requant_ref(op, a2, c + 2);
-        y[c + 3] = pqk_requant_ref(op, a3, c + 3);
+    for (int32_t c = 0; c < c_n; c += 4) {
+        const int8_t *wc = w + (is_int4 ? c / 2 : c);
+        int32_t a0 = is_int4 ? 0 : start[c], a1 = is_int4 ? 0 : start[c + 1];
+        int32_t a2 = is_int4 ? 0 : start[c + 2], a3 = is_int4 ? 0 : start[c + 3];
+        PQK_DW_TAP(0);
+        PQK_DW_TAP(1);
+        PQK_DW_TAP(2);
+        PQK_DW_TAP(3);
+        PQK_DW_TAP(4);
+        PQK_DW_TAP(5);
+        PQK_DW_TAP(6);
+        PQK_DW_TAP(7);
+        PQK_DW_TAP(8);
+        if (is_int4) {
+            a0 = pqk_add_wrap(a0 >> 4, start[c]), a1 = pqk_add_wrap(a1 >> 4, start[c + 1]);
+            a2 = pqk_add_wrap(a2 >> 4, start[c + 2]), a3 = pqk_add_wrap(a3 >> 4, start[c + 3]);
+        }
+        if (fast) {
+#define PQK_DW_OUT(acc, k)                                                                                             \
+    do {                                                                                                               \
+        const int32_t mult = op->mults[c + (k)], right = -op->shifts[c + (k)];                                         \
+        const int32_t mask = (int32_t)((1u << right) - 1u), v = (int32_t)(((int64_t)(acc) * mult + (1ll << 30)) >> 31); \
+        const int32_t q = (v >> right) + ((v & mask) > (mask >> 1) - (v >> 31)) + op->out_offset;                      \
+        y[c + (k)] = full_range ? pqk_sat_s8(q) : (int8_t)pqk_clamp(q, op->act_min, op->act_max);                      \
+    } while (0)
+            PQK_DW_OUT(a0, 0);
+            PQK_DW_OUT(a1, 1);
+            PQK_DW_OUT(a2, 2);
+            PQK_DW_OUT(a3, 3);
+#undef PQK_DW_OUT
+        } else {
+            y[c] = pqk_requant_ref(op, a0, c), y[c + 1] = pqk_requant_ref(op, a1, c + 1);
+            y[c + 2] = pqk_requant_ref(op, a2, c + 2), y[c + 3] = pqk_requant_ref(op, a3, c + 3);
+        }
     }
-    for (; c < c_n; c++) { /* the channels left over from groups of four */
-        uint32_t acc = bias ? (uint32_t)bias[c] : 0u;
-        for (int32_t t = 0; t < 9; t++) acc += (uint32_t)(w[t * c_n + c] * (taps[t][c] + op->in_offset));
-        y[c] = pqk_requant_ref(op, (int32_t)acc, c);
-    }
+}
+
+void pqk_dw3x3_pixel(const pqk_op_data *op_in, const int8_t *const *taps, int32_t c_n, const int8_t *w, int is_int4,
+                     const int32_t *start, int8_t *y)
+{
+    const pqk_op_data op = *op_in; /* int8 stores cannot alias a local: no reloads */
+    const int full_range = op.act_min == -128 && op.act_max == 127;
+    if (op.rescale_fast && full_range)
+        is_int4 ? dw3x3_pixel(&op, taps, c_n, w, start, y, 1, 1, 1) : dw3x3_pixel(&op, taps, c_n, w, start, y, 0, 1, 1);
+    else if (op.rescale_fast)
+        is_int4 ? dw3x3_pixel(&op, taps, c_n, w, start, y, 1, 1, 0) : dw3x3_pixel(&op, taps, c_n, w, start, y, 0, 1, 0);
+    else
+        dw3x3_pixel(&op, taps, c_n, w, start, y, is_int4, 0, 0);
 }

@@ -6,6 +6,7 @@
 
 static const pqk_conv_fields fields = {.padding = 0, .stride_w = 1, .stride_h = 2, .act = 4, .dil_w = 5, .dil_h = 6};
 enum { OPT_MULT = 3 };
+enum { DW_3X3 = 1, DW_3X3_INT4 = 2 }; /* op->variant of the unrolled 3x3 paths */
 
 static pqk_status dw_prepare(pqk_ctx *ctx, pqk_node *node)
 {
@@ -20,12 +21,17 @@ static pqk_status dw_prepare(pqk_ctx *ctx, pqk_node *node)
     s = pqk_weights_bias(ctx, node, 3, w->dims[3], (int64_t)w->dims[1] * w->dims[2]);
     if (s == PQK_OK) s = pqk_conv_geometry(ctx, node, &fields);
     if (s != PQK_OK) return s;
-    /* One pixel's accumulators, or the row of the input zero point that padding taps of the 3x3 path read. */
-    if (ctx->optimized) node->scratch_bytes = 4u * (uint32_t)w->dims[3];
     s = pqk_channel_multipliers(ctx, node, in, w, out, w->dims[3], 0);
-    if (s == PQK_OK && ctx->optimized && w->type == PQK_INT8 && op->depth_mult == 1 && w->dims[1] == 3 && w->dims[2] == 3)
-        s = pqk_dw3x3_prepare(ctx, node, (const int8_t *)w->data, pqk_bias_data(ctx, node), w->dims[3]);
-    return s;
+    if (s != PQK_OK || !pqk_optimized(ctx)) return s;
+    /* One pixel's accumulators; or for the 3x3 path, the channels' starting sums and the row of the input zero
+     * point that taps in the padding read. */
+    node->scratch_bytes = 4u * (uint32_t)w->dims[3];
+    if (op->depth_mult == 1 && w->dims[1] == 3 && w->dims[2] == 3 && w->dims[3] % 4 == 0) {
+        op->variant = w->type == PQK_INT4 ? DW_3X3_INT4 : DW_3X3;
+        op->rescale_fast = pqk_rescale_all_fast(op, w->dims[3]);
+        node->scratch_bytes += (uint32_t)w->dims[3];
+    }
+    return PQK_OK;
 }
 
 static inline __attribute__((always_inline)) void dw_run(const pqk_op_data *op, const pqk_tensor *in,
@@ -195,21 +201,24 @@ static void dw3x3_taps(const pqk_op_data *op, const int8_t *xb, const int32_t *d
     }
 }
 
-/* 3x3, multiplier 1, int8 weights widened at Prepare: every output pixel through the unrolled taps. */
+/* 3x3, multiplier 1: every output pixel through the unrolled taps. */
 static void dw3x3_run(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
                       const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
 {
     const pqk_op_data *op = &node->op;
     const int32_t c_n = in->dims[3];
-    int8_t *pad_row = (int8_t *)(ctx->arena + node->scratch_offset);
+    int32_t *start = (int32_t *)(void *)(ctx->arena + node->scratch_offset);
+    int8_t *pad_row = (int8_t *)(start + c_n);
     memset(pad_row, -op->in_offset, (size_t)c_n); /* the input zero point */
+    const int is_int4 = op->variant == DW_3X3_INT4;
+    pqk_dw3x3_start(op, (const int8_t *)w->data, is_int4, bias, c_n, start);
     for (int32_t n = 0; n < in->dims[0]; n++) {
         const int8_t *xb = x + (size_t)n * in->dims[1] * in->dims[2] * c_n;
         for (int32_t oy = 0; oy < out->dims[1]; oy++) {
             for (int32_t ox = 0; ox < out->dims[2]; ox++, y += c_n) {
                 const int8_t *taps[9];
                 dw3x3_taps(op, xb, in->dims, oy, ox, pad_row, taps);
-                pqk_dw3x3_pixel(op, taps, c_n, (const int8_t *)w->data, bias, y);
+                pqk_dw3x3_pixel(op, taps, c_n, (const int8_t *)w->data, is_int4, start, y);
             }
         }
     }
@@ -253,11 +262,11 @@ static pqk_status dw_eval(pqk_ctx *ctx, pqk_node *node)
     const int8_t *x = pqk_tensor_data(ctx, in);
     const int32_t *bias = pqk_bias_data(ctx, node);
     int8_t *y = pqk_tensor_data(ctx, out);
-    if (ctx->optimized && node->op.wide)
+    if (pqk_optimized(ctx) && (node->op.variant == DW_3X3 || node->op.variant == DW_3X3_INT4))
         dw3x3_run(ctx, node, in, w, out, x, bias, y);
-    else if (ctx->optimized && w->type == PQK_INT4)
+    else if (pqk_optimized(ctx) && w->type == PQK_INT4)
         dw_channels_inner(ctx, node, in, w, out, x, bias, y, 1);
-    else if (ctx->optimized)
+    else if (pqk_optimized(ctx))
         dw_channels_inner(ctx, node, in, w, out, x, bias, y, 0);
     else if (w->type == PQK_INT4)
         dw_run(&node->op, in, w, out, x, bias, y, 1);

@@ -17,7 +17,7 @@ static pqk_status fc_prepare(pqk_ctx *ctx, pqk_node *node)
     if (s == PQK_OK)
         s = pqk_activation_range(ctx, node, fb_u8(&ctx->fb, node->options, OPT_ACT, 0), out, &op->act_min, &op->act_max);
     if (s != PQK_OK) return s;
-    if (ctx->optimized) node->scratch_bytes = 2u * (uint32_t)w->dims[1]; /* one input row as offset int16 */
+    if (pqk_optimized(ctx)) node->scratch_bytes = 2u * (uint32_t)w->dims[1]; /* one input row as offset int16 */
     return pqk_channel_multipliers(ctx, node, in, w, out, w->dims[0], 1);
 }
 
@@ -60,7 +60,7 @@ static pqk_status fc_eval(pqk_ctx *ctx, pqk_node *node)
     const int32_t *bias = pqk_bias_data(ctx, node);
     int8_t *y = pqk_tensor_data(ctx, pqk_out(ctx, node, 0));
     const int32_t depth = w->dims[1], units = w->dims[0], batches = (int32_t)(in->elems / (uint32_t)depth);
-    if (ctx->optimized)
+    if (pqk_optimized(ctx))
         fc_dot(&node->op, x, (const int8_t *)w->data, bias, y, batches, depth, units, w->type == PQK_INT4,
                (int16_t *)(void *)(ctx->arena + node->scratch_offset));
     else if (w->type == PQK_INT4)

@@ -53,21 +53,25 @@ void pqk_col_finish(int16_t *x, int32_t n);
 int32_t pqk_dot_s8_s16(const int8_t *w, int is_int4, uint32_t first, const int16_t *x, int32_t n);
 void pqk_dot2_s8_s16(const int8_t *w, int is_int4, uint32_t first_a, uint32_t first_b, const int16_t *x, int32_t n,
                      int32_t *a, int32_t *b);
-/* The widened-weight GEMM (gemm_s16.c) of CONV_2D with int8 weights [rows, depth]: Prepare widens the weights
- * into the arena; Eval fills a two-pixel column and runs every output channel of both pixels into y0 and y1
- * (scratch: 6 * padded depth bytes for the column and a gather buffer, one byte per row for a missing pixel). */
-#define PQK_GEMM_DEPTH_STEP 8
-int32_t pqk_gemm_depth_pad(int32_t depth);
-pqk_status pqk_gemm_prepare(pqk_ctx *ctx, pqk_node *node, const int8_t *w, int32_t rows, int32_t depth);
-void pqk_gemm_col_s16(const int16_t *x, int32_t n, int32_t depth, int p, uint32_t *col);
-void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, uint32_t *col);
-void pqk_gemm_run(const pqk_op_data *op, const uint32_t *col, const int32_t *bias, int8_t *y0, int8_t *y1);
-/* DEPTHWISE_CONV_2D 3x3, multiplier 1, int8 weights (depthwise_conv_3x3_s8.c): weights widened at Prepare, then
- * whole output pixels from nine tap pointers (a tap in the padding points at c_n bytes of the input zero point). */
-#define PQK_DW3X3_GROUP_WORDS 22
-pqk_status pqk_dw3x3_prepare(pqk_ctx *ctx, pqk_node *node, const int8_t *w, const int32_t *bias, int32_t c_n);
-void pqk_dw3x3_pixel(const pqk_op_data *op, const int8_t *const *taps, int32_t c_n, const int8_t *w,
-                     const int32_t *bias, int8_t *y);
+/* The GEMM of CONV_2D with int8 or int4 weights [rows, depth] (gemm_s8.c), for a depth that is a multiple of 4
+ * (int8) or 8 (int4): Eval
+ * fills a column of PQK_GEMM_PIXELS pixels (pixel p with pqk_gemm_col_s8 from the input or an int8 gather) and
+ * runs every output channel of the four pixels into y[0..3]. Scratch: the column, a gather buffer of one pixel
+ * and one byte per row for the outputs of a missing pixel. */
+#define PQK_GEMM_PIXELS 4
+int pqk_gemm_fits(int32_t depth, int is_int4);
+uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth);
+void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int is_int4, uint32_t *col);
+void pqk_gemm_run(const pqk_op_data *op, const int8_t *weights, const uint32_t *col, const int32_t *bias,
+                  int8_t *const *y);
+/* DEPTHWISE_CONV_2D 3x3, multiplier 1, int8 or int4 weights, channels a multiple of 4 (depthwise_conv_3x3_s8.c): the
+ * weights are read from the model and widened in registers; each channel's starting sum (bias + input offset x
+ * its weights) is computed once per Eval into `start`, then whole output pixels run from nine tap pointers (a
+ * tap in the padding points at c_n bytes of the input zero point). */
+void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const int32_t *bias, int32_t c_n,
+                     int32_t *start);
+void pqk_dw3x3_pixel(const pqk_op_data *op, const int8_t *const *taps, int32_t c_n, const int8_t *w, int is_int4,
+                     const int32_t *start, int8_t *y);
 pqk_status pqk_same_shape(pqk_ctx *ctx, pqk_node *node, const pqk_tensor *a, const pqk_tensor *b);
 
 /* The tail of every convolution-like output: + bias, per-channel rescale, + output zero point, clamp. GEMM ops
@@ -85,6 +89,42 @@ static inline int8_t pqk_requant_ref(const pqk_op_data *op, int32_t acc, int32_t
 {
     acc = pqk_add_wrap(pqk_mbqm(acc, op->mults[c], op->shifts[c]), op->out_offset);
     return (int8_t)pqk_clamp(acc, op->act_min, op->act_max);
+}
+
+/* One output channel's rescale, looked up once for a block of its outputs. `fast` holds for a right shift and a
+ * non-negative multiplier (all QuantizeMultiplier gives for a scale below 1): the doubling high multiply then has
+ * no saturating case, and the rounding shift's mask is computed once. pqk_rescale_away equals pqk_mbqm there. */
+typedef struct {
+    int32_t mult, right, mask, half, fast;
+} pqk_rescale;
+
+static inline pqk_rescale pqk_rescale_of(const pqk_op_data *op, int32_t c)
+{
+    pqk_rescale r;
+    r.mult = op->mults[c];
+    r.fast = op->shifts[c] <= 0 && r.mult >= 0;
+    r.right = r.fast ? -op->shifts[c] : 0;
+    r.mask = (int32_t)((1ll << r.right) - 1);
+    r.half = r.mask >> 1;
+    return r;
+}
+
+static inline int pqk_rescale_all_fast(const pqk_op_data *op, int32_t channels)
+{
+    for (int32_t c = 0; c < channels; c++)
+        if (!pqk_rescale_of(op, c).fast) return 0;
+    return 1;
+}
+
+static inline int32_t pqk_rescale_away(const pqk_rescale *r, int32_t acc)
+{
+    const int32_t v = (int32_t)(((int64_t)acc * r->mult + (1ll << 30)) >> 31);
+    return (v >> r->right) + ((v & r->mask) > r->half - (v >> 31)); /* threshold half, half + 1 below zero */
+}
+
+static inline int8_t pqk_rescale_out(const pqk_op_data *op, int32_t scaled)
+{
+    return (int8_t)pqk_clamp(pqk_add_wrap(scaled, op->out_offset), op->act_min, op->act_max);
 }
 
 static inline const int32_t *pqk_bias_data(pqk_ctx *ctx, pqk_node *node)

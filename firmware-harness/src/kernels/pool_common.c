@@ -81,7 +81,7 @@ pqk_status pqk_pool_eval(pqk_ctx *ctx, pqk_node *node, int is_max)
                 pool_window(op, in, oy, ox, &y0, &y1, &x0, &x1);
                 const int32_t count = (y1 - y0) * (x1 - x0);
                 if (count <= 0) return pqk_fail(ctx, node, PQK_ERR_MODEL, "empty pooling window");
-                const int32_t done = ctx->optimized && !is_max ? avg_pixel_groups(op, xb, iw, c_n, y0, y1, x0, x1, y) : 0;
+                const int32_t done = pqk_optimized(ctx) && !is_max ? avg_pixel_groups(op, xb, iw, c_n, y0, y1, x0, x1, y) : 0;
                 y += done;
                 for (int32_t c = done; c < c_n; c++) {
                     int32_t acc = is_max ? -128 : 0;

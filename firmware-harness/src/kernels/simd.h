@@ -101,4 +101,16 @@ static inline uint32_t pqk_sxtab16(uint32_t acc, uint32_t x) { return pqk_sadd16
 static inline uint32_t pqk_sxtab16_ror8(uint32_t acc, uint32_t x) { return pqk_sadd16(acc, pqk_sxtb16_ror8(x)); }
 #endif
 
+/* Saturation to int8: one SSAT where the core has it (Armv7-M and Armv8-M Mainline). */
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+static inline int8_t pqk_sat_s8(int32_t v)
+{
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+    return (int8_t)r;
+}
+#else
+static inline int8_t pqk_sat_s8(int32_t v) { return (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v)); }
+#endif
+
 #endif

@@ -1,0 +1,175 @@
+/* The GEMM of the optimized CONV_2D path, int8 or packed int4 weights. The weights stay where the model keeps them
+ * ([rows, depth]) and are widened in registers; the column holds PQK_GEMM_PIXELS output pixels' inputs, offset and
+ * widened to int16 pairs, so each widened weight pair feeds four SMLADs: one output channel of four pixels per pass,
+ * and no copy of the weights in RAM. The int32 sums are exact, so any summation order gives the plain path's.
+ *
+ * int8 (depth a multiple of 4): group g of four depth elements is one word of weights, split by SXTB16 into
+ * A = (w[4g], w[4g+2]) and, with ROR #8, B = (w[4g+1], w[4g+3]); the column holds 8 words per group, pair A of
+ * pixels 0..3 then pair B. 16 MACs in 13 instructions.
+ *
+ * int4 (depth a multiple of 8, two weights per byte, low nibble first): group g of eight is one word; each nibble
+ * is moved to the top of its byte (LSL #4 and AND 0xf0f0f0f0 for the low ones, AND for the high ones) so that SXTB16
+ * widens it times 16: (w0, w4), (w2, w6), (w1, w5), (w3, w7) of the group, in that order in the column (16 words).
+ * 32 MACs in 31 instructions; the sums come out times 16 and are shifted back exactly (at most 65,535 terms of
+ * 255 x 8 stay below 2^27), then the bias is added. */
+#include "kernels.h"
+#include "simd.h"
+
+static inline uint32_t pack16(int32_t lo, int32_t hi) { return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16); }
+
+int pqk_gemm_fits(int32_t depth, int is_int4) { return depth > 0 && depth % (is_int4 ? 8 : 4) == 0; }
+
+uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth)
+{
+    return 2u * PQK_GEMM_PIXELS * (uint32_t)depth + (uint32_t)depth + (uint32_t)rows;
+}
+
+void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int is_int4, uint32_t *col)
+{
+    const uint32_t off2 = pack16(offset, offset);
+    if (!is_int4) {
+        for (int32_t g = 0; g < depth / 4; g++, col += 2 * PQK_GEMM_PIXELS) {
+            const uint32_t x4 = pqk_load_u32(x + 4 * g);
+            col[p] = pqk_sadd16(pqk_sxtb16(x4), off2);
+            col[PQK_GEMM_PIXELS + p] = pqk_sadd16(pqk_sxtb16_ror8(x4), off2);
+        }
+        return;
+    }
+    for (int32_t g = 0; g < depth / 8; g++, col += 4 * PQK_GEMM_PIXELS) {
+        const uint32_t lo = pqk_load_u32(x + 8 * g), hi = pqk_load_u32(x + 8 * g + 4);
+        const uint32_t le = pqk_sadd16(pqk_sxtb16(lo), off2), lodd = pqk_sadd16(pqk_sxtb16_ror8(lo), off2); /* (0,2) (1,3) */
+        const uint32_t he = pqk_sadd16(pqk_sxtb16(hi), off2), hodd = pqk_sadd16(pqk_sxtb16_ror8(hi), off2); /* (4,6) (5,7) */
+        col[p] = (le & 0xffffu) | (he << 16);                                           /* (0, 4) */
+        col[PQK_GEMM_PIXELS + p] = (le >> 16) | (he & 0xffff0000u);                     /* (2, 6) */
+        col[2 * PQK_GEMM_PIXELS + p] = (lodd & 0xffffu) | (hodd << 16);                 /* (1, 5) */
+        col[3 * PQK_GEMM_PIXELS + p] = (lodd >> 16) | (hodd & 0xffff0000u);             /* (3, 7) */
+    }
+}
+
+#if defined(PQK_DSP)
+/* Four SMLADs of one widened weight pair (in lr) against the next four column words. */
+#define PQK_GEMM_MAC4                                                                                                  \
+    "ldm %[x]!, {r8, r9, r10, r11}\n\t"                                                                                \
+    "smlad %[a0], lr, r8, %[a0]\n\t"                                                                                   \
+    "smlad %[a1], lr, r9, %[a1]\n\t"                                                                                   \
+    "smlad %[a2], lr, r10, %[a2]\n\t"                                                                                  \
+    "smlad %[a3], lr, r11, %[a3]\n\t"
+#define PQK_GEMM_OPERANDS                                                                                              \
+    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w)                             \
+    :                                                                                                                  \
+    : "r8", "r9", "r10", "r11", "r12", "lr", "memory"
+/* One group, written out because the compiler otherwise loads every operand of an unrolled step first and spills
+ * accumulators. */
+#define PQK_GEMM_STEP_S8()                                                                                             \
+    __asm__("ldr r12, [%[w]], #4\n\t"                                                                                  \
+            "sxtb16 lr, r12\n\t" PQK_GEMM_MAC4 "sxtb16 lr, r12, ror #8\n\t" PQK_GEMM_MAC4 PQK_GEMM_OPERANDS)
+#define PQK_GEMM_STEP_S4()                                                                                             \
+    __asm__("ldr r12, [%[w]], #4\n\t"                                                                                  \
+            "lsl lr, r12, #4\n\t"                                                                                      \
+            "and lr, lr, #0xf0f0f0f0\n\t"                                                                              \
+            "sxtb16 lr, lr\n\t" PQK_GEMM_MAC4 "lsl lr, r12, #4\n\t"                                                    \
+            "and lr, lr, #0xf0f0f0f0\n\t"                                                                              \
+            "sxtb16 lr, lr, ror #8\n\t" PQK_GEMM_MAC4 "and lr, r12, #0xf0f0f0f0\n\t"                                   \
+            "sxtb16 lr, lr\n\t" PQK_GEMM_MAC4 "and lr, r12, #0xf0f0f0f0\n\t"                                           \
+            "sxtb16 lr, lr, ror #8\n\t" PQK_GEMM_MAC4 PQK_GEMM_OPERANDS)
+#else
+#define PQK_GEMM_MAC4(wp)                                                                                              \
+    do {                                                                                                               \
+        a0 = pqk_smlad(wp, x[0], a0), a1 = pqk_smlad(wp, x[1], a1);                                                   \
+        a2 = pqk_smlad(wp, x[2], a2), a3 = pqk_smlad(wp, x[3], a3);                                                   \
+        x += 4;                                                                                                        \
+    } while (0)
+#define PQK_GEMM_STEP_S8()                                                                                             \
+    do {                                                                                                               \
+        const uint32_t w4 = pqk_load_u32(w);                                                                           \
+        PQK_GEMM_MAC4(pqk_sxtb16(w4));                                                                                 \
+        PQK_GEMM_MAC4(pqk_sxtb16_ror8(w4));                                                                            \
+        w += 4;                                                                                                        \
+    } while (0)
+#define PQK_GEMM_STEP_S4()                                                                                             \
+    do {                                                                                                               \
+        const uint32_t w8 = pqk_load_u32(w), low = (w8 << 4) & 0xf0f0f0f0u, high = w8 & 0xf0f0f0f0u;                  \
+        PQK_GEMM_MAC4(pqk_sxtb16(low));                                                                                \
+        PQK_GEMM_MAC4(pqk_sxtb16_ror8(low));                                                                           \
+        PQK_GEMM_MAC4(pqk_sxtb16(high));                                                                               \
+        PQK_GEMM_MAC4(pqk_sxtb16_ror8(high));                                                                          \
+        w += 4;                                                                                                        \
+    } while (0)
+#endif
+
+/* One output channel of four pixels: the sums over the depth. int8 sums start at the bias (the same int32 wrap
+ * as adding it last); int4 sums are shifted back, then the bias added. */
+#define PQK_GEMM_ROW(r)                                                                                                \
+    const int32_t b = bias ? bias[r] : 0;                                                                              \
+    int32_t a0 = is_int4 ? 0 : b, a1 = a0, a2 = a0, a3 = a0;                                                           \
+    const int8_t *w = weights + (size_t)(r) * (size_t)(is_int4 ? depth / 2 : depth);                                  \
+    const uint32_t *x = col;                                                                                           \
+    if (is_int4) {                                                                                                     \
+        for (int32_t g = groups; g > 0; g--) PQK_GEMM_STEP_S4();                                                       \
+        a0 = pqk_add_wrap(a0 >> 4, b), a1 = pqk_add_wrap(a1 >> 4, b);                                                  \
+        a2 = pqk_add_wrap(a2 >> 4, b), a3 = pqk_add_wrap(a3 >> 4, b);                                                  \
+    } else {                                                                                                           \
+        if (groups & 1) PQK_GEMM_STEP_S8();                                                                            \
+        for (int32_t g = groups >> 1; g > 0; g--) {                                                                    \
+            PQK_GEMM_STEP_S8();                                                                                        \
+            PQK_GEMM_STEP_S8();                                                                                        \
+        }                                                                                                              \
+    }
+
+/* The usual case, decided at Prepare: every channel's multiplier is a right shift (see pqk_rescale) and ties round
+ * away from zero; the rescale is then a few instructions per output, and a clamp to the whole int8 range (a ReLU
+ * whose zero point is -128, or no activation) one saturating instruction. */
+static inline __attribute__((always_inline)) void gemm_run_fast(const pqk_op_data *op, const int8_t *weights,
+                                                                const uint32_t *col, const int32_t *bias,
+                                                                int8_t *y0, int8_t *y1, int8_t *y2, int8_t *y3,
+                                                                int is_int4, int full_range)
+{
+    const int32_t rows = op->gemm_rows, depth = op->gemm_depth, groups = depth / (is_int4 ? 8 : 4);
+    const int32_t *mults = op->mults, *shifts = op->shifts;
+    const int32_t out_offset = op->out_offset, lo = op->act_min, hi = op->act_max;
+    for (int32_t r = 0; r < rows; r++) {
+        PQK_GEMM_ROW(r)
+        const int32_t mult = mults[r], right = -shifts[r], mask = (int32_t)((1u << right) - 1u), half = mask >> 1;
+#define PQK_GEMM_OUT(a, y)                                                                                             \
+    do {                                                                                                               \
+        const int32_t v = (int32_t)(((int64_t)(a) * mult + (1ll << 30)) >> 31);                                       \
+        const int32_t q = (v >> right) + ((v & mask) > half - (v >> 31)) + out_offset;                                 \
+        (y)[r] = full_range ? pqk_sat_s8(q) : (int8_t)pqk_clamp(q, lo, hi);                                          \
+    } while (0)
+        PQK_GEMM_OUT(a0, y0);
+        PQK_GEMM_OUT(a1, y1);
+        PQK_GEMM_OUT(a2, y2);
+        PQK_GEMM_OUT(a3, y3);
+#undef PQK_GEMM_OUT
+    }
+}
+
+static void gemm_run_general(const pqk_op_data *op, const int8_t *weights, const uint32_t *col,
+                             const int32_t *bias, int8_t *const *y, int is_int4)
+{
+    const int32_t rows = op->gemm_rows, depth = op->gemm_depth, groups = depth / (is_int4 ? 8 : 4);
+    for (int32_t r = 0; r < rows; r++) {
+        PQK_GEMM_ROW(r)
+        y[0][r] = pqk_requant_gemm(op, a0, 0, r);
+        y[1][r] = pqk_requant_gemm(op, a1, 0, r);
+        y[2][r] = pqk_requant_gemm(op, a2, 0, r);
+        y[3][r] = pqk_requant_gemm(op, a3, 0, r);
+    }
+}
+
+void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_t *col, const int32_t *bias,
+                  int8_t *const *y)
+{
+    const pqk_op_data op = *op_in; /* a local copy: the int8 stores cannot alias it, so no reloads */
+    const int full_range = op.act_min == -128 && op.act_max == 127;
+    if (op.rescale_fast && !op.gemm_int4 && full_range)
+        gemm_run_fast(&op, weights, col, bias, y[0], y[1], y[2], y[3], 0, 1);
+    else if (op.rescale_fast && !op.gemm_int4)
+        gemm_run_fast(&op, weights, col, bias, y[0], y[1], y[2], y[3], 0, 0);
+    else if (op.rescale_fast && full_range)
+        gemm_run_fast(&op, weights, col, bias, y[0], y[1], y[2], y[3], 1, 1);
+    else if (op.rescale_fast)
+        gemm_run_fast(&op, weights, col, bias, y[0], y[1], y[2], y[3], 1, 0);
+    else
+        gemm_run_general(&op, weights, col, bias, y, op.gemm_int4);
+}
