@@ -70,10 +70,48 @@ static int check_fixed_point(void)
     return 0;
 }
 
+/* pqk_roundf against roundf on float bit patterns; pqk_round and pqk_frexp against libm on a sweep of double bit
+ * patterns (every exponent, random mantissas) and on the values QuantizeMultiplier meets. */
+static int check_libm(uint32_t stride)
+{
+    uint64_t checked = 0;
+    for (uint64_t i = 0; i <= 0xffffffffull; i += stride, checked++) {
+        const uint32_t bits = (uint32_t)i;
+        float x, a, b;
+        memcpy(&x, &bits, 4);
+        a = pqk_roundf(x), b = roundf(x);
+        if (memcmp(&a, &b, 4) != 0 && !(x != x)) {
+            printf("roundf mismatch at %a: pqk %a, libm %a\n", (double)x, (double)a, (double)b);
+            return 1;
+        }
+    }
+    uint64_t state = 0x9e3779b97f4a7c15ull, dchecked = 0;
+    for (uint32_t k = 0; k < 4000000; k++, dchecked++) {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        uint64_t bits = state;
+        if (k % 4 == 0) bits = (bits & ~(0x7ffull << 52)) | ((uint64_t)(1023 + (int)(k / 4 % 120) - 60) << 52); /* near 1 */
+        if (k % 4 == 1) bits &= 0x800fffffffffffffull | (0x3ffull << 52); /* small and subnormal */
+        double x, a, b;
+        memcpy(&x, &bits, 8);
+        if (x != x) continue;
+        a = pqk_round(x), b = round(x);
+        int e1 = 0, e2 = 0;
+        const double f1 = pqk_frexp(x, &e1), f2 = frexp(x, &e2);
+        if (memcmp(&a, &b, 8) != 0 || memcmp(&f1, &f2, 8) != 0 || (e1 != e2 && x - x == 0)) {
+            printf("round/frexp mismatch at %a: round pqk %a libm %a, frexp pqk %a %d libm %a %d\n", x, a, b, f1, e1, f2, e2);
+            return 1;
+        }
+    }
+    printf("libm: roundf on %llu floats, round and frexp on %llu doubles equal to libm\n", (unsigned long long)checked,
+           (unsigned long long)dchecked);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 3 && strcmp(argv[1], "--sweep") == 0) return write_sweep(argv[2], (uint32_t)strtoul(argv[3], NULL, 10));
     const int all = argc > 1 && strcmp(argv[1], "--all") == 0;
     if (check_fixed_point()) return 1;
+    if (check_libm(all ? 1u : 97u)) return 1;
     return check_expf(all ? 1u : 97u);
 }

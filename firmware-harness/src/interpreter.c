@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "micro.h"
-#include "model.h"
+#include "model_reader.h"
 
 /* ---- errors --------------------------------------------------------------------------------------------- */
 

@@ -1,5 +1,5 @@
 /* Reads a TFLite Model flatbuffer into the interpreter's tensor and node tables, checking every index and size. */
-#include "model.h"
+#include "model_reader.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * tensors whose lifetimes overlap never share bytes. Scratch buffers live for their one node. */
 #include <string.h>
 
-#include "model.h"
+#include "model_reader.h"
 
 typedef struct {
     uint32_t size; /* aligned bytes */

@@ -1,7 +1,63 @@
 /* Prepare-time quantization helpers, mirroring tensorflow/lite/kernels/internal/quantization_util.cc. */
 #include "quant.h"
 
-#include <math.h>
+#include <string.h>
+
+double pqk_frexp(double x, int *exponent)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    int e = (int)((b >> 52) & 0x7ff);
+    *exponent = 0;
+    if (e == 0x7ff || x == 0.0) return x; /* infinities, NaNs and zeros come back as they are */
+    int adjust = 0;
+    if (e == 0) { /* subnormal: scale into the normal range first */
+        x *= 18014398509481984.0; /* 2^54 */
+        memcpy(&b, &x, sizeof b);
+        e = (int)((b >> 52) & 0x7ff);
+        adjust = 54;
+    }
+    *exponent = e - 1022 - adjust;
+    b = (b & ~(0x7ffull << 52)) | (1022ull << 52); /* mantissa in [0.5, 1), sign kept */
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+static int negative_d(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    return (int)(b >> 63);
+}
+
+static int negative_f(float x)
+{
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    return (int)(b >> 31);
+}
+
+/* Integers and values of 2^52 and beyond are whole already; below, truncation is exact and so is x - t. A zero
+ * result keeps x's sign, as libm's does. */
+double pqk_round(double x)
+{
+    if (!(x > -4503599627370496.0 && x < 4503599627370496.0)) return x;
+    double t = (double)(int64_t)x;
+    const double d = x - t;
+    if (d >= 0.5) t += 1.0;
+    else if (d <= -0.5) t -= 1.0;
+    return t == 0.0 && negative_d(x) ? -0.0 : t;
+}
+
+float pqk_roundf(float x)
+{
+    if (!(x > -8388608.0f && x < 8388608.0f)) return x;
+    float t = (float)(int32_t)x;
+    const float d = x - t;
+    if (d >= 0.5f) t += 1.0f;
+    else if (d <= -0.5f) t -= 1.0f;
+    return t == 0.0f && negative_f(x) ? -0.0f : t;
+}
 
 void pqk_quantize_multiplier(double m, int32_t *quantized, int32_t *shift)
 {
@@ -11,8 +67,8 @@ void pqk_quantize_multiplier(double m, int32_t *quantized, int32_t *shift)
         return;
     }
     int e = 0;
-    const double q = frexp(m, &e);
-    int64_t q_fixed = (int64_t)round(q * (double)(1ll << 31));
+    const double q = pqk_frexp(m, &e);
+    int64_t q_fixed = (int64_t)pqk_round(q * (double)(1ll << 31));
     if (q_fixed == (1ll << 31)) {
         q_fixed /= 2;
         ++e;
@@ -35,7 +91,7 @@ void pqk_quantize_multiplier(double m, int32_t *quantized, int32_t *shift)
  * a valid model's value is far inside the bounds. */
 static int32_t quantize_value(float scale, int32_t zp, float f)
 {
-    float q = roundf(f / scale);
+    float q = pqk_roundf(f / scale);
     if (!(q >= -4e9f)) q = -4e9f;
     if (q > 4e9f) q = 4e9f;
     const int64_t v = (int64_t)zp + (int64_t)q;

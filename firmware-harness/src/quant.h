@@ -11,6 +11,13 @@ enum { PQK_ACT_NONE = 0, PQK_ACT_RELU = 1, PQK_ACT_RELU_N1_TO_1 = 2, PQK_ACT_REL
 
 void pqk_quantize_multiplier(double m, int32_t *quantized, int32_t *shift);
 
+/* libm's frexp, round (ties away from zero) and roundf, restated so that the runtime needs no libm; equal to
+ * glibc's on every input host/unit_main.c tries (all floats for roundf). */
+double pqk_frexp(double x, int *exponent);
+double pqk_round(double x);
+float pqk_roundf(float x);
+static inline float pqk_fabsf(float x) { return x < 0.0f ? -x : x; } /* comparisons only: -0 stays -0 */
+
 /* gemmlowp's SaturatingRoundingDoublingHighMul. Its nudge-and-truncate rounding equals floor((a*b + 2^30) / 2^31)
  * for every product, which an arithmetic shift computes in a few instructions (SMULL, ADDS/ADC, shift). */
 static inline int32_t pqk_srdhm(int32_t a, int32_t b)

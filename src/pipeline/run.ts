@@ -3,7 +3,8 @@
 // verification by a result file keyed by the model's hash).
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { bundleForTarget } from '../deploy/bundle.js';
 import { evaluateQuantized } from '../compress/pqk/evaluate.js';
 import { modelSparsity } from '../compress/pqk/masks.js';
 import type { Dataset } from '../data/types.js';
@@ -154,6 +155,10 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const modelFile = join(runDir, 'model.tflite');
   atomicWrite(modelFile, bytes);
   ctx.log(`export: ${modelFile} (${bytes.length} bytes)`);
+  // A microcontroller target gets the C bundle of exactly these bytes beside them.
+  const deployDir = join(runDir, 'deploy');
+  const bundle = target.kind === 'mcu' ? await bundleForTarget(deployDir, bytes, target, `run ${basename(runDir)}`, data.test) : undefined;
+  if (bundle) ctx.log(`export: ${deployDir}/ (C bundle, ${bundle.files.length} files, sha256 ${bundle.sha256.slice(0, 16)})`);
   const verification: Record<string, VerifyResult> = {};
   for (const rt of target.runtimes) verification[rt] = await verifyCached(runDir, bytes, data, rt, a.verifyLimit, target, ctx.log);
   const sp = await modelSparsity(chosen.model);
@@ -173,6 +178,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
     shipped,
     verification: Object.fromEntries(Object.entries(verification).map(([k, v]) => [k, strip(v)])),
     model: modelFigures(qmodel, { name: ctx.cfg.model, file: 'model.tflite', fileBytes: bytes.length }),
+    ...(bundle ? { deploy: { dir: 'deploy', files: bundle.files.length, sha256: bundle.sha256 } } : {}),
   } as Omit<RunReport, 'budgets' | 'ok'>;
   const report = finalizeReport(base, target, { strict: a.strict === true });
   await writeReport(runDir, report, target);

@@ -44,6 +44,7 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
     ['model', `${formatValue(m.fileBytes, 'bytes')} file (${formatValue(m.payloadBytes, 'bytes')} payload), ${m.params.toLocaleString('en-US')} params, ${(m.macs / 1e6).toFixed(2)} M MACs, ${formatPercent(m.sparsity)} sparse`],
     ['instructions', instructions],
     ['arena', arenaRt === undefined ? '—' : `${formatValue(r.verification[arenaRt]!.arenaBytes!, 'bytes')} (${arenaRt})`],
+    ...(r.deploy ? [['C bundle', `\`${r.deploy.dir}/\` (${r.deploy.files} files, sha256 ${r.deploy.sha256.slice(0, 16)}…): model_data.c/.h, model.h, pqk_micro/, example/, Makefile`]] : []),
   ]);
 }
 

@@ -90,5 +90,6 @@ export const REPORT_SCHEMA = {
     budgets: { type: 'array', items: budget },
     ok: { type: 'boolean' },
     shipped: { type: 'object', required: ['stage', 'reason'], properties: { stage: { enum: ['phase1', 'phase2', 'phase2-ce'] }, reason: { type: 'string' } } },
+    deploy: { type: 'object', required: ['dir', 'files', 'sha256'], properties: { dir: { type: 'string' }, files: int, sha256: { type: 'string' } } },
   },
 } as const;

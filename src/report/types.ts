@@ -24,6 +24,9 @@ export interface RunReport {
   ok: boolean; // no entry of budgets failed
   // The stage whose student model.tflite holds, and why (absent in reports older than the choice).
   shipped?: { stage: StageName; reason: string };
+  // The C bundle written beside the model for a microcontroller target (folder relative to the run, file count,
+  // sha256 over every file's path and bytes).
+  deploy?: { dir: string; files: number; sha256: string };
 }
 
 export interface DatasetInfo {

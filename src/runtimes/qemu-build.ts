@@ -2,7 +2,8 @@
 // the model first, then arm-none-eabi-gcc links the model into flash. Images are cached by a hash of everything
 // that goes into them.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { firmwareDir, linkerScript, type Board, type MemoryLimits } from './qemu-boards.js';
@@ -76,6 +77,20 @@ async function hostSummary(modelPath: string, optimized: boolean, where: string)
   return s;
 }
 
+// The arena pqk micro's planner needs for a model, with the plain and with the optimized kernels.
+export async function plannedArena(model: Uint8Array): Promise<{ plain: number; optimized: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pqk-arena-'));
+  try {
+    const path = join(dir, 'model.tflite');
+    writeFileSync(path, model);
+    const plain = await hostSummary(path, false, 'pqk micro (host)');
+    const optimized = await hostSummary(path, true, 'pqk micro (host)');
+    return { plain: plain.arena_used_bytes, optimized: optimized.arena_used_bytes };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function linkError(stderr: string, where: string, limits: MemoryLimits): Error {
   const m = /region [`']?(FLASH|RAM|VECTORS)'? overflowed by (\d+) bytes/.exec(stderr);
   if (m) {
@@ -113,7 +128,7 @@ async function compile(dir: string, board: Board, s: HostSummary, optimized: boo
     `-DPQK_MAX_NODES=${Math.max(1, s.nodes)}`, `-DPQK_OPTIMIZED=${optimized ? 1 : 0}`, `-DPQK_KERNELS=${optimized ? 2 : 1}`, `-DPQK_MODEL_PATH="${join(dir, 'model.tflite')}"`];
   const args = [...board.cflags, '-O2', '-std=c99', '-ffp-contract=off', '-ffunction-sections', '-fdata-sections', '-g',
     ...defines, `-I${join(firmwareDir(), 'src')}`, ...sources(), join(firmwareDir(), 'firmware', 'model.S'),
-    '--specs=rdimon.specs', '-nostartfiles', '-Wl,--gc-sections', `-T${join(dir, 'link.ld')}`, '-o', join(dir, 'fw.elf'), '-lm'];
+    '--specs=rdimon.specs', '-nostartfiles', '-Wl,--gc-sections', `-T${join(dir, 'link.ld')}`, '-o', join(dir, 'fw.elf')];
   const r = await execa('arm-none-eabi-gcc', args, { reject: false });
   if (r.exitCode !== 0) throw linkError(r.stderr, where, limits);
 }

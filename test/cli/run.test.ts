@@ -44,6 +44,13 @@ test('a budget set too small fails with exit code 3 and names the budget; a gene
   assert.equal(report.ok, false);
   assert.equal(report.verification.tflite.mismatches, 0);
   assert.ok(existsSync(join(out, 'junit.xml')) && existsSync(join(out, 'report.md')));
+  // A microcontroller target's run writes the C bundle of the exported bytes, named in the report.
+  const c = readFileSync(join(out, 'deploy', 'model_data.c'), 'utf8');
+  const model = readFileSync(join(out, 'model.tflite'));
+  assert.equal(Number(/pqk_model_data_len = (\d+)u/.exec(c)?.[1]), model.length);
+  assert.match(report.deploy.sha256, /^[0-9a-f]{64}$/);
+  assert.ok(report.deploy.files > 30 && existsSync(join(out, 'deploy', 'pqk_micro', 'micro.h')));
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), new RegExp(`\\| C bundle \\| \`deploy/\` \\(${report.deploy.files} files, sha256 ${report.deploy.sha256.slice(0, 16)}`));
   const loose = targetFile('loose-board', (t) => (t.budgets = { modelFlashBytes: 1_000_000 }));
   // The board runs only x86-64 TFLite: its device flash and RAM cannot be measured, which strict mode (CI's default)
   // fails and --no-strict skips.

@@ -1,5 +1,5 @@
 // The host build of the micro interpreter against the integer reference (src/int), on random multi-op models, plus
-// its C-level checks (glibc-equal expf, fixed-point helpers), its arena plan and its errors.
+// its C-level checks (glibc-equal expf, round, roundf and frexp, fixed-point helpers), its arena plan and its errors.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
@@ -15,6 +15,8 @@ describe('firmware-harness host build', () => {
   it('computes expf as glibc does and the fixed-point helpers as TFLite does', async () => {
     const { stdout } = await execa(hostBinary('pqk-micro-unit'));
     assert.match(stdout, /fixed point: ok/);
+    const libm = /libm: roundf on (\d+) floats, round and frexp on (\d+) doubles equal to libm/.exec(stdout);
+    assert.ok(libm && Number(libm[1]) > 40_000_000 && Number(libm[2]) >= 4_000_000, stdout);
     const m = /expf: (\d+) inputs equal to libm/.exec(stdout);
     assert.ok(m && Number(m[1]) > 20_000_000, stdout);
   });

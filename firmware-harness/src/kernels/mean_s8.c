@@ -2,8 +2,7 @@
  *  - keep_dims, 4-D, axes {1,2}: reference_integer_ops::Mean (sum of x - zp_in, fixed-point rescale by
  *    s_in / s_out, division by the count rounding half away from zero, + zp_out, saturate);
  *  - same scale and zero point: integer sum / count, truncating;
- *  - otherwise QuantizedMeanOrSum in float (roundf(mean * scale - zp_in * scale) + zp_out, saturate). */
-#include <math.h>
+ *  - otherwise QuantizedMeanOrSum in float (pqk_roundf(mean * scale - zp_in * scale) + zp_out, saturate). */
 
 #include "kernels.h"
 
@@ -78,7 +77,7 @@ static pqk_status mean_eval(pqk_ctx *ctx, pqk_node *node)
             const int64_t v = (a > 0 ? (a + count / 2) / count : (a - count / 2) / count) + op->out_offset;
             y[o] = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
         } else {
-            float r = roundf(mean * op->fscale + op->fbias) + (float)op->out_offset;
+            float r = pqk_roundf(mean * op->fscale + op->fbias) + (float)op->out_offset;
             r = r < 127.0f ? r : 127.0f;
             r = r > -128.0f ? r : -128.0f;
             y[o] = (int8_t)r;

@@ -3,7 +3,6 @@
  * Newton-Raphson reciprocal, then a rounding shift onto zero point -128. With x86-64 rounding, as x86-64 TFLite 2.9's
  * built-in kernel: a 256-entry float table of expf(-s*beta*d) made in Prepare, then per row a float sum, a float
  * reciprocal, and round-half-away quantization of each probability. */
-#include <math.h>
 
 #include "../exp_f32.h"
 #include "kernels.h"
@@ -18,7 +17,7 @@ static pqk_status softmax_prepare(pqk_ctx *ctx, pqk_node *node)
     if (s == PQK_OK) s = pqk_same_shape(ctx, node, in, out);
     if (s != PQK_OK) return s;
     if (in->ndims < 1) return pqk_fail(ctx, node, PQK_ERR_MODEL, "input must have a last dimension");
-    if (out->zero_point != -128 || fabsf(out->scale - 1.0f / 256) > 0.001f * (1.0f / 256))
+    if (out->zero_point != -128 || pqk_fabsf(out->scale - 1.0f / 256) > 0.001f * (1.0f / 256))
         return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "int8 output must have scale 1/256 and zero point -128");
     const float beta = fb_f32(&ctx->fb, node->options, OPT_BETA, 0.0f);
     op->depth_mult = in->dims[in->ndims - 1];
@@ -123,7 +122,7 @@ static void softmax_fixed_point(const pqk_op_data *op, const int8_t *x, int8_t *
 /* std::round on float: half away from zero; the range check keeps the int conversion defined. */
 static int32_t round_to_int(float f)
 {
-    const float r = roundf(f);
+    const float r = pqk_roundf(f);
     if (r >= 2147483520.0f) return INT32_MAX;
     if (!(r > -2147483648.0f)) return INT32_MIN; /* also NaN */
     return (int32_t)r;

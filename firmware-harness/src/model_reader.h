@@ -1,6 +1,6 @@
 /* Model reading and arena planning, the two steps of pqk_init before and after Prepare. */
-#ifndef PQK_MODEL_H
-#define PQK_MODEL_H
+#ifndef PQK_MODEL_READER_H
+#define PQK_MODEL_READER_H
 
 #include "micro.h"
 

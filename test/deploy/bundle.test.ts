@@ -1,0 +1,93 @@
+// The C bundle: it compiles warning-free for every Cortex-M board pqk knows and for a Cortex-M0+ (plain kernels,
+// no FPU), its model_data.c holds the model's exact bytes, and its example, linked with the emulated board's
+// start-up code, runs on QEMU and prints the class pqk's integer reference gives the bundled sample.
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { bundleForTarget, type BundleResult } from '../../src/deploy/bundle.js';
+import { runBatch } from '../../src/int/interpreter.js';
+import { quantizeValue } from '../../src/int/quantize.js';
+import { boards, firmwareDir, linkerScript } from '../../src/runtimes/qemu-boards.js';
+import { loadTarget } from '../../src/targets/load.js';
+import { writeTflite } from '../../src/tflite/writer.js';
+import { buildHarness } from '../firmware/harness.js';
+import { dscnnModel } from '../firmware/models.js';
+
+before(buildHarness);
+
+const LABELS = ['down', 'go', 'left', 'no', 'off', 'on', 'right', 'stop', 'up', 'yes', '_silence_', '_unknown_'];
+
+describe('C bundle', () => {
+  const qm = dscnnModel(3);
+  qm.metadata = { pqk: JSON.stringify({ labels: LABELS, mfccFrontend: { sampleRate: 16000, coefficients: 10 } }) };
+  const model = writeTflite(qm);
+  const inT = qm.tensors[qm.inputs[0]];
+  const n = inT.shape.reduce((a, b) => a * b, 1);
+  // A test split of two samples in float units; the example gets the first.
+  const x = Float32Array.from({ length: 2 * n }, (_, i) => Math.sin(i * 0.37) * 40);
+  const test = { x, y: Int32Array.from([4, 1]), n: 2 };
+  let dir = '';
+  let bundle: BundleResult;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pqk-bundle-'));
+    bundle = await bundleForTarget(dir, model, loadTarget('cortex-m4'), 'run test', test);
+  });
+
+  it('holds the model bytes, its quantization, labels and arena in C', () => {
+    const c = readFileSync(join(dir, 'model_data.c'), 'utf8');
+    const body = /pqk_model_data\[(\d+)\] PQK_ALIGN16 = \{([^}]*)\}/.exec(c);
+    assert.ok(body, 'model_data.c declares the array');
+    assert.equal(Number(body[1]), model.length);
+    assert.deepEqual(Uint8Array.from(body[2].split(',').map((s) => s.trim()).filter(Boolean).map(Number)), model);
+    const h = readFileSync(join(dir, 'model.h'), 'utf8');
+    assert.match(h, new RegExp(`PQK_MODEL_INPUT_ZERO_POINT ${inT.zeroPoint[0]}\\n`));
+    assert.match(h, /PQK_MODEL_LABELS \{"down", "go", .*"_unknown_"\}/);
+    assert.match(h, /PQK_MFCC_SAMPLE_RATE 16000/);
+    const arena = Number(/PQK_MODEL_ARENA_BYTES_OPTIMIZED (\d+)u/.exec(h)?.[1]);
+    assert.ok(arena > 1000 && arena < 64 * 1024, `arena ${arena}`);
+    assert.ok(bundle.files.includes('pqk_micro/kernels/gemm_s8.c') && bundle.files.includes('example/main.c'));
+    assert.match(bundle.sha256, /^[0-9a-f]{64}$/);
+  });
+
+  it('is the same bundle, byte for byte, when written again', async () => {
+    const again = await bundleForTarget(mkdtempSync(join(tmpdir(), 'pqk-bundle-')), model, loadTarget('cortex-m4'), 'run test', test);
+    assert.equal(again.sha256, bundle.sha256);
+  });
+
+  const cores = [...boards().map((b) => ({ name: b.cpu, flags: b.cflags.join(' '), kernels: b.dsp || b.mve ? 2 : 1 })),
+    { name: 'cortex-m0plus', flags: '-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft', kernels: 1 }];
+  for (const core of cores) {
+    it(`compiles with -Wall -Wextra -Werror for ${core.name} (${core.kernels === 2 ? 'optimized' : 'plain'} kernels)`, async () => {
+      const r = await execa('make', ['-C', dir, '-s', `CPUFLAGS=${core.flags}`, `KERNELS=${core.kernels}`, 'CFLAGS=-O2 -Werror', 'clean', 'all'], { reject: false });
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.stderr.trim(), '', 'no warnings');
+    });
+  }
+
+  for (const cpu of ['cortex-m4', 'cortex-m55'] as const) {
+    it(`runs its example on qemu:${cpu} and prints the integer reference's class`, async () => {
+      const board = boards().find((b) => b.cpu === cpu)!;
+      await execa('make', ['-C', dir, '-s', `CPUFLAGS=${board.cflags.join(' ')}`, 'KERNELS=2', 'clean', 'all']);
+      const work = mkdtempSync(join(tmpdir(), 'pqk-bundle-run-'));
+      writeFileSync(join(work, 'link.ld'), linkerScript(board, { flashBytes: 1 << 20, ramBytes: 256 << 10 }, 8192));
+      writeFileSync(join(work, 'uart.c'), '#include "semihost.h"\nvoid pqk_uart_write(const char *text) { sh_print(text); }\n');
+      const fw = join(firmwareDir(), 'firmware');
+      await execa('arm-none-eabi-gcc', [...board.cflags, '-O2', `-I${fw}`, join(fw, 'startup.c'), join(fw, 'semihost.c'), join(work, 'uart.c'),
+        join(dir, 'build', 'example.o'), join(dir, 'build', 'libpqk_model.a'), '--specs=rdimon.specs', '-nostartfiles', '-Wl,--gc-sections',
+        `-T${join(work, 'link.ld')}`, '-o', join(work, 'example.elf')]);
+      const r = await execa('qemu-system-arm', ['-M', board.machine, '-cpu', board.cpu, '-nographic', '-monitor', 'none', '-serial', 'none',
+        '-semihosting-config', 'enable=on,target=native', '-kernel', join(work, 'example.elf')], { reject: false, timeout: 60_000 });
+      const q = Int8Array.from(x.subarray(0, n), (v) => quantizeValue(v, inT.scale[0], inT.zeroPoint[0]));
+      const out = runBatch(qm, [q], 'tflm')[0];
+      const best = out.indexOf(Math.max(...out));
+      const console = r.stdout + r.stderr;
+      assert.match(console, new RegExp(`label: ${LABELS[best]}\\n`), console);
+      assert.match(console, new RegExp(`class ${best}\\n`), console);
+      assert.equal(r.exitCode, 0, console);
+    });
+  }
+});
