@@ -226,7 +226,9 @@ int pqk_example_run(void)
     print_line("label: ", best < PQK_MODEL_LABEL_COUNT ? labels[best] : "?", -1);
 #endif
     print_line("class ", "", (int64_t)best);
-    print_line("score (int8, 127 = certain) ", "", (int64_t)y[best] + 128 > 127 ? 127 : (int64_t)y[best] + 128);
+    /* The output in real units (a probability, for a model ending in SOFTMAX), times 1000. */
+    const float score = (float)(y[best] - PQK_MODEL_OUTPUT_ZERO_POINT) * PQK_MODEL_OUTPUT_SCALE;
+    print_line("score x1000 ", "", (int64_t)(score * 1000.0f));
 #if PQK_EXAMPLE_HAS_INPUT
     print_line("expected class ", "", PQK_EXAMPLE_EXPECTED_LABEL);
     return best == PQK_EXAMPLE_EXPECTED_LABEL ? 0 : 2;

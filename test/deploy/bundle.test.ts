@@ -25,6 +25,7 @@ describe('C bundle', () => {
   qm.metadata = { pqk: JSON.stringify({ labels: LABELS, mfccFrontend: { sampleRate: 16000, coefficients: 10 } }) };
   const model = writeTflite(qm);
   const inT = qm.tensors[qm.inputs[0]];
+  const outT = qm.tensors[qm.outputs[0]];
   const n = inT.shape.reduce((a, b) => a * b, 1);
   // A test split of two samples in float units; the example gets the first.
   const x = Float32Array.from({ length: 2 * n }, (_, i) => Math.sin(i * 0.37) * 40);
@@ -87,6 +88,7 @@ describe('C bundle', () => {
       const console = r.stdout + r.stderr;
       assert.match(console, new RegExp(`label: ${LABELS[best]}\\n`), console);
       assert.match(console, new RegExp(`class ${best}\\n`), console);
+      assert.match(console, new RegExp(`score x1000 ${Math.trunc((out[best] - outT.zeroPoint[0]) * outT.scale[0] * 1000)}\\n`), console);
       assert.equal(r.exitCode, 0, console);
     });
   }
