@@ -20,6 +20,8 @@ tools=(
   "flatc flatbuffers-compiler"
   "clang clang"
   "cc gcc"
+  "make make"
+  "arm-none-eabi-ar binutils-arm-none-eabi"
 )
 for t in "${tools[@]}"; do
   set -- $t
