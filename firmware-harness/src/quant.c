@@ -61,7 +61,7 @@ float pqk_roundf(float x)
 
 void pqk_quantize_multiplier(double m, int32_t *quantized, int32_t *shift)
 {
-    if (m == 0.0) {
+    if (m == 0.0 || !(m - m == 0.0)) { /* zero, or a NaN / infinite scale of a malformed model: no defined cast */
         *quantized = 0;
         *shift = 0;
         return;

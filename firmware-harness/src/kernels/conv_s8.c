@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "simd.h"
 
 static const pqk_conv_fields fields = {.padding = 0, .stride_w = 1, .stride_h = 2, .act = 3, .dil_w = 4, .dil_h = 5};
 
@@ -126,14 +127,33 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
     const int32_t oh = out->dims[1], ow = out->dims[2], oc_n = out->dims[3], ic_n = in->dims[3];
     const int32_t pixels = out->dims[0] * oh * ow, pointwise = is_pointwise(op, w);
     const size_t in_batch = (size_t)in->dims[1] * in->dims[2] * ic_n;
+#if defined(PQK_MVE)
+    const int mve = !op->gemm_int4; /* int8 weights on Helium: the pixels' int8 rows as they are, no column */
+#else
+    const int mve = 0;
+#endif
     for (int32_t j = 0; j < pixels; j += PQK_GEMM_PIXELS) {
         int8_t *ys[PQK_GEMM_PIXELS];
+        const int8_t *xs[PQK_GEMM_PIXELS];
         for (int p = 0; p < PQK_GEMM_PIXELS; p++) {
             const int32_t k = j + p < pixels ? j + p : pixels - 1, n = k / (oh * ow), oy = k / ow % oh, ox = k % ow;
             ys[p] = j + p < pixels ? y + (size_t)k * oc_n : discard;
+            if (mve) { /* a gathered pixel p goes into the column's bytes p * depth .. */
+                int8_t *g = (int8_t *)col + (size_t)p * depth;
+                if (!pointwise) gather_pixel_s8(op, in->dims, w->dims, x + n * in_batch, oy, ox, g);
+                xs[p] = pointwise ? x + (size_t)k * ic_n : g;
+                continue;
+            }
             if (!pointwise) gather_pixel_s8(op, in->dims, w->dims, x + n * in_batch, oy, ox, tmp);
             pqk_gemm_col_s8(pointwise ? x + (size_t)k * ic_n : tmp, op->in_offset, depth, p, op->gemm_int4, col);
         }
+#if defined(PQK_MVE)
+        if (mve) {
+            pqk_gemm_run_mve(op, (const int8_t *)w->data, xs, bias, ys);
+            continue;
+        }
+#endif
+        (void)xs;
         pqk_gemm_run(op, (const int8_t *)w->data, col, bias, ys);
     }
 }

@@ -173,3 +173,76 @@ void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_
     else
         gemm_run_general(&op, weights, col, bias, y, op.gemm_int4);
 }
+
+#if defined(PQK_MVE)
+/* Helium: per row, 16 weights per vector against each pixel's 16 inputs, VMLADAVA summing the products into the
+ * pixel's accumulator, VADDVA summing the weights; a tail shorter than 16 is predicated (nothing past the row is
+ * read). sum(w * (x + offset)) = sum(w * x) + offset * sum(w) exactly, modulo 2^32 as the plain path's sums. */
+static inline __attribute__((always_inline)) void gemm_mve(const pqk_op_data *op, const int8_t *weights,
+                                                           const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                                           const int8_t *x3, const int32_t *bias, int8_t *y0,
+                                                           int8_t *y1, int8_t *y2, int8_t *y3, int full_range)
+{
+    const int32_t depth = op->gemm_depth, whole = depth & ~15;
+    const int32_t *mults = op->mults, *shifts = op->shifts;
+    const int32_t out_offset = op->out_offset, lo = op->act_min, hi = op->act_max, in_offset = op->in_offset;
+    const int8_t *w = weights;
+    for (int32_t r = 0; r < op->gemm_rows; r++) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ws = 0, d = 0;
+        for (; d < whole; d += 16) {
+            const int8x16_t wv = vldrbq_s8(w + d);
+            ws = vaddvaq_s8(ws, wv);
+            a0 = vmladavaq_s8(a0, wv, vldrbq_s8(x0 + d));
+            a1 = vmladavaq_s8(a1, wv, vldrbq_s8(x1 + d));
+            a2 = vmladavaq_s8(a2, wv, vldrbq_s8(x2 + d));
+            a3 = vmladavaq_s8(a3, wv, vldrbq_s8(x3 + d));
+        }
+        if (d < depth) {
+            const mve_pred16_t p = vctp8q((uint32_t)(depth - d));
+            const int8x16_t wv = vldrbq_z_s8(w + d, p);
+            ws = vaddvaq_s8(ws, wv);
+            a0 = vmladavaq_s8(a0, wv, vldrbq_z_s8(x0 + d, p));
+            a1 = vmladavaq_s8(a1, wv, vldrbq_z_s8(x1 + d, p));
+            a2 = vmladavaq_s8(a2, wv, vldrbq_z_s8(x2 + d, p));
+            a3 = vmladavaq_s8(a3, wv, vldrbq_z_s8(x3 + d, p));
+        }
+        w += depth;
+        const uint32_t base = (uint32_t)(bias ? bias[r] : 0) + (uint32_t)in_offset * (uint32_t)ws;
+        const int32_t mult = mults[r], right = -shifts[r], mask = (int32_t)((1u << right) - 1u), half = mask >> 1;
+#define PQK_MVE_OUT(a, y)                                                                                              \
+    do {                                                                                                               \
+        const int32_t v = (int32_t)(((int64_t)(int32_t)(base + (uint32_t)(a)) * mult + (1ll << 30)) >> 31);            \
+        const int32_t q = (v >> right) + ((v & mask) > half - (v >> 31)) + out_offset;                                 \
+        (y)[r] = full_range ? pqk_sat_s8(q) : (int8_t)pqk_clamp(q, lo, hi);                                          \
+    } while (0)
+        PQK_MVE_OUT(a0, y0);
+        PQK_MVE_OUT(a1, y1);
+        PQK_MVE_OUT(a2, y2);
+        PQK_MVE_OUT(a3, y3);
+#undef PQK_MVE_OUT
+    }
+}
+
+void pqk_gemm_run_mve(const pqk_op_data *op_in, const int8_t *weights, const int8_t *const *xs, const int32_t *bias,
+                      int8_t *const *y)
+{
+    const pqk_op_data op = *op_in; /* a local copy: the int8 stores cannot alias it, so no reloads */
+    if (!op.rescale_fast) { /* rare: a multiplier above 1 or x86-64 rounding; the general rescale per value */
+        for (int32_t r = 0; r < op.gemm_rows; r++) {
+            const int8_t *w = weights + (size_t)r * (size_t)op.gemm_depth;
+            uint32_t ws = 0, a[4] = {0, 0, 0, 0};
+            for (int32_t d = 0; d < op.gemm_depth; d++) {
+                ws += (uint32_t)w[d];
+                for (int k = 0; k < 4; k++) a[k] += (uint32_t)(w[d] * xs[k][d]);
+            }
+            const uint32_t base = (uint32_t)(bias ? bias[r] : 0) + (uint32_t)op.in_offset * ws;
+            for (int k = 0; k < 4; k++) y[k][r] = pqk_requant_gemm(&op, (int32_t)(base + a[k]), 0, r);
+        }
+        return;
+    }
+    if (op.act_min == -128 && op.act_max == 127)
+        gemm_mve(&op, weights, xs[0], xs[1], xs[2], xs[3], bias, y[0], y[1], y[2], y[3], 1);
+    else
+        gemm_mve(&op, weights, xs[0], xs[1], xs[2], xs[3], bias, y[0], y[1], y[2], y[3], 0);
+}
+#endif

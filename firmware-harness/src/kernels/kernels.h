@@ -64,6 +64,10 @@ uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth);
 void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int is_int4, uint32_t *col);
 void pqk_gemm_run(const pqk_op_data *op, const int8_t *weights, const uint32_t *col, const int32_t *bias,
                   int8_t *const *y);
+/* Helium, int8 weights: the four pixels' int8 inputs xs[0..3] (depth values each, offset not applied), 16 MACs per
+ * VMLADAVA; each row's weight sum times the input offset is added once. */
+void pqk_gemm_run_mve(const pqk_op_data *op, const int8_t *weights, const int8_t *const *xs, const int32_t *bias,
+                      int8_t *const *y);
 /* DEPTHWISE_CONV_2D 3x3, multiplier 1, int8 or int4 weights, channels a multiple of 4 (depthwise_conv_3x3_s8.c): the
  * weights are read from the model and widened in registers; each channel's starting sum (bias + input offset x
  * its weights) is computed once per Eval into `start`, then whole output pixels run from nine tap pointers (a
