@@ -9,7 +9,7 @@
 // The files are written in a fixed order with fixed contents, so a bundle's hash names exactly what was verified.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { QModel } from '../int/graph.js';
 import { runBatch } from '../int/interpreter.js';
 import { quantizeValue } from '../int/quantize.js';
@@ -41,8 +41,6 @@ export interface BundleResult {
   files: string[]; // relative paths, in the order hashed
   sha256: string; // of every file's path and bytes, in that order
 }
-
-const RUNTIME_NOTE = 'pqk micro: the C99 interpreter pqk verifies models with (no malloc, no file system)';
 
 function cIdent(s: string): string {
   return s.replace(/[^A-Za-z0-9_]/g, '_').toUpperCase();
@@ -294,7 +292,7 @@ target_compile_options(pqk_model PRIVATE -std=c99 -Wall -Wextra -ffp-contract=of
 
 const RUNTIME_README = `# pqk micro
 
-${RUNTIME_NOTE}. It reads the \`.tflite\` in place and runs it in one arena you give it; the arithmetic is TensorFlow
+pqk micro: the C99 interpreter pqk verifies models with (no malloc, no file system). It reads the \`.tflite\` in place and runs it in one arena you give it; the arithmetic is TensorFlow
 Lite Micro's reference kernels' (which CMSIS-NN's equal), bit for bit.
 
 \`\`\`c
@@ -372,7 +370,7 @@ export function writeBundle(dir: string, spec: BundleSpec): BundleResult {
     atomicWrite(path, f.bytes);
     h.update(f.rel).update('\0').update(f.bytes);
   }
-  return { dir, files: files.map((f) => relative(dir, join(dir, f.rel))), sha256: h.digest('hex') };
+  return { dir, files: files.map((f) => f.rel), sha256: h.digest('hex') };
 }
 
 // A bundle for a target's CPU from a model's bytes: labels and frontend from the model's pqk metadata, the arena

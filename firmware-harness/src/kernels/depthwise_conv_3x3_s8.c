@@ -45,8 +45,16 @@ void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const 
         __asm__ volatile("" ::: "memory"); /* keeps each tap's loads with its MACs instead of all hoisted, spilled */   \
     } while (0)
 
+/* Channel c's output value, its rescale taking pqk_rescale_right. */
+static inline __attribute__((always_inline)) int8_t dw_out(const pqk_op_data *op, int32_t acc, int32_t c, int full_range)
+{
+    const int32_t right = -op->shifts[c], mask = (int32_t)((1u << right) - 1u);
+    const int32_t q = pqk_rescale_right(acc, op->mults[c], right, mask) + op->out_offset;
+    return pqk_clamp_out(q, full_range, op->act_min, op->act_max);
+}
+
 /* One output pixel, all channels: taps[t] points at channel 0 of tap t (row-major), or at a row of the input zero
- * point for a tap in the padding. `fast`: pqk_rescale's fast case for every channel; `full_range`: the output clamp
+ * point for a tap in the padding. `fast`: every channel's rescale is pqk_rescale_right's case; `full_range`: the output clamp
  * is the whole int8 range, one SSAT. */
 static inline __attribute__((always_inline)) void dw3x3_pixel(const pqk_op_data *op, const int8_t *const *taps,
                                                               int32_t c_n, const int8_t *w, const int32_t *start,
@@ -70,18 +78,8 @@ static inline __attribute__((always_inline)) void dw3x3_pixel(const pqk_op_data 
             a2 = pqk_add_wrap(a2 >> 4, start[c + 2]), a3 = pqk_add_wrap(a3 >> 4, start[c + 3]);
         }
         if (fast) {
-#define PQK_DW_OUT(acc, k)                                                                                             \
-    do {                                                                                                               \
-        const int32_t mult = op->mults[c + (k)], right = -op->shifts[c + (k)];                                         \
-        const int32_t mask = (int32_t)((1u << right) - 1u), v = (int32_t)(((int64_t)(acc) * mult + (1ll << 30)) >> 31); \
-        const int32_t q = (v >> right) + ((v & mask) > (mask >> 1) - (v >> 31)) + op->out_offset;                      \
-        y[c + (k)] = full_range ? pqk_sat_s8(q) : (int8_t)pqk_clamp(q, op->act_min, op->act_max);                      \
-    } while (0)
-            PQK_DW_OUT(a0, 0);
-            PQK_DW_OUT(a1, 1);
-            PQK_DW_OUT(a2, 2);
-            PQK_DW_OUT(a3, 3);
-#undef PQK_DW_OUT
+            y[c] = dw_out(op, a0, c, full_range), y[c + 1] = dw_out(op, a1, c + 1, full_range);
+            y[c + 2] = dw_out(op, a2, c + 2, full_range), y[c + 3] = dw_out(op, a3, c + 3, full_range);
         } else {
             y[c] = pqk_requant_ref(op, a0, c), y[c + 1] = pqk_requant_ref(op, a1, c + 1);
             y[c + 2] = pqk_requant_ref(op, a2, c + 2), y[c + 3] = pqk_requant_ref(op, a3, c + 3);

@@ -116,7 +116,7 @@ void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int 
         }                                                                                                              \
     }
 
-/* The usual case, decided at Prepare: every channel's multiplier is a right shift (see pqk_rescale) and ties round
+/* The usual case, decided at Prepare: every channel's multiplier is a right shift (pqk_rescale_right) and ties round
  * away from zero; the rescale is then a few instructions per output, and a clamp to the whole int8 range (a ReLU
  * whose zero point is -128, or no activation) one saturating instruction. */
 static inline __attribute__((always_inline)) void gemm_run_fast(const pqk_op_data *op, const int8_t *weights,
@@ -129,18 +129,11 @@ static inline __attribute__((always_inline)) void gemm_run_fast(const pqk_op_dat
     const int32_t out_offset = op->out_offset, lo = op->act_min, hi = op->act_max;
     for (int32_t r = 0; r < rows; r++) {
         PQK_GEMM_ROW(r)
-        const int32_t mult = mults[r], right = -shifts[r], mask = (int32_t)((1u << right) - 1u), half = mask >> 1;
-#define PQK_GEMM_OUT(a, y)                                                                                             \
-    do {                                                                                                               \
-        const int32_t v = (int32_t)(((int64_t)(a) * mult + (1ll << 30)) >> 31);                                       \
-        const int32_t q = (v >> right) + ((v & mask) > half - (v >> 31)) + out_offset;                                 \
-        (y)[r] = full_range ? pqk_sat_s8(q) : (int8_t)pqk_clamp(q, lo, hi);                                          \
-    } while (0)
-        PQK_GEMM_OUT(a0, y0);
-        PQK_GEMM_OUT(a1, y1);
-        PQK_GEMM_OUT(a2, y2);
-        PQK_GEMM_OUT(a3, y3);
-#undef PQK_GEMM_OUT
+        const int32_t mult = mults[r], right = -shifts[r], mask = (int32_t)((1u << right) - 1u);
+        y0[r] = pqk_clamp_out(pqk_rescale_right(a0, mult, right, mask) + out_offset, full_range, lo, hi);
+        y1[r] = pqk_clamp_out(pqk_rescale_right(a1, mult, right, mask) + out_offset, full_range, lo, hi);
+        y2[r] = pqk_clamp_out(pqk_rescale_right(a2, mult, right, mask) + out_offset, full_range, lo, hi);
+        y3[r] = pqk_clamp_out(pqk_rescale_right(a3, mult, right, mask) + out_offset, full_range, lo, hi);
     }
 }
 
@@ -208,18 +201,13 @@ static inline __attribute__((always_inline)) void gemm_mve(const pqk_op_data *op
         }
         w += depth;
         const uint32_t base = (uint32_t)(bias ? bias[r] : 0) + (uint32_t)in_offset * (uint32_t)ws;
-        const int32_t mult = mults[r], right = -shifts[r], mask = (int32_t)((1u << right) - 1u), half = mask >> 1;
-#define PQK_MVE_OUT(a, y)                                                                                              \
-    do {                                                                                                               \
-        const int32_t v = (int32_t)(((int64_t)(int32_t)(base + (uint32_t)(a)) * mult + (1ll << 30)) >> 31);            \
-        const int32_t q = (v >> right) + ((v & mask) > half - (v >> 31)) + out_offset;                                 \
-        (y)[r] = full_range ? pqk_sat_s8(q) : (int8_t)pqk_clamp(q, lo, hi);                                          \
-    } while (0)
-        PQK_MVE_OUT(a0, y0);
-        PQK_MVE_OUT(a1, y1);
-        PQK_MVE_OUT(a2, y2);
-        PQK_MVE_OUT(a3, y3);
-#undef PQK_MVE_OUT
+        const int32_t mult = mults[r], right = -shifts[r], mask = (int32_t)((1u << right) - 1u);
+        const int32_t sums[4] = {(int32_t)(base + (uint32_t)a0), (int32_t)(base + (uint32_t)a1),
+                                 (int32_t)(base + (uint32_t)a2), (int32_t)(base + (uint32_t)a3)};
+        y0[r] = pqk_clamp_out(pqk_rescale_right(sums[0], mult, right, mask) + out_offset, full_range, lo, hi);
+        y1[r] = pqk_clamp_out(pqk_rescale_right(sums[1], mult, right, mask) + out_offset, full_range, lo, hi);
+        y2[r] = pqk_clamp_out(pqk_rescale_right(sums[2], mult, right, mask) + out_offset, full_range, lo, hi);
+        y3[r] = pqk_clamp_out(pqk_rescale_right(sums[3], mult, right, mask) + out_offset, full_range, lo, hi);
     }
 }
 

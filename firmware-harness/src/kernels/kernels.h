@@ -4,6 +4,7 @@
 
 #include "../micro.h"
 #include "../quant.h"
+#include "simd.h"
 
 /* TFLite BuiltinOperator values of the ops pqk emits. */
 enum {
@@ -95,40 +96,26 @@ static inline int8_t pqk_requant_ref(const pqk_op_data *op, int32_t acc, int32_t
     return (int8_t)pqk_clamp(acc, op->act_min, op->act_max);
 }
 
-/* One output channel's rescale, looked up once for a block of its outputs. `fast` holds for a right shift and a
- * non-negative multiplier (all QuantizeMultiplier gives for a scale below 1): the doubling high multiply then has
- * no saturating case, and the rounding shift's mask is computed once. pqk_rescale_away equals pqk_mbqm there. */
-typedef struct {
-    int32_t mult, right, mask, half, fast;
-} pqk_rescale;
-
-static inline pqk_rescale pqk_rescale_of(const pqk_op_data *op, int32_t c)
-{
-    pqk_rescale r;
-    r.mult = op->mults[c];
-    r.fast = op->shifts[c] <= 0 && r.mult >= 0;
-    r.right = r.fast ? -op->shifts[c] : 0;
-    r.mask = (int32_t)((1ll << r.right) - 1);
-    r.half = r.mask >> 1;
-    return r;
-}
-
+/* The rescale where a channel's multiplier is non-negative and its shift a right shift (all QuantizeMultiplier gives
+ * for a scale below 1): pqk_mbqm(acc, mult, -right) without the saturating case the doubling high multiply then
+ * cannot reach, with mask = 2^right - 1 computed once per channel by the caller. */
 static inline int pqk_rescale_all_fast(const pqk_op_data *op, int32_t channels)
 {
     for (int32_t c = 0; c < channels; c++)
-        if (!pqk_rescale_of(op, c).fast) return 0;
+        if (op->shifts[c] > 0 || op->mults[c] < 0) return 0;
     return 1;
 }
 
-static inline int32_t pqk_rescale_away(const pqk_rescale *r, int32_t acc)
+static inline int32_t pqk_rescale_right(int32_t acc, int32_t mult, int32_t right, int32_t mask)
 {
-    const int32_t v = (int32_t)(((int64_t)acc * r->mult + (1ll << 30)) >> 31);
-    return (v >> r->right) + ((v & r->mask) > r->half - (v >> 31)); /* threshold half, half + 1 below zero */
+    const int32_t v = (int32_t)(((int64_t)acc * mult + (1ll << 30)) >> 31);
+    return (v >> right) + ((v & mask) > (mask >> 1) - (v >> 31)); /* threshold mask/2, one more below zero */
 }
 
-static inline int8_t pqk_rescale_out(const pqk_op_data *op, int32_t scaled)
+/* An output value's clamp: one SSAT when the activation range is the whole int8. */
+static inline int8_t pqk_clamp_out(int32_t q, int full_range, int32_t lo, int32_t hi)
 {
-    return (int8_t)pqk_clamp(pqk_add_wrap(scaled, op->out_offset), op->act_min, op->act_max);
+    return full_range ? pqk_sat_s8(q) : (int8_t)pqk_clamp(q, lo, hi);
 }
 
 static inline const int32_t *pqk_bias_data(pqk_ctx *ctx, pqk_node *node)
