@@ -1,10 +1,29 @@
 /* Firmware entry: the model is in flash, the arena is one static array; the semihosting command line names the
  * input batch, the output file and the sample count:  fw INPUTS.bin OUTPUTS.bin COUNT
- * Prints "pqk-stats ..." or "pqk-error: ..." on the semihosting console; exit status 0 when every sample ran. */
+ * Prints "pqk-stats ..." or "pqk-error: ..." on the semihosting console; exit status 0 when every sample ran.
+ * Built with PQK_AUDIO=1 the inputs are clips of int16 PCM instead: the MFCC frontend (frontend/pqk_mfcc.c, with
+ * the model's tables linked in as pqk_mfcc_model_tables) fills the input tensor, and each sample's output is the
+ * int8 features followed by the model's outputs. pqk_marker(-3) marks the frontend's start. */
 #include <stdint.h>
 
 #include "../src/micro.h"
 #include "semihost.h"
+
+#ifndef PQK_AUDIO
+#define PQK_AUDIO 0
+#endif
+#if PQK_AUDIO
+#include "../frontend/pqk_mfcc.h"
+extern const pqk_mfcc_tables pqk_mfcc_model_tables;
+#ifndef PQK_AUDIO_SAMPLES
+#define PQK_AUDIO_SAMPLES 16000
+#endif
+#ifndef PQK_MFCC_SCRATCH
+#define PQK_MFCC_SCRATCH 1074
+#endif
+static int16_t audio[PQK_AUDIO_SAMPLES];
+static float mfcc_scratch[PQK_MFCC_SCRATCH];
+#endif
 
 #ifndef PQK_ARENA_BYTES
 #define PQK_ARENA_BYTES 65536
@@ -54,8 +73,21 @@ static int run(int32_t in_fd, int32_t out_fd, int32_t count)
 {
     uint32_t in_bytes, out_bytes;
     int8_t *x = pqk_input(&ctx, 0, &in_bytes);
+#if PQK_AUDIO
+    const pqk_mfcc_tables *t = &pqk_mfcc_model_tables;
+    const pqk_tensor *in = &ctx.tensors[ctx.inputs[0]];
+    if (pqk_mfcc_scratch_floats(t) > PQK_MFCC_SCRATCH || (uint32_t)t->frames * t->coefficients != in_bytes)
+        return fail("the MFCC tables do not fit this firmware or this model's input", "", 4);
+#endif
     for (int32_t i = 0; i < count; i++) {
+#if PQK_AUDIO
+        if (sh_read(in_fd, audio, sizeof audio) != (int32_t)sizeof audio) return fail("input file ends early", "", 4);
+        pqk_marker(-3);
+        pqk_mfcc_compute_int8(t, audio, PQK_AUDIO_SAMPLES, in->scale, in->zero_point, x, mfcc_scratch);
+        if (sh_write(out_fd, x, in_bytes) != (int32_t)in_bytes) return fail("cannot write outputs", "", 4);
+#else
         if (sh_read(in_fd, x, in_bytes) != (int32_t)in_bytes) return fail("input file ends early", "", 4);
+#endif
         if (pqk_invoke(&ctx) != PQK_OK) return fail(ctx.error, "", 5);
         const int8_t *y = pqk_output(&ctx, 0, &out_bytes);
         if (sh_write(out_fd, y, out_bytes) != (int32_t)out_bytes) return fail("cannot write outputs", "", 4);

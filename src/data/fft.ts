@@ -1,88 +1,88 @@
-// Radix-2 FFT for the MFCC frontend: a real frame of N samples -> its N/2+1 power-spectrum bins.
+// The MFCC frontend's FFT in float32 arithmetic, operation for operation what firmware-harness/frontend/pqk_mfcc.c
+// computes: every product, sum and quotient rounded to float32 (Math.fround) in the C expression order, so the C
+// frontend on any IEEE-754 single-precision machine gives these exact bits. Do not reorder an expression here
+// without the same change there.
+const F = Math.fround;
 
-// Precomputed tables for one size; reused for every frame of every clip.
-export class RealFft {
-  readonly half: number; // N/2: the complex FFT length that carries the real frame
-  private readonly rev: Uint32Array; // (N/2) bit-reversal permutation
-  private readonly cos: Float64Array; // (N/2) cos(2πk/N), k < N/2
-  private readonly sin: Float64Array; // (N/2) sin(2πk/N)
-  private readonly re: Float64Array; // (N/2) scratch
-  private readonly im: Float64Array; // (N/2) scratch
-
-  constructor(readonly n: number) {
-    if (n < 4 || (n & (n - 1)) !== 0) throw new Error(`FFT size ${n} is not a power of two >= 4`);
-    const h = n / 2;
-    this.half = h;
-    this.rev = new Uint32Array(h);
-    const bits = Math.log2(h);
-    for (let i = 0; i < h; i++) {
-      let r = 0;
-      for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
-      this.rev[i] = r;
-    }
-    this.cos = new Float64Array(h);
-    this.sin = new Float64Array(h);
-    for (let k = 0; k < h; k++) {
-      this.cos[k] = Math.cos((2 * Math.PI * k) / n);
-      this.sin[k] = Math.sin((2 * Math.PI * k) / n);
-    }
-    this.re = new Float64Array(h);
-    this.im = new Float64Array(h);
+// One size's float32 twiddles: cos(2πk/N) and sin(2πk/N) for k < N/2, computed in float64 and rounded once.
+export function twiddles(n: number): { cos: Float32Array; sin: Float32Array } {
+  if (n < 4 || (n & (n - 1)) !== 0) throw new Error(`FFT size ${n} is not a power of two >= 4`);
+  const h = n / 2;
+  const cos = new Float32Array(h);
+  const sin = new Float32Array(h);
+  for (let k = 0; k < h; k++) {
+    cos[k] = Math.cos((2 * Math.PI * k) / n);
+    sin[k] = Math.sin((2 * Math.PI * k) / n);
   }
+  return { cos, sin };
+}
 
-  // In-place complex FFT of length N/2 on (re, im); twiddles for N/2 are every second entry of the N table.
-  private complexHalf(): void {
-    const { re, im, rev, half: m } = this;
-    for (let i = 0; i < m; i++) {
-      const j = rev[i];
-      if (j > i) {
-        [re[i], re[j]] = [re[j], re[i]];
-        [im[i], im[j]] = [im[j], im[i]];
-      }
+// In-place complex FFT of length m = N/2 on (re, im), radix 2, decimation in time; twiddles of the length-N table
+// at stride N/size.
+export function complexFft(re: Float32Array, im: Float32Array, cos: Float32Array, sin: Float32Array): void {
+  const m = re.length;
+  for (let i = 1, j = 0; i < m; i++) {
+    let bit = m >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      const tr = re[i];
+      re[i] = re[j];
+      re[j] = tr;
+      const ti = im[i];
+      im[i] = im[j];
+      im[j] = ti;
     }
-    for (let size = 2; size <= m; size <<= 1) {
-      const halfSize = size >> 1;
-      const step = (2 * m) / size; // index stride into the length-N twiddle table
-      for (let start = 0; start < m; start += size) {
-        for (let k = 0; k < halfSize; k++) {
-          const c = this.cos[k * step];
-          const s = -this.sin[k * step];
-          const a = start + k;
-          const b = a + halfSize;
-          const tr = re[b] * c - im[b] * s;
-          const ti = re[b] * s + im[b] * c;
-          re[b] = re[a] - tr;
-          im[b] = im[a] - ti;
-          re[a] += tr;
-          im[a] += ti;
-        }
+  }
+  for (let size = 2; size <= m; size <<= 1) {
+    const half = size >> 1;
+    const step = (2 * m) / size;
+    for (let start = 0; start < m; start += size) {
+      for (let k = 0; k < half; k++) {
+        const c = cos[k * step];
+        const s = -sin[k * step];
+        const a = start + k;
+        const b = a + half;
+        const tr = F(F(re[b] * c) - F(im[b] * s));
+        const ti = F(F(re[b] * s) + F(im[b] * c));
+        re[b] = re[a] - tr;
+        im[b] = im[a] - ti;
+        re[a] = re[a] + tr;
+        im[a] = im[a] + ti;
       }
     }
   }
+}
 
-  // |X[k]|^2 for k = 0..N/2 of the DFT X[k] = Σ x[n] e^{-2πikn/N}; `frame` is zero-padded to N.
-  power(frame: ArrayLike<number>, out: Float64Array = new Float64Array(this.half + 1)): Float64Array {
-    const { re, im, half: m } = this;
-    // Pack even samples into re and odd into im: one N/2 complex FFT computes the N-point real DFT.
-    for (let i = 0; i < m; i++) {
-      re[i] = 2 * i < frame.length ? frame[2 * i] : 0;
-      im[i] = 2 * i + 1 < frame.length ? frame[2 * i + 1] : 0;
-    }
-    this.complexHalf();
-    for (let k = 0; k <= m; k++) {
-      const a = k % m;
-      const b = (m - k) % m;
-      // E[k] and O[k]: DFTs of the even and odd samples, recovered from Z[k] and conj(Z[m-k]).
-      const er = 0.5 * (re[a] + re[b]);
-      const ei = 0.5 * (im[a] - im[b]);
-      const or = 0.5 * (im[a] + im[b]);
-      const oi = -0.5 * (re[a] - re[b]);
-      const c = k === m ? -1 : this.cos[k]; // twiddle e^{-2πik/N}; at k = N/2 it is -1
-      const s = k === m ? 0 : -this.sin[k];
-      const xr = er + or * c - oi * s;
-      const xi = ei + or * s + oi * c;
-      out[k] = xr * xr + xi * xi;
-    }
-    return out;
+// |X[k]|² of bin k of the N-point real DFT, from the N/2-point complex FFT Z of the even (re) and odd (im) samples.
+function binPower(re: Float32Array, im: Float32Array, cos: Float32Array, sin: Float32Array, k: number): number {
+  const m = re.length;
+  const a = k % m;
+  const b = (m - k) % m;
+  const er = F(0.5 * F(re[a] + re[b]));
+  const ei = F(0.5 * F(im[a] - im[b]));
+  const or = F(0.5 * F(im[a] + im[b]));
+  const oi = F(-0.5 * F(re[a] - re[b]));
+  const c = k === m ? -1 : cos[k]; // twiddle e^{-2πik/N}; at k = N/2 it is -1
+  const s = k === m ? 0 : -sin[k];
+  const xr = F(F(er + F(or * c)) - F(oi * s));
+  const xi = F(F(ei + F(or * s)) + F(oi * c));
+  return F(F(xr * xr) + F(xi * xi));
+}
+
+// After complexFft: the power spectrum P[0..m] written over the FFT in place, P[k] in re[k] for k < m and P[m] in
+// im[0]. Bins k and m - k read the same four values, so each pair is computed before it is overwritten.
+export function powerInPlace(re: Float32Array, im: Float32Array, cos: Float32Array, sin: Float32Array): void {
+  const m = re.length;
+  const p0 = binPower(re, im, cos, sin, 0);
+  const pm = binPower(re, im, cos, sin, m);
+  re[0] = p0;
+  im[0] = pm;
+  for (let k = 1; k < m - k; k++) {
+    const pk = binPower(re, im, cos, sin, k);
+    const pmk = binPower(re, im, cos, sin, m - k);
+    re[k] = pk;
+    re[m - k] = pmk;
   }
+  re[m >> 1] = binPower(re, im, cos, sin, m >> 1);
 }

@@ -9,14 +9,14 @@ import { mapLimit } from './pool.js';
 import { rngFor, shuffle } from './rng.js';
 import { scanSpeechCommands, type ScLayout, type SplitName } from './sc-layout.js';
 import type { Dataset, Split } from './types.js';
-import { decodeWav, readWav, toFloat } from './wav.js';
+import { decodeWav, readWav, toFloat, toInt16 } from './wav.js';
 import { systemReason } from '../util/fs.js';
 
 export const KWS_KEYWORDS: readonly string[] = ['down', 'go', 'left', 'no', 'off', 'on', 'right', 'stop', 'up', 'yes'];
 export const SILENCE = '_silence_';
 export const UNKNOWN = '_unknown_';
 const SPLITS: readonly SplitName[] = ['train', 'val', 'test'];
-const CACHE_VERSION = 2; // bump when the computation changes so old caches are not reused
+const CACHE_VERSION = 3; // bump when the computation changes so old caches are not reused
 
 export interface SpeechCommandsOptions {
   seed?: number; // unknown subsampling, silence cuts, augmentation (default 0)
@@ -61,9 +61,10 @@ interface Ctx {
   noise: Float32Array[];
 }
 
-// Samples of one item, float scale, or the DataError that says why the clip cannot be read.
+// Samples of one item, float scale on the int16 grid (what a microphone's 16-bit PCM can hold, so the firmware
+// frontend can be given the same clip), or the DataError that says why the clip cannot be read.
 async function itemSamples(ctx: Ctx, item: Item, split: SplitName): Promise<Float32Array | DataError> {
-  if ('silence' in item) return silenceClip(rngFor(ctx.seed, 'silence', split, item.silence), ctx.noise, KWS_MFCC.clipSamples, ctx.silenceGain);
+  if ('silence' in item) return toInt16Grid(silenceClip(rngFor(ctx.seed, 'silence', split, item.silence), ctx.noise, KWS_MFCC.clipSamples, ctx.silenceGain));
   const path = join(ctx.layout.dir, item.rel);
   let x: Float32Array;
   try {
@@ -79,7 +80,13 @@ async function itemSamples(ctx: Ctx, item: Item, split: SplitName): Promise<Floa
   const clip = new Float32Array(KWS_MFCC.clipSamples);
   clip.set(x.subarray(0, clip.length));
   if (split !== 'train' || !ctx.augment) return clip;
-  return augmentClip(rngFor(ctx.seed, 'augment', item.rel, item.copy), clip, KWS_MFCC.sampleRate, ctx.augment, ctx.noise);
+  return toInt16Grid(augmentClip(rngFor(ctx.seed, 'augment', item.rel, item.copy), clip, KWS_MFCC.sampleRate, ctx.augment, ctx.noise));
+}
+
+// In place: each sample rounded to int16 as toInt16 does it, in float scale.
+function toInt16Grid(x: Float32Array): Float32Array {
+  for (let i = 0; i < x.length; i++) x[i] = Math.max(-32768, Math.min(32767, Math.round(x[i] * 32768))) / 32768;
+  return x;
 }
 
 interface Progress {
@@ -119,12 +126,20 @@ async function computeSplit(ctx: Ctx, items: Item[], split: SplitName, p: Progre
   return { x: x.slice(0, n * per), y: y.slice(0, n), n };
 }
 
-export async function loadSpeechCommands(dir: string, opts: SpeechCommandsOptions = {}): Promise<Dataset> {
+interface Prepared {
+  layout: ScLayout;
+  keywords: readonly string[];
+  seed: number;
+  augment: AugmentConfig | false;
+  silenceGain: [number, number];
+  plans: Item[][];
+}
+
+async function prepare(dir: string, opts: SpeechCommandsOptions): Promise<Prepared> {
   const keywords = opts.keywords ?? KWS_KEYWORDS;
   const seed = opts.seed ?? 0;
   const augment = opts.augment === undefined ? DEFAULT_AUGMENT : opts.augment;
   const silenceGain = opts.silenceGain ?? [0, 1];
-  const onWarning = opts.onWarning ?? (() => undefined);
   const layout = await scanSpeechCommands(dir, keywords);
   const copies = augment ? (augment.copies ?? 1) : 1;
   if (!Number.isInteger(copies) || copies < 1) throw new Error(`augment.copies must be a positive integer, got ${copies}`);
@@ -134,6 +149,44 @@ export async function loadSpeechCommands(dir: string, opts: SpeechCommandsOption
     const how = layout.hasLists ? `${s === 'test' ? 'testing_list.txt' : s === 'val' ? 'validation_list.txt' : 'the clips not in the two lists'} names no keyword clip` : 'the hash split put no keyword clip there (too few clips?)';
     throw new DataError(dir, `the ${s} split has no keyword clips: ${how}`);
   });
+  return { layout, keywords, seed, augment, silenceGain, plans };
+}
+
+async function loadNoise(layout: ScLayout): Promise<Float32Array[]> {
+  return Promise.all(
+    layout.background.map(async (b) => {
+      const w = toFloat((await readWav(b, { sampleRate: KWS_MFCC.sampleRate })).samples);
+      if (w.length < KWS_MFCC.clipSamples) throw new DataError(b, `background noise of ${w.length} samples is shorter than one clip (${KWS_MFCC.clipSamples})`);
+      return w;
+    }),
+  );
+}
+
+// The audio of one split, clip for clip in the order (and with the skips) of loadSpeechCommands' features for the
+// same options: int16 PCM of one clip each, and the labels. For checking a frontend on a device.
+// `limit`: the first so many clips only.
+export async function loadSplitAudio(dir: string, split: SplitName, opts: SpeechCommandsOptions & { limit?: number } = {}): Promise<{ audio: Int16Array[]; labels: Int32Array }> {
+  const { layout, seed, augment, silenceGain, plans } = await prepare(dir, opts);
+  const ctx: Ctx = { layout, seed, augment, silenceGain, noise: await loadNoise(layout) };
+  const items = plans[SPLITS.indexOf(split)];
+  const audio: Int16Array[] = [];
+  const labels: number[] = [];
+  const limit = opts.limit ?? Infinity;
+  for (let start = 0; start < items.length && audio.length < limit; start += 64) {
+    const chunk = items.slice(start, start + 64);
+    const samples = await mapLimit(chunk, 8, (item) => itemSamples(ctx, item, split));
+    samples.forEach((s, i) => {
+      if (s instanceof DataError || audio.length >= limit) return;
+      audio.push(toInt16(s));
+      labels.push(chunk[i].label);
+    });
+  }
+  return { audio, labels: Int32Array.from(labels) };
+}
+
+export async function loadSpeechCommands(dir: string, opts: SpeechCommandsOptions = {}): Promise<Dataset> {
+  const { layout, keywords, seed, augment, silenceGain, plans } = await prepare(dir, opts);
+  const onWarning = opts.onWarning ?? (() => undefined);
   const fileList = [...layout.words.values()].flat();
   const key = cacheKey({ v: CACHE_VERSION, fileList, lists: layout.listsHash, bg: layout.background.map((b) => b.slice(dir.length)), frontend: KWS_MFCC, keywords, seed, augment, silenceGain });
   const path = cachePath(opts.cacheDir ?? join(dir, '.pqk-cache'), key);
@@ -144,13 +197,7 @@ export async function loadSpeechCommands(dir: string, opts: SpeechCommandsOption
       return hit.ds;
     }
   }
-  const noise = await Promise.all(
-    layout.background.map(async (b) => {
-      const w = toFloat((await readWav(b, { sampleRate: KWS_MFCC.sampleRate })).samples);
-      if (w.length < KWS_MFCC.clipSamples) throw new DataError(b, `background noise of ${w.length} samples is shorter than one clip (${KWS_MFCC.clipSamples})`);
-      return w;
-    }),
-  );
+  const noise = await loadNoise(layout);
   if (noise.length === 0) onWarning(`${dir}: no _background_noise_/*.wav; _silence_ clips are all zeros and no noise is mixed in`);
   const ctx: Ctx = { layout, seed, augment, silenceGain, noise };
   const total = plans.reduce((a, p) => a + p.length, 0);

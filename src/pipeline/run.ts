@@ -22,8 +22,8 @@ import { checkSchema } from '../util/schema.js';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import { PQK_VERSION } from '../version.js';
 import { checkpointsDir, guardRunSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
-import { exportModel, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
-import { flavorOf, verifyModel, type VerifyResult } from './verify.js';
+import { exportModel, firstTestClip, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
+import { flavorOf, verifyFromAudio, verifyModel, type VerifyResult } from './verify.js';
 
 export interface RunArgs {
   ctx: RunContext;
@@ -96,20 +96,27 @@ export function chooseStudent(students: Pick<Student, 'name' | 'state' | 'valCor
   return { stage: best.name, reason: `beats ${base.name} on ${n} validation samples by a paired z >= ${SHIP_Z}, highest validation accuracy of those (validation: ${vals}; against ${base.name}: ${paired})` };
 }
 
-async function verifyCached(runDir: string, bytes: Uint8Array, data: Dataset, runtime: string, limit: number | undefined, target: TargetProfile, log: (l: string) => void): Promise<VerifyResult> {
+async function verifyCached(runDir: string, dataDir: string, bytes: Uint8Array, data: Dataset, runtime: string, limit: number | undefined, target: TargetProfile, log: (l: string) => void): Promise<VerifyResult> {
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   const file = join(runDir, 'verify', `${runtime.replace(':', '-')}.json`);
+  // A keyword-spotting model on an emulated board is also run from raw audio, through the C frontend.
+  const fromAudio = runtime.startsWith('qemu:') && data.task === 'kws' && data.frontend !== undefined;
   if (existsSync(file)) {
     const { modelHash, limit: oldLimit, ...old } = readJson<VerifyResult & { modelHash: string; limit: number | null }>(file);
     // A result checked against another flavour of the reference (an older pqk) is not this check.
-    if (modelHash === hash && oldLimit === (limit ?? null) && old.reference === flavorOf(runtime)) {
+    if (modelHash === hash && oldLimit === (limit ?? null) && old.reference === flavorOf(runtime) && (!fromAudio || old.audio !== undefined)) {
       log(`verify ${runtime}: done earlier for this model, reused`);
       return old;
     }
   }
-  log(`verify ${runtime}: running ${limit ?? data.test.n} test samples`);
+  log(`verify ${runtime}: running ${limit ?? data.test.n} test samples${fromAudio ? ', from features and from audio' : ''}`);
   // Microcontrollers run the optimized (DSP / Helium) kernels, as deployed; they are bit-identical to the plain ones.
-  const r = await verifyModel(bytes, data, runtime, { limit, memory: target.memory, optimized: runtime.startsWith('qemu:') });
+  const opts = { limit, memory: target.memory, optimized: runtime.startsWith('qemu:') };
+  const r = fromAudio ? await verifyFromAudio(bytes, dataDir, data, runtime, opts) : await verifyModel(bytes, data, runtime, opts);
+  if (r.audio) {
+    const a = r.audio;
+    log(`verify ${runtime}: from audio ${formatAccuracy(a.accuracyFromAudio)} (from features ${formatAccuracy(a.accuracyFromFeatures)}), ${a.featureValuesDiffering} feature values and ${a.predictionsDiffering} predictions differ; frontend ${Math.round(a.frontendInstructions?.mean ?? 0)} instructions per clip`);
+  }
   atomicWriteJson(file, { ...r, modelHash: hash, limit: limit ?? null });
   return r;
 }
@@ -157,10 +164,10 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   ctx.log(`export: ${modelFile} (${bytes.length} bytes)`);
   // A microcontroller target gets the C bundle of exactly these bytes beside them.
   const deployDir = join(runDir, 'deploy');
-  const bundle = target.kind === 'mcu' ? await bundleForTarget(deployDir, bytes, target, `run ${basename(runDir)}`, data.test) : undefined;
+  const bundle = target.kind === 'mcu' ? await bundleForTarget(deployDir, bytes, target, `run ${basename(runDir)}`, data.test, await firstTestClip(ctx.cfg.data, data)) : undefined;
   if (bundle) ctx.log(`export: ${deployDir}/ (C bundle, ${bundle.files.length} files, sha256 ${bundle.sha256.slice(0, 16)})`);
   const verification: Record<string, VerifyResult> = {};
-  for (const rt of target.runtimes) verification[rt] = await verifyCached(runDir, bytes, data, rt, a.verifyLimit, target, ctx.log);
+  for (const rt of target.runtimes) verification[rt] = await verifyCached(runDir, ctx.cfg.data, bytes, data, rt, a.verifyLimit, target, ctx.log);
   const sp = await modelSparsity(chosen.model);
   const base = {
     reportVersion: 1,

@@ -8,6 +8,7 @@ import { runPhase2 } from '../compress/pqk/phase2.js';
 import { toQModel } from '../compress/quant/convert.js';
 import type { QatState } from '../compress/quant/qat.js';
 import { loadDataset, synthKws } from '../data/index.js';
+import { loadSplitAudio } from '../data/speech-commands.js';
 import type { Dataset } from '../data/types.js';
 import type { QModel } from '../int/graph.js';
 import type { Model } from '../models/params.js';
@@ -52,6 +53,13 @@ export async function prepareData(spec: string, log: (l: string) => void): Promi
   const data = await loadDataset(spec, { onWarning: (m: string) => log(`data: warning: ${m}`) });
   log(`data: ${data.name}: ${data.train.n} train / ${data.val.n} val / ${data.test.n} test, ${data.labels.length} classes, input ${data.inputShape.join('x')}`);
   return data;
+}
+
+// A keyword-spotting set's first test clip as int16 audio (for the C bundle's example); undefined for other data.
+export async function firstTestClip(spec: string, data: Dataset): Promise<Int16Array | undefined> {
+  if (data.task !== 'kws' || !data.frontend) return undefined;
+  const { audio } = await loadSplitAudio(spec, 'test', { limit: 1 });
+  return audio[0];
 }
 
 export async function stageFloat(ctx: RunContext, data: Dataset): Promise<{ model: Model; state: StageState }> {

@@ -1,12 +1,17 @@
 // Verification: run a .tflite file in a runtime over the test split and compare every int8 output value with the
 // integer reference.
-import type { Dataset } from '../data/types.js';
+import { createMfcc } from '../data/mfcc.js';
+import { loadSplitAudio } from '../data/speech-commands.js';
+import type { Dataset, MfccParams } from '../data/types.js';
+import { mfccScratchFloats, mfccTablesC } from '../deploy/frontend.js';
+import type { QModel } from '../int/graph.js';
 import type { Flavor } from '../int/common.js';
 import { runBatch } from '../int/interpreter.js';
 import { quantizeValue } from '../int/quantize.js';
 import { elementCount } from '../int/graph.js';
 import { verificationFromRun } from '../report/index.js';
-import type { RuntimeVerification } from '../report/types.js';
+import { argmax, stats } from '../report/metrics.js';
+import type { AudioVerification, RuntimeVerification } from '../report/types.js';
 import { getRuntime } from '../runtimes/index.js';
 import type { Runtime } from '../runtimes/types.js';
 import { readTflite } from '../tflite/reader.js';
@@ -71,4 +76,81 @@ export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName:
   const result = await runtime.run(bytes, inputs, { optimized: opts.optimized });
   const labels = data.test.y.subarray(0, inputs.length);
   return { runtime: runtimeName, seconds: (Date.now() - t0) / 1000, ...verificationFromRun(result, labels, reference), reference: flavorOf(runtimeName) };
+}
+
+// The MFCC parameters a model was trained on: from its pqk metadata, else the dataset's; both present must agree.
+function frontendOf(qm: QModel, data: Dataset, where: string): MfccParams {
+  let meta: { mfccFrontend?: MfccParams } = {};
+  try {
+    meta = qm.metadata.pqk ? (JSON.parse(qm.metadata.pqk) as typeof meta) : {};
+  } catch {
+    meta = {};
+  }
+  const p = meta.mfccFrontend ?? data.frontend;
+  if (!p) throw new ModelError(`${where}: --from-audio needs a keyword-spotting model and dataset with an MFCC frontend; ${data.name} has none`);
+  if (meta.mfccFrontend && data.frontend && JSON.stringify(meta.mfccFrontend) !== JSON.stringify(data.frontend))
+    throw new ModelError(`${where}: the model was trained with MFCC ${JSON.stringify(meta.mfccFrontend)}, the data has ${JSON.stringify(data.frontend)}`);
+  return p;
+}
+
+// The test clips as raw 16 kHz PCM on an emulated board: the C MFCC frontend computes the input there, the model
+// runs on it. Reported beside the verification from host features: the features and predictions that differ, the
+// model's outputs against the integer reference on the board's own features, and the frontend's instructions.
+export async function verifyFromAudio(bytes: Uint8Array, dataDir: string, data: Dataset, runtimeName: string, opts: { limit?: number; optimized?: boolean; memory?: { flashBytes: number; ramBytes: number }; file?: string } = {}): Promise<VerifyResult & { audio: AudioVerification }> {
+  const where = opts.file ?? 'model';
+  if (!runtimeName.startsWith('qemu:')) throw new ModelError(`${where}: --from-audio runs on an emulated board (qemu:*), not on ${runtimeName}`);
+  const qm = readTflite(bytes);
+  const params = frontendOf(qm, data, where);
+  const base = await verifyModel(bytes, data, runtimeName, opts);
+  const inT = qm.tensors[qm.inputs[0]!]!;
+  const { audio, labels } = await loadSplitAudio(dataDir, 'test');
+  const n = Math.min(base.samples, audio.length);
+  if (audio.length !== data.test.n || !labels.subarray(0, n).every((y, i) => y === data.test.y[i]))
+    throw new DataError(dataDir, `the test split's audio (${audio.length} clips) does not line up with its cached features (${data.test.n}); delete ${dataDir}/.pqk-cache and run again`);
+  const clips = audio.slice(0, n).map((a) => (a.length === params.clipSamples ? a : Int16Array.from({ length: params.clipSamples }, (_, i) => a[i] ?? 0)));
+  const mfcc = createMfcc(params);
+  const hostFeatures = clips.map((c) => Int8Array.from(mfcc.compute(c), (v) => quantizeValue(v, inT.scale[0], inT.zeroPoint[0])));
+  const hostInputs = quantizeFeatures(data, inT.scale[0], inT.zeroPoint[0], n);
+  hostFeatures.forEach((h, i) => {
+    if (!h.every((v, k) => v === hostInputs[i]![k])) throw new DataError(dataDir, `test clip ${i}: the frontend on its audio does not give the cached features; delete ${dataDir}/.pqk-cache and run again`);
+  });
+  const { QemuRuntime } = await import('../runtimes/qemu.js');
+  const runtime = QemuRuntime.fromName(runtimeName, { memory: opts.memory });
+  const frontend = { tablesC: mfccTablesC(params), clipSamples: params.clipSamples, scratchFloats: mfccScratchFloats(params) };
+  const r = await runtime.runAudio(bytes, clips, frontend, { optimized: opts.optimized });
+  const flavor = flavorOf(runtimeName);
+  const onBoard = runBatch(qm, r.features, flavor);
+  const fromHost = runBatch(qm, hostFeatures, flavor);
+  let featureValuesDiffering = 0;
+  let mismatches = 0;
+  let predictionsDiffering = 0;
+  let correctAudio = 0;
+  let correctFeatures = 0;
+  for (let i = 0; i < n; i++) {
+    const f = r.features[i]!;
+    for (let k = 0; k < f.length; k++) if (f[k] !== hostFeatures[i]![k]) featureValuesDiffering++;
+    const out = r.outputs[i]!;
+    for (let k = 0; k < out.length; k++) if (out[k] !== onBoard[i]![k]) mismatches++;
+    const a = argmax(out);
+    const b = argmax(fromHost[i]!);
+    if (a !== b) predictionsDiffering++;
+    if (a === labels[i]) correctAudio++;
+    if (b === labels[i]) correctFeatures++;
+  }
+  const fe = r.frontendInstructions;
+  const e2e = fe && r.instructionsPerInference ? fe.map((v, i) => v + r.instructionsPerInference![i]!) : undefined;
+  const audioResult: AudioVerification = {
+    clips: n,
+    accuracyFromAudio: correctAudio / n,
+    accuracyFromFeatures: correctFeatures / n,
+    predictionsDiffering,
+    featureValuesDiffering,
+    featureValues: n * elementCount(inT.shape),
+    mismatches,
+    frontendInstructions: stats(fe),
+    endToEndInstructions: stats(e2e),
+    frontendScratchBytes: frontend.scratchFloats * 4,
+    audioBufferBytes: params.clipSamples * 2,
+  };
+  return { ...base, audio: audioResult };
 }

@@ -75,6 +75,11 @@ function profileBudgets(r: BudgetFigures, target: TargetProfile): BudgetResult[]
   if (b.instructionsPerInference !== undefined) {
     out.push(check('instructionsPerInference', 'instructions', b.instructionsPerInference, instructions(r, target)));
   }
+  // A model without an audio frontend (an image classifier on the same target) has no end-to-end figure to judge.
+  if (b.endToEndInstructions !== undefined && r.dataset?.task !== 'image') {
+    const e2e = deviceFigure(r, target, 'end-to-end instruction count (a run from audio)', (v) => v.audio?.endToEndInstructions?.max ?? null);
+    out.push(check('endToEndInstructions', 'instructions', b.endToEndInstructions, e2e));
+  }
   if (b.msPerInference !== undefined) {
     const ins = instructions(r, target);
     const ms =
@@ -125,8 +130,21 @@ function exactnessChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[
   });
 }
 
+// A run from audio: the board's C frontend must compute the host frontend's int8 features, and the model on them
+// the integer reference's outputs.
+function frontendChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[] {
+  return target.runtimes.flatMap((rt): BudgetResult[] => {
+    const a = r.verification[rt]?.audio;
+    if (!a) return [];
+    const name = `exact-from-audio:${rt}`;
+    const value = a.featureValuesDiffering + a.mismatches;
+    const what = `${a.featureValuesDiffering} of ${a.featureValues} int8 features from the board's frontend differ from the host's, ${a.mismatches} output values from the integer reference (${a.clips} clips)`;
+    return [{ name, limit: 0, value, unit: 'values', verdict: value === 0 ? 'pass' : 'fail', message: `${name}: ${what}${value === 0 ? '' : ', must be bit-exact'}` }];
+  });
+}
+
 export function checkBudgets(r: BudgetFigures, target: TargetProfile, opts: BudgetOptions = {}): BudgetResult[] {
-  const all = [...profileBudgets(r, target), ...memoryChecks(r, target), ...exactnessChecks(r, target)];
+  const all = [...profileBudgets(r, target), ...memoryChecks(r, target), ...exactnessChecks(r, target), ...frontendChecks(r, target)];
   return opts.strict ? all.map(strictly) : all;
 }
 

@@ -44,8 +44,23 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
     ['model', `${formatValue(m.fileBytes, 'bytes')} file (${formatValue(m.payloadBytes, 'bytes')} payload), ${m.params.toLocaleString('en-US')} params, ${(m.macs / 1e6).toFixed(2)} M MACs, ${formatPercent(m.sparsity)} sparse`],
     ['instructions', instructions],
     ['arena', arenaRt === undefined ? '—' : `${formatValue(r.verification[arenaRt]!.arenaBytes!, 'bytes')} (${arenaRt})`],
-    ...(r.deploy ? [['C bundle', `\`${r.deploy.dir}/\` (${r.deploy.files} files, sha256 ${r.deploy.sha256.slice(0, 16)}…): model_data.c/.h, model.h, pqk_micro/, example/, Makefile`]] : []),
+    ...audioRows(r),
+    ...(r.deploy ? [['C bundle', `\`${r.deploy.dir}/\` (${r.deploy.files} files, sha256 ${r.deploy.sha256.slice(0, 16)}…): model_data.c/.h, model.h, pqk_micro/, ${r.dataset.task === 'kws' ? 'frontend/, ' : ''}example/, Makefile`]] : []),
   ]);
+}
+
+// A KWS model run from raw audio on a board: accuracy beside the host features', and frontend + model instructions.
+function audioRows(r: RunReport): string[][] {
+  return Object.entries(r.verification).flatMap(([rt, v]) => {
+    const a = v.audio;
+    if (!a) return [];
+    const fe = a.frontendInstructions;
+    const e2e = a.endToEndInstructions;
+    const ins = fe && e2e ? `; ${formatValue(fe.max, 'instructions')} frontend + model = ${formatValue(e2e.max, 'instructions')} per clip (worst)` : '';
+    return [
+      ['from audio', `${formatValue(a.accuracyFromAudio, 'accuracy')} on ${a.clips} clips through the C MFCC frontend on ${rt} (from host features ${formatValue(a.accuracyFromFeatures, 'accuracy')}; ${a.predictionsDiffering} predictions, ${a.featureValuesDiffering} of ${a.featureValues} features differ)${ins}; frontend scratch ${formatValue(a.frontendScratchBytes, 'bytes')} + one clip ${formatValue(a.audioBufferBytes, 'bytes')}`],
+    ];
+  });
 }
 
 function budgetTable(budgets: BudgetResult[]): string[] {

@@ -5,13 +5,13 @@ import type { Dataset } from '../data/types.js';
 import type { RunResult } from '../runtimes/types.js';
 import type { DatasetInfo, InstructionStats, LayerSparsity, ModelFigures, RuntimeVerification } from './types.js';
 
-function argmax(v: Int8Array): number {
+export function argmax(v: Int8Array): number {
   let best = 0;
   for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
   return best;
 }
 
-function stats(xs: number[] | undefined): InstructionStats | null {
+export function stats(xs: number[] | undefined): InstructionStats | null {
   if (xs === undefined || xs.length === 0) return null;
   let sum = 0;
   for (const x of xs) sum += x;

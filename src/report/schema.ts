@@ -4,6 +4,8 @@ const int = { type: 'integer', minimum: 0 } as const;
 const nullable = <T extends object>(s: T) => ({ anyOf: [s, { type: 'null' }] });
 const fraction = { type: 'number', minimum: 0, maximum: 1 } as const;
 
+const stats = { type: 'object', required: ['min', 'mean', 'max'], properties: { min: num, mean: num, max: num } } as const;
+
 const runtime = {
   type: 'object',
   required: ['accuracy', 'samples', 'mismatches', 'maxDiff', 'instructionsPerInference', 'instructionsPerOp', 'arenaBytes', 'flashBytes', 'ramBytes', 'version'],
@@ -12,7 +14,7 @@ const runtime = {
     samples: int,
     mismatches: int,
     maxDiff: int,
-    instructionsPerInference: nullable({ type: 'object', required: ['min', 'mean', 'max'], properties: { min: num, mean: num, max: num } }),
+    instructionsPerInference: nullable(stats),
     instructionsPerOp: nullable({
       type: 'array',
       items: { type: 'object', required: ['op', 'node', 'instructions'], properties: { op: { type: 'string' }, node: int, instructions: num } },
@@ -22,6 +24,23 @@ const runtime = {
     ramBytes: nullable(int),
     version: nullable({ type: 'string' }),
     reference: { enum: ['x86-64', 'arm64', 'litert', 'tflm'] },
+    audio: {
+      type: 'object',
+      required: ['clips', 'accuracyFromAudio', 'accuracyFromFeatures', 'predictionsDiffering', 'featureValuesDiffering', 'featureValues', 'mismatches', 'frontendInstructions', 'endToEndInstructions', 'frontendScratchBytes', 'audioBufferBytes'],
+      properties: {
+        clips: int,
+        accuracyFromAudio: fraction,
+        accuracyFromFeatures: fraction,
+        predictionsDiffering: int,
+        featureValuesDiffering: int,
+        featureValues: int,
+        mismatches: int,
+        frontendInstructions: nullable(stats),
+        endToEndInstructions: nullable(stats),
+        frontendScratchBytes: int,
+        audioBufferBytes: int,
+      },
+    },
   },
 } as const;
 

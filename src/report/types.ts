@@ -68,6 +68,22 @@ export interface RuntimeVerification {
   ramBytes: number | null; // static RAM of the image plus the arena
   version: string | null;
   reference?: string; // the integer reference's flavour it was compared with (x86-64, arm64, litert, tflm); older reports lack it
+  audio?: AudioVerification; // a KWS model run from raw audio through the MFCC frontend on the device
+}
+
+// The same test clips as 16 kHz PCM through the C MFCC frontend on the board, then the model.
+export interface AudioVerification {
+  clips: number;
+  accuracyFromAudio: number; // 0..1, the board's predictions from its own features
+  accuracyFromFeatures: number; // 0..1, the integer reference on the host frontend's features (what `accuracy` measures)
+  predictionsDiffering: number; // clips whose predicted class differs between the two
+  featureValuesDiffering: number; // int8 input values where the board's frontend and the host's differ
+  featureValues: number; // int8 input values compared
+  mismatches: number; // model output values that differ from the integer reference on the board's own features
+  frontendInstructions: InstructionStats | null; // per clip (one second of audio)
+  endToEndInstructions: InstructionStats | null; // frontend + model per clip
+  frontendScratchBytes: number; // the frontend's float scratch
+  audioBufferBytes: number; // one clip of int16 samples
 }
 
 export interface InstructionStats {
@@ -111,4 +127,4 @@ export interface BudgetResult {
 }
 
 // The figures budgets are checked on: a report before its budgets are judged.
-export type BudgetFigures = Pick<RunReport, 'stages' | 'verification' | 'model' | 'shipped'>;
+export type BudgetFigures = Pick<RunReport, 'stages' | 'verification' | 'model' | 'shipped'> & Partial<Pick<RunReport, 'dataset'>>;

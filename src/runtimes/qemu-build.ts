@@ -11,8 +11,16 @@ import { packageRoot } from './paths.js';
 
 export const STACK_BYTES = 8192;
 
+// A firmware that takes int16 PCM clips and runs the MFCC frontend before the model (fw_main.c's PQK_AUDIO).
+export interface AudioFrontend {
+  tablesC: string; // pqk_mfcc_tables.c for the model's frontend parameters (src/deploy/frontend.ts)
+  clipSamples: number;
+  scratchFloats: number;
+}
+
 export interface FirmwareImage {
   elf: string;
+  audioClipSamples?: number; // set for an audio firmware: int16 samples per input clip
   markerAddr: number; // pqk_marker's first instruction (Thumb bit cleared)
   arenaBytes: number;
   flashBytes: number;
@@ -43,22 +51,22 @@ export async function ensureHostBuild(): Promise<void> {
 }
 
 // The interpreter, start-up and semihosting, and the model runner's main (firmware/ holds other mains too).
-function sources(): string[] {
+function sources(audio: boolean): string[] {
   const dir = firmwareDir();
   const inDir = (d: string): string[] => readdirSync(join(dir, d)).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, d, f));
-  return [...inDir('src'), ...inDir('src/kernels'), ...['startup.c', 'semihost.c', 'fw_main.c'].map((f) => join(dir, 'firmware', f))];
+  return [...inDir('src'), ...inDir('src/kernels'), ...(audio ? inDir('frontend') : []), ...['startup.c', 'semihost.c', 'fw_main.c'].map((f) => join(dir, 'firmware', f))];
 }
 
 function headers(): string[] {
   const dir = firmwareDir();
-  return ['src', 'src/kernels', 'firmware'].flatMap((d) => readdirSync(join(dir, d)).filter((f) => /\.(h|S)$/.test(f)).sort().map((f) => join(dir, d, f)));
+  return ['src', 'src/kernels', 'firmware', 'frontend'].flatMap((d) => readdirSync(join(dir, d)).filter((f) => /\.(h|S)$/.test(f)).sort().map((f) => join(dir, d, f)));
 }
 
-function imageKey(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean): string {
+function imageKey(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean, audio?: AudioFrontend): string {
   const h = createHash('sha256');
   h.update(model);
-  h.update(JSON.stringify({ board, limits, optimized, stack: STACK_BYTES }));
-  for (const f of [...sources(), ...headers()]) h.update(f).update(readFileSync(f));
+  h.update(JSON.stringify({ board, limits, optimized, stack: STACK_BYTES, audio: audio ?? null }));
+  for (const f of [...sources(audio !== undefined), ...headers()]) h.update(f).update(readFileSync(f));
   return h.digest('hex').slice(0, 24);
 }
 
@@ -123,31 +131,37 @@ async function markerAddress(elf: string): Promise<number> {
   return Number.parseInt(m[1], 16) & ~1;
 }
 
-async function compile(dir: string, board: Board, s: HostSummary, optimized: boolean, where: string, limits: MemoryLimits): Promise<void> {
+async function compile(dir: string, board: Board, s: HostSummary, optimized: boolean, where: string, limits: MemoryLimits, audio?: AudioFrontend): Promise<void> {
   const defines = [`-DPQK_ARENA_BYTES=${Math.max(16, s.arena_used_bytes)}`, `-DPQK_MAX_TENSORS=${Math.max(1, s.tensors)}`,
     `-DPQK_MAX_NODES=${Math.max(1, s.nodes)}`, `-DPQK_OPTIMIZED=${optimized ? 1 : 0}`, `-DPQK_KERNELS=${optimized ? 2 : 1}`, `-DPQK_MODEL_PATH="${join(dir, 'model.tflite')}"`];
+  const extra: string[] = [];
+  if (audio) {
+    writeFileSync(join(dir, 'pqk_mfcc_tables.c'), audio.tablesC);
+    defines.push('-DPQK_AUDIO=1', `-DPQK_AUDIO_SAMPLES=${audio.clipSamples}`, `-DPQK_MFCC_SCRATCH=${audio.scratchFloats}`);
+    extra.push(`-I${join(firmwareDir(), 'frontend')}`, join(dir, 'pqk_mfcc_tables.c'));
+  }
   const args = [...board.cflags, '-O2', '-std=c99', '-ffp-contract=off', '-ffunction-sections', '-fdata-sections', '-g',
-    ...defines, `-I${join(firmwareDir(), 'src')}`, ...sources(), join(firmwareDir(), 'firmware', 'model.S'),
+    ...defines, `-I${join(firmwareDir(), 'src')}`, ...extra, ...sources(audio !== undefined), join(firmwareDir(), 'firmware', 'model.S'),
     '--specs=rdimon.specs', '-nostartfiles', '-Wl,--gc-sections', `-T${join(dir, 'link.ld')}`, '-o', join(dir, 'fw.elf')];
   const r = await execa('arm-none-eabi-gcc', args, { reject: false });
   if (r.exitCode !== 0) throw linkError(r.stderr, where, limits);
 }
 
-export async function buildFirmware(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean): Promise<FirmwareImage> {
+export async function buildFirmware(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean, audio?: AudioFrontend): Promise<FirmwareImage> {
   const where = `qemu:${board.cpu} (${board.machine})`;
-  const dir = join(packageRoot(), '.cache', 'firmware', imageKey(model, board, limits, optimized));
+  const dir = join(packageRoot(), '.cache', 'firmware', imageKey(model, board, limits, optimized, audio));
   const metaPath = join(dir, 'image.json');
   if (existsSync(metaPath)) return JSON.parse(readFileSync(metaPath, 'utf8')) as FirmwareImage;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'model.tflite'), model);
   const s = await hostSummary(join(dir, 'model.tflite'), optimized, where);
   writeFileSync(join(dir, 'link.ld'), linkerScript(board, limits, STACK_BYTES));
-  await compile(dir, board, s, optimized, where, limits);
+  await compile(dir, board, s, optimized, where, limits, audio);
   const elf = join(dir, 'fw.elf');
   const { flash, ram } = await sizes(elf, board);
   const image: FirmwareImage = {
     elf, markerAddr: await markerAddress(elf), arenaBytes: s.arena_used_bytes, flashBytes: flash, ramBytes: ram,
-    ops: s.ops, inputBytes: s.input_bytes, outputBytes: s.output_bytes,
+    ops: s.ops, inputBytes: s.input_bytes, outputBytes: s.output_bytes, ...(audio ? { audioClipSamples: audio.clipSamples } : {}),
   };
   writeFileSync(metaPath, JSON.stringify(image, null, 2));
   return image;

@@ -17,6 +17,7 @@ export interface FirmwareRun {
 export interface InstructionCounts {
   perInference: number[];
   perOp: number[]; // mean over samples, per node
+  frontend?: number[]; // an audio firmware's MFCC frontend, per sample
 }
 
 let qemuVersionText: string | undefined;
@@ -44,7 +45,8 @@ function qemuArgs(board: Board, image: FirmwareImage, dir: string, count: number
   return [...args, '-kernel', image.elf];
 }
 
-export async function runFirmware(board: Board, image: FirmwareImage, batch: Uint8Array, count: number, counting: boolean): Promise<FirmwareRun> {
+// outBytes: what the firmware writes per sample (the model's output; an audio firmware's features before it).
+export async function runFirmware(board: Board, image: FirmwareImage, batch: Uint8Array, count: number, counting: boolean, outBytes = image.outputBytes): Promise<FirmwareRun> {
   const where = `qemu:${board.cpu} (${board.machine})`;
   const dir = mkdtempSync(join(tmpdir(), 'pqk-qemu-'));
   try {
@@ -59,7 +61,7 @@ export async function runFirmware(board: Board, image: FirmwareImage, batch: Uin
     const arena = /pqk-stats arena_used_bytes=(\d+)/.exec(consoleText);
     if (!arena) throw new Error(`${where}: firmware printed no pqk-stats line: ${consoleText.trim()}`);
     const outputs = new Uint8Array(readFileSync(join(dir, 'out.bin')));
-    if (outputs.length !== count * image.outputBytes) throw new Error(`${where}: ${outputs.length} output bytes for ${count} samples of ${image.outputBytes}`);
+    if (outputs.length !== count * outBytes) throw new Error(`${where}: ${outputs.length} output bytes for ${count} samples of ${outBytes}`);
     const hits = counting ? parseInsnCounts(readFileSync(join(dir, 'counts.txt'), 'utf8')) : undefined;
     return { outputs, arenaBytes: Number(arena[1]), hits };
   } finally {
@@ -67,17 +69,21 @@ export async function runFirmware(board: Board, image: FirmwareImage, batch: Uin
   }
 }
 
-// The marker runs at inference start, before each of the n ops and at the end: n + 2 hits per sample. An op's
-// count runs from its own hit to the next one.
-export function splitCounts(hits: readonly MarkerHit[], nodes: number, samples: number): InstructionCounts {
-  const per = nodes + 2;
+// The marker runs at inference start, before each of the n ops and at the end: n + 2 hits per sample, and one more
+// before them at the frontend's start in an audio firmware. An op's count runs from its own hit to the next one.
+export function splitCounts(hits: readonly MarkerHit[], nodes: number, samples: number, frontend = false): InstructionCounts {
+  const lead = frontend ? 1 : 0;
+  const per = nodes + 2 + lead;
   if (hits.length !== per * samples) throw new Error(`instruction counter logged ${hits.length} marker hits, expected ${per} x ${samples}`);
   const perInference: number[] = [];
+  const fe: number[] = [];
   const perOp = new Array<number>(nodes).fill(0);
   for (let s = 0; s < samples; s++) {
-    const h = hits.slice(s * per, (s + 1) * per).map((x) => x.count);
-    perInference.push(h[per - 1] - h[0]);
+    const all = hits.slice(s * per, (s + 1) * per).map((x) => x.count);
+    if (frontend) fe.push(all[1] - all[0]);
+    const h = all.slice(lead);
+    perInference.push(h[nodes + 1] - h[0]);
     for (let i = 0; i < nodes; i++) perOp[i] += h[i + 2] - h[i + 1];
   }
-  return { perInference, perOp: perOp.map((v) => v / Math.max(1, samples)) };
+  return { perInference, perOp: perOp.map((v) => v / Math.max(1, samples)), ...(frontend ? { frontend: fe } : {}) };
 }

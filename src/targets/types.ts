@@ -27,6 +27,7 @@ export interface TargetProfile {
     modelFlashBytes?: number;
     arenaBytes?: number;
     instructionsPerInference?: number;
+    endToEndInstructions?: number; // KWS: the MFCC frontend on one clip plus the model, worst clip
     msPerInference?: number;
     minAccuracy?: number; // 0..1, integer model on the test split
     maxAccuracyDrop?: number; // 0..1, float accuracy minus integer accuracy

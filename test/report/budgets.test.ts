@@ -25,12 +25,14 @@ test('a run inside every budget passes each one, in the profile order', () => {
       'modelFlashBytes=pass',
       'arenaBytes=pass',
       'instructionsPerInference=pass',
+      'endToEndInstructions=pass',
       'minAccuracy=pass',
       'maxAccuracyDrop=pass',
       'deviceFlashBytes=pass',
       'deviceRamBytes=pass',
       'exact:tflite=pass',
       'exact:qemu:cortex-m4=pass',
+      'exact-from-audio:qemu:cortex-m4=pass',
     ],
   );
   // worst sample, on the target's emulator, not the x86 TFLite arena
@@ -141,4 +143,29 @@ test('a phone has no firmware image: no device flash / RAM checks, so strict mod
   const phone = loadTarget('android-arm64');
   const names = checkBudgets(sampleReport(phone), phone, { strict: true }).map((b) => b.name);
   assert.ok(!names.includes('deviceFlashBytes') && !names.includes('deviceRamBytes'), names.join(', '));
+});
+
+test('endToEndInstructions judges the worst clip from audio; the frontend must compute the host features exactly', () => {
+  const full = sampleReport();
+  const { audio: _a, ...dev } = full.verification['qemu:cortex-m4']!;
+  const r = { ...full, verification: { ...full.verification, 'qemu:cortex-m4': dev } };
+  const target = withBudgets({ endToEndInstructions: 12_000_000 });
+  // No run from audio on the board: nothing to measure (strict turns that into a failure).
+  assert.match(byName(checkBudgets(r, target), 'endToEndInstructions').message, /endToEndInstructions: skipped, qemu:cortex-m4 reported no end-to-end instruction count/);
+  assert.equal(byName(checkBudgets(r, target, { strict: true }), 'endToEndInstructions').verdict, 'fail');
+  const stats = (mean: number, max: number) => ({ min: mean, mean, max });
+  const audio = { clips: 10, accuracyFromAudio: 0.9, accuracyFromFeatures: 0.9, predictionsDiffering: 0, featureValuesDiffering: 0, featureValues: 4900, mismatches: 0, frontendInstructions: stats(3e6, 3.1e6), endToEndInstructions: stats(12.4e6, 12.6e6), frontendScratchBytes: 4296, audioBufferBytes: 32000 };
+  const withAudio = { ...r, verification: { ...r.verification, 'qemu:cortex-m4': { ...r.verification['qemu:cortex-m4']!, audio } } };
+  const results = checkBudgets(withAudio, target);
+  const e2e = byName(results, 'endToEndInstructions');
+  assert.equal(e2e.verdict, 'fail');
+  assert.equal(e2e.value, 12_600_000);
+  assert.equal(byName(results, 'exact-from-audio:qemu:cortex-m4').verdict, 'pass');
+  assert.equal(byName(checkBudgets(withAudio, withBudgets({ endToEndInstructions: 13_000_000 })), 'endToEndInstructions').verdict, 'pass');
+  const off = { ...withAudio, verification: { ...withAudio.verification, 'qemu:cortex-m4': { ...withAudio.verification['qemu:cortex-m4'], audio: { ...audio, featureValuesDiffering: 2 } } } };
+  const exact = byName(checkBudgets(off, target), 'exact-from-audio:qemu:cortex-m4');
+  assert.equal(exact.verdict, 'fail');
+  assert.match(exact.message, /2 of 4900 int8 features from the board's frontend differ from the host's, 0 output values/);
+  // An image classifier on the same target has no frontend: the budget does not apply.
+  assert.ok(!checkBudgets({ ...r, dataset: { ...r.dataset, task: 'image' } }, target, { strict: true }).some((b) => b.name === 'endToEndInstructions'));
 });

@@ -25,12 +25,13 @@ test('writeReport writes report.json, report.md with valid SVG plots beside it, 
     const md = readFileSync(files.markdown, 'utf8');
     assert.match(md, /^# pqk report: cortex-m4 — FAIL\n/);
     assert.match(md, /\| target \| cortex-m4 \(cortex-m4 @ 168 MHz, QEMU mps2-an386\) \|/);
-    assert.match(md, /\*\*FAIL\*\*: 8 passed, 1 failed, 0 skipped/);
+    assert.match(md, /\*\*FAIL\*\*: 10 passed, 1 failed, 0 skipped/);
     assert.match(md, /float 91\.00% → phase1 89\.00% → phase2 90\.00% → on-device 90\.00% \(qemu:cortex-m4\)/);
     assert.match(md, /24,000 B file \(884 B payload\), 851 params, 0\.01 M MACs, 25% sparse/);
     // 9.5 M x 1.3 / 168 MHz
     assert.match(md, /9\.50 M instr per inference \(worst sample, qemu:cortex-m4\), ≈ 73\.5 ms at 168 MHz/);
     assert.match(md, /\| arena \| 28,000 B \(qemu:cortex-m4\) \|/);
+    assert.match(md, /\| from audio \| 90\.00% on 10 clips through the C MFCC frontend on qemu:cortex-m4 \(from host features 90\.00%; 0 predictions, 0 of 4900 features differ\); 3\.10 M instr frontend \+ model = 12\.60 M instr per clip \(worst\); frontend scratch 4,296 B \+ one clip 32,000 B \|/);
     assert.match(md, /- modelFlashBytes: 24,000 B exceeds limit 20,000 B/);
     assert.match(md, /\| modelFlashBytes \| 24,000 B \| 20,000 B \| 120% \| \*\*FAIL\*\* \|/);
     assert.match(md, /\| qemu:cortex-m4 \| 90\.00% \| 10 \| 0 \| 0 \| 9\.23 M instr \/ 9\.50 M instr \| 28,000 B \| 120,000 B \| QEMU 7\.2 \|/);

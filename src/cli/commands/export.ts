@@ -3,7 +3,7 @@
 import { basename, resolve } from 'node:path';
 import { bundleForTarget } from '../../deploy/bundle.js';
 import { readRunConfig } from '../../pipeline/config.js';
-import { exportModel, latestCompressed, prepareData } from '../../pipeline/stages.js';
+import { exportModel, firstTestClip, latestCompressed, prepareData } from '../../pipeline/stages.js';
 import { inspectTflite } from '../../tflite/inspect.js';
 import { atomicWrite } from '../../util/fs.js';
 import { choice, EXIT, printJson, str, UsageError, type Command } from '../command.js';
@@ -36,7 +36,7 @@ export const exportCommand: Command = {
     const { stage, model } = await latestCompressed(rc);
     const { bytes } = await exportModel(rc, data, t, model, { floatIO: ctx.values['float-io'] === true });
     if (format === 'c') {
-      const b = await bundleForTarget(out, bytes, t, `run ${basename(runDir)}`, data.test);
+      const b = await bundleForTarget(out, bytes, t, `run ${basename(runDir)}`, data.test, await firstTestClip(cfg.data, data));
       ctx.log(`export: ${stage} -> ${out}: C bundle for ${t.cpu}, ${b.files.length} files, sha256 ${b.sha256.slice(0, 16)}`);
       if (ctx.json) printJson({ out, stage, format, cpu: t.cpu, files: b.files, sha256: b.sha256, modelBytes: bytes.length });
       return EXIT.OK;
