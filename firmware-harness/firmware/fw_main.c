@@ -1,4 +1,5 @@
-/* Firmware entry: the model is in flash, the arena is one static array; the semihosting command line names the
+/* Firmware entry, built with a model's C bundle (its pqk_micro/, frontend/ and model_data.c; src/runtimes/qemu-build.ts):
+ * the model is in flash, the arena is one static array; the semihosting command line names the
  * input batch, the output file and the sample count:  fw INPUTS.bin OUTPUTS.bin COUNT
  * Prints "pqk-stats ..." or "pqk-error: ..." on the semihosting console; exit status 0 when every sample ran.
  * Built with PQK_AUDIO=1 the inputs are clips of int16 PCM instead: the MFCC frontend (frontend/pqk_mfcc.c, with
@@ -6,14 +7,14 @@
  * int8 features followed by the model's outputs. pqk_marker(-3) marks the frontend's start. */
 #include <stdint.h>
 
-#include "../src/micro.h"
+#include "micro.h"
 #include "semihost.h"
 
 #ifndef PQK_AUDIO
 #define PQK_AUDIO 0
 #endif
 #if PQK_AUDIO
-#include "../frontend/pqk_mfcc.h"
+#include "pqk_mfcc.h"
 extern const pqk_mfcc_tables pqk_mfcc_model_tables;
 #ifndef PQK_AUDIO_SAMPLES
 #define PQK_AUDIO_SAMPLES 16000
@@ -35,7 +36,8 @@ static float mfcc_scratch[PQK_MFCC_SCRATCH];
 #define PQK_OPTIMIZED 0
 #endif
 
-extern const uint8_t pqk_model_start[], pqk_model_end[];
+extern const unsigned char pqk_model_data[]; /* model_data.c of the bundle */
+extern const unsigned int pqk_model_data_len;
 static uint8_t arena[PQK_ARENA_BYTES] __attribute__((aligned(16)));
 static pqk_ctx ctx;
 
@@ -101,9 +103,9 @@ int main(void)
     char *argv[4];
     if (sh_cmdline(cmdline, sizeof cmdline) != 0) return fail("no semihosting command line", "", 4);
     if (split(cmdline, argv, 4) < 4) return fail("usage: fw INPUTS.bin OUTPUTS.bin COUNT", "", 4);
-    const uint32_t size = (uint32_t)(pqk_model_end - pqk_model_start);
+    const uint32_t size = (uint32_t)pqk_model_data_len;
     const int flags = (PQK_OPTIMIZED ? PQK_INIT_OPTIMIZED : 0) | (PQK_X86_ROUNDING ? PQK_INIT_X86_ROUNDING : 0);
-    if (pqk_init(&ctx, pqk_model_start, size, arena, sizeof arena, flags) != PQK_OK) return fail(ctx.error, "", 2);
+    if (pqk_init(&ctx, pqk_model_data, size, arena, sizeof arena, flags) != PQK_OK) return fail(ctx.error, "", 2);
     char stats[96] = "pqk-stats arena_used_bytes=";
     pqk_int_append(stats, sizeof stats, (int64_t)ctx.arena_used_bytes);
     pqk_str_append(stats, sizeof stats, "\n");

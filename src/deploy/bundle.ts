@@ -18,7 +18,7 @@ import type { QModel } from '../int/graph.js';
 import { runBatch } from '../int/interpreter.js';
 import { quantizeValue } from '../int/quantize.js';
 import { boards, firmwareDir, type Board } from '../runtimes/qemu-boards.js';
-import { plannedArena } from '../runtimes/qemu-build.js';
+import { plannedArena } from '../runtimes/micro-host.js';
 import type { TargetProfile } from '../targets/types.js';
 import { readTflite } from '../tflite/reader.js';
 import { atomicWrite } from '../util/fs.js';
@@ -409,15 +409,19 @@ export function writeBundle(dir: string, spec: BundleSpec): BundleResult {
 
 // A bundle for a target's CPU from a model's bytes: labels and frontend from the model's pqk metadata, the arena
 // from pqk micro's planner, and (when a test split is given) its first sample for the example.
+// Labels and frontend from a model's pqk metadata; none for a model pqk did not write.
+function pqkMetadata(qmodel: QModel): { labels?: string[]; mfccFrontend?: MfccParams } {
+  try {
+    return qmodel.metadata.pqk ? (JSON.parse(qmodel.metadata.pqk) as { labels?: string[]; mfccFrontend?: MfccParams }) : {};
+  } catch {
+    return {};
+  }
+}
+
 // A keyword-spotting model's first test clip comes as audio too, for the example to run the frontend on.
 export async function bundleForTarget(dir: string, model: Uint8Array, target: TargetProfile, source: string, test?: { x: Float32Array; y: Int32Array; n: number }, firstAudio?: Int16Array): Promise<BundleResult> {
   const qmodel = readTflite(model);
-  let meta: { labels?: string[]; mfccFrontend?: MfccParams } = {};
-  try {
-    meta = qmodel.metadata.pqk ? (JSON.parse(qmodel.metadata.pqk) as typeof meta) : {};
-  } catch {
-    meta = {}; // a model pqk did not write: no labels, no frontend
-  }
+  const meta = pqkMetadata(qmodel);
   const board = boards().find((b) => b.cpu === target.cpu);
   const inputSize = qmodel.tensors[qmodel.inputs[0]].shape.reduce((a, b) => a * b, 1);
   const sample = test && test.n > 0 && test.x.length >= inputSize ? { features: test.x.subarray(0, inputSize), label: test.y[0], audio: firstAudio } : undefined;
@@ -425,4 +429,12 @@ export async function bundleForTarget(dir: string, model: Uint8Array, target: Ta
     model, qmodel, source, cpu: target.cpu, board, arena: await plannedArena(model),
     labels: meta.labels, mfcc: meta.mfccFrontend, sample,
   });
+}
+
+// The bundle a verification firmware is built from when no run wrote one (pqk verify on a model file): the same
+// files, without an example sample. mfcc: the frontend to include (from the data when the model does not name one).
+export function writeVerificationBundle(dir: string, model: Uint8Array, board: Board, arena: { plain: number; optimized: number }, mfcc?: MfccParams): BundleResult {
+  const qmodel = readTflite(model);
+  const meta = pqkMetadata(qmodel);
+  return writeBundle(dir, { model, qmodel, source: 'pqk verify', cpu: board.cpu, board, arena, labels: meta.labels, mfcc: mfcc ?? meta.mfccFrontend });
 }

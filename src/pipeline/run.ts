@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { bundleForTarget } from '../deploy/bundle.js';
+import { bundleForTarget, type BundleResult } from '../deploy/bundle.js';
 import { evaluateQuantized } from '../compress/pqk/evaluate.js';
 import { modelSparsity } from '../compress/pqk/masks.js';
 import type { Dataset } from '../data/types.js';
@@ -96,22 +96,24 @@ export function chooseStudent(students: Pick<Student, 'name' | 'state' | 'valCor
   return { stage: best.name, reason: `beats ${base.name} on ${n} validation samples by a paired z >= ${SHIP_Z}, highest validation accuracy of those (validation: ${vals}; against ${base.name}: ${paired})` };
 }
 
-async function verifyCached(runDir: string, dataDir: string, bytes: Uint8Array, data: Dataset, runtime: string, limit: number | undefined, target: TargetProfile, log: (l: string) => void): Promise<VerifyResult> {
+// bundle: the run's C bundle; the target's own board builds its firmware from it, so the report names what was verified.
+async function verifyCached(runDir: string, dataDir: string, bytes: Uint8Array, data: Dataset, runtime: string, limit: number | undefined, target: TargetProfile, log: (l: string) => void, bundle?: BundleResult): Promise<VerifyResult> {
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   const file = join(runDir, 'verify', `${runtime.replace(':', '-')}.json`);
   // A keyword-spotting model on an emulated board is also run from raw audio, through the C frontend.
   const fromAudio = runtime.startsWith('qemu:') && data.task === 'kws' && data.frontend !== undefined;
+  const fromBundle = bundle && runtime === `qemu:${target.cpu}` ? bundle : undefined;
   if (existsSync(file)) {
     const { modelHash, limit: oldLimit, ...old } = readJson<VerifyResult & { modelHash: string; limit: number | null }>(file);
     // A result checked against another flavour of the reference (an older pqk) is not this check.
-    if (modelHash === hash && oldLimit === (limit ?? null) && old.reference === flavorOf(runtime) && (!fromAudio || old.audio !== undefined)) {
+    if (modelHash === hash && oldLimit === (limit ?? null) && old.reference === flavorOf(runtime) && (!fromAudio || old.audio !== undefined) && (!fromBundle || old.bundleSha256 === fromBundle.sha256)) {
       log(`verify ${runtime}: done earlier for this model, reused`);
       return old;
     }
   }
   log(`verify ${runtime}: running ${limit ?? data.test.n} test samples${fromAudio ? ', from features and from audio' : ''}`);
   // Microcontrollers run the optimized (DSP / Helium) kernels, as deployed; they are bit-identical to the plain ones.
-  const opts = { limit, memory: target.memory, optimized: runtime.startsWith('qemu:') };
+  const opts = { limit, memory: target.memory, optimized: runtime.startsWith('qemu:'), bundle: fromBundle };
   const r = fromAudio ? await verifyFromAudio(bytes, dataDir, data, runtime, opts) : await verifyModel(bytes, data, runtime, opts);
   if (r.audio) {
     const a = r.audio;
@@ -167,7 +169,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const bundle = target.kind === 'mcu' ? await bundleForTarget(deployDir, bytes, target, `run ${basename(runDir)}`, data.test, await firstTestClip(ctx.cfg.data, data)) : undefined;
   if (bundle) ctx.log(`export: ${deployDir}/ (C bundle, ${bundle.files.length} files, sha256 ${bundle.sha256.slice(0, 16)})`);
   const verification: Record<string, VerifyResult> = {};
-  for (const rt of target.runtimes) verification[rt] = await verifyCached(runDir, ctx.cfg.data, bytes, data, rt, a.verifyLimit, target, ctx.log);
+  for (const rt of target.runtimes) verification[rt] = await verifyCached(runDir, ctx.cfg.data, bytes, data, rt, a.verifyLimit, target, ctx.log, bundle);
   const sp = await modelSparsity(chosen.model);
   const base = {
     reportVersion: 1,

@@ -3,7 +3,7 @@
 import { createMfcc } from '../data/mfcc.js';
 import { loadSplitAudio } from '../data/speech-commands.js';
 import type { Dataset, MfccParams } from '../data/types.js';
-import { mfccScratchFloats, mfccTablesC } from '../deploy/frontend.js';
+import { mfccScratchFloats } from '../deploy/frontend.js';
 import type { QModel } from '../int/graph.js';
 import type { Flavor } from '../int/common.js';
 import { runBatch } from '../int/interpreter.js';
@@ -13,7 +13,7 @@ import { verificationFromRun } from '../report/index.js';
 import { argmax, stats } from '../report/metrics.js';
 import type { AudioVerification, RuntimeVerification } from '../report/types.js';
 import { getRuntime } from '../runtimes/index.js';
-import type { Runtime } from '../runtimes/types.js';
+import type { RunOptions, Runtime } from '../runtimes/types.js';
 import { readTflite } from '../tflite/reader.js';
 import { DataError, ModelError } from '../errors.js';
 
@@ -41,12 +41,20 @@ export function flavorOf(runtimeName: string): Flavor {
   return runtimeName === 'litert' ? 'litert' : 'x86-64';
 }
 
+export interface VerifyOptions {
+  limit?: number;
+  optimized?: boolean;
+  memory?: { flashBytes: number; ramBytes: number };
+  file?: string;
+  bundle?: RunOptions['bundle']; // qemu:*: build the firmware from this C bundle
+}
+
 export interface VerifyResult extends RuntimeVerification {
   runtime: string;
   seconds: number;
 }
 
-export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: { limit?: number; optimized?: boolean; memory?: { flashBytes: number; ramBytes: number }; file?: string } = {}): Promise<VerifyResult> {
+export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const where = opts.file ?? 'model';
   // The reader's and the integer reference's model errors, named by the file they come from.
   const named = <T>(f: () => T): T => {
@@ -73,7 +81,7 @@ export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName:
   const reference = named(() => runBatch(qm, inputs, flavorOf(runtimeName)));
   const t0 = Date.now();
   const runtime = await runtimeFor(runtimeName, opts.memory);
-  const result = await runtime.run(bytes, inputs, { optimized: opts.optimized });
+  const result = await runtime.run(bytes, inputs, { optimized: opts.optimized, bundle: opts.bundle });
   const labels = data.test.y.subarray(0, inputs.length);
   return { runtime: runtimeName, seconds: (Date.now() - t0) / 1000, ...verificationFromRun(result, labels, reference), reference: flavorOf(runtimeName) };
 }
@@ -96,7 +104,7 @@ function frontendOf(qm: QModel, data: Dataset, where: string): MfccParams {
 // The test clips as raw 16 kHz PCM on an emulated board: the C MFCC frontend computes the input there, the model
 // runs on it. Reported beside the verification from host features: the features and predictions that differ, the
 // model's outputs against the integer reference on the board's own features, and the frontend's instructions.
-export async function verifyFromAudio(bytes: Uint8Array, dataDir: string, data: Dataset, runtimeName: string, opts: { limit?: number; optimized?: boolean; memory?: { flashBytes: number; ramBytes: number }; file?: string } = {}): Promise<VerifyResult & { audio: AudioVerification }> {
+export async function verifyFromAudio(bytes: Uint8Array, dataDir: string, data: Dataset, runtimeName: string, opts: VerifyOptions = {}): Promise<VerifyResult & { audio: AudioVerification }> {
   const where = opts.file ?? 'model';
   if (!runtimeName.startsWith('qemu:')) throw new ModelError(`${where}: --from-audio runs on an emulated board (qemu:*), not on ${runtimeName}`);
   const qm = readTflite(bytes);
@@ -116,8 +124,7 @@ export async function verifyFromAudio(bytes: Uint8Array, dataDir: string, data: 
   });
   const { QemuRuntime } = await import('../runtimes/qemu.js');
   const runtime = QemuRuntime.fromName(runtimeName, { memory: opts.memory });
-  const frontend = { tablesC: mfccTablesC(params), clipSamples: params.clipSamples, scratchFloats: mfccScratchFloats(params) };
-  const r = await runtime.runAudio(bytes, clips, frontend, { optimized: opts.optimized });
+  const r = await runtime.runAudio(bytes, clips, params, { optimized: opts.optimized, bundle: opts.bundle });
   const flavor = flavorOf(runtimeName);
   const onBoard = runBatch(qm, r.features, flavor);
   const fromHost = runBatch(qm, hostFeatures, flavor);
@@ -149,7 +156,7 @@ export async function verifyFromAudio(bytes: Uint8Array, dataDir: string, data: 
     mismatches,
     frontendInstructions: stats(fe),
     endToEndInstructions: stats(e2e),
-    frontendScratchBytes: frontend.scratchFloats * 4,
+    frontendScratchBytes: mfccScratchFloats(params) * 4,
     audioBufferBytes: params.clipSamples * 2,
   };
   return { ...base, audio: audioResult };

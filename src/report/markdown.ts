@@ -45,8 +45,14 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
     ['instructions', instructions],
     ['arena', arenaRt === undefined ? '—' : `${formatValue(r.verification[arenaRt]!.arenaBytes!, 'bytes')} (${arenaRt})`],
     ...audioRows(r),
-    ...(r.deploy ? [['C bundle', `\`${r.deploy.dir}/\` (${r.deploy.files} files, sha256 ${r.deploy.sha256.slice(0, 16)}…): model_data.c/.h, model.h, pqk_micro/, ${r.dataset.task === 'kws' ? 'frontend/, ' : ''}example/, Makefile`]] : []),
+    ...(r.deploy ? [['C bundle', `\`${r.deploy.dir}/\` (${r.deploy.files} files, sha256 ${r.deploy.sha256.slice(0, 16)}…): model_data.c/.h, model.h, pqk_micro/, ${r.dataset.task === 'kws' ? 'frontend/, ' : ''}example/, Makefile${bundleVerified(r)}`]] : []),
   ]);
+}
+
+// Which emulated boards ran firmware compiled from exactly the bundle's files.
+function bundleVerified(r: RunReport): string {
+  const rts = Object.entries(r.verification).filter(([, v]) => r.deploy && v.bundleSha256 === r.deploy.sha256).map(([rt]) => rt);
+  return rts.length > 0 ? `; verified as these files on ${rts.join(', ')}` : '';
 }
 
 // A KWS model run from raw audio on a board: accuracy beside the host features', and frontend + model instructions.

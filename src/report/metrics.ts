@@ -49,6 +49,7 @@ export function verificationFromRun(result: RunResult, labels: Int32Array, refer
     flashBytes: result.flashBytes ?? null,
     ramBytes: result.ramBytes ?? null,
     version: result.version ?? null,
+    ...(result.bundleSha256 ? { bundleSha256: result.bundleSha256 } : {}),
   };
 }
 

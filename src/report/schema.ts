@@ -24,6 +24,7 @@ const runtime = {
     ramBytes: nullable(int),
     version: nullable({ type: 'string' }),
     reference: { enum: ['x86-64', 'arm64', 'litert', 'tflm'] },
+    bundleSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     audio: {
       type: 'object',
       required: ['clips', 'accuracyFromAudio', 'accuracyFromFeatures', 'predictionsDiffering', 'featureValuesDiffering', 'featureValues', 'mismatches', 'frontendInstructions', 'endToEndInstructions', 'frontendScratchBytes', 'audioBufferBytes'],

@@ -69,6 +69,7 @@ export interface RuntimeVerification {
   version: string | null;
   reference?: string; // the integer reference's flavour it was compared with (x86-64, arm64, litert, tflm); older reports lack it
   audio?: AudioVerification; // a KWS model run from raw audio through the MFCC frontend on the device
+  bundleSha256?: string; // firmware runtimes: the C bundle the verified image was compiled from
 }
 
 // The same test clips as 16 kHz PCM through the C MFCC frontend on the board, then the model.

@@ -1,26 +1,31 @@
-// Builds a firmware image for one model and board: the host build of the interpreter sizes the arena and checks
-// the model first, then arm-none-eabi-gcc links the model into flash. Images are cached by a hash of everything
-// that goes into them.
+// Builds a firmware image for one model and board from the model's C bundle (src/deploy/bundle.ts): the host build
+// of the interpreter sizes the arena and checks the model first, then arm-none-eabi-gcc compiles the bundle's own
+// files (runtime, frontend, model_data.c) with the emulated board's glue (start-up, semihosting, fw_main.c), so
+// what was verified is what ships. Images are cached by a hash of everything that goes into them.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import type { MfccParams } from '../data/types.js';
+import { writeVerificationBundle } from '../deploy/bundle.js';
+import { mfccScratchFloats, mfccTablesC } from '../deploy/frontend.js';
+import { hostSummary, type HostSummary } from './micro-host.js';
 import { firmwareDir, linkerScript, type Board, type MemoryLimits } from './qemu-boards.js';
 import { packageRoot } from './paths.js';
 
 export const STACK_BYTES = 8192;
 
-// A firmware that takes int16 PCM clips and runs the MFCC frontend before the model (fw_main.c's PQK_AUDIO).
-export interface AudioFrontend {
-  tablesC: string; // pqk_mfcc_tables.c for the model's frontend parameters (src/deploy/frontend.ts)
-  clipSamples: number;
-  scratchFloats: number;
+// A C bundle already written (a run's deploy/ folder): the firmware is built from its files.
+export interface BundleFiles {
+  dir: string;
+  files: string[]; // relative paths
+  sha256: string;
 }
 
 export interface FirmwareImage {
   elf: string;
   audioClipSamples?: number; // set for an audio firmware: int16 samples per input clip
+  bundleSha256: string; // the C bundle the image was compiled from
   markerAddr: number; // pqk_marker's first instruction (Thumb bit cleared)
   arenaBytes: number;
   flashBytes: number;
@@ -28,75 +33,6 @@ export interface FirmwareImage {
   ops: string[]; // op name per node
   inputBytes: number;
   outputBytes: number;
-}
-
-interface HostSummary {
-  status: number;
-  error: string;
-  arena_used_bytes: number;
-  tensors: number;
-  nodes: number;
-  ops: string[];
-  input_bytes: number;
-  output_bytes: number;
-}
-
-export function hostRunnerPath(): string {
-  return join(firmwareDir(), 'build', 'host', 'pqk-micro-host');
-}
-
-// Builds the host runner when missing (firmware-harness/build.sh is quick when up to date).
-export async function ensureHostBuild(): Promise<void> {
-  if (!existsSync(hostRunnerPath())) await execa('bash', [join(firmwareDir(), 'build.sh')]);
-}
-
-// The interpreter, start-up and semihosting, and the model runner's main (firmware/ holds other mains too).
-function sources(audio: boolean): string[] {
-  const dir = firmwareDir();
-  const inDir = (d: string): string[] => readdirSync(join(dir, d)).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, d, f));
-  return [...inDir('src'), ...inDir('src/kernels'), ...(audio ? inDir('frontend') : []), ...['startup.c', 'semihost.c', 'fw_main.c'].map((f) => join(dir, 'firmware', f))];
-}
-
-function headers(): string[] {
-  const dir = firmwareDir();
-  return ['src', 'src/kernels', 'firmware', 'frontend'].flatMap((d) => readdirSync(join(dir, d)).filter((f) => /\.(h|S)$/.test(f)).sort().map((f) => join(dir, d, f)));
-}
-
-function imageKey(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean, audio?: AudioFrontend): string {
-  const h = createHash('sha256');
-  h.update(model);
-  h.update(JSON.stringify({ board, limits, optimized, stack: STACK_BYTES, audio: audio ?? null }));
-  for (const f of [...sources(audio !== undefined), ...headers()]) h.update(f).update(readFileSync(f));
-  return h.digest('hex').slice(0, 24);
-}
-
-// Parses and plans the model on the host: the arena size to build with, and a clear error when it cannot run.
-async function hostSummary(modelPath: string, optimized: boolean, where: string): Promise<HostSummary> {
-  await ensureHostBuild();
-  const args = [modelPath, '/dev/null', '0', '/dev/null', ...(optimized ? ['--optimized'] : [])];
-  const r = await execa(hostRunnerPath(), args, { reject: false });
-  let s: HostSummary;
-  try {
-    s = JSON.parse(r.stdout) as HostSummary;
-  } catch {
-    throw new Error(`${where}: ${hostRunnerPath()} ${modelPath} failed (exit ${r.exitCode}): ${r.stderr}`);
-  }
-  if (s.status !== 0) throw new Error(`${where}: ${s.error}`);
-  return s;
-}
-
-// The arena pqk micro's planner needs for a model, with the plain and with the optimized kernels.
-export async function plannedArena(model: Uint8Array): Promise<{ plain: number; optimized: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'pqk-arena-'));
-  try {
-    const path = join(dir, 'model.tflite');
-    writeFileSync(path, model);
-    const plain = await hostSummary(path, false, 'pqk micro (host)');
-    const optimized = await hostSummary(path, true, 'pqk micro (host)');
-    return { plain: plain.arena_used_bytes, optimized: optimized.arena_used_bytes };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 function linkError(stderr: string, where: string, limits: MemoryLimits): Error {
@@ -131,37 +67,78 @@ async function markerAddress(elf: string): Promise<number> {
   return Number.parseInt(m[1], 16) & ~1;
 }
 
-async function compile(dir: string, board: Board, s: HostSummary, optimized: boolean, where: string, limits: MemoryLimits, audio?: AudioFrontend): Promise<void> {
+// The emulated board's side: start-up, semihosting and the batch runner's main.
+function glueFiles(): string[] {
+  const fw = join(firmwareDir(), 'firmware');
+  return ['startup.c', 'semihost.c', 'semihost.h', 'fw_main.c'].map((f) => join(fw, f));
+}
+
+// What a generated bundle is made of: pqk micro's sources and the frontend's (the tables are hashed as text).
+function runtimeSourceFiles(): string[] {
+  const dir = firmwareDir();
+  return ['src', 'src/kernels', 'frontend'].flatMap((d) => readdirSync(join(dir, d)).filter((f) => /\.(c|h)$/.test(f)).sort().map((f) => join(dir, d, f)));
+}
+
+function imageKey(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean, mfcc?: MfccParams, bundle?: BundleFiles): string {
+  const h = createHash('sha256');
+  h.update(model);
+  h.update(JSON.stringify({ board, limits, optimized, stack: STACK_BYTES, mfcc: mfcc ?? null, bundle: bundle?.sha256 ?? null }));
+  if (mfcc) h.update(mfccTablesC(mfcc));
+  for (const f of [...(bundle ? [] : runtimeSourceFiles()), ...glueFiles()]) h.update(f).update(readFileSync(f));
+  return h.digest('hex').slice(0, 24);
+}
+
+function sortedIn(dir: string, sub: string): string[] {
+  const d = join(dir, sub);
+  return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.c')).sort().map((f) => join(d, f)) : [];
+}
+
+async function compile(dir: string, bundleDir: string, board: Board, s: HostSummary, optimized: boolean, where: string, limits: MemoryLimits, mfcc?: MfccParams): Promise<void> {
   const defines = [`-DPQK_ARENA_BYTES=${Math.max(16, s.arena_used_bytes)}`, `-DPQK_MAX_TENSORS=${Math.max(1, s.tensors)}`,
-    `-DPQK_MAX_NODES=${Math.max(1, s.nodes)}`, `-DPQK_OPTIMIZED=${optimized ? 1 : 0}`, `-DPQK_KERNELS=${optimized ? 2 : 1}`, `-DPQK_MODEL_PATH="${join(dir, 'model.tflite')}"`];
-  const extra: string[] = [];
-  if (audio) {
-    writeFileSync(join(dir, 'pqk_mfcc_tables.c'), audio.tablesC);
-    defines.push('-DPQK_AUDIO=1', `-DPQK_AUDIO_SAMPLES=${audio.clipSamples}`, `-DPQK_MFCC_SCRATCH=${audio.scratchFloats}`);
-    extra.push(`-I${join(firmwareDir(), 'frontend')}`, join(dir, 'pqk_mfcc_tables.c'));
-  }
+    `-DPQK_MAX_NODES=${Math.max(1, s.nodes)}`, `-DPQK_OPTIMIZED=${optimized ? 1 : 0}`, `-DPQK_KERNELS=${optimized ? 2 : 1}`];
+  if (mfcc) defines.push('-DPQK_AUDIO=1', `-DPQK_AUDIO_SAMPLES=${mfcc.clipSamples}`, `-DPQK_MFCC_SCRATCH=${mfccScratchFloats(mfcc)}`);
+  const sources = [...sortedIn(bundleDir, 'pqk_micro'), ...sortedIn(bundleDir, 'pqk_micro/kernels'), ...(mfcc ? sortedIn(bundleDir, 'frontend') : []), join(bundleDir, 'model_data.c'),
+    ...glueFiles().filter((f) => f.endsWith('.c'))];
+  const includes = [join(bundleDir, 'pqk_micro'), join(bundleDir, 'frontend'), bundleDir, join(firmwareDir(), 'firmware')].map((d) => `-I${d}`);
   const args = [...board.cflags, '-O2', '-std=c99', '-ffp-contract=off', '-ffunction-sections', '-fdata-sections', '-g',
-    ...defines, `-I${join(firmwareDir(), 'src')}`, ...extra, ...sources(audio !== undefined), join(firmwareDir(), 'firmware', 'model.S'),
-    '--specs=rdimon.specs', '-nostartfiles', '-Wl,--gc-sections', `-T${join(dir, 'link.ld')}`, '-o', join(dir, 'fw.elf')];
+    ...defines, ...includes, ...sources, '--specs=rdimon.specs', '-nostartfiles', '-Wl,--gc-sections', `-T${join(dir, 'link.ld')}`, '-o', join(dir, 'fw.elf')];
   const r = await execa('arm-none-eabi-gcc', args, { reject: false });
   if (r.exitCode !== 0) throw linkError(r.stderr, where, limits);
 }
 
-export async function buildFirmware(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean, audio?: AudioFrontend): Promise<FirmwareImage> {
+// mfcc: an audio firmware, which runs the bundle's MFCC frontend on int16 clips before the model. bundle: build from
+// that bundle's files (copied beside the image) instead of writing one for the model.
+export async function buildFirmware(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean, mfcc?: MfccParams, bundle?: BundleFiles): Promise<FirmwareImage> {
   const where = `qemu:${board.cpu} (${board.machine})`;
-  const dir = join(packageRoot(), '.cache', 'firmware', imageKey(model, board, limits, optimized, audio));
+  const dir = join(packageRoot(), '.cache', 'firmware', imageKey(model, board, limits, optimized, mfcc, bundle));
   const metaPath = join(dir, 'image.json');
   if (existsSync(metaPath)) return JSON.parse(readFileSync(metaPath, 'utf8')) as FirmwareImage;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'model.tflite'), model);
   const s = await hostSummary(join(dir, 'model.tflite'), optimized, where);
+  const bundleDir = join(dir, 'bundle');
+  let sha256: string;
+  if (bundle) {
+    for (const f of bundle.files) {
+      mkdirSync(dirname(join(bundleDir, f)), { recursive: true });
+      copyFileSync(join(bundle.dir, f), join(bundleDir, f));
+    }
+    if (!Buffer.from(readFileSync(join(bundleDir, 'model_data.c'), 'utf8').match(/= \{([^}]*)\}/)?.[1].split(',').map((v) => v.trim()).filter(Boolean).map(Number) ?? []).equals(Buffer.from(model)))
+      throw new Error(`${where}: the bundle in ${bundle.dir} holds another model than the one to verify`);
+    sha256 = bundle.sha256;
+  } else {
+    const other = await hostSummary(join(dir, 'model.tflite'), !optimized, where);
+    const arena = optimized ? { plain: other.arena_used_bytes, optimized: s.arena_used_bytes } : { plain: s.arena_used_bytes, optimized: other.arena_used_bytes };
+    sha256 = writeVerificationBundle(bundleDir, model, board, arena, mfcc).sha256;
+  }
+  if (mfcc && !existsSync(join(bundleDir, 'frontend', 'pqk_mfcc_tables.c'))) throw new Error(`${where}: the bundle has no MFCC frontend (frontend/) to run the audio on`);
   writeFileSync(join(dir, 'link.ld'), linkerScript(board, limits, STACK_BYTES));
-  await compile(dir, board, s, optimized, where, limits, audio);
+  await compile(dir, bundleDir, board, s, optimized, where, limits, mfcc);
   const elf = join(dir, 'fw.elf');
   const { flash, ram } = await sizes(elf, board);
   const image: FirmwareImage = {
     elf, markerAddr: await markerAddress(elf), arenaBytes: s.arena_used_bytes, flashBytes: flash, ramBytes: ram,
-    ops: s.ops, inputBytes: s.input_bytes, outputBytes: s.output_bytes, ...(audio ? { audioClipSamples: audio.clipSamples } : {}),
+    ops: s.ops, inputBytes: s.input_bytes, outputBytes: s.output_bytes, bundleSha256: sha256, ...(mfcc ? { audioClipSamples: mfcc.clipSamples } : {}),
   };
   writeFileSync(metaPath, JSON.stringify(image, null, 2));
   return image;

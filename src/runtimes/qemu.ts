@@ -2,7 +2,8 @@
 // board, runs the batch in one emulator launch, and reports outputs with instruction counts and memory figures.
 import { availableParallelism } from 'node:os';
 import { boardForCpu, QEMU_CPUS, type Board, type MemoryLimits, type QemuCpu } from './qemu-boards.js';
-import { buildFirmware, type AudioFrontend, type FirmwareImage } from './qemu-build.js';
+import type { MfccParams } from '../data/types.js';
+import { buildFirmware, type FirmwareImage } from './qemu-build.js';
 import { qemuVersion, runFirmware, splitCounts, type InstructionCounts } from './qemu-run.js';
 import { concatSamples } from './samples.js';
 import type { RunOptions, RunResult, Runtime } from './types.js';
@@ -44,7 +45,7 @@ export class QemuRuntime implements Runtime {
   }
 
   async run(model: Uint8Array, inputs: Int8Array[], opts: RunOptions = {}): Promise<RunResult> {
-    const image = await buildFirmware(model, this.board, this.limits(), opts.optimized ?? false);
+    const image = await buildFirmware(model, this.board, this.limits(), opts.optimized ?? false, undefined, opts.bundle);
     inputs.forEach((x, i) => {
       if (x.byteLength !== image.inputBytes) throw new Error(`${this.name}: sample ${i} has ${x.byteLength} bytes, the model input takes ${image.inputBytes}`);
     });
@@ -55,8 +56,8 @@ export class QemuRuntime implements Runtime {
 
   // Clips of int16 PCM through the MFCC frontend on the board, then the model: the features it computed and the
   // model's outputs, with the frontend's instructions apart from the model's.
-  async runAudio(model: Uint8Array, clips: Int16Array[], frontend: AudioFrontend, opts: RunOptions = {}): Promise<AudioRunResult> {
-    const image = await buildFirmware(model, this.board, this.limits(), opts.optimized ?? false, frontend);
+  async runAudio(model: Uint8Array, clips: Int16Array[], frontend: MfccParams, opts: RunOptions = {}): Promise<AudioRunResult> {
+    const image = await buildFirmware(model, this.board, this.limits(), opts.optimized ?? false, frontend, opts.bundle);
     const bytes = clips.map((c, i) => {
       if (c.length !== frontend.clipSamples) throw new Error(`${this.name}: clip ${i} has ${c.length} samples, the frontend takes ${frontend.clipSamples}`);
       return new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
@@ -78,6 +79,7 @@ export class QemuRuntime implements Runtime {
     const result: RunResult = {
       runtime: this.name, outputs, arenaBytes, flashBytes: image.flashBytes, ramBytes: image.ramBytes,
       version: `${await qemuVersion()} ${this.board.machine}, pqk micro ${opts.optimized ? 'optimized' : 'plain C'} kernels`,
+      bundleSha256: image.bundleSha256,
     };
     if (counts) {
       result.instructionsPerInference = counts.perInference;

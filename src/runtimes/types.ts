@@ -10,11 +10,14 @@ export interface RunResult {
   flashBytes?: number;
   ramBytes?: number;
   version?: string; // runtime version string (TFLite 2.9.0, QEMU 7.2.x, ...)
+  bundleSha256?: string; // firmware runtimes: the C bundle the image was built from
 }
 
 export interface RunOptions {
   // Use the optimized (DSP/MVE) kernels where the runtime has them; plain C otherwise.
   optimized?: boolean;
+  // Firmware runtimes: build from this C bundle (a run's deploy/ folder) instead of one written for the model.
+  bundle?: { dir: string; files: string[]; sha256: string };
 }
 
 export interface Runtime {

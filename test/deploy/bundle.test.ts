@@ -13,6 +13,7 @@ import { bundleForTarget, type BundleResult } from '../../src/deploy/bundle.js';
 import { runBatch } from '../../src/int/interpreter.js';
 import { quantizeValue } from '../../src/int/quantize.js';
 import { boards, firmwareDir, linkerScript } from '../../src/runtimes/qemu-boards.js';
+import { QemuRuntime } from '../../src/runtimes/qemu.js';
 import { loadTarget } from '../../src/targets/load.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { buildHarness } from '../firmware/harness.js';
@@ -119,4 +120,20 @@ describe('C bundle', () => {
       assert.equal(r.exitCode, 0, console);
     });
   }
+
+  it('is what the emulated board runs: a verification firmware built from the bundle names its hash', async () => {
+    const rt = new QemuRuntime('cortex-m4', { countInstructions: false });
+    const q = Int8Array.from(features, (v) => quantizeValue(v, inT.scale[0], inT.zeroPoint[0]));
+    const r = await rt.run(model, [q], { optimized: true, bundle });
+    assert.equal(r.bundleSha256, bundle.sha256);
+    assert.deepEqual(r.outputs[0], runBatch(qm, [q], 'tflm')[0]);
+    const fromAudio = await rt.runAudio(model, [audio], KWS_MFCC, { optimized: true, bundle });
+    assert.equal(fromAudio.bundleSha256, bundle.sha256);
+    assert.deepEqual(fromAudio.features[0], q, 'the bundle\'s frontend on the board gives the host features');
+    // Without a bundle, the firmware is built from one written for the model: another hash (no example sample).
+    const own = await rt.run(model, [q], { optimized: true });
+    assert.match(own.bundleSha256 ?? '', /^[0-9a-f]{64}$/);
+    assert.notEqual(own.bundleSha256, bundle.sha256);
+    await assert.rejects(rt.run(writeTflite(plain), [q], { bundle }), /holds another model than the one to verify/);
+  });
 });

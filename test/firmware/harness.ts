@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { elementCount, type QModel } from '../../src/int/graph.js';
 import { firmwareDir } from '../../src/runtimes/qemu-boards.js';
-import { hostRunnerPath } from '../../src/runtimes/qemu-build.js';
+import { hostRunnerPath } from '../../src/runtimes/micro-host.js';
 import { mulberry32 } from '../../src/util/rng.js';
 
 export interface HostResult {
