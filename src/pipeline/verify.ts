@@ -111,10 +111,10 @@ export async function verifyFromAudio(bytes: Uint8Array, dataDir: string, data: 
   const params = frontendOf(qm, data, where);
   const base = await verifyModel(bytes, data, runtimeName, opts);
   const inT = qm.tensors[qm.inputs[0]!]!;
-  const { audio, labels } = await loadSplitAudio(dataDir, 'test');
-  const n = Math.min(base.samples, audio.length);
-  if (audio.length !== data.test.n || !labels.subarray(0, n).every((y, i) => y === data.test.y[i]))
-    throw new DataError(dataDir, `the test split's audio (${audio.length} clips) does not line up with its cached features (${data.test.n}); delete ${dataDir}/.pqk-cache and run again`);
+  const { audio, labels } = await loadSplitAudio(dataDir, 'test', { limit: base.samples });
+  const n = base.samples;
+  if (audio.length !== n || !labels.every((y, i) => y === data.test.y[i]))
+    throw new DataError(dataDir, `the test split's audio (${audio.length} clips) does not line up with its cached features (${n} of ${data.test.n}); delete ${dataDir}/.pqk-cache and run again`);
   const clips = audio.slice(0, n).map((a) => (a.length === params.clipSamples ? a : Int16Array.from({ length: params.clipSamples }, (_, i) => a[i] ?? 0)));
   const mfcc = createMfcc(params);
   const hostFeatures = clips.map((c) => Int8Array.from(mfcc.compute(c), (v) => quantizeValue(v, inT.scale[0], inT.zeroPoint[0])));

@@ -57,6 +57,7 @@ describe('usage errors exit 2 and name the flag', () => {
     [['verify', 'model.tflite', '--limit', '0', '--data', 'x'], /--limit must be an integer >= 1, got '0'/],
     [['verify', 'model.tflite', '--limit', 'abc', '--data', 'x'], /--limit must be an integer >= 1, got 'abc'/],
     [['verify', 'model.tflite', '--runtime', 'qemu:cortex-m99', '--data', 'x'], /--runtime: unknown runtime 'qemu:cortex-m99'/],
+    [['verify', 'model.tflite', '--runtime', 'tflite', '--from-audio', '--data', 'x'], /--from-audio runs the frontend on an emulated board: give --runtime qemu:<cpu>, not tflite/],
     [['run', '--verify-limit', '0'], /--verify-limit must be an integer >= 1, got '0'/],
     [['run', '--seed', '1.5'], /--seed must be an integer >= 0/],
     [['bench', 'train', '--batch', '0'], /--batch must be an integer >= 1 and <= 65536, got '0'/],

@@ -26,10 +26,10 @@ export const verifyCommand: Command = {
     const runtime = str(ctx, 'runtime', 'tflite');
     if (!isRuntimeName(runtime)) throw new UsageError(`--runtime: unknown runtime '${runtime}' (known: ${runtimeNamesText()})`);
     const limit = optInt(ctx, 'limit', { min: 1 });
-    const bytes = readModelFile(file);
-    const dataDir = str(ctx, 'data');
     const fromAudio = ctx.values['from-audio'] === true;
     if (fromAudio && !runtime.startsWith('qemu:')) throw new UsageError(`--from-audio runs the frontend on an emulated board: give --runtime qemu:<cpu>, not ${runtime}`);
+    const bytes = readModelFile(file);
+    const dataDir = str(ctx, 'data');
     const data = await loadDataset(dataDir, {});
     const vopts = { limit, optimized: ctx.values.optimized === true, file };
     const r = fromAudio ? await verifyFromAudio(bytes, dataDir, data, runtime, vopts) : await verifyModel(bytes, data, runtime, vopts);
