@@ -54,37 +54,43 @@ static inline void butterfly(float *ra, float *ia, float *rb, float *ib, float c
     *ia = *ia + ti;
 }
 
-/* The windowed frame, packed two real samples per complex value, stored in bit-reversed order (the FFT's first
- * step), then the radix-2 butterflies and the power spectrum over them in place: P[k] in re[k] (k < m), P[m] in
- * im[0]. The butterflies are src/data/fft.ts's, value for value; only their grouping differs: the first stage's
- * twiddle is 1 - 0i, whose products change no value (only, at most, the sign of a zero, which no later step can
- * turn into a different number), and later stages run in pairs, the four butterflies of two stages that share
- * four values done in registers before the values are stored. */
-static void frame_power(const pqk_mfcc_tables *t, const int16_t *x, uint32_t available, float *re, float *im)
+/* The next index in bit-reversed order: j = reverse(i) -> reverse(i + 1), over log2(m) bits. */
+static inline uint32_t next_reversed(uint32_t j, uint32_t m)
+{
+    uint32_t bit = m >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    return j ^ bit;
+}
+
+/* The windowed frame, packed two real samples per complex value z[j] = (z[2j], z[2j + 1]), stored in bit-reversed
+ * order (the FFT's first step), then the radix-2 butterflies and the power spectrum over them in place: P[k] in
+ * z[2k] (k < m), P[m] in z[1]. The butterflies are src/data/fft.ts's, value for value; only their grouping
+ * differs: the first stage's twiddle is 1 - 0i, whose products change no value (only, at most, the sign of a zero,
+ * which no later step can turn into a different number), and later stages run in pairs, the four butterflies of
+ * two stages that share four values done in registers before the values are stored. Bins k and m - k read the same
+ * four values, so each pair is computed before either is stored. */
+static void frame_power(const pqk_mfcc_tables *t, const int16_t *x, uint32_t available, float *z)
 {
     const uint32_t m = t->fft_size / 2u, L = t->window;
     const float *w = t->window_table;
     const uint32_t filled = available < L ? available : L; /* samples read; the rest of the window is zero */
     uint32_t i = 0, j = 0;
-    for (; i < m; i++) {
-        const uint32_t n0 = 2u * i, n1 = n0 + 1u;
-        if (n1 < filled) {
-            re[j] = (float)x[n0] * w[n0];
-            im[j] = (float)x[n1] * w[n1];
-        } else { /* past the samples read (a zero sample times the window is a zero) */
-            re[j] = n0 < filled ? (float)x[n0] * w[n0] : 0.0f;
-            im[j] = 0.0f;
-        }
-        uint32_t bit = m >> 1; /* j = bit reversal of i + 1 */
-        for (; j & bit; bit >>= 1) j ^= bit;
-        j ^= bit;
+    for (; i < filled / 2u && i < m; i++) {
+        z[2u * j] = (float)x[2u * i] * w[2u * i];
+        z[2u * j + 1u] = (float)x[2u * i + 1u] * w[2u * i + 1u];
+        j = next_reversed(j, m);
     }
-    for (uint32_t a = 0; a < m; a += 2) {
-        const float ra = re[a], ia = im[a], rb = re[a + 1], ib = im[a + 1];
-        re[a] = ra + rb;
-        im[a] = ia + ib;
-        re[a + 1] = ra - rb;
-        im[a + 1] = ia - ib;
+    for (; i < m; i++) { /* past the samples read (a zero sample times the window is a zero) */
+        z[2u * j] = 2u * i < filled ? (float)x[2u * i] * w[2u * i] : 0.0f;
+        z[2u * j + 1u] = 0.0f;
+        j = next_reversed(j, m);
+    }
+    for (float *p = z; p < z + 2u * m; p += 4) {
+        const float ra = p[0], ia = p[1], rb = p[2], ib = p[3];
+        p[0] = ra + rb;
+        p[1] = ia + ib;
+        p[2] = ra - rb;
+        p[3] = ia - ib;
     }
     uint32_t size = 4;
     for (; 2u * size <= m; size <<= 2) {
@@ -93,21 +99,21 @@ static void frame_power(const pqk_mfcc_tables *t, const int16_t *x, uint32_t ava
             const float c1 = t->cos_table[k * step1], s1 = -t->sin_table[k * step1];
             const float c2 = t->cos_table[k * step2], s2 = -t->sin_table[k * step2];
             const float c3 = t->cos_table[(k + h) * step2], s3 = -t->sin_table[(k + h) * step2];
-            for (uint32_t a = k; a < m; a += 2u * size) {
-                float r0 = re[a], i0 = im[a], r1 = re[a + h], i1 = im[a + h];
-                float r2 = re[a + size], i2 = im[a + size], r3 = re[a + size + h], i3 = im[a + size + h];
+            float *p0 = z + 2u * k, *p1 = p0 + 2u * h, *p2 = p0 + 2u * size, *p3 = p2 + 2u * h;
+            for (uint32_t a = k; a < m; a += 2u * size, p0 += 4u * size, p1 += 4u * size, p2 += 4u * size, p3 += 4u * size) {
+                float r0 = p0[0], i0 = p0[1], r1 = p1[0], i1 = p1[1], r2 = p2[0], i2 = p2[1], r3 = p3[0], i3 = p3[1];
                 butterfly(&r0, &i0, &r1, &i1, c1, s1);
                 butterfly(&r2, &i2, &r3, &i3, c1, s1);
                 butterfly(&r0, &i0, &r2, &i2, c2, s2);
                 butterfly(&r1, &i1, &r3, &i3, c3, s3);
-                re[a] = r0;
-                im[a] = i0;
-                re[a + h] = r1;
-                im[a + h] = i1;
-                re[a + size] = r2;
-                im[a + size] = i2;
-                re[a + size + h] = r3;
-                im[a + size + h] = i3;
+                p0[0] = r0;
+                p0[1] = i0;
+                p1[0] = r1;
+                p1[1] = i1;
+                p2[0] = r2;
+                p2[1] = i2;
+                p3[0] = r3;
+                p3[1] = i3;
             }
         }
     }
@@ -115,36 +121,36 @@ static void frame_power(const pqk_mfcc_tables *t, const int16_t *x, uint32_t ava
         const uint32_t h = size >> 1, step = 2u * m / size;
         for (uint32_t k = 0; k < h; k++) {
             const float c = t->cos_table[k * step], s = -t->sin_table[k * step];
-            for (uint32_t a = k; a < m; a += size) butterfly(&re[a], &im[a], &re[a + h], &im[a + h], c, s);
+            for (uint32_t a = k; a < m; a += size) butterfly(&z[2u * a], &z[2u * a + 1u], &z[2u * (a + h)], &z[2u * (a + h) + 1u], c, s);
         }
     }
     const float *ct = t->cos_table, *st = t->sin_table;
-    const float p0 = bin_power(re[0], im[0], re[0], im[0], ct[0], -st[0]);
-    const float pm = bin_power(re[0], im[0], re[0], im[0], -1.0f, 0.0f);
-    re[0] = p0;
-    im[0] = pm;
-    for (uint32_t k = 1, j = m - 1; k < j; k++, j--) {
-        const float ra = re[k], ia = im[k], rb = re[j], ib = im[j];
-        re[k] = bin_power(ra, ia, rb, ib, ct[k], -st[k]);
-        re[j] = bin_power(rb, ib, ra, ia, ct[j], -st[j]);
+    const float p0 = bin_power(z[0], z[1], z[0], z[1], ct[0], -st[0]);
+    const float pm = bin_power(z[0], z[1], z[0], z[1], -1.0f, 0.0f);
+    z[0] = p0;
+    z[1] = pm;
+    for (uint32_t k = 1, q = m - 1; k < q; k++, q--) {
+        const float ra = z[2u * k], ia = z[2u * k + 1u], rb = z[2u * q], ib = z[2u * q + 1u];
+        z[2u * k] = bin_power(ra, ia, rb, ib, ct[k], -st[k]);
+        z[2u * q] = bin_power(rb, ib, ra, ia, ct[q], -st[q]);
     }
-    const uint32_t h = m >> 1;
-    re[h] = bin_power(re[h], im[h], re[h], im[h], ct[h], -st[h]);
+    const uint32_t hm = m >> 1;
+    z[2u * hm] = bin_power(z[2u * hm], z[2u * hm + 1u], z[2u * hm], z[2u * hm + 1u], ct[hm], -st[hm]);
 }
 
 void pqk_mfcc_frame(const pqk_mfcc_tables *t, const int16_t *x, uint32_t available, float *coefficients,
                     float *scratch)
 {
     const uint32_t m = t->fft_size / 2u;
-    float *re = scratch, *im = scratch + m, *lm = scratch + 2u * m;
-    frame_power(t, x, available, re, im);
+    float *z = scratch, *lm = scratch + 2u * m;
+    frame_power(t, x, available, z);
     for (uint32_t b = 0; b < t->bands; b++) {
         const float *w = t->mel_weights + t->mel_offset[b];
         const uint32_t k0 = t->mel_start[b], n = t->mel_length[b];
         float e = 0.0f;
         for (uint32_t i = 0; i < n; i++) {
             const uint32_t k = k0 + i;
-            e = e + w[i] * (k == m ? im[0] : re[k]);
+            e = e + w[i] * (k == m ? z[1] : z[2u * k]);
         }
         lm[b] = mfcc_ln(e + t->log_floor);
     }
