@@ -62,7 +62,7 @@ function audioRows(r: RunReport): string[][] {
     if (!a) return [];
     const fe = a.frontendInstructions;
     const e2e = a.endToEndInstructions;
-    const ins = fe && e2e ? `; ${formatValue(fe.max, 'instructions')} frontend + model = ${formatValue(e2e.max, 'instructions')} per clip (worst)` : '';
+    const ins = fe && e2e ? `; per clip (worst) ${formatValue(fe.max, 'instructions')} in the frontend, ${formatValue(e2e.max, 'instructions')} with the model` : '';
     return [
       ['from audio', `${formatValue(a.accuracyFromAudio, 'accuracy')} on ${a.clips} clips through the C MFCC frontend on ${rt} (from host features ${formatValue(a.accuracyFromFeatures, 'accuracy')}; ${a.predictionsDiffering} predictions, ${a.featureValuesDiffering} of ${a.featureValues} features differ)${ins}; frontend scratch ${formatValue(a.frontendScratchBytes, 'bytes')} + one clip ${formatValue(a.audioBufferBytes, 'bytes')}`],
     ];
