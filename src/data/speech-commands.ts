@@ -64,7 +64,7 @@ interface Ctx {
 // Samples of one item, float scale on the int16 grid (what a microphone's 16-bit PCM can hold, so the firmware
 // frontend can be given the same clip), or the DataError that says why the clip cannot be read.
 async function itemSamples(ctx: Ctx, item: Item, split: SplitName): Promise<Float32Array | DataError> {
-  if ('silence' in item) return toInt16Grid(silenceClip(rngFor(ctx.seed, 'silence', split, item.silence), ctx.noise, KWS_MFCC.clipSamples, ctx.silenceGain));
+  if ('silence' in item) return onInt16Grid(silenceClip(rngFor(ctx.seed, 'silence', split, item.silence), ctx.noise, KWS_MFCC.clipSamples, ctx.silenceGain));
   const path = join(ctx.layout.dir, item.rel);
   let x: Float32Array;
   try {
@@ -80,13 +80,12 @@ async function itemSamples(ctx: Ctx, item: Item, split: SplitName): Promise<Floa
   const clip = new Float32Array(KWS_MFCC.clipSamples);
   clip.set(x.subarray(0, clip.length));
   if (split !== 'train' || !ctx.augment) return clip;
-  return toInt16Grid(augmentClip(rngFor(ctx.seed, 'augment', item.rel, item.copy), clip, KWS_MFCC.sampleRate, ctx.augment, ctx.noise));
+  return onInt16Grid(augmentClip(rngFor(ctx.seed, 'augment', item.rel, item.copy), clip, KWS_MFCC.sampleRate, ctx.augment, ctx.noise));
 }
 
-// In place: each sample rounded to int16 as toInt16 does it, in float scale.
-function toInt16Grid(x: Float32Array): Float32Array {
-  for (let i = 0; i < x.length; i++) x[i] = Math.max(-32768, Math.min(32767, Math.round(x[i] * 32768))) / 32768;
-  return x;
+// Each sample rounded to int16 as toInt16 does it, back in float scale.
+function onInt16Grid(x: Float32Array): Float32Array {
+  return toFloat(toInt16(x));
 }
 
 interface Progress {
@@ -98,28 +97,35 @@ interface Progress {
   onProgress?: (done: number, total: number) => void;
 }
 
+// A split's items with their samples (or the DataError that says why a clip cannot be read), 64 at a time, in
+// order; the clips of a chunk are read concurrently.
+async function* itemChunks(ctx: Ctx, items: Item[], split: SplitName): AsyncGenerator<{ item: Item; samples: Float32Array | DataError }[]> {
+  for (let start = 0; start < items.length; start += 64) {
+    const chunk = items.slice(start, start + 64);
+    const samples = await mapLimit(chunk, 8, (item) => itemSamples(ctx, item, split));
+    yield chunk.map((item, i) => ({ item, samples: samples[i]! }));
+  }
+}
+
 async function computeSplit(ctx: Ctx, items: Item[], split: SplitName, p: Progress): Promise<Split> {
   const mfcc = createMfcc(KWS_MFCC);
   const per = KWS_MFCC.frames * KWS_MFCC.coefficients;
   const x = new Float32Array(items.length * per);
   const y = new Int32Array(items.length);
   let n = 0;
-  const batch = 64;
-  for (let start = 0; start < items.length; start += batch) {
-    const chunk = items.slice(start, start + batch);
-    const samples = await mapLimit(chunk, 8, (item) => itemSamples(ctx, item, split));
-    samples.forEach((s, i) => {
+  for await (const chunk of itemChunks(ctx, items, split)) {
+    for (const { item, samples: s } of chunk) {
       if (s instanceof DataError) {
         p.skipped.push(s);
         p.onWarning(`skipping unreadable clip ${s.message}`);
         if (p.skipped.length > p.allowed) {
           throw new DataError(s.path, `${s.message.slice(s.path.length + 2)} (${p.skipped.length} unreadable clips so far, more than the ${p.allowed} allowed of ${p.total})`);
         }
-        return;
+        continue;
       }
       mfcc.compute(s, x.subarray(n * per, (n + 1) * per));
-      y[n++] = chunk[i].label;
-    });
+      y[n++] = item.label;
+    }
     p.done += chunk.length;
     p.onProgress?.(p.done, p.total);
   }
@@ -168,18 +174,16 @@ async function loadNoise(layout: ScLayout): Promise<Float32Array[]> {
 export async function loadSplitAudio(dir: string, split: SplitName, opts: SpeechCommandsOptions & { limit?: number } = {}): Promise<{ audio: Int16Array[]; labels: Int32Array }> {
   const { layout, seed, augment, silenceGain, plans } = await prepare(dir, opts);
   const ctx: Ctx = { layout, seed, augment, silenceGain, noise: await loadNoise(layout) };
-  const items = plans[SPLITS.indexOf(split)];
   const audio: Int16Array[] = [];
   const labels: number[] = [];
   const limit = opts.limit ?? Infinity;
-  for (let start = 0; start < items.length && audio.length < limit; start += 64) {
-    const chunk = items.slice(start, start + 64);
-    const samples = await mapLimit(chunk, 8, (item) => itemSamples(ctx, item, split));
-    samples.forEach((s, i) => {
-      if (s instanceof DataError || audio.length >= limit) return;
-      audio.push(toInt16(s));
-      labels.push(chunk[i].label);
-    });
+  for await (const chunk of itemChunks(ctx, plans[SPLITS.indexOf(split)], split)) {
+    for (const { item, samples } of chunk) {
+      if (samples instanceof DataError || audio.length >= limit) continue;
+      audio.push(toInt16(samples));
+      labels.push(item.label);
+    }
+    if (audio.length >= limit) break;
   }
   return { audio, labels: Int32Array.from(labels) };
 }

@@ -410,7 +410,7 @@ export function writeBundle(dir: string, spec: BundleSpec): BundleResult {
 // A bundle for a target's CPU from a model's bytes: labels and frontend from the model's pqk metadata, the arena
 // from pqk micro's planner, and (when a test split is given) its first sample for the example.
 // Labels and frontend from a model's pqk metadata; none for a model pqk did not write.
-function pqkMetadata(qmodel: QModel): { labels?: string[]; mfccFrontend?: MfccParams } {
+export function pqkMetadata(qmodel: QModel): { labels?: string[]; mfccFrontend?: MfccParams } {
   try {
     return qmodel.metadata.pqk ? (JSON.parse(qmodel.metadata.pqk) as { labels?: string[]; mfccFrontend?: MfccParams }) : {};
   } catch {

@@ -1,6 +1,6 @@
 // The MFCC frontend's tables as C (pqk_mfcc_tables.c), for the frontend in firmware-harness/frontend: the same
 // float32 constants src/data/mfcc.ts computes with, written so that a C compiler reads back the same bits.
-import { mfccTables, type MfccTables } from '../data/mfcc.js';
+import { hopSamples, mfccTables, type MfccTables } from '../data/mfcc.js';
 import type { MfccParams } from '../data/types.js';
 
 // Nine significant digits read back as the same float32 (IEEE 754's round-trip width for binary32).
@@ -34,7 +34,7 @@ export function mfccTablesC(params: MfccParams, symbol = 'pqk_mfcc_model_tables'
     table('float', 'mel_weights', t.melWeights, floatLiteral, 6),
     table('float', 'dct', t.dct, floatLiteral, 6),
     `const pqk_mfcc_tables ${symbol} = {`,
-    `    ${p.clipSamples}, ${t.window.length}, ${Math.round((p.sampleRate * p.hopMs) / 1000)}, ${p.fftSize}, ${p.melBands}, ${p.coefficients}, ${p.frames},`,
+    `    ${p.clipSamples}, ${t.window.length}, ${hopSamples(p)}, ${p.fftSize}, ${p.melBands}, ${p.coefficients}, ${p.frames},`,
     '    window_table, cos_table, sin_table, mel_start, mel_length, mel_offset, mel_weights, dct,',
     `    ${floatLiteral(t.logFloor)},`,
     '};',

@@ -3,6 +3,7 @@
 import { createMfcc } from '../data/mfcc.js';
 import { loadSplitAudio } from '../data/speech-commands.js';
 import type { Dataset, MfccParams } from '../data/types.js';
+import { pqkMetadata } from '../deploy/bundle.js';
 import { mfccScratchFloats } from '../deploy/frontend.js';
 import type { QModel } from '../int/graph.js';
 import type { Flavor } from '../int/common.js';
@@ -55,6 +56,11 @@ export interface VerifyResult extends RuntimeVerification {
 }
 
 export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  return (await verifyFeatures(bytes, data, runtimeName, opts)).result;
+}
+
+// verifyModel, keeping the quantized test inputs and the integer reference's outputs on them.
+async function verifyFeatures(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: VerifyOptions): Promise<{ result: VerifyResult; inputs: Int8Array[]; reference: Int8Array[] }> {
   const where = opts.file ?? 'model';
   // The reader's and the integer reference's model errors, named by the file they come from.
   const named = <T>(f: () => T): T => {
@@ -83,17 +89,13 @@ export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName:
   const runtime = await runtimeFor(runtimeName, opts.memory);
   const result = await runtime.run(bytes, inputs, { optimized: opts.optimized, bundle: opts.bundle });
   const labels = data.test.y.subarray(0, inputs.length);
-  return { runtime: runtimeName, seconds: (Date.now() - t0) / 1000, ...verificationFromRun(result, labels, reference), reference: flavorOf(runtimeName) };
+  const verified = { runtime: runtimeName, seconds: (Date.now() - t0) / 1000, ...verificationFromRun(result, labels, reference), reference: flavorOf(runtimeName) };
+  return { result: verified, inputs, reference };
 }
 
 // The MFCC parameters a model was trained on: from its pqk metadata, else the dataset's; both present must agree.
 function frontendOf(qm: QModel, data: Dataset, where: string): MfccParams {
-  let meta: { mfccFrontend?: MfccParams } = {};
-  try {
-    meta = qm.metadata.pqk ? (JSON.parse(qm.metadata.pqk) as typeof meta) : {};
-  } catch {
-    meta = {};
-  }
+  const meta = pqkMetadata(qm);
   const p = meta.mfccFrontend ?? data.frontend;
   if (!p) throw new ModelError(`${where}: --from-audio needs a keyword-spotting model and dataset with an MFCC frontend; ${data.name} has none`);
   if (meta.mfccFrontend && data.frontend && JSON.stringify(meta.mfccFrontend) !== JSON.stringify(data.frontend))
@@ -109,16 +111,15 @@ export async function verifyFromAudio(bytes: Uint8Array, dataDir: string, data: 
   if (!runtimeName.startsWith('qemu:')) throw new ModelError(`${where}: --from-audio runs on an emulated board (qemu:*), not on ${runtimeName}`);
   const qm = readTflite(bytes);
   const params = frontendOf(qm, data, where);
-  const base = await verifyModel(bytes, data, runtimeName, opts);
+  const { result: base, inputs: hostInputs, reference: fromHost } = await verifyFeatures(bytes, data, runtimeName, opts);
   const inT = qm.tensors[qm.inputs[0]!]!;
   const { audio, labels } = await loadSplitAudio(dataDir, 'test', { limit: base.samples });
   const n = base.samples;
   if (audio.length !== n || !labels.every((y, i) => y === data.test.y[i]))
     throw new DataError(dataDir, `the test split's audio (${audio.length} clips) does not line up with its cached features (${n} of ${data.test.n}); delete ${dataDir}/.pqk-cache and run again`);
-  const clips = audio.slice(0, n).map((a) => (a.length === params.clipSamples ? a : Int16Array.from({ length: params.clipSamples }, (_, i) => a[i] ?? 0)));
+  const clips = audio.map((a) => (a.length === params.clipSamples ? a : Int16Array.from({ length: params.clipSamples }, (_, i) => a[i] ?? 0)));
   const mfcc = createMfcc(params);
   const hostFeatures = clips.map((c) => Int8Array.from(mfcc.compute(c), (v) => quantizeValue(v, inT.scale[0], inT.zeroPoint[0])));
-  const hostInputs = quantizeFeatures(data, inT.scale[0], inT.zeroPoint[0], n);
   hostFeatures.forEach((h, i) => {
     if (!h.every((v, k) => v === hostInputs[i]![k])) throw new DataError(dataDir, `test clip ${i}: the frontend on its audio does not give the cached features; delete ${dataDir}/.pqk-cache and run again`);
   });
@@ -127,7 +128,7 @@ export async function verifyFromAudio(bytes: Uint8Array, dataDir: string, data: 
   const r = await runtime.runAudio(bytes, clips, params, { optimized: opts.optimized, bundle: opts.bundle });
   const flavor = flavorOf(runtimeName);
   const onBoard = runBatch(qm, r.features, flavor);
-  const fromHost = runBatch(qm, hostFeatures, flavor);
+  // The reference's outputs on the host features are verifyFeatures' own: those features equal its inputs (checked).
   let featureValuesDiffering = 0;
   let mismatches = 0;
   let predictionsDiffering = 0;

@@ -24,7 +24,6 @@ export interface BundleFiles {
 
 export interface FirmwareImage {
   elf: string;
-  audioClipSamples?: number; // set for an audio firmware: int16 samples per input clip
   bundleSha256: string; // the C bundle the image was compiled from
   markerAddr: number; // pqk_marker's first instruction (Thumb bit cleared)
   arenaBytes: number;
@@ -138,7 +137,7 @@ export async function buildFirmware(model: Uint8Array, board: Board, limits: Mem
   const { flash, ram } = await sizes(elf, board);
   const image: FirmwareImage = {
     elf, markerAddr: await markerAddress(elf), arenaBytes: s.arena_used_bytes, flashBytes: flash, ramBytes: ram,
-    ops: s.ops, inputBytes: s.input_bytes, outputBytes: s.output_bytes, bundleSha256: sha256, ...(mfcc ? { audioClipSamples: mfcc.clipSamples } : {}),
+    ops: s.ops, inputBytes: s.input_bytes, outputBytes: s.output_bytes, bundleSha256: sha256,
   };
   writeFileSync(metaPath, JSON.stringify(image, null, 2));
   return image;

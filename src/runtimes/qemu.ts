@@ -12,7 +12,6 @@ import type { RunOptions, RunResult, Runtime } from './types.js';
 export interface AudioRunResult extends RunResult {
   features: Int8Array[];
   frontendInstructions?: number[]; // per clip
-  clipSamples: number;
 }
 
 export interface QemuOptions {
@@ -68,7 +67,7 @@ export class QemuRuntime implements Runtime {
     const features = both.map((b) => b.slice(0, image.inputBytes));
     const outputs = both.map((b) => b.slice(image.inputBytes));
     const r = await this.result(image, outputs, counts, arenaBytes, opts);
-    return { ...r, features, clipSamples: frontend.clipSamples, ...(counts?.frontend ? { frontendInstructions: counts.frontend } : {}) };
+    return { ...r, features, ...(counts?.frontend ? { frontendInstructions: counts.frontend } : {}) };
   }
 
   private limits(): MemoryLimits {
