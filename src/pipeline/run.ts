@@ -9,7 +9,7 @@ import { evaluateQuantized } from '../compress/pqk/evaluate.js';
 import { modelSparsity } from '../compress/pqk/masks.js';
 import type { Dataset } from '../data/types.js';
 import type { Model } from '../models/params.js';
-import { datasetInfo, finalizeReport, modelFigures, writeReport, type RunReport, type StageReport } from '../report/index.js';
+import { datasetInfo, finalizeReport, modelFigures, reportVersions, writeReport, type RunReport, type StageReport } from '../report/index.js';
 import type { RuntimeVerification } from '../report/types.js';
 import type { TargetProfile } from '../targets/types.js';
 import { floatLogits } from '../train/float.js';
@@ -123,11 +123,6 @@ async function verifyCached(runDir: string, dataDir: string, bytes: Uint8Array, 
   return r;
 }
 
-function versions(backend: string, v: Record<string, RuntimeVerification & { version?: string | null }>): RunReport['versions'] {
-  const qemu = Object.entries(v).find(([k]) => k.startsWith('qemu:') || k === 'arm64')?.[1]?.version ?? null;
-  return { pqk: PQK_VERSION, tfjsBackend: backend, tflite: v.tflite?.version ?? v.arm64?.version ?? null, qemu };
-}
-
 export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const { ctx, target } = a;
   const runDir = ctx.runDir;
@@ -178,7 +173,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
     target: target.name,
     seed: ctx.cfg.seed,
     dataset: datasetInfo(data),
-    versions: versions(a.backend, verification),
+    versions: reportVersions(a.backend, verification),
     stages: [
       stageReport('float', floatAcc, f.state, null, dataSeconds),
       stageReport('phase1', p1.accuracy, p1.state, p1.sparsity),

@@ -59,38 +59,60 @@ export async function verifyModel(bytes: Uint8Array, data: Dataset, runtimeName:
   return (await verifyFeatures(bytes, data, runtimeName, opts)).result;
 }
 
-// verifyModel, keeping the quantized test inputs and the integer reference's outputs on them.
-async function verifyFeatures(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: VerifyOptions): Promise<{ result: VerifyResult; inputs: Int8Array[]; reference: Int8Array[] }> {
-  const where = opts.file ?? 'model';
-  // The reader's and the integer reference's model errors, named by the file they come from.
-  const named = <T>(f: () => T): T => {
-    try {
-      return f();
-    } catch (e) {
-      if (e instanceof ModelError) throw new ModelError(`${where}: ${e.message.replace(/^tflite: /, '')}`);
-      throw e;
-    }
-  };
-  const qm = named(() => readTflite(bytes));
+// A model file read for verification: one int8 input with one scale, one int8 output. Its reader's and the integer
+// reference's model errors are named by the file they come from.
+export interface CheckedModel {
+  qm: QModel;
+  where: string;
+  inputShape: number[]; // without the batch axis
+  inputScale: number;
+  inputZeroPoint: number;
+  outputs: number; // output values per sample
+}
+
+function named<T>(where: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ModelError) throw new ModelError(`${where}: ${e.message.replace(/^tflite: /, '')}`);
+    throw e;
+  }
+}
+
+export function readVerifiable(bytes: Uint8Array, file?: string): CheckedModel {
+  const where = file ?? 'model';
+  const qm = named(where, () => readTflite(bytes));
   if (qm.inputs.length !== 1 || qm.outputs.length !== 1) throw new ModelError(`${where}: ${qm.inputs.length} inputs and ${qm.outputs.length} outputs; verify runs single-input, single-output classifiers`);
   const inT = qm.tensors[qm.inputs[0]!]!;
   const outT = qm.tensors[qm.outputs[0]!]!;
+  if (inT.dtype === 'float32') throw new ModelError(`${where}: float model (float32 input '${inT.name}'): pqk runs integer models with int8 input and output; quantize it first (the TFLite converter with a representative dataset and int8 I/O, or train it with pqk: pqk import of a tfjs model.json, then pqk run --from)`);
   if (inT.dtype !== 'int8') throw new ModelError(`${where}: the model's input is ${inT.dtype}; export it with int8 I/O (the default) to verify`);
   if (outT.dtype !== 'int8') throw new ModelError(`${where}: the model's output is ${outT.dtype}; verify compares int8 outputs`);
   if (inT.scale.length !== 1 || inT.zeroPoint.length !== 1) throw new ModelError(`${where}: input '${inT.name}' has ${inT.scale.length} scales; verify needs one (per-tensor) to quantize the data`);
-  const want = elementCount(inT.shape.slice(1));
-  if (want !== elementCount(data.inputShape)) throw new ModelError(`${where}: the model expects ${inT.shape.slice(1).join('x')} inputs, the data has ${data.inputShape.join('x')}`);
-  const classes = elementCount(outT.shape.slice(1));
-  if (classes !== data.labels.length) throw new ModelError(`${where}: the model has ${classes} outputs, the data has ${data.labels.length} labels`);
-  if (data.test.n === 0) throw new DataError(data.name, 'the test split is empty: nothing to verify');
-  const inputs = quantizeFeatures(data, inT.scale[0], inT.zeroPoint[0], opts.limit);
-  const reference = named(() => runBatch(qm, inputs, flavorOf(runtimeName)));
+  return { qm, where, inputShape: inT.shape.slice(1), inputScale: inT.scale[0]!, inputZeroPoint: inT.zeroPoint[0]!, outputs: elementCount(outT.shape.slice(1)) };
+}
+
+// Runs int8 inputs in a runtime and compares every output value with the integer reference in that runtime's
+// flavour; `labels` (one per input) give the accuracy, null leaves it unmeasured.
+export async function verifyInputs(m: CheckedModel, bytes: Uint8Array, inputs: Int8Array[], labels: Int32Array | null, runtimeName: string, opts: VerifyOptions): Promise<{ result: VerifyResult; reference: Int8Array[] }> {
+  const reference = named(m.where, () => runBatch(m.qm, inputs, flavorOf(runtimeName)));
   const t0 = Date.now();
   const runtime = await runtimeFor(runtimeName, opts.memory);
   const result = await runtime.run(bytes, inputs, { optimized: opts.optimized, bundle: opts.bundle });
-  const labels = data.test.y.subarray(0, inputs.length);
   const verified = { runtime: runtimeName, seconds: (Date.now() - t0) / 1000, ...verificationFromRun(result, labels, reference), reference: flavorOf(runtimeName) };
-  return { result: verified, inputs, reference };
+  return { result: verified, reference };
+}
+
+// verifyModel, keeping the quantized test inputs and the integer reference's outputs on them.
+async function verifyFeatures(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: VerifyOptions): Promise<{ result: VerifyResult; inputs: Int8Array[]; reference: Int8Array[] }> {
+  const m = readVerifiable(bytes, opts.file);
+  const { where } = m;
+  if (elementCount(m.inputShape) !== elementCount(data.inputShape)) throw new ModelError(`${where}: the model expects ${m.inputShape.join('x')} inputs, the data has ${data.inputShape.join('x')}`);
+  if (m.outputs !== data.labels.length) throw new ModelError(`${where}: the model has ${m.outputs} outputs, the data has ${data.labels.length} labels`);
+  if (data.test.n === 0) throw new DataError(data.name, 'the test split is empty: nothing to verify');
+  const inputs = quantizeFeatures(data, m.inputScale, m.inputZeroPoint, opts.limit);
+  const { result, reference } = await verifyInputs(m, bytes, inputs, data.test.y.subarray(0, inputs.length), runtimeName, opts);
+  return { result, inputs, reference };
 }
 
 // The MFCC parameters a model was trained on: from its pqk metadata, else the dataset's; both present must agree.

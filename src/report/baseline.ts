@@ -67,7 +67,8 @@ export function compareBaseline(report: RunReport, baseline: RunReport, tol: Tol
     const ci = cur.instructionsPerInference?.max ?? null;
     const bi = base.instructionsPerInference?.max ?? null;
     if (ci !== null || bi !== null) out.push(growth(`baseline.instructions:${rt}`, 'instructions', ci, bi, tol.instructions));
-    out.push(accuracyDrop(`baseline.accuracy:${rt}`, cur.accuracy, base.accuracy, tol.accuracy));
+    if (cur.accuracy !== null && base.accuracy !== null) out.push(accuracyDrop(`baseline.accuracy:${rt}`, cur.accuracy, base.accuracy, tol.accuracy));
+    else out.push({ name: `baseline.accuracy:${rt}`, limit: null, value: cur.accuracy, unit: 'accuracy', verdict: 'skip', message: `baseline.accuracy:${rt}: skipped, ${cur.accuracy === null ? 'this run' : 'the baseline'} had no labelled inputs` });
   }
   if (shared.length === 0) {
     out.push({ name: 'baseline.runtimes', limit: null, value: null, unit: 'accuracy', verdict: 'skip', message: 'baseline.runtimes: skipped, no runtime verified in both runs' });

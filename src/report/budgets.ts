@@ -25,6 +25,13 @@ function skipped(name: string, unit: BudgetUnit, limit: number | null, reason: s
   return { name, limit, value: null, unit, verdict: 'skip', message: `${name}: skipped, ${reason}` };
 }
 
+// A budget that does not apply to what was judged (an accuracy budget of a model checked on unlabelled inputs, say):
+// skipped even under --strict, which fails only what could have been measured and was not.
+const NOT_APPLICABLE = ': not applicable, ';
+function notApplicable(name: string, unit: BudgetUnit, limit: number | null, reason: string): BudgetResult {
+  return { name, limit, value: null, unit, verdict: 'skip', message: `${name}${NOT_APPLICABLE}${reason}` };
+}
+
 // A figure measured on the target's own emulator, and only there: another runtime's arena or instruction count
 // (x86-64 TFLite's, say) says nothing about the part.
 function deviceFigure(r: BudgetFigures, target: TargetProfile, what: string, pick: (v: RuntimeVerification) => number | null): Figure | string {
@@ -38,7 +45,7 @@ function deviceFigure(r: BudgetFigures, target: TargetProfile, what: string, pic
 
 // The integer model's accuracy: the worst verified runtime, else the shipped (or last) fake-quant stage.
 function integerAccuracy(r: BudgetFigures): Figure | string {
-  const runs = Object.entries(r.verification).map(([rt, v]) => ({ value: v.accuracy, source: rt }));
+  const runs = Object.entries(r.verification).flatMap(([rt, v]) => (v.accuracy === null ? [] : [{ value: v.accuracy, source: rt }]));
   if (runs.length > 0) return runs.reduce((a, b) => (b.value < a.value ? b : a));
   const last = r.stages.find((s) => s.name === r.shipped?.stage) ?? [...r.stages].reverse().find((s) => s.name !== 'float');
   return last ? { value: last.accuracy, source: `${last.name}, fake-quant` } : 'no integer accuracy (no verification, no quantized stage)';
@@ -55,7 +62,7 @@ export interface BudgetOptions {
 }
 
 function strictly(b: BudgetResult): BudgetResult {
-  if (b.verdict !== 'skip') return b;
+  if (b.verdict !== 'skip' || b.message.includes(NOT_APPLICABLE)) return b;
   return { ...b, verdict: 'fail', message: b.message.replace(/: skipped, /, ': cannot be measured, ') + ' (strict: an unmeasured budget fails; --no-strict skips it)' };
 }
 
@@ -75,10 +82,12 @@ function profileBudgets(r: BudgetFigures, target: TargetProfile): BudgetResult[]
   if (b.instructionsPerInference !== undefined) {
     out.push(check('instructionsPerInference', 'instructions', b.instructionsPerInference, instructions(r, target)));
   }
-  // A model without an audio frontend (an image classifier on the same target) has no end-to-end figure to judge.
+  // A model without an audio frontend (an image classifier on the same target) has no end-to-end figure to judge;
+  // nor has a checked model run on inputs that are no keyword-spotting dataset.
   if (b.endToEndInstructions !== undefined && r.dataset?.task !== 'image') {
     const e2e = deviceFigure(r, target, 'end-to-end instruction count (a run from audio)', (v) => v.audio?.endToEndInstructions?.max ?? null);
-    out.push(check('endToEndInstructions', 'instructions', b.endToEndInstructions, e2e));
+    if (r.check && r.dataset?.task !== 'kws') out.push(notApplicable('endToEndInstructions', 'instructions', b.endToEndInstructions, `the model was checked on ${r.check.inputs} inputs, not on a keyword-spotting dataset's audio`));
+    else out.push(check('endToEndInstructions', 'instructions', b.endToEndInstructions, e2e));
   }
   if (b.msPerInference !== undefined) {
     const ins = instructions(r, target);
@@ -87,8 +96,11 @@ function profileBudgets(r: BudgetFigures, target: TargetProfile): BudgetResult[]
     out.push(check('msPerInference', 'ms', b.msPerInference, ms));
   }
   const acc = integerAccuracy(r);
-  if (b.minAccuracy !== undefined) out.push(check('minAccuracy', 'accuracy', b.minAccuracy, acc, true));
-  if (b.maxAccuracyDrop !== undefined) {
+  const unlabelled = r.check && !r.check.labelled ? `the model was checked on ${r.check.inputs} inputs without labels (give --data for accuracy)` : undefined;
+  if (b.minAccuracy !== undefined) out.push(unlabelled ? notApplicable('minAccuracy', 'accuracy', b.minAccuracy, unlabelled) : check('minAccuracy', 'accuracy', b.minAccuracy, acc, true));
+  if (b.maxAccuracyDrop !== undefined && r.check) {
+    out.push(notApplicable('maxAccuracyDrop', 'accuracy', b.maxAccuracyDrop, 'a checked model has no float model in the report to drop from'));
+  } else if (b.maxAccuracyDrop !== undefined) {
     const float = r.stages.find((s) => s.name === 'float');
     const drop: Figure | string =
       typeof acc === 'string' ? acc : float ? { value: Math.round(Math.max(0, float.accuracy - acc.value) * 1e6) / 1e6, source: `float -> ${acc.source}` } : 'no float stage in the report';
@@ -105,6 +117,19 @@ function memoryChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[] {
     check('deviceFlashBytes', 'bytes', target.memory.flashBytes, deviceFigure(r, target, 'image size', (v) => v.flashBytes)),
     check('deviceRamBytes', 'bytes', target.memory.ramBytes, deviceFigure(r, target, 'RAM use', (v) => v.ramBytes)),
   ];
+}
+
+// The model's operators must be among those the target lists (what its runtime is built with).
+function operatorChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[] {
+  const ops = r.model.operators;
+  if (!ops) return [];
+  const allowed = new Set<string>(target.operators);
+  const missing = ops.filter((op) => !allowed.has(op));
+  const message =
+    missing.length === 0
+      ? `operators: the model's ${ops.join(', ')} are all among ${target.name}'s operators`
+      : `operators: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not among ${target.name}'s operators (${target.operators.join(', ')})`;
+  return [{ name: 'operators', limit: 0, value: missing.length, unit: 'ops', verdict: missing.length === 0 ? 'pass' : 'fail', message }];
 }
 
 // Every runtime of the profile must have run and agree with the integer reference (bit-exact unless tolerant).
@@ -144,7 +169,7 @@ function frontendChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[]
 }
 
 export function checkBudgets(r: BudgetFigures, target: TargetProfile, opts: BudgetOptions = {}): BudgetResult[] {
-  const all = [...profileBudgets(r, target), ...memoryChecks(r, target), ...exactnessChecks(r, target), ...frontendChecks(r, target)];
+  const all = [...profileBudgets(r, target), ...memoryChecks(r, target), ...operatorChecks(r, target), ...exactnessChecks(r, target), ...frontendChecks(r, target)];
   return opts.strict ? all.map(strictly) : all;
 }
 

@@ -17,6 +17,8 @@ export function formatValue(value: number, unit: BudgetUnit): string {
       return `${INT.format(value)} ${value === 1 ? 'value' : 'values'}`;
     case 'lsb':
       return `${INT.format(value)} LSB`;
+    case 'ops':
+      return `${INT.format(value)} ${value === 1 ? 'op' : 'ops'}`;
   }
 }
 

@@ -21,7 +21,8 @@ function verdictLine(budgets: BudgetResult[], ok: boolean): string {
 function accuracyPath(r: RunReport): string {
   const steps = r.stages.map((s) => `${s.name} ${formatValue(s.accuracy, 'accuracy')}`);
   const dev = deviceRuntimeOf(r);
-  if (dev !== undefined) steps.push(`on-device ${formatValue(r.verification[dev]!.accuracy, 'accuracy')} (${dev})`);
+  const onDevice = dev === undefined ? null : r.verification[dev]!.accuracy;
+  if (onDevice !== null) steps.push(`on-device ${formatValue(onDevice, 'accuracy')} (${dev})`);
   return steps.length > 0 ? steps.join(' → ') : '—';
 }
 
@@ -39,6 +40,7 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
   return table(['', ''], ['---', '---'], [
     ['target', `${r.target}${where}`],
     ['verdict', verdictLine(r.budgets, r.ok)],
+    ...(r.check ? [['checked', checkedLine(r)]] : []),
     ['accuracy', accuracyPath(r)],
     ...(r.shipped ? [['shipped', `${r.shipped.stage}: ${r.shipped.reason}`]] : []),
     ['model', `${formatValue(m.fileBytes, 'bytes')} file (${formatValue(m.payloadBytes, 'bytes')} payload), ${m.params.toLocaleString('en-US')} params, ${(m.macs / 1e6).toFixed(2)} M MACs, ${formatPercent(m.sparsity)} sparse`],
@@ -47,6 +49,13 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
     ...audioRows(r),
     ...(r.deploy ? [['C bundle', `\`${r.deploy.dir}/\` (${r.deploy.files} files, sha256 ${r.deploy.sha256.slice(0, 16)}…): model_data.c/.h, model.h, pqk_micro/, ${r.dataset.task === 'kws' ? 'frontend/, ' : ''}example/, Makefile${bundleVerified(r)}`]] : []),
   ]);
+}
+
+// What `pqk check` ran the file on.
+function checkedLine(r: RunReport): string {
+  const c = r.check!;
+  const what = c.inputs === 'data' ? `the test split of ${r.dataset.name}` : c.inputs === 'npy' ? `inputs from ${r.dataset.name.replace(/^npy:/, '')}` : `seeded random int8 inputs (seed ${r.seed ?? '—'})`;
+  return `\`${c.file}\` as given (no training stages), on ${r.dataset.test} ${what}${c.labelled ? '' : ', without labels: no accuracy'}`;
 }
 
 // Which emulated boards ran firmware compiled from exactly the bundle's files.
@@ -83,7 +92,7 @@ function budgetTable(budgets: BudgetResult[]): string[] {
 function runtimeTable(r: RunReport): string[] {
   const rows = Object.entries(r.verification).map(([rt, v]) => [
     rt,
-    formatValue(v.accuracy, 'accuracy'),
+    v.accuracy === null ? 'no labels' : formatValue(v.accuracy, 'accuracy'),
     String(v.samples),
     String(v.mismatches),
     String(v.maxDiff),
@@ -128,7 +137,7 @@ export function renderMarkdown(r: RunReport, plots: Plot[], target?: TargetProfi
     '',
     '## Stages',
     '',
-    ...stageTable(r),
+    ...(r.stages.length > 0 ? stageTable(r) : ['None: the model was checked as given.']),
     '',
     '## Plots',
     '',

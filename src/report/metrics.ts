@@ -3,7 +3,8 @@
 import { elementCount, type QModel, type QTensor } from '../int/graph.js';
 import type { Dataset } from '../data/types.js';
 import type { RunResult } from '../runtimes/types.js';
-import type { DatasetInfo, InstructionStats, LayerSparsity, ModelFigures, RuntimeVerification } from './types.js';
+import { PQK_VERSION } from '../version.js';
+import type { DatasetInfo, InstructionStats, LayerSparsity, ModelFigures, RunReport, RuntimeVerification } from './types.js';
 
 export function argmax(v: Int8Array): number {
   let best = 0;
@@ -18,11 +19,12 @@ export function stats(xs: number[] | undefined): InstructionStats | null {
   return { min: Math.min(...xs), mean: sum / xs.length, max: Math.max(...xs) };
 }
 
-// Judges one runtime's outputs: accuracy against `labels`, exactness against the TS integer reference outputs.
-export function verificationFromRun(result: RunResult, labels: Int32Array, reference: Int8Array[]): RuntimeVerification {
+// Judges one runtime's outputs: accuracy against `labels` (null without), exactness against the TS integer reference
+// outputs.
+export function verificationFromRun(result: RunResult, labels: Int32Array | null, reference: Int8Array[]): RuntimeVerification {
   const n = result.outputs.length;
-  if (n !== labels.length || n !== reference.length) {
-    throw new Error(`${result.runtime}: ${n} outputs for ${labels.length} labels and ${reference.length} reference outputs`);
+  if ((labels !== null && n !== labels.length) || n !== reference.length) {
+    throw new Error(`${result.runtime}: ${n} outputs for ${labels?.length ?? 'no'} labels and ${reference.length} reference outputs`);
   }
   let correct = 0;
   let mismatches = 0;
@@ -31,7 +33,7 @@ export function verificationFromRun(result: RunResult, labels: Int32Array, refer
     const out = result.outputs[i]!;
     const ref = reference[i]!;
     if (out.length !== ref.length) throw new Error(`${result.runtime}: sample ${i} has ${out.length} outputs, reference has ${ref.length}`);
-    if (argmax(out) === labels[i]) correct++;
+    if (labels !== null && argmax(out) === labels[i]) correct++;
     for (let j = 0; j < out.length; j++) {
       const d = Math.abs(out[j]! - ref[j]!);
       if (d > 0) mismatches++; // counted per int8 output value, not per sample
@@ -39,7 +41,7 @@ export function verificationFromRun(result: RunResult, labels: Int32Array, refer
     }
   }
   return {
-    accuracy: n === 0 ? 0 : correct / n,
+    accuracy: labels === null ? null : n === 0 ? 0 : correct / n,
     samples: n,
     mismatches,
     maxDiff,
@@ -102,9 +104,17 @@ export function modelFigures(model: QModel, opts: { name: string; file: string; 
     params,
     sparsity: totalWeights === 0 ? 0 : totalZeros / totalWeights,
     sparsityPerLayer: layers,
+    operators: [...new Set(model.ops.map((o) => o.op))],
   };
 }
 
 export function datasetInfo(ds: Dataset): DatasetInfo {
   return { name: ds.name, task: ds.task, classes: ds.labels.length, train: ds.train.n, val: ds.val.n, test: ds.test.n };
+}
+
+// What produced and judged the model: the tfjs backend that trained it (null when nothing was trained), the TFLite
+// and emulator versions the verifying runtimes reported.
+export function reportVersions(backend: string | null, v: Record<string, RuntimeVerification>): RunReport['versions'] {
+  const qemu = Object.entries(v).find(([k]) => k.startsWith('qemu:') || k === 'arm64')?.[1]?.version ?? null;
+  return { pqk: PQK_VERSION, tfjsBackend: backend, tflite: v.tflite?.version ?? v.arm64?.version ?? null, qemu };
 }

@@ -41,7 +41,7 @@ function bars(title: string, values: Row[], x: string, y: string, yTitle: string
 function accuracySpec(r: RunReport): TopLevelSpec | undefined {
   const values: Row[] = [
     ...r.stages.map((s) => ({ step: s.name, accuracy: s.accuracy * 100 })),
-    ...Object.entries(r.verification).map(([rt, v]) => ({ step: rt, accuracy: v.accuracy * 100 })),
+    ...Object.entries(r.verification).flatMap(([rt, v]) => (v.accuracy === null ? [] : [{ step: rt, accuracy: v.accuracy * 100 }])),
   ];
   if (values.length === 0) return undefined;
   return {

@@ -10,7 +10,7 @@ const runtime = {
   type: 'object',
   required: ['accuracy', 'samples', 'mismatches', 'maxDiff', 'instructionsPerInference', 'instructionsPerOp', 'arenaBytes', 'flashBytes', 'ramBytes', 'version'],
   properties: {
-    accuracy: fraction,
+    accuracy: nullable(fraction),
     samples: int,
     mismatches: int,
     maxDiff: int,
@@ -52,7 +52,7 @@ const budget = {
     name: { type: 'string' },
     limit: nullable(num),
     value: nullable(num),
-    unit: { enum: ['bytes', 'instructions', 'ms', 'accuracy', 'values', 'lsb'] },
+    unit: { enum: ['bytes', 'instructions', 'ms', 'accuracy', 'values', 'lsb', 'ops'] },
     verdict: { enum: ['pass', 'fail', 'skip'] },
     message: { type: 'string' },
   },
@@ -70,7 +70,7 @@ export const REPORT_SCHEMA = {
     dataset: {
       type: 'object',
       required: ['name', 'task', 'classes', 'train', 'val', 'test'],
-      properties: { name: { type: 'string' }, task: { enum: ['kws', 'image'] }, classes: int, train: int, val: int, test: int },
+      properties: { name: { type: 'string' }, task: { enum: ['kws', 'image', 'none'] }, classes: int, train: int, val: int, test: int },
     },
     versions: {
       type: 'object',
@@ -97,6 +97,7 @@ export const REPORT_SCHEMA = {
         macs: int,
         params: int,
         sparsity: fraction,
+        operators: { type: 'array', items: { type: 'string' } },
         sparsityPerLayer: {
           type: 'array',
           items: {
@@ -111,5 +112,10 @@ export const REPORT_SCHEMA = {
     ok: { type: 'boolean' },
     shipped: { type: 'object', required: ['stage', 'reason'], properties: { stage: { enum: ['phase1', 'phase2', 'phase2-ce'] }, reason: { type: 'string' } } },
     deploy: { type: 'object', required: ['dir', 'files', 'sha256'], properties: { dir: { type: 'string' }, files: int, sha256: { type: 'string' } } },
+    check: {
+      type: 'object',
+      required: ['inputs', 'labelled', 'file'],
+      properties: { inputs: { enum: ['data', 'npy', 'random'] }, labelled: { type: 'boolean' }, file: { type: 'string' } },
+    },
   },
 } as const;

@@ -5,7 +5,7 @@
 export const REPORT_VERSION = 1;
 
 export type Verdict = 'pass' | 'fail' | 'skip';
-export type BudgetUnit = 'bytes' | 'instructions' | 'ms' | 'accuracy' | 'values' | 'lsb';
+export type BudgetUnit = 'bytes' | 'instructions' | 'ms' | 'accuracy' | 'values' | 'lsb' | 'ops';
 export type StageName = 'float' | 'phase1' | 'phase2' | 'phase2-ce';
 
 export interface RunReport {
@@ -27,11 +27,15 @@ export interface RunReport {
   // The C bundle written beside the model for a microcontroller target (folder relative to the run, file count,
   // sha256 over every file's path and bytes).
   deploy?: { dir: string; files: number; sha256: string };
+  // A model judged by `pqk check` (a file pqk may not have written, no training stages): where its inputs came from
+  // and whether they had labels. Accuracy budgets need labels; the accuracy drop needs a float stage, which a checked
+  // model never has; so these are not applicable to it rather than unmeasured.
+  check?: { inputs: 'data' | 'npy' | 'random'; labelled: boolean; file: string };
 }
 
 export interface DatasetInfo {
-  name: string; // Dataset.name: 'speech-commands:<dir>', 'mnist', ...
-  task: 'kws' | 'image';
+  name: string; // Dataset.name: 'speech-commands:<dir>', 'mnist', ...; 'random', 'npy:<file>' for pqk check
+  task: 'kws' | 'image' | 'none'; // 'none': inputs that are no dataset (pqk check --random / --inputs)
   classes: number;
   train: number; // sample counts per split
   val: number;
@@ -57,7 +61,7 @@ export interface StageReport {
 }
 
 export interface RuntimeVerification {
-  accuracy: number; // 0..1, argmax of the runtime's outputs against the test labels
+  accuracy: number | null; // 0..1, argmax of the runtime's outputs against the test labels; null without labels
   samples: number;
   mismatches: number; // int8 output values (over all samples) that differ from the TS integer reference
   maxDiff: number; // largest |runtime - reference| over all outputs, in LSB
@@ -108,6 +112,7 @@ export interface ModelFigures {
   params: number; // weights and biases, zeros included
   sparsity: number; // zero fraction over all prunable weights
   sparsityPerLayer: LayerSparsity[];
+  operators?: string[]; // the TFLite builtin operators the model uses, in order of first use (absent in older reports)
 }
 
 export interface LayerSparsity {
@@ -128,4 +133,4 @@ export interface BudgetResult {
 }
 
 // The figures budgets are checked on: a report before its budgets are judged.
-export type BudgetFigures = Pick<RunReport, 'stages' | 'verification' | 'model' | 'shipped'> & Partial<Pick<RunReport, 'dataset'>>;
+export type BudgetFigures = Pick<RunReport, 'stages' | 'verification' | 'model' | 'shipped'> & Partial<Pick<RunReport, 'dataset' | 'check'>>;

@@ -30,6 +30,7 @@ test('a run inside every budget passes each one, in the profile order', () => {
       'maxAccuracyDrop=pass',
       'deviceFlashBytes=pass',
       'deviceRamBytes=pass',
+      'operators=pass',
       'exact:tflite=pass',
       'exact:qemu:cortex-m4=pass',
       'exact-from-audio:qemu:cortex-m4=pass',
@@ -168,4 +169,23 @@ test('endToEndInstructions judges the worst clip from audio; the frontend must c
   assert.match(exact.message, /2 of 4900 int8 features from the board's frontend differ from the host's, 0 output values/);
   // An image classifier on the same target has no frontend: the budget does not apply.
   assert.ok(!checkBudgets({ ...r, dataset: { ...r.dataset, task: 'image' } }, target, { strict: true }).some((b) => b.name === 'endToEndInstructions'));
+});
+
+test('a checked model (pqk check): accuracy judged only with labels, the drop never, unmeasured device figures still fail under strict', () => {
+  const r = sampleReport();
+  const noStages = { ...r, stages: [], shipped: undefined };
+  const labelled = checkBudgets({ ...noStages, check: { inputs: 'data', labelled: true, file: 'm.tflite' } }, withBudgets({ minAccuracy: 0.99, maxAccuracyDrop: 0.02 }), { strict: true });
+  assert.equal(byName(labelled, 'minAccuracy').verdict, 'fail'); // the worst runtime's accuracy, as for a run
+  assert.equal(byName(labelled, 'maxAccuracyDrop').verdict, 'skip');
+  assert.match(byName(labelled, 'maxAccuracyDrop').message, /maxAccuracyDrop: not applicable, a checked model has no float model/);
+  const unlabelled = { ...noStages, check: { inputs: 'random' as const, labelled: false, file: 'm.tflite' }, verification: Object.fromEntries(Object.entries(r.verification).map(([k, v]) => [k, { ...v, accuracy: null }])) };
+  const u = checkBudgets(unlabelled, withBudgets({ minAccuracy: 0.99, arenaBytes: 1 }), { strict: true });
+  assert.equal(byName(u, 'minAccuracy').verdict, 'skip');
+  assert.match(byName(u, 'minAccuracy').message, /not applicable, the model was checked on random inputs without labels/);
+  assert.equal(byName(u, 'arenaBytes').verdict, 'fail');
+  // Without the device runtime, strict fails what could have been measured, as for a run.
+  const { ['qemu:cortex-m4']: _dev, ...hostOnly } = unlabelled.verification;
+  const h = checkBudgets({ ...unlabelled, verification: hostOnly }, withBudgets({ instructionsPerInference: 1e9 }), { strict: true });
+  assert.equal(byName(h, 'instructionsPerInference').verdict, 'fail');
+  assert.match(byName(h, 'instructionsPerInference').message, /cannot be measured/);
 });

@@ -25,7 +25,7 @@ test('writeReport writes report.json, report.md with valid SVG plots beside it, 
     const md = readFileSync(files.markdown, 'utf8');
     assert.match(md, /^# pqk report: cortex-m4 — FAIL\n/);
     assert.match(md, /\| target \| cortex-m4 \(cortex-m4 @ 168 MHz, QEMU mps2-an386\) \|/);
-    assert.match(md, /\*\*FAIL\*\*: 10 passed, 1 failed, 0 skipped/);
+    assert.match(md, /\*\*FAIL\*\*: 11 passed, 1 failed, 0 skipped/);
     assert.match(md, /float 91\.00% → phase1 89\.00% → phase2 90\.00% → on-device 90\.00% \(qemu:cortex-m4\)/);
     assert.match(md, /24,000 B file \(884 B payload\), 851 params, 0\.01 M MACs, 25% sparse/);
     // 9.5 M x 1.3 / 168 MHz

@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { benchTrainCommand } from './bench.js';
 import { budgetCommand } from './budget.js';
+import { checkCommand } from './check.js';
 import { compressCommand } from './compress.js';
 import { dataInfoCommand, dataSynthKwsCommand } from './data.js';
 import { exportCommand } from './export.js';
@@ -21,6 +22,7 @@ export const COMMANDS: Command[] = [
   exportCommand,
   inspectCommand,
   verifyCommand,
+  checkCommand,
   budgetCommand,
   benchTrainCommand,
 ];

@@ -6,6 +6,7 @@ import { agreesWithReference, TOLERANT_RUNTIMES } from '../../report/budgets.js'
 import { isRuntimeName, runtimeNamesText } from '../../runtimes/names.js';
 import { EXIT, UsageError, optInt, printJson, str, type Command } from '../command.js';
 import { readModelFile } from './files.js';
+import { formatAccuracy } from '../../train/stage.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -37,7 +38,7 @@ export const verifyCommand: Command = {
     const tolerance = TOLERANT_RUNTIMES[runtime] ?? 0;
     const a = r.audio;
     const ok = agreesWithReference(runtime, r) && (!a || (a.mismatches === 0 && a.featureValuesDiffering === 0));
-    ctx.log(`${runtime}: accuracy ${(r.accuracy * 100).toFixed(2)}% on ${r.samples} samples, ${r.mismatches} mismatching values (max diff ${r.maxDiff}${tolerance > 0 ? `, ${tolerance} LSB allowed` : ''})` + (ipi ? `, ${Math.round(ipi.mean)} instructions/inference (max ${ipi.max})` : '') + (r.arenaBytes != null ? `, arena ${r.arenaBytes} B` : '') + (r.flashBytes != null ? `, flash ${r.flashBytes} B` : ''));
+    ctx.log(`${runtime}: accuracy ${formatAccuracy(r.accuracy ?? undefined)} on ${r.samples} samples, ${r.mismatches} mismatching values (max diff ${r.maxDiff}${tolerance > 0 ? `, ${tolerance} LSB allowed` : ''})` + (ipi ? `, ${Math.round(ipi.mean)} instructions/inference (max ${ipi.max})` : '') + (r.arenaBytes != null ? `, arena ${r.arenaBytes} B` : '') + (r.flashBytes != null ? `, flash ${r.flashBytes} B` : ''));
     if (a) {
       const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
       const mean = (s: { mean: number } | null): string => (s ? `${Math.round(s.mean)}` : 'not counted');
