@@ -40,6 +40,7 @@ async function fakeQuantLogits(model: Model, st: QatState, split: Split, inputSh
   const per = inputShape.reduce((a, b) => a * b, 1);
   const observe = st.observe;
   st.observe = false;
+  st.exact = true;
   for (let from = 0; from < split.n; from += 250) {
     const to = Math.min(split.n, from + 250);
     const q = tf.tidy(() => {
@@ -50,6 +51,7 @@ async function fakeQuantLogits(model: Model, st: QatState, split: Split, inputSh
     q.dispose();
   }
   st.observe = observe;
+  st.exact = false;
   return out;
 }
 

@@ -9,6 +9,7 @@ import { noGradient, stopGradient } from '../../models/grad.js';
 import { activate, applyKernel, runGraph } from '../../models/forward.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
 import type { Flavor } from '../../int/common.js';
+import { channelRescaler, convMultipliers, fullyConnectedMultiplier, rescaleChannel } from '../../int/requantize.js';
 import type { ActName, NodeSpec, WeightNodeSpec } from '../../models/spec.js';
 import {
   activationBounds,
@@ -34,6 +35,10 @@ export interface QatState {
   freezeAfterSteps: number; // ranges stop moving after this many observed steps
   steps: number; // observed steps so far
   observe: boolean; // update ranges in this forward (training, not frozen)
+  // Evaluation: requantize with TFLite's own 31-bit multipliers, computed in double from the float32 scales as the
+  // integer reference and the runtimes do, so the logits equal the integer model's on every sample. Training uses
+  // the float32 multiplier on the device (no host reads), which in rare near-ties rounds one LSB the other way.
+  exact?: boolean;
 }
 
 export function weightQmax(bits: 8 | 4): number {
@@ -108,6 +113,7 @@ export function qatWeightNode(model: Model, n: WeightNodeSpec, x: IntTensor, st:
   const accB = tf.add(acc, bi);
   const flavor = st.scheme.flavor ?? 'x86-64';
   const scaled = (q: QParams): tf.Tensor => {
+    if (st.exact && flavor !== 'litert') return exactRescale(n, accB, x.q.scale, sw, q.scale, flavor);
     const m = tf.div(sxw, q.scale);
     const r = fixedPointScale(accB, m, opRounding(n.kind, flavor));
     if (n.kind !== 'depthwise' || flavor !== 'arm64') return r;
@@ -119,6 +125,30 @@ export function qatWeightNode(model: Model, n: WeightNodeSpec, x: IntTensor, st:
     return tf.where(tf.broadcastTo(isNeon, up.shape), up, r);
   };
   return requantize(model, n.name, st, () => tf.mul(accB, sxw), scaled, n.activation);
+}
+
+// accB * s_in * s_w[c] / s_out as the integer reference rescales it (src/int/requantize.ts), on the host: the
+// multiplier and shift from the float32 scales in double, the 64-bit high multiply, the flavour's roundings.
+function exactRescale(n: WeightNodeSpec, accB: tf.Tensor, sIn: tf.Tensor, sw: tf.Tensor, sOut: tf.Tensor, flavor: Flavor): tf.Tensor {
+  const acc = accB.dataSync() as Float32Array;
+  const c = accB.shape[accB.rank - 1]!;
+  const inScale = sIn.dataSync()[0]!;
+  const outScale = sOut.dataSync()[0]!;
+  const ws = Array.from(sw.dataSync());
+  const mult =
+    n.kind === 'dense'
+      ? (() => {
+          const q = fullyConnectedMultiplier(inScale, ws[0]!, outScale);
+          return { multiplier: Int32Array.of(q.multiplier), shift: Int32Array.of(q.shift) };
+        })()
+      : convMultipliers(inScale, ws, outScale, c);
+  const base = opRounding(n.kind, flavor);
+  const neon = n.kind === 'depthwise' && flavor === 'arm64' ? c - (c % 8) : 0;
+  const r = channelRescaler(mult, (k) => (k < neon ? 'ties-up' : base));
+  const channels = mult.multiplier.length;
+  const out = new Float32Array(acc.length);
+  for (let i = 0; i < acc.length; i++) out[i] = rescaleChannel(r, channels === 1 ? 0 : i % c, acc[i]!);
+  return tf.tensor(out, accB.shape);
 }
 
 function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): IntTensor {
