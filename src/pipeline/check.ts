@@ -14,7 +14,7 @@ import { parseNpy } from '../util/npy.js';
 import { mulberry32 } from '../util/rng.js';
 import { readUserFile } from '../util/fs.js';
 import { PQK_VERSION } from '../version.js';
-import { readVerifiable, verifyFromAudio, verifyInputs, verifyModel, type CheckedModel, type VerifyResult } from './verify.js';
+import { checkDataFits, readVerifiable, reportedVerification, verifyFromAudio, verifyInputs, verifyModel, type CheckedModel, type VerifyResult } from './verify.js';
 
 export type CheckInputs = { kind: 'data'; dir: string; limit?: number } | { kind: 'npy'; file: string } | { kind: 'random'; count: number; seed: number };
 
@@ -66,9 +66,7 @@ export async function runCheck(a: CheckArgs): Promise<RunReport> {
   if (a.inputs.kind === 'data') {
     const { dir, limit } = a.inputs;
     const data = await loadDataset(dir, {});
-    if (elementCount(m.inputShape) !== elementCount(data.inputShape)) throw new DataError(dir, `the model ${a.file} expects ${m.inputShape.join('x')} inputs, the data has ${data.inputShape.join('x')}`);
-    if (m.outputs !== data.labels.length) throw new DataError(dir, `the model ${a.file} has ${m.outputs} outputs, the data has ${data.labels.length} labels`);
-    if (data.test.n === 0) throw new DataError(dir, 'the test split is empty: nothing to check on');
+    checkDataFits(m, data); // once, before the runtimes: a mismatch is the user's, not a runtime's
     dataset = { ...datasetInfo(data), test: Math.min(data.test.n, limit ?? Infinity) };
     labelled = true;
     for (const rt of target.runtimes) {
@@ -88,7 +86,7 @@ export async function runCheck(a: CheckArgs): Promise<RunReport> {
       if (r) verification[rt] = r;
     }
   }
-  const verified = Object.fromEntries(Object.entries(verification).map(([k, { runtime: _r, seconds: _s, ...v }]) => [k, v]));
+  const verified = Object.fromEntries(Object.entries(verification).map(([k, v]) => [k, reportedVerification(v)]));
   const base: Omit<RunReport, 'budgets' | 'ok'> = {
     reportVersion: 1,
     pqkVersion: PQK_VERSION,

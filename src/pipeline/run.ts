@@ -10,7 +10,6 @@ import { modelSparsity } from '../compress/pqk/masks.js';
 import type { Dataset } from '../data/types.js';
 import type { Model } from '../models/params.js';
 import { datasetInfo, finalizeReport, modelFigures, reportVersions, writeReport, type RunReport, type StageReport } from '../report/index.js';
-import type { RuntimeVerification } from '../report/types.js';
 import type { TargetProfile } from '../targets/types.js';
 import { floatLogits } from '../train/float.js';
 import { evaluate, formatAccuracy, validationAccuracy, type StageState } from '../train/stage.js';
@@ -23,7 +22,7 @@ import { CONFIG_SCHEMA } from './config-schema.js';
 import { PQK_VERSION } from '../version.js';
 import { checkpointsDir, guardRunSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
 import { exportModel, firstTestClip, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
-import { flavorOf, verifyFromAudio, verifyModel, type VerifyResult } from './verify.js';
+import { flavorOf, reportedVerification, verifyFromAudio, verifyModel, type VerifyResult } from './verify.js';
 
 export interface RunArgs {
   ctx: RunContext;
@@ -180,18 +179,13 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
       ...students.filter((s) => s.name !== 'phase1').map((s) => stageReport(s.name, s.accuracy, s.state, sp.overall)),
     ],
     shipped,
-    verification: Object.fromEntries(Object.entries(verification).map(([k, v]) => [k, strip(v)])),
+    verification: Object.fromEntries(Object.entries(verification).map(([k, v]) => [k, reportedVerification(v)])),
     model: modelFigures(qmodel, { name: ctx.cfg.model, file: 'model.tflite', fileBytes: bytes.length }),
     ...(bundle ? { deploy: { dir: 'deploy', files: bundle.files.length, sha256: bundle.sha256 } } : {}),
   } as Omit<RunReport, 'budgets' | 'ok'>;
   const report = finalizeReport(base, target, { strict: a.strict === true });
   await writeReport(runDir, report, target);
   return report;
-}
-
-function strip(v: VerifyResult): RuntimeVerification {
-  const { runtime: _r, seconds: _s, ...rest } = v;
-  return rest;
 }
 
 export function loadConfigFile(path: string | undefined): Partial<RunConfig> {

@@ -103,13 +103,23 @@ export async function verifyInputs(m: CheckedModel, bytes: Uint8Array, inputs: I
   return { result: verified, reference };
 }
 
-// verifyModel, keeping the quantized test inputs and the integer reference's outputs on them.
-async function verifyFeatures(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: VerifyOptions): Promise<{ result: VerifyResult; inputs: Int8Array[]; reference: Int8Array[] }> {
-  const m = readVerifiable(bytes, opts.file);
+// The dataset's test split can be run through the model: the same input size, one output per label, samples to run.
+export function checkDataFits(m: CheckedModel, data: Dataset): void {
   const { where } = m;
   if (elementCount(m.inputShape) !== elementCount(data.inputShape)) throw new ModelError(`${where}: the model expects ${m.inputShape.join('x')} inputs, the data has ${data.inputShape.join('x')}`);
   if (m.outputs !== data.labels.length) throw new ModelError(`${where}: the model has ${m.outputs} outputs, the data has ${data.labels.length} labels`);
   if (data.test.n === 0) throw new DataError(data.name, 'the test split is empty: nothing to verify');
+}
+
+// A verification as the report keeps it: without the runtime's name (its key there) and the wall time.
+export function reportedVerification({ runtime: _r, seconds: _s, ...v }: VerifyResult): RuntimeVerification {
+  return v;
+}
+
+// verifyModel, keeping the quantized test inputs and the integer reference's outputs on them.
+async function verifyFeatures(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: VerifyOptions): Promise<{ result: VerifyResult; inputs: Int8Array[]; reference: Int8Array[] }> {
+  const m = readVerifiable(bytes, opts.file);
+  checkDataFits(m, data);
   const inputs = quantizeFeatures(data, m.inputScale, m.inputZeroPoint, opts.limit);
   const { result, reference } = await verifyInputs(m, bytes, inputs, data.test.y.subarray(0, inputs.length), runtimeName, opts);
   return { result, inputs, reference };

@@ -38,7 +38,7 @@ async function fakeQuantLogits(model: Model, st: QatState, split: Split, inputSh
   const classes = model.spec.numClasses;
   const out = new Float32Array(split.n * classes);
   const per = inputShape.reduce((a, b) => a * b, 1);
-  const observe = st.observe;
+  const { observe, exact } = st;
   st.observe = false;
   st.exact = true;
   for (let from = 0; from < split.n; from += 250) {
@@ -51,7 +51,7 @@ async function fakeQuantLogits(model: Model, st: QatState, split: Split, inputSh
     q.dispose();
   }
   st.observe = observe;
-  st.exact = false;
+  st.exact = exact;
   return out;
 }
 
