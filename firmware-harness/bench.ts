@@ -7,8 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runBatch } from '../src/int/interpreter.js';
-import { opCosts } from '../src/int/registry.js';
+import { runBatch } from '../src/ops/interpreter.js';
+import { opCosts } from '../src/ops/table.js';
 import type { QModel } from '../src/int/graph.js';
 import { QEMU_CPUS } from '../src/runtimes/qemu-boards.js';
 import { QemuRuntime } from '../src/runtimes/qemu.js';

@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 out=build/host
 mkdir -p "$out"
+# One build at a time: test files that run in parallel each call this script, and a second compiler writing a
+# binary while the first one's test runs it would crash that run.
+exec 9>"$out/.build-lock"
+flock 9
 srcs=(src/*.c src/kernels/*.c)
 cflags=(-std=c99 -O2 -Wall -Wextra -Werror -ffp-contract=off -Isrc)
 

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { createMfcc } from '../data/mfcc.js';
 import type { MfccParams } from '../data/types.js';
 import type { QModel } from '../int/graph.js';
-import { runBatch } from '../int/interpreter.js';
+import { runBatch } from '../ops/interpreter.js';
 import { quantizeValue } from '../int/quantize.js';
 import { boards, firmwareDir, type Board } from '../runtimes/qemu-boards.js';
 import { plannedArena } from '../runtimes/micro-host.js';

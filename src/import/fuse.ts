@@ -3,7 +3,7 @@
 // batch norm or activation with nothing to fuse into becomes an identity depthwise (or diagonal dense) block.
 import { inferShapes, type ActName, type ModelSpec, type NodeSpec, type WeightNodeSpec } from '../models/spec.js';
 import { absorb, type Absorbable, type Block, type BlockWeights } from './fold.js';
-import { fill, primInputs, type HostTensor, type Prim, type PrimGraph } from './prims.js';
+import { fill, primInputs, type Prim, type PrimGraph } from './prims.js';
 import { UserError } from '../errors.js';
 
 export type { BlockWeights } from './fold.js';

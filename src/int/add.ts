@@ -6,7 +6,6 @@ import type { AddOptions } from './graph.js';
 import {
   activationParams,
   activationRange,
-  elements,
   fail,
   inputTensor,
   outputTensor,
@@ -120,8 +119,5 @@ export const addKernel: OpKernel = {
   prepare(ctx: KernelContext): Evaluate {
     const p = prepareAdd(ctx);
     return (inputs) => add(p, inputs[0] as Int8Array, inputs[1] as Int8Array);
-  },
-  macs(ctx: KernelContext): number {
-    return elements(ctx);
   },
 };

@@ -28,22 +28,18 @@ export interface KernelContext {
 export interface OpKernel {
   // TFLite's Prepare: validates shapes and types, turns scales into multipliers once.
   prepare(ctx: KernelContext): Evaluate;
-  // Multiply-accumulates (or element operations) per inference, for reports and budgets.
-  macs(ctx: KernelContext): number;
 }
 
 // The usual shape of a kernel: prepare once, then run on the prepared data and the op's first (int8) input.
 export function int8Kernel<P>(
   prepare: (ctx: KernelContext) => P,
   run: (p: P, input: Int8Array) => TensorData,
-  macs: (ctx: KernelContext) => number,
 ): OpKernel {
   return {
     prepare(ctx) {
       const p = prepare(ctx);
       return (inputs) => run(p, inputs[0] as Int8Array);
     },
-    macs,
   };
 }
 

@@ -2,7 +2,7 @@
 // optimized_integer_ops::ConvPerChannel: im2col with the input zero point as padding value, then ruy's GEMM with
 // per-channel multipliers (rounding as ruy's x86-64 or arm64 kernels do), output zero point, activation clamp.
 
-import { elements, fail, inputTensor, int8Kernel, nhwc, type KernelContext } from './common.js';
+import { fail, inputTensor, int8Kernel, nhwc, type KernelContext } from './common.js';
 import { requantizeChannel } from './requantize.js';
 import { prepareWindow, type WindowParams } from './window.js';
 
@@ -84,7 +84,4 @@ export function conv2d(p: ConvParams, input: Int8Array): Int8Array {
   return out;
 }
 
-export const convKernel = int8Kernel(prepareConv, conv2d, (ctx) => {
-  const f = inputTensor(ctx, 1).shape;
-  return elements(ctx) * f[1] * f[2] * f[3];
-});
+export const convKernel = int8Kernel(prepareConv, conv2d);

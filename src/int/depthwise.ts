@@ -4,7 +4,7 @@
 // NEON rounding (ties upwards) for whole groups of 8 channels and MultiplyByQuantizedMultiplier for the rest.
 
 import type { DepthwiseOptions } from './graph.js';
-import { elements, fail, inputTensor, int8Kernel, nhwc, type KernelContext } from './common.js';
+import { fail, inputTensor, int8Kernel, nhwc, type KernelContext } from './common.js';
 import { requantizeChannel, type Rounding } from './requantize.js';
 import { prepareWindow, type WindowParams } from './window.js';
 
@@ -78,7 +78,4 @@ export function depthwiseConv2d(p: DepthwiseParams, input: Int8Array): Int8Array
   return out;
 }
 
-export const depthwiseKernel = int8Kernel(prepareDepthwise, depthwiseConv2d, (ctx) => {
-  const f = inputTensor(ctx, 1).shape;
-  return elements(ctx) * f[1] * f[2];
-});
+export const depthwiseKernel = int8Kernel(prepareDepthwise, depthwiseConv2d);

@@ -7,7 +7,6 @@ import {
   activationParams,
   activationRange,
   biasData,
-  elements,
   fail,
   inputTensor,
   int8Kernel,
@@ -82,5 +81,4 @@ export function fullyConnected(p: FullyConnectedParams, input: Int8Array): Int8A
   return out;
 }
 
-const fcMacs = (ctx: KernelContext): number => elements(ctx) * inputTensor(ctx, 1).shape[1];
-export const fullyConnectedKernel = int8Kernel(prepareFullyConnected, fullyConnected, fcMacs);
+export const fullyConnectedKernel = int8Kernel(prepareFullyConnected, fullyConnected);

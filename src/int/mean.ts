@@ -13,7 +13,6 @@ import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierTiesUp, qua
 import {
   activationParams,
   constantData,
-  elements,
   expectShape,
   fail,
   inputTensor,
@@ -132,4 +131,4 @@ export function mean(p: MeanParams, input: Int8Array): Int8Array {
   return out;
 }
 
-export const meanKernel = int8Kernel(prepareMean, mean, (ctx) => elements(ctx, 0));
+export const meanKernel = int8Kernel(prepareMean, mean);

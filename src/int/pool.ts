@@ -7,7 +7,6 @@ import {
   activationParams,
   activationRange,
   convGeometry,
-  elements,
   expectShape,
   fail,
   inputTensor,
@@ -103,10 +102,6 @@ function poolKernel(average: boolean): OpKernel {
     prepare(ctx: KernelContext): Evaluate {
       const p = preparePool(ctx);
       return (inputs) => pool(p, inputs[0] as Int8Array, average);
-    },
-    macs(ctx: KernelContext): number {
-      const o = ctx.op.options as PoolOptions;
-      return elements(ctx) * o.filterH * o.filterW;
     },
   };
 }

@@ -80,7 +80,6 @@ export const quantizeKernel: OpKernel = {
     const inQ = activationParams(ctx, input);
     return (inputs) => requantize(inputs[0] as Int8Array, inQ, outQ, ctx.flavor);
   },
-  macs: (ctx) => elements(ctx),
 };
 
 export const dequantizeKernel: OpKernel = {
@@ -90,7 +89,6 @@ export const dequantizeKernel: OpKernel = {
     const inQ = activationParams(ctx, inputTensor(ctx, 0));
     return (inputs) => dequantize(inputs[0] as Int8Array, inQ.scale, inQ.zeroPoint);
   },
-  macs: (ctx) => elements(ctx),
 };
 
 export const reshapeKernel: OpKernel = {
@@ -103,5 +101,4 @@ export const reshapeKernel: OpKernel = {
     }
     return (inputs) => inputs[0].slice();
   },
-  macs: () => 0,
 };

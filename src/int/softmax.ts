@@ -8,7 +8,6 @@
 import type { SoftmaxOptions } from './graph.js';
 import {
   activationParams,
-  elements,
   expectShape,
   fail,
   inputTensor,
@@ -81,4 +80,4 @@ export function softmax(p: SoftmaxParams, input: Int8Array): Int8Array {
   return out;
 }
 
-export const softmaxKernel = int8Kernel(prepareSoftmax, softmax, (ctx) => elements(ctx, 0));
+export const softmaxKernel = int8Kernel(prepareSoftmax, softmax);

@@ -3,7 +3,7 @@
 // This is how a runtime whose kernels round differently (LiteRT's XNNPACK) is held to "at most 1 LSB".
 import type { Flavor } from '../int/common.js';
 import type { QModel } from '../int/graph.js';
-import { prepareModel } from '../int/interpreter.js';
+import { prepareModel } from '../ops/interpreter.js';
 import type { Runtime } from '../runtimes/types.js';
 import { writeTflite } from '../tflite/writer.js';
 

@@ -7,7 +7,7 @@ import { pqkMetadata } from '../deploy/bundle.js';
 import { mfccScratchFloats } from '../deploy/frontend.js';
 import type { QModel } from '../int/graph.js';
 import type { Flavor } from '../int/common.js';
-import { runBatch } from '../int/interpreter.js';
+import { runBatch } from '../ops/interpreter.js';
 import { quantizeValue } from '../int/quantize.js';
 import { elementCount } from '../int/graph.js';
 import { verificationFromRun } from '../report/index.js';

@@ -1,6 +1,7 @@
 // Figures a report is made of: how a runtime's outputs compare with labels and the integer reference, and what a
 // quantized model weighs.
 import { elementCount, type QModel, type QTensor } from '../int/graph.js';
+import { opMacs, weightsOf } from '../ops/table.js';
 import type { Dataset } from '../data/types.js';
 import type { RunResult } from '../runtimes/types.js';
 import { PQK_VERSION } from '../version.js';
@@ -69,28 +70,19 @@ function zeros(data: QTensor['data']): number {
   return z;
 }
 
-// Multiply-accumulates of one weighted op, from its output shape and its filter (TFLite layouts, see QTensor).
-function opMacs(op: string, out: QTensor, w: QTensor): number {
-  const outElems = elementCount(out.shape.map((d) => Math.max(d, 1)));
-  if (op === 'CONV_2D') return outElems * w.shape[1]! * w.shape[2]! * w.shape[3]!; // [O, KH, KW, I]
-  if (op === 'DEPTHWISE_CONV_2D') return outElems * w.shape[1]! * w.shape[2]!; // [1, KH, KW, C*mult]
-  return outElems * w.shape[1]!; // FULLY_CONNECTED [O, I]
-}
-
-const WEIGHTED = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
-
 export function modelFigures(model: QModel, opts: { name: string; file: string; fileBytes: number }): ModelFigures {
   const layers: LayerSparsity[] = [];
   let macs = 0;
   let params = 0;
   for (const op of model.ops) {
-    if (!WEIGHTED.has(op.op)) continue;
-    const w = model.tensors[op.inputs[1]!]!;
+    const wi = weightsOf(op);
+    if (wi === undefined) continue;
+    const w = model.tensors[wi]!;
     const bias = op.inputs[2] !== undefined && op.inputs[2] >= 0 ? model.tensors[op.inputs[2]] : undefined;
     const weights = elementCount(w.shape);
     const z = zeros(w.data);
     layers.push({ layer: w.name, op: op.op, weights, zeros: z, sparsity: weights === 0 ? 0 : z / weights });
-    macs += opMacs(op.op, model.tensors[op.outputs[0]!]!, w);
+    macs += opMacs(model, op);
     params += weights + (bias ? elementCount(bias.shape) : 0);
   }
   const totalWeights = layers.reduce((s, l) => s + l.weights, 0);

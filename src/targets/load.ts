@@ -3,6 +3,7 @@ import { ConfigError, didYouMean } from '../errors.js';
 import { isRuntimeName, RUNTIME_NAMES } from '../runtimes/names.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { OP_LIST } from '../ops/table.js';
 import { checkSchema, type JsonSchema } from '../util/schema.js';
 import type { TargetProfile } from './types.js';
 import { targetsDir } from './root.js';
@@ -10,8 +11,13 @@ import { targetsDir } from './root.js';
 const SCHEMA_FILE = 'target.schema.json';
 let schema: JsonSchema | undefined;
 
+// The schema file, with the ops pqk knows (one per descriptor in src/ops) as the allowed operator names.
 function schemaJson(): JsonSchema {
-  schema ??= JSON.parse(readFileSync(join(targetsDir(), SCHEMA_FILE), 'utf8')) as JsonSchema;
+  if (schema === undefined) {
+    const s = JSON.parse(readFileSync(join(targetsDir(), SCHEMA_FILE), 'utf8')) as { properties: { operators: { items: Record<string, unknown> } } };
+    s.properties.operators.items.enum = OP_LIST.map((d) => d.name);
+    schema = s as unknown as JsonSchema;
+  }
   return schema;
 }
 

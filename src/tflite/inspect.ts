@@ -2,6 +2,7 @@
 // op, weight sparsity, metadata, and how the file's bytes split into payload and flatbuffer overhead.
 import type { QModel, QOp, QTensor } from '../int/graph.js';
 import { elementCount } from '../int/graph.js';
+import { opMacs, weightsOf } from '../ops/table.js';
 import { parseTflite } from './reader.js';
 import { dataBytes } from './tensor-data.js';
 
@@ -43,28 +44,12 @@ export interface InspectReport {
   metadata: Record<string, string>;
 }
 
-// Multiply-accumulates of one op: conv outH*outW*outC*kh*kw*inC, depthwise outH*outW*outC*kh*kw, FC in*out (per row).
-export function opMacs(model: QModel, op: QOp): number {
-  const t = (k: number): QTensor | undefined => (op.inputs[k]! >= 0 ? model.tensors[op.inputs[k]!] : undefined);
-  const out = model.tensors[op.outputs[0]!]!;
-  const w = t(1)?.shape ?? [];
-  const d = (k: number) => w[k] ?? 0; // a weight tensor of unexpected rank counts as no MACs rather than NaN
-  switch (op.op) {
-    case 'CONV_2D':
-      return elementCount(out.shape) * d(1) * d(2) * d(3);
-    case 'DEPTHWISE_CONV_2D':
-      return elementCount(out.shape) * d(1) * d(2);
-    case 'FULLY_CONNECTED':
-      return elementCount(out.shape) * d(1);
-    default:
-      return 0;
-  }
-}
-
 function weightIndices(model: QModel): Set<number> {
   const s = new Set<number>();
-  for (const op of model.ops)
-    if (op.op === 'CONV_2D' || op.op === 'DEPTHWISE_CONV_2D' || op.op === 'FULLY_CONNECTED') s.add(op.inputs[1]!);
+  for (const op of model.ops) {
+    const w = weightsOf(op);
+    if (w !== undefined) s.add(w);
+  }
   return s;
 }
 

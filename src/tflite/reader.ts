@@ -5,7 +5,7 @@ import * as flatbuffers from 'flatbuffers';
 import type { OpCode, QModel, QOp, QTensor } from '../int/graph.js';
 import { elementCount } from '../int/graph.js';
 import { BuiltinOptions, Model, type Operator, type SubGraph, type Tensor } from './generated/index.js';
-import { OPS, opCodeOf } from './ops.js';
+import { OPS, opCodeOf } from '../ops/table.js';
 import { dataBytes, decodeData, fromTensorType } from './tensor-data.js';
 import { validateModel } from './validate.js';
 import { formatError, TfliteFormatError, verifyTflite } from './verify.js';

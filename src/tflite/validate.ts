@@ -1,7 +1,7 @@
 // Checks that a QModel is self-consistent before it is written, and after one has been read: indices in range,
 // constant data matching shape and dtype, quantization vectors matching, op arities as the op table allows.
 import type { QModel, QTensor } from '../int/graph.js';
-import { OPS } from './ops.js';
+import { descriptorOf } from '../ops/table.js';
 
 // Largest element count accepted for any tensor: keeps later arithmetic exact and runtimes' allocations sane.
 export const MAX_ELEMENTS = 2 ** 31 - 1;
@@ -79,7 +79,7 @@ export function validateModel(model: QModel, prefix = 'model'): void {
   });
   model.ops.forEach((op, k) => {
     const where = `${prefix}: ops[${k}] ${op.op}`;
-    const spec = OPS[op.op];
+    const spec = descriptorOf(op.op);
     if (!spec) throw new Error(`${where}: unknown op`);
     const [lo, hi] = spec.inputs;
     if (op.inputs.length < lo || op.inputs.length > hi) throw new Error(`${where}: ${op.inputs.length} inputs, expected ${lo}..${hi}`);

@@ -1,20 +1,11 @@
 // A bounds-checking verifier for TFLite flatbuffers, run before any generated accessor touches the bytes: every
 // table, vtable, offset, vector and string the reader will follow is checked to lie inside the file, aligned, and
 // the total work is bounded so shared sub-objects cannot blow it up. The flatbuffers package checks none of this.
-import { ModelError } from '../errors.js';
-import { MODEL_SPEC, type FieldSpec, type TableSpec } from './verify-spec.js';
+import { formatError } from './format-error.js';
+import { MODEL_SPEC } from './verify-spec.js';
+import type { FieldSpec, TableSpec } from './table-spec.js';
 
-export class TfliteFormatError extends ModelError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TfliteFormatError';
-  }
-}
-
-// The error every reader check throws: `tflite: <where>: <what>`.
-export function formatError(where: string, what: string): TfliteFormatError {
-  return new TfliteFormatError(`tflite: ${where}: ${what}`);
-}
+export { formatError, TfliteFormatError } from './format-error.js';
 
 class Verifier {
   private readonly view: DataView;

@@ -12,7 +12,7 @@ import {
   SubGraph,
   Tensor,
 } from './generated/index.js';
-import { encodeOptions, OPS } from './ops.js';
+import { encodeOptions, OPS } from '../ops/table.js';
 import { encodeData, toTensorType } from './tensor-data.js';
 import { validateModel } from './validate.js';
 import { minRuntimeVersion, opVersion, signatureOf } from './versions.js';

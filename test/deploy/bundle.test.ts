@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { createMfcc, KWS_MFCC } from '../../src/data/mfcc.js';
 import { bundleForTarget, type BundleResult } from '../../src/deploy/bundle.js';
-import { runBatch } from '../../src/int/interpreter.js';
+import { runBatch } from '../../src/ops/interpreter.js';
 import { quantizeValue } from '../../src/int/quantize.js';
 import { boards, firmwareDir, linkerScript } from '../../src/runtimes/qemu-boards.js';
 import { QemuRuntime } from '../../src/runtimes/qemu.js';
@@ -30,7 +30,6 @@ describe('C bundle', () => {
   inT.zeroPoint = [50];
   qm.metadata = { pqk: JSON.stringify({ labels: LABELS, mfccFrontend: KWS_MFCC }) };
   const model = writeTflite(qm);
-  const outT = qm.tensors[qm.outputs[0]];
   const n = inT.shape.reduce((a, b) => a * b, 1);
   // One second of a rising tone with a little noise: the example's clip, and its features for the test split.
   const audio = Int16Array.from({ length: 16000 }, (_, i) => Math.round(9000 * Math.sin(2 * Math.PI * (300 * (i / 16000) + 900 * (i / 16000) ** 2)) + 300 * Math.sin(i * 12.9898)));

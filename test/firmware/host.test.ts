@@ -3,7 +3,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { runBatch } from '../../src/int/interpreter.js';
+import { runBatch } from '../../src/ops/interpreter.js';
 import type { QModel } from '../../src/int/graph.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { buildHarness, compareBatches, hostBinary, randomInputs, runHost } from './harness.js';

@@ -5,7 +5,7 @@
 // reference on the host (plain and optimized), and the whole chain does on the M4 (DSP) and M55 (Helium) boards.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runBatch } from '../../src/int/interpreter.js';
+import { runBatch } from '../../src/ops/interpreter.js';
 import type { QModel } from '../../src/int/graph.js';
 import { QemuRuntime } from '../../src/runtimes/qemu.js';
 import { writeTflite } from '../../src/tflite/writer.js';

@@ -136,6 +136,16 @@ export class GraphBuilder {
     return out;
   }
 
+  // PAD by [before0, after0, before1, after1, ...]: same quantization, the border at the zero point.
+  pad(x: number, paddings: number[]): number {
+    const t = this.tensors[x];
+    const out = this.activation(t.shape.map((n, d) => n + paddings[2 * d] + paddings[2 * d + 1]), t.scale[0], t.zeroPoint[0]);
+    this.spread.set(out, this.spread.get(x) ?? 50);
+    const p = this.add({ name: `paddings${this.tensors.length}`, shape: [t.shape.length, 2], dtype: 'int32', scale: [], zeroPoint: [], data: Int32Array.from(paddings) });
+    this.ops.push({ op: 'PAD', inputs: [x, p], outputs: [out], options: {} });
+    return out;
+  }
+
   requantize(x: number, scale: number, zeroPoint: number): number {
     const out = this.activation(this.tensors[x].shape, scale, zeroPoint);
     this.ops.push({ op: 'QUANTIZE', inputs: [x], outputs: [out], options: {} });
@@ -175,13 +185,15 @@ export function dscnnModel(seed: number, opts: { channels?: number; blocks?: num
 }
 
 // One of every op and path: int4 and int8 weights (all int8 with `int8Only`, which TFLite 2.9 can run), strides,
-// both paddings, a residual ADD, all MEAN paths, QUANTIZE, RELU6, depth multiplier 2, max and average pooling.
+// both paddings, an explicit PAD, a residual ADD, all MEAN paths, QUANTIZE, RELU6, depth multiplier 2, max and
+// average pooling.
 export function coverageModel(seed: number, int8Only = false): QModel {
   const g = new GraphBuilder(seed);
   const int4: DType = int8Only ? 'int8' : 'int4';
   const x = g.activation([1, 12, 9, 3], 0.04, g.int(-30, 30));
   let h = g.conv(x, 8, [3, 3], [2, 1], 'VALID', 'RELU6', int4);
-  const branch = g.depthwise(h, [3, 3], [1, 1], 'SAME', 'NONE', 'int8', 1);
+  // The branch pads explicitly, then convolves VALID: what SAME computes, as converters write it.
+  const branch = g.depthwise(g.pad(h, [0, 0, 1, 1, 1, 1, 0, 0]), [3, 3], [1, 1], 'VALID', 'NONE', 'int8', 1);
   h = g.addTensors(h, branch, 'RELU');
   h = g.depthwise(h, [3, 2], [2, 2], 'SAME', 'RELU', int4, 2);
   h = g.pool('MAX_POOL_2D', h, [2, 2], [1, 1], 'SAME');

@@ -3,7 +3,7 @@
 // memory figures and instruction counts, and the errors a model that cannot run there gets.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runBatch } from '../../src/int/interpreter.js';
+import { runBatch } from '../../src/ops/interpreter.js';
 import { QEMU_CPUS } from '../../src/runtimes/qemu-boards.js';
 import { QemuRuntime } from '../../src/runtimes/qemu.js';
 import { writeTflite } from '../../src/tflite/writer.js';

@@ -7,7 +7,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { QModel } from '../../src/int/graph.js';
-import { runBatch } from '../../src/int/interpreter.js';
+import { runBatch } from '../../src/ops/interpreter.js';
 import { TfliteRuntime } from '../../src/runtimes/tflite.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { addModel, convModel, fcModel, softmaxModel } from '../int/helpers.js';

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { QModel } from '../../src/int/graph.js';
-import { runBatch } from '../../src/int/interpreter.js';
-import { syntheticDsCnn } from '../../src/int/synthetic.js';
+import { runBatch } from '../../src/ops/interpreter.js';
+import { syntheticDsCnn } from '../../src/ops/synthetic.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { Arm64Runtime } from '../../src/runtimes/arm64.js';
 import * as H from './helpers.js';

@@ -1,7 +1,7 @@
 // CONV_2D and DEPTHWISE_CONV_2D on hand-worked numbers, padding with extreme zero points, saturation, int4 weights.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runModel } from '../../src/int/interpreter.js';
+import { runModel } from '../../src/ops/interpreter.js';
 import { convModel, type ConvSpec } from './helpers.js';
 
 const base: Omit<ConvSpec, 'w' | 'b' | 'wScales'> = {

@@ -127,6 +127,13 @@ export function softmaxModel(shape: number[], inQ: [number, number], beta = 1): 
   return model([act('in', shape, ...inQ), act('out', shape, 1 / 256, -128)], { op: 'SOFTMAX', inputs: [0], outputs: [1], options: { beta } });
 }
 
+// PAD with constant paddings [before0, after0, before1, after1, ...]; input and output share the quantization.
+export function padModel(inShape: number[], paddings: number[], q: [number, number]): QModel {
+  const outShape = inShape.map((n, d) => n + paddings[2 * d]! + paddings[2 * d + 1]!);
+  const p: QTensor = { name: 'paddings', shape: [inShape.length, 2], dtype: 'int32', scale: [], zeroPoint: [], data: Int32Array.from(paddings) };
+  return model([act('in', inShape, ...q), p, act('out', outShape, ...q)], { op: 'PAD', inputs: [0, 1], outputs: [2], options: {} });
+}
+
 export function quantizeModel(n: number, outQ: [number, number]): QModel {
   const input: QTensor = { name: 'in', shape: [1, n], dtype: 'float32', scale: [], zeroPoint: [] };
   return model([input, act('out', [1, n], ...outQ)], { op: 'QUANTIZE', inputs: [0], outputs: [1], options: {} });

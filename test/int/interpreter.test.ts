@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { QModel, QOp } from '../../src/int/graph.js';
-import { prepareModel, runBatch, runModel } from '../../src/int/interpreter.js';
-import { opCosts } from '../../src/int/registry.js';
-import { syntheticDsCnn } from '../../src/int/synthetic.js';
+import { prepareModel, runBatch, runModel } from '../../src/ops/interpreter.js';
+import { opCosts } from '../../src/ops/table.js';
+import { syntheticDsCnn } from '../../src/ops/synthetic.js';
 import { poolModel, rng, randInt8 } from './helpers.js';
 
 test('a DS-CNN runs op by op; intermediates are each op output in order', () => {

@@ -1,11 +1,11 @@
-// Pooling, MEAN (all three TFLite paths), ADD, SOFTMAX, QUANTIZE / DEQUANTIZE on hand-worked values.
+// Pooling, MEAN (all three TFLite paths), ADD, SOFTMAX, QUANTIZE / DEQUANTIZE, PAD on hand-worked values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runModel } from '../../src/int/interpreter.js';
+import { runModel } from '../../src/ops/interpreter.js';
 import { prepareMean } from '../../src/int/mean.js';
 import type { QModel } from '../../src/int/graph.js';
 import type { Flavor } from '../../src/int/common.js';
-import { addModel, meanModel, poolModel, quantizeModel, softmaxModel } from './helpers.js';
+import { addModel, meanModel, padModel, poolModel, quantizeModel, softmaxModel } from './helpers.js';
 
 function run(m: QModel, input: number[] | Float32Array): number[] {
   const x = input instanceof Float32Array ? input : Int8Array.from(input);
@@ -93,4 +93,20 @@ test('QUANTIZE rounds float / scale half away from zero; int8 requantize; DEQUAN
     ops: [{ op: 'DEQUANTIZE', inputs: [0], outputs: [1], options: {} }], inputs: [0], outputs: [1], metadata: {},
   };
   assert.deepEqual(run(dq, [3, 1, -127]), [Math.fround(0.1) * 2, 0, Math.fround(Math.fround(0.1) * -128)]);
+});
+
+test('PAD fills the border with the zero point and copies the values unchanged; its mistakes name the node', () => {
+  // 1x2x2x1 [[1, 2], [3, 4]], one row above and one column on the right, zero point -5.
+  assert.deepEqual(run(padModel([1, 2, 2, 1], [0, 0, 1, 0, 0, 1, 0, 0], [0.1, -5]), [1, 2, 3, 4]), [-5, -5, -5, 1, 2, -5, 3, 4, -5]);
+  // Rank 1, padding the only dimension on both sides; rank 2 with nothing to pad is a copy.
+  assert.deepEqual(run(padModel([3], [2, 1], [0.5, 7]), [-128, 0, 127]), [7, 7, -128, 0, 127, 7]);
+  assert.deepEqual(run(padModel([2, 2], [0, 0, 0, 0], [0.5, 0]), [9, -9, 8, -8]), [9, -9, 8, -8]);
+  const negative = padModel([1, 2, 2, 1], [0, 0, 1, 0, 0, 0, 0, 0], [0.1, 0]);
+  (negative.tensors[1]!.data as Int32Array)[2] = -1;
+  assert.throws(() => run(negative, [1, 2, 3, 4]), /node 0 \(PAD, output 'out'\): negative padding \[0, 0, -1, 0, 0, 0, 0, 0\]/);
+  const wrongOut = padModel([1, 2, 2, 1], [0, 0, 1, 0, 0, 0, 0, 0], [0.1, 0]);
+  wrongOut.tensors[2]!.shape = [1, 2, 2, 1];
+  assert.throws(() => run(wrongOut, [1, 2, 3, 4]), /tensor 'out' has shape \[1, 2, 2, 1\], expected \[1, 3, 2, 1\]/);
+  const rank5 = padModel([1, 1, 1, 1, 2], [0, 0, 0, 0, 0, 0, 0, 0, 1, 1], [0.1, 0]);
+  assert.throws(() => run(rank5, [1, 2]), /PAD of a rank-5 tensor: pqk pads ranks 1 to 4/);
 });

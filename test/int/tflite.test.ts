@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Activation, QModel } from '../../src/int/graph.js';
-import { prepareModel } from '../../src/int/interpreter.js';
-import { syntheticDsCnn } from '../../src/int/synthetic.js';
+import { prepareModel } from '../../src/ops/interpreter.js';
+import { syntheticDsCnn } from '../../src/ops/synthetic.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { TfliteSession } from '../../src/runtimes/tflite.js';
 import * as H from './helpers.js';
@@ -105,6 +105,17 @@ test('MEAN on all three of its paths, QUANTIZE on rounding boundaries, requantiz
   const theirs = new Float32Array(session.invoke([bytesOf(all)])[0].buffer);
   session.close();
   assert.deepEqual(Array.from(prepareModel(dq).run(all).outputs[0]), Array.from(theirs));
+});
+
+test('PAD of ranks 1 to 4 with random paddings (zero included) matches TFLite', () => {
+  const r = H.rng(105);
+  for (let k = 0; k < 16; k++) {
+    const rank = (k % 4) + 1;
+    const shape = Array.from({ length: rank }, () => H.randInt(r, 1, 5));
+    const paddings = Array.from({ length: 2 * rank }, () => H.randInt(r, 0, 3));
+    const m = H.padModel(shape, paddings, q(r));
+    assert.equal(mismatches(m, randomInputs(r, m, 3)), 0, `PAD case ${k}: [${shape}] by [${paddings}]`);
+  }
 });
 
 test('a synthetic DS-CNN end to end matches TFLite', () => {

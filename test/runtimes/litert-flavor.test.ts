@@ -2,7 +2,7 @@
 // within 1 LSB (its XNNPACK kernels requantize in float32), and the other flavours really differ from it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runBatch } from '../../src/int/interpreter.js';
+import { runBatch } from '../../src/ops/interpreter.js';
 import { verifyOps } from '../../src/pipeline/verify-ops.js';
 import { LiteRtRuntime } from '../../src/runtimes/litert.js';
 import { writeTflite } from '../../src/tflite/writer.js';

@@ -101,9 +101,15 @@ test('the loader finds targets/ from a compiled copy at a different depth', asyn
   const dist = join(packageRoot(), 'node_modules', '.cache', `pqk-targets-test-${process.pid}`, 'dist', 'src');
   const out = join(dist, 'targets');
   try {
-    // The loader and what it imports.
-    for (const f of ['targets/root', 'targets/load', 'targets/device', 'errors', 'util/schema', 'runtimes/names', 'runtimes/qemu-boards', 'runtimes/paths']) {
+    // The loader and everything it imports, found by following its relative imports.
+    const todo = ['targets/load'];
+    const done = new Set<string>();
+    while (todo.length > 0) {
+      const f = todo.pop()!;
+      if (done.has(f)) continue;
+      done.add(f);
       const src = readFileSync(join(packageRoot(), 'src', `${f}.ts`), 'utf8');
+      for (const m of src.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) todo.push(join(dirname(f), m[1]!));
       const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
       mkdirSync(dirname(join(dist, f)), { recursive: true });
       writeFileSync(join(dist, `${f}.js`), js);

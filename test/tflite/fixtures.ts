@@ -42,8 +42,8 @@ export class ModelBuilder {
     return this.tensors.push({ name, shape: [n], dtype: 'int32', scale, zeroPoint: new Array(n).fill(0), quantizedDim: 0, data }) - 1;
   }
 
-  int32Const(name: string, values: number[]): number {
-    return this.tensors.push({ name, shape: [values.length], dtype: 'int32', scale: [], zeroPoint: [], data: Int32Array.from(values) }) - 1;
+  int32Const(name: string, values: number[], shape = [values.length]): number {
+    return this.tensors.push({ name, shape, dtype: 'int32', scale: [], zeroPoint: [], data: Int32Array.from(values) }) - 1;
   }
 
   op(op: QOp): void {
@@ -149,6 +149,12 @@ export function singleOpModels(): { name: string; model: QModel }[] {
     b.tensors[o]!.scale = [1 / 256]; // TFLite's int8 softmax output quantization
     b.tensors[o]!.zeroPoint = [-128];
     b.op({ op: 'SOFTMAX', inputs: [i], outputs: [o], options: { beta: Math.fround(0.7) } });
+    return b.model([i], [o]);
+  });
+  mk('PAD', (b) => {
+    const [i, o] = [b.act('in', [1, 3, 4, 2]), b.act('out', [1, 6, 5, 2])];
+    b.tensors[o] = { ...b.tensors[i]!, name: 'out', shape: [1, 6, 5, 2] }; // PAD keeps the quantization
+    b.op({ op: 'PAD', inputs: [i, b.int32Const('paddings', [0, 0, 1, 2, 0, 1, 0, 0], [4, 2])], outputs: [o], options: {} });
     return b.model([i], [o]);
   });
   mk('QUANTIZE+DEQUANTIZE', (b) => {

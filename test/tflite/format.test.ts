@@ -50,6 +50,7 @@ const EXPECTED_VERSIONS: Record<string, number> = {
   ADD: 2,
   RESHAPE: 1,
   SOFTMAX: 2,
+  PAD: 2,
 };
 
 test('operator versions match op_version.cc for each op and weight type', () => {
@@ -96,15 +97,15 @@ test('schema enum and union values are upstream TFLite values', () => {
   const ops = [
     BuiltinOperator.ADD, BuiltinOperator.AVERAGE_POOL_2D, BuiltinOperator.CONV_2D, BuiltinOperator.DEPTHWISE_CONV_2D,
     BuiltinOperator.DEQUANTIZE, BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.MAX_POOL_2D, BuiltinOperator.RESHAPE,
-    BuiltinOperator.SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.QUANTIZE,
+    BuiltinOperator.SOFTMAX, BuiltinOperator.PAD, BuiltinOperator.MEAN, BuiltinOperator.QUANTIZE,
   ];
-  assert.deepStrictEqual(ops, [0, 1, 3, 4, 6, 9, 17, 22, 25, 40, 114]);
+  assert.deepStrictEqual(ops, [0, 1, 3, 4, 6, 9, 17, 22, 25, 34, 40, 114]);
   const options = [
     BuiltinOptions.Conv2DOptions, BuiltinOptions.DepthwiseConv2DOptions, BuiltinOptions.Pool2DOptions,
     BuiltinOptions.FullyConnectedOptions, BuiltinOptions.SoftmaxOptions, BuiltinOptions.AddOptions, BuiltinOptions.ReshapeOptions,
-    BuiltinOptions.ReducerOptions, BuiltinOptions.DequantizeOptions, BuiltinOptions.QuantizeOptions,
+    BuiltinOptions.PadOptions, BuiltinOptions.ReducerOptions, BuiltinOptions.DequantizeOptions, BuiltinOptions.QuantizeOptions,
   ];
-  assert.deepStrictEqual(options, [1, 2, 5, 8, 9, 11, 17, 27, 38, 89]);
+  assert.deepStrictEqual(options, [1, 2, 5, 8, 9, 11, 17, 22, 27, 38, 89]);
   assert.deepStrictEqual([TensorType.FLOAT32, TensorType.INT32, TensorType.INT8, TensorType.INT4], [0, 2, 9, 17]);
 });
 

@@ -17,13 +17,14 @@ enum {
     PQK_OP_MAX_POOL_2D = 17,
     PQK_OP_RESHAPE = 22,
     PQK_OP_SOFTMAX = 25,
+    PQK_OP_PAD = 34,
     PQK_OP_MEAN = 40,
     PQK_OP_QUANTIZE = 114
 };
 
 extern const pqk_kernel pqk_kernel_conv_s8, pqk_kernel_depthwise_conv_s8, pqk_kernel_fully_connected_s8,
     pqk_kernel_avg_pool_s8, pqk_kernel_max_pool_s8, pqk_kernel_mean_s8, pqk_kernel_add_s8, pqk_kernel_softmax_s8,
-    pqk_kernel_quantize_s8, pqk_kernel_reshape;
+    pqk_kernel_quantize_s8, pqk_kernel_reshape, pqk_kernel_pad_s8;
 
 /* Option field ids of Conv2DOptions / DepthwiseConv2DOptions. */
 typedef struct {

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { quantizeValue } from '../../int/quantize.js';
 import type { Dataset, Split } from '../../data/types.js';
-import { prepareModel } from '../../int/interpreter.js';
+import { prepareModel } from '../../ops/interpreter.js';
 import type { QModel } from '../../int/graph.js';
 import type { Model } from '../../models/params.js';
 import { toQModel } from '../quant/convert.js';

@@ -15,6 +15,7 @@ export { Metadata } from './tflite/metadata.js';
 export { Model } from './tflite/model.js';
 export { Operator } from './tflite/operator.js';
 export { OperatorCode } from './tflite/operator-code.js';
+export { PadOptions } from './tflite/pad-options.js';
 export { Padding } from './tflite/padding.js';
 export { Pool2DOptions } from './tflite/pool2doptions.js';
 export { QuantizationDetails, unionToQuantizationDetails, unionListToQuantizationDetails } from './tflite/quantization-details.js';

@@ -10,6 +10,7 @@ export enum BuiltinOperator {
   MAX_POOL_2D = 17,
   RESHAPE = 22,
   SOFTMAX = 25,
+  PAD = 34,
   MEAN = 40,
   QUANTIZE = 114
 }

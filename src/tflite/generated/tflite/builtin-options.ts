@@ -5,6 +5,7 @@ import { Conv2DOptions } from '../tflite/conv2doptions.js';
 import { DepthwiseConv2DOptions } from '../tflite/depthwise-conv2doptions.js';
 import { DequantizeOptions } from '../tflite/dequantize-options.js';
 import { FullyConnectedOptions } from '../tflite/fully-connected-options.js';
+import { PadOptions } from '../tflite/pad-options.js';
 import { Pool2DOptions } from '../tflite/pool2doptions.js';
 import { QuantizeOptions } from '../tflite/quantize-options.js';
 import { ReducerOptions } from '../tflite/reducer-options.js';
@@ -21,6 +22,7 @@ export enum BuiltinOptions {
   SoftmaxOptions = 9,
   AddOptions = 11,
   ReshapeOptions = 17,
+  PadOptions = 22,
   ReducerOptions = 27,
   DequantizeOptions = 38,
   QuantizeOptions = 89
@@ -28,8 +30,8 @@ export enum BuiltinOptions {
 
 export function unionToBuiltinOptions(
   type: BuiltinOptions,
-  accessor: (obj:AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null
-): AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
+  accessor: (obj:AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null
+): AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
   switch(BuiltinOptions[type]) {
     case 'NONE': return null; 
     case 'Conv2DOptions': return accessor(new Conv2DOptions())! as Conv2DOptions;
@@ -39,6 +41,7 @@ export function unionToBuiltinOptions(
     case 'SoftmaxOptions': return accessor(new SoftmaxOptions())! as SoftmaxOptions;
     case 'AddOptions': return accessor(new AddOptions())! as AddOptions;
     case 'ReshapeOptions': return accessor(new ReshapeOptions())! as ReshapeOptions;
+    case 'PadOptions': return accessor(new PadOptions())! as PadOptions;
     case 'ReducerOptions': return accessor(new ReducerOptions())! as ReducerOptions;
     case 'DequantizeOptions': return accessor(new DequantizeOptions())! as DequantizeOptions;
     case 'QuantizeOptions': return accessor(new QuantizeOptions())! as QuantizeOptions;
@@ -48,9 +51,9 @@ export function unionToBuiltinOptions(
 
 export function unionListToBuiltinOptions(
   type: BuiltinOptions, 
-  accessor: (index: number, obj:AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null, 
+  accessor: (index: number, obj:AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null, 
   index: number
-): AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
+): AddOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
   switch(BuiltinOptions[type]) {
     case 'NONE': return null; 
     case 'Conv2DOptions': return accessor(index, new Conv2DOptions())! as Conv2DOptions;
@@ -60,6 +63,7 @@ export function unionListToBuiltinOptions(
     case 'SoftmaxOptions': return accessor(index, new SoftmaxOptions())! as SoftmaxOptions;
     case 'AddOptions': return accessor(index, new AddOptions())! as AddOptions;
     case 'ReshapeOptions': return accessor(index, new ReshapeOptions())! as ReshapeOptions;
+    case 'PadOptions': return accessor(index, new PadOptions())! as PadOptions;
     case 'ReducerOptions': return accessor(index, new ReducerOptions())! as ReducerOptions;
     case 'DequantizeOptions': return accessor(index, new DequantizeOptions())! as DequantizeOptions;
     case 'QuantizeOptions': return accessor(index, new QuantizeOptions())! as QuantizeOptions;

@@ -2,7 +2,7 @@
 // four depthwise-separable blocks of 64 channels, global pooling, 12-way classifier). It feeds the integer
 // reference's benchmark and its golden end-to-end comparisons; the numbers mean nothing, the shapes and ops are real.
 
-import type { QModel, QOp, QTensor } from './graph.js';
+import type { QModel, QOp, QTensor } from '../int/graph.js';
 import { prepareModel } from './interpreter.js';
 import { mulberry32 } from '../util/rng.js';
 

@@ -1,8 +1,8 @@
-// Prints the integer reference's speed on a DS-CNN-sized model: `node --import tsx src/int/bench.ts [samples]`.
+// Prints the integer reference's speed on a DS-CNN-sized model: `node --import tsx scripts/bench-int.ts [samples]`.
 
-import { prepareModel } from './interpreter.js';
-import { opCosts } from './registry.js';
-import { syntheticDsCnn } from './synthetic.js';
+import { prepareModel } from '../src/ops/interpreter.js';
+import { opCosts } from '../src/ops/table.js';
+import { syntheticDsCnn } from '../src/ops/synthetic.js';
 
 function main(samples: number): void {
   const model = syntheticDsCnn({ seed: 1 });

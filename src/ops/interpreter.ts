@@ -1,10 +1,10 @@
 // Runs a QModel with the integer kernels, op by op in model order: the golden model every runtime is compared to.
 
-import { elementCount, type QModel } from './graph.js';
-import type { Evaluate, Flavor, TensorData } from './common.js';
-import { kernelFor } from './registry.js';
+import { elementCount, type QModel } from '../int/graph.js';
+import type { Evaluate, Flavor, TensorData } from '../int/common.js';
+import { kernelFor } from './table.js';
 
-export type { Flavor } from './common.js';
+export type { Flavor } from '../int/common.js';
 
 export interface Intermediate {
   node: number;

@@ -1,0 +1,96 @@
+// What pqk knows of one TFLite op, in one object: its builtin code, its options (type, verifier table, writer and
+// reader), its inputs, the version TFLite's converter gives it and the runtime each version needs, its MAC count and
+// its integer reference kernel. Each op has a file in this folder exporting its descriptor; table.ts lists them and
+// every registry (writer, reader, verifier, versions, inspector, interpreter, figures) is built from that list.
+// docs/adding-an-op.md is the checklist for a new op.
+import type * as flatbuffers from 'flatbuffers';
+import type { OpKernel } from '../int/common.js';
+import type { Activation, ConvOptions, DType, OpCode, OpOptionsMap, Padding as PqkPadding, QModel, QOp, QTensor } from '../int/graph.js';
+import { elementCount } from '../int/graph.js';
+import { formatError } from '../tflite/format-error.js';
+import { ActivationFunctionType, type BuiltinOperator, type BuiltinOptions, type Conv2DOptions, type DepthwiseConv2DOptions, type Operator, Padding } from '../tflite/generated/index.js';
+import type { TableSpec } from '../tflite/table-spec.js';
+
+// What op_version.cc's OpSignature carries that matters for pqk's ops.
+export interface OpSignature {
+  op: QOp;
+  inputs: (DType | undefined)[]; // undefined for an absent optional input (-1)
+  inputRanks: (number | undefined)[];
+  outputs: DType[];
+  perChannel: (boolean | undefined)[]; // per input: more than one scale
+  outputPerChannel: boolean;
+  inputChannels?: number; // CONV_2D: activation channels, to detect grouped convolution
+  filterChannels?: number; // CONV_2D: filter's input channels
+}
+
+export interface OpDescriptor<K extends OpCode = OpCode> {
+  name: K;
+  code: BuiltinOperator;
+  // The BuiltinOptions union member the op carries and its fields as the verifier checks them. `encode` returns 0
+  // when the op is written without an options table (QUANTIZE, DEQUANTIZE, as TFLite's converter writes them).
+  optionsType: BuiltinOptions;
+  optionsTable: TableSpec;
+  encode(b: flatbuffers.Builder, o: OpOptionsMap[K]): flatbuffers.Offset;
+  // Reads the options (their schema defaults when the table is absent); `where` names the op in errors.
+  decode(op: Operator, where: string): OpOptionsMap[K];
+  inputs: [number, number]; // allowed input count, min..max
+  optionalInputs: number[]; // input positions that may be -1
+  weightsInput?: number; // the input holding the op's weights (for sparsity and parameter counts)
+  // The version tensorflow/lite/tools/versioning/op_version.cc assigns, and the runtime each version needs
+  // (runtime_version.cc; index = version - 1).
+  version(s: OpSignature): number;
+  runtimeVersions: readonly string[];
+  // Multiply-accumulates per inference (0 for ops that multiply nothing).
+  macs(model: QModel, op: QOp & { op: K }): number;
+  kernel: OpKernel;
+}
+
+export const ACT: Record<Activation, ActivationFunctionType> = {
+  NONE: ActivationFunctionType.NONE,
+  RELU: ActivationFunctionType.RELU,
+  RELU6: ActivationFunctionType.RELU6,
+};
+
+export function activation(v: number, where: string): Activation {
+  for (const [k, a] of Object.entries(ACT)) if (a === v) return k as Activation;
+  throw formatError(where, `unsupported fused activation ${ActivationFunctionType[v] ?? v}`);
+}
+
+export function padding(v: number, where: string): PqkPadding {
+  if (v === Padding.SAME) return 'SAME';
+  if (v === Padding.VALID) return 'VALID';
+  throw formatError(where, `unknown padding ${v}`);
+}
+
+// Reads the union member when present; an absent table means every option takes its schema default, as in TFLite.
+export function optionsTable<T extends { __init(i: number, bb: flatbuffers.ByteBuffer): T }>(op: Operator, make: () => T): T | undefined {
+  const got: unknown = op.builtinOptions(make());
+  return got === null ? undefined : (got as T);
+}
+
+// Fields Conv2DOptions and DepthwiseConv2DOptions share, with the schema's defaults when the table is absent.
+export function convOptions(o: Conv2DOptions | DepthwiseConv2DOptions | undefined, where: string): ConvOptions {
+  return {
+    padding: padding(o?.padding() ?? Padding.SAME, where),
+    strideH: o?.strideH() ?? 0,
+    strideW: o?.strideW() ?? 0,
+    dilationH: o?.dilationHFactor() ?? 1,
+    dilationW: o?.dilationWFactor() ?? 1,
+    activation: activation(o?.fusedActivationFunction() ?? 0, where),
+  };
+}
+
+// MACs of a weighted op: output elements (an unknown dimension counted as 1) times the given filter dimensions; a
+// weight tensor of unexpected rank counts as no MACs rather than NaN.
+export function weightedMacs(model: QModel, op: QOp, filterDims: number[]): number {
+  const out: QTensor | undefined = model.tensors[op.outputs[0] ?? -1];
+  const w = model.tensors[op.inputs[1] ?? -1]?.shape ?? [];
+  if (!out) return 0;
+  return filterDims.reduce((n, k) => n * (w[k] ?? 0), elementCount(out.shape.map((d) => Math.max(d, 1))));
+}
+
+// The inputs of the weighted ops: activations, weights, an optional bias.
+export const WEIGHTED_INPUTS = { inputs: [2, 3], optionalInputs: [2], weightsInput: 1 } satisfies Pick<OpDescriptor, 'inputs' | 'optionalInputs' | 'weightsInput'>;
+
+// The common version rule of the simple int8 ops: 2 for int8, else 1.
+export const int8IsVersion2 = (s: OpSignature): number => (s.inputs[0] === 'int8' ? 2 : 1);
