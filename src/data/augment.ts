@@ -1,5 +1,5 @@
 // Training-time augmentation (time shift, background noise at a random SNR) and silence clips cut from noise.
-import { type Rng, pick, randInt, uniform } from './rng.js';
+import { type Rng, pick, randInt, uniform } from '../util/rng.js';
 
 export interface AugmentConfig {
   shiftMs: number; // random time shift in ±shiftMs, zero-filled

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DataError } from './errors.js';
 import { readIdx } from './idx.js';
-import { rngFor, shuffle } from './rng.js';
+import { rngFor, shuffle } from '../util/rng.js';
 import type { Dataset, Split } from './types.js';
 
 export type ImageSetName = 'mnist' | 'fashion-mnist';

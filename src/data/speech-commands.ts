@@ -6,7 +6,7 @@ import { DataError } from './errors.js';
 import { cacheKey, cachePath, readCache, writeCache } from './feature-cache.js';
 import { createMfcc, KWS_MFCC } from './mfcc.js';
 import { mapLimit } from './pool.js';
-import { rngFor, shuffle } from './rng.js';
+import { rngFor, shuffle } from '../util/rng.js';
 import { scanSpeechCommands, type ScLayout, type SplitName } from './sc-layout.js';
 import type { Dataset, Split } from './types.js';
 import { decodeWav, readWav, toFloat, toInt16 } from './wav.js';

@@ -5,7 +5,7 @@ import { cutNoise, mixAtSnr } from './augment.js';
 import { reverb, resample } from './dsp.js';
 import { DataError } from './errors.js';
 import { espeakSampleRate, speak } from './espeak.js';
-import { mulberry32 } from './rng.js';
+import { mulberry32 } from '../util/rng.js';
 import type { ClipPlan } from './synth-plan.js';
 import { runTool } from './tools.js';
 import { toFloat, toInt16, writeWav } from './wav.js';

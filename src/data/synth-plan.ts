@@ -1,6 +1,6 @@
 // What the synthetic Speech Commands set contains: words, espeak-ng voices split by voice, per-clip parameters.
 import { KWS_KEYWORDS } from './speech-commands.js';
-import { type Rng, pick, randInt, rngFor, shuffle, uniform } from './rng.js';
+import { type Rng, pick, randInt, rngFor, shuffle, uniform } from '../util/rng.js';
 import type { SplitName } from './sc-layout.js';
 
 export const UNKNOWN_WORDS: readonly string[] = ['bed', 'bird', 'cat', 'dog', 'happy', 'house', 'marvin', 'sheila', 'tree', 'wow', 'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];

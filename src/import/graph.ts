@@ -1,11 +1,11 @@
 // A tfjs graph model (frozen GraphDef) lowered to primitive ops: one mapper per TensorFlow op, looked up in a
 // table; fused ops (_FusedConv2D, _FusedMatMul, FusedDepthwiseConv2dNative) unfold into their parts.
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { UserError } from '../errors.js';
 import type { Pad } from '../models/spec.js';
 import { fileHandler, namedWeights, type ModelFiles } from './files.js';
-import { GraphDef, Node, type GraphNode } from './graph-def.js';
+import { GraphDef, type Node, type GraphNode } from './graph-def.js';
 import type { LoadedOriginal } from './layers.js';
 import { chain, unsupported, type HostTensor, type Prim, type PrimBody, type PrimGraph } from './prims.js';
 

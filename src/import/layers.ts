@@ -1,5 +1,5 @@
 // A tfjs Layers model (Keras) lowered to primitive ops: one mapper per layer class, looked up in a table.
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../errors.js';
 import type { Pad } from '../models/spec.js';

@@ -1,7 +1,23 @@
 // A model is a small graph of pqk layer blocks. The spec is pure data (JSON-serialisable, stored in checkpoints);
 // the parameters live in ./params.ts. Tensor layouts follow tfjs: NHWC activations, conv filter [kh, kw, in, out],
 // depthwise filter [kh, kw, in, mult], dense kernel [in, out].
-import type { ChannelGroup } from '../compress/sparsity/types.js';
+// One slice of a weight along an axis; `expand` says how a consumer wider than the group reads channel i:
+// 'interleaved' = index j reads channel j % size (flatten of an NHWC map), 'blocked' = j reads channel floor(j / r)
+// where r = axisLength / size (the outputs c*mult + m of a depthwise conv with multiplier r).
+export interface ChannelSliceRef {
+  weight: string;
+  axis: number;
+  expand?: 'interleaved' | 'blocked';
+}
+
+// Channels that must be pruned together to keep the graph consistent.
+export interface ChannelGroup {
+  id: string;
+  size: number; // number of channels
+  producers: ChannelSliceRef[]; // slices that produce channel i (conv/dense output axis); scored
+  passthrough: ChannelSliceRef[]; // depthwise slices that carry channel i along; pruned with the group, not scored
+  consumers: ChannelSliceRef[]; // slices that read channel i (next conv/dense input axis)
+}
 
 export type ActName = 'none' | 'relu' | 'relu6';
 export type Pad = 'same' | 'valid';

@@ -1,6 +1,5 @@
 // pqk's model zoo: DS-CNN (MLPerf Tiny KWS), a small ResNet for images, and a tiny MLP for tests.
-import type { ChannelGroup } from '../compress/sparsity/types.js';
-import type { ActName, ConvSpec, ModelSpec, NodeSpec } from './spec.js';
+import type { ActName, ChannelGroup, ConvSpec, ModelSpec, NodeSpec } from './spec.js';
 
 // 'ds-cnn-32': the same DS-CNN built 32 channels wide, about the size of ds-cnn with half its channels pruned (the
 // train-small-from-scratch baseline that pruning must beat).

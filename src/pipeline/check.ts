@@ -1,6 +1,7 @@
 // `pqk check`: judge a .tflite file pqk may not have written against a target. Every runtime the target names runs it
 // on the inputs given (a dataset's test split, a .npy array, or seeded random int8 tensors) and is compared value for
 // value with the integer reference; the report, its budgets and exit code are `pqk run`'s, without training stages.
+import { isMicrocontroller } from '../runtimes/names.js';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadDataset } from '../data/index.js';
@@ -70,8 +71,8 @@ export async function runCheck(a: CheckArgs): Promise<RunReport> {
     dataset = { ...datasetInfo(data), test: Math.min(data.test.n, limit ?? Infinity) };
     labelled = true;
     for (const rt of target.runtimes) {
-      const fromAudio = rt.startsWith('qemu:') && data.task === 'kws' && data.frontend !== undefined;
-      const opts = { limit, memory, optimized: rt.startsWith('qemu:'), file: a.file };
+      const fromAudio = isMicrocontroller(rt) && data.task === 'kws' && data.frontend !== undefined;
+      const opts = { limit, memory, optimized: isMicrocontroller(rt), file: a.file };
       log(`check ${rt}: running ${dataset.test} test samples of ${dir}${fromAudio ? ', from features and from audio' : ''}`);
       const r = await tolerate(rt, log, () => (fromAudio ? verifyFromAudio(a.bytes, dir, data, rt, opts) : verifyModel(a.bytes, data, rt, opts)));
       if (r) verification[rt] = r;
@@ -82,7 +83,7 @@ export async function runCheck(a: CheckArgs): Promise<RunReport> {
     dataset = { name, task: 'none', classes: m.outputs, train: 0, val: 0, test: inputs.length };
     for (const rt of target.runtimes) {
       log(`check ${rt}: running ${inputs.length} ${a.inputs.kind === 'npy' ? `inputs from ${a.inputs.file}` : 'random inputs'}`);
-      const r = await tolerate(rt, log, async () => (await verifyInputs(m, a.bytes, inputs, null, rt, { memory, optimized: rt.startsWith('qemu:'), file: a.file })).result);
+      const r = await tolerate(rt, log, async () => (await verifyInputs(m, a.bytes, inputs, null, rt, { memory, optimized: isMicrocontroller(rt), file: a.file })).result);
       if (r) verification[rt] = r;
     }
   }

@@ -1,6 +1,7 @@
 // `pqk run`: data -> float -> phase 1 -> phase 2 -> export -> verification in every runtime of the target -> report
 // -> budgets. Every stage is resumable and a finished one is never repeated (training stages by their checkpoints,
 // verification by a result file keyed by the model's hash).
+import { isMicrocontroller } from '../runtimes/names.js';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -100,7 +101,7 @@ async function verifyCached(runDir: string, dataDir: string, bytes: Uint8Array, 
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   const file = join(runDir, 'verify', `${runtime.replace(':', '-')}.json`);
   // A keyword-spotting model on an emulated board is also run from raw audio, through the C frontend.
-  const fromAudio = runtime.startsWith('qemu:') && data.task === 'kws' && data.frontend !== undefined;
+  const fromAudio = isMicrocontroller(runtime) && data.task === 'kws' && data.frontend !== undefined;
   const fromBundle = bundle && runtime === `qemu:${target.cpu}` ? bundle : undefined;
   if (existsSync(file)) {
     const { modelHash, limit: oldLimit, ...old } = readJson<VerifyResult & { modelHash: string; limit: number | null }>(file);
@@ -112,7 +113,7 @@ async function verifyCached(runDir: string, dataDir: string, bytes: Uint8Array, 
   }
   log(`verify ${runtime}: running ${limit ?? data.test.n} test samples${fromAudio ? ', from features and from audio' : ''}`);
   // Microcontrollers run the optimized (DSP / Helium) kernels, as deployed; they are bit-identical to the plain ones.
-  const opts = { limit, memory: target.memory, optimized: runtime.startsWith('qemu:'), bundle: fromBundle };
+  const opts = { limit, memory: target.memory, optimized: isMicrocontroller(runtime), bundle: fromBundle };
   const r = fromAudio ? await verifyFromAudio(bytes, dataDir, data, runtime, opts) : await verifyModel(bytes, data, runtime, opts);
   if (r.audio) {
     const a = r.audio;

@@ -1,5 +1,6 @@
 // Verification: run a .tflite file in a runtime over the test split and compare every int8 output value with the
 // integer reference.
+import { isMicrocontroller } from '../runtimes/names.js';
 import { createMfcc } from '../data/mfcc.js';
 import { loadSplitAudio } from '../data/speech-commands.js';
 import type { Dataset, MfccParams } from '../data/types.js';
@@ -20,7 +21,7 @@ import { DataError, ModelError } from '../errors.js';
 
 // memory: the target part's flash and RAM, which a firmware image must fit (the board's own memory when absent).
 export async function runtimeFor(name: string, memory?: { flashBytes: number; ramBytes: number }): Promise<Runtime> {
-  if (name.startsWith('qemu:')) {
+  if (isMicrocontroller(name)) {
     const { QemuRuntime } = await import('../runtimes/qemu.js');
     return QemuRuntime.fromName(name, { memory });
   }
@@ -38,7 +39,7 @@ export function quantizeFeatures(data: Dataset, scale: number, zeroPoint: number
 // on arm64, LiteRT's, or TFLite Micro's (pqk's firmware on the emulated Cortex-M boards).
 export function flavorOf(runtimeName: string): Flavor {
   if (runtimeName.startsWith('arm64')) return 'arm64';
-  if (runtimeName.startsWith('qemu:')) return 'tflm';
+  if (isMicrocontroller(runtimeName)) return 'tflm';
   return runtimeName === 'litert' ? 'litert' : 'x86-64';
 }
 
@@ -140,7 +141,7 @@ function frontendOf(qm: QModel, data: Dataset, where: string): MfccParams {
 // model's outputs against the integer reference on the board's own features, and the frontend's instructions.
 export async function verifyFromAudio(bytes: Uint8Array, dataDir: string, data: Dataset, runtimeName: string, opts: VerifyOptions = {}): Promise<VerifyResult & { audio: AudioVerification }> {
   const where = opts.file ?? 'model';
-  if (!runtimeName.startsWith('qemu:')) throw new ModelError(`${where}: --from-audio runs on an emulated board (qemu:*), not on ${runtimeName}`);
+  if (!isMicrocontroller(runtimeName)) throw new ModelError(`${where}: --from-audio runs on an emulated board (qemu:*), not on ${runtimeName}`);
   const qm = readTflite(bytes);
   const params = frontendOf(qm, data, where);
   const { result: base, inputs: hostInputs, reference: fromHost } = await verifyFeatures(bytes, data, runtimeName, opts);

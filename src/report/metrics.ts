@@ -2,6 +2,7 @@
 // quantized model weighs.
 import { elementCount, type QModel, type QTensor } from '../int/graph.js';
 import { opMacs, weightsOf } from '../ops/table.js';
+import { isEmulated } from '../runtimes/names.js';
 import type { Dataset } from '../data/types.js';
 import type { RunResult } from '../runtimes/types.js';
 import { PQK_VERSION } from '../version.js';
@@ -107,6 +108,6 @@ export function datasetInfo(ds: Dataset): DatasetInfo {
 // What produced and judged the model: the tfjs backend that trained it (null when nothing was trained), the TFLite
 // and emulator versions the verifying runtimes reported.
 export function reportVersions(backend: string | null, v: Record<string, RuntimeVerification>): RunReport['versions'] {
-  const qemu = Object.entries(v).find(([k]) => k.startsWith('qemu:') || k === 'arm64')?.[1]?.version ?? null;
+  const qemu = Object.entries(v).find(([k]) => isEmulated(k))?.[1]?.version ?? null;
   return { pqk: PQK_VERSION, tfjsBackend: backend, tflite: v.tflite?.version ?? v.arm64?.version ?? null, qemu };
 }

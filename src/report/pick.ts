@@ -1,9 +1,6 @@
 // Which verified runtime speaks for the device in a report: an emulated one (qemu:*, arm64) runs the target's own ISA.
+import { isEmulated } from '../runtimes/names.js';
 import type { RunReport, RuntimeVerification } from './types.js';
-
-function isEmulated(runtime: string): boolean {
-  return runtime.startsWith('qemu:') || runtime === 'arm64';
-}
 
 // The first emulated runtime meeting `want`, else the first runtime meeting it.
 export function deviceRuntimeOf(r: Pick<RunReport, 'verification'>, want: (v: RuntimeVerification) => boolean = () => true): string | undefined {

@@ -13,3 +13,13 @@ export function isRuntimeName(name: string): boolean {
 export function runtimeNamesText(): string {
   return `${RUNTIME_NAMES.join(', ')}, arm64:<cpu>`;
 }
+
+// A microcontroller board emulated by QEMU (pqk micro runs there: optimized kernels, the C frontend, instructions).
+export function isMicrocontroller(name: string): boolean {
+  return name.startsWith('qemu:');
+}
+
+// Any emulated device: a microcontroller board or an arm64 CPU (the runtimes whose figures stand for the device).
+export function isEmulated(name: string): boolean {
+  return isMicrocontroller(name) || name === 'arm64' || ARM64_CPU.test(name);
+}

@@ -1,22 +1,9 @@
 // Where the runtimes find their native parts. Paths are resolved from the package root, so they hold both when
 // running from src/ (tsx) and from dist/src/ (built).
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../util/root.js';
 
-let root: string | undefined;
-
-export function packageRoot(): string {
-  if (root !== undefined) return root;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'src', 'runtimes'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`cannot find the pqk package root above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-  root = dir;
-  return dir;
-}
+export { packageRoot };
 
 // The TFLite 2.9 C library and headers shipped by tfjs-tflite-node, per platform folder.
 export function tfliteCcDeps(platform: 'linux_amd64' | 'linux_arm64' | 'include'): string {

@@ -1,25 +1,8 @@
-// Where pqk's package lies on disk, so data folders (targets/, firmware-harness/) are found from src/ (tsx) and dist/src/.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The built-in target profiles' folder.
+import { join } from 'node:path';
+import { packageRoot } from '../util/root.js';
 
-let cached: string | undefined;
-
-// Walks up from this module to the first package.json named "pqk": the depth differs between src/ and dist/src/.
-export function packageRoot(): string {
-  if (cached !== undefined) return cached;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'pqk') {
-      cached = dir;
-      return dir;
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json named "pqk" above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
+export { packageRoot };
 
 export function targetsDir(): string {
   return join(packageRoot(), 'targets');

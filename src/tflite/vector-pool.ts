@@ -1,7 +1,7 @@
 // Small vectors the writer shares or places with care: equal int32 vectors (shapes, op I/O lists) are written once,
 // and scale vectors are written early when one exactly fills the hole that the next 16-byte-aligned constant
 // buffer would otherwise pad with zeros.
-import * as flatbuffers from 'flatbuffers';
+import type * as flatbuffers from 'flatbuffers';
 import type { QTensor } from '../int/graph.js';
 import { QuantizationParameters } from './generated/index.js';
 

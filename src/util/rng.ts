@@ -1,5 +1,7 @@
-// Seeded randomness: every random choice in pqk (init, shuffling, augmentation) comes from here, so a seed
-// reproduces a run exactly.
+// Seeded randomness: every random choice in pqk (init, shuffling, augmentation, data synthesis) comes from here, so
+// a seed reproduces a run exactly. The data layer gives each item (clip, split, word) its own stream (rngFor), so
+// results never depend on order.
+import { createHash } from 'node:crypto';
 
 export type Rng = () => number; // uniform in [0, 1)
 
@@ -34,4 +36,31 @@ export function permutation(n: number, rng: Rng): Int32Array {
   for (let i = 0; i < n; i++) p[i] = i;
   shuffleInPlace(p, rng);
   return p;
+}
+
+// A 32-bit seed derived from any parts.
+export function seedFrom(...parts: (string | number)[]): number {
+  return createHash('sha256').update(parts.join('\u0000')).digest().readUInt32LE(0);
+}
+
+export function rngFor(...parts: (string | number)[]): Rng {
+  return mulberry32(seedFrom(...parts));
+}
+
+export function uniform(rng: Rng, lo: number, hi: number): number {
+  return lo + (hi - lo) * rng();
+}
+
+export function randInt(rng: Rng, lo: number, hiInclusive: number): number {
+  return lo + Math.floor(rng() * (hiInclusive - lo + 1));
+}
+
+export function pick<T>(rng: Rng, items: readonly T[]): T {
+  return items[Math.floor(rng() * items.length)];
+}
+
+// Fisher–Yates in place; returns the same array so it chains.
+export function shuffle<T>(rng: Rng, items: T[]): T[] {
+  shuffleInPlace(items, rng);
+  return items;
 }

@@ -9,6 +9,7 @@ import { forwardFloat } from '../../src/models/forward.js';
 import { createModel, disposeModel } from '../../src/models/params.js';
 import { modelSpec } from '../../src/models/zoo.js';
 import { crossEntropy } from '../../src/train/stage.js';
+import { useBackend } from './use-backend.js';
 
 function ctx(values: CommandContext['values']): CommandContext {
   return { values, positionals: [], json: true, log: () => {} };
@@ -43,7 +44,7 @@ describe('bench train command', () => {
   });
 
   it('times the model pqk trains: the first float step has the loss of the zoo model on the same batch', () => {
-    tf.setBackend('native');
+    useBackend('native');
     const t = timeTrainingSteps({ model: 'ds-cnn-32', step: 'float', batch: 4, steps: 1, warmup: 0, seed: 3 });
     const model = createModel(modelSpec('ds-cnn-32', [49, 10, 1], 12), 3);
     const loss = tf.tidy(() => {

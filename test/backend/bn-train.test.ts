@@ -8,6 +8,7 @@ import { createModel, disposeModel, trainableVariables } from '../../src/models/
 import { modelSpec } from '../../src/models/zoo.js';
 import { crossEntropy } from '../../src/train/stage.js';
 import { assertSameOnBoth, gradsOf, rand, setupBackends } from './compare.js';
+import { useBackend } from './use-backend.js';
 
 describe('batchNormTraining', () => {
   before(setupBackends);
@@ -26,7 +27,7 @@ describe('batchNormTraining', () => {
 
   it('zoo DS-CNN float steps give the same losses on native (one fused kernel) and cpu (moments + batchNorm)', () => {
     const losses = ['native', 'cpu'].map((backend) => {
-      tf.setBackend(backend);
+      useBackend(backend);
       const before = tf.memory().numTensors;
       const model = createModel(modelSpec('ds-cnn-32', [49, 10, 1], 12), 3);
       const vars = trainableVariables(model);

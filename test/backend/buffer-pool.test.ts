@@ -4,6 +4,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { BufferPool } from '../../src/backend/buffer-pool.js';
 import { rand, setupBackends } from './compare.js';
+import { useBackend } from './use-backend.js';
 
 describe('buffer pool', () => {
   before(setupBackends);
@@ -25,7 +26,7 @@ describe('buffer pool', () => {
   });
 
   it('dataSync results and slices survive the disposal of their tensors on the native backend', () => {
-    tf.setBackend('native');
+    useBackend('native');
     const x = tf.add(rand([64, 128], 1), 1);
     const seen = x.dataSync();
     const copy = Float32Array.from(seen);

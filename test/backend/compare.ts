@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { ensureGradients } from '../../src/backend/gradients.js';
 import { registerNativeBackend } from '../../src/backend/native.js';
+import { useBackend } from './use-backend.js';
 
 export async function setupBackends(): Promise<void> {
   await ensureGradients();
@@ -24,7 +25,7 @@ export function rand(shape: number[], seed: number): tf.Tensor {
 }
 
 function run(backend: string, f: () => tf.Tensor | tf.Tensor[]): { shapes: number[][]; data: Float32Array[] } {
-  tf.setBackend(backend);
+  useBackend(backend);
   const out = tf.tidy(f);
   const list = Array.isArray(out) ? out : [out];
   const r = { shapes: list.map((t) => t.shape), data: list.map((t) => Float32Array.from(t.dataSync())) };

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertSameOnBoth, gradsOf, rand, setupBackends } from './compare.js';
+import { useBackend } from './use-backend.js';
 
 type Pad = 'same' | 'valid';
 interface ConvCase { x: number[]; w: number[]; stride: number | [number, number]; pad: Pad; dil?: number }
@@ -50,7 +51,7 @@ describe('native conv kernels', () => {
   // are checked by adjointness against the (cpu-checked) forward: <dy, conv(x, w)> = <dx(dy, w), x> = <dw(x, dy), w>.
   it('depthwise backprop kernels with dilation 2 are the adjoints of the forward', () => {
     const c = DEPTH[3]!;
-    tf.setBackend('native');
+    useBackend('native');
     const attrs = { strides: c.stride, pad: c.pad, dilations: 2, dimRoundingMode: undefined };
     const run = (kernel: string, inputs: Record<string, tf.Tensor>, extra: object) =>
       tf.engine().runKernel(kernel, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor;

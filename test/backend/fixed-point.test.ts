@@ -19,6 +19,7 @@ import {
 } from '../../src/int/quantize.js';
 import { rand, setupBackends } from './compare.js';
 import { accumulator, lcg, multiplier, tieCounts, ulpStep } from './fixed-point-data.js';
+import { useBackend } from './use-backend.js';
 
 const ROUNDINGS: FixedPointRounding[] = ['ties-up', 'away', 'single'];
 const REFERENCE: Record<FixedPointRounding, (x: number, multiplier: number, shift: number) => number> = {
@@ -42,7 +43,7 @@ function makeCase(shape: number[], m: Float32Array, mShape: number[], seed: numb
 }
 
 function compute(backend: string, f: (acc: tf.Tensor, m: tf.Tensor) => tf.Tensor, c: Case): Float32Array {
-  tf.setBackend(backend);
+  useBackend(backend);
   const y = tf.tidy(() => f(tf.tensor(c.acc, c.shape), tf.tensor(c.m, c.mShape)));
   const v = Float32Array.from(y.dataSync());
   y.dispose();
@@ -139,7 +140,7 @@ describe('fixedPointRound', () => {
       for (const mShape of [[7], []]) {
         const c = makeCase([4, 3, 5, 7], mShape.length === 0 ? m.subarray(0, 1) : m, mShape, 42);
         const run = (f: (a: tf.Tensor, k: tf.Tensor) => tf.Tensor) => {
-          tf.setBackend(backend);
+          useBackend(backend);
           return tf.tidy(() => {
             const g = tf.grads((a: tf.Tensor, k: tf.Tensor) => tf.sum(tf.mul(f(a, k), cot)));
             const [a, k] = [tf.tensor(c.acc, c.shape), tf.tensor(c.m, c.mShape)];
@@ -157,7 +158,7 @@ describe('fixedPointRound', () => {
   });
 
   it('runs as one native kernel and keeps no tensors', async () => {
-    tf.setBackend('native');
+    useBackend('native');
     const acc = tf.tensor(makeCase([50, 64], Float32Array.of(0.001), [], 9).acc, [50, 64]);
     const m = tf.fill([64], 0.001);
     const before = tf.memory().numTensors;

@@ -8,6 +8,7 @@ import { quantAddRaw } from '../../src/backend/quant-add.js';
 import { addRaw, addRescale } from '../../src/int/add.js';
 import { mulberry32 } from '../../src/util/rng.js';
 import { setupBackends } from './compare.js';
+import { useBackend } from './use-backend.js';
 
 before(setupBackends);
 
@@ -38,7 +39,7 @@ function onGrid(c: ReturnType<typeof cases>[number]): Float32Array {
 test('equals the integer reference element for element on cpu and native, where the float32 grid does not', () => {
   let gridOff = 0;
   for (const backend of ['cpu', 'native']) {
-    tf.setBackend(backend);
+    useBackend(backend);
     for (const c of cases(3)) {
       const r = addRescale(c.s1, c.s2, c.so, (why) => assert.fail(why));
       const want = Array.from(c.v1, (v, i) => addRaw(r, v, c.v2[i]!));
@@ -51,7 +52,7 @@ test('equals the integer reference element for element on cpu and native, where 
 });
 
 test('straight-through gradient: dy * s_i / s_out for each input, none for the scales; other backends get undefined', () => {
-  tf.setBackend('native');
+  useBackend('native');
   const [v1, v2, s1, s2, so] = [tf.tensor([3, -7]), tf.tensor([1, 2]), tf.scalar(0.05), tf.scalar(0.1), tf.scalar(0.2)];
   const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(quantAddRaw(a, b, s1, s2, so)!, tf.tensor([1, 2]))))([v1, v2]);
   assert.deepEqual(Array.from(g[0]!.dataSync()).map((x) => Math.fround(x)), [Math.fround(0.05 / 0.2), Math.fround((2 * 0.05) / 0.2)].map((x) => Math.fround(x)));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { augmentClip, mixAtSnr, silenceClip, timeShift } from '../../src/data/augment.js';
-import { mulberry32 } from '../../src/data/rng.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
 const ramp = Float32Array.from({ length: 10 }, (_, i) => (i + 1) / 10);
 

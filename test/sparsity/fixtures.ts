@@ -1,5 +1,5 @@
 // Seeded weights for the sparsity tests.
-import { mulberry32, type Rng } from '../../src/data/rng.js';
+import { mulberry32, type Rng } from '../../src/util/rng.js';
 import type { PrunableKind, PrunableWeight } from '../../src/compress/sparsity/index.js';
 
 export { mulberry32, type Rng };

@@ -1,5 +1,6 @@
 // pqk verify: run a .tflite file in a runtime over a dataset's test split, compared value by value with the
 // integer reference.
+import { isMicrocontroller } from '../../runtimes/names.js';
 import { loadDataset } from '../../data/index.js';
 import { verifyFromAudio, verifyModel } from '../../pipeline/verify.js';
 import { agreesWithReference, TOLERANT_RUNTIMES } from '../../report/budgets.js';
@@ -28,7 +29,7 @@ export const verifyCommand: Command = {
     if (!isRuntimeName(runtime)) throw new UsageError(`--runtime: unknown runtime '${runtime}' (known: ${runtimeNamesText()})`);
     const limit = optInt(ctx, 'limit', { min: 1 });
     const fromAudio = ctx.values['from-audio'] === true;
-    if (fromAudio && !runtime.startsWith('qemu:')) throw new UsageError(`--from-audio runs the frontend on an emulated board: give --runtime qemu:<cpu>, not ${runtime}`);
+    if (fromAudio && !isMicrocontroller(runtime)) throw new UsageError(`--from-audio runs the frontend on an emulated board: give --runtime qemu:<cpu>, not ${runtime}`);
     const bytes = readModelFile(file);
     const dataDir = str(ctx, 'data');
     const data = await loadDataset(dataDir, {});

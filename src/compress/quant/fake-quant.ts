@@ -1,15 +1,13 @@
 // Fake-quantization primitives with straight-through gradients. Everything stays on the backend: scales and zero
 // points are tensors, ranges are variables updated by tensor ops, so a training step never syncs with the host.
 import * as tf from '@tensorflow/tfjs-core';
-import { stopGradient, steRound as roundSte } from '../../models/grad.js';
+import { stopGradient } from '../../models/grad.js';
 import type { ActRange } from '../../models/params.js';
 import type { ActName } from '../../models/spec.js';
 
-// round(x) forward, identity backward. tf.round rounds half to even; exact .5 ties do not occur for the scaled
-// accumulators it sees (irrational multipliers), and weights/biases are read back from the same op at export.
-export function steRound(x: tf.Tensor): tf.Tensor {
-  return roundSte(x);
-}
+// round(x) forward, identity backward (models/grad.ts). tf.round rounds half to even; exact .5 ties do not occur for
+// the scaled accumulators it sees (irrational multipliers), and weights/biases are read back from the same op at export.
+export { steRound } from '../../models/grad.js';
 
 // Round half away from zero, as TFLite's integer kernels and QUANTIZE do, exactly in float32: |x| = f + d with
 // f = floor(|x|) and d = |x| - f (both exact), rounded up when d >= 0.5. (floor(|x| + 0.5) is not exact: 0.49999997

@@ -13,23 +13,8 @@ export interface PrunableWeight {
   role?: 'first' | 'last' | 'hidden';
 }
 
-// One slice of a weight along an axis; `expand` says how a consumer wider than the group reads channel i:
-// 'interleaved' = index j reads channel j % size (flatten of an NHWC map), 'blocked' = j reads channel floor(j / r)
-// where r = axisLength / size (the outputs c*mult + m of a depthwise conv with multiplier r).
-export interface ChannelSliceRef {
-  weight: string;
-  axis: number;
-  expand?: 'interleaved' | 'blocked';
-}
-
-// Channels that must be pruned together to keep the graph consistent.
-export interface ChannelGroup {
-  id: string;
-  size: number; // number of channels
-  producers: ChannelSliceRef[]; // slices that produce channel i (conv/dense output axis); scored
-  passthrough: ChannelSliceRef[]; // depthwise slices that carry channel i along; pruned with the group, not scored
-  consumers: ChannelSliceRef[]; // slices that read channel i (next conv/dense input axis)
-}
+// Channel groups are part of a model's spec (models/spec.ts); the sparsity functions read them.
+export type { ChannelGroup, ChannelSliceRef } from '../../models/spec.js';
 
 export interface PolicyOptions {
   skipFirst?: boolean; // leave role 'first' dense (default false)
