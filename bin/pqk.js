@@ -24,7 +24,12 @@ if (!existsSync(built)) {
 }
 if (existsSync(join(root, 'src'))) {
   const src = newestSource(join(root, 'src'));
-  if (src.mtime > statSync(built).mtimeMs) process.stderr.write(`pqk: warning: ${src.file.slice(root.length + 1)} is newer than the build in dist/; run 'npm run build' (this runs the old build)\n`);
+  if (src.mtime > statSync(built).mtimeMs)
+    process.stderr.write(
+      `pqk: warning: ${src.file.slice(root.length + 1)} is newer than the build in dist/; run 'npm run build' (this runs the old build)\n`,
+    );
 }
 const { main } = await import(pathToFileURL(built).href);
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -18,7 +18,9 @@ import { randomInputs } from '../test/firmware/harness.js';
 import { dscnnModel } from '../test/firmware/models.js';
 
 function macs(model: QModel): number {
-  return opCosts(model).filter((c) => ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED'].includes(c.op)).reduce((a, c) => a + c.macs, 0);
+  return opCosts(model)
+    .filter((c) => ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED'].includes(c.op))
+    .reduce((a, c) => a + c.macs, 0);
 }
 
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
@@ -37,8 +39,13 @@ async function main(): Promise<void> {
         const r = await new QemuRuntime(cpu).run(bytes, inputs, { optimized });
         const bad = r.outputs.reduce((n, o, i) => n + o.filter((v, j) => v !== want[i][j]).length, 0);
         const ins = mean(r.instructionsPerInference ?? []);
-        console.log(`  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(model)).toFixed(2)} instr/MAC  flash ${r.flashBytes} (code ${(r.flashBytes ?? 0) - bytes.length})  arena ${r.arenaBytes}  RAM ${r.ramBytes}  mismatches ${bad}`);
-        if (optimized) console.log(`    per op (M instr): ${(r.instructionsPerOp ?? []).map((o) => `${o.op} ${(o.instructions / 1e6).toFixed(3)}`).join(', ')}`);
+        console.log(
+          `  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(model)).toFixed(2)} instr/MAC  flash ${r.flashBytes} (code ${(r.flashBytes ?? 0) - bytes.length})  arena ${r.arenaBytes}  RAM ${r.ramBytes}  mismatches ${bad}`,
+        );
+        if (optimized)
+          console.log(
+            `    per op (M instr): ${(r.instructionsPerOp ?? []).map((o) => `${o.op} ${(o.instructions / 1e6).toFixed(3)}`).join(', ')}`,
+          );
       }
     }
   }
@@ -54,7 +61,9 @@ async function main(): Promise<void> {
         const r = await new QemuRuntime(cpu).run(bytes, inputs, { optimized });
         const bad = r.outputs.reduce((n, o, i) => n + o.filter((v, j) => v !== want[i][j]).length, 0);
         const ins = mean(r.instructionsPerInference ?? []);
-        console.log(`  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(ref)).toFixed(2)} instr/MAC  flash ${r.flashBytes} (code ${(r.flashBytes ?? 0) - bytes.length})  arena ${r.arenaBytes}  mismatches ${bad}`);
+        console.log(
+          `  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(ref)).toFixed(2)} instr/MAC  flash ${r.flashBytes} (code ${(r.flashBytes ?? 0) - bytes.length})  arena ${r.arenaBytes}  mismatches ${bad}`,
+        );
       }
     }
   } else {
@@ -66,7 +75,9 @@ async function main(): Promise<void> {
     for (const countInstructions of [true, false]) {
       const t0 = performance.now();
       await new QemuRuntime('cortex-m4', { countInstructions }).run(writeTflite(model), inputs, { optimized });
-      console.log(`qemu:cortex-m4 ${optimized ? 'optimized' : 'plain'}, ${bigBatch} samples${countInstructions ? ', counting instructions' : ''}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(
+        `qemu:cortex-m4 ${optimized ? 'optimized' : 'plain'}, ${bigBatch} samples${countInstructions ? ', counting instructions' : ''}: ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
     }
   }
 }

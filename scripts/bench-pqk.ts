@@ -32,12 +32,19 @@ function probeSections(s: BenchSettings): ProbeSection[] {
       const p = readProbe(s.work, task, cfg, 'variants', phase2Tag(s.train));
       if (!p.results.some((x) => x.variant !== 'ce' && x.variant !== 'pqk')) continue;
       const seeds = [...new Set(p.results.map((x) => x.seed))].join(',');
-      out.push({ title: `${task}, ${configId(cfg)}: phase-2 variants from the ablation's phase-1 checkpoints (seeds ${seeds}; code ${p.code ?? 'not recorded'})`, lines: probeTable(p, probeVariants(s.train), probeBaseline('variants')) });
+      out.push({
+        title: `${task}, ${configId(cfg)}: phase-2 variants from the ablation's phase-1 checkpoints (seeds ${seeds}; code ${p.code ?? 'not recorded'})`,
+        lines: probeTable(p, probeVariants(s.train), probeBaseline('variants')),
+      });
     }
   for (const task of s.tasks) {
     const lines = headSummary(s.work, task, s.configs, phase2Tag(s.train));
     const codes = new Set(s.configs.map((c) => readProbe(s.work, task, c, 'head', phase2Tag(s.train)).code ?? '?'));
-    if (lines.length > 2) out.push({ title: `${task}: teacher batch norm, CE and PQK rerun on code ${[...codes].join(' / ')} from the ablation's phase-1 checkpoints (seeds ${s.seeds.join(',')})`, lines });
+    if (lines.length > 2)
+      out.push({
+        title: `${task}: teacher batch norm, CE and PQK rerun on code ${[...codes].join(' / ')} from the ablation's phase-1 checkpoints (seeds ${s.seeds.join(',')})`,
+        lines,
+      });
   }
   return out;
 }
@@ -65,7 +72,9 @@ async function main(): Promise<void> {
   const backend = await initBackend();
   log(`backend: ${backend.name} (${backend.reason.split(';')[0]})`);
   if (s.probe) return probe(s, s.probe);
-  log(`settings: preset ${s.preset}, seeds ${s.seeds.join(',')}, tasks ${s.tasks.join(',')}, ${s.configs.length} configurations, work ${s.work}, out ${s.out}.{json,md}`);
+  log(
+    `settings: preset ${s.preset}, seeds ${s.seeds.join(',')}, tasks ${s.tasks.join(',')}, ${s.configs.length} configurations, work ${s.work}, out ${s.out}.{json,md}`,
+  );
   const store = new RecordStore(s.work);
   const c = cpus();
   const info: RunInfo = {
@@ -82,7 +91,8 @@ async function main(): Promise<void> {
     const d = await loadTask(task, s.train.sizes[task], s.train.dataSeed, log, s.train.kwsClipsPerWord);
     data.set(task, d.data);
     const what = task === 'kws' ? 'synthetic KWS (espeak-ng + sox, 12 classes, 49x10 MFCC)' : 'Fashion-MNIST (10 classes, 28x28)';
-    info.dataNotes[task] = `${what}, fixed seeded subsets: ${d.data.train.n} of ${d.full.train} train, ${d.data.val.n} of ${d.full.val} val, ${d.data.test.n} of ${d.full.test} test`;
+    info.dataNotes[task] =
+      `${what}, fixed seeded subsets: ${d.data.train.n} of ${d.full.train} train, ${d.data.val.n} of ${d.full.val} val, ${d.data.test.n} of ${d.full.test} test`;
   }
   store.onPut = () => writeOutputs(s, store, info);
   writeOutputs(s, store, info);

@@ -28,7 +28,14 @@ const batch = Number(flags.batch);
 const model = flags.model!;
 const log = (s: string) => process.stderr.write(s + '\n');
 
-interface TorchTiming { step: 'float' | 'qat'; msPerStep: number; minMs: number; cpuMsPerStep: number; torch: string; threads: number }
+interface TorchTiming {
+  step: 'float' | 'qat';
+  msPerStep: number;
+  minMs: number;
+  cpuMsPerStep: number;
+  torch: string;
+  threads: number;
+}
 
 // PyTorch is a yardstick only: Debian's python3-torch, 2 threads, the same architecture and batch.
 async function torchTiming(qat: boolean, env: Record<string, string> = {}): Promise<TorchTiming | string> {
@@ -43,7 +50,8 @@ async function torchTiming(qat: boolean, env: Record<string, string> = {}): Prom
   }
 }
 
-const faster = (a: TorchTiming | string, b: TorchTiming | string) => (typeof b === 'string' || (typeof a !== 'string' && a.msPerStep <= b.msPerStep) ? a : b);
+const faster = (a: TorchTiming | string, b: TorchTiming | string) =>
+  typeof b === 'string' || (typeof a !== 'string' && a.msPerStep <= b.msPerStep) ? a : b;
 
 const before = [await torchTiming(false), await torchTiming(true)];
 const choice = await initBackend(flags.backend);
@@ -59,7 +67,9 @@ if (flags.profile)
   for (const step of STEP_KINDS) {
     const p = await profileTrainingStep({ model, step, batch });
     const top = p.kernels.slice(0, 10).map((k) => `${k.kernel} ${k.ms.toFixed(1)} ms x${k.calls}`);
-    log(`profile ${step}: step ${p.stepMs.toFixed(1)} ms, kernels ${p.kernels.reduce((a, k) => a + k.ms, 0).toFixed(1)} ms: ${top.join(', ')}`);
+    log(
+      `profile ${step}: step ${p.stepMs.toFixed(1)} ms, kernels ${p.kernels.reduce((a, k) => a + k.ms, 0).toFixed(1)} ms: ${top.join(', ')}`,
+    );
     profiles.push({ step, ...p });
   }
 const after = [await torchTiming(false, { OMP_WAIT_POLICY: 'PASSIVE' }), await torchTiming(true, { OMP_WAIT_POLICY: 'PASSIVE' })];
@@ -76,7 +86,9 @@ const ratios = {
 };
 const machine = { loadAverage: loadavg()[0], cores: cpus().length };
 if (flags.json) {
-  process.stdout.write(JSON.stringify({ choice, model, batch, rows, torch: { float: torchFloat, qat: torchQat }, ratios, machine, profiles }, null, 2) + '\n');
+  process.stdout.write(
+    JSON.stringify({ choice, model, batch, rows, torch: { float: torchFloat, qat: torchQat }, ratios, machine, profiles }, null, 2) + '\n',
+  );
 } else {
   console.log(`${model}, batch ${batch}, ${steps} timed steps (tfjs ${tf.version_core}, backend ${choice.name})`);
   console.log('step'.padEnd(26) + ['ms/step', 'min ms', 'cpu ms'].map((h) => h.padStart(10)).join('') + '  ratio');
@@ -84,11 +96,25 @@ if (flags.json) {
     console.log(name.padEnd(26) + [t.msPerStep, t.minMs, t.cpuMsPerStep].map((v) => v.toFixed(1).padStart(10)).join('') + '  ' + ratio);
   const x = (v: number | null, what: string, goal: string) => (v === null ? '' : `${v.toFixed(2)}x ${what} (goal ${goal})`);
   line(`pqk float (${float.backend})`, float, x(ratios.floatVsTorch, 'PyTorch float', '<= 1.0x'));
-  line(`pqk qat (${float.backend})`, rows[1]!, x(ratios.qatVsFloat, 'pqk float', '<= 2x') + (ratios.qatVsTorchQat === null ? '' : `; ${ratios.qatVsTorchQat.toFixed(2)}x PyTorch QAT`));
+  line(
+    `pqk qat (${float.backend})`,
+    rows[1]!,
+    x(ratios.qatVsFloat, 'pqk float', '<= 2x') + (ratios.qatVsTorchQat === null ? '' : `; ${ratios.qatVsTorchQat.toFixed(2)}x PyTorch QAT`),
+  );
   line(`pqk phase2 (${float.backend})`, rows[2]!, x(ratios.phase2VsFloat, 'pqk float', '<= 3x'));
-  for (const [name, t] of [['pytorch-cpu float', torchFloat], ['pytorch-cpu qat', torchQat]] as const) {
+  for (const [name, t] of [
+    ['pytorch-cpu float', torchFloat],
+    ['pytorch-cpu qat', torchQat],
+  ] as const) {
     if (typeof t === 'string') console.log(`  (${name}: ${t})`);
-    else line(name, t, name.endsWith('qat') && ratios.torchQatVsTorchFloat !== null ? `${ratios.torchQatVsTorchFloat.toFixed(2)}x PyTorch float (torch ${t.torch})` : `torch ${t.torch}, ${t.threads} threads`);
+    else
+      line(
+        name,
+        t,
+        name.endsWith('qat') && ratios.torchQatVsTorchFloat !== null
+          ? `${ratios.torchQatVsTorchFloat.toFixed(2)}x PyTorch float (torch ${t.torch})`
+          : `torch ${t.torch}, ${t.threads} threads`,
+      );
   }
   console.log(`load average ${machine.loadAverage!.toFixed(1)} on ${machine.cores} cores`);
 }

@@ -19,6 +19,7 @@ tools=(
   "sox sox"
   "flatc flatbuffers-compiler"
   "clang clang"
+  "clang-format clang-format"
   "cc gcc"
   "make make"
   "arm-none-eabi-ar binutils-arm-none-eabi"

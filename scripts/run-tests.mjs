@@ -16,7 +16,14 @@ function walk(dir) {
   }
   return out;
 }
-const SLOW = ['test/firmware/', 'test/int/arm64.test.ts', 'test/runtimes/arm64.test.ts', 'test/runtimes/insncount.test.ts', 'test/cli/run.test.ts', 'test/cli/check.test.ts'];
+const SLOW = [
+  'test/firmware/',
+  'test/int/arm64.test.ts',
+  'test/runtimes/arm64.test.ts',
+  'test/runtimes/insncount.test.ts',
+  'test/cli/run.test.ts',
+  'test/cli/check.test.ts',
+];
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const filters = args.filter((a) => a !== '--quick');

@@ -1,10 +1,10 @@
-/* Firmware entry, built with a model's C bundle (its pqk_micro/, frontend/ and model_data.c; src/runtimes/qemu-build.ts):
- * the model is in flash, the arena is one static array; the semihosting command line names the
- * input batch, the output file and the sample count:  fw INPUTS.bin OUTPUTS.bin COUNT
- * Prints "pqk-stats ..." or "pqk-error: ..." on the semihosting console; exit status 0 when every sample ran.
- * Built with PQK_AUDIO=1 the inputs are clips of int16 PCM instead: the MFCC frontend (frontend/pqk_mfcc.c, with
- * the model's tables linked in as pqk_mfcc_model_tables) fills the input tensor, and each sample's output is the
- * int8 features followed by the model's outputs. pqk_marker(-3) marks the frontend's start. */
+/* Firmware entry, built with a model's C bundle (its pqk_micro/, frontend/ and model_data.c;
+ * src/runtimes/qemu-build.ts): the model is in flash, the arena is one static array; the semihosting command line names
+ * the input batch, the output file and the sample count:  fw INPUTS.bin OUTPUTS.bin COUNT Prints "pqk-stats ..." or
+ * "pqk-error: ..." on the semihosting console; exit status 0 when every sample ran. Built with PQK_AUDIO=1 the inputs
+ * are clips of int16 PCM instead: the MFCC frontend (frontend/pqk_mfcc.c, with the model's tables linked in as
+ * pqk_mfcc_model_tables) fills the input tensor, and each sample's output is the int8 features followed by the model's
+ * outputs. pqk_marker(-3) marks the frontend's start. */
 #include <stdint.h>
 
 #include "micro.h"

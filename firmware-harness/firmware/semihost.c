@@ -3,8 +3,15 @@
 
 #include <string.h>
 
-enum { SYS_OPEN = 0x01, SYS_CLOSE = 0x02, SYS_WRITE0 = 0x04, SYS_WRITE = 0x05, SYS_READ = 0x06,
-       SYS_GET_CMDLINE = 0x15, SYS_EXIT_EXTENDED = 0x20 };
+enum {
+    SYS_OPEN = 0x01,
+    SYS_CLOSE = 0x02,
+    SYS_WRITE0 = 0x04,
+    SYS_WRITE = 0x05,
+    SYS_READ = 0x06,
+    SYS_GET_CMDLINE = 0x15,
+    SYS_EXIT_EXTENDED = 0x20
+};
 
 static int32_t call(int32_t op, const void *arg)
 {
@@ -38,7 +45,10 @@ void sh_close(int32_t fd)
     call(SYS_CLOSE, args);
 }
 
-void sh_print(const char *s) { call(SYS_WRITE0, s); }
+void sh_print(const char *s)
+{
+    call(SYS_WRITE0, s);
+}
 
 int32_t sh_cmdline(char *buf, uint32_t len)
 {
@@ -50,6 +60,5 @@ void sh_exit(int32_t code)
 {
     const uint32_t args[2] = {0x20026u /* ADP_Stopped_ApplicationExit */, (uint32_t)code};
     call(SYS_EXIT_EXTENDED, args);
-    for (;;) {
-    }
+    for (;;) {}
 }

@@ -8,12 +8,28 @@ extern uint32_t __stack_top, __data_start, __data_end, __data_load, __bss_start,
 int main(void);
 
 void Reset_Handler(void) __attribute__((noreturn));
-static void Fault_Handler(void) { sh_print("pqk-error: hard fault\n"), sh_exit(3); }
+static void Fault_Handler(void)
+{
+    sh_print("pqk-error: hard fault\n"), sh_exit(3);
+}
 
 __attribute__((section(".vectors"), used)) static const uintptr_t vectors[16] = {
-    (uintptr_t)&__stack_top, (uintptr_t)Reset_Handler, (uintptr_t)Fault_Handler, (uintptr_t)Fault_Handler,
-    (uintptr_t)Fault_Handler, (uintptr_t)Fault_Handler, (uintptr_t)Fault_Handler, 0, 0, 0, 0,
-    (uintptr_t)Fault_Handler, (uintptr_t)Fault_Handler, 0, (uintptr_t)Fault_Handler, (uintptr_t)Fault_Handler,
+    (uintptr_t)&__stack_top,
+    (uintptr_t)Reset_Handler,
+    (uintptr_t)Fault_Handler,
+    (uintptr_t)Fault_Handler,
+    (uintptr_t)Fault_Handler,
+    (uintptr_t)Fault_Handler,
+    (uintptr_t)Fault_Handler,
+    0,
+    0,
+    0,
+    0,
+    (uintptr_t)Fault_Handler,
+    (uintptr_t)Fault_Handler,
+    0,
+    (uintptr_t)Fault_Handler,
+    (uintptr_t)Fault_Handler,
 };
 
 void Reset_Handler(void)

@@ -100,7 +100,8 @@ static void frame_power(const pqk_mfcc_tables *t, const int16_t *x, uint32_t ava
             const float c2 = t->cos_table[k * step2], s2 = -t->sin_table[k * step2];
             const float c3 = t->cos_table[(k + h) * step2], s3 = -t->sin_table[(k + h) * step2];
             float *p0 = z + 2u * k, *p1 = p0 + 2u * h, *p2 = p0 + 2u * size, *p3 = p2 + 2u * h;
-            for (uint32_t a = k; a < m; a += 2u * size, p0 += 4u * size, p1 += 4u * size, p2 += 4u * size, p3 += 4u * size) {
+            for (uint32_t a = k; a < m;
+                 a += 2u * size, p0 += 4u * size, p1 += 4u * size, p2 += 4u * size, p3 += 4u * size) {
                 float r0 = p0[0], i0 = p0[1], r1 = p1[0], i1 = p1[1], r2 = p2[0], i2 = p2[1], r3 = p3[0], i3 = p3[1];
                 butterfly(&r0, &i0, &r1, &i1, c1, s1);
                 butterfly(&r2, &i2, &r3, &i3, c1, s1);
@@ -121,7 +122,8 @@ static void frame_power(const pqk_mfcc_tables *t, const int16_t *x, uint32_t ava
         const uint32_t h = size >> 1, step = 2u * m / size;
         for (uint32_t k = 0; k < h; k++) {
             const float c = t->cos_table[k * step], s = -t->sin_table[k * step];
-            for (uint32_t a = k; a < m; a += size) butterfly(&z[2u * a], &z[2u * a + 1u], &z[2u * (a + h)], &z[2u * (a + h) + 1u], c, s);
+            for (uint32_t a = k; a < m; a += size)
+                butterfly(&z[2u * a], &z[2u * a + 1u], &z[2u * (a + h)], &z[2u * (a + h) + 1u], c, s);
         }
     }
     const float *ct = t->cos_table, *st = t->sin_table;
@@ -138,8 +140,7 @@ static void frame_power(const pqk_mfcc_tables *t, const int16_t *x, uint32_t ava
     z[2u * hm] = bin_power(z[2u * hm], z[2u * hm + 1u], z[2u * hm], z[2u * hm + 1u], ct[hm], -st[hm]);
 }
 
-void pqk_mfcc_frame(const pqk_mfcc_tables *t, const int16_t *x, uint32_t available, float *coefficients,
-                    float *scratch)
+void pqk_mfcc_frame(const pqk_mfcc_tables *t, const int16_t *x, uint32_t available, float *coefficients, float *scratch)
 {
     const uint32_t m = t->fft_size / 2u;
     float *z = scratch, *lm = scratch + 2u * m;
@@ -168,13 +169,11 @@ static uint32_t frame_available(const pqk_mfcc_tables *t, uint32_t samples, uint
     return clip > start ? clip - start : 0u;
 }
 
-void pqk_mfcc_compute(const pqk_mfcc_tables *t, const int16_t *audio, uint32_t samples, float *features,
-                      float *scratch)
+void pqk_mfcc_compute(const pqk_mfcc_tables *t, const int16_t *audio, uint32_t samples, float *features, float *scratch)
 {
     for (uint32_t f = 0; f < t->frames; f++) {
         const uint32_t start = f * t->hop;
-        pqk_mfcc_frame(t, audio + start, frame_available(t, samples, start), features + f * t->coefficients,
-                       scratch);
+        pqk_mfcc_frame(t, audio + start, frame_available(t, samples, start), features + f * t->coefficients, scratch);
     }
 }
 
@@ -184,8 +183,10 @@ static float round_half_away(float x)
     if (!(x > -8388608.0f && x < 8388608.0f)) return x;
     float r = (float)(int32_t)x;
     const float d = x - r;
-    if (d >= 0.5f) r += 1.0f;
-    else if (d <= -0.5f) r -= 1.0f;
+    if (d >= 0.5f)
+        r += 1.0f;
+    else if (d <= -0.5f)
+        r -= 1.0f;
     return r;
 }
 

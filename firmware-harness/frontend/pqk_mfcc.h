@@ -13,21 +13,21 @@ extern "C" {
 #endif
 
 typedef struct {
-    uint16_t clip_samples; /* samples of one clip: shorter input is zero-padded, longer input trimmed */
-    uint16_t window;       /* samples per frame */
-    uint16_t hop;          /* samples between frame starts */
-    uint16_t fft_size;     /* a power of two >= window */
-    uint16_t bands;        /* mel bands */
-    uint16_t coefficients; /* DCT coefficients kept per frame */
-    uint16_t frames;       /* frames per clip */
+    uint16_t clip_samples;              /* samples of one clip: shorter input is zero-padded, longer input trimmed */
+    uint16_t window;                    /* samples per frame */
+    uint16_t hop;                       /* samples between frame starts */
+    uint16_t fft_size;                  /* a power of two >= window */
+    uint16_t bands;                     /* mel bands */
+    uint16_t coefficients;              /* DCT coefficients kept per frame */
+    uint16_t frames;                    /* frames per clip */
     const float *window_table;          /* (window) periodic Hann / 32768 */
     const float *cos_table, *sin_table; /* (fft_size / 2) cos and sin of 2 pi k / fft_size */
     const uint16_t *mel_start;          /* (bands) first FFT bin of each band's triangle */
     const uint16_t *mel_length;         /* (bands) its bins */
     const uint16_t *mel_offset;         /* (bands) where its weights start in mel_weights */
     const float *mel_weights;
-    const float *dct;                   /* (coefficients x bands) orthonormal DCT-II, row-major */
-    float log_floor;                    /* ln(energy + log_floor) */
+    const float *dct; /* (coefficients x bands) orthonormal DCT-II, row-major */
+    float log_floor;  /* ln(energy + log_floor) */
 } pqk_mfcc_tables;
 
 /* Floats of scratch every call needs: fft_size + bands + coefficients. */

@@ -15,7 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static uint8_t model[1u << 22] __attribute__((aligned(16)));
     memcpy(model, data, size);
     /* Odd sizes take the optimized kernel paths, even sizes the plain ones. */
-    if (pqk_init(&ctx, model, (uint32_t)size, arena, sizeof arena, (int)(size & 3)) != PQK_OK) return 0; /* both kernel sets, both roundings */
+    if (pqk_init(&ctx, model, (uint32_t)size, arena, sizeof arena, (int)(size & 3)) != PQK_OK)
+        return 0; /* both kernel sets, both roundings */
     uint32_t in_bytes;
     int8_t *x = pqk_input(&ctx, 0, &in_bytes);
     for (uint32_t i = 0; i < in_bytes; i++) x[i] = (int8_t)data[i % (size ? size : 1)];

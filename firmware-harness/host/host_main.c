@@ -76,13 +76,16 @@ static int run_batch(FILE *in, FILE *out, long count)
 int main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: %s MODEL.tflite INPUTS.bin COUNT OUTPUTS.bin [--optimized] [--x86-rounding]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL.tflite INPUTS.bin COUNT OUTPUTS.bin [--optimized] [--x86-rounding]\n",
+                argv[0]);
         return 64;
     }
     int flags = 0;
     for (int i = 5; i < argc; i++) {
-        if (strcmp(argv[i], "--optimized") == 0) flags |= PQK_INIT_OPTIMIZED;
-        else if (strcmp(argv[i], "--x86-rounding") == 0) flags |= PQK_INIT_X86_ROUNDING;
+        if (strcmp(argv[i], "--optimized") == 0)
+            flags |= PQK_INIT_OPTIMIZED;
+        else if (strcmp(argv[i], "--x86-rounding") == 0)
+            flags |= PQK_INIT_X86_ROUNDING;
         else {
             fprintf(stderr, "unknown option %s\n", argv[i]);
             return 64;

@@ -89,7 +89,8 @@ static int check_libm(uint32_t stride)
     for (uint32_t k = 0; k < 4000000; k++, dchecked++) {
         state ^= state << 13, state ^= state >> 7, state ^= state << 17;
         uint64_t bits = state;
-        if (k % 4 == 0) bits = (bits & ~(0x7ffull << 52)) | ((uint64_t)(1023 + (int)(k / 4 % 120) - 60) << 52); /* near 1 */
+        if (k % 4 == 0)
+            bits = (bits & ~(0x7ffull << 52)) | ((uint64_t)(1023 + (int)(k / 4 % 120) - 60) << 52); /* near 1 */
         if (k % 4 == 1) bits &= 0x800fffffffffffffull | (0x3ffull << 52); /* small and subnormal */
         double x, a, b;
         memcpy(&x, &bits, 8);
@@ -98,7 +99,8 @@ static int check_libm(uint32_t stride)
         int e1 = 0, e2 = 0;
         const double f1 = pqk_frexp(x, &e1), f2 = frexp(x, &e2);
         if (memcmp(&a, &b, 8) != 0 || memcmp(&f1, &f2, 8) != 0 || (e1 != e2 && x - x == 0)) {
-            printf("round/frexp mismatch at %a: round pqk %a libm %a, frexp pqk %a %d libm %a %d\n", x, a, b, f1, e1, f2, e2);
+            printf("round/frexp mismatch at %a: round pqk %a libm %a, frexp pqk %a %d libm %a %d\n", x, a, b, f1, e1,
+                   f2, e2);
             return 1;
         }
     }

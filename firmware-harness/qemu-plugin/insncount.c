@@ -25,7 +25,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 #define MAX_MARKERS 64
 
-static uint64_t retired;             /* instructions retired so far (all vCPUs; pqk runs one) */
+static uint64_t retired;              /* instructions retired so far (all vCPUs; pqk runs one) */
 static uint64_t markers[MAX_MARKERS]; /* marker addresses, as given */
 static uint64_t match[MAX_MARKERS];   /* the same with bit 0 cleared: instruction addresses are even */
 static size_t n_markers;
@@ -49,7 +49,8 @@ static void on_tb_exec(unsigned int vcpu_index, void *userdata)
     (void)vcpu_index;
     (void)userdata;
     if (retired - last_mark > limit) {
-        fprintf(stderr, "insncount: instruction limit: more than %" PRIu64 " instructions without reaching a marker\n", limit);
+        fprintf(stderr, "insncount: instruction limit: more than %" PRIu64 " instructions without reaching a marker\n",
+                limit);
         if (out) fclose(out);
         out = NULL;
         exit(3);

@@ -7,18 +7,17 @@
 #include <string.h>
 
 #define TABLE_BITS 5
-#define N (1 << TABLE_BITS)
+#define N          (1 << TABLE_BITS)
 
 /* Bits of 2^(i/32), correctly rounded, minus i << 47 so that adding k << 47 scales by 2^(k/32). */
 static const uint64_t table[N] = {
-    0x3ff0000000000000ULL, 0x3fefd9b0d3158574ULL, 0x3fefb5586cf9890fULL, 0x3fef9301d0125b51ULL,
-    0x3fef72b83c7d517bULL, 0x3fef54873168b9aaULL, 0x3fef387a6e756238ULL, 0x3fef1e9df51fdee1ULL,
-    0x3fef06fe0a31b715ULL, 0x3feef1a7373aa9cbULL, 0x3feedea64c123422ULL, 0x3feece086061892dULL,
-    0x3feebfdad5362a27ULL, 0x3feeb42b569d4f82ULL, 0x3feeab07dd485429ULL, 0x3feea47eb03a5585ULL,
-    0x3feea09e667f3bcdULL, 0x3fee9f75e8ec5f74ULL, 0x3feea11473eb0187ULL, 0x3feea589994cce13ULL,
-    0x3feeace5422aa0dbULL, 0x3feeb737b0cdc5e5ULL, 0x3feec49182a3f090ULL, 0x3feed503b23e255dULL,
-    0x3feee89f995ad3adULL, 0x3feeff76f2fb5e47ULL, 0x3fef199bdd85529cULL, 0x3fef3720dcef9069ULL,
-    0x3fef5818dcfba487ULL, 0x3fef7c97337b9b5fULL, 0x3fefa4afa2a490daULL, 0x3fefd0765b6e4540ULL,
+    0x3ff0000000000000ULL, 0x3fefd9b0d3158574ULL, 0x3fefb5586cf9890fULL, 0x3fef9301d0125b51ULL, 0x3fef72b83c7d517bULL,
+    0x3fef54873168b9aaULL, 0x3fef387a6e756238ULL, 0x3fef1e9df51fdee1ULL, 0x3fef06fe0a31b715ULL, 0x3feef1a7373aa9cbULL,
+    0x3feedea64c123422ULL, 0x3feece086061892dULL, 0x3feebfdad5362a27ULL, 0x3feeb42b569d4f82ULL, 0x3feeab07dd485429ULL,
+    0x3feea47eb03a5585ULL, 0x3feea09e667f3bcdULL, 0x3fee9f75e8ec5f74ULL, 0x3feea11473eb0187ULL, 0x3feea589994cce13ULL,
+    0x3feeace5422aa0dbULL, 0x3feeb737b0cdc5e5ULL, 0x3feec49182a3f090ULL, 0x3feed503b23e255dULL, 0x3feee89f995ad3adULL,
+    0x3feeff76f2fb5e47ULL, 0x3fef199bdd85529cULL, 0x3fef3720dcef9069ULL, 0x3fef5818dcfba487ULL, 0x3fef7c97337b9b5fULL,
+    0x3fefa4afa2a490daULL, 0x3fefd0765b6e4540ULL,
 };
 
 static uint32_t as_u32(float f)
@@ -52,9 +51,9 @@ float pqk_expf(float x)
     const double c2 = 0x1.62e42ff0c52d6p-1 / N;
     const uint32_t abstop = (as_u32(x) >> 20) & 0x7ff;
     if (abstop >= (as_u32(88.0f) >> 20)) {
-        if (as_u32(x) == 0xff800000u) return 0.0f; /* -inf */
-        if (abstop >= 0x7f8) return x + x; /* inf or nan */
-        if (x > 0x1.62e42ep6f) return (float)(0x1p97 * 0x1p97); /* overflow */
+        if (as_u32(x) == 0xff800000u) return 0.0f;                 /* -inf */
+        if (abstop >= 0x7f8) return x + x;                         /* inf or nan */
+        if (x > 0x1.62e42ep6f) return (float)(0x1p97 * 0x1p97);    /* overflow */
         if (x < -0x1.9fe368p6f) return (float)(0x1p-95 * 0x1p-95); /* underflow to zero */
     }
     const double xd = (double)x;

@@ -5,7 +5,10 @@
 
 /* ---- raw loads ------------------------------------------------------------------------------------------ */
 
-static int in_bounds(const fb_buf *b, uint64_t off, uint64_t len) { return off + len <= (uint64_t)b->size; }
+static int in_bounds(const fb_buf *b, uint64_t off, uint64_t len)
+{
+    return off + len <= (uint64_t)b->size;
+}
 
 static uint32_t load_u32(fb_buf *b, uint64_t off)
 {

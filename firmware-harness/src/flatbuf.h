@@ -16,7 +16,7 @@ typedef struct {
 typedef uint32_t fb_off;
 
 typedef struct {
-    fb_off data; /* absolute offset of element 0 */
+    fb_off data;  /* absolute offset of element 0 */
     uint32_t len; /* element count */
 } fb_vec;
 

@@ -97,7 +97,9 @@ static pqk_status prepare_all(pqk_ctx *ctx)
     for (int i = 0; i < ctx->nnodes; i++) {
         pqk_node *node = &ctx->nodes[i];
         node->kernel = pqk_find_kernel(node->builtin);
-        if (!node->kernel) return pqk_fail_int(ctx, node, PQK_ERR_UNSUPPORTED, "operator not supported by pqk micro; builtin code", node->builtin);
+        if (!node->kernel)
+            return pqk_fail_int(ctx, node, PQK_ERR_UNSUPPORTED, "operator not supported by pqk micro; builtin code",
+                                node->builtin);
         for (int k = 0; k < node->noutputs; k++) {
             if (ctx->tensors[node->outputs[k]].data) return pqk_fail(ctx, node, PQK_ERR_MODEL, "writes a constant");
         }

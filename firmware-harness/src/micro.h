@@ -13,30 +13,36 @@
 #ifndef PQK_MAX_NODES
 #define PQK_MAX_NODES 192
 #endif
-#define PQK_MAX_DIMS 5
-#define PQK_MAX_IO 4
-#define PQK_ERROR_LEN 200
+#define PQK_MAX_DIMS    5
+#define PQK_MAX_IO      4
+#define PQK_ERROR_LEN   200
 #define PQK_ARENA_ALIGN 16
 
 /* TFLite TensorType values. */
 enum { PQK_FLOAT32 = 0, PQK_INT32 = 2, PQK_INT8 = 9, PQK_INT4 = 17 };
 
-typedef enum { PQK_OK = 0, PQK_ERR_MODEL = 1, PQK_ERR_UNSUPPORTED = 2, PQK_ERR_ARENA = 3, PQK_ERR_INPUT = 4 } pqk_status;
+typedef enum {
+    PQK_OK = 0,
+    PQK_ERR_MODEL = 1,
+    PQK_ERR_UNSUPPORTED = 2,
+    PQK_ERR_ARENA = 3,
+    PQK_ERR_INPUT = 4
+} pqk_status;
 
 typedef struct {
     int32_t dims[PQK_MAX_DIMS]; /* (ndims) */
     int ndims;
     int type; /* TFLite TensorType */
     uint32_t elems;
-    uint32_t bytes; /* storage bytes: elems for int8, (elems + 1) / 2 for int4, 4 * elems for int32/float32 */
-    const uint8_t *data; /* constant data inside the model buffer, or NULL for an arena tensor */
+    uint32_t bytes;       /* storage bytes: elems for int8, (elems + 1) / 2 for int4, 4 * elems for int32/float32 */
+    const uint8_t *data;  /* constant data inside the model buffer, or NULL for an arena tensor */
     int32_t arena_offset; /* -1 until planned */
-    float scale; /* first (or only) scale */
+    float scale;          /* first (or only) scale */
     int32_t zero_point;
     fb_vec scales; /* (nscales) float32, one per channel along quantized_dim, in the model buffer */
     int quantized_dim;
     int first_use, last_use; /* node indices bounding the lifetime; -1 when unused */
-    fb_off name; /* flatbuffer string, for error messages */
+    fb_off name;             /* flatbuffer string, for error messages */
 } pqk_tensor;
 
 /* Op data a kernel's Prepare leaves for its Eval: fixed-size scalars here, per-channel arrays in the arena. */
@@ -44,15 +50,16 @@ typedef struct {
     int32_t pad_h, pad_w, stride_h, stride_w, dil_h, dil_w, depth_mult, filter_h, filter_w;
     int32_t act_min, act_max;
     int32_t in_offset, out_offset, filter_offset;
-    int32_t mult, shift; /* per-tensor multiplier */
+    int32_t mult, shift;                                          /* per-tensor multiplier */
     int32_t mult2, shift2, mult3, shift3, in2_offset, left_shift; /* ADD's second input and output */
-    int32_t *mults, *shifts; /* (channels) per-channel multipliers, in the arena */
-    float *table; /* (256) SOFTMAX exp table, in the arena (x86-64 rounding only) */
-    int32_t diff_min; /* SOFTMAX fixed point: input differences below it contribute nothing */
-    int32_t gemm_ties_up; /* CONV_2D / FULLY_CONNECTED rescale: 1 rounds ties up as x86-64 TFLite's ruy, 0 away from zero as TFLite Micro */
-    float fscale, fbias; /* MEAN's float rescale */
-    int32_t variant; /* kernel-specific path selector */
-    int32_t axes_mask; /* MEAN: reduced axes as bits */
+    int32_t *mults, *shifts;                                      /* (channels) per-channel multipliers, in the arena */
+    float *table;         /* (256) SOFTMAX exp table, in the arena (x86-64 rounding only) */
+    int32_t diff_min;     /* SOFTMAX fixed point: input differences below it contribute nothing */
+    int32_t gemm_ties_up; /* CONV_2D / FULLY_CONNECTED rescale: 1 rounds ties up as x86-64 TFLite's ruy, 0 away from
+                             zero as TFLite Micro */
+    float fscale, fbias;  /* MEAN's float rescale */
+    int32_t variant;      /* kernel-specific path selector */
+    int32_t axes_mask;    /* MEAN: reduced axes as bits */
     int32_t gemm_rows, gemm_depth, gemm_int4; /* CONV_2D: the GEMM path's shape (rows > 0 when it is taken) */
     int32_t rescale_fast; /* every channel's rescale takes pqk_rescale_right, and ties round away from zero */
 } pqk_op_data;
@@ -66,7 +73,7 @@ typedef struct {
     int ninputs;
     int outputs[PQK_MAX_IO];
     int noutputs;
-    fb_off options; /* builtin_options table, 0 when absent */
+    fb_off options;         /* builtin_options table, 0 when absent */
     uint32_t scratch_bytes; /* asked for by Prepare, lives in the arena for this node only */
     int32_t scratch_offset;
     pqk_op_data op;
@@ -83,10 +90,11 @@ typedef struct pqk_ctx {
     uint8_t *arena; /* (arena_size) */
     size_t arena_size;
     size_t persistent_bytes; /* taken from the top of the arena by Prepare */
-    size_t tensor_bytes; /* planned peak of tensors and scratch from the bottom */
+    size_t tensor_bytes;     /* planned peak of tensors and scratch from the bottom */
     size_t arena_used_bytes; /* persistent_bytes + tensor_bytes */
-    int optimized; /* use DSP/MVE kernel paths where built */
-    int x86_rounding; /* reproduce x86-64 TFLite 2.9 instead of TFLite Micro (for cross-checks against the TFLite library) */
+    int optimized;           /* use DSP/MVE kernel paths where built */
+    int x86_rounding;        /* reproduce x86-64 TFLite 2.9 instead of TFLite Micro (for cross-checks against the TFLite
+                                library) */
     char error[PQK_ERROR_LEN];
 } pqk_ctx;
 
@@ -96,7 +104,10 @@ typedef struct pqk_ctx {
 #ifndef PQK_KERNELS
 #define PQK_KERNELS 0
 #endif
-static inline int pqk_optimized(const pqk_ctx *ctx) { return PQK_KERNELS == 0 ? ctx->optimized : PQK_KERNELS == 2; }
+static inline int pqk_optimized(const pqk_ctx *ctx)
+{
+    return PQK_KERNELS == 0 ? ctx->optimized : PQK_KERNELS == 2;
+}
 
 typedef struct pqk_kernel {
     int32_t builtin;
@@ -109,7 +120,7 @@ typedef struct pqk_kernel {
 
 /* pqk_init flags. The arithmetic is TensorFlow Lite Micro's reference kernels' (which CMSIS-NN's equal) unless
  * PQK_INIT_X86_ROUNDING asks for x86-64 TFLite 2.9's: CONV_2D and FULLY_CONNECTED ties rounded up, a float SOFTMAX. */
-#define PQK_INIT_OPTIMIZED 1 /* ignored by a build with PQK_KERNELS 1 or 2 */
+#define PQK_INIT_OPTIMIZED    1 /* ignored by a build with PQK_KERNELS 1 or 2 */
 #define PQK_INIT_X86_ROUNDING 2
 
 /* Parses the model, prepares every op and plans the arena. On failure ctx->error says what and where. */

@@ -29,11 +29,15 @@ static pqk_status model_error(pqk_ctx *ctx, const char *what, int64_t index)
 static uint32_t storage_bytes(int type, uint32_t elems)
 {
     switch (type) {
-    case PQK_INT8: return elems;
-    case PQK_INT4: return (elems + 1) / 2;
+    case PQK_INT8:
+        return elems;
+    case PQK_INT4:
+        return (elems + 1) / 2;
     case PQK_INT32:
-    case PQK_FLOAT32: return 4 * elems;
-    default: return 0;
+    case PQK_FLOAT32:
+        return 4 * elems;
+    default:
+        return 0;
     }
 }
 
@@ -54,8 +58,8 @@ static pqk_status read_quant(pqk_ctx *ctx, pqk_tensor *t, fb_off q, int index)
         if (zp < -128 || zp > 127) return model_error(ctx, "zero point out of int8 range in tensor", index);
         t->zero_point = (int32_t)zp;
     }
-    if (t->scales.len > 1 && (t->quantized_dim < 0 || t->quantized_dim >= t->ndims ||
-                              t->scales.len != (uint32_t)t->dims[t->quantized_dim]))
+    if (t->scales.len > 1 &&
+        (t->quantized_dim < 0 || t->quantized_dim >= t->ndims || t->scales.len != (uint32_t)t->dims[t->quantized_dim]))
         return model_error(ctx, "per-channel scale count does not match the quantized dimension of tensor", index);
     return PQK_OK;
 }
@@ -151,7 +155,8 @@ pqk_status pqk_read_model(pqk_ctx *ctx)
         pqk_status s = read_node(ctx, fb_vec_table(b, ops, (uint32_t)i), opcodes, i);
         if (s != PQK_OK) return s;
     }
-    pqk_status s = read_index_list(ctx, fb_vector(b, sg, SUBGRAPH_INPUTS, 4), ctx->inputs, &ctx->ninputs, PQK_MAX_IO, 0);
+    pqk_status s =
+        read_index_list(ctx, fb_vector(b, sg, SUBGRAPH_INPUTS, 4), ctx->inputs, &ctx->ninputs, PQK_MAX_IO, 0);
     if (s == PQK_OK)
         s = read_index_list(ctx, fb_vector(b, sg, SUBGRAPH_OUTPUTS, 4), ctx->outputs, &ctx->noutputs, PQK_MAX_IO, 0);
     if (s == PQK_OK && (ctx->ninputs < 1 || ctx->noutputs < 1))

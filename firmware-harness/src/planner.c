@@ -5,16 +5,19 @@
 #include "model_reader.h"
 
 typedef struct {
-    uint32_t size; /* aligned bytes */
+    uint32_t size;   /* aligned bytes */
     int first, last; /* node lifetime, inclusive */
     int32_t *offset; /* where the planned offset goes */
-    int32_t placed; /* offset, -1 until placed */
+    int32_t placed;  /* offset, -1 until placed */
 } plan_item;
 
 static plan_item items[PQK_MAX_TENSORS + PQK_MAX_NODES];
 static int order[PQK_MAX_TENSORS + PQK_MAX_NODES];
 
-static uint32_t align_up(uint32_t v) { return (v + PQK_ARENA_ALIGN - 1) & ~(uint32_t)(PQK_ARENA_ALIGN - 1); }
+static uint32_t align_up(uint32_t v)
+{
+    return (v + PQK_ARENA_ALIGN - 1) & ~(uint32_t)(PQK_ARENA_ALIGN - 1);
+}
 
 static void mark_lifetimes(pqk_ctx *ctx)
 {

@@ -11,7 +11,7 @@ double pqk_frexp(double x, int *exponent)
     *exponent = 0;
     if (e == 0x7ff || x == 0.0) return x; /* infinities, NaNs and zeros come back as they are */
     int adjust = 0;
-    if (e == 0) { /* subnormal: scale into the normal range first */
+    if (e == 0) {                 /* subnormal: scale into the normal range first */
         x *= 18014398509481984.0; /* 2^54 */
         memcpy(&b, &x, sizeof b);
         e = (int)((b >> 52) & 0x7ff);
@@ -44,8 +44,10 @@ double pqk_round(double x)
     if (!(x > -4503599627370496.0 && x < 4503599627370496.0)) return x;
     double t = (double)(int64_t)x;
     const double d = x - t;
-    if (d >= 0.5) t += 1.0;
-    else if (d <= -0.5) t -= 1.0;
+    if (d >= 0.5)
+        t += 1.0;
+    else if (d <= -0.5)
+        t -= 1.0;
     return t == 0.0 && negative_d(x) ? -0.0 : t;
 }
 
@@ -54,8 +56,10 @@ float pqk_roundf(float x)
     if (!(x > -8388608.0f && x < 8388608.0f)) return x;
     float t = (float)(int32_t)x;
     const float d = x - t;
-    if (d >= 0.5f) t += 1.0f;
-    else if (d <= -0.5f) t -= 1.0f;
+    if (d >= 0.5f)
+        t += 1.0f;
+    else if (d <= -0.5f)
+        t -= 1.0f;
     return t == 0.0f && negative_f(x) ? -0.0f : t;
 }
 
@@ -98,8 +102,7 @@ static int32_t quantize_value(float scale, int32_t zp, float f)
     return v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : (int32_t)v);
 }
 
-pqk_status pqk_activation_range(pqk_ctx *ctx, pqk_node *node, int act, const pqk_tensor *out, int32_t *lo,
-                                int32_t *hi)
+pqk_status pqk_activation_range(pqk_ctx *ctx, pqk_node *node, int act, const pqk_tensor *out, int32_t *lo, int32_t *hi)
 {
     const int32_t qmin = -128, qmax = 127;
     const float s = out->scale;

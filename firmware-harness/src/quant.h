@@ -16,7 +16,10 @@ void pqk_quantize_multiplier(double m, int32_t *quantized, int32_t *shift);
 double pqk_frexp(double x, int *exponent);
 double pqk_round(double x);
 float pqk_roundf(float x);
-static inline float pqk_fabsf(float x) { return x < 0.0f ? -x : x; } /* comparisons only: -0 stays -0 */
+static inline float pqk_fabsf(float x)
+{
+    return x < 0.0f ? -x : x;
+} /* comparisons only: -0 stays -0 */
 
 /* gemmlowp's SaturatingRoundingDoublingHighMul. Its nudge-and-truncate rounding equals floor((a*b + 2^30) / 2^31)
  * for every product, which an arithmetic shift computes in a few instructions (SMULL, ADDS/ADC, shift). */
@@ -53,16 +56,21 @@ static inline int32_t pqk_mbqm_gemm(int32_t x, int32_t mult, int32_t shift)
 }
 
 /* int32 addition that wraps as the hardware does (an extreme bias must not be undefined behaviour). */
-static inline int32_t pqk_add_wrap(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t pqk_add_wrap(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
 
 /* Largest dot-product length whose int32 accumulator cannot overflow: 255 * 128 per term. */
 #define PQK_MAX_DOT_LENGTH 65535
 
-static inline int32_t pqk_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+static inline int32_t pqk_clamp(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
 
 /* CalculateActivationRangeQuantized for an int8 output. */
-pqk_status pqk_activation_range(pqk_ctx *ctx, pqk_node *node, int act, const pqk_tensor *out, int32_t *lo,
-                                int32_t *hi);
+pqk_status pqk_activation_range(pqk_ctx *ctx, pqk_node *node, int act, const pqk_tensor *out, int32_t *lo, int32_t *hi);
 /* TFLite's ComputePaddingHeightWidth for one dimension (the leading pad; the odd extra goes after). */
 int32_t pqk_padding(int32_t stride, int32_t dilation, int32_t in, int32_t filter, int32_t out);
 /* Output size TFLite computes for SAME (padding 0) or VALID (padding 1). */

@@ -7,20 +7,20 @@
 
 /* Geometry of one 2-D convolution, as tfjs' computeConv2DInfo gives it (mult: depthwise channel multiplier). */
 typedef struct {
-  int batch, in_h, in_w, in_c;  /* x: (batch, in_h, in_w, in_c) */
-  int out_h, out_w, out_c;      /* y: (batch, out_h, out_w, out_c) */
-  int fh, fw;                   /* filter: (fh, fw, in_c, out_c) or depthwise (fh, fw, in_c, mult) */
-  int stride_h, stride_w, dil_h, dil_w;
-  int pad_top, pad_left;
-  int mult;
+    int batch, in_h, in_w, in_c; /* x: (batch, in_h, in_w, in_c) */
+    int out_h, out_w, out_c;     /* y: (batch, out_h, out_w, out_c) */
+    int fh, fw;                  /* filter: (fh, fw, in_c, out_c) or depthwise (fh, fw, in_c, mult) */
+    int stride_h, stride_w, dil_h, dil_w;
+    int pad_top, pad_left;
+    int mult;
 } conv_geom;
 
 /* Runs the statement after it for each in-bounds input pixel (ih, iw) under filter tap (kh, kw) of output (oh, ow). */
-#define FOR_WINDOW(g, oh, ow, kh, kw, ih, iw)                                                              \
-  for (int kh = 0, ih = (oh) * (g)->stride_h - (g)->pad_top; kh < (g)->fh; kh++, ih += (g)->dil_h)          \
-    if (ih >= 0 && ih < (g)->in_h)                                                                         \
-      for (int kw = 0, iw = (ow) * (g)->stride_w - (g)->pad_left; kw < (g)->fw; kw++, iw += (g)->dil_w)     \
-        if (iw >= 0 && iw < (g)->in_w)
+#define FOR_WINDOW(g, oh, ow, kh, kw, ih, iw)                                                                          \
+    for (int kh = 0, ih = (oh) * (g)->stride_h - (g)->pad_top; kh < (g)->fh; kh++, ih += (g)->dil_h)                   \
+        if (ih >= 0 && ih < (g)->in_h)                                                                                 \
+            for (int kw = 0, iw = (ow) * (g)->stride_w - (g)->pad_left; kw < (g)->fw; kw++, iw += (g)->dil_w)          \
+                if (iw >= 0 && iw < (g)->in_w)
 
 /* conv2d.c: im2col + sgemm */
 void conv2d_forward(const conv_geom *g, const float *x, const float *w, float *y);
@@ -49,8 +49,24 @@ void transpose(int rank, const int *shape, const int *perm, const float *x, floa
 
 /* unary.c */
 enum unary_op {
-  UN_RELU, UN_RELU6, UN_STEP, UN_SQUARE, UN_SQRT, UN_RSQRT, UN_NEG, UN_EXP, UN_LOG, UN_ABS,
-  UN_SIGMOID, UN_TANH, UN_ROUND, UN_FLOOR, UN_CEIL, UN_CLIP, UN_RECIPROCAL, UN_SCALE
+    UN_RELU,
+    UN_RELU6,
+    UN_STEP,
+    UN_SQUARE,
+    UN_SQRT,
+    UN_RSQRT,
+    UN_NEG,
+    UN_EXP,
+    UN_LOG,
+    UN_ABS,
+    UN_SIGMOID,
+    UN_TANH,
+    UN_ROUND,
+    UN_FLOOR,
+    UN_CEIL,
+    UN_CLIP,
+    UN_RECIPROCAL,
+    UN_SCALE
 };
 void unary(int op, long n, const float *x, float p0, float p1, float *out);
 void tile(int rank, const int *shape, const int *reps, const float *x, float *out);
@@ -69,7 +85,8 @@ void bn_grad(long rows, long c, const float *dy, const float *x, const float *me
 /* pool.c: kind 0 avg forward, 1 max forward, 2 avg gradient, 3 max gradient (needs x) */
 void pool2d(int kind, const conv_geom *g, const float *x, const float *dy, float *out);
 
-/* fixed_point.c: out = acc * m rounded as MultiplyByQuantizedMultiplier; acc, out (rows, c), m (c,); 0 if out of memory */
+/* fixed_point.c: out = acc * m rounded as MultiplyByQuantizedMultiplier; acc, out (rows, c), m (c,); 0 if out of memory
+ */
 enum fixed_point_rounding { FP_TIES_UP, FP_AWAY, FP_SINGLE };
 int fixed_point_scale(long rows, long c, int rounding, const float *acc, const float *m, float *out);
 

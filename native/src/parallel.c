@@ -4,40 +4,48 @@
 
 #include "kernels.h"
 
-int parallel_threads(void) { return omp_get_max_threads(); }
+int parallel_threads(void)
+{
+    return omp_get_max_threads();
+}
 
 static int alloc_failed;
 
 /* PQK_NATIVE_FAIL_ALLOC=1 makes every work buffer fail (how the tests reach the out-of-memory paths) */
 static int fail_all = -1;
 
-void *pqk_malloc(size_t bytes) {
-  if (__atomic_load_n(&fail_all, __ATOMIC_RELAXED) < 0) {
-    const char *v = getenv("PQK_NATIVE_FAIL_ALLOC");
-    __atomic_store_n(&fail_all, v != NULL && v[0] == '1', __ATOMIC_RELAXED);
-  }
-  void *p = fail_all ? NULL : malloc(bytes);
-  if (!p && bytes > 0) __atomic_store_n(&alloc_failed, 1, __ATOMIC_RELAXED);
-  return p;
+void *pqk_malloc(size_t bytes)
+{
+    if (__atomic_load_n(&fail_all, __ATOMIC_RELAXED) < 0) {
+        const char *v = getenv("PQK_NATIVE_FAIL_ALLOC");
+        __atomic_store_n(&fail_all, v != NULL && v[0] == '1', __ATOMIC_RELAXED);
+    }
+    void *p = fail_all ? NULL : malloc(bytes);
+    if (!p && bytes > 0) __atomic_store_n(&alloc_failed, 1, __ATOMIC_RELAXED);
+    return p;
 }
 
-int pqk_alloc_failed(void) { return __atomic_exchange_n(&alloc_failed, 0, __ATOMIC_RELAXED); }
+int pqk_alloc_failed(void)
+{
+    return __atomic_exchange_n(&alloc_failed, 0, __ATOMIC_RELAXED);
+}
 
-int parallel_for(long n, long min_chunk, range_fn fn, void *ctx) {
-  int threads = omp_get_max_threads();
-  if (min_chunk < 1) min_chunk = 1;
-  if (threads > n / min_chunk) threads = (int)(n / min_chunk);
-  if (threads <= 1) {
-    if (n > 0) fn(ctx, 0, n, 0);
-    return 1;
-  }
-  int used = 1;
+int parallel_for(long n, long min_chunk, range_fn fn, void *ctx)
+{
+    int threads = omp_get_max_threads();
+    if (min_chunk < 1) min_chunk = 1;
+    if (threads > n / min_chunk) threads = (int)(n / min_chunk);
+    if (threads <= 1) {
+        if (n > 0) fn(ctx, 0, n, 0);
+        return 1;
+    }
+    int used = 1;
 #pragma omp parallel num_threads(threads)
-  {
-    int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    long lo = n * t / nt, hi = n * (t + 1) / nt;
-    if (t == 0) used = nt; /* the runtime may give fewer threads than asked */
-    if (hi > lo) fn(ctx, lo, hi, t);
-  }
-  return used;
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        long lo = n * t / nt, hi = n * (t + 1) / nt;
+        if (t == 0) used = nt; /* the runtime may give fewer threads than asked */
+        if (hi > lo) fn(ctx, lo, hi, t);
+    }
+    return used;
 }

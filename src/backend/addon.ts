@@ -9,8 +9,23 @@ export const CONV = { FWD: 0, DX: 1, DW: 2, DEPTH_FWD: 3, DEPTH_DX: 4, DEPTH_DW:
 export const BINARY = { ADD: 0, SUB: 1, MUL: 2, DIV: 3, MAX: 4, MIN: 5, SQDIFF: 6, RELU_GRAD: 7 } as const;
 export const REDUCE = { SUM: 0, MEAN: 1, MAX: 2, MIN: 3 } as const;
 export const UNARY = {
-  RELU: 0, RELU6: 1, STEP: 2, SQUARE: 3, SQRT: 4, RSQRT: 5, NEG: 6, EXP: 7, LOG: 8, ABS: 9,
-  SIGMOID: 10, TANH: 11, ROUND: 12, FLOOR: 13, CEIL: 14, CLIP: 15, RECIPROCAL: 16,
+  RELU: 0,
+  RELU6: 1,
+  STEP: 2,
+  SQUARE: 3,
+  SQRT: 4,
+  RSQRT: 5,
+  NEG: 6,
+  EXP: 7,
+  LOG: 8,
+  ABS: 9,
+  SIGMOID: 10,
+  TANH: 11,
+  ROUND: 12,
+  FLOOR: 13,
+  CEIL: 14,
+  CLIP: 15,
+  RECIPROCAL: 16,
 } as const;
 export const POOL = { AVG: 0, MAX: 1, AVG_GRAD: 2, MAX_GRAD: 3 } as const;
 export const FIXED_POINT_ROUNDING = { 'ties-up': 0, away: 1, single: 2 } as const;
@@ -20,21 +35,67 @@ export interface NativeAddon {
   conv(kind: number, geom: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
   // params: batch, m, n, k, transA, transB, aBatchStride, bBatchStride
   matmul(params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
-  binary(op: number, outShape: Int32Array, a: Float32Array, aShape: Int32Array, b: Float32Array, bShape: Int32Array, out: Float32Array): void;
+  binary(
+    op: number,
+    outShape: Int32Array,
+    a: Float32Array,
+    aShape: Int32Array,
+    b: Float32Array,
+    bShape: Int32Array,
+    out: Float32Array,
+  ): void;
   reduce(op: number, shape: Int32Array, reduced: Int32Array, x: Float32Array, out: Float32Array): void;
   transpose(shape: Int32Array, perm: Int32Array, x: Float32Array, out: Float32Array): void;
   unary(op: number, x: Float32Array, p0: number, p1: number, out: Float32Array): void;
   tile(shape: Int32Array, reps: Int32Array, x: Float32Array, out: Float32Array): void;
   // mean, variance, offset, scale: one value per channel (the last dim of x)
-  batchnorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array, scale: Float32Array, eps: number, out: Float32Array): void;
+  batchnorm(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array,
+    scale: Float32Array,
+    eps: number,
+    out: Float32Array,
+  ): void;
   pool(kind: number, geom: Int32Array, x: Float32Array, dy: Float32Array, out: Float32Array): void;
-  bnTrainForward(relu: number, eps: number, x: Float32Array, gamma: Float32Array, beta: Float32Array,
-    y: Float32Array, mean: Float32Array, variance: Float32Array, invstd: Float32Array): void;
-  bnTrainBackward(relu: number, dy: Float32Array, x: Float32Array, y: Float32Array, mean: Float32Array, invstd: Float32Array,
-    gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  bnTrainForward(
+    relu: number,
+    eps: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    invstd: Float32Array,
+  ): void;
+  bnTrainBackward(
+    relu: number,
+    dy: Float32Array,
+    x: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    invstd: Float32Array,
+    gamma: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+  ): void;
   // gradients of tf.batchNorm with per-channel mean, variance, scale
-  bnGrad(eps: number, dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array,
-    dx: Float32Array, dmean: Float32Array, dvar: Float32Array, dscale: Float32Array, doffset: Float32Array): void;
+  bnGrad(
+    eps: number,
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    scale: Float32Array,
+    dx: Float32Array,
+    dmean: Float32Array,
+    dvar: Float32Array,
+    dscale: Float32Array,
+    doffset: Float32Array,
+  ): void;
   // rounding: FIXED_POINT_ROUNDING; m: one value per channel (acc's last dim) or a single value
   fixedPoint(rounding: number, acc: Float32Array, m: Float32Array, out: Float32Array): void;
   // params: TFLite ADD's input 1, input 2 and output multiplier and shift (src/int/add.ts addRescale)
@@ -67,7 +128,9 @@ export function loadAddon(): AddonLoad {
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     const missing = ADDON_FUNCTIONS.filter((f) => typeof (addon as unknown as Record<string, unknown>)[f] !== 'function');
-    cached = missing.length ? { ok: false, why: `${path} is older than native/src (it lacks ${missing.join(', ')}): run bash native/build.sh` } : { ok: true, addon, path };
+    cached = missing.length
+      ? { ok: false, why: `${path} is older than native/src (it lacks ${missing.join(', ')}): run bash native/build.sh` }
+      : { ok: true, addon, path };
   } catch (e) {
     cached = { ok: false, why: `cannot load ${path}: ${(e as Error).message.split('\n')[0]}` };
   }

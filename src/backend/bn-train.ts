@@ -24,10 +24,24 @@ function forwardKernel(addon: NativeAddon): KernelConfig {
     kernelName: BN_TRAIN,
     backendName: 'native',
     kernelFunc: (raw) => {
-      const { inputs: { x, gamma, beta }, backend, attrs = {} } = raw as unknown as KernelArgs;
+      const {
+        inputs: { x, gamma, beta },
+        backend,
+        attrs = {},
+      } = raw as unknown as KernelArgs;
       const [, c] = channelsOf(x!);
       const [y, mean, variance, invstd] = [alloc(x!.shape), alloc([c]), alloc([c]), alloc([c])];
-      addon.bnTrainForward(attrs.relu ? 1 : 0, Number(attrs.eps), values(backend, x!), values(backend, gamma!), values(backend, beta!), y, mean, variance, invstd);
+      addon.bnTrainForward(
+        attrs.relu ? 1 : 0,
+        Number(attrs.eps),
+        values(backend, x!),
+        values(backend, gamma!),
+        values(backend, beta!),
+        y,
+        mean,
+        variance,
+        invstd,
+      );
       return [output(backend, x!.shape, y), output(backend, [c], mean), output(backend, [c], variance), output(backend, [c], invstd)];
     },
   };
@@ -38,7 +52,11 @@ function gradKernel(addon: NativeAddon): KernelConfig {
     kernelName: BN_TRAIN_GRAD,
     backendName: 'native',
     kernelFunc: (raw) => {
-      const { inputs: { dy, x, y, mean, invstd, gamma }, backend, attrs = {} } = raw as unknown as KernelArgs;
+      const {
+        inputs: { dy, x, y, mean, invstd, gamma },
+        backend,
+        attrs = {},
+      } = raw as unknown as KernelArgs;
       const [, c] = channelsOf(x!);
       const [dx, dgamma, dbeta] = [alloc(x!.shape), alloc([c]), alloc([c])];
       const v = (t: TensorInfo | undefined) => values(backend, t!);

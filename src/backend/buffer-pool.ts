@@ -4,7 +4,11 @@
 // asked for longest are dropped (an evaluation at batch 256 must not leave the pool full of buffers a training step at
 // batch 100 never takes, which turned every later allocation into fresh pages and halved the speed of QAT).
 
-interface Entry { count: number; escaped: boolean; array: Float32Array }
+interface Entry {
+  count: number;
+  escaped: boolean;
+  array: Float32Array;
+}
 
 const MIN_POOLED = 1 << 12; // elements; smaller arrays are cheap to allocate
 const LIMIT_BYTES = 1024 << 20;

@@ -17,7 +17,11 @@ function fixedPointKernel(addon: NativeAddon): KernelConfig {
     kernelName: FIXED_POINT,
     backendName: 'native',
     kernelFunc: (raw) => {
-      const { inputs: { acc, m }, backend, attrs = {} } = raw as unknown as KernelArgs;
+      const {
+        inputs: { acc, m },
+        backend,
+        attrs = {},
+      } = raw as unknown as KernelArgs;
       const out = alloc(acc!.shape);
       const rounding = FIXED_POINT_ROUNDING[attrs.rounding as FixedPointRounding];
       addon.fixedPoint(rounding, values(backend, acc!), values(backend, m!), out);

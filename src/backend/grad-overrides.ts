@@ -27,7 +27,16 @@ function batchNormGrad(dy: tf.Tensor, saved: tf.Tensor[], attrs: NamedAttrMap): 
   const [x, mean, variance, scale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
   const c = x.shape[x.shape.length - 1]!;
   const perChannel = (t: tf.Tensor | undefined) => t === undefined || (t.rank === 1 && t.shape[0] === c && t.dtype === 'float32');
-  if (x.rank < 2 || c > 4096 || x.dtype !== 'float32' || mean.rank !== 1 || !perChannel(mean) || !perChannel(variance) || !perChannel(scale)) return undefined;
+  if (
+    x.rank < 2 ||
+    c > 4096 ||
+    x.dtype !== 'float32' ||
+    mean.rank !== 1 ||
+    !perChannel(mean) ||
+    !perChannel(variance) ||
+    !perChannel(scale)
+  )
+    return undefined;
   const s = scale ?? tf.ones([c]);
   const [dx, dmean, dvar, dscale, doffset] = tf.engine().runKernel(BN_GRAD, { dy, x, mean, variance, scale: s }, attrs) as tf.Tensor[];
   return { x: () => dx!, mean: () => dmean!, variance: () => dvar!, scale: () => dscale!, offset: () => doffset! };
@@ -40,7 +49,13 @@ function meanGrad(dy: tf.Tensor, saved: tf.Tensor[], attrs: NamedAttrMap): Grads
   const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape);
   const kept = x.shape.map((n, d) => (axes.includes(d) ? 1 : n));
   const n = axes.reduce((p, d) => p * x.shape[d]!, 1);
-  return { x: () => tf.tile(tf.div(tf.reshape(dy, kept), n), x.shape.map((s, d) => (axes.includes(d) ? s : 1))) };
+  return {
+    x: () =>
+      tf.tile(
+        tf.div(tf.reshape(dy, kept), n),
+        x.shape.map((s, d) => (axes.includes(d) ? s : 1)),
+      ),
+  };
 }
 
 function reluGrad(dy: tf.Tensor, saved: tf.Tensor[]): Grads | undefined {
@@ -54,7 +69,11 @@ function registerKernels(addon: NativeAddon): void {
     kernelName: BN_GRAD,
     backendName: 'native',
     kernelFunc: (raw) => {
-      const { inputs: { dy, x, mean, variance, scale }, backend, attrs = {} } = raw as unknown as KernelArgs;
+      const {
+        inputs: { dy, x, mean, variance, scale },
+        backend,
+        attrs = {},
+      } = raw as unknown as KernelArgs;
       const c = mean!.shape[0]!;
       const outs = [alloc(x!.shape), alloc([c]), alloc([c]), alloc([c]), alloc([c])] as const;
       const v = (t: typeof x) => values(backend, t!);

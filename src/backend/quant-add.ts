@@ -54,7 +54,11 @@ const cpuKernel: KernelConfig = {
   kernelFunc: ({ inputs, backend }) => {
     const b = backend as MathBackendCPU;
     const { v1, v2 } = inputs as Record<string, TensorInfo>;
-    return b.makeTensorInfo(v1!.shape, 'float32', quantAddValues(rescaleOf(b, inputs as Record<string, TensorInfo>), numbers(b, v1!), numbers(b, v2!)));
+    return b.makeTensorInfo(
+      v1!.shape,
+      'float32',
+      quantAddValues(rescaleOf(b, inputs as Record<string, TensorInfo>), numbers(b, v1!), numbers(b, v2!)),
+    );
   },
 };
 if (!getKernel(QUANT_ADD, 'cpu')) registerKernel(cpuKernel);

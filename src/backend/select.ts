@@ -61,14 +61,22 @@ async function tryNative(): Promise<Attempt> {
   const r = await registerNativeBackend();
   if (!r.ok) return { ok: false, why: r.why };
   if (!(await activate(NATIVE_BACKEND))) return { ok: false, why: "backend 'native' did not start" };
-  return { ok: true, why: `C kernels (OpenBLAS, ${r.threads} threads) for conv, depthwise, matmul, broadcasts, reductions`, backend: NATIVE_BACKEND };
+  return {
+    ok: true,
+    why: `C kernels (OpenBLAS, ${r.threads} threads) for conv, depthwise, matmul, broadcasts, reductions`,
+    backend: NATIVE_BACKEND,
+  };
 }
 
 async function tryWasm(): Promise<Attempt> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     if (!(await activate('wasm'))) return { ok: false, why: "backend 'wasm' did not start" };
-    return { ok: true, why: 'XNNPACK forward kernels; lacks some gradient kernels (Conv2DBackpropFilter, depthwise backprops)', backend: 'wasm' };
+    return {
+      ok: true,
+      why: 'XNNPACK forward kernels; lacks some gradient kernels (Conv2DBackpropFilter, depthwise backprops)',
+      backend: 'wasm',
+    };
   } catch (e) {
     return { ok: false, why: `@tensorflow/tfjs-backend-wasm failed (${firstLine(e)})` };
   }

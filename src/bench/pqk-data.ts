@@ -34,7 +34,13 @@ export interface TaskData {
   full: SplitSizes; // sizes before cutting
 }
 
-export async function loadTask(task: BenchTask, sizes: SplitSizes, dataSeed: number, log: (l: string) => void, kwsClipsPerWord = 1000): Promise<TaskData> {
+export async function loadTask(
+  task: BenchTask,
+  sizes: SplitSizes,
+  dataSeed: number,
+  log: (l: string) => void,
+  kwsClipsPerWord = 1000,
+): Promise<TaskData> {
   // The set is made when missing (a complete one is reused); the benchmark loads it with its own data seed.
   const dir = kwsDir(kwsClipsPerWord);
   if (task === 'kws') {
@@ -49,6 +55,8 @@ export async function loadTask(task: BenchTask, sizes: SplitSizes, dataSeed: num
     val: subset(d.val, d.inputShape, sizes.val, dataSeed * 31 + 2),
     test: subset(d.test, d.inputShape, sizes.test, dataSeed * 31 + 3),
   };
-  log(`data: ${task}: ${d.name}: using ${data.train.n}/${full.train} train, ${data.val.n}/${full.val} val, ${data.test.n}/${full.test} test`);
+  log(
+    `data: ${task}: ${d.name}: using ${data.train.n}/${full.train} train, ${data.val.n}/${full.val} val, ${data.test.n}/${full.test} test`,
+  );
   return { data, full };
 }

@@ -28,17 +28,32 @@ function keptNotes(path: string): string {
 }
 
 function taskTable(rows: BenchRow[], task: BenchTask): string[] {
-  const out = ['| configuration | method | test accuracy % (mean ± std) | paramBytes | train s / seed | seeds |', '| --- | --- | --- | ---: | ---: | --- |'];
+  const out = [
+    '| configuration | method | test accuracy % (mean ± std) | paramBytes | train s / seed | seeds |',
+    '| --- | --- | --- | ---: | ---: | --- |',
+  ];
   const float = rows.find((r) => r.task === task && r.method === 'float');
-  if (float) out.push(`| float32 | float | ${pct(float.accMean)} ± ${pct(float.accStd)} | ${float.paramBytes} | ${float.wallSeconds} | ${float.seeds.join(',')} |`);
+  if (float)
+    out.push(
+      `| float32 | float | ${pct(float.accMean)} ± ${pct(float.accStd)} | ${float.paramBytes} | ${float.wallSeconds} | ${float.seeds.join(',')} |`,
+    );
   for (const r of rows.filter((x) => x.task === task && x.method !== 'float'))
-    out.push(`| ${cfgName(r)} | ${r.method} | ${pct(r.accMean)} ± ${pct(r.accStd)} | ${r.paramBytes} | ${r.wallSeconds} | ${r.seeds.join(',')} |`);
+    out.push(
+      `| ${cfgName(r)} | ${r.method} | ${pct(r.accMean)} ± ${pct(r.accStd)} | ${r.paramBytes} | ${r.wallSeconds} | ${r.seeds.join(',')} |`,
+    );
   return out;
 }
 
 // Per configuration: PQK minus each control, paired by seed (same float model, same phase-1 checkpoint).
-function pairedTable(records: SeedRecord[], s: BenchSettings, task: BenchTask): { lines: string[]; pqkMinusCe: number[]; spread: number[] } {
-  const lines = ['| configuration | PQK − CE (pp) | PQK − CE 95% CI (pp) | PQK − warm-up only (pp) | CE − phase 1 (pp) | seed std of CE row (pp) | PQK > CE in seeds |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
+function pairedTable(
+  records: SeedRecord[],
+  s: BenchSettings,
+  task: BenchTask,
+): { lines: string[]; pqkMinusCe: number[]; spread: number[] } {
+  const lines = [
+    '| configuration | PQK − CE (pp) | PQK − CE 95% CI (pp) | PQK − warm-up only (pp) | CE − phase 1 (pp) | seed std of CE row (pp) | PQK > CE in seeds |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
   const pqkMinusCe: number[] = [];
   const spread: number[] = [];
   const fmt = (d: number[]): string => (d.length ? `${(mean(d) * 100).toFixed(2)} ± ${(std(d) * 100).toFixed(2)}` : 'n/a');
@@ -47,11 +62,17 @@ function pairedTable(records: SeedRecord[], s: BenchSettings, task: BenchTask): 
     if (!pc.diffs.length) continue;
     const pw = paired(records, task, cfg, 'pqk', 'phase1+warmup', s.seeds);
     const cp = paired(records, task, cfg, 'phase1+ce', 'phase1', s.seeds);
-    const ceAcc = records.filter((r) => r.task === task && r.method === 'phase1+ce' && r.config && configId(r.config) === configId(cfg) && s.seeds.includes(r.seed)).map((r) => r.accuracy);
+    const ceAcc = records
+      .filter(
+        (r) => r.task === task && r.method === 'phase1+ce' && r.config && configId(r.config) === configId(cfg) && s.seeds.includes(r.seed),
+      )
+      .map((r) => r.accuracy);
     const wins = pc.diffs.filter((d) => d > 0).length;
     const ci = meanCi(pc.diffs.map((d) => d * 100));
     const ciText = ci.ciLow === null ? 'n/a (one seed)' : `[${ci.ciLow.toFixed(2)}, ${ci.ciHigh!.toFixed(2)}]`;
-    lines.push(`| ${cfgName(cfg)} | ${fmt(pc.diffs)} | ${ciText} | ${fmt(pw.diffs)} | ${fmt(cp.diffs)} | ${(std(ceAcc) * 100).toFixed(2)} | ${wins}/${pc.diffs.length} |`);
+    lines.push(
+      `| ${cfgName(cfg)} | ${fmt(pc.diffs)} | ${ciText} | ${fmt(pw.diffs)} | ${fmt(cp.diffs)} | ${(std(ceAcc) * 100).toFixed(2)} | ${wins}/${pc.diffs.length} |`,
+    );
     pqkMinusCe.push(mean(pc.diffs));
     spread.push(std(ceAcc));
   }
@@ -60,7 +81,10 @@ function pairedTable(records: SeedRecord[], s: BenchSettings, task: BenchTask): 
 
 // The in-network teacher's own test accuracy (float activations) at each point: a weak teacher cannot help.
 function teacherTable(records: SeedRecord[], s: BenchSettings, task: BenchTask): string[] {
-  const lines = ['| configuration | teacher after phase 1 | after warm-up only | after PQK | PQK student |', '| --- | ---: | ---: | ---: | ---: |'];
+  const lines = [
+    '| configuration | teacher after phase 1 | after warm-up only | after PQK | PQK student |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
   for (const cfg of s.configs) {
     const acc = (m: 'phase1' | 'phase1+warmup' | 'pqk', teacher: boolean): string => {
       const v = records
@@ -69,7 +93,10 @@ function teacherTable(records: SeedRecord[], s: BenchSettings, task: BenchTask):
         .filter((x): x is number => x !== undefined);
       return v.length ? `${pct(mean(v))} ± ${pct(std(v))}` : 'n/a';
     };
-    if (acc('phase1', true) !== 'n/a') lines.push(`| ${cfgName(cfg)} | ${acc('phase1', true)} | ${acc('phase1+warmup', true)} | ${acc('pqk', true)} | ${acc('pqk', false)} |`);
+    if (acc('phase1', true) !== 'n/a')
+      lines.push(
+        `| ${cfgName(cfg)} | ${acc('phase1', true)} | ${acc('phase1+warmup', true)} | ${acc('pqk', true)} | ${acc('pqk', false)} |`,
+      );
   }
   return lines;
 }
@@ -79,7 +106,14 @@ export interface ProbeSection {
   lines: string[];
 }
 
-export function renderMarkdown(s: BenchSettings, rows: BenchRow[], records: SeedRecord[], info: RunInfo, notesFrom: string, probes: ProbeSection[] = []): string {
+export function renderMarkdown(
+  s: BenchSettings,
+  rows: BenchRow[],
+  records: SeedRecord[],
+  info: RunInfo,
+  notesFrom: string,
+  probes: ProbeSection[] = [],
+): string {
   const t = s.train;
   const out: string[] = [
     '# PQK ablation benchmark',
@@ -87,7 +121,7 @@ export function renderMarkdown(s: BenchSettings, rows: BenchRow[], records: Seed
     `Generated by \`${info.command}\` (\`scripts/bench-pqk.ts\`, preset \`${s.preset}\`) on ${info.date}.`,
     `Machine: ${info.machine}. Backend: ${info.backend}. Wall time of the ablation (summed over resumed invocations): ${(info.elapsedSeconds / 60).toFixed(1)} min.`,
     '',
-    s.preset === 'scale' ? '## Settings (the main job\'s recipe, whole splits)' : '## Settings (a deliberately reduced budget)',
+    s.preset === 'scale' ? "## Settings (the main job's recipe, whole splits)" : '## Settings (a deliberately reduced budget)',
     '',
     `- Seeds ${s.seeds.join(', ')} (model init, shuffling, pruning rounds); one data seed (${t.dataSeed}) for all of them, so every method sees the same samples.`,
     `- Data: kws = ${info.dataNotes.kws}; image = ${info.dataNotes.image}.`,
@@ -96,18 +130,25 @@ export function renderMarkdown(s: BenchSettings, rows: BenchRow[], records: Seed
     `- Phase 2: warm-up ${t.warmupEpochs} epoch(s) + mutual ${t.mutualEpochs} epoch(s), tau ${t.tau}, lambda ${t.lambda}, lr student 5e-4 / teacher 1e-3. CE control: student-only CE for ${t.warmupEpochs + t.mutualEpochs} epochs; warm-up only: ${t.warmupEpochs} epoch(s).`,
     '- Accuracy: the integer reference (`evaluateQuantized(...).integerAccuracy`) on the test subset; float row: float forward. Std: sample std over seeds.',
     '- `bench/pqk-ablation.json` repeats the float row under every configuration (same numbers) so that each configuration has all five methods.',
-    '- paramBytes: nonzero weights at the weight bit width + int32 biases (float: 4 bytes per trainable parameter). Train s: mean per seed of the method\'s own epoch loops (phase-2 rows exclude the shared phase 1; validation excluded).',
+    "- paramBytes: nonzero weights at the weight bit width + int32 biases (float: 4 bytes per trainable parameter). Train s: mean per seed of the method's own epoch loops (phase-2 rows exclude the shared phase 1; validation excluded).",
     '',
   ];
   const reading: string[] = [];
   for (const task of s.tasks) {
-    out.push(`## ${task === 'kws' ? 'KWS: DS-CNN on the synthetic keyword set' : 'Image: small ResNet on Fashion-MNIST'}`, '', ...taskTable(rows, task), '');
+    out.push(
+      `## ${task === 'kws' ? 'KWS: DS-CNN on the synthetic keyword set' : 'Image: small ResNet on Fashion-MNIST'}`,
+      '',
+      ...taskTable(rows, task),
+      '',
+    );
     const p = pairedTable(records, s, task);
     out.push('Paired by seed (same float model and phase-1 checkpoint), percentage points, mean ± std over seeds:', '', ...p.lines, '');
     out.push('Teacher accuracy % (Q(W*M) + W*(1-M), float activations, same test subset):', '', ...teacherTable(records, s, task), '');
     if (p.pqkMinusCe.length) {
       const better = p.pqkMinusCe.filter((d) => d > 0).length;
-      reading.push(`- ${task}: PQK beats the CE control in ${better}/${p.pqkMinusCe.length} configurations; mean PQK − CE ${(mean(p.pqkMinusCe) * 100).toFixed(2)} pp against a typical seed std of ${(mean(p.spread) * 100).toFixed(2)} pp.`);
+      reading.push(
+        `- ${task}: PQK beats the CE control in ${better}/${p.pqkMinusCe.length} configurations; mean PQK − CE ${(mean(p.pqkMinusCe) * 100).toFixed(2)} pp against a typical seed std of ${(mean(p.spread) * 100).toFixed(2)} pp.`,
+      );
     }
   }
   out.push('## Reading (computed)', '', ...(reading.length ? reading : ['- no paired results yet']), '');

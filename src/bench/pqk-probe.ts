@@ -28,8 +28,8 @@ export interface ProbeVariant {
 
 // The ablation's own CE and PQK rows of the same seeds are the reference (read from its records, not rerun).
 export const REFERENCE_VARIANTS: ProbeVariant[] = [
-  { name: 'ce', why: 'the ablation\'s CE control (phase1+ce)', p2: { mode: 'ce' } },
-  { name: 'pqk', why: 'the ablation\'s PQK row (tau 4, lambda 1)', p2: { mode: 'pqk' } },
+  { name: 'ce', why: "the ablation's CE control (phase1+ce)", p2: { mode: 'ce' } },
+  { name: 'pqk', why: "the ablation's PQK row (tau 4, lambda 1)", p2: { mode: 'pqk' } },
 ];
 
 // 'variants': knobs of phase 2 against the ablation's own CE row; 'head': CE and PQK rerun on the code as it is now,
@@ -45,15 +45,27 @@ export function probeVariants(t: TrainSettings, set: ProbeSet = 'variants'): Pro
     return [
       { name: 'ce-head', why: 'CE control rerun on the current code', p2: { mode: 'ce' } },
       { name: 'pqk-head', why: "PQK on the current code (teacher batch norm: the code's default)", p2: { mode: 'pqk' } },
-      { name: 'pqk-head-frozen-bn', why: "PQK on the current code, teacher folds the student's frozen BN statistics (as in the ablation)", p2: { mode: 'pqk', teacherBatchNorm: 'frozen' } },
+      {
+        name: 'pqk-head-frozen-bn',
+        why: "PQK on the current code, teacher folds the student's frozen BN statistics (as in the ablation)",
+        p2: { mode: 'pqk', teacherBatchNorm: 'frozen' },
+      },
     ];
   const w = t.warmupEpochs;
   const m = t.mutualEpochs;
   return [
     { name: 'pqk-tau1', why: 'temperature 1: distillation weight lambda*tau^2 = 1 instead of 16', p2: { mode: 'pqk', tau: 1 } },
     { name: 'pqk-lambda0.25', why: 'tau 4 but a quarter of the distillation weight', p2: { mode: 'pqk', lambda: 0.25 } },
-    { name: 'pqk-teacher-qact', why: "teacher activations fake-quantized with the student's ranges", p2: { mode: 'pqk', teacherQuantizeActivations: true } },
-    { name: `pqk-warmup${w + 2}`, why: 'longer warm-up so the teacher can adapt to the frozen batch norm', p2: { mode: 'pqk', warmupEpochs: w + 2 } },
+    {
+      name: 'pqk-teacher-qact',
+      why: "teacher activations fake-quantized with the student's ranges",
+      p2: { mode: 'pqk', teacherQuantizeActivations: true },
+    },
+    {
+      name: `pqk-warmup${w + 2}`,
+      why: 'longer warm-up so the teacher can adapt to the frozen batch norm',
+      p2: { mode: 'pqk', warmupEpochs: w + 2 },
+    },
     { name: `ce-${w + 2 + m}ep`, why: 'CE control with the longer warm-up budget', p2: { mode: 'ce', warmupEpochs: w + 2 } },
   ];
 }
@@ -127,32 +139,60 @@ export async function runProbe(a: ProbeArgs): Promise<{ path: string; probe: Pro
   probe.code = await gitHead();
   const { results } = probe;
   for (const r of a.store.all())
-    if (r.task === a.task && r.config && configId(r.config) === configId(a.cfg) && a.seeds.includes(r.seed) && (r.method === 'phase1+ce' || r.method === 'pqk')) {
+    if (
+      r.task === a.task &&
+      r.config &&
+      configId(r.config) === configId(a.cfg) &&
+      a.seeds.includes(r.seed) &&
+      (r.method === 'phase1+ce' || r.method === 'pqk')
+    ) {
       const variant = r.method === 'pqk' ? 'pqk' : 'ce';
-      if (!results.some((x) => x.variant === variant && x.seed === r.seed)) results.push({ variant, seed: r.seed, accuracy: r.accuracy, teacherAccuracy: r.teacherAccuracy ?? NaN });
+      if (!results.some((x) => x.variant === variant && x.seed === r.seed))
+        results.push({ variant, seed: r.seed, accuracy: r.accuracy, teacherAccuracy: r.teacherAccuracy ?? NaN });
     }
   const qat = frozenQat({ weightBits: a.cfg.weightBits, perChannel: true }, PHASE1_DEFAULTS.emaDecay);
   for (const seed of a.seeds) {
     const p1Dir = join(a.work, a.task, `s${seed}`, configId(a.cfg), 'phase1');
-    if (!checkpointExists(p1Dir, 'phase1')) throw new Error(`${p1Dir}: no phase-1 checkpoint; run the ablation for this configuration and seed first`);
+    if (!checkpointExists(p1Dir, 'phase1'))
+      throw new Error(`${p1Dir}: no phase-1 checkpoint; run the ablation for this configuration and seed first`);
     if (!probe.bn.some((b) => b.seed === seed)) {
       const b = await teacherBnDiagnostic(p1Dir, a.data, a.t.batchSize, seed);
       probe.bn.push(b);
       atomicWriteJson(path, probe);
-      a.log(`probe: s${seed} float accuracy after phase 1: student ${(b.studentFloat * 100).toFixed(2)}%, teacher with student BN ${(b.teacherStudentBn * 100).toFixed(2)}%, teacher with own BN ${(b.teacherOwnBn * 100).toFixed(2)}%`);
+      a.log(
+        `probe: s${seed} float accuracy after phase 1: student ${(b.studentFloat * 100).toFixed(2)}%, teacher with student BN ${(b.teacherStudentBn * 100).toFixed(2)}%, teacher with own BN ${(b.teacherOwnBn * 100).toFixed(2)}%`,
+      );
     }
     for (const v of probeVariants(a.t, a.set)) {
       if (results.some((r) => r.variant === v.name && r.seed === seed)) continue;
       const dir = join(root, `s${seed}`, v.name);
       if (!existsSync(join(dir, 'phase1.json'))) cpSync(p1Dir, dir, { recursive: true });
-      const cfg: Phase2Config = { ...PHASE2_DEFAULTS, warmupEpochs: a.t.warmupEpochs, mutualEpochs: a.t.mutualEpochs, tau: a.t.tau, lambda: a.t.lambda, batchSize: a.t.batchSize, seed, ...v.p2 };
-      const r = await runPhase2({ dir, data: a.data, cfg, qat, start: async () => (await loadCheckpoint(dir, 'phase1')).model, log: a.log });
+      const cfg: Phase2Config = {
+        ...PHASE2_DEFAULTS,
+        warmupEpochs: a.t.warmupEpochs,
+        mutualEpochs: a.t.mutualEpochs,
+        tau: a.t.tau,
+        lambda: a.t.lambda,
+        batchSize: a.t.batchSize,
+        seed,
+        ...v.p2,
+      };
+      const r = await runPhase2({
+        dir,
+        data: a.data,
+        cfg,
+        qat,
+        start: async () => (await loadCheckpoint(dir, 'phase1')).model,
+        log: a.log,
+      });
       const ev = await evaluateQuantized(r.model, qat, a.data, 'test');
       const teacherAccuracy = await evaluate(a.data, (x) => teacherLogits(r.model, x, qat, { quantizeActivations: false }), 'test');
       disposeModel(r.model);
       results.push({ variant: v.name, seed, accuracy: ev.integerAccuracy, teacherAccuracy });
       atomicWriteJson(path, probe);
-      a.log(`probe: ${a.task} ${configId(a.cfg)} s${seed} ${v.name}: int ${(ev.integerAccuracy * 100).toFixed(2)}%, teacher ${(teacherAccuracy * 100).toFixed(2)}%`);
+      a.log(
+        `probe: ${a.task} ${configId(a.cfg)} s${seed} ${v.name}: int ${(ev.integerAccuracy * 100).toFixed(2)}%, teacher ${(teacherAccuracy * 100).toFixed(2)}%`,
+      );
     }
   }
   return { path, probe };
@@ -170,9 +210,13 @@ export function probeTable({ results, bn }: ProbeData, variants: ProbeVariant[],
     lines.push(`| ${v.name} | ${f(rs.map((r) => r.accuracy))} | ${f(rs.map((r) => r.teacherAccuracy))} | ${f(d)} | ${v.why} |`);
   }
   if (!bn.length) return lines;
-  const g = (k: 'studentFloat' | 'teacherStudentBn' | 'teacherOwnBn'): string => `${(mean(bn.map((b) => b[k])) * 100).toFixed(2)} ± ${(std(bn.map((b) => b[k])) * 100).toFixed(2)}`;
+  const g = (k: 'studentFloat' | 'teacherStudentBn' | 'teacherOwnBn'): string =>
+    `${(mean(bn.map((b) => b[k])) * 100).toFixed(2)} ± ${(std(bn.map((b) => b[k])) * 100).toFixed(2)}`;
   lines.push('', 'Batch norm and the teacher, after phase 1 (float forward, test subset, mean ± std over seeds):', '');
-  lines.push('| student (pruned) | teacher, student BN statistics (as PQK runs it) | teacher, its own BN statistics |', '| ---: | ---: | ---: |');
+  lines.push(
+    '| student (pruned) | teacher, student BN statistics (as PQK runs it) | teacher, its own BN statistics |',
+    '| ---: | ---: | ---: |',
+  );
   lines.push(`| ${g('studentFloat')} | ${g('teacherStudentBn')} | ${g('teacherOwnBn')} |`);
   return lines;
 }
@@ -190,8 +234,12 @@ export function headSummary(work: string, task: BenchTask, configs: CompressConf
     const acc = (v: string): Map<number, number> => new Map(results.filter((r) => r.variant === v).map((r) => [r.seed, r.accuracy]));
     const [ce, pqk, frozen] = [acc('ce-head'), acc('pqk-head'), acc('pqk-head-frozen-bn')];
     const d = [...pqk].filter(([seed]) => ce.has(seed)).map(([seed, a]) => a - ce.get(seed)!);
-    const bnCol = bn.length ? `${(mean(bn.map((b) => b.teacherStudentBn)) * 100).toFixed(1)} → ${(mean(bn.map((b) => b.teacherOwnBn)) * 100).toFixed(1)}` : 'n/a';
-    lines.push(`| ${cfg.pattern} ${cfg.sparsity}, int${cfg.weightBits} | ${f([...ce.values()])} | ${f([...frozen.values()])} | ${f([...pqk.values()])} | ${f(d)} | ${d.filter((x) => x > 0).length}/${d.length} | ${bnCol} |`);
+    const bnCol = bn.length
+      ? `${(mean(bn.map((b) => b.teacherStudentBn)) * 100).toFixed(1)} → ${(mean(bn.map((b) => b.teacherOwnBn)) * 100).toFixed(1)}`
+      : 'n/a';
+    lines.push(
+      `| ${cfg.pattern} ${cfg.sparsity}, int${cfg.weightBits} | ${f([...ce.values()])} | ${f([...frozen.values()])} | ${f([...pqk.values()])} | ${f(d)} | ${d.filter((x) => x > 0).length}/${d.length} | ${bnCol} |`,
+    );
   }
   return lines;
 }

@@ -21,7 +21,10 @@ export interface BenchRow {
 }
 
 // Two-sided 95% quantiles of Student's t, by degrees of freedom 1..30 (then the normal's 1.96 is within 2%).
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086,
+  2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 export function t975(df: number): number {
   return df >= 1 && df <= T975.length ? T975[df - 1]! : 1.96;
@@ -77,7 +80,13 @@ export function buildRows(records: SeedRecord[], tasks: BenchTask[], seeds: numb
   for (const task of tasks)
     for (const cfg of configs)
       for (const method of BENCH_METHODS) {
-        const recs = records.filter((r) => wanted(r) && r.task === task && r.method === method && (method === 'float' || (r.config && configId(r.config) === configId(cfg))));
+        const recs = records.filter(
+          (r) =>
+            wanted(r) &&
+            r.task === task &&
+            r.method === method &&
+            (method === 'float' || (r.config && configId(r.config) === configId(cfg))),
+        );
         if (!recs.length) continue;
         const r = row(task, method, cfg, recs);
         if (method === 'pqk') {
@@ -100,7 +109,14 @@ export interface Paired {
   diffs: number[]; // per seed: accuracy(a) - accuracy(b)
 }
 
-export function paired(records: SeedRecord[], task: BenchTask, cfg: CompressConfig, a: BenchMethod, b: BenchMethod, seeds: number[]): Paired {
+export function paired(
+  records: SeedRecord[],
+  task: BenchTask,
+  cfg: CompressConfig,
+  a: BenchMethod,
+  b: BenchMethod,
+  seeds: number[],
+): Paired {
   const acc = (m: BenchMethod, s: number): number | undefined =>
     records.find((r) => r.task === task && r.method === m && r.seed === s && r.config && configId(r.config) === configId(cfg))?.accuracy;
   const diffs: number[] = [];

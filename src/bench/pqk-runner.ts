@@ -46,17 +46,40 @@ function lastValHistory(dir: string, stage: string): number[] {
 
 async function floatModel(c: SeedContext): Promise<{ dir: string; model: Model }> {
   const dir = join(c.work, c.task, `s${c.seed}`, 'float');
-  const cfg = { model: TASK_MODEL[c.task], epochs: c.t.floatEpochs, batchSize: c.t.batchSize, lr: c.t.floatLr, optimizer: 'adam' as const, seed: c.seed };
+  const cfg = {
+    model: TASK_MODEL[c.task],
+    epochs: c.t.floatEpochs,
+    batchSize: c.t.batchSize,
+    lr: c.t.floatLr,
+    optimizer: 'adam' as const,
+    seed: c.seed,
+  };
   const { model } = await trainFloat({ dir, data: c.data, cfg, log: c.log });
   if (!c.store.get(recordKey(c.task, 'float', c.seed))) {
     const accuracy = await evaluate(c.data, floatLogits(model), 'test');
-    c.store.put({ task: c.task, method: 'float', seed: c.seed, accuracy, paramBytes: 4 * paramCount(model), wallSeconds: trainSeconds(dir, ['float']), valHistory: lastValHistory(dir, 'float'), testSamples: c.data.test.n });
+    c.store.put({
+      task: c.task,
+      method: 'float',
+      seed: c.seed,
+      accuracy,
+      paramBytes: 4 * paramCount(model),
+      wallSeconds: trainSeconds(dir, ['float']),
+      valHistory: lastValHistory(dir, 'float'),
+      testSamples: c.data.test.n,
+    });
     c.log(`result: ${c.task} s${c.seed} float: test ${(accuracy * 100).toFixed(2)}%`);
   }
   return { dir, model };
 }
 
-async function record(c: SeedContext, method: BenchMethod, cfg: CompressConfig, model: Model, dir: string, stages: string[]): Promise<void> {
+async function record(
+  c: SeedContext,
+  method: BenchMethod,
+  cfg: CompressConfig,
+  model: Model,
+  dir: string,
+  stages: string[],
+): Promise<void> {
   const qat = frozenQat({ weightBits: cfg.weightBits, perChannel: true });
   const ev = await evaluateQuantized(model, qat, c.data, 'test');
   const teacherAccuracy = await evaluate(c.data, (x) => teacherLogits(model, x, qat, { quantizeActivations: false }), 'test');
@@ -76,7 +99,9 @@ async function record(c: SeedContext, method: BenchMethod, cfg: CompressConfig, 
     testSamples: c.data.test.n,
   };
   c.store.put(r);
-  c.log(`result: ${c.task} s${c.seed} ${configId(cfg)} ${method}: int ${(r.accuracy * 100).toFixed(2)}% (fake-quant ${((r.fakeQuantAccuracy ?? 0) * 100).toFixed(2)}%, teacher ${(teacherAccuracy * 100).toFixed(2)}%, sparsity ${((r.sparsity ?? 0) * 100).toFixed(1)}%, ${r.paramBytes} B, ${r.wallSeconds.toFixed(0)} s)`);
+  c.log(
+    `result: ${c.task} s${c.seed} ${configId(cfg)} ${method}: int ${(r.accuracy * 100).toFixed(2)}% (fake-quant ${((r.fakeQuantAccuracy ?? 0) * 100).toFixed(2)}%, teacher ${(teacherAccuracy * 100).toFixed(2)}%, sparsity ${((r.sparsity ?? 0) * 100).toFixed(1)}%, ${r.paramBytes} B, ${r.wallSeconds.toFixed(0)} s)`,
+  );
 }
 
 async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string): Promise<void> {
@@ -85,17 +110,52 @@ async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string):
   const pending = PHASE2_MODES.filter(([m]) => !c.store.get(recordKey(c.task, m, c.seed, cfg)));
   if (c.store.get(recordKey(c.task, 'phase1', c.seed, cfg)) && pending.length === 0) return;
   const scheme = { weightBits: cfg.weightBits, perChannel: true };
-  const p1cfg = { ...PHASE1_DEFAULTS, sparsity: cfg.sparsity, pattern: cfg.pattern, rounds: c.t.p1Rounds, epochsPerRound: c.t.p1EpochsPerRound, finalEpochs: c.t.p1FinalEpochs, lr: c.t.p1Lr, scope: c.t.p1Scope, importance: c.t.p1Importance, batchSize: c.t.batchSize, seed: c.seed };
-  const p1 = await runPhase1({ dir: p1Dir, data: c.data, cfg: p1cfg, scheme, start: async () => (await loadCheckpoint(floatDir, 'float')).model, log: c.log });
+  const p1cfg = {
+    ...PHASE1_DEFAULTS,
+    sparsity: cfg.sparsity,
+    pattern: cfg.pattern,
+    rounds: c.t.p1Rounds,
+    epochsPerRound: c.t.p1EpochsPerRound,
+    finalEpochs: c.t.p1FinalEpochs,
+    lr: c.t.p1Lr,
+    scope: c.t.p1Scope,
+    importance: c.t.p1Importance,
+    batchSize: c.t.batchSize,
+    seed: c.seed,
+  };
+  const p1 = await runPhase1({
+    dir: p1Dir,
+    data: c.data,
+    cfg: p1cfg,
+    scheme,
+    start: async () => (await loadCheckpoint(floatDir, 'float')).model,
+    log: c.log,
+  });
   const p1Stages = Array.from({ length: c.t.p1Rounds - 1 }, (_, k) => `phase1-round${k + 1}`).concat('phase1');
   if (!c.store.get(recordKey(c.task, 'phase1', c.seed, cfg))) await record(c, 'phase1', cfg, p1.model, p1Dir, p1Stages);
   disposeModel(p1.model);
   for (const [method, mode] of pending) {
     const dir = join(base, method.replace('+', '-'));
     if (!existsSync(join(dir, 'phase1.json'))) cpSync(p1Dir, dir, { recursive: true });
-    const p2cfg: Phase2Config = { ...PHASE2_DEFAULTS, warmupEpochs: c.t.warmupEpochs, mutualEpochs: c.t.mutualEpochs, tau: c.t.tau, lambda: c.t.lambda, batchSize: c.t.batchSize, mode, seed: c.seed };
+    const p2cfg: Phase2Config = {
+      ...PHASE2_DEFAULTS,
+      warmupEpochs: c.t.warmupEpochs,
+      mutualEpochs: c.t.mutualEpochs,
+      tau: c.t.tau,
+      lambda: c.t.lambda,
+      batchSize: c.t.batchSize,
+      mode,
+      seed: c.seed,
+    };
     const qat = frozenQat(scheme, p1cfg.emaDecay);
-    const r = await runPhase2({ dir, data: c.data, cfg: p2cfg, qat, start: async () => (await loadCheckpoint(dir, 'phase1')).model, log: c.log });
+    const r = await runPhase2({
+      dir,
+      data: c.data,
+      cfg: p2cfg,
+      qat,
+      start: async () => (await loadCheckpoint(dir, 'phase1')).model,
+      log: c.log,
+    });
     await record(c, method, cfg, r.model, dir, mode === 'pqk' ? ['phase2-warmup', 'phase2'] : ['phase2']);
     disposeModel(r.model);
   }

@@ -117,7 +117,12 @@ const PRESETS: Record<string, { train: TrainSettings; seeds: number[]; configs: 
   quick: {
     seeds: [1, 2],
     configs: [ALL_CONFIGS[4], ALL_CONFIGS[7]],
-    train: { ...FULL_TRAIN, floatEpochs: 1, p1Rounds: 1, sizes: { kws: { train: 200, val: 100, test: 100 }, image: { train: 200, val: 100, test: 100 } } },
+    train: {
+      ...FULL_TRAIN,
+      floatEpochs: 1,
+      p1Rounds: 1,
+      sizes: { kws: { train: 200, val: 100, test: 100 }, image: { train: 200, val: 100, test: 100 } },
+    },
   },
 };
 
@@ -159,7 +164,26 @@ export function parseBenchArgs(argv: string[]): BenchSettings {
   const { values: f } = parseArgs({
     args: argv,
     options: Object.fromEntries(
-      ['preset', 'seeds', 'tasks', 'configs', 'float-epochs', 'p1-rounds', 'p1-epochs', 'warmup-epochs', 'mutual-epochs', 'batch', 'tau', 'lambda', 'train', 'test', 'out', 'work', 'probe', 'probe-set'].map((k) => [k, { type: 'string' as const }]),
+      [
+        'preset',
+        'seeds',
+        'tasks',
+        'configs',
+        'float-epochs',
+        'p1-rounds',
+        'p1-epochs',
+        'warmup-epochs',
+        'mutual-epochs',
+        'batch',
+        'tau',
+        'lambda',
+        'train',
+        'test',
+        'out',
+        'work',
+        'probe',
+        'probe-set',
+      ].map((k) => [k, { type: 'string' as const }]),
     ),
   });
   const preset = f.preset ?? 'full';
@@ -182,12 +206,14 @@ export function parseBenchArgs(argv: string[]): BenchSettings {
   const seeds = list('seeds', f.seeds, (s) => (/^\d+$/.test(s) ? Number(s) : undefined)) ?? base.seeds;
   const configs = list('configs', f.configs, parseConfig) ?? base.configs;
   const work = f.work ?? `runs/bench-pqk/${preset}-${settingsHash(t)}`;
-  const out = f.out ?? (preset === 'full' && f.work === undefined && sameAs(t, PRESETS.full.train) ? 'bench/pqk-ablation' : `${work}/pqk-ablation`);
+  const out =
+    f.out ?? (preset === 'full' && f.work === undefined && sameAs(t, PRESETS.full.train) ? 'bench/pqk-ablation' : `${work}/pqk-ablation`);
   let probe: BenchSettings['probe'];
   if (f.probe !== undefined) {
     const [task, c] = f.probe.split(':');
     const cfg = c === undefined ? undefined : parseConfig(c);
-    if ((task !== 'kws' && task !== 'image') || !cfg) throw new Error(`--probe: expected TASK:CONFIG such as kws:u0.8w4, got '${f.probe}'\n${USAGE}`);
+    if ((task !== 'kws' && task !== 'image') || !cfg)
+      throw new Error(`--probe: expected TASK:CONFIG such as kws:u0.8w4, got '${f.probe}'\n${USAGE}`);
     const set = f['probe-set'] ?? 'variants';
     if (set !== 'variants' && set !== 'head') throw new Error(`--probe-set: expected variants or head, got '${set}'\n${USAGE}`);
     probe = { task, cfg, set };

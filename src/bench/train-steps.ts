@@ -75,15 +75,29 @@ export function timeTrainingSteps(o: TimingOptions): StepTiming {
     const [t0, c0] = [performance.now(), process.cpuUsage()];
     loss = tf.tidy(() => step(x, y, 1e-3, i).dataSync()[0]!);
     const c = process.cpuUsage(c0);
-    if (i >= o.warmup) times.push(performance.now() - t0), cpu.push((c.user + c.system) / 1000);
+    if (i >= o.warmup) (times.push(performance.now() - t0), cpu.push((c.user + c.system) / 1000));
   }
   dispose();
   disposeModel(model);
   tf.dispose([x, y]);
-  return { backend: tf.getBackend(), model: o.model, step: o.step, batch: o.batch, steps: o.steps, msPerStep: median(times), minMs: Math.min(...times), cpuMsPerStep: median(cpu), loss };
+  return {
+    backend: tf.getBackend(),
+    model: o.model,
+    step: o.step,
+    batch: o.batch,
+    steps: o.steps,
+    msPerStep: median(times),
+    minMs: Math.min(...times),
+    cpuMsPerStep: median(cpu),
+    loss,
+  };
 }
 
-export interface KernelShare { kernel: string; ms: number; calls: number }
+export interface KernelShare {
+  kernel: string;
+  ms: number;
+  calls: number;
+}
 
 // Per-kernel time of one step (after a warm-up step), largest first: where the step's time goes.
 export async function profileTrainingStep(o: Omit<TimingOptions, 'steps' | 'warmup'>): Promise<{ kernels: KernelShare[]; stepMs: number }> {

@@ -68,7 +68,12 @@ function rangeText(r: Range): string {
 }
 
 function inRange(n: number, r: Range): boolean {
-  return (r.min === undefined || n >= r.min) && (r.max === undefined || n <= r.max) && (r.above === undefined || n > r.above) && (r.below === undefined || n < r.below);
+  return (
+    (r.min === undefined || n >= r.min) &&
+    (r.max === undefined || n <= r.max) &&
+    (r.above === undefined || n > r.above) &&
+    (r.below === undefined || n < r.below)
+  );
 }
 
 // A number flag parsed strictly: the whole text must be a finite decimal number inside `range`.
@@ -135,7 +140,10 @@ export function printJson(obj: unknown): void {
 const SHARED_EXITS = '0 success; 1 error (one line naming the file, field or flag); 2 usage (bad or missing flag)';
 
 export function commandHelp(cmd: Command): string {
-  const rows: [string, string][] = Object.entries(cmd.flags).map(([k, f]) => [`--${k}${f.value ? ` ${f.value}` : ''}`, f.help + (f.default !== undefined ? ` (default: ${f.default})` : '')]);
+  const rows: [string, string][] = Object.entries(cmd.flags).map(([k, f]) => [
+    `--${k}${f.value ? ` ${f.value}` : ''}`,
+    f.help + (f.default !== undefined ? ` (default: ${f.default})` : ''),
+  ]);
   rows.push(['--json', 'print one JSON object on stdout (errors as {"error": ...}); progress goes to stderr']);
   rows.push(['--help', 'this help']);
   const w = Math.max(...rows.map(([a]) => a.length)) + 2;

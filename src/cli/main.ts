@@ -90,8 +90,15 @@ async function dispatch(argv: string[]): Promise<number> {
       }
       return (out(help(g, argv[0])), EXIT.OK);
     }
-    const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
-    return fail(words || argv[0]!, json, new UserError(`unknown command '${words || argv[0]}'; 'pqk --help' lists the commands`, EXIT.USAGE));
+    const words = argv
+      .filter((a) => !a.startsWith('-'))
+      .slice(0, 2)
+      .join(' ');
+    return fail(
+      words || argv[0]!,
+      json,
+      new UserError(`unknown command '${words || argv[0]}'; 'pqk --help' lists the commands`, EXIT.USAGE),
+    );
   }
   const { cmd, rest } = found;
   if (rest.includes('--help') || rest.includes('-h')) return (out(commandHelp(cmd)), EXIT.OK);

@@ -13,7 +13,8 @@ function floatLiteral(v: number): string {
 
 function table(type: string, name: string, values: ArrayLike<number>, literal: (v: number) => string, perLine: number): string {
   const lines: string[] = [];
-  for (let i = 0; i < values.length; i += perLine) lines.push(`    ${Array.from({ length: Math.min(perLine, values.length - i) }, (_, k) => literal(values[i + k])).join(', ')},`);
+  for (let i = 0; i < values.length; i += perLine)
+    lines.push(`    ${Array.from({ length: Math.min(perLine, values.length - i) }, (_, k) => literal(values[i + k])).join(', ')},`);
   return `static const ${type} ${name}[${values.length}] = {\n${lines.join('\n')}\n};\n`;
 }
 

@@ -58,12 +58,20 @@ export function absorb(blk: Block, p: Absorbable): boolean {
     const [gamma, beta, mean, variance] = [p.gamma, p.beta, p.mean, p.variance].map((v) => perChannel(v, n, p));
     if (blk.spec.kind === 'dense') {
       // Dense blocks have no batch norm: fold it into the kernel and bias.
-      scaleOutputs(blk, gamma.map((g, j) => g / Math.sqrt(variance[j] + p.epsilon)));
+      scaleOutputs(
+        blk,
+        gamma.map((g, j) => g / Math.sqrt(variance[j] + p.epsilon)),
+      );
       blk.bias = blk.bias.map((b, j) => b - (mean[j] * gamma[j]) / Math.sqrt(variance[j] + p.epsilon) + beta[j]);
     } else {
       // BN(x*w + bias) == BN'(x*w) with mean' = mean - bias.
       const bias = blk.bias;
-      blk.bn = { gamma: Float32Array.from(gamma), beta: Float32Array.from(beta), mean: mean.map((m, i) => m - bias[i]), variance: variance.map((v) => v + p.epsilon - BN_EPSILON) };
+      blk.bn = {
+        gamma: Float32Array.from(gamma),
+        beta: Float32Array.from(beta),
+        mean: mean.map((m, i) => m - bias[i]),
+        variance: variance.map((v) => v + p.epsilon - BN_EPSILON),
+      };
     }
   }
   return true;

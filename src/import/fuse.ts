@@ -59,7 +59,14 @@ class Fuser {
       const [a, b] = n.inputs.map((i) => this.shapes.get(i)!);
       if (a.join() !== b.join()) throw new UserError(`'${from}' adds tensors of shapes [${a}] and [${b}]; pqk adds equal shapes only`);
     }
-    this.shapes = inferShapes({ name: 'imported', inputShape: this.g.inputShape, numClasses: 0, nodes: this.nodes, output: n.name, channelGroups: [] });
+    this.shapes = inferShapes({
+      name: 'imported',
+      inputShape: this.g.inputShape,
+      numClasses: 0,
+      nodes: this.nodes,
+      output: n.name,
+      channelGroups: [],
+    });
     this.alias.set(from, n.name);
   }
 
@@ -96,7 +103,17 @@ class Fuser {
         return;
       case 'pool':
         this.spatial(p, this.shapeOf(p));
-        this.push({ kind: p.kind, name: this.fresh(p.name), input: this.tensor(p.input, p.source), size: p.size, stride: p.stride, padding: p.padding }, p.name);
+        this.push(
+          {
+            kind: p.kind,
+            name: this.fresh(p.name),
+            input: this.tensor(p.input, p.source),
+            size: p.size,
+            stride: p.stride,
+            padding: p.padding,
+          },
+          p.name,
+        );
         return;
       case 'gpool':
         return this.globalPool(p);
@@ -159,11 +176,13 @@ class Fuser {
     } else {
       this.spatial(p, inShape);
       const common = { name, input, kernel: k, stride: p.stride, padding: p.padding, bn: false, activation: 'none' as const };
-      spec = p.op === 'conv' ? { kind: 'conv', filters: p.w.shape[3], ...common } : { kind: 'depthwise', multiplier: p.w.shape[3], ...common };
+      spec =
+        p.op === 'conv' ? { kind: 'conv', filters: p.w.shape[3], ...common } : { kind: 'depthwise', multiplier: p.w.shape[3], ...common };
     }
     const outC = p.op === 'depthwise' ? p.w.shape[2] * p.w.shape[3] : p.w.shape[p.w.shape.length - 1];
     const wantIn = p.op === 'matmul' ? inShape[0] : inShape[2];
-    if (p.w.shape[p.w.shape.length - 2] !== wantIn) throw new UserError(`${p.source}: kernel of shape [${p.w.shape}] does not fit its input of shape [${inShape}]`);
+    if (p.w.shape[p.w.shape.length - 2] !== wantIn)
+      throw new UserError(`${p.source}: kernel of shape [${p.w.shape}] does not fit its input of shape [${inShape}]`);
     this.grow({ spec, w: p.w, bias: fill(outC, 0), act: 'none' }, p);
   }
 
@@ -176,9 +195,28 @@ class Fuser {
     if (inShape.length === 1) {
       const w = new Float32Array(c * c);
       for (let i = 0; i < c; i++) w[i * c + i] = 1;
-      this.grow({ spec: { kind: 'dense', name, input, units: c, activation: 'none' }, w: { data: w, shape: [c, c] }, bias: fill(c, 0), act: 'none' }, p, true);
+      this.grow(
+        {
+          spec: { kind: 'dense', name, input, units: c, activation: 'none' },
+          w: { data: w, shape: [c, c] },
+          bias: fill(c, 0),
+          act: 'none',
+        },
+        p,
+        true,
+      );
     } else {
-      const spec: WeightNodeSpec = { kind: 'depthwise', name, input, multiplier: 1, kernel: [1, 1], stride: [1, 1], padding: 'valid', bn: false, activation: 'none' };
+      const spec: WeightNodeSpec = {
+        kind: 'depthwise',
+        name,
+        input,
+        multiplier: 1,
+        kernel: [1, 1],
+        stride: [1, 1],
+        padding: 'valid',
+        bn: false,
+        activation: 'none',
+      };
       this.grow({ spec, w: { data: fill(c, 1), shape: [1, 1, c, 1] }, bias: fill(c, 0), act: 'none' }, p, true);
     }
   }

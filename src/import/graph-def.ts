@@ -41,7 +41,8 @@ export class Node {
 
   private tensorName(ref: string): string {
     const m = /^(.*?)(?::(\d+))?$/.exec(ref)!;
-    if (m[2] !== undefined && m[2] !== '0') throw new UserError(`${this.source}: reads output ${m[2]} of '${m[1]}'; only a node's first output is supported`);
+    if (m[2] !== undefined && m[2] !== '0')
+      throw new UserError(`${this.source}: reads output ${m[2]} of '${m[1]}'; only a node's first output is supported`);
     return m[1];
   }
 
@@ -96,7 +97,9 @@ export class GraphDef {
   }
 
   isConst(name: string): boolean {
-    return this.byName.get(name)?.op === 'Const' || (this.byName.get(name)?.op === 'Identity' && this.isConst(this.byName.get(name)!.inputs[0]));
+    return (
+      this.byName.get(name)?.op === 'Const' || (this.byName.get(name)?.op === 'Identity' && this.isConst(this.byName.get(name)!.inputs[0]))
+    );
   }
 
   // A constant input (through Identity nodes) by name, as read by `reader`.

@@ -77,7 +77,8 @@ function matmul(fused: boolean): Mapper {
 function channelConst(n: Node, g: GraphDef, what: string): { x: string; c: Float32Array } {
   const [a, b] = n.inputs;
   const c = g.floats(g.isConst(b) ? b : a, n);
-  if (c.shape.slice(0, -1).some((d) => d !== 1)) throw unsupported(`${what} of a constant of shape [${c.shape}]`, n.source, ['a per-channel constant [C] or a scalar']);
+  if (c.shape.slice(0, -1).some((d) => d !== 1))
+    throw unsupported(`${what} of a constant of shape [${c.shape}]`, n.source, ['a per-channel constant [C] or a scalar']);
   return { x: g.isConst(b) ? a : b, c: c.data };
 }
 
@@ -91,12 +92,14 @@ function add(n: Node, g: GraphDef): PrimBody[] {
 
 // Mul / Sub with a constant: a per-channel scale, or a bias of the negated constant (x - c only).
 function mul(n: Node, g: GraphDef): PrimBody[] {
-  if (n.inputs.filter((i) => g.isConst(i)).length !== 1) throw unsupported(`${n.op} of two tensors`, n.source, [`${n.op} of a tensor and a constant`]);
+  if (n.inputs.filter((i) => g.isConst(i)).length !== 1)
+    throw unsupported(`${n.op} of two tensors`, n.source, [`${n.op} of a tensor and a constant`]);
   return [{ op: 'scale', input: '', s: channelConst(n, g, 'Mul').c }];
 }
 
 function sub(n: Node, g: GraphDef): PrimBody[] {
-  if (!g.isConst(n.inputs[1]) || g.isConst(n.inputs[0])) throw unsupported('Sub other than tensor - constant', n.source, ['Sub of a tensor minus a constant']);
+  if (!g.isConst(n.inputs[1]) || g.isConst(n.inputs[0]))
+    throw unsupported('Sub other than tensor - constant', n.source, ['Sub of a tensor minus a constant']);
   return [{ op: 'bias', input: '', b: channelConst(n, g, 'Sub').c.map((v) => -v) }];
 }
 
@@ -148,7 +151,10 @@ export const SUPPORTED_OPS = [...Object.keys(MAPPERS), 'Const', 'Placeholder'];
 function outputName(files: ModelFiles, g: GraphDef, order: Node[]): string {
   const read = new Set(order.flatMap((n) => n.inputs));
   const ends = order.filter((n) => !read.has(n.name) && n.op !== 'NoOp');
-  if (ends.length !== 1) throw new UserError(`${files.path}: the graph has ${ends.length} outputs (${ends.map((e) => e.name).join(', ')}); pqk imports single-output models`);
+  if (ends.length !== 1)
+    throw new UserError(
+      `${files.path}: the graph has ${ends.length} outputs (${ends.map((e) => e.name).join(', ')}); pqk imports single-output models`,
+    );
   return ends[0].name;
 }
 
@@ -159,7 +165,8 @@ function lower(files: ModelFiles): PrimGraph {
   const inputs = order.filter((n) => n.op === 'Placeholder');
   if (inputs.length !== 1) throw new UserError(`${files.path}: the graph has ${inputs.length} inputs; pqk imports single-input models`);
   const shape = inputs[0].shape('shape');
-  if (!shape || shape.slice(1).some((d) => !(d > 0))) throw new UserError(`${inputs[0].source}: input shape [${shape ?? '?'}] must be known apart from the batch`);
+  if (!shape || shape.slice(1).some((d) => !(d > 0)))
+    throw new UserError(`${inputs[0].source}: input shape [${shape ?? '?'}] must be known apart from the batch`);
   const prims: Prim[] = [];
   for (const n of order) {
     if (n.op === 'Placeholder') continue;

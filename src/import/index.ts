@@ -78,12 +78,24 @@ async function tryMaxAbsDiff(im: Imported, log: (line: string) => void): Promise
 
 // Writes RUN_DIR/checkpoints/float.{json,bin} and RUN_DIR/run.json (merged into one already there); `data` is the
 // dataset later stages train on, recorded when given.
-export async function importModel(path: string, outDir: string, log: (line: string) => void = () => {}, data?: string): Promise<ImportReport> {
+export async function importModel(
+  path: string,
+  outDir: string,
+  log: (line: string) => void = () => {},
+  data?: string,
+): Promise<ImportReport> {
   const im = await convertModel(path);
   try {
     const { spec } = im.model;
     const diff = await tryMaxAbsDiff(im, log);
-    const report: ImportReport = { format: im.original.graph.format, layers: spec.nodes.length, params: paramCount(im.model), maxAbsDiff: diff, softmax: im.fused.softmax, out: outDir };
+    const report: ImportReport = {
+      format: im.original.graph.format,
+      layers: spec.nodes.length,
+      params: paramCount(im.model),
+      maxAbsDiff: diff,
+      softmax: im.fused.softmax,
+      out: outDir,
+    };
     const imported = { source: resolve(path), format: report.format, softmax: report.softmax, maxAbsDiff: diff };
     const state: StageState = { epoch: 0, done: true, history: [], extra: { imported } };
     await saveCheckpoint(join(outDir, 'checkpoints'), 'float', im.model, state);
@@ -91,7 +103,14 @@ export async function importModel(path: string, outDir: string, log: (line: stri
     const prev = existsSync(runJson) ? readJson<Record<string, unknown>>(runJson, 'run.json') : {};
     if (data !== undefined) prev.data = data;
     // `imported` keeps the details when a later config write replaces the top-level `format`.
-    atomicWriteJson(runJson, { ...prev, model: 'imported', ...imported, imported, inputShape: spec.inputShape, numClasses: spec.numClasses });
+    atomicWriteJson(runJson, {
+      ...prev,
+      model: 'imported',
+      ...imported,
+      imported,
+      inputShape: spec.inputShape,
+      numClasses: spec.numClasses,
+    });
     return report;
   } finally {
     im.original.dispose();

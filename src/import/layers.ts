@@ -35,7 +35,8 @@ function need(c: Ctx, key: string): HostTensor {
 
 function pair(v: unknown, what: string, c: Ctx): [number, number] {
   const a = Array.isArray(v) ? v : [v, v];
-  if (a.length !== 2 || !a.every((x) => Number.isInteger(x))) throw new UserError(`${c.source}: ${what} must be two integers, got ${JSON.stringify(v)}`);
+  if (a.length !== 2 || !a.every((x) => Number.isInteger(x)))
+    throw new UserError(`${c.source}: ${what} must be two integers, got ${JSON.stringify(v)}`);
   return [a[0] as number, a[1] as number];
 }
 
@@ -46,9 +47,11 @@ function padding(c: Ctx): Pad {
 }
 
 function checkConv(c: Ctx): void {
-  if (c.cfg.dataFormat !== undefined && c.cfg.dataFormat !== 'channelsLast') throw unsupported(`data format ${String(c.cfg.dataFormat)}`, c.source, ['channelsLast']);
+  if (c.cfg.dataFormat !== undefined && c.cfg.dataFormat !== 'channelsLast')
+    throw unsupported(`data format ${String(c.cfg.dataFormat)}`, c.source, ['channelsLast']);
   const d = c.cfg.dilationRate;
-  if (d !== undefined && pair(d, 'dilationRate', c).some((x) => x !== 1)) throw unsupported(`dilation ${JSON.stringify(d)}`, c.source, ['dilation 1']);
+  if (d !== undefined && pair(d, 'dilationRate', c).some((x) => x !== 1))
+    throw unsupported(`dilation ${JSON.stringify(d)}`, c.source, ['dilation 1']);
 }
 
 const ACTIVATIONS = ['linear', 'relu', 'relu6', 'softmax'] as const;
@@ -74,7 +77,8 @@ function convLike(op: 'conv' | 'depthwise', key: string): Mapper {
 
 function batchNorm(c: Ctx): PrimBody[] {
   const axis = c.cfg.axis;
-  if (axis !== undefined && axis !== -1 && axis !== 3) throw unsupported(`batch norm over axis ${JSON.stringify(axis)}`, c.source, ['axis -1']);
+  if (axis !== undefined && axis !== -1 && axis !== 3)
+    throw unsupported(`batch norm over axis ${JSON.stringify(axis)}`, c.source, ['axis -1']);
   const mean = need(c, 'moving_mean').data;
   const gamma = weight(c, 'gamma')?.data ?? fill(mean.length, 1);
   const beta = weight(c, 'beta')?.data ?? fill(mean.length, 0);
@@ -121,7 +125,12 @@ const MAPPERS: Record<string, Mapper> = {
     checkConv(c);
     const stride = pair(c.cfg.strides ?? 1, 'strides', c);
     const dw: PrimBody = { op: 'depthwise', input: '', w: need(c, 'depthwise_kernel'), stride, padding: padding(c) };
-    return [dw, { op: 'conv', input: '', w: need(c, 'pointwise_kernel'), stride: [1, 1], padding: 'valid' }, ...biasOf(c), ...activation(c)];
+    return [
+      dw,
+      { op: 'conv', input: '', w: need(c, 'pointwise_kernel'), stride: [1, 1], padding: 'valid' },
+      ...biasOf(c),
+      ...activation(c),
+    ];
   },
   Dense: (c) => [{ op: 'matmul', input: '', w: need(c, 'kernel') }, ...biasOf(c), ...activation(c)],
   BatchNormalization: batchNorm,
@@ -146,7 +155,10 @@ const MAPPERS: Record<string, Mapper> = {
 export const SUPPORTED_LAYERS = Object.keys(MAPPERS);
 
 function lower(model: tfl.LayersModel): PrimGraph {
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new UserError(`model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; pqk imports single-input, single-output models`);
+  if (model.inputs.length !== 1 || model.outputs.length !== 1)
+    throw new UserError(
+      `model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; pqk imports single-input, single-output models`,
+    );
   const inputShape = model.inputs[0].shape.slice(1);
   if (inputShape.some((d) => d === null)) throw new UserError(`model input shape [${model.inputs[0].shape}] has unknown dimensions`);
   const prims: Prim[] = [];
@@ -159,9 +171,19 @@ function lower(model: tfl.LayersModel): PrimGraph {
     const mapper = MAPPERS[cls];
     if (!mapper) throw unsupported(`layer ${cls}`, source, SUPPORTED_LAYERS);
     const body = mapper({ layer, cfg: layer.getConfig() as Config, input: inputs[0], inputs, source });
-    prims.push(...(body.length === 0 ? chain(layer.name, source, inputs[0], [{ op: 'identity', input: '' }]) : chain(layer.name, source, inputs[0], body)));
+    prims.push(
+      ...(body.length === 0
+        ? chain(layer.name, source, inputs[0], [{ op: 'identity', input: '' }])
+        : chain(layer.name, source, inputs[0], body)),
+    );
   }
-  return { format: 'layers', input: model.inputs[0].sourceLayer.name, inputShape: inputShape as number[], output: model.outputs[0].sourceLayer.name, prims };
+  return {
+    format: 'layers',
+    input: model.inputs[0].sourceLayer.name,
+    inputShape: inputShape as number[],
+    output: model.outputs[0].sourceLayer.name,
+    prims,
+  };
 }
 
 export interface LoadedOriginal {

@@ -61,7 +61,14 @@ export function addRescale(s1: number, s2: number, so: number, fail: (why: strin
   const m1 = smallerThanOne(s1 / twiceMax);
   const m2 = smallerThanOne(s2 / twiceMax);
   const mo = smallerThanOne(twiceMax / Math.fround(2 ** LEFT_SHIFT * so));
-  return { input1Multiplier: m1.multiplier, input1Shift: m1.shift, input2Multiplier: m2.multiplier, input2Shift: m2.shift, outputMultiplier: mo.multiplier, outputShift: mo.shift };
+  return {
+    input1Multiplier: m1.multiplier,
+    input1Shift: m1.shift,
+    input2Multiplier: m2.multiplier,
+    input2Shift: m2.shift,
+    outputMultiplier: mo.multiplier,
+    outputShift: mo.shift,
+  };
 }
 
 export function prepareAdd(ctx: KernelContext): AddParams {

@@ -31,10 +31,7 @@ export interface OpKernel {
 }
 
 // The usual shape of a kernel: prepare once, then run on the prepared data and the op's first (int8) input.
-export function int8Kernel<P>(
-  prepare: (ctx: KernelContext) => P,
-  run: (p: P, input: Int8Array) => TensorData,
-): OpKernel {
+export function int8Kernel<P>(prepare: (ctx: KernelContext) => P, run: (p: P, input: Int8Array) => TensorData): OpKernel {
   return {
     prepare(ctx) {
       const p = prepare(ctx);

@@ -37,7 +37,15 @@ function expOnIntervalBetweenNegativeOneQuarterAnd0Excl(a: number): number {
 }
 
 // exp(-2^e) for e = -2 .. 4 in Q0.31, applied for each bit of the remainder.
-const EXP_BARREL: readonly (readonly [number, number])[] = [[-2, 1672461947], [-1, 1302514674], [0, 790015084], [1, 290630308], [2, 39332535], [3, 720401], [4, 242]];
+const EXP_BARREL: readonly (readonly [number, number])[] = [
+  [-2, 1672461947],
+  [-1, 1302514674],
+  [0, 790015084],
+  [1, 290630308],
+  [2, 39332535],
+  [3, 720401],
+  [4, 242],
+];
 
 // exp_on_negative_values: a in Q(integerBits).(31 - integerBits), a <= 0; result in Q0.31.
 function expOnNegativeValues(a: number, integerBits: number): number {
@@ -92,9 +100,15 @@ export function softmaxInputScaling(beta: number, inputScale: number): { multipl
 // reference_ops::Softmax<int8_t, int8_t> (TFLite's and TFLite Micro's reference, which CMSIS-NN's arm_softmax_s8
 // equals): per row, exp of the scaled differences to the row maximum summed in Q12.19, times their reciprocal,
 // shifted to 8 bits, onto zero point -128.
-export function softmaxFixedPoint(rows: number, depth: number, input: Int8Array, s: { multiplier: number; leftShift: number; diffMin: number }): Int8Array {
+export function softmaxFixedPoint(
+  rows: number,
+  depth: number,
+  input: Int8Array,
+  s: { multiplier: number; leftShift: number; diffMin: number },
+): Int8Array {
   const out = new Int8Array(input.length);
-  const expOf = (diff: number): number => expOnNegativeValues(mul(Math.imul(diff, 1 << s.leftShift), s.multiplier), SOFTMAX_DIFF_INTEGER_BITS);
+  const expOf = (diff: number): number =>
+    expOnNegativeValues(mul(Math.imul(diff, 1 << s.leftShift), s.multiplier), SOFTMAX_DIFF_INTEGER_BITS);
   for (let r = 0; r < rows; r++) {
     const base = r * depth;
     let max = -128;

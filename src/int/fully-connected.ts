@@ -56,7 +56,13 @@ export function prepareFullyConnected(ctx: KernelContext): FullyConnectedParams 
     shift[c] = m.shift;
   }
   return {
-    batch, inDepth, outDepth, inputOffset: -inQ.zeroPoint, outputOffset: outQ.zeroPoint, actMin, actMax,
+    batch,
+    inDepth,
+    outDepth,
+    inputOffset: -inQ.zeroPoint,
+    outputOffset: outQ.zeroPoint,
+    actMin,
+    actMax,
     // ruy rounds FULLY_CONNECTED ties up on x86-64 and on arm64 alike (checked under qemu-aarch64 on DS-CNN's FC);
     // TFLite Micro's reference_integer_ops::FullyConnected rounds them away from zero.
     rescaler: channelRescaler({ multiplier, shift }, ctx.flavor === 'litert' ? 'single' : ctx.flavor === 'tflm' ? 'away' : 'ties-up'),

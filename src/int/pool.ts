@@ -50,8 +50,20 @@ export function preparePool(ctx: KernelContext): PoolParams {
   }
   const [actMin, actMax] = activationRange(o.activation, outQ.scale, outQ.zeroPoint);
   return {
-    batch, inH, inW, depth, outH: h.out, outW: w.out, filterH: o.filterH, filterW: o.filterW,
-    strideH: o.strideH, strideW: o.strideW, padTop: h.pad, padLeft: w.pad, actMin, actMax,
+    batch,
+    inH,
+    inW,
+    depth,
+    outH: h.out,
+    outW: w.out,
+    filterH: o.filterH,
+    filterW: o.filterW,
+    strideH: o.strideH,
+    strideW: o.strideW,
+    padTop: h.pad,
+    padLeft: w.pad,
+    actMin,
+    actMax,
   };
 }
 

@@ -18,7 +18,6 @@ const INV_TWO15 = 1 / 32768;
 const INV_TWO31 = 1 / TWO31;
 const INT32_MIN = -2147483648;
 
-
 // std::frexp: x = m * 2^e with 0.5 <= |m| < 1.
 export function frexp(x: number): [number, number] {
   if (x === 0 || !Number.isFinite(x)) return [x, 0];

@@ -38,8 +38,14 @@ const INV15 = 1 / 32768;
 export function channelRescaler(m: ChannelMultipliers, rounding: Rounding | ((channel: number) => Rounding)): ChannelRescaler {
   const n = m.multiplier.length;
   const r: ChannelRescaler = {
-    mode: new Uint8Array(n), leftMul: new Int32Array(n), mh: new Float64Array(n), ml: new Float64Array(n),
-    nudge: new Float64Array(n), right: new Int32Array(n), half: new Float64Array(n), inv: new Float64Array(n),
+    mode: new Uint8Array(n),
+    leftMul: new Int32Array(n),
+    mh: new Float64Array(n),
+    ml: new Float64Array(n),
+    nudge: new Float64Array(n),
+    right: new Int32Array(n),
+    half: new Float64Array(n),
+    inv: new Float64Array(n),
   };
   for (let c = 0; c < n; c++) {
     const mult = m.multiplier[c];

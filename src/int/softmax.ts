@@ -6,16 +6,7 @@
 // ./fixedpoint.ts). (The uint16 LUT kernel of aarch64+clang builds gives different results again.)
 
 import type { SoftmaxOptions } from './graph.js';
-import {
-  activationParams,
-  expectShape,
-  fail,
-  inputTensor,
-  int8Kernel,
-  outputTensor,
-  roundHalfAway,
-  type KernelContext,
-} from './common.js';
+import { activationParams, expectShape, fail, inputTensor, int8Kernel, outputTensor, roundHalfAway, type KernelContext } from './common.js';
 import { expf } from './expf.js';
 import { softmaxFixedPoint, softmaxInputScaling } from './fixedpoint.js';
 

@@ -24,12 +24,7 @@ function quantizeOne(w: number, scale: number, qmax: number): number {
   return q < -qmax ? -qmax : q > qmax ? qmax : q;
 }
 
-export function quantizeWeightsPerChannel(
-  w: Float32Array,
-  shape: readonly number[],
-  axis: number,
-  bits: 4 | 8,
-): QuantizedWeights {
+export function quantizeWeightsPerChannel(w: Float32Array, shape: readonly number[], axis: number, bits: 4 | 8): QuantizedWeights {
   const qmax = weightRange(bits);
   const channels = shape[axis];
   let inner = 1;
@@ -67,11 +62,7 @@ export function quantizeWeightsPerTensor(w: Float32Array, bits: 4 | 8): Quantize
 }
 
 // Bias for output channel c: round(b[c] / (s_in * s_w[c])), the product taken in float32 as the converter stores it.
-export function quantizeBias(
-  b: Float32Array,
-  inputScale: number,
-  weightScales: readonly number[],
-): { q: Int32Array; scale: number[] } {
+export function quantizeBias(b: Float32Array, inputScale: number, weightScales: readonly number[]): { q: Int32Array; scale: number[] } {
   const ws = (c: number): number => Math.fround(weightScales.length === 1 ? weightScales[0] : weightScales[c]);
   const scale = Array.from(b, (_, c) => Math.fround(Math.fround(inputScale) * ws(c)));
   const q = new Int32Array(b.length);

@@ -86,8 +86,7 @@ export function createModel(spec: ModelSpec, seed: number): Model {
     layers.set(n.name, p);
   }
   const ranges = new Map<string, ActRange>();
-  for (const t of quantizedTensors(spec))
-    ranges.set(t, { min: owned(tf.scalar(0), false), max: owned(tf.scalar(0), false) });
+  for (const t of quantizedTensors(spec)) ranges.set(t, { min: owned(tf.scalar(0), false), max: owned(tf.scalar(0), false) });
   return { spec, shapes, layers, ranges };
 }
 

@@ -6,7 +6,14 @@ import type { ActName, ChannelGroup, ConvSpec, ModelSpec, NodeSpec } from './spe
 export const MODEL_NAMES = ['ds-cnn', 'ds-cnn-32', 'resnet', 'mlp'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
-function conv(name: string, input: string, filters: number, k: [number, number], s: [number, number], activation: ActName = 'relu'): ConvSpec {
+function conv(
+  name: string,
+  input: string,
+  filters: number,
+  k: [number, number],
+  s: [number, number],
+  activation: ActName = 'relu',
+): ConvSpec {
   return { kind: 'conv', name, input, filters, kernel: k, stride: s, padding: 'same', bn: true, activation };
 }
 
@@ -27,7 +34,17 @@ export function dsCnn(inputShape: number[], numClasses: number, width = 64): Mod
   const groups: ChannelGroup[] = [];
   let prev = 'conv1';
   for (let i = 1; i <= 4; i++) {
-    nodes.push({ kind: 'depthwise', name: `dw${i}`, input: prev, multiplier: 1, kernel: [3, 3], stride: [1, 1], padding: 'same', bn: true, activation: 'relu' });
+    nodes.push({
+      kind: 'depthwise',
+      name: `dw${i}`,
+      input: prev,
+      multiplier: 1,
+      kernel: [3, 3],
+      stride: [1, 1],
+      padding: 'same',
+      bn: true,
+      activation: 'relu',
+    });
     nodes.push(conv(`pw${i}`, `dw${i}`, width, [1, 1], [1, 1]));
     groups.push(group(`g${i}`, width, prev, `pw${i}`, 2, `dw${i}`));
     prev = `pw${i}`;
@@ -47,7 +64,11 @@ export function resnet(inputShape: number[], numClasses: number): ModelSpec {
   const groups: ChannelGroup[] = [];
   let prev = 'stem';
   let ch = 16;
-  const stages: [number, number][] = [[16, 1], [32, 2], [64, 2]];
+  const stages: [number, number][] = [
+    [16, 1],
+    [32, 2],
+    [64, 2],
+  ];
   stages.forEach(([filters, stride], i) => {
     const a = `b${i + 1}a`;
     const b = `b${i + 1}b`;
@@ -83,7 +104,9 @@ export function mlp(inputShape: number[], numClasses: number, hidden = 32): Mode
       { kind: 'dense', name: 'fc2', input: 'fc1', units: numClasses, activation: 'none' },
     ],
     output: 'fc2',
-    channelGroups: [{ id: 'g1', size: hidden, producers: [{ weight: 'fc1', axis: 1 }], passthrough: [], consumers: [{ weight: 'fc2', axis: 0 }] }],
+    channelGroups: [
+      { id: 'g1', size: hidden, producers: [{ weight: 'fc1', axis: 1 }], passthrough: [], consumers: [{ weight: 'fc2', axis: 0 }] },
+    ],
   };
 }
 

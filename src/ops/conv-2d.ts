@@ -10,11 +10,22 @@ export const conv2d: OpDescriptor<'CONV_2D'> = {
   optionsType: BuiltinOptions.Conv2DOptions,
   optionsTable: {
     name: 'Conv2DOptions',
-    fields: { 0: ['padding', u8], 1: ['stride_w', i32], 2: ['stride_h', i32], 3: ['fused_activation_function', u8], 4: ['dilation_w_factor', i32], 5: ['dilation_h_factor', i32] },
+    fields: {
+      0: ['padding', u8],
+      1: ['stride_w', i32],
+      2: ['stride_h', i32],
+      3: ['fused_activation_function', u8],
+      4: ['dilation_w_factor', i32],
+      5: ['dilation_h_factor', i32],
+    },
   },
   encode: (b, o) =>
     Conv2DOptions.createConv2DOptions(b, Padding[o.padding], o.strideW, o.strideH, ACT[o.activation], o.dilationW, o.dilationH),
-  decode: (op, where) => convOptions(optionsTable(op, () => new Conv2DOptions()), where),
+  decode: (op, where) =>
+    convOptions(
+      optionsTable(op, () => new Conv2DOptions()),
+      where,
+    ),
   ...WEIGHTED_INPUTS,
   version(s) {
     const [a, w] = s.inputs;

@@ -11,13 +11,26 @@ export const depthwiseConv2d: OpDescriptor<'DEPTHWISE_CONV_2D'> = {
   optionsTable: {
     name: 'DepthwiseConv2DOptions',
     fields: {
-      0: ['padding', u8], 1: ['stride_w', i32], 2: ['stride_h', i32], 3: ['depth_multiplier', i32],
-      4: ['fused_activation_function', u8], 5: ['dilation_w_factor', i32], 6: ['dilation_h_factor', i32],
+      0: ['padding', u8],
+      1: ['stride_w', i32],
+      2: ['stride_h', i32],
+      3: ['depth_multiplier', i32],
+      4: ['fused_activation_function', u8],
+      5: ['dilation_w_factor', i32],
+      6: ['dilation_h_factor', i32],
     },
   },
   encode: (b, o) =>
     DepthwiseConv2DOptions.createDepthwiseConv2DOptions(
-      b, Padding[o.padding], o.strideW, o.strideH, o.depthMultiplier, ACT[o.activation], o.dilationW, o.dilationH),
+      b,
+      Padding[o.padding],
+      o.strideW,
+      o.strideH,
+      o.depthMultiplier,
+      ACT[o.activation],
+      o.dilationW,
+      o.dilationH,
+    ),
   decode(op, where) {
     const o = optionsTable(op, () => new DepthwiseConv2DOptions());
     return { ...convOptions(o, where), depthMultiplier: o?.depthMultiplier() ?? 0 };

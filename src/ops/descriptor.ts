@@ -8,7 +8,15 @@ import type { OpKernel } from '../int/common.js';
 import type { Activation, ConvOptions, DType, OpCode, OpOptionsMap, Padding as PqkPadding, QModel, QOp, QTensor } from '../int/graph.js';
 import { elementCount } from '../int/graph.js';
 import { formatError } from '../tflite/format-error.js';
-import { ActivationFunctionType, type BuiltinOperator, type BuiltinOptions, type Conv2DOptions, type DepthwiseConv2DOptions, type Operator, Padding } from '../tflite/generated/index.js';
+import {
+  ActivationFunctionType,
+  type BuiltinOperator,
+  type BuiltinOptions,
+  type Conv2DOptions,
+  type DepthwiseConv2DOptions,
+  type Operator,
+  Padding,
+} from '../tflite/generated/index.js';
 import type { TableSpec } from '../tflite/table-spec.js';
 
 // What op_version.cc's OpSignature carries that matters for pqk's ops.
@@ -90,7 +98,10 @@ export function weightedMacs(model: QModel, op: QOp, filterDims: number[]): numb
 }
 
 // The inputs of the weighted ops: activations, weights, an optional bias.
-export const WEIGHTED_INPUTS = { inputs: [2, 3], optionalInputs: [2], weightsInput: 1 } satisfies Pick<OpDescriptor, 'inputs' | 'optionalInputs' | 'weightsInput'>;
+export const WEIGHTED_INPUTS = { inputs: [2, 3], optionalInputs: [2], weightsInput: 1 } satisfies Pick<
+  OpDescriptor,
+  'inputs' | 'optionalInputs' | 'weightsInput'
+>;
 
 // The common version rule of the simple int8 ops: 2 for int8, else 1.
 export const int8IsVersion2 = (s: OpSignature): number => (s.inputs[0] === 'int8' ? 2 : 1);

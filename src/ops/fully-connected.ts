@@ -11,7 +11,12 @@ export const fullyConnected: OpDescriptor<'FULLY_CONNECTED'> = {
   optionsType: BuiltinOptions.FullyConnectedOptions,
   optionsTable: {
     name: 'FullyConnectedOptions',
-    fields: { 0: ['fused_activation_function', u8], 1: ['weights_format', u8], 2: ['keep_num_dims', u8], 3: ['asymmetric_quantize_inputs', u8] },
+    fields: {
+      0: ['fused_activation_function', u8],
+      1: ['weights_format', u8],
+      2: ['keep_num_dims', u8],
+      3: ['asymmetric_quantize_inputs', u8],
+    },
   },
   encode(b, o) {
     FullyConnectedOptions.startFullyConnectedOptions(b);

@@ -49,13 +49,15 @@ export function prepareModel(model: QModel, flavor: Flavor = 'x86-64'): Prepared
       values[model.inputs[0]] = input;
       const intermediates: Intermediate[] = [];
       model.ops.forEach((op, node) => {
-        const inputs = op.inputs.filter((i) => i >= 0).map((i) => {
-          const v = values[i];
-          if (!v) {
-            throw new Error(`int reference: node ${node} (${op.op}) reads tensor ${i} '${model.tensors[i]?.name}' before it is computed`);
-          }
-          return v;
-        });
+        const inputs = op.inputs
+          .filter((i) => i >= 0)
+          .map((i) => {
+            const v = values[i];
+            if (!v) {
+              throw new Error(`int reference: node ${node} (${op.op}) reads tensor ${i} '${model.tensors[i]?.name}' before it is computed`);
+            }
+            return v;
+          });
         const out = steps[node](inputs);
         values[op.outputs[0]] = out;
         if (opts.keepIntermediates) intermediates.push({ node, tensor: op.outputs[0], name: model.tensors[op.outputs[0]].name, data: out });

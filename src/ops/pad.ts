@@ -1,7 +1,16 @@
 // PAD: int8, constant paddings (int32 [rank, 2]: before and after per dimension), rank 1..4. The values are copied
 // unchanged and the border takes the output's zero point, which is what TFLite's and TFLite Micro's int8 PAD (no
 // constant_values input) compute: no rescaling, so a converter keeps input and output quantization equal.
-import { activationParams, constantData, expectShape, fail, inputTensor, outputTensor, type KernelContext, type OpKernel } from '../int/common.js';
+import {
+  activationParams,
+  constantData,
+  expectShape,
+  fail,
+  inputTensor,
+  outputTensor,
+  type KernelContext,
+  type OpKernel,
+} from '../int/common.js';
 import { BuiltinOperator, BuiltinOptions, PadOptions } from '../tflite/generated/index.js';
 import { emptyTable } from '../tflite/table-spec.js';
 import type { OpDescriptor } from './descriptor.js';
@@ -31,7 +40,11 @@ function preparePad(ctx: KernelContext): PadParams {
   const before = Array.from({ length: rank }, (_, d) => p[2 * d]!);
   const after = Array.from({ length: rank }, (_, d) => p[2 * d + 1]!);
   if ([...before, ...after].some((v) => v < 0)) fail(ctx, `negative padding [${Array.from(p).join(', ')}]`);
-  expectShape(ctx, output, input.shape.map((n, d) => n + before[d]! + after[d]!));
+  expectShape(
+    ctx,
+    output,
+    input.shape.map((n, d) => n + before[d]! + after[d]!),
+  );
   const lead = (xs: number[], fill: number) => [...Array<number>(4 - rank).fill(fill), ...xs];
   return { inDims: lead(input.shape, 1), outDims: lead(output.shape, 1), before: lead(before, 0), value: out.zeroPoint };
 }

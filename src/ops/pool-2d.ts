@@ -12,7 +12,14 @@ function pool<K extends 'AVERAGE_POOL_2D' | 'MAX_POOL_2D'>(name: K, code: Builti
     optionsType: BuiltinOptions.Pool2DOptions,
     optionsTable: {
       name: 'Pool2DOptions',
-      fields: { 0: ['padding', u8], 1: ['stride_w', i32], 2: ['stride_h', i32], 3: ['filter_width', i32], 4: ['filter_height', i32], 5: ['fused_activation_function', u8] },
+      fields: {
+        0: ['padding', u8],
+        1: ['stride_w', i32],
+        2: ['stride_h', i32],
+        3: ['filter_width', i32],
+        4: ['filter_height', i32],
+        5: ['fused_activation_function', u8],
+      },
     },
     encode: (b, o) =>
       Pool2DOptions.createPool2DOptions(b, Padding[o.padding], o.strideW, o.strideH, o.filterW, o.filterH, ACT[o.activation]),

@@ -17,7 +17,11 @@ class Builder {
   readonly tensors: QTensor[] = [];
   readonly ops: QOp[] = [];
   x = 0; // the activation the next layer reads
-  constructor(readonly rand: () => number, readonly wMax: number, readonly wDtype: 'int8' | 'int4') {}
+  constructor(
+    readonly rand: () => number,
+    readonly wMax: number,
+    readonly wDtype: 'int8' | 'int4',
+  ) {}
 
   add(t: QTensor): number {
     this.tensors.push(t);
@@ -70,9 +74,7 @@ class Builder {
     const options = { padding: 'SAME', strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: 'RELU' } as const;
     const io = { inputs: [this.x, w, b], outputs: [y] };
     this.ops.push(
-      depthwise
-        ? { op: 'DEPTHWISE_CONV_2D', ...io, options: { ...options, depthMultiplier: 1 } }
-        : { op: 'CONV_2D', ...io, options },
+      depthwise ? { op: 'DEPTHWISE_CONV_2D', ...io, options: { ...options, depthMultiplier: 1 } } : { op: 'CONV_2D', ...io, options },
     );
     this.calibrate(y, 255);
     this.x = y;

@@ -15,9 +15,19 @@ import { parseNpy } from '../util/npy.js';
 import { mulberry32 } from '../util/rng.js';
 import { readUserFile } from '../util/fs.js';
 import { PQK_VERSION } from '../version.js';
-import { checkDataFits, readVerifiable, reportedVerification, verifyFromAudio, verifyInputs, verifyModel, type CheckedModel, type VerifyResult } from './verify.js';
+import {
+  checkDataFits,
+  readVerifiable,
+  reportedVerification,
+  verifyFromAudio,
+  verifyInputs,
+  verifyModel,
+  type CheckedModel,
+  type VerifyResult,
+} from './verify.js';
 
-export type CheckInputs = { kind: 'data'; dir: string; limit?: number } | { kind: 'npy'; file: string } | { kind: 'random'; count: number; seed: number };
+export type CheckInputs =
+  { kind: 'data'; dir: string; limit?: number } | { kind: 'npy'; file: string } | { kind: 'random'; count: number; seed: number };
 
 export interface CheckArgs {
   file: string; // the model, as the user named it
@@ -46,11 +56,17 @@ export function npyInputs(m: CheckedModel, bytes: Uint8Array, file: string): Int
   const samples = same(a.shape) ? 1 : a.shape.length === want.length + 1 && same(a.shape.slice(1)) ? a.shape[0]! : -1;
   if (samples < 0) throw new DataError(file, shapes);
   if (samples === 0) throw new DataError(file, 'the array holds 0 samples');
-  if (a.dtype === 'uint8') throw new DataError(file, 'uint8 values: give int8 (already quantized with the model\'s input parameters) or float32/float64 (quantized here)');
+  if (a.dtype === 'uint8')
+    throw new DataError(
+      file,
+      "uint8 values: give int8 (already quantized with the model's input parameters) or float32/float64 (quantized here)",
+    );
   const per = elementCount(want);
   return Array.from({ length: samples }, (_, i) => {
     const v = a.data.subarray(i * per, (i + 1) * per);
-    return v instanceof Int8Array ? Int8Array.from(v) : Int8Array.from(v as Float32Array | Float64Array, (x) => quantizeValue(x, m.inputScale, m.inputZeroPoint));
+    return v instanceof Int8Array
+      ? Int8Array.from(v)
+      : Int8Array.from(v as Float32Array | Float64Array, (x) => quantizeValue(x, m.inputScale, m.inputZeroPoint));
   });
 }
 
@@ -74,16 +90,25 @@ export async function runCheck(a: CheckArgs): Promise<RunReport> {
       const fromAudio = isMicrocontroller(rt) && data.task === 'kws' && data.frontend !== undefined;
       const opts = { limit, memory, optimized: isMicrocontroller(rt), file: a.file };
       log(`check ${rt}: running ${dataset.test} test samples of ${dir}${fromAudio ? ', from features and from audio' : ''}`);
-      const r = await tolerate(rt, log, () => (fromAudio ? verifyFromAudio(a.bytes, dir, data, rt, opts) : verifyModel(a.bytes, data, rt, opts)));
+      const r = await tolerate(rt, log, () =>
+        fromAudio ? verifyFromAudio(a.bytes, dir, data, rt, opts) : verifyModel(a.bytes, data, rt, opts),
+      );
       if (r) verification[rt] = r;
     }
   } else {
-    const inputs = a.inputs.kind === 'npy' ? npyInputs(m, readUserFile(a.inputs.file, UserError), a.inputs.file) : randomInputs(m, a.inputs.count, a.inputs.seed);
+    const inputs =
+      a.inputs.kind === 'npy'
+        ? npyInputs(m, readUserFile(a.inputs.file, UserError), a.inputs.file)
+        : randomInputs(m, a.inputs.count, a.inputs.seed);
     const name = a.inputs.kind === 'npy' ? `npy:${a.inputs.file}` : `random (seed ${a.inputs.seed})`;
     dataset = { name, task: 'none', classes: m.outputs, train: 0, val: 0, test: inputs.length };
     for (const rt of target.runtimes) {
       log(`check ${rt}: running ${inputs.length} ${a.inputs.kind === 'npy' ? `inputs from ${a.inputs.file}` : 'random inputs'}`);
-      const r = await tolerate(rt, log, async () => (await verifyInputs(m, a.bytes, inputs, null, rt, { memory, optimized: isMicrocontroller(rt), file: a.file })).result);
+      const r = await tolerate(
+        rt,
+        log,
+        async () => (await verifyInputs(m, a.bytes, inputs, null, rt, { memory, optimized: isMicrocontroller(rt), file: a.file })).result,
+      );
       if (r) verification[rt] = r;
     }
   }

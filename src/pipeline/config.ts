@@ -35,7 +35,8 @@ export function checkpointsDir(runDir: string): string {
 // run.json as written, checked against its schema.
 export function readStoredRunConfig(runDir: string): Partial<RunConfig> {
   const path = runConfigPath(runDir);
-  if (!existsSync(path)) throw new RunStateError(`${runDir} is not a pqk run folder (no run.json); start one with 'pqk train' or 'pqk run'`);
+  if (!existsSync(path))
+    throw new RunStateError(`${runDir} is not a pqk run folder (no run.json); start one with 'pqk train' or 'pqk run'`);
   return checkSchema<Partial<RunConfig>>(RUN_JSON_SCHEMA, readJson(path, 'run config'), path);
 }
 
@@ -43,7 +44,10 @@ export function readStoredRunConfig(runDir: string): Partial<RunConfig> {
 // target is given), else the defaults; the run's seed reaches every stage that sets none of its own.
 export function readRunConfig(runDir: string, target?: TargetProfile): RunConfig {
   const c = readStoredRunConfig(runDir);
-  if (!c.data) throw new ConfigError(`${runConfigPath(runDir)}: /data is missing: the run does not say which dataset it trains on (pass --data to 'pqk import' or 'pqk train')`);
+  if (!c.data)
+    throw new ConfigError(
+      `${runConfigPath(runDir)}: /data is missing: the run does not say which dataset it trains on (pass --data to 'pqk import' or 'pqk train')`,
+    );
   const seed = c.seed ?? 1;
   const fromTarget = target ? { pattern: target.sparsity.pattern, sparsity: target.sparsity.level } : {};
   return {
@@ -69,7 +73,11 @@ export function writeRunConfig(runDir: string, c: Partial<RunConfig>): void {
 export function schemeOf(t: TargetProfile): QuantScheme {
   // A phone runs TFLite's arm64 kernels; a microcontroller runs TFLite Micro (with or without CMSIS-NN) or pqk's
   // firmware, which all compute TFLite Micro's reference arithmetic.
-  return { weightBits: t.quantization.weightBits, perChannel: t.quantization.granularity === 'per-channel', flavor: t.kind === 'mobile' ? 'arm64' : 'tflm' };
+  return {
+    weightBits: t.quantization.weightBits,
+    perChannel: t.quantization.granularity === 'per-channel',
+    flavor: t.kind === 'mobile' ? 'arm64' : 'tflm',
+  };
 }
 
 // The quantizer state of a finished phase 1: ranges are in the checkpoint, frozen.
@@ -84,7 +92,9 @@ export function guardRunSettings(runDir: string, now: Record<string, unknown>): 
   const old = existsSync(file) ? readJson<Record<string, unknown>>(file, 'run settings') : {};
   const differs = Object.keys(now).filter((k) => k in old && JSON.stringify(old[k]) !== JSON.stringify(now[k]));
   if (differs.length > 0)
-    throw new RunStateError(`${runDir} holds a run made with other settings (${differs.map((k) => `${k}: ${brief(old[k])} there, ${brief(now[k])} now`).join('; ')}); use another folder or remove this one`);
+    throw new RunStateError(
+      `${runDir} holds a run made with other settings (${differs.map((k) => `${k}: ${brief(old[k])} there, ${brief(now[k])} now`).join('; ')}); use another folder or remove this one`,
+    );
   atomicWriteJson(file, { ...old, ...now });
 }
 

@@ -10,7 +10,15 @@ import { evaluateQuantized } from '../compress/pqk/evaluate.js';
 import { modelSparsity } from '../compress/pqk/masks.js';
 import type { Dataset } from '../data/types.js';
 import type { Model } from '../models/params.js';
-import { datasetInfo, finalizeReport, modelFigures, reportVersions, writeReport, type RunReport, type StageReport } from '../report/index.js';
+import {
+  datasetInfo,
+  finalizeReport,
+  modelFigures,
+  reportVersions,
+  writeReport,
+  type RunReport,
+  type StageReport,
+} from '../report/index.js';
 import type { TargetProfile } from '../targets/types.js';
 import { floatLogits } from '../train/float.js';
 import { evaluate, formatAccuracy, validationAccuracy, type StageState } from '../train/stage.js';
@@ -39,13 +47,22 @@ function seedFrom(from: string | undefined, runDir: string): void {
   const dst = checkpointsDir(runDir);
   if (existsSync(join(dst, 'float.json'))) return;
   const src = checkpointsDir(from);
-  if (!existsSync(join(src, 'float.json'))) throw new RunStateError(`--from ${from}: no float checkpoint (checkpoints/float.json); train one with 'pqk train' or bring one with 'pqk import'`);
+  if (!existsSync(join(src, 'float.json')))
+    throw new RunStateError(
+      `--from ${from}: no float checkpoint (checkpoints/float.json); train one with 'pqk train' or bring one with 'pqk import'`,
+    );
   mkdirSync(dst, { recursive: true });
   copyFileSync(join(src, 'float.bin'), join(dst, 'float.bin'));
   copyFileSync(join(src, 'float.json'), join(dst, 'float.json'));
 }
 
-function stageReport(name: StageReport['name'], accuracy: number, state: StageState, sparsity: number | null, extraSeconds = 0): StageReport {
+function stageReport(
+  name: StageReport['name'],
+  accuracy: number,
+  state: StageState,
+  sparsity: number | null,
+  extraSeconds = 0,
+): StageReport {
   const seconds = state.history.reduce((s, h) => s + h.seconds, 0) + extraSeconds;
   const last = state.history[state.history.length - 1];
   return { name, accuracy, seconds, epochs: state.epoch, sparsity, loss: last ? last.loss : null, valAccuracy: validationAccuracy(state) };
@@ -78,7 +95,10 @@ export function pairedZ(a: Uint8Array, base: Uint8Array): { z: number; b: number
 // (phase 2, the CE control) beats it on the validation split by a paired margin that chance explains less than 5% of
 // the time (McNemar, z >= SHIP_Z); among those, the highest validation accuracy, ties to the earlier. Without
 // per-sample validation results, the highest validation accuracy. The test split never takes part in the choice.
-export function chooseStudent(students: Pick<Student, 'name' | 'state' | 'valCorrect'>[], ship: 'best' | 'last'): NonNullable<RunReport['shipped']> {
+export function chooseStudent(
+  students: Pick<Student, 'name' | 'state' | 'valCorrect'>[],
+  ship: 'best' | 'last',
+): NonNullable<RunReport['shipped']> {
   const vals = students.map((s) => `${s.name} ${formatAccuracy(s.state.valAccuracy)}`).join(', ');
   if (ship === 'last') return { stage: 'phase2', reason: `phase2.ship 'last' (validation: ${vals})` };
   const val = (s: Pick<Student, 'state'>) => validationAccuracy(s.state) ?? -1;
@@ -91,13 +111,30 @@ export function chooseStudent(students: Pick<Student, 'name' | 'state' | 'valCor
   const paired = tests.map((t) => `${t.s.name} +${t.b} / -${t.c}, z ${t.z.toFixed(2)}`).join('; ');
   const better = tests.filter((t) => t.z >= SHIP_Z).map((t) => t.s);
   const n = base.valCorrect.length;
-  if (better.length === 0) return { stage: base.name, reason: `no student beats ${base.name} on ${n} validation samples by a paired z >= ${SHIP_Z} (validation: ${vals}; against ${base.name}: ${paired})` };
+  if (better.length === 0)
+    return {
+      stage: base.name,
+      reason: `no student beats ${base.name} on ${n} validation samples by a paired z >= ${SHIP_Z} (validation: ${vals}; against ${base.name}: ${paired})`,
+    };
   const best = better.reduce((a, b) => (val(b) > val(a) ? b : a));
-  return { stage: best.name, reason: `beats ${base.name} on ${n} validation samples by a paired z >= ${SHIP_Z}, highest validation accuracy of those (validation: ${vals}; against ${base.name}: ${paired})` };
+  return {
+    stage: best.name,
+    reason: `beats ${base.name} on ${n} validation samples by a paired z >= ${SHIP_Z}, highest validation accuracy of those (validation: ${vals}; against ${base.name}: ${paired})`,
+  };
 }
 
 // bundle: the run's C bundle; the target's own board builds its firmware from it, so the report names what was verified.
-async function verifyCached(runDir: string, dataDir: string, bytes: Uint8Array, data: Dataset, runtime: string, limit: number | undefined, target: TargetProfile, log: (l: string) => void, bundle?: BundleResult): Promise<VerifyResult> {
+async function verifyCached(
+  runDir: string,
+  dataDir: string,
+  bytes: Uint8Array,
+  data: Dataset,
+  runtime: string,
+  limit: number | undefined,
+  target: TargetProfile,
+  log: (l: string) => void,
+  bundle?: BundleResult,
+): Promise<VerifyResult> {
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   const file = join(runDir, 'verify', `${runtime.replace(':', '-')}.json`);
   // A keyword-spotting model on an emulated board is also run from raw audio, through the C frontend.
@@ -106,7 +143,13 @@ async function verifyCached(runDir: string, dataDir: string, bytes: Uint8Array, 
   if (existsSync(file)) {
     const { modelHash, limit: oldLimit, ...old } = readJson<VerifyResult & { modelHash: string; limit: number | null }>(file);
     // A result checked against another flavour of the reference (an older pqk) is not this check.
-    if (modelHash === hash && oldLimit === (limit ?? null) && old.reference === flavorOf(runtime) && (!fromAudio || old.audio !== undefined) && (!fromBundle || old.bundleSha256 === fromBundle.sha256)) {
+    if (
+      modelHash === hash &&
+      oldLimit === (limit ?? null) &&
+      old.reference === flavorOf(runtime) &&
+      (!fromAudio || old.audio !== undefined) &&
+      (!fromBundle || old.bundleSha256 === fromBundle.sha256)
+    ) {
       log(`verify ${runtime}: done earlier for this model, reused`);
       return old;
     }
@@ -117,7 +160,9 @@ async function verifyCached(runDir: string, dataDir: string, bytes: Uint8Array, 
   const r = fromAudio ? await verifyFromAudio(bytes, dataDir, data, runtime, opts) : await verifyModel(bytes, data, runtime, opts);
   if (r.audio) {
     const a = r.audio;
-    log(`verify ${runtime}: from audio ${formatAccuracy(a.accuracyFromAudio)} (from features ${formatAccuracy(a.accuracyFromFeatures)}), ${a.featureValuesDiffering} feature values and ${a.predictionsDiffering} predictions differ; frontend ${Math.round(a.frontendInstructions?.mean ?? 0)} instructions per clip`);
+    log(
+      `verify ${runtime}: from audio ${formatAccuracy(a.accuracyFromAudio)} (from features ${formatAccuracy(a.accuracyFromFeatures)}), ${a.featureValuesDiffering} feature values and ${a.predictionsDiffering} predictions differ; frontend ${Math.round(a.frontendInstructions?.mean ?? 0)} instructions per clip`,
+    );
   }
   atomicWriteJson(file, { ...r, modelHash: hash, limit: limit ?? null });
   return r;
@@ -130,7 +175,16 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const { model, data: dataSpec, seed, float, phase1, phase2 } = ctx.cfg;
   // Which students are trained beside phase 2 and which one ships change no checkpoint: a finished run may add the control.
   const { control: _c, ship: _s, ...phase2Training } = phase2;
-  guardRunSettings(runDir, { model, data: dataSpec, seed, float, phase1, phase2: phase2Training, quantization: target.quantization, scheme: schemeOf(target) });
+  guardRunSettings(runDir, {
+    model,
+    data: dataSpec,
+    seed,
+    float,
+    phase1,
+    phase2: phase2Training,
+    quantization: target.quantization,
+    scheme: schemeOf(target),
+  });
   writeRunConfig(runDir, ctx.cfg);
   seedFrom(a.from, runDir);
   const t0 = Date.now();
@@ -140,9 +194,14 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const floatAcc = await evaluate(data, floatLogits(f.model), 'test');
   ctx.log(`float: test accuracy ${formatAccuracy(floatAcc)}`);
   // The test accuracy of a quantized stage (fake-quant, integer reference and their agreement), logged.
-  const scored = async (name: Student['name'], r: { model: Model; state: StageState; qat: QatState }): Promise<Student & { sparsity: number }> => {
+  const scored = async (
+    name: Student['name'],
+    r: { model: Model; state: StageState; qat: QatState },
+  ): Promise<Student & { sparsity: number }> => {
     const ev = await evaluateQuantized(r.model, r.qat, data, 'test');
-    ctx.log(`${name}: fake-quant ${formatAccuracy(ev.fakeQuantAccuracy)}, integer ${formatAccuracy(ev.integerAccuracy)}, agreement ${formatAccuracy(ev.argmaxAgreement)}`);
+    ctx.log(
+      `${name}: fake-quant ${formatAccuracy(ev.fakeQuantAccuracy)}, integer ${formatAccuracy(ev.integerAccuracy)}, agreement ${formatAccuracy(ev.argmaxAgreement)}`,
+    );
     const qat = { ...r.qat, observe: false };
     const valPred = data.val.n > 0 ? await predict(data.val, data.inputShape, (x) => qatLogits(r.model, x, qat)) : undefined;
     const valCorrect = valPred ? Uint8Array.from(valPred, (p, i) => (p === data.val.y[i] ? 1 : 0)) : undefined;
@@ -161,10 +220,14 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   ctx.log(`export: ${modelFile} (${bytes.length} bytes)`);
   // A microcontroller target gets the C bundle of exactly these bytes beside them.
   const deployDir = join(runDir, 'deploy');
-  const bundle = target.kind === 'mcu' ? await bundleForTarget(deployDir, bytes, target, `run ${basename(runDir)}`, data.test, await firstTestClip(ctx.cfg.data, data)) : undefined;
+  const bundle =
+    target.kind === 'mcu'
+      ? await bundleForTarget(deployDir, bytes, target, `run ${basename(runDir)}`, data.test, await firstTestClip(ctx.cfg.data, data))
+      : undefined;
   if (bundle) ctx.log(`export: ${deployDir}/ (C bundle, ${bundle.files.length} files, sha256 ${bundle.sha256.slice(0, 16)})`);
   const verification: Record<string, VerifyResult> = {};
-  for (const rt of target.runtimes) verification[rt] = await verifyCached(runDir, ctx.cfg.data, bytes, data, rt, a.verifyLimit, target, ctx.log, bundle);
+  for (const rt of target.runtimes)
+    verification[rt] = await verifyCached(runDir, ctx.cfg.data, bytes, data, rt, a.verifyLimit, target, ctx.log, bundle);
   const sp = await modelSparsity(chosen.model);
   const base = {
     reportVersion: 1,
@@ -192,6 +255,10 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
 export function loadConfigFile(path: string | undefined): Partial<RunConfig> {
   if (!path) return {};
   if (!existsSync(path)) throw new ConfigError(`--config ${path}: no such file`);
-  const { $schema: _s, ...cfg } = checkSchema<Partial<RunConfig> & { $schema?: string }>(CONFIG_SCHEMA, readJson(path, '--config file'), path);
+  const { $schema: _s, ...cfg } = checkSchema<Partial<RunConfig> & { $schema?: string }>(
+    CONFIG_SCHEMA,
+    readJson(path, '--config file'),
+    path,
+  );
   return cfg;
 }

@@ -51,7 +51,9 @@ export async function prepareData(spec: string, log: (l: string) => void): Promi
   }
   // The data seed is fixed (0, as `pqk verify --data` loads it), so every run and every check sees the same splits.
   const data = await loadDataset(spec, { onWarning: (m: string) => log(`data: warning: ${m}`) });
-  log(`data: ${data.name}: ${data.train.n} train / ${data.val.n} val / ${data.test.n} test, ${data.labels.length} classes, input ${data.inputShape.join('x')}`);
+  log(
+    `data: ${data.name}: ${data.train.n} train / ${data.val.n} val / ${data.test.n} test, ${data.labels.length} classes, input ${data.inputShape.join('x')}`,
+  );
   return data;
 }
 
@@ -68,21 +70,48 @@ export async function stageFloat(ctx: RunContext, data: Dataset): Promise<{ mode
 
 async function loadStage(ctx: RunContext, stage: string): Promise<Model> {
   const dir = checkpointsDir(ctx.runDir);
-  if (!checkpointExists(dir, stage)) throw new RunStateError(`${ctx.runDir}: stage '${stage}' has not finished yet (no checkpoints/${stage}.json)`);
+  if (!checkpointExists(dir, stage))
+    throw new RunStateError(`${ctx.runDir}: stage '${stage}' has not finished yet (no checkpoints/${stage}.json)`);
   return (await loadCheckpoint(dir, stage)).model;
 }
 
-export async function stagePhase1(ctx: RunContext, data: Dataset, target: TargetProfile): Promise<{ model: Model; state: StageState; qat: QatState }> {
-  return runPhase1({ dir: checkpointsDir(ctx.runDir), data, cfg: ctx.cfg.phase1, scheme: schemeOf(target), start: () => loadStage(ctx, 'float'), log: ctx.log, onProgress: ctx.onProgress });
+export async function stagePhase1(
+  ctx: RunContext,
+  data: Dataset,
+  target: TargetProfile,
+): Promise<{ model: Model; state: StageState; qat: QatState }> {
+  return runPhase1({
+    dir: checkpointsDir(ctx.runDir),
+    data,
+    cfg: ctx.cfg.phase1,
+    scheme: schemeOf(target),
+    start: () => loadStage(ctx, 'float'),
+    log: ctx.log,
+    onProgress: ctx.onProgress,
+  });
 }
 
 // Phase 2 ('pqk'), or the CE control ('ce': the phase-1 student fine-tuned alone with cross-entropy for phase 2's
 // epochs, stage 'phase2-ce').
-export async function stagePhase2(ctx: RunContext, data: Dataset, target: TargetProfile, variant: 'pqk' | 'ce' = 'pqk'): Promise<{ model: Model; state: StageState; qat: QatState }> {
+export async function stagePhase2(
+  ctx: RunContext,
+  data: Dataset,
+  target: TargetProfile,
+  variant: 'pqk' | 'ce' = 'pqk',
+): Promise<{ model: Model; state: StageState; qat: QatState }> {
   const qat = frozenQat(schemeOf(target), ctx.cfg.phase1.emaDecay);
   const cfg = variant === 'ce' ? { ...ctx.cfg.phase2, mode: 'ce' as const } : ctx.cfg.phase2;
   const stage = variant === 'ce' ? 'phase2-ce' : undefined;
-  const r = await runPhase2({ dir: checkpointsDir(ctx.runDir), data, cfg, qat, start: () => loadStage(ctx, 'phase1'), stage, log: ctx.log, onProgress: ctx.onProgress });
+  const r = await runPhase2({
+    dir: checkpointsDir(ctx.runDir),
+    data,
+    cfg,
+    qat,
+    start: () => loadStage(ctx, 'phase1'),
+    stage,
+    log: ctx.log,
+    onProgress: ctx.onProgress,
+  });
   return { ...r, qat };
 }
 
@@ -102,7 +131,13 @@ export function configHash(cfg: RunConfig): string {
   return createHash('sha256').update(JSON.stringify({ model, seed, float, phase1, phase2, target })).digest('hex').slice(0, 16);
 }
 
-export async function exportModel(ctx: RunContext, data: Dataset, target: TargetProfile, model: Model, opts: { floatIO?: boolean } = {}): Promise<{ bytes: Uint8Array; qmodel: QModel }> {
+export async function exportModel(
+  ctx: RunContext,
+  data: Dataset,
+  target: TargetProfile,
+  model: Model,
+  opts: { floatIO?: boolean } = {},
+): Promise<{ bytes: Uint8Array; qmodel: QModel }> {
   const sp = await modelSparsity(model);
   // One metadata entry, 'pqk', holding a JSON object: every extra entry costs a table, a name and an aligned buffer.
   const info: Record<string, unknown> = {

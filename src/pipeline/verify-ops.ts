@@ -24,7 +24,13 @@ function oneOpModel(m: QModel, k: number): { model: QModel; inputs: number[] } {
   const actInputs = op.inputs.filter((i) => i >= 0 && !m.tensors[i].data);
   const model: QModel = {
     tensors,
-    ops: [{ ...op, inputs: op.inputs.map((i) => (i < 0 ? -1 : index.get(i)!)), outputs: op.outputs.map((o) => index.get(o)!) } as QModel['ops'][number]],
+    ops: [
+      {
+        ...op,
+        inputs: op.inputs.map((i) => (i < 0 ? -1 : index.get(i)!)),
+        outputs: op.outputs.map((o) => index.get(o)!),
+      } as QModel['ops'][number],
+    ],
     inputs: actInputs.map((i) => index.get(i)!),
     outputs: op.outputs.map((o) => index.get(o)!),
     metadata: {},

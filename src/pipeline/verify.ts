@@ -32,7 +32,9 @@ export async function runtimeFor(name: string, memory?: { flashBytes: number; ra
 export function quantizeFeatures(data: Dataset, scale: number, zeroPoint: number, limit?: number): Int8Array[] {
   const per = elementCount(data.inputShape);
   const n = Math.min(data.test.n, limit ?? Infinity);
-  return Array.from({ length: n }, (_, i) => Int8Array.from(data.test.x.subarray(i * per, (i + 1) * per), (x) => quantizeValue(x, scale, zeroPoint)));
+  return Array.from({ length: n }, (_, i) =>
+    Int8Array.from(data.test.x.subarray(i * per, (i + 1) * per), (x) => quantizeValue(x, scale, zeroPoint)),
+  );
 }
 
 // Each runtime is compared with the integer reference in its own kernels' rounding: TFLite 2.9 on x86-64, TFLite 2.9
@@ -83,32 +85,63 @@ function named<T>(where: string, f: () => T): T {
 export function readVerifiable(bytes: Uint8Array, file?: string): CheckedModel {
   const where = file ?? 'model';
   const qm = named(where, () => readTflite(bytes));
-  if (qm.inputs.length !== 1 || qm.outputs.length !== 1) throw new ModelError(`${where}: ${qm.inputs.length} inputs and ${qm.outputs.length} outputs; verify runs single-input, single-output classifiers`);
+  if (qm.inputs.length !== 1 || qm.outputs.length !== 1)
+    throw new ModelError(
+      `${where}: ${qm.inputs.length} inputs and ${qm.outputs.length} outputs; verify runs single-input, single-output classifiers`,
+    );
   const inT = qm.tensors[qm.inputs[0]!]!;
   const outT = qm.tensors[qm.outputs[0]!]!;
-  if (inT.dtype === 'float32') throw new ModelError(`${where}: float model (float32 input '${inT.name}'): pqk runs integer models with int8 input and output; quantize it first (the TFLite converter with a representative dataset and int8 I/O, or train it with pqk: pqk import of a tfjs model.json, then pqk run --from)`);
-  if (inT.dtype !== 'int8') throw new ModelError(`${where}: the model's input is ${inT.dtype}; export it with int8 I/O (the default) to verify`);
+  if (inT.dtype === 'float32')
+    throw new ModelError(
+      `${where}: float model (float32 input '${inT.name}'): pqk runs integer models with int8 input and output; quantize it first (the TFLite converter with a representative dataset and int8 I/O, or train it with pqk: pqk import of a tfjs model.json, then pqk run --from)`,
+    );
+  if (inT.dtype !== 'int8')
+    throw new ModelError(`${where}: the model's input is ${inT.dtype}; export it with int8 I/O (the default) to verify`);
   if (outT.dtype !== 'int8') throw new ModelError(`${where}: the model's output is ${outT.dtype}; verify compares int8 outputs`);
-  if (inT.scale.length !== 1 || inT.zeroPoint.length !== 1) throw new ModelError(`${where}: input '${inT.name}' has ${inT.scale.length} scales; verify needs one (per-tensor) to quantize the data`);
-  return { qm, where, inputShape: inT.shape.slice(1), inputScale: inT.scale[0]!, inputZeroPoint: inT.zeroPoint[0]!, outputs: elementCount(outT.shape.slice(1)) };
+  if (inT.scale.length !== 1 || inT.zeroPoint.length !== 1)
+    throw new ModelError(
+      `${where}: input '${inT.name}' has ${inT.scale.length} scales; verify needs one (per-tensor) to quantize the data`,
+    );
+  return {
+    qm,
+    where,
+    inputShape: inT.shape.slice(1),
+    inputScale: inT.scale[0]!,
+    inputZeroPoint: inT.zeroPoint[0]!,
+    outputs: elementCount(outT.shape.slice(1)),
+  };
 }
 
 // Runs int8 inputs in a runtime and compares every output value with the integer reference in that runtime's
 // flavour; `labels` (one per input) give the accuracy, null leaves it unmeasured.
-export async function verifyInputs(m: CheckedModel, bytes: Uint8Array, inputs: Int8Array[], labels: Int32Array | null, runtimeName: string, opts: VerifyOptions): Promise<{ result: VerifyResult; reference: Int8Array[] }> {
+export async function verifyInputs(
+  m: CheckedModel,
+  bytes: Uint8Array,
+  inputs: Int8Array[],
+  labels: Int32Array | null,
+  runtimeName: string,
+  opts: VerifyOptions,
+): Promise<{ result: VerifyResult; reference: Int8Array[] }> {
   const reference = named(m.where, () => runBatch(m.qm, inputs, flavorOf(runtimeName)));
   const t0 = Date.now();
   const runtime = await runtimeFor(runtimeName, opts.memory);
   const result = await runtime.run(bytes, inputs, { optimized: opts.optimized, bundle: opts.bundle });
-  const verified = { runtime: runtimeName, seconds: (Date.now() - t0) / 1000, ...verificationFromRun(result, labels, reference), reference: flavorOf(runtimeName) };
+  const verified = {
+    runtime: runtimeName,
+    seconds: (Date.now() - t0) / 1000,
+    ...verificationFromRun(result, labels, reference),
+    reference: flavorOf(runtimeName),
+  };
   return { result: verified, reference };
 }
 
 // The dataset's test split can be run through the model: the same input size, one output per label, samples to run.
 export function checkDataFits(m: CheckedModel, data: Dataset): void {
   const { where } = m;
-  if (elementCount(m.inputShape) !== elementCount(data.inputShape)) throw new ModelError(`${where}: the model expects ${m.inputShape.join('x')} inputs, the data has ${data.inputShape.join('x')}`);
-  if (m.outputs !== data.labels.length) throw new ModelError(`${where}: the model has ${m.outputs} outputs, the data has ${data.labels.length} labels`);
+  if (elementCount(m.inputShape) !== elementCount(data.inputShape))
+    throw new ModelError(`${where}: the model expects ${m.inputShape.join('x')} inputs, the data has ${data.inputShape.join('x')}`);
+  if (m.outputs !== data.labels.length)
+    throw new ModelError(`${where}: the model has ${m.outputs} outputs, the data has ${data.labels.length} labels`);
   if (data.test.n === 0) throw new DataError(data.name, 'the test split is empty: nothing to verify');
 }
 
@@ -118,7 +151,12 @@ export function reportedVerification({ runtime: _r, seconds: _s, ...v }: VerifyR
 }
 
 // verifyModel, keeping the quantized test inputs and the integer reference's outputs on them.
-async function verifyFeatures(bytes: Uint8Array, data: Dataset, runtimeName: string, opts: VerifyOptions): Promise<{ result: VerifyResult; inputs: Int8Array[]; reference: Int8Array[] }> {
+async function verifyFeatures(
+  bytes: Uint8Array,
+  data: Dataset,
+  runtimeName: string,
+  opts: VerifyOptions,
+): Promise<{ result: VerifyResult; inputs: Int8Array[]; reference: Int8Array[] }> {
   const m = readVerifiable(bytes, opts.file);
   checkDataFits(m, data);
   const inputs = quantizeFeatures(data, m.inputScale, m.inputZeroPoint, opts.limit);
@@ -130,18 +168,28 @@ async function verifyFeatures(bytes: Uint8Array, data: Dataset, runtimeName: str
 function frontendOf(qm: QModel, data: Dataset, where: string): MfccParams {
   const meta = pqkMetadata(qm);
   const p = meta.mfccFrontend ?? data.frontend;
-  if (!p) throw new ModelError(`${where}: --from-audio needs a keyword-spotting model and dataset with an MFCC frontend; ${data.name} has none`);
+  if (!p)
+    throw new ModelError(`${where}: --from-audio needs a keyword-spotting model and dataset with an MFCC frontend; ${data.name} has none`);
   if (meta.mfccFrontend && data.frontend && JSON.stringify(meta.mfccFrontend) !== JSON.stringify(data.frontend))
-    throw new ModelError(`${where}: the model was trained with MFCC ${JSON.stringify(meta.mfccFrontend)}, the data has ${JSON.stringify(data.frontend)}`);
+    throw new ModelError(
+      `${where}: the model was trained with MFCC ${JSON.stringify(meta.mfccFrontend)}, the data has ${JSON.stringify(data.frontend)}`,
+    );
   return p;
 }
 
 // The test clips as raw 16 kHz PCM on an emulated board: the C MFCC frontend computes the input there, the model
 // runs on it. Reported beside the verification from host features: the features and predictions that differ, the
 // model's outputs against the integer reference on the board's own features, and the frontend's instructions.
-export async function verifyFromAudio(bytes: Uint8Array, dataDir: string, data: Dataset, runtimeName: string, opts: VerifyOptions = {}): Promise<VerifyResult & { audio: AudioVerification }> {
+export async function verifyFromAudio(
+  bytes: Uint8Array,
+  dataDir: string,
+  data: Dataset,
+  runtimeName: string,
+  opts: VerifyOptions = {},
+): Promise<VerifyResult & { audio: AudioVerification }> {
   const where = opts.file ?? 'model';
-  if (!isMicrocontroller(runtimeName)) throw new ModelError(`${where}: --from-audio runs on an emulated board (qemu:*), not on ${runtimeName}`);
+  if (!isMicrocontroller(runtimeName))
+    throw new ModelError(`${where}: --from-audio runs on an emulated board (qemu:*), not on ${runtimeName}`);
   const qm = readTflite(bytes);
   const params = frontendOf(qm, data, where);
   const { result: base, inputs: hostInputs, reference: fromHost } = await verifyFeatures(bytes, data, runtimeName, opts);
@@ -149,12 +197,21 @@ export async function verifyFromAudio(bytes: Uint8Array, dataDir: string, data: 
   const { audio, labels } = await loadSplitAudio(dataDir, 'test', { limit: base.samples });
   const n = base.samples;
   if (audio.length !== n || !labels.every((y, i) => y === data.test.y[i]))
-    throw new DataError(dataDir, `the test split's audio (${audio.length} clips) does not line up with its cached features (${n} of ${data.test.n}); delete ${dataDir}/.pqk-cache and run again`);
-  const clips = audio.map((a) => (a.length === params.clipSamples ? a : Int16Array.from({ length: params.clipSamples }, (_, i) => a[i] ?? 0)));
+    throw new DataError(
+      dataDir,
+      `the test split's audio (${audio.length} clips) does not line up with its cached features (${n} of ${data.test.n}); delete ${dataDir}/.pqk-cache and run again`,
+    );
+  const clips = audio.map((a) =>
+    a.length === params.clipSamples ? a : Int16Array.from({ length: params.clipSamples }, (_, i) => a[i] ?? 0),
+  );
   const mfcc = createMfcc(params);
   const hostFeatures = clips.map((c) => Int8Array.from(mfcc.compute(c), (v) => quantizeValue(v, inT.scale[0], inT.zeroPoint[0])));
   hostFeatures.forEach((h, i) => {
-    if (!h.every((v, k) => v === hostInputs[i]![k])) throw new DataError(dataDir, `test clip ${i}: the frontend on its audio does not give the cached features; delete ${dataDir}/.pqk-cache and run again`);
+    if (!h.every((v, k) => v === hostInputs[i]![k]))
+      throw new DataError(
+        dataDir,
+        `test clip ${i}: the frontend on its audio does not give the cached features; delete ${dataDir}/.pqk-cache and run again`,
+      );
   });
   const { QemuRuntime } = await import('../runtimes/qemu.js');
   const runtime = QemuRuntime.fromName(runtimeName, { memory: opts.memory });

@@ -15,7 +15,10 @@ export const DEFAULT_TOLERANCE: Tolerance = { bytes: 0.02, instructions: 0.02, a
 // Parses 'bytes=0.02,instructions=0.02,accuracy=0.01'; keys left out keep their defaults.
 export function parseTolerance(text: string, flag = '--tolerance'): Tolerance {
   const out: Tolerance = { ...DEFAULT_TOLERANCE };
-  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const [key, raw, ...rest] = part.split('=');
     const value = Number(raw);
     if (!(key in DEFAULT_TOLERANCE) || rest.length > 0) {
@@ -67,11 +70,27 @@ export function compareBaseline(report: RunReport, baseline: RunReport, tol: Tol
     const ci = cur.instructionsPerInference?.max ?? null;
     const bi = base.instructionsPerInference?.max ?? null;
     if (ci !== null || bi !== null) out.push(growth(`baseline.instructions:${rt}`, 'instructions', ci, bi, tol.instructions));
-    if (cur.accuracy !== null && base.accuracy !== null) out.push(accuracyDrop(`baseline.accuracy:${rt}`, cur.accuracy, base.accuracy, tol.accuracy));
-    else out.push({ name: `baseline.accuracy:${rt}`, limit: null, value: cur.accuracy, unit: 'accuracy', verdict: 'skip', message: `baseline.accuracy:${rt}: skipped, ${cur.accuracy === null ? 'this run' : 'the baseline'} had no labelled inputs` });
+    if (cur.accuracy !== null && base.accuracy !== null)
+      out.push(accuracyDrop(`baseline.accuracy:${rt}`, cur.accuracy, base.accuracy, tol.accuracy));
+    else
+      out.push({
+        name: `baseline.accuracy:${rt}`,
+        limit: null,
+        value: cur.accuracy,
+        unit: 'accuracy',
+        verdict: 'skip',
+        message: `baseline.accuracy:${rt}: skipped, ${cur.accuracy === null ? 'this run' : 'the baseline'} had no labelled inputs`,
+      });
   }
   if (shared.length === 0) {
-    out.push({ name: 'baseline.runtimes', limit: null, value: null, unit: 'accuracy', verdict: 'skip', message: 'baseline.runtimes: skipped, no runtime verified in both runs' });
+    out.push({
+      name: 'baseline.runtimes',
+      limit: null,
+      value: null,
+      unit: 'accuracy',
+      verdict: 'skip',
+      message: 'baseline.runtimes: skipped, no runtime verified in both runs',
+    });
   }
   return out;
 }

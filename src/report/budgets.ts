@@ -34,7 +34,12 @@ function notApplicable(name: string, unit: BudgetUnit, limit: number | null, rea
 
 // A figure measured on the target's own emulator, and only there: another runtime's arena or instruction count
 // (x86-64 TFLite's, say) says nothing about the part.
-function deviceFigure(r: BudgetFigures, target: TargetProfile, what: string, pick: (v: RuntimeVerification) => number | null): Figure | string {
+function deviceFigure(
+  r: BudgetFigures,
+  target: TargetProfile,
+  what: string,
+  pick: (v: RuntimeVerification) => number | null,
+): Figure | string {
   const dev = deviceRuntime(target);
   if (dev === undefined) return `the target's emulator runtime (${emulatorRuntime(target)}) is not among its runtimes`;
   const v = r.verification[dev];
@@ -63,7 +68,11 @@ export interface BudgetOptions {
 
 function strictly(b: BudgetResult): BudgetResult {
   if (b.verdict !== 'skip' || b.message.includes(NOT_APPLICABLE)) return b;
-  return { ...b, verdict: 'fail', message: b.message.replace(/: skipped, /, ': cannot be measured, ') + ' (strict: an unmeasured budget fails; --no-strict skips it)' };
+  return {
+    ...b,
+    verdict: 'fail',
+    message: b.message.replace(/: skipped, /, ': cannot be measured, ') + ' (strict: an unmeasured budget fails; --no-strict skips it)',
+  };
 }
 
 function instructions(r: BudgetFigures, target: TargetProfile): Figure | string {
@@ -77,7 +86,14 @@ function profileBudgets(r: BudgetFigures, target: TargetProfile): BudgetResult[]
     out.push(judge('modelFlashBytes', 'bytes', { value: r.model.fileBytes, source: r.model.file }, b.modelFlashBytes));
   }
   if (b.arenaBytes !== undefined) {
-    out.push(check('arenaBytes', 'bytes', b.arenaBytes, deviceFigure(r, target, 'arena size', (v) => v.arenaBytes)));
+    out.push(
+      check(
+        'arenaBytes',
+        'bytes',
+        b.arenaBytes,
+        deviceFigure(r, target, 'arena size', (v) => v.arenaBytes),
+      ),
+    );
   }
   if (b.instructionsPerInference !== undefined) {
     out.push(check('instructionsPerInference', 'instructions', b.instructionsPerInference, instructions(r, target)));
@@ -85,25 +101,57 @@ function profileBudgets(r: BudgetFigures, target: TargetProfile): BudgetResult[]
   // A model without an audio frontend (an image classifier on the same target) has no end-to-end figure to judge;
   // nor has a checked model run on inputs that are no keyword-spotting dataset.
   if (b.endToEndInstructions !== undefined && r.dataset?.task !== 'image') {
-    const e2e = deviceFigure(r, target, 'end-to-end instruction count (a run from audio)', (v) => v.audio?.endToEndInstructions?.max ?? null);
-    if (r.check && r.dataset?.task !== 'kws') out.push(notApplicable('endToEndInstructions', 'instructions', b.endToEndInstructions, `the model was checked on ${r.check.inputs} inputs, not on a keyword-spotting dataset's audio`));
+    const e2e = deviceFigure(
+      r,
+      target,
+      'end-to-end instruction count (a run from audio)',
+      (v) => v.audio?.endToEndInstructions?.max ?? null,
+    );
+    if (r.check && r.dataset?.task !== 'kws')
+      out.push(
+        notApplicable(
+          'endToEndInstructions',
+          'instructions',
+          b.endToEndInstructions,
+          `the model was checked on ${r.check.inputs} inputs, not on a keyword-spotting dataset's audio`,
+        ),
+      );
     else out.push(check('endToEndInstructions', 'instructions', b.endToEndInstructions, e2e));
   }
   if (b.msPerInference !== undefined) {
     const ins = instructions(r, target);
     const ms =
-      typeof ins === 'string' ? ins : { value: estimateMs(ins.value, target), source: `${ins.source} at ${target.clockMHz} MHz, ${target.cyclesPerInstruction} cycles/instr` };
+      typeof ins === 'string'
+        ? ins
+        : {
+            value: estimateMs(ins.value, target),
+            source: `${ins.source} at ${target.clockMHz} MHz, ${target.cyclesPerInstruction} cycles/instr`,
+          };
     out.push(check('msPerInference', 'ms', b.msPerInference, ms));
   }
   const acc = integerAccuracy(r);
-  const unlabelled = r.check && !r.check.labelled ? `the model was checked on ${r.check.inputs} inputs without labels (give --data for accuracy)` : undefined;
-  if (b.minAccuracy !== undefined) out.push(unlabelled ? notApplicable('minAccuracy', 'accuracy', b.minAccuracy, unlabelled) : check('minAccuracy', 'accuracy', b.minAccuracy, acc, true));
+  const unlabelled =
+    r.check && !r.check.labelled
+      ? `the model was checked on ${r.check.inputs} inputs without labels (give --data for accuracy)`
+      : undefined;
+  if (b.minAccuracy !== undefined)
+    out.push(
+      unlabelled
+        ? notApplicable('minAccuracy', 'accuracy', b.minAccuracy, unlabelled)
+        : check('minAccuracy', 'accuracy', b.minAccuracy, acc, true),
+    );
   if (b.maxAccuracyDrop !== undefined && r.check) {
-    out.push(notApplicable('maxAccuracyDrop', 'accuracy', b.maxAccuracyDrop, 'a checked model has no float model in the report to drop from'));
+    out.push(
+      notApplicable('maxAccuracyDrop', 'accuracy', b.maxAccuracyDrop, 'a checked model has no float model in the report to drop from'),
+    );
   } else if (b.maxAccuracyDrop !== undefined) {
     const float = r.stages.find((s) => s.name === 'float');
     const drop: Figure | string =
-      typeof acc === 'string' ? acc : float ? { value: Math.round(Math.max(0, float.accuracy - acc.value) * 1e6) / 1e6, source: `float -> ${acc.source}` } : 'no float stage in the report';
+      typeof acc === 'string'
+        ? acc
+        : float
+          ? { value: Math.round(Math.max(0, float.accuracy - acc.value) * 1e6) / 1e6, source: `float -> ${acc.source}` }
+          : 'no float stage in the report';
     out.push(check('maxAccuracyDrop', 'accuracy', b.maxAccuracyDrop, drop));
   }
   return out;
@@ -114,8 +162,18 @@ function profileBudgets(r: BudgetFigures, target: TargetProfile): BudgetResult[]
 function memoryChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[] {
   if (target.kind !== 'mcu') return [];
   return [
-    check('deviceFlashBytes', 'bytes', target.memory.flashBytes, deviceFigure(r, target, 'image size', (v) => v.flashBytes)),
-    check('deviceRamBytes', 'bytes', target.memory.ramBytes, deviceFigure(r, target, 'RAM use', (v) => v.ramBytes)),
+    check(
+      'deviceFlashBytes',
+      'bytes',
+      target.memory.flashBytes,
+      deviceFigure(r, target, 'image size', (v) => v.flashBytes),
+    ),
+    check(
+      'deviceRamBytes',
+      'bytes',
+      target.memory.ramBytes,
+      deviceFigure(r, target, 'RAM use', (v) => v.ramBytes),
+    ),
   ];
 }
 
@@ -149,9 +207,23 @@ function exactnessChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[
     const differ = `${v.mismatches} int8 output values over ${v.samples} samples differ from the integer reference (max diff ${v.maxDiff} LSB)`;
     const pass = agreesWithReference(rt, v);
     if (tolerance !== undefined) {
-      return { name, limit: tolerance, value: v.maxDiff, unit, verdict: pass ? 'pass' : 'fail', message: `${name}: ${differ}${pass ? '' : `, limit ${tolerance} LSB`}` };
+      return {
+        name,
+        limit: tolerance,
+        value: v.maxDiff,
+        unit,
+        verdict: pass ? 'pass' : 'fail',
+        message: `${name}: ${differ}${pass ? '' : `, limit ${tolerance} LSB`}`,
+      };
     }
-    return { name, limit: 0, value: v.mismatches, unit, verdict: pass ? 'pass' : 'fail', message: `${name}: ${differ}${pass ? '' : ', must be bit-exact'}` };
+    return {
+      name,
+      limit: 0,
+      value: v.mismatches,
+      unit,
+      verdict: pass ? 'pass' : 'fail',
+      message: `${name}: ${differ}${pass ? '' : ', must be bit-exact'}`,
+    };
   });
 }
 
@@ -164,12 +236,27 @@ function frontendChecks(r: BudgetFigures, target: TargetProfile): BudgetResult[]
     const name = `exact-from-audio:${rt}`;
     const value = a.featureValuesDiffering + a.mismatches;
     const what = `${a.featureValuesDiffering} of ${a.featureValues} int8 features from the board's frontend differ from the host's, ${a.mismatches} output values from the integer reference (${a.clips} clips)`;
-    return [{ name, limit: 0, value, unit: 'values', verdict: value === 0 ? 'pass' : 'fail', message: `${name}: ${what}${value === 0 ? '' : ', must be bit-exact'}` }];
+    return [
+      {
+        name,
+        limit: 0,
+        value,
+        unit: 'values',
+        verdict: value === 0 ? 'pass' : 'fail',
+        message: `${name}: ${what}${value === 0 ? '' : ', must be bit-exact'}`,
+      },
+    ];
   });
 }
 
 export function checkBudgets(r: BudgetFigures, target: TargetProfile, opts: BudgetOptions = {}): BudgetResult[] {
-  const all = [...profileBudgets(r, target), ...memoryChecks(r, target), ...operatorChecks(r, target), ...exactnessChecks(r, target), ...frontendChecks(r, target)];
+  const all = [
+    ...profileBudgets(r, target),
+    ...memoryChecks(r, target),
+    ...operatorChecks(r, target),
+    ...exactnessChecks(r, target),
+    ...frontendChecks(r, target),
+  ];
   return opts.strict ? all.map(strictly) : all;
 }
 

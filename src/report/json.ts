@@ -21,7 +21,9 @@ export function parseReport(text: string, file: string): RunReport {
   }
   validator ??= new Ajv2020({ allErrors: true, strict: false }).compile(REPORT_SCHEMA);
   if (!validator(value)) {
-    const lines = (validator.errors ?? []).slice(0, 8).map((e) => `${file}: ${e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}`);
+    const lines = (validator.errors ?? [])
+      .slice(0, 8)
+      .map((e) => `${file}: ${e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}`);
     throw new ConfigError(`${file} is not a pqk report:\n${lines.join('\n')}`);
   }
   return value as RunReport;

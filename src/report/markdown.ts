@@ -36,31 +36,54 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
     const ms = target ? `, ≈ ${formatValue(estimateMs(max, target), 'ms')} at ${target.clockMHz} MHz` : '';
     instructions = `${formatValue(max, 'instructions')} per inference (worst sample, ${insRt})${ms}`;
   }
-  const where = target ? ` (${target.cpu} @ ${target.clockMHz} MHz, ${target.emulator.type === 'qemu-system' ? `QEMU ${target.emulator.machine}` : target.emulator.binary})` : '';
-  return table(['', ''], ['---', '---'], [
-    ['target', `${r.target}${where}`],
-    ['verdict', verdictLine(r.budgets, r.ok)],
-    ...(r.check ? [['checked', checkedLine(r)]] : []),
-    ['accuracy', accuracyPath(r)],
-    ...(r.shipped ? [['shipped', `${r.shipped.stage}: ${r.shipped.reason}`]] : []),
-    ['model', `${formatValue(m.fileBytes, 'bytes')} file (${formatValue(m.payloadBytes, 'bytes')} payload), ${m.params.toLocaleString('en-US')} params, ${(m.macs / 1e6).toFixed(2)} M MACs, ${formatPercent(m.sparsity)} sparse`],
-    ['instructions', instructions],
-    ['arena', arenaRt === undefined ? '—' : `${formatValue(r.verification[arenaRt]!.arenaBytes!, 'bytes')} (${arenaRt})`],
-    ...audioRows(r),
-    ...(r.deploy ? [['C bundle', `\`${r.deploy.dir}/\` (${r.deploy.files} files, sha256 ${r.deploy.sha256.slice(0, 16)}…): model_data.c/.h, model.h, pqk_micro/, ${r.dataset.task === 'kws' ? 'frontend/, ' : ''}example/, Makefile${bundleVerified(r)}`]] : []),
-  ]);
+  const where = target
+    ? ` (${target.cpu} @ ${target.clockMHz} MHz, ${target.emulator.type === 'qemu-system' ? `QEMU ${target.emulator.machine}` : target.emulator.binary})`
+    : '';
+  return table(
+    ['', ''],
+    ['---', '---'],
+    [
+      ['target', `${r.target}${where}`],
+      ['verdict', verdictLine(r.budgets, r.ok)],
+      ...(r.check ? [['checked', checkedLine(r)]] : []),
+      ['accuracy', accuracyPath(r)],
+      ...(r.shipped ? [['shipped', `${r.shipped.stage}: ${r.shipped.reason}`]] : []),
+      [
+        'model',
+        `${formatValue(m.fileBytes, 'bytes')} file (${formatValue(m.payloadBytes, 'bytes')} payload), ${m.params.toLocaleString('en-US')} params, ${(m.macs / 1e6).toFixed(2)} M MACs, ${formatPercent(m.sparsity)} sparse`,
+      ],
+      ['instructions', instructions],
+      ['arena', arenaRt === undefined ? '—' : `${formatValue(r.verification[arenaRt]!.arenaBytes!, 'bytes')} (${arenaRt})`],
+      ...audioRows(r),
+      ...(r.deploy
+        ? [
+            [
+              'C bundle',
+              `\`${r.deploy.dir}/\` (${r.deploy.files} files, sha256 ${r.deploy.sha256.slice(0, 16)}…): model_data.c/.h, model.h, pqk_micro/, ${r.dataset.task === 'kws' ? 'frontend/, ' : ''}example/, Makefile${bundleVerified(r)}`,
+            ],
+          ]
+        : []),
+    ],
+  );
 }
 
 // What `pqk check` ran the file on.
 function checkedLine(r: RunReport): string {
   const c = r.check!;
-  const what = c.inputs === 'data' ? `the test split of ${r.dataset.name}` : c.inputs === 'npy' ? `inputs from ${r.dataset.name.replace(/^npy:/, '')}` : `seeded random int8 inputs (seed ${r.seed ?? '—'})`;
+  const what =
+    c.inputs === 'data'
+      ? `the test split of ${r.dataset.name}`
+      : c.inputs === 'npy'
+        ? `inputs from ${r.dataset.name.replace(/^npy:/, '')}`
+        : `seeded random int8 inputs (seed ${r.seed ?? '—'})`;
   return `\`${c.file}\` as given (no training stages), on ${r.dataset.test} ${what}${c.labelled ? '' : ', without labels: no accuracy'}`;
 }
 
 // Which emulated boards ran firmware compiled from exactly the bundle's files.
 function bundleVerified(r: RunReport): string {
-  const rts = Object.entries(r.verification).filter(([, v]) => r.deploy && v.bundleSha256 === r.deploy.sha256).map(([rt]) => rt);
+  const rts = Object.entries(r.verification)
+    .filter(([, v]) => r.deploy && v.bundleSha256 === r.deploy.sha256)
+    .map(([rt]) => rt);
   return rts.length > 0 ? `; verified as these files on ${rts.join(', ')}` : '';
 }
 
@@ -71,9 +94,15 @@ function audioRows(r: RunReport): string[][] {
     if (!a) return [];
     const fe = a.frontendInstructions;
     const e2e = a.endToEndInstructions;
-    const ins = fe && e2e ? `; per clip (worst) ${formatValue(fe.max, 'instructions')} in the frontend, ${formatValue(e2e.max, 'instructions')} with the model` : '';
+    const ins =
+      fe && e2e
+        ? `; per clip (worst) ${formatValue(fe.max, 'instructions')} in the frontend, ${formatValue(e2e.max, 'instructions')} with the model`
+        : '';
     return [
-      ['from audio', `${formatValue(a.accuracyFromAudio, 'accuracy')} on ${a.clips} clips through the C MFCC frontend on ${rt} (from host features ${formatValue(a.accuracyFromFeatures, 'accuracy')}; ${a.predictionsDiffering} predictions, ${a.featureValuesDiffering} of ${a.featureValues} features differ)${ins}; frontend scratch ${formatValue(a.frontendScratchBytes, 'bytes')} + one clip ${formatValue(a.audioBufferBytes, 'bytes')}`],
+      [
+        'from audio',
+        `${formatValue(a.accuracyFromAudio, 'accuracy')} on ${a.clips} clips through the C MFCC frontend on ${rt} (from host features ${formatValue(a.accuracyFromFeatures, 'accuracy')}; ${a.predictionsDiffering} predictions, ${a.featureValuesDiffering} of ${a.featureValues} features differ)${ins}; frontend scratch ${formatValue(a.frontendScratchBytes, 'bytes')} + one clip ${formatValue(a.audioBufferBytes, 'bytes')}`,
+      ],
     ];
   });
 }
@@ -96,13 +125,26 @@ function runtimeTable(r: RunReport): string[] {
     String(v.samples),
     String(v.mismatches),
     String(v.maxDiff),
-    v.instructionsPerInference ? `${formatValue(v.instructionsPerInference.mean, 'instructions')} / ${formatValue(v.instructionsPerInference.max, 'instructions')}` : '—',
+    v.instructionsPerInference
+      ? `${formatValue(v.instructionsPerInference.mean, 'instructions')} / ${formatValue(v.instructionsPerInference.max, 'instructions')}`
+      : '—',
     formatOptional(v.arenaBytes, 'bytes'),
     formatOptional(v.flashBytes, 'bytes'),
     v.version ?? '—',
     v.reference ?? '—',
   ]);
-  const head = ['runtime', 'accuracy', 'samples', 'mismatches', 'max diff (LSB)', 'instructions mean / max', 'arena', 'flash', 'version', 'reference arithmetic'];
+  const head = [
+    'runtime',
+    'accuracy',
+    'samples',
+    'mismatches',
+    'max diff (LSB)',
+    'instructions mean / max',
+    'arena',
+    'flash',
+    'version',
+    'reference arithmetic',
+  ];
   return table(head, ['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---', '---'], rows);
 }
 
@@ -115,7 +157,11 @@ function stageTable(r: RunReport): string[] {
     s.epochs === null ? '—' : String(s.epochs),
     s.seconds.toFixed(1),
   ]);
-  return table(['stage', 'test accuracy', 'validation', 'sparsity', 'epochs', 'seconds'], ['---', '---:', '---:', '---:', '---:', '---:'], rows);
+  return table(
+    ['stage', 'test accuracy', 'validation', 'sparsity', 'epochs', 'seconds'],
+    ['---', '---:', '---:', '---:', '---:', '---:'],
+    rows,
+  );
 }
 
 export function renderMarkdown(r: RunReport, plots: Plot[], target?: TargetProfile): string {

@@ -8,7 +8,18 @@ const stats = { type: 'object', required: ['min', 'mean', 'max'], properties: { 
 
 const runtime = {
   type: 'object',
-  required: ['accuracy', 'samples', 'mismatches', 'maxDiff', 'instructionsPerInference', 'instructionsPerOp', 'arenaBytes', 'flashBytes', 'ramBytes', 'version'],
+  required: [
+    'accuracy',
+    'samples',
+    'mismatches',
+    'maxDiff',
+    'instructionsPerInference',
+    'instructionsPerOp',
+    'arenaBytes',
+    'flashBytes',
+    'ramBytes',
+    'version',
+  ],
   properties: {
     accuracy: nullable(fraction),
     samples: int,
@@ -17,7 +28,11 @@ const runtime = {
     instructionsPerInference: nullable(stats),
     instructionsPerOp: nullable({
       type: 'array',
-      items: { type: 'object', required: ['op', 'node', 'instructions'], properties: { op: { type: 'string' }, node: int, instructions: num } },
+      items: {
+        type: 'object',
+        required: ['op', 'node', 'instructions'],
+        properties: { op: { type: 'string' }, node: int, instructions: num },
+      },
     }),
     arenaBytes: nullable(int),
     flashBytes: nullable(int),
@@ -27,7 +42,19 @@ const runtime = {
     bundleSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     audio: {
       type: 'object',
-      required: ['clips', 'accuracyFromAudio', 'accuracyFromFeatures', 'predictionsDiffering', 'featureValuesDiffering', 'featureValues', 'mismatches', 'frontendInstructions', 'endToEndInstructions', 'frontendScratchBytes', 'audioBufferBytes'],
+      required: [
+        'clips',
+        'accuracyFromAudio',
+        'accuracyFromFeatures',
+        'predictionsDiffering',
+        'featureValuesDiffering',
+        'featureValues',
+        'mismatches',
+        'frontendInstructions',
+        'endToEndInstructions',
+        'frontendScratchBytes',
+        'audioBufferBytes',
+      ],
       properties: {
         clips: int,
         accuracyFromAudio: fraction,
@@ -60,7 +87,20 @@ const budget = {
 
 export const REPORT_SCHEMA = {
   type: 'object',
-  required: ['reportVersion', 'pqkVersion', 'createdAt', 'target', 'seed', 'dataset', 'versions', 'stages', 'verification', 'model', 'budgets', 'ok'],
+  required: [
+    'reportVersion',
+    'pqkVersion',
+    'createdAt',
+    'target',
+    'seed',
+    'dataset',
+    'versions',
+    'stages',
+    'verification',
+    'model',
+    'budgets',
+    'ok',
+  ],
   properties: {
     reportVersion: { type: 'integer', minimum: 1 },
     pqkVersion: { type: 'string' },
@@ -75,14 +115,27 @@ export const REPORT_SCHEMA = {
     versions: {
       type: 'object',
       required: ['pqk', 'tfjsBackend', 'tflite', 'qemu'],
-      properties: { pqk: { type: 'string' }, tfjsBackend: nullable({ type: 'string' }), tflite: nullable({ type: 'string' }), qemu: nullable({ type: 'string' }) },
+      properties: {
+        pqk: { type: 'string' },
+        tfjsBackend: nullable({ type: 'string' }),
+        tflite: nullable({ type: 'string' }),
+        qemu: nullable({ type: 'string' }),
+      },
     },
     stages: {
       type: 'array',
       items: {
         type: 'object',
         required: ['name', 'accuracy', 'seconds', 'epochs', 'sparsity', 'loss'],
-        properties: { name: { enum: ['float', 'phase1', 'phase2', 'phase2-ce'] }, accuracy: fraction, seconds: num, epochs: nullable(int), sparsity: nullable(fraction), loss: nullable(num), valAccuracy: nullable(fraction) },
+        properties: {
+          name: { enum: ['float', 'phase1', 'phase2', 'phase2-ce'] },
+          accuracy: fraction,
+          seconds: num,
+          epochs: nullable(int),
+          sparsity: nullable(fraction),
+          loss: nullable(num),
+          valAccuracy: nullable(fraction),
+        },
       },
     },
     verification: { type: 'object', additionalProperties: runtime },
@@ -110,8 +163,16 @@ export const REPORT_SCHEMA = {
     },
     budgets: { type: 'array', items: budget },
     ok: { type: 'boolean' },
-    shipped: { type: 'object', required: ['stage', 'reason'], properties: { stage: { enum: ['phase1', 'phase2', 'phase2-ce'] }, reason: { type: 'string' } } },
-    deploy: { type: 'object', required: ['dir', 'files', 'sha256'], properties: { dir: { type: 'string' }, files: int, sha256: { type: 'string' } } },
+    shipped: {
+      type: 'object',
+      required: ['stage', 'reason'],
+      properties: { stage: { enum: ['phase1', 'phase2', 'phase2-ce'] }, reason: { type: 'string' } },
+    },
+    deploy: {
+      type: 'object',
+      required: ['dir', 'files', 'sha256'],
+      properties: { dir: { type: 'string' }, files: int, sha256: { type: 'string' } },
+    },
     check: {
       type: 'object',
       required: ['inputs', 'labelled', 'file'],

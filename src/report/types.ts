@@ -133,4 +133,5 @@ export interface BudgetResult {
 }
 
 // The figures budgets are checked on: a report before its budgets are judged.
-export type BudgetFigures = Pick<RunReport, 'stages' | 'verification' | 'model' | 'shipped'> & Partial<Pick<RunReport, 'dataset' | 'check'>>;
+export type BudgetFigures = Pick<RunReport, 'stages' | 'verification' | 'model' | 'shipped'> &
+  Partial<Pick<RunReport, 'dataset' | 'check'>>;

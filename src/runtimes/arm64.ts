@@ -42,17 +42,35 @@ export class Arm64Runtime implements Runtime {
       writeFileSync(paths.input, concatSamples(inputs));
       const counts = join(dir, 'counts.txt');
       const plugin = this.count ? ['-plugin', insnCountPluginArg([markers.invokeBegin, markers.invokeEnd], counts)] : [];
-      const args = ['-cpu', this.cpu, '-L', SYSROOT, '-E', `LD_LIBRARY_PATH=${tfliteCcDeps('linux_arm64')}`, ...plugin, harness, paths.model, paths.input, paths.output];
+      const args = [
+        '-cpu',
+        this.cpu,
+        '-L',
+        SYSROOT,
+        '-E',
+        `LD_LIBRARY_PATH=${tfliteCcDeps('linux_arm64')}`,
+        ...plugin,
+        harness,
+        paths.model,
+        paths.input,
+        paths.output,
+      ];
       const r = await execa('qemu-aarch64', args, { reject: false });
       if (r.exitCode !== 0) {
-        throw new Error(`arm64 harness failed (exit ${r.exitCode ?? r.signal}): ${r.stderr.trim() || r.message}\ncommand: ${r.escapedCommand}`);
+        throw new Error(
+          `arm64 harness failed (exit ${r.exitCode ?? r.signal}): ${r.stderr.trim() || r.message}\ncommand: ${r.escapedCommand}`,
+        );
       }
       const outType = /output-type (\S+)/.exec(r.stdout)?.[1];
       if (outType !== 'INT8') throw new Error(`arm64: the model's first output is ${outType ?? 'of unknown type'}, not INT8`);
       const version = `${await versionOf(r.stdout)} -cpu ${this.cpu}`;
       const result: RunResult = { runtime: this.name, outputs: splitOutputs(readFileSync(paths.output), inputs.length), version };
       if (this.count) {
-        const n = markerIntervals(parseInsnCounts(readFileSync(counts, 'utf8')), parseAddr(markers.invokeBegin), parseAddr(markers.invokeEnd));
+        const n = markerIntervals(
+          parseInsnCounts(readFileSync(counts, 'utf8')),
+          parseAddr(markers.invokeBegin),
+          parseAddr(markers.invokeEnd),
+        );
         if (n.length !== inputs.length) throw new Error(`arm64: ${n.length} counted Invokes for ${inputs.length} samples`);
         result.instructionsPerInference = n;
       }

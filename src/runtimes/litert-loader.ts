@@ -41,7 +41,9 @@ async function load(): Promise<LiteRtNode> {
   g.self ??= globalThis;
   g.importScripts = (file: string) => {
     const code = readFileSync(file, 'utf8');
-    const factory = vm.runInThisContext(`(function (require, __filename, __dirname) {${code}\n;return ModuleFactory;})`, { filename: file });
+    const factory = vm.runInThisContext(`(function (require, __filename, __dirname) {${code}\n;return ModuleFactory;})`, {
+      filename: file,
+    });
     g.ModuleFactory = (factory as (r: NodeRequire, f: string, d: string) => unknown)(createRequire(file), file, dirname(file));
   };
   // Emscripten takes print/printErr from the Module object it is given.
@@ -54,7 +56,12 @@ async function load(): Promise<LiteRtNode> {
   try {
     const { loadLiteRt } = await import('@litertjs/core');
     const lrt = await loadLiteRt(litertWasmDir() + '/');
-    return { wasm: lrt.liteRtWasm, env: lrt.getDefaultEnvironment(), version: `LiteRT.js ${packageVersion()}`, drainLogs: () => logs.splice(0) };
+    return {
+      wasm: lrt.liteRtWasm,
+      env: lrt.getDefaultEnvironment(),
+      version: `LiteRT.js ${packageVersion()}`,
+      drainLogs: () => logs.splice(0),
+    };
   } finally {
     console.warn = warn;
     for (const k of shimmed) {

@@ -49,7 +49,9 @@ class LiteRtSession {
       compiled = await wasm.compileModel(env.liteRtEnvironment, m, options as Parameters<Wasm['compileModel']>[2]);
       const n = inputCount(m);
       const inputTypes = Array.from({ length: n }, (_, k) => m!.getInputTensorType(0, k));
-      const inputBuffers = inputTypes.map((t) => wasm.LiteRtTensorBuffer.createManaged(env.liteRtEnvironment, wasm.LiteRtTensorBufferType.HOST_MEMORY, t, t.bytes()));
+      const inputBuffers = inputTypes.map((t) =>
+        wasm.LiteRtTensorBuffer.createManaged(env.liteRtEnvironment, wasm.LiteRtTensorBufferType.HOST_MEMORY, t, t.bytes()),
+      );
       const inputs = inputTypes.map((t, k) => ({ name: `input ${k}`, type: t.elementType().value as number, bytes: t.bytes() }));
       const outType = m.getOutputTensorType(0, 0);
       const output = { name: 'output 0', type: outType.elementType().value as number, bytes: outType.bytes() };
@@ -90,7 +92,8 @@ class LiteRtSession {
 
   expectTypes(type: number, api: string): void {
     for (const t of [...this.inputs, this.output]) {
-      if (t.type !== type) throw new Error(`${api} needs ${ELEMENT_NAMES[type]} I/O; ${t.name} is ${ELEMENT_NAMES[t.type] ?? `element type ${t.type}`}`);
+      if (t.type !== type)
+        throw new Error(`${api} needs ${ELEMENT_NAMES[type]} I/O; ${t.name} is ${ELEMENT_NAMES[t.type] ?? `element type ${t.type}`}`);
     }
   }
 

@@ -54,4 +54,3 @@ export async function plannedArena(model: Uint8Array): Promise<{ plain: number; 
     rmSync(dir, { recursive: true, force: true });
   }
 }
-

@@ -41,12 +41,17 @@ export function firmwareDir(): string {
 
 function region(r: RegionJson, file: string): MemoryRegion {
   const origin = Number.parseInt(r.origin, 16);
-  if (!Number.isInteger(origin) || !Number.isInteger(r.size) || r.size <= 0) throw new Error(`${file}: bad memory region ${JSON.stringify(r)}`);
+  if (!Number.isInteger(origin) || !Number.isInteger(r.size) || r.size <= 0)
+    throw new Error(`${file}: bad memory region ${JSON.stringify(r)}`);
   return { origin, size: r.size, what: r.what };
 }
 
 function readBoard(file: string): Board {
-  const j = JSON.parse(readFileSync(file, 'utf8')) as Omit<Board, 'flash' | 'ram' | 'vectors'> & { flash: RegionJson; ram: RegionJson; vectors?: RegionJson };
+  const j = JSON.parse(readFileSync(file, 'utf8')) as Omit<Board, 'flash' | 'ram' | 'vectors'> & {
+    flash: RegionJson;
+    ram: RegionJson;
+    vectors?: RegionJson;
+  };
   return { ...j, flash: region(j.flash, file), ram: region(j.ram, file), vectors: j.vectors ? region(j.vectors, file) : undefined };
 }
 
@@ -70,7 +75,10 @@ const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 // flash = vectors + code + read-only data (the model among it) + .data's initial values; RAM = .data + .bss (the
 // arena among it) + the stack. The linker's region overflow is how a model that does not fit is caught.
 export function linkerScript(board: Board, limits: MemoryLimits, stackBytes: number): string {
-  for (const [what, want, has] of [['flash', limits.flashBytes, board.flash.size], ['RAM', limits.ramBytes, board.ram.size]] as const) {
+  for (const [what, want, has] of [
+    ['flash', limits.flashBytes, board.flash.size],
+    ['RAM', limits.ramBytes, board.ram.size],
+  ] as const) {
     if (want > has) throw new Error(`${board.machine} has ${has} bytes of ${what} for the firmware, the target asks for ${want}`);
   }
   const vectorsRegion = board.vectors ? `  VECTORS (rx) : ORIGIN = ${hex(board.vectors.origin)}, LENGTH = ${board.vectors.size}\n` : '';

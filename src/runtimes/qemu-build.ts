@@ -75,10 +75,22 @@ function glueFiles(): string[] {
 // What a generated bundle is made of: pqk micro's sources and the frontend's (the tables are hashed as text).
 function runtimeSourceFiles(): string[] {
   const dir = firmwareDir();
-  return ['src', 'src/kernels', 'frontend'].flatMap((d) => readdirSync(join(dir, d)).filter((f) => /\.(c|h)$/.test(f)).sort().map((f) => join(dir, d, f)));
+  return ['src', 'src/kernels', 'frontend'].flatMap((d) =>
+    readdirSync(join(dir, d))
+      .filter((f) => /\.(c|h)$/.test(f))
+      .sort()
+      .map((f) => join(dir, d, f)),
+  );
 }
 
-function imageKey(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean, mfcc?: MfccParams, bundle?: BundleFiles): string {
+function imageKey(
+  model: Uint8Array,
+  board: Board,
+  limits: MemoryLimits,
+  optimized: boolean,
+  mfcc?: MfccParams,
+  bundle?: BundleFiles,
+): string {
   const h = createHash('sha256');
   h.update(model);
   h.update(JSON.stringify({ board, limits, optimized, stack: STACK_BYTES, mfcc: mfcc ?? null, bundle: bundle?.sha256 ?? null }));
@@ -89,25 +101,74 @@ function imageKey(model: Uint8Array, board: Board, limits: MemoryLimits, optimiz
 
 function sortedIn(dir: string, sub: string): string[] {
   const d = join(dir, sub);
-  return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.c')).sort().map((f) => join(d, f)) : [];
+  return existsSync(d)
+    ? readdirSync(d)
+        .filter((f) => f.endsWith('.c'))
+        .sort()
+        .map((f) => join(d, f))
+    : [];
 }
 
-async function compile(dir: string, bundleDir: string, board: Board, s: HostSummary, optimized: boolean, where: string, limits: MemoryLimits, mfcc?: MfccParams): Promise<void> {
-  const defines = [`-DPQK_ARENA_BYTES=${Math.max(16, s.arena_used_bytes)}`, `-DPQK_MAX_TENSORS=${Math.max(1, s.tensors)}`,
-    `-DPQK_MAX_NODES=${Math.max(1, s.nodes)}`, `-DPQK_OPTIMIZED=${optimized ? 1 : 0}`, `-DPQK_KERNELS=${optimized ? 2 : 1}`];
+async function compile(
+  dir: string,
+  bundleDir: string,
+  board: Board,
+  s: HostSummary,
+  optimized: boolean,
+  where: string,
+  limits: MemoryLimits,
+  mfcc?: MfccParams,
+): Promise<void> {
+  const defines = [
+    `-DPQK_ARENA_BYTES=${Math.max(16, s.arena_used_bytes)}`,
+    `-DPQK_MAX_TENSORS=${Math.max(1, s.tensors)}`,
+    `-DPQK_MAX_NODES=${Math.max(1, s.nodes)}`,
+    `-DPQK_OPTIMIZED=${optimized ? 1 : 0}`,
+    `-DPQK_KERNELS=${optimized ? 2 : 1}`,
+  ];
   if (mfcc) defines.push('-DPQK_AUDIO=1', `-DPQK_AUDIO_SAMPLES=${mfcc.clipSamples}`, `-DPQK_MFCC_SCRATCH=${mfccScratchFloats(mfcc)}`);
-  const sources = [...sortedIn(bundleDir, 'pqk_micro'), ...sortedIn(bundleDir, 'pqk_micro/kernels'), ...(mfcc ? sortedIn(bundleDir, 'frontend') : []), join(bundleDir, 'model_data.c'),
-    ...glueFiles().filter((f) => f.endsWith('.c'))];
-  const includes = [join(bundleDir, 'pqk_micro'), join(bundleDir, 'frontend'), bundleDir, join(firmwareDir(), 'firmware')].map((d) => `-I${d}`);
-  const args = [...board.cflags, '-O2', '-std=c99', '-ffp-contract=off', '-ffunction-sections', '-fdata-sections', '-g',
-    ...defines, ...includes, ...sources, '--specs=rdimon.specs', '-nostartfiles', '-Wl,--gc-sections', `-T${join(dir, 'link.ld')}`, '-o', join(dir, 'fw.elf')];
+  const sources = [
+    ...sortedIn(bundleDir, 'pqk_micro'),
+    ...sortedIn(bundleDir, 'pqk_micro/kernels'),
+    ...(mfcc ? sortedIn(bundleDir, 'frontend') : []),
+    join(bundleDir, 'model_data.c'),
+    ...glueFiles().filter((f) => f.endsWith('.c')),
+  ];
+  const includes = [join(bundleDir, 'pqk_micro'), join(bundleDir, 'frontend'), bundleDir, join(firmwareDir(), 'firmware')].map(
+    (d) => `-I${d}`,
+  );
+  const args = [
+    ...board.cflags,
+    '-O2',
+    '-std=c99',
+    '-ffp-contract=off',
+    '-ffunction-sections',
+    '-fdata-sections',
+    '-g',
+    ...defines,
+    ...includes,
+    ...sources,
+    '--specs=rdimon.specs',
+    '-nostartfiles',
+    '-Wl,--gc-sections',
+    `-T${join(dir, 'link.ld')}`,
+    '-o',
+    join(dir, 'fw.elf'),
+  ];
   const r = await execa('arm-none-eabi-gcc', args, { reject: false });
   if (r.exitCode !== 0) throw linkError(r.stderr, where, limits);
 }
 
 // mfcc: an audio firmware, which runs the bundle's MFCC frontend on int16 clips before the model. bundle: build from
 // that bundle's files (copied beside the image) instead of writing one for the model.
-export async function buildFirmware(model: Uint8Array, board: Board, limits: MemoryLimits, optimized: boolean, mfcc?: MfccParams, bundle?: BundleFiles): Promise<FirmwareImage> {
+export async function buildFirmware(
+  model: Uint8Array,
+  board: Board,
+  limits: MemoryLimits,
+  optimized: boolean,
+  mfcc?: MfccParams,
+  bundle?: BundleFiles,
+): Promise<FirmwareImage> {
   const where = `qemu:${board.cpu} (${board.machine})`;
   const dir = join(packageRoot(), '.cache', 'firmware', imageKey(model, board, limits, optimized, mfcc, bundle));
   const metaPath = join(dir, 'image.json');
@@ -122,22 +183,41 @@ export async function buildFirmware(model: Uint8Array, board: Board, limits: Mem
       mkdirSync(dirname(join(bundleDir, f)), { recursive: true });
       copyFileSync(join(bundle.dir, f), join(bundleDir, f));
     }
-    if (!Buffer.from(readFileSync(join(bundleDir, 'model_data.c'), 'utf8').match(/= \{([^}]*)\}/)?.[1].split(',').map((v) => v.trim()).filter(Boolean).map(Number) ?? []).equals(Buffer.from(model)))
+    if (
+      !Buffer.from(
+        readFileSync(join(bundleDir, 'model_data.c'), 'utf8')
+          .match(/= \{([^}]*)\}/)?.[1]
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean)
+          .map(Number) ?? [],
+      ).equals(Buffer.from(model))
+    )
       throw new Error(`${where}: the bundle in ${bundle.dir} holds another model than the one to verify`);
     sha256 = bundle.sha256;
   } else {
     const other = await hostSummary(join(dir, 'model.tflite'), !optimized, where);
-    const arena = optimized ? { plain: other.arena_used_bytes, optimized: s.arena_used_bytes } : { plain: s.arena_used_bytes, optimized: other.arena_used_bytes };
+    const arena = optimized
+      ? { plain: other.arena_used_bytes, optimized: s.arena_used_bytes }
+      : { plain: s.arena_used_bytes, optimized: other.arena_used_bytes };
     sha256 = writeVerificationBundle(bundleDir, model, board, arena, mfcc).sha256;
   }
-  if (mfcc && !existsSync(join(bundleDir, 'frontend', 'pqk_mfcc_tables.c'))) throw new Error(`${where}: the bundle has no MFCC frontend (frontend/) to run the audio on`);
+  if (mfcc && !existsSync(join(bundleDir, 'frontend', 'pqk_mfcc_tables.c')))
+    throw new Error(`${where}: the bundle has no MFCC frontend (frontend/) to run the audio on`);
   writeFileSync(join(dir, 'link.ld'), linkerScript(board, limits, STACK_BYTES));
   await compile(dir, bundleDir, board, s, optimized, where, limits, mfcc);
   const elf = join(dir, 'fw.elf');
   const { flash, ram } = await sizes(elf, board);
   const image: FirmwareImage = {
-    elf, markerAddr: await markerAddress(elf), arenaBytes: s.arena_used_bytes, flashBytes: flash, ramBytes: ram,
-    ops: s.ops, inputBytes: s.input_bytes, outputBytes: s.output_bytes, bundleSha256: sha256,
+    elf,
+    markerAddr: await markerAddress(elf),
+    arenaBytes: s.arena_used_bytes,
+    flashBytes: flash,
+    ramBytes: ram,
+    ops: s.ops,
+    inputBytes: s.input_bytes,
+    outputBytes: s.output_bytes,
+    bundleSha256: sha256,
   };
   writeFileSync(metaPath, JSON.stringify(image, null, 2));
   return image;

@@ -38,7 +38,19 @@ export const FIRMWARE_INSN_LIMIT = 4e9;
 
 function qemuArgs(board: Board, image: FirmwareImage, dir: string, count: number, counting: boolean): string[] {
   const semi = ['enable=on', 'target=native', 'arg=fw', `arg=${join(dir, 'in.bin')}`, `arg=${join(dir, 'out.bin')}`, `arg=${count}`];
-  const args = ['-M', board.machine, '-cpu', board.cpu, '-nographic', '-monitor', 'none', '-serial', 'none', '-semihosting-config', semi.join(',')];
+  const args = [
+    '-M',
+    board.machine,
+    '-cpu',
+    board.cpu,
+    '-nographic',
+    '-monitor',
+    'none',
+    '-serial',
+    'none',
+    '-semihosting-config',
+    semi.join(','),
+  ];
   // Every run goes under the plugin for its bound; only counting runs need -icount's exact instruction accounting.
   if (counting) args.push('-icount', 'shift=0');
   args.push('-plugin', insnCountPluginArg([image.markerAddr], join(dir, 'counts.txt'), FIRMWARE_INSN_LIMIT));
@@ -46,7 +58,14 @@ function qemuArgs(board: Board, image: FirmwareImage, dir: string, count: number
 }
 
 // outBytes: what the firmware writes per sample (the model's output; an audio firmware's features before it).
-export async function runFirmware(board: Board, image: FirmwareImage, batch: Uint8Array, count: number, counting: boolean, outBytes = image.outputBytes): Promise<FirmwareRun> {
+export async function runFirmware(
+  board: Board,
+  image: FirmwareImage,
+  batch: Uint8Array,
+  count: number,
+  counting: boolean,
+  outBytes = image.outputBytes,
+): Promise<FirmwareRun> {
   const where = `qemu:${board.cpu} (${board.machine})`;
   const dir = mkdtempSync(join(tmpdir(), 'pqk-qemu-'));
   try {
@@ -56,12 +75,16 @@ export async function runFirmware(board: Board, image: FirmwareImage, batch: Uin
     const consoleText = `${r.stdout}\n${r.stderr}`;
     const error = /pqk-error: (.*)/.exec(consoleText);
     if (r.exitCode === INSN_LIMIT_EXIT && /insncount: instruction limit/.test(consoleText))
-      throw new Error(`${where}: the firmware ran more than ${FIRMWARE_INSN_LIMIT} instructions without finishing an op (a kernel that does not return)`);
-    if (r.exitCode !== 0 || error) throw new Error(`${where}: ${error ? error[1] : `QEMU exited with ${r.exitCode}: ${consoleText.trim()}`}`);
+      throw new Error(
+        `${where}: the firmware ran more than ${FIRMWARE_INSN_LIMIT} instructions without finishing an op (a kernel that does not return)`,
+      );
+    if (r.exitCode !== 0 || error)
+      throw new Error(`${where}: ${error ? error[1] : `QEMU exited with ${r.exitCode}: ${consoleText.trim()}`}`);
     const arena = /pqk-stats arena_used_bytes=(\d+)/.exec(consoleText);
     if (!arena) throw new Error(`${where}: firmware printed no pqk-stats line: ${consoleText.trim()}`);
     const outputs = new Uint8Array(readFileSync(join(dir, 'out.bin')));
-    if (outputs.length !== count * outBytes) throw new Error(`${where}: ${outputs.length} output bytes for ${count} samples of ${outBytes}`);
+    if (outputs.length !== count * outBytes)
+      throw new Error(`${where}: ${outputs.length} output bytes for ${count} samples of ${outBytes}`);
     const hits = counting ? parseInsnCounts(readFileSync(join(dir, 'counts.txt'), 'utf8')) : undefined;
     return { outputs, arenaBytes: Number(arena[1]), hits };
   } finally {

@@ -39,14 +39,16 @@ export class QemuRuntime implements Runtime {
   }
 
   static fromName(name: string, opts: QemuOptions = {}): QemuRuntime {
-    if (!isQemuRuntimeName(name)) throw new Error(`unknown QEMU runtime '${name}' (known: ${QEMU_CPUS.map((c) => `qemu:${c}`).join(', ')})`);
+    if (!isQemuRuntimeName(name))
+      throw new Error(`unknown QEMU runtime '${name}' (known: ${QEMU_CPUS.map((c) => `qemu:${c}`).join(', ')})`);
     return new QemuRuntime(name.slice(5) as QemuCpu, opts);
   }
 
   async run(model: Uint8Array, inputs: Int8Array[], opts: RunOptions = {}): Promise<RunResult> {
     const image = await buildFirmware(model, this.board, this.limits(), opts.optimized ?? false, undefined, opts.bundle);
     inputs.forEach((x, i) => {
-      if (x.byteLength !== image.inputBytes) throw new Error(`${this.name}: sample ${i} has ${x.byteLength} bytes, the model input takes ${image.inputBytes}`);
+      if (x.byteLength !== image.inputBytes)
+        throw new Error(`${this.name}: sample ${i} has ${x.byteLength} bytes, the model input takes ${image.inputBytes}`);
     });
     const counting = this.opts.countInstructions ?? true;
     const { outputs, counts, arenaBytes } = await this.runChunks(image, inputs, counting, image.outputBytes, false);
@@ -58,7 +60,8 @@ export class QemuRuntime implements Runtime {
   async runAudio(model: Uint8Array, clips: Int16Array[], frontend: MfccParams, opts: RunOptions = {}): Promise<AudioRunResult> {
     const image = await buildFirmware(model, this.board, this.limits(), opts.optimized ?? false, frontend, opts.bundle);
     const bytes = clips.map((c, i) => {
-      if (c.length !== frontend.clipSamples) throw new Error(`${this.name}: clip ${i} has ${c.length} samples, the frontend takes ${frontend.clipSamples}`);
+      if (c.length !== frontend.clipSamples)
+        throw new Error(`${this.name}: clip ${i} has ${c.length} samples, the frontend takes ${frontend.clipSamples}`);
       return new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
     });
     const counting = this.opts.countInstructions ?? true;
@@ -74,9 +77,19 @@ export class QemuRuntime implements Runtime {
     return this.opts.memory ?? { flashBytes: this.board.flash.size, ramBytes: this.board.ram.size };
   }
 
-  private async result(image: FirmwareImage, outputs: Int8Array[], counts: InstructionCounts | undefined, arenaBytes: number, opts: RunOptions): Promise<RunResult> {
+  private async result(
+    image: FirmwareImage,
+    outputs: Int8Array[],
+    counts: InstructionCounts | undefined,
+    arenaBytes: number,
+    opts: RunOptions,
+  ): Promise<RunResult> {
     const result: RunResult = {
-      runtime: this.name, outputs, arenaBytes, flashBytes: image.flashBytes, ramBytes: image.ramBytes,
+      runtime: this.name,
+      outputs,
+      arenaBytes,
+      flashBytes: image.flashBytes,
+      ramBytes: image.ramBytes,
       version: `${await qemuVersion()} ${this.board.machine}, pqk micro ${opts.optimized ? 'optimized' : 'plain C'} kernels`,
       bundleSha256: image.bundleSha256,
     };
@@ -88,17 +101,33 @@ export class QemuRuntime implements Runtime {
   }
 
   // The batch in contiguous chunks, one emulator each, run concurrently; counts are merged sample-weighted.
-  private async runChunks(image: FirmwareImage, inputs: ArrayBufferView[], counting: boolean, outBytes: number, frontend: boolean): Promise<{ outputs: Int8Array[]; counts?: InstructionCounts; arenaBytes: number }> {
-    const launches = Math.max(1, Math.min(this.opts.launches ?? Math.min(8, availableParallelism()), Math.floor(inputs.length / MIN_SAMPLES_PER_LAUNCH)));
+  private async runChunks(
+    image: FirmwareImage,
+    inputs: ArrayBufferView[],
+    counting: boolean,
+    outBytes: number,
+    frontend: boolean,
+  ): Promise<{ outputs: Int8Array[]; counts?: InstructionCounts; arenaBytes: number }> {
+    const launches = Math.max(
+      1,
+      Math.min(this.opts.launches ?? Math.min(8, availableParallelism()), Math.floor(inputs.length / MIN_SAMPLES_PER_LAUNCH)),
+    );
     const size = Math.ceil(inputs.length / launches);
     const chunks = Array.from({ length: launches }, (_, k) => inputs.slice(k * size, (k + 1) * size)).filter((c) => c.length > 0);
     const runs = await Promise.all(chunks.map((c) => runFirmware(this.board, image, concatSamples(c), c.length, counting, outBytes)));
     const outputs = runs.flatMap((r, k) =>
-      chunks[k].map((_, i) => new Int8Array(r.outputs.buffer.slice(r.outputs.byteOffset + i * outBytes, r.outputs.byteOffset + (i + 1) * outBytes))));
+      chunks[k].map(
+        (_, i) => new Int8Array(r.outputs.buffer.slice(r.outputs.byteOffset + i * outBytes, r.outputs.byteOffset + (i + 1) * outBytes)),
+      ),
+    );
     if (!counting) return { outputs, arenaBytes: runs[0].arenaBytes };
     const parts = runs.map((r, k) => splitCounts(r.hits ?? [], image.ops.length, chunks[k].length, frontend));
     const perOp = image.ops.map((_, node) => parts.reduce((a, p, k) => a + p.perOp[node] * chunks[k].length, 0) / inputs.length);
     const fe = frontend ? parts.flatMap((p) => p.frontend ?? []) : undefined;
-    return { outputs, counts: { perInference: parts.flatMap((p) => p.perInference), perOp, ...(fe ? { frontend: fe } : {}) }, arenaBytes: runs[0].arenaBytes };
+    return {
+      outputs,
+      counts: { perInference: parts.flatMap((p) => p.perInference), perOp, ...(fe ? { frontend: fe } : {}) },
+      arenaBytes: runs[0].arenaBytes,
+    };
   }
 }

@@ -14,7 +14,9 @@ let schema: JsonSchema | undefined;
 // The schema file, with the ops pqk knows (one per descriptor in src/ops) as the allowed operator names.
 function schemaJson(): JsonSchema {
   if (schema === undefined) {
-    const s = JSON.parse(readFileSync(join(targetsDir(), SCHEMA_FILE), 'utf8')) as { properties: { operators: { items: Record<string, unknown> } } };
+    const s = JSON.parse(readFileSync(join(targetsDir(), SCHEMA_FILE), 'utf8')) as {
+      properties: { operators: { items: Record<string, unknown> } };
+    };
     s.properties.operators.items.enum = OP_LIST.map((d) => d.name);
     schema = s as unknown as JsonSchema;
   }
@@ -58,9 +60,11 @@ function crossCheck(t: TargetProfile): string[] {
   const wantEmulator = t.kind === 'mcu' ? 'qemu-system' : 'qemu-user';
   if (t.emulator.type !== wantEmulator) out.push(`/emulator/type must be '${wantEmulator}' for kind '${t.kind}'`);
   // TFLite 2.9 refuses INT4 tensors, so an int4 profile must be verified elsewhere.
-  if (t.quantization.weightBits === 4 && t.runtimes.includes('tflite')) out.push(`/runtimes must not include 'tflite' when /quantization/weightBits is 4`);
+  if (t.quantization.weightBits === 4 && t.runtimes.includes('tflite'))
+    out.push(`/runtimes must not include 'tflite' when /quantization/weightBits is 4`);
   const { modelFlashBytes, arenaBytes } = t.budgets;
-  if (modelFlashBytes !== undefined && modelFlashBytes > t.memory.flashBytes) out.push(`/budgets/modelFlashBytes exceeds /memory/flashBytes`);
+  if (modelFlashBytes !== undefined && modelFlashBytes > t.memory.flashBytes)
+    out.push(`/budgets/modelFlashBytes exceeds /memory/flashBytes`);
   if (arenaBytes !== undefined && arenaBytes > t.memory.ramBytes) out.push(`/budgets/arenaBytes exceeds /memory/ramBytes`);
   t.runtimes.forEach((r, i) => {
     if (!isRuntimeName(r)) out.push(`/runtimes/${i} '${r}' is not a runtime pqk knows${didYouMean(r, RUNTIME_NAMES)}`);

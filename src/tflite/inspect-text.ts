@@ -31,7 +31,9 @@ export function renderInspect(r: InspectReport, file?: string): string {
   lines.push('', 'operators:');
   for (const o of r.operators) {
     const macs = o.macs ? `  macs=${fmtNum(o.macs)}` : '';
-    lines.push(`  #${o.index} ${o.op} v${o.version}  in=[${o.inputs.join(',')}] out=[${o.outputs.join(',')}]  ${fmtOptions(o.options)}${macs}`);
+    lines.push(
+      `  #${o.index} ${o.op} v${o.version}  in=[${o.inputs.join(',')}] out=[${o.outputs.join(',')}]  ${fmtOptions(o.options)}${macs}`,
+    );
   }
   lines.push('', 'tensors:');
   for (const t of r.tensors) {

@@ -52,7 +52,8 @@ function readTensor(m: Model, t: Tensor, where: string): QTensor {
   const bytes = bufferData(m, t.buffer(), where);
   if (bytes) {
     const want = dataBytes(dtype, elementCount(shape));
-    if (bytes.length !== want) fail(where, `buffer ${t.buffer()} holds ${bytes.length} bytes, shape [${shape.join(', ')}] of ${dtype} needs ${want}`);
+    if (bytes.length !== want)
+      fail(where, `buffer ${t.buffer()} holds ${bytes.length} bytes, shape [${shape.join(', ')}] of ${dtype} needs ${want}`);
     out.data = decodeData(dtype, shape, bytes);
   }
   return out;
@@ -81,7 +82,12 @@ function readOp(o: Operator, codes: { op: OpCode; version: number }[], where: st
   if (type !== BuiltinOptions.NONE && type !== spec.optionsType)
     fail(where, `${name} carries ${BuiltinOptions[type] ?? type}, expected ${BuiltinOptions[spec.optionsType]}`);
   const options = spec.decode(o, `${where} ${name}`);
-  return { op: name, inputs: ints(o.inputsLength(), (i) => o.inputs(i)), outputs: ints(o.outputsLength(), (i) => o.outputs(i)), options } as QOp;
+  return {
+    op: name,
+    inputs: ints(o.inputsLength(), (i) => o.inputs(i)),
+    outputs: ints(o.outputsLength(), (i) => o.outputs(i)),
+    options,
+  } as QOp;
 }
 
 function readMetadata(m: Model): { metadata: Record<string, string>; minRuntime?: string; bytes: number } {

@@ -16,7 +16,8 @@ const ARRAY_FOR: Record<QTensor['dtype'], string> = {
 function checkShape(t: QTensor, where: string): number {
   let n = 1;
   for (const d of t.shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`${where}: shape [${t.shape.join(', ')}] has a dimension that is not a non-negative integer`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new Error(`${where}: shape [${t.shape.join(', ')}] has a dimension that is not a non-negative integer`);
     n *= d;
     if (n > MAX_ELEMENTS) throw new Error(`${where}: shape [${t.shape.join(', ')}] has more than ${MAX_ELEMENTS} elements`);
   }
@@ -32,15 +33,15 @@ const ZERO_POINT_RANGE: Record<QTensor['dtype'], [number, number]> = {
 };
 
 function checkQuantization(t: QTensor, where: string): void {
-  if (t.scale.length !== t.zeroPoint.length)
-    throw new Error(`${where}: ${t.scale.length} scales but ${t.zeroPoint.length} zero points`);
+  if (t.scale.length !== t.zeroPoint.length) throw new Error(`${where}: ${t.scale.length} scales but ${t.zeroPoint.length} zero points`);
   t.scale.forEach((s, i) => {
     // The largest float32 below infinity bounds it as the firmware does; zero, negative, NaN or infinite is no scale.
     if (!(s > 0 && s < 3e38)) throw new Error(`${where}: scale[${i}] is ${s}; a scale must be positive and finite`);
   });
   const [lo, hi] = ZERO_POINT_RANGE[t.dtype];
   t.zeroPoint.forEach((z, i) => {
-    if (!Number.isInteger(z) || z < lo || z > hi) throw new Error(`${where}: zero_point[${i}] is ${z}, outside the ${t.dtype} range [${lo}, ${hi}]`);
+    if (!Number.isInteger(z) || z < lo || z > hi)
+      throw new Error(`${where}: zero_point[${i}] is ${z}, outside the ${t.dtype} range [${lo}, ${hi}]`);
   });
   if (t.quantizedDim !== undefined) {
     if (!Number.isInteger(t.quantizedDim) || t.quantizedDim < 0 || t.quantizedDim >= t.shape.length)

@@ -12,25 +12,45 @@ const CUSTOM_QUANT: TableSpec = { name: 'CustomQuantization', fields: { 0: ['cus
 const QUANT: TableSpec = {
   name: 'QuantizationParameters',
   fields: {
-    0: ['min', vec(4)], 1: ['max', vec(4)], 2: ['scale', vec(4)], 3: ['zero_point', vec(8)],
-    4: ['details_type', u8], 5: ['details', { kind: 'union', typeId: 4, members: { [QuantizationDetails.CustomQuantization]: CUSTOM_QUANT } }],
+    0: ['min', vec(4)],
+    1: ['max', vec(4)],
+    2: ['scale', vec(4)],
+    3: ['zero_point', vec(8)],
+    4: ['details_type', u8],
+    5: ['details', { kind: 'union', typeId: 4, members: { [QuantizationDetails.CustomQuantization]: CUSTOM_QUANT } }],
     6: ['quantized_dimension', i32],
   },
 };
 const TENSOR: TableSpec = {
   name: 'Tensor',
-  fields: { 0: ['shape', vec(4)], 1: ['type', u8], 2: ['buffer', i32], 3: ['name', str], 4: ['quantization', { kind: 'table', spec: QUANT }], 5: ['is_variable', u8] },
+  fields: {
+    0: ['shape', vec(4)],
+    1: ['type', u8],
+    2: ['buffer', i32],
+    3: ['name', str],
+    4: ['quantization', { kind: 'table', spec: QUANT }],
+    5: ['is_variable', u8],
+  },
 };
 const OPERATOR: TableSpec = {
   name: 'Operator',
   fields: {
-    0: ['opcode_index', i32], 1: ['inputs', vec(4)], 2: ['outputs', vec(4)],
-    3: ['builtin_options_type', u8], 4: ['builtin_options', { kind: 'union', typeId: 3, members: OPTION_SPECS }],
+    0: ['opcode_index', i32],
+    1: ['inputs', vec(4)],
+    2: ['outputs', vec(4)],
+    3: ['builtin_options_type', u8],
+    4: ['builtin_options', { kind: 'union', typeId: 3, members: OPTION_SPECS }],
   },
 };
 const SUBGRAPH: TableSpec = {
   name: 'SubGraph',
-  fields: { 0: ['tensors', tables(TENSOR)], 1: ['inputs', vec(4)], 2: ['outputs', vec(4)], 3: ['operators', tables(OPERATOR)], 4: ['name', str] },
+  fields: {
+    0: ['tensors', tables(TENSOR)],
+    1: ['inputs', vec(4)],
+    2: ['outputs', vec(4)],
+    3: ['operators', tables(OPERATOR)],
+    4: ['name', str],
+  },
 };
 const OPCODE: TableSpec = {
   name: 'OperatorCode',
@@ -42,8 +62,13 @@ const METADATA: TableSpec = { name: 'Metadata', fields: { 0: ['name', str], 1: [
 export const MODEL_SPEC: TableSpec = {
   name: 'Model',
   fields: {
-    0: ['version', i32], 1: ['operator_codes', tables(OPCODE)], 2: ['subgraphs', tables(SUBGRAPH)], 3: ['description', str],
-    4: ['buffers', tables(BUFFER)], 5: ['metadata_buffer', vec(4)], 6: ['metadata', tables(METADATA)],
+    0: ['version', i32],
+    1: ['operator_codes', tables(OPCODE)],
+    2: ['subgraphs', tables(SUBGRAPH)],
+    3: ['description', str],
+    4: ['buffers', tables(BUFFER)],
+    5: ['metadata_buffer', vec(4)],
+    6: ['metadata', tables(METADATA)],
   },
 };
 export type { FieldSpec, TableSpec } from './table-spec.js';

@@ -33,7 +33,8 @@ class Verifier {
 
   private charge(n: number, path: string): void {
     this.work += n;
-    if (this.work > this.maxWork) this.fail(path, `more than ${this.maxWork} elements to visit for a ${this.bytes.length}-byte file (shared or looping offsets)`);
+    if (this.work > this.maxWork)
+      this.fail(path, `more than ${this.maxWork} elements to visit for a ${this.bytes.length}-byte file (shared or looping offsets)`);
   }
 
   private u16(pos: number): number {
@@ -92,7 +93,8 @@ class Verifier {
       const voff = slot < vsize ? this.u16(vt + slot) : 0;
       if (voff === 0) continue;
       const size = field.kind === 'scalar' ? field.size : 4;
-      if (voff + size > tsize) this.fail(`${path}.${name}`, `field at table offset ${voff} overruns the ${tsize}-byte ${spec.name} table`, pos);
+      if (voff + size > tsize)
+        this.fail(`${path}.${name}`, `field at table offset ${voff} overruns the ${tsize}-byte ${spec.name} table`, pos);
       this.align(pos + voff, size, `${path}.${name}`, 'field');
       this.field(pos, pos + voff, field, spec, `${path}.${name}`);
     }

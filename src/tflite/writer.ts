@@ -43,7 +43,10 @@ function bufferTable(b: flatbuffers.Builder, data: Uint8Array | undefined, pool?
 
 function quantization(b: flatbuffers.Builder, t: QTensor, scaleVector: () => flatbuffers.Offset): flatbuffers.Offset {
   if (t.scale.length === 0 && t.quantizedDim === undefined) return 0;
-  const zp = QuantizationParameters.createZeroPointVector(b, t.zeroPoint.map((z) => BigInt(z)));
+  const zp = QuantizationParameters.createZeroPointVector(
+    b,
+    t.zeroPoint.map((z) => BigInt(z)),
+  );
   const scale = scaleVector();
   QuantizationParameters.startQuantizationParameters(b);
   QuantizationParameters.addScale(b, scale);
@@ -71,7 +74,13 @@ function tensorTable(b: flatbuffers.Builder, m: QModel, index: number, buffer: n
   return Tensor.endTensor(b);
 }
 
-function operatorTable(b: flatbuffers.Builder, op: QOp, opcodeIndex: number, pool: VectorPool, options: flatbuffers.Offset): flatbuffers.Offset {
+function operatorTable(
+  b: flatbuffers.Builder,
+  op: QOp,
+  opcodeIndex: number,
+  pool: VectorPool,
+  options: flatbuffers.Offset,
+): flatbuffers.Offset {
   const inputs = pool.int32(op.inputs);
   const outputs = pool.int32(op.outputs);
   const spec = OPS[op.op];
@@ -129,7 +138,9 @@ export function writeTflite(model: QModel, opts: WriteOptions = {}): Uint8Array 
   // Constant data first: the builder writes back to front, so the large buffers end up at the end of the file.
   const pool = new VectorPool(b, m.tensors);
   const bufferOffsets = [bufferTable(b, undefined)];
-  const tensorBuffer = m.tensors.map((t) => (t.data && t.data.length > 0 ? bufferOffsets.push(bufferTable(b, encodeData({ ...t, data: t.data }), pool)) - 1 : 0));
+  const tensorBuffer = m.tensors.map((t) =>
+    t.data && t.data.length > 0 ? bufferOffsets.push(bufferTable(b, encodeData({ ...t, data: t.data }), pool)) - 1 : 0,
+  );
   const metaBuffer = meta.map(([, bytes]) => bufferOffsets.push(bufferTable(b, bytes, pool)) - 1);
 
   const tensors = m.tensors.map((_, i) => tensorTable(b, m, i, tensorBuffer[i]!, pool));

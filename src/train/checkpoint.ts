@@ -67,7 +67,9 @@ async function optimizerEntries(optimizers: tf.Optimizer[]): Promise<[string, tf
 async function restoreOptimizers(optimizers: tf.Optimizer[], entries: Entry[], data: Float32Array): Promise<void> {
   for (const [i, o] of optimizers.entries()) {
     const p = prefixOf(i);
-    const mine = entries.filter((e) => (i === 0 ? !/^opt\d+:/.test(e.name) : e.name.startsWith(p))).map((e) => ({ ...e, name: e.name.slice(p.length) }));
+    const mine = entries
+      .filter((e) => (i === 0 ? !/^opt\d+:/.test(e.name) : e.name.startsWith(p)))
+      .map((e) => ({ ...e, name: e.name.slice(p.length) }));
     const weights = mine.filter((e) => !e.name.startsWith('#'));
     const temps = weights.map((e) => ({ name: e.name, tensor: tf.tensor(slice(data, e), e.shape) }));
     if (temps.length > 0) await o.setWeights(temps);
@@ -82,7 +84,13 @@ async function restoreOptimizers(optimizers: tf.Optimizer[], entries: Entry[], d
   }
 }
 
-export async function saveCheckpoint<S>(dir: string, stage: string, model: Model, state: S, optimizers: tf.Optimizer[] = []): Promise<void> {
+export async function saveCheckpoint<S>(
+  dir: string,
+  stage: string,
+  model: Model,
+  state: S,
+  optimizers: tf.Optimizer[] = [],
+): Promise<void> {
   const vars = await pack([...namedVariables(model)]);
   const opt = await pack(await optimizerEntries(optimizers));
   const all = new Float32Array(vars.size + opt.size);
@@ -114,7 +122,8 @@ export function checkpointExists(dir: string, stage: string): boolean {
 
 export function readCheckpointHeader<S>(dir: string, stage: string): CheckpointHeader<S> {
   const h = readJson<CheckpointHeader<S>>(join(dir, `${stage}.json`), `checkpoint '${stage}'`);
-  if (h.format !== 'pqk-checkpoint-1' || typeof h.data !== 'string' || !Array.isArray(h.tensors)) throw corrupt(dir, stage, `${join(dir, `${stage}.json`)}: not a pqk checkpoint`);
+  if (h.format !== 'pqk-checkpoint-1' || typeof h.data !== 'string' || !Array.isArray(h.tensors))
+    throw corrupt(dir, stage, `${join(dir, `${stage}.json`)}: not a pqk checkpoint`);
   return h;
 }
 
@@ -123,16 +132,23 @@ function corrupt(dir: string, stage: string, what: string): RunStateError {
   const base = stage.replace(/-progress$/, '');
   const run = dirname(dir);
   const redo =
-    base === 'float' ? `pqk train --out ${run} ... (or pqk run --out ${run})` : base === 'phase1' || base === 'phase2' ? `pqk compress --run ${run} --phase ${base.slice(-1)} (or pqk run --out ${run})` : `the command that made ${run}`;
+    base === 'float'
+      ? `pqk train --out ${run} ... (or pqk run --out ${run})`
+      : base === 'phase1' || base === 'phase2'
+        ? `pqk compress --run ${run} --phase ${base.slice(-1)} (or pqk run --out ${run})`
+        : `the command that made ${run}`;
   const files = [`${stage}.json`, `${stage}.bin`].map((f) => join(basename(dir), f)).join(' and ');
-  return new RunStateError(`${what}. Remove ${files} in ${run} and rerun ${redo} to train ${stage.endsWith('-progress') ? `stage '${base}' from its start` : `stage '${base}' again`}`);
+  return new RunStateError(
+    `${what}. Remove ${files} in ${run} and rerun ${redo} to train ${stage.endsWith('-progress') ? `stage '${base}' from its start` : `stage '${base}' again`}`,
+  );
 }
 
 function readData(dir: string, h: CheckpointHeader): Float32Array {
   const path = join(dir, h.data);
   if (!existsSync(path)) throw corrupt(dir, h.stage, `checkpoint data missing: ${path}`);
   const buf = readFileSync(path);
-  if (createHash('sha256').update(buf).digest('hex') !== h.sha256) throw corrupt(dir, h.stage, `${path}: checksum mismatch (corrupt checkpoint)`);
+  if (createHash('sha256').update(buf).digest('hex') !== h.sha256)
+    throw corrupt(dir, h.stage, `${path}: checksum mismatch (corrupt checkpoint)`);
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
@@ -150,7 +166,8 @@ export async function loadCheckpoint<S>(dir: string, stage: string, optimizers: 
   for (const e of h.tensors) {
     const v = vars.get(e.name);
     if (!v) throw corrupt(dir, stage, `checkpoint '${stage}': unknown variable ${e.name}`);
-    if (v.shape.join() !== e.shape.join()) throw corrupt(dir, stage, `checkpoint '${stage}': ${e.name} has shape ${e.shape}, model expects ${v.shape}`);
+    if (v.shape.join() !== e.shape.join())
+      throw corrupt(dir, stage, `checkpoint '${stage}': ${e.name} has shape ${e.shape}, model expects ${v.shape}`);
     const t = tf.tensor(slice(data, e), e.shape);
     v.assign(t);
     t.dispose(); // assign copies; the temporary would otherwise stay alive

@@ -38,7 +38,13 @@ export function learningRate(cfg: LoopConfig, epoch: number, step: number, steps
   return cfg.lr * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, t)));
 }
 
-export function batchTensors(split: Split, inputShape: number[], idx: Int32Array, from: number, to: number): { x: tf.Tensor; y: tf.Tensor } {
+export function batchTensors(
+  split: Split,
+  inputShape: number[],
+  idx: Int32Array,
+  from: number,
+  to: number,
+): { x: tf.Tensor; y: tf.Tensor } {
   const per = inputShape.reduce((a, b) => a * b, 1);
   const n = to - from;
   const xb = new Float32Array(n * per);
@@ -87,7 +93,16 @@ export async function runLoop(a: RunLoopArgs): Promise<void> {
         const el = (Date.now() - t0) / 1000;
         const rate = ((s + 1) * cfg.batchSize) / Math.max(el, 1e-3);
         const left = (cfg.epochs - epoch - 1) * steps + (steps - s - 1);
-        a.onProgress({ stage: a.stage, epoch: epoch + 1, epochs: cfg.epochs, step: s + 1, steps, samplesPerSec: rate, etaSec: (left * cfg.batchSize) / rate, loss: shownLoss });
+        a.onProgress({
+          stage: a.stage,
+          epoch: epoch + 1,
+          epochs: cfg.epochs,
+          step: s + 1,
+          steps,
+          samplesPerSec: rate,
+          etaSec: (left * cfg.batchSize) / rate,
+          loss: shownLoss,
+        });
       }
     }
     const loss = ((await lossSum.data())[0] as number) / steps;
@@ -97,7 +112,12 @@ export async function runLoop(a: RunLoopArgs): Promise<void> {
 }
 
 // Argmax predictions of a forward function over a split, in batches.
-export async function predict(split: Split, inputShape: number[], forward: (x: tf.Tensor) => tf.Tensor, batchSize = 256): Promise<Int32Array> {
+export async function predict(
+  split: Split,
+  inputShape: number[],
+  forward: (x: tf.Tensor) => tf.Tensor,
+  batchSize = 256,
+): Promise<Int32Array> {
   const out = new Int32Array(split.n);
   const idx = new Int32Array(split.n).map((_, i) => i);
   for (let from = 0; from < split.n; from += batchSize) {

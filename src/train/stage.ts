@@ -25,7 +25,11 @@ export interface StageArgs {
   init: () => Promise<Model>; // the starting model when there is nothing to resume
   makeOptimizer: (lr: number) => tf.Optimizer;
   // `optimizers`: any optimizer the step uses besides `opt` (the teacher's in phase 2); checkpointed with it.
-  makeStep: (model: Model, opt: tf.Optimizer, restoredExtra?: Record<string, unknown>) => { step: StepFn; extra: () => Record<string, unknown>; optimizers?: tf.Optimizer[] };
+  makeStep: (
+    model: Model,
+    opt: tf.Optimizer,
+    restoredExtra?: Record<string, unknown>,
+  ) => { step: StepFn; extra: () => Record<string, unknown>; optimizers?: tf.Optimizer[] };
   evalLogits: (model: Model) => (x: tf.Tensor) => tf.Tensor;
   onProgress?: (p: Progress) => void;
   log: (line: string) => void;
@@ -67,7 +71,9 @@ export async function runStage(a: StageArgs): Promise<{ model: Model; state: Sta
       state.valAccuracy = valAccuracy;
       state.history.push({ epoch: e.epoch, loss: e.loss, valAccuracy, seconds: e.seconds });
       state.extra = extra();
-      a.log(`${a.stage}: epoch ${e.epoch}/${a.cfg.epochs} loss ${e.loss.toFixed(4)} val ${formatAccuracy(valAccuracy)} (${e.seconds.toFixed(1)} s)`);
+      a.log(
+        `${a.stage}: epoch ${e.epoch}/${a.cfg.epochs} loss ${e.loss.toFixed(4)} val ${formatAccuracy(valAccuracy)} (${e.seconds.toFixed(1)} s)`,
+      );
       await saveCheckpoint(a.dir, progressName, model, state, optimizers);
     },
   });

@@ -46,7 +46,9 @@ export function lockRunDir(dir: string, command: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = readLock(path);
       if (owner && owner.pid !== process.pid && alive(owner.pid))
-        throw new RunStateError(`${dir} is in use by PID ${owner.pid} (pqk ${owner.command}, since ${owner.since}); wait for it to finish or stop it, or use another folder`);
+        throw new RunStateError(
+          `${dir} is in use by PID ${owner.pid} (pqk ${owner.command}, since ${owner.since}); wait for it to finish or stop it, or use another folder`,
+        );
       rmSync(path, { force: true }); // its process is gone
       continue;
     }

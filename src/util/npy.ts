@@ -10,7 +10,16 @@ export interface NpyArray {
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-const DESCR: Record<string, NpyArray['dtype']> = { '|i1': 'int8', '<i1': 'int8', 'i1': 'int8', '|u1': 'uint8', '<u1': 'uint8', 'u1': 'uint8', '<f4': 'float32', '<f8': 'float64' };
+const DESCR: Record<string, NpyArray['dtype']> = {
+  '|i1': 'int8',
+  '<i1': 'int8',
+  i1: 'int8',
+  '|u1': 'uint8',
+  '<u1': 'uint8',
+  u1: 'uint8',
+  '<f4': 'float32',
+  '<f8': 'float64',
+};
 
 // `file` names the array in errors.
 export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
@@ -28,7 +37,8 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) bad(`header without descr, fortran_order or shape: ${header.trim()}`);
+  if (descr === undefined || fortran === undefined || shapeText === undefined)
+    bad(`header without descr, fortran_order or shape: ${header.trim()}`);
   const dtype = DESCR[descr!] ?? bad(`dtype '${descr}' (pqk reads int8, uint8, little-endian float32 and float64)`);
   if (fortran === 'True') bad('Fortran order (save it with np.ascontiguousarray)');
   const shape = shapeText!
@@ -39,9 +49,17 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const count = shape.reduce((a, b) => a * b, 1);
   const size = { int8: 1, uint8: 1, float32: 4, float64: 8 }[dtype];
   const body = start + headerLen;
-  if (bytes.length - body !== count * size) bad(`shape (${shape.join(', ')}) of ${dtype} needs ${count * size} bytes of data, the file has ${bytes.length - body}`);
+  if (bytes.length - body !== count * size)
+    bad(`shape (${shape.join(', ')}) of ${dtype} needs ${count * size} bytes of data, the file has ${bytes.length - body}`);
   const raw = bytes.slice(body); // a copy, aligned for typed arrays
-  const data = dtype === 'int8' ? new Int8Array(raw.buffer) : dtype === 'uint8' ? new Uint8Array(raw.buffer) : dtype === 'float32' ? new Float32Array(raw.buffer) : new Float64Array(raw.buffer);
+  const data =
+    dtype === 'int8'
+      ? new Int8Array(raw.buffer)
+      : dtype === 'uint8'
+        ? new Uint8Array(raw.buffer)
+        : dtype === 'float32'
+          ? new Float32Array(raw.buffer)
+          : new Float64Array(raw.buffer);
   return { dtype, shape, data };
 }
 

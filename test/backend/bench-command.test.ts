@@ -21,7 +21,9 @@ describe('bench train command', () => {
     const write = process.stdout.write.bind(process.stdout);
     // the test runner itself writes binary frames to stdout; the command writes one JSON string
     process.stdout.write = ((s: unknown, ...rest: unknown[]) =>
-      typeof s === 'string' && s.startsWith('{') ? (out.push(s), true) : (write as (...a: unknown[]) => boolean)(s, ...rest)) as typeof process.stdout.write;
+      typeof s === 'string' && s.startsWith('{')
+        ? (out.push(s), true)
+        : (write as (...a: unknown[]) => boolean)(s, ...rest)) as typeof process.stdout.write;
     let code: number;
     try {
       code = await benchTrainCommand.run(ctx({ model: 'ds-cnn', batch: '8', steps: '2', warmup: '1', backend: 'native' }));
@@ -29,12 +31,18 @@ describe('bench train command', () => {
       process.stdout.write = write;
     }
     assert.equal(code, 0);
-    const r = JSON.parse(out.join('')) as { rows: { step: string; msPerStep: number; loss: number; vsFloat: number }[] } & Record<string, unknown>;
+    const r = JSON.parse(out.join('')) as { rows: { step: string; msPerStep: number; loss: number; vsFloat: number }[] } & Record<
+      string,
+      unknown
+    >;
     assert.equal(r.backend, 'native');
     assert.equal(r.model, 'ds-cnn');
     assert.equal(r.batch, 8);
     assert.equal(r.steps, 2);
-    assert.deepEqual(r.rows.map((x) => x.step), ['float', 'qat', 'phase2']);
+    assert.deepEqual(
+      r.rows.map((x) => x.step),
+      ['float', 'qat', 'phase2'],
+    );
     for (const row of r.rows) {
       assert.ok(row.msPerStep > 0 && row.msPerStep < 60_000, `${row.step}: ${row.msPerStep} ms`);
       assert.ok(Number.isFinite(row.loss) && row.loss > 0, `${row.step}: loss ${row.loss}`);
@@ -57,7 +65,13 @@ describe('bench train command', () => {
   });
 
   it('rejects an unknown model or step with a UserError naming the flag', async () => {
-    await assert.rejects(benchTrainCommand.run(ctx({ model: 'vgg' })), (e: unknown) => e instanceof UserError && /--model must be one of ds-cnn, ds-cnn-32, resnet, mlp, got 'vgg'/.test(e.message));
-    await assert.rejects(benchTrainCommand.run(ctx({ step: 'fp16' })), (e: unknown) => e instanceof UserError && /--step must be one of float, qat, phase2, all, got 'fp16'/.test(e.message));
+    await assert.rejects(
+      benchTrainCommand.run(ctx({ model: 'vgg' })),
+      (e: unknown) => e instanceof UserError && /--model must be one of ds-cnn, ds-cnn-32, resnet, mlp, got 'vgg'/.test(e.message),
+    );
+    await assert.rejects(
+      benchTrainCommand.run(ctx({ step: 'fp16' })),
+      (e: unknown) => e instanceof UserError && /--step must be one of float, qat, phase2, all, got 'fp16'/.test(e.message),
+    );
   });
 });

@@ -6,7 +6,13 @@ import { assertSameOnBoth, gradsOf, rand, setupBackends } from './compare.js';
 import { useBackend } from './use-backend.js';
 
 type Pad = 'same' | 'valid';
-interface ConvCase { x: number[]; w: number[]; stride: number | [number, number]; pad: Pad; dil?: number }
+interface ConvCase {
+  x: number[];
+  w: number[];
+  stride: number | [number, number];
+  pad: Pad;
+  dil?: number;
+}
 
 const CONV: ConvCase[] = [
   { x: [2, 9, 7, 3], w: [3, 3, 3, 4], stride: 1, pad: 'same' },
@@ -60,7 +66,8 @@ describe('native conv kernels', () => {
       return u.reduce((s: number, ui: number, i: number) => s + ui * v[i]!, 0);
     };
     tf.tidy(() => {
-      const x = rand(c.x, 5), w = rand(c.w, 6);
+      const x = rand(c.x, 5),
+        w = rand(c.w, 6);
       const y = tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad, 'NHWC', 2);
       const dy = rand(y.shape, 7);
       const dx = run('DepthwiseConv2dNativeBackpropInput', { dy, filter: w }, { inputShape: c.x });
@@ -75,9 +82,30 @@ describe('native conv kernels', () => {
     assertSameOnBoth('fused', () => {
       const x = rand([2, 8, 6, 3], 8) as tf.Tensor4D;
       return [
-        tf.fused.conv2d({ x, filter: rand([3, 3, 3, 5], 9) as tf.Tensor4D, strides: 1, pad: 'same', bias: rand([5], 10), activation: 'relu' }),
-        tf.fused.conv2d({ x, filter: rand([1, 1, 3, 4], 11) as tf.Tensor4D, strides: 2, pad: 'valid', bias: rand([4], 12), activation: 'relu6' }),
-        tf.fused.depthwiseConv2d({ x, filter: rand([3, 3, 3, 2], 13) as tf.Tensor4D, strides: 1, pad: 'same', bias: rand([6], 14), activation: 'elu' }),
+        tf.fused.conv2d({
+          x,
+          filter: rand([3, 3, 3, 5], 9) as tf.Tensor4D,
+          strides: 1,
+          pad: 'same',
+          bias: rand([5], 10),
+          activation: 'relu',
+        }),
+        tf.fused.conv2d({
+          x,
+          filter: rand([1, 1, 3, 4], 11) as tf.Tensor4D,
+          strides: 2,
+          pad: 'valid',
+          bias: rand([4], 12),
+          activation: 'relu6',
+        }),
+        tf.fused.depthwiseConv2d({
+          x,
+          filter: rand([3, 3, 3, 2], 13) as tf.Tensor4D,
+          strides: 1,
+          pad: 'same',
+          bias: rand([6], 14),
+          activation: 'elu',
+        }),
       ];
     });
   });

@@ -65,8 +65,18 @@ function assertBitsEqual(label: string, got: Float32Array, want: Float32Array, c
 // The kernel on native against the ops on cpu and on native.
 function assertKernelIsOps(label: string, c: Case, r: FixedPointRounding): void {
   const want = compute('cpu', (a, k) => fixedPointRoundOps(a, k, r), c);
-  assertBitsEqual(`${label} ops on native`, compute('native', (a, k) => fixedPointRoundOps(a, k, r), c), want, c);
-  assertBitsEqual(`${label} kernel`, compute('native', (a, k) => fixedPointRound(a, k, r), c), want, c);
+  assertBitsEqual(
+    `${label} ops on native`,
+    compute('native', (a, k) => fixedPointRoundOps(a, k, r), c),
+    want,
+    c,
+  );
+  assertBitsEqual(
+    `${label} kernel`,
+    compute('native', (a, k) => fixedPointRound(a, k, r), c),
+    want,
+    c,
+  );
 }
 
 describe('fixedPointRound', () => {
@@ -77,7 +87,10 @@ describe('fixedPointRound', () => {
       const ties = { product: 0, shift: 0 };
       let seed = 1;
       for (const c of [1, 7, 64])
-        for (const shape of [[Math.ceil(4096 / c), c], [2, 5, Math.ceil(400 / c), c]]) {
+        for (const shape of [
+          [Math.ceil(4096 / c), c],
+          [2, 5, Math.ceil(400 / c), c],
+        ]) {
           for (let rep = 0; rep < (c === 1 ? 8 : 2); rep++) {
             const rnd = lcg(seed++);
             const m = Float32Array.from({ length: c }, () => multiplier(rnd));
@@ -115,7 +128,13 @@ describe('fixedPointRound', () => {
     const rnd = lcg(31);
     const c = 16;
     // a of A bits times a significand of B bits, A + B <= 24 and |a * m| < 2^22: no float32 step rounds
-    for (const [bitsA, bitsB] of [[6, 18], [10, 14], [14, 10], [18, 6], [20, 4]] as const) {
+    for (const [bitsA, bitsB] of [
+      [6, 18],
+      [10, 14],
+      [14, 10],
+      [18, 6],
+      [20, 4],
+    ] as const) {
       const m = Float32Array.from({ length: c }, () => {
         const j = 2 ** (bitsB - 1) + Math.floor(rnd() * 2 ** (bitsB - 1));
         return (j / 2 ** bitsB) * 2 ** (Math.floor(rnd() * 21) - 18); // [2^-19, 4)
@@ -149,9 +168,18 @@ describe('fixedPointRound', () => {
         };
         const got = run((a, k) => fixedPointRoundSte(a, k, 'away'));
         const want = run((a, k) => fixedPointScale(a, k, 'away'));
-        assertBitsEqual(`${backend} m [${mShape}] value`, got[0]!, compute(backend, (a, k) => fixedPointRound(a, k, 'away'), c), c);
+        assertBitsEqual(
+          `${backend} m [${mShape}] value`,
+          got[0]!,
+          compute(backend, (a, k) => fixedPointRound(a, k, 'away'), c),
+          c,
+        );
         // the QAT composition's approx + (exact - approx) lands on exact, up to the sign of zero
-        for (const i of [0, 1, 2]) assert.ok(got[i]!.every((v, j) => v === want[i]![j]), `${backend} m [${mShape}] output ${i}`);
+        for (const i of [0, 1, 2])
+          assert.ok(
+            got[i]!.every((v, j) => v === want[i]![j]),
+            `${backend} m [${mShape}] output ${i}`,
+          );
         assert.equal(got[2]!.length, c.m.length, 'the gradient of m has its shape');
       }
     cot.dispose();

@@ -5,7 +5,9 @@ import { assertSameOnBoth, gradsOf, rand, setupBackends } from './compare.js';
 
 type Pad = 'same' | 'valid';
 const POOLS: [number[], [number, number], number | [number, number], Pad][] = [
-  [[2, 9, 7, 3], [3, 3], 1, 'same'], [[2, 9, 7, 3], [2, 2], 2, 'valid'], [[2, 9, 7, 3], [3, 2], [2, 1], 'same'],
+  [[2, 9, 7, 3], [3, 3], 1, 'same'],
+  [[2, 9, 7, 3], [2, 2], 2, 'valid'],
+  [[2, 9, 7, 3], [3, 2], [2, 1], 'same'],
   [[3, 25, 5, 4], [25, 5], 1, 'valid'],
 ];
 
@@ -27,17 +29,36 @@ describe('native pooling kernels', () => {
   for (const [shape, size, stride, pad] of POOLS) {
     it(`avgPool and maxPool ${shape} ${size} s${stride} ${pad} with gradients`, () => {
       const inputs = () => [rand(shape, 1)];
-      assertSameOnBoth('avg', gradsOf((x) => tf.avgPool(x as tf.Tensor4D, size, stride, pad), inputs));
-      assertSameOnBoth('max', gradsOf((x) => tf.maxPool(x as tf.Tensor4D, size, stride, pad), inputs));
+      assertSameOnBoth(
+        'avg',
+        gradsOf((x) => tf.avgPool(x as tf.Tensor4D, size, stride, pad), inputs),
+      );
+      assertSameOnBoth(
+        'max',
+        gradsOf((x) => tf.maxPool(x as tf.Tensor4D, size, stride, pad), inputs),
+      );
     });
   }
 
   it('max pool gradient goes to the first of tied maxima', () => {
-    assertSameOnBoth('ties', gradsOf((x) => tf.maxPool(x as tf.Tensor4D, 2, 1, 'valid'), () => [tf.round(tf.mul(rand([2, 5, 5, 3], 2), 1.5))]));
+    assertSameOnBoth(
+      'ties',
+      gradsOf(
+        (x) => tf.maxPool(x as tf.Tensor4D, 2, 1, 'valid'),
+        () => [tf.round(tf.mul(rand([2, 5, 5, 3], 2), 1.5))],
+      ),
+    );
   });
 
   it('small ResNet: loss and every weight gradient', () => {
-    const inputs = () => [rand([4, 8, 6, 3], 3), rand([3, 3, 3, 8], 4), rand([3, 3, 8, 8], 5), tf.add(rand([8], 6), 1.5), rand([8], 7), rand([8, 5], 8)];
+    const inputs = () => [
+      rand([4, 8, 6, 3], 3),
+      rand([3, 3, 3, 8], 4),
+      rand([3, 3, 8, 8], 5),
+      tf.add(rand([8], 6), 1.5),
+      rand([8], 7),
+      rand([8, 5], 8),
+    ];
     assertSameOnBoth('resnet', gradsOf(resnet, inputs), 1e-4);
   });
 });

@@ -43,7 +43,9 @@ test('equals the integer reference element for element on cpu and native, where 
     for (const c of cases(3)) {
       const r = addRescale(c.s1, c.s2, c.so, (why) => assert.fail(why));
       const want = Array.from(c.v1, (v, i) => addRaw(r, v, c.v2[i]!));
-      const got = tf.tidy(() => quantAddRaw(tf.tensor(c.v1), tf.tensor(c.v2), tf.scalar(c.s1), tf.scalar(c.s2), tf.scalar(c.so))!.dataSync());
+      const got = tf.tidy(() =>
+        quantAddRaw(tf.tensor(c.v1), tf.tensor(c.v2), tf.scalar(c.s1), tf.scalar(c.s2), tf.scalar(c.so))!.dataSync(),
+      );
       assert.deepEqual(Array.from(got), want, `${backend}: scales ${c.s1}, ${c.s2} -> ${c.so}`);
       if (backend === 'cpu') gridOff += onGrid(c).filter((v, i) => v !== want[i]).length;
     }
@@ -55,7 +57,10 @@ test('straight-through gradient: dy * s_i / s_out for each input, none for the s
   useBackend('native');
   const [v1, v2, s1, s2, so] = [tf.tensor([3, -7]), tf.tensor([1, 2]), tf.scalar(0.05), tf.scalar(0.1), tf.scalar(0.2)];
   const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(quantAddRaw(a, b, s1, s2, so)!, tf.tensor([1, 2]))))([v1, v2]);
-  assert.deepEqual(Array.from(g[0]!.dataSync()).map((x) => Math.fround(x)), [Math.fround(0.05 / 0.2), Math.fround((2 * 0.05) / 0.2)].map((x) => Math.fround(x)));
+  assert.deepEqual(
+    Array.from(g[0]!.dataSync()).map((x) => Math.fround(x)),
+    [Math.fround(0.05 / 0.2), Math.fround((2 * 0.05) / 0.2)].map((x) => Math.fround(x)),
+  );
   assert.deepEqual(Array.from(g[1]!.dataSync()), [Math.fround(0.1 / 0.2) * 1, Math.fround(0.1 / 0.2) * 2]);
-  assert.equal(quantAddRaw(tf.tensor([1, 2]), tf.tensor([1]), s1, s2, so), undefined, 'shapes that differ keep the caller\'s formula');
+  assert.equal(quantAddRaw(tf.tensor([1, 2]), tf.tensor([1]), s1, s2, so), undefined, "shapes that differ keep the caller's formula");
 });

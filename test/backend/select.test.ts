@@ -13,17 +13,43 @@ describe('initBackend', () => {
     const choice = await initBackend();
     assert.equal(choice.name, 'native');
     assert.equal(tf.getBackend(), 'native');
-    assert.deepEqual(choice.tried.map((t) => t.name), ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'native']);
-    assert.deepEqual(choice.tried.map((t) => t.ok), [false, false, false, true]);
+    assert.deepEqual(
+      choice.tried.map((t) => t.name),
+      ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'native'],
+    );
+    assert.deepEqual(
+      choice.tried.map((t) => t.ok),
+      [false, false, false, true],
+    );
     for (const t of choice.tried.slice(0, 3)) assert.match(choice.reason, new RegExp(`${t.name}: `));
   });
 
   it('native has every cpu kernel, with the training hot spots replaced by C ones', async () => {
     await initBackend('native');
     const own = nativeKernelNames();
-    const hot = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropInput',
-      'DepthwiseConv2dNativeBackpropFilter', 'FusedConv2D', 'FusedDepthwiseConv2D', 'BatchMatMul', '_FusedMatMul', 'AvgPoolGrad',
-      'MaxPoolGrad', 'Round', 'ClipByValue', 'Maximum', 'Minimum', 'Floor', 'Sum', 'Mean', 'Multiply', 'FusedBatchNorm'];
+    const hot = [
+      'Conv2D',
+      'Conv2DBackpropInput',
+      'Conv2DBackpropFilter',
+      'DepthwiseConv2dNative',
+      'DepthwiseConv2dNativeBackpropInput',
+      'DepthwiseConv2dNativeBackpropFilter',
+      'FusedConv2D',
+      'FusedDepthwiseConv2D',
+      'BatchMatMul',
+      '_FusedMatMul',
+      'AvgPoolGrad',
+      'MaxPoolGrad',
+      'Round',
+      'ClipByValue',
+      'Maximum',
+      'Minimum',
+      'Floor',
+      'Sum',
+      'Mean',
+      'Multiply',
+      'FusedBatchNorm',
+    ];
     for (const k of hot) assert.ok(own.includes(k), `${k} is a native kernel`);
     for (const k of getKernelsForBackend('cpu')) {
       const n = getKernel(k.kernelName, 'native');
@@ -36,7 +62,10 @@ describe('initBackend', () => {
     const cpu = await initBackend('cpu');
     assert.equal(cpu.name, 'cpu');
     assert.equal(tf.getBackend(), 'cpu');
-    await assert.rejects(initBackend('tfjs-node-gpu'), (e: unknown) => e instanceof UserError && /--backend tfjs-node-gpu: cannot start/.test(e.message));
+    await assert.rejects(
+      initBackend('tfjs-node-gpu'),
+      (e: unknown) => e instanceof UserError && /--backend tfjs-node-gpu: cannot start/.test(e.message),
+    );
     await assert.rejects(initBackend('tpu'), (e: unknown) => e instanceof UserError && /unknown backend/.test(e.message));
     assert.equal((await initBackend('native')).name, 'native');
   });

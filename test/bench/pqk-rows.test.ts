@@ -17,13 +17,27 @@ test('meanCi: the mean and a Student-t 95% interval; no interval from one seed',
 test('buildRows: testSamples on every row, minusCe (percentage points) on the pqk row, paired by seed', () => {
   const cfg: CompressConfig = { pattern: 'channel', sparsity: 0.5, weightBits: 8 };
   const rec = (method: SeedRecord['method'], seed: number, accuracy: number, testSamples?: number): SeedRecord => ({
-    task: 'kws', method, seed, accuracy, paramBytes: 100, wallSeconds: 1, ...(method === 'float' ? {} : { config: cfg }), ...(testSamples ? { testSamples } : {}),
+    task: 'kws',
+    method,
+    seed,
+    accuracy,
+    paramBytes: 100,
+    wallSeconds: 1,
+    ...(method === 'float' ? {} : { config: cfg }),
+    ...(testSamples ? { testSamples } : {}),
   });
   const records = [
-    rec('float', 1, 0.9, 2040), rec('float', 2, 0.91, 2040), rec('float', 3, 0.92, 2040),
-    rec('phase1+ce', 1, 0.85, 2040), rec('phase1+ce', 2, 0.86, 2040), rec('phase1+ce', 3, 0.84, 2040),
-    rec('pqk', 1, 0.86, 2040), rec('pqk', 2, 0.88, 2040), rec('pqk', 3, 0.87, 2040), // diffs 1, 2, 3 pp
-    rec('phase1', 1, 0.8), rec('phase1', 2, 0.8, 2040), // one record without the field
+    rec('float', 1, 0.9, 2040),
+    rec('float', 2, 0.91, 2040),
+    rec('float', 3, 0.92, 2040),
+    rec('phase1+ce', 1, 0.85, 2040),
+    rec('phase1+ce', 2, 0.86, 2040),
+    rec('phase1+ce', 3, 0.84, 2040),
+    rec('pqk', 1, 0.86, 2040),
+    rec('pqk', 2, 0.88, 2040),
+    rec('pqk', 3, 0.87, 2040), // diffs 1, 2, 3 pp
+    rec('phase1', 1, 0.8),
+    rec('phase1', 2, 0.8, 2040), // one record without the field
   ];
   const rows = buildRows(records, ['kws'], [1, 2, 3], [cfg]);
   const by = (m: string) => rows.find((r) => r.method === m)!;

@@ -61,13 +61,19 @@ test('a converter-made int8 model on cortex-m4 with random inputs: exact on TFLi
   assert.deepEqual(report.stages, []);
   assert.equal(report.seed, 4);
   assert.deepEqual(readFileSync(join(out, 'model.tflite')), readFileSync(MLPERF));
-  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /\| checked \| `.*kws_ref_model\.tflite` as given \(no training stages\), on 3 seeded random int8 inputs \(seed 4\), without labels: no accuracy \|/);
+  assert.match(
+    readFileSync(join(out, 'report.md'), 'utf8'),
+    /\| checked \| `.*kws_ref_model\.tflite` as given \(no training stages\), on 3 seeded random int8 inputs \(seed 4\), without labels: no accuracy \|/,
+  );
   assert.match(readFileSync(join(out, 'junit.xml'), 'utf8'), /tests="11" failures="0" errors="0" skipped="3"/);
   // pqk budget re-judges it alike, and against itself as a baseline.
   const b = await cli(['budget', join(out, 'report.json'), '--baseline', join(out, 'report.json'), '--strict', '--json']);
   assert.equal(b.code, 0, b.stderr);
   const names = JSON.parse(b.stdout).budgets.map((x: { name: string; verdict: string }) => `${x.name}:${x.verdict}`);
-  assert.ok(names.includes('baseline.instructions:qemu:cortex-m4:pass') && names.includes('baseline.accuracy:tflite:skip'), names.join(' '));
+  assert.ok(
+    names.includes('baseline.instructions:qemu:cortex-m4:pass') && names.includes('baseline.accuracy:tflite:skip'),
+    names.join(' '),
+  );
 });
 
 test('inputs from a .npy file on a host-only target: exact in TFLite; a budget set too small exits 3 naming it, an unlabelled minimum accuracy is not applicable', async () => {
@@ -89,28 +95,69 @@ test('inputs from a .npy file on a host-only target: exact in TFLite; a budget s
   assert.equal(j.ok, false);
   assert.equal(j.verification.tflite.samples, 2);
   assert.equal(j.verification.tflite.mismatches, 0);
-  assert.deepEqual(j.budgets.map((b: { name: string; verdict: string }) => `${b.name}:${b.verdict}`), ['modelFlashBytes:fail', 'minAccuracy:skip', 'deviceFlashBytes:skip', 'deviceRamBytes:skip', 'operators:fail', 'exact:tflite:pass']);
+  assert.deepEqual(
+    j.budgets.map((b: { name: string; verdict: string }) => `${b.name}:${b.verdict}`),
+    ['modelFlashBytes:fail', 'minAccuracy:skip', 'deviceFlashBytes:skip', 'deviceRamBytes:skip', 'operators:fail', 'exact:tflite:pass'],
+  );
   assert.match(r.stderr, /FAIL modelFlashBytes: 53,936 B exceeds limit 50,000 B/);
-  assert.match(r.stderr, /FAIL operators: SOFTMAX is not among tight-host's operators \(CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, ADD, RESHAPE, QUANTIZE, DEQUANTIZE, PAD\)/);
+  assert.match(
+    r.stderr,
+    /FAIL operators: SOFTMAX is not among tight-host's operators \(CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, ADD, RESHAPE, QUANTIZE, DEQUANTIZE, PAD\)/,
+  );
   assert.match(readFileSync(join(out, 'junit.xml'), 'utf8'), /<failure message="modelFlashBytes: 53,936 B exceeds limit 50,000 B/);
   // Under CI (strict by default) the device budgets this target cannot measure fail; the unlabelled accuracy stays
   // not applicable.
   const ci = await cli(['check', MLPERF, '--target', tight, '--inputs', npy, '--out', join(root, 'npy-ci'), '--json'], { CI: 'true' });
   assert.equal(ci.code, 3, ci.stderr);
-  assert.deepEqual(JSON.parse(ci.stdout).budgets.map((b: { name: string; verdict: string }) => `${b.name}:${b.verdict}`), ['modelFlashBytes:fail', 'minAccuracy:skip', 'deviceFlashBytes:fail', 'deviceRamBytes:fail', 'operators:fail', 'exact:tflite:pass']);
-  const local = await cli(['check', MLPERF, '--target', tight, '--inputs', npy, '--out', join(root, 'npy-local'), '--json'], { CI: undefined });
+  assert.deepEqual(
+    JSON.parse(ci.stdout).budgets.map((b: { name: string; verdict: string }) => `${b.name}:${b.verdict}`),
+    ['modelFlashBytes:fail', 'minAccuracy:skip', 'deviceFlashBytes:fail', 'deviceRamBytes:fail', 'operators:fail', 'exact:tflite:pass'],
+  );
+  const local = await cli(['check', MLPERF, '--target', tight, '--inputs', npy, '--out', join(root, 'npy-local'), '--json'], {
+    CI: undefined,
+  });
   assert.equal(JSON.parse(local.stdout).budgets.find((b: { name: string }) => b.name === 'deviceFlashBytes').verdict, 'skip');
 });
 
 test("the user's mistakes: a float model, inputs of another shape, two input sources, flags that do not apply", async () => {
-  assertUserError(await cli(['check', FLOAT, '--random', '1', '--out', join(root, 'f')]), 1, /kws_ref_model_float32\.tflite: float model \(float32 input 'input_1'\): pqk runs integer models with int8 input and output/, 'float', assert);
+  assertUserError(
+    await cli(['check', FLOAT, '--random', '1', '--out', join(root, 'f')]),
+    1,
+    /kws_ref_model_float32\.tflite: float model \(float32 input 'input_1'\): pqk runs integer models with int8 input and output/,
+    'float',
+    assert,
+  );
   const wrong = join(root, 'wrong.npy');
   writeFileSync(wrong, writeNpy(new Float32Array(28 * 28), [28, 28, 1]));
-  assertUserError(await cli(['check', MLPERF, '--inputs', wrong, '--out', join(root, 'w'), '--json']), 1, /wrong\.npy: the model's input is 49x10x1 per sample .* the file has \(28, 28, 1\)/, 'shape', assert);
-  assertUserError(await cli(['check', MLPERF, '--inputs', wrong, '--random', '2']), 2, /--inputs and --random: give one source of inputs/, 'two sources', assert);
+  assertUserError(
+    await cli(['check', MLPERF, '--inputs', wrong, '--out', join(root, 'w'), '--json']),
+    1,
+    /wrong\.npy: the model's input is 49x10x1 per sample .* the file has \(28, 28, 1\)/,
+    'shape',
+    assert,
+  );
+  assertUserError(
+    await cli(['check', MLPERF, '--inputs', wrong, '--random', '2']),
+    2,
+    /--inputs and --random: give one source of inputs/,
+    'two sources',
+    assert,
+  );
   assertUserError(await cli(['check', MLPERF, '--limit', '5']), 2, /--limit applies to --data only/, 'limit', assert);
   assertUserError(await cli(['check', MLPERF, '--inputs', wrong, '--seed', '3']), 2, /--seed applies to --random only/, 'seed', assert);
-  assertUserError(await cli(['check', MLPERF, '--random', '0']), 2, /--random must be an integer >= 1 and <= 100000, got '0'/, 'random 0', assert);
+  assertUserError(
+    await cli(['check', MLPERF, '--random', '0']),
+    2,
+    /--random must be an integer >= 1 and <= 100000, got '0'/,
+    'random 0',
+    assert,
+  );
   assertUserError(await cli(['check']), 2, /expected exactly one model file/, 'no model', assert);
-  assertUserError(await cli(['import', FLOAT, '--out', join(root, 'imp')]), 1, /kws_ref_model_float32\.tflite: a TFLite file; pqk import reads tfjs model\.json files/, 'import tflite', assert);
+  assertUserError(
+    await cli(['import', FLOAT, '--out', join(root, 'imp')]),
+    1,
+    /kws_ref_model_float32\.tflite: a TFLite file; pqk import reads tfjs model\.json files/,
+    'import tflite',
+    assert,
+  );
 });

@@ -31,7 +31,7 @@ before(() => {
   const nan = bytes.slice();
   const view = new DataView(nan.buffer);
   let at = -1;
-  for (let i = 0; i + 4 <= nan.length; i += 4) if (view.getFloat32(i, true) === scale) (at = i), (i = nan.length);
+  for (let i = 0; i + 4 <= nan.length; i += 4) if (view.getFloat32(i, true) === scale) ((at = i), (i = nan.length));
   assert.ok(at > 0);
   view.setFloat32(at, NaN, true);
   writeFileSync(badScale, nan);
@@ -57,7 +57,10 @@ describe('usage errors exit 2 and name the flag', () => {
     [['verify', 'model.tflite', '--limit', '0', '--data', 'x'], /--limit must be an integer >= 1, got '0'/],
     [['verify', 'model.tflite', '--limit', 'abc', '--data', 'x'], /--limit must be an integer >= 1, got 'abc'/],
     [['verify', 'model.tflite', '--runtime', 'qemu:cortex-m99', '--data', 'x'], /--runtime: unknown runtime 'qemu:cortex-m99'/],
-    [['verify', 'model.tflite', '--runtime', 'tflite', '--from-audio', '--data', 'x'], /--from-audio runs the frontend on an emulated board: give --runtime qemu:<cpu>, not tflite/],
+    [
+      ['verify', 'model.tflite', '--runtime', 'tflite', '--from-audio', '--data', 'x'],
+      /--from-audio runs the frontend on an emulated board: give --runtime qemu:<cpu>, not tflite/,
+    ],
     [['run', '--verify-limit', '0'], /--verify-limit must be an integer >= 1, got '0'/],
     [['run', '--seed', '1.5'], /--seed must be an integer >= 0/],
     [['bench', 'train', '--batch', '0'], /--batch must be an integer >= 1 and <= 65536, got '0'/],
@@ -89,7 +92,13 @@ describe('bad files exit 1 with one line naming the file', () => {
   test('model files: missing, a folder, NaN scale (inspect and verify)', async () => {
     assertUserError(await cli(['inspect', join(root, 'none.tflite')]), 1, /none\.tflite: no such file/, 'missing', assert);
     assertUserError(await cli(['inspect', root]), 1, /is a folder, expected a file/, 'folder', assert);
-    assertUserError(await cli(['inspect', badScale]), 1, /nan-scale\.tflite: not a valid pqk TFLite model: .*scale\[0\] is NaN; a scale must be positive and finite/, 'NaN inspect', assert);
+    assertUserError(
+      await cli(['inspect', badScale]),
+      1,
+      /nan-scale\.tflite: not a valid pqk TFLite model: .*scale\[0\] is NaN; a scale must be positive and finite/,
+      'NaN inspect',
+      assert,
+    );
     const v = await cli(['verify', badScale, '--data', data, '--runtime', 'tflite', '--json']);
     assertUserError(v, 1, /nan-scale\.tflite: .*scale\[0\] is NaN/, 'NaN verify', assert);
     assert.equal((JSON.parse(v.stdout) as { error: { kind: string } }).error.kind, 'model');
@@ -99,17 +108,41 @@ describe('bad files exit 1 with one line naming the file', () => {
     const other = makeTinySet();
     rmSync(join(other, 'testing_list.txt'));
     writeFileSync(join(other, 'testing_list.txt'), 'yes/nobody_nohash_0.wav\n');
-    assertUserError(await cli(['verify', model, '--data', other]), 1, /testing_list\.txt: 1 of 1 entries name no clip of the dataset \(line 1 'yes\/nobody_nohash_0\.wav'\)/, 'list entry', assert);
+    assertUserError(
+      await cli(['verify', model, '--data', other]),
+      1,
+      /testing_list\.txt: 1 of 1 entries name no clip of the dataset \(line 1 'yes\/nobody_nohash_0\.wav'\)/,
+      'list entry',
+      assert,
+    );
     writeFileSync(join(other, 'testing_list.txt'), '../../etc/passwd\n');
-    assertUserError(await cli(['verify', model, '--data', other]), 1, /entries name no clip of the dataset \(line 1 '\.\.\/\.\.\/etc\/passwd'\)/, 'escape', assert);
+    assertUserError(
+      await cli(['verify', model, '--data', other]),
+      1,
+      /entries name no clip of the dataset \(line 1 '\.\.\/\.\.\/etc\/passwd'\)/,
+      'escape',
+      assert,
+    );
     writeFileSync(join(other, 'testing_list.txt'), '');
-    assertUserError(await cli(['verify', model, '--data', other]), 1, /the test split has no keyword clips: testing_list\.txt names no keyword clip/, 'empty test', assert);
+    assertUserError(
+      await cli(['verify', model, '--data', other]),
+      1,
+      /the test split has no keyword clips: testing_list\.txt names no keyword clip/,
+      'empty test',
+      assert,
+    );
   });
 
   test('dataset clips: a folder named .wav, a zero-sample WAV', async () => {
     const d = makeTinySet();
     mkdirSync(join(d, 'yes', 'odd.wav'));
-    assertUserError(await cli(['data', 'info', d, '--no-cache']), 1, /yes\/odd\.wav: is a folder, expected a WAV file/, 'folder .wav', assert);
+    assertUserError(
+      await cli(['data', 'info', d, '--no-cache']),
+      1,
+      /yes\/odd\.wav: is a folder, expected a WAV file/,
+      'folder .wav',
+      assert,
+    );
     const e = makeTinySet();
     // One zero-sample clip in 130 is skipped with a warning (it is within the 1% of unreadable clips allowed)...
     writeFileSync(join(e, 'yes', 'spk5_nohash_0.wav'), encodeWav(new Int16Array(0), 16000));
@@ -146,7 +179,13 @@ describe('bad files exit 1 with one line naming the file', () => {
 
   test('a target naming an unknown runtime is refused when it is loaded, not after training', async () => {
     const file = target('m99-board', (t) => (t.runtimes = ['tflite', 'qemu:cortex-m99']));
-    assertUserError(await cli(['run', '--target', file, '--out', join(root, 'never')]), 1, /m99-board\.json: \/runtimes\/1 'qemu:cortex-m99' is not a runtime pqk knows; did you mean 'qemu:cortex-m[47]'\?/, 'runtime', assert);
+    assertUserError(
+      await cli(['run', '--target', file, '--out', join(root, 'never')]),
+      1,
+      /m99-board\.json: \/runtimes\/1 'qemu:cortex-m99' is not a runtime pqk knows; did you mean 'qemu:cortex-m[47]'\?/,
+      'runtime',
+      assert,
+    );
   });
 
   test('export to a folder: a clear error and no temporary file left behind', async () => {
@@ -157,7 +196,10 @@ describe('bad files exit 1 with one line naming the file', () => {
     mkdirSync(outDir);
     const r = await cli(['export', '--run', run, '--out', outDir, '--backend', 'cpu']);
     assertUserError(r, 1, /no compressed model yet; run 'pqk compress --run .*run-x --target T --phase 1' first/, 'no model', assert);
-    assert.deepEqual(readdirSync(root).filter((f) => f.includes('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(root).filter((f) => f.includes('.tmp')),
+      [],
+    );
   });
 
   test('a corrupt checkpoint names the files to remove and the command that trains that stage again', async () => {
@@ -166,21 +208,57 @@ describe('bad files exit 1 with one line naming the file', () => {
     mkdirSync(ck, { recursive: true });
     writeFileSync(join(run, 'run.json'), JSON.stringify({ model: 'ds-cnn', data }));
     writeFileSync(join(ck, 'phase1.bin'), Buffer.alloc(64));
-    writeFileSync(join(ck, 'phase1.json'), JSON.stringify({ format: 'pqk-checkpoint-1', stage: 'phase1', spec: {}, tensors: [], optimizer: [], data: 'phase1.bin', sha256: '0'.repeat(64), state: {} }));
+    writeFileSync(
+      join(ck, 'phase1.json'),
+      JSON.stringify({
+        format: 'pqk-checkpoint-1',
+        stage: 'phase1',
+        spec: {},
+        tensors: [],
+        optimizer: [],
+        data: 'phase1.bin',
+        sha256: '0'.repeat(64),
+        state: {},
+      }),
+    );
     const r = await cli(['export', '--run', run, '--out', join(root, 'm.tflite'), '--backend', 'cpu']);
-    assertUserError(r, 1, /phase1\.bin: checksum mismatch \(corrupt checkpoint\)\. Remove checkpoints\/phase1\.json and checkpoints\/phase1\.bin in .*run-corrupt and rerun pqk compress --run .*run-corrupt --phase 1/, 'corrupt', assert);
+    assertUserError(
+      r,
+      1,
+      /phase1\.bin: checksum mismatch \(corrupt checkpoint\)\. Remove checkpoints\/phase1\.json and checkpoints\/phase1\.bin in .*run-corrupt and rerun pqk compress --run .*run-corrupt --phase 1/,
+      'corrupt',
+      assert,
+    );
   });
 
   test('run.json with a typo, and --from a run of another model', async () => {
     const run = join(root, 'run-typo');
     mkdirSync(run, { recursive: true });
     writeFileSync(join(run, 'run.json'), JSON.stringify({ model: 'ds-cnn', data, phase1: { sparsty: 0.5 } }));
-    assertUserError(await cli(['compress', '--run', run]), 1, /run\.json: \/phase1 has unknown field 'sparsty'; did you mean 'sparsity'\?/, 'run.json typo', assert);
+    assertUserError(
+      await cli(['compress', '--run', run]),
+      1,
+      /run\.json: \/phase1 has unknown field 'sparsty'; did you mean 'sparsity'\?/,
+      'run.json typo',
+      assert,
+    );
     const from = join(root, 'run-from');
     mkdirSync(join(from, 'checkpoints'), { recursive: true });
     writeFileSync(join(from, 'run.json'), JSON.stringify({ model: 'ds-cnn', data }));
-    assertUserError(await cli(['run', '--from', from, '--model', 'mlp', '--out', join(root, 'never')]), 1, /--from .*run-from holds a 'ds-cnn' model, not 'mlp'/, 'from model', assert);
-    assertUserError(await cli(['compress', '--run', join(root, 'nowhere')]), 1, /nowhere is not a pqk run folder \(no run\.json\)/, 'no run', assert);
+    assertUserError(
+      await cli(['run', '--from', from, '--model', 'mlp', '--out', join(root, 'never')]),
+      1,
+      /--from .*run-from holds a 'ds-cnn' model, not 'mlp'/,
+      'from model',
+      assert,
+    );
+    assertUserError(
+      await cli(['compress', '--run', join(root, 'nowhere')]),
+      1,
+      /nowhere is not a pqk run folder \(no run\.json\)/,
+      'no run',
+      assert,
+    );
   });
 });
 
@@ -192,7 +270,13 @@ describe('run folders', () => {
     try {
       writeFileSync(join(run, '.pqk.lock'), JSON.stringify({ pid: sleeper.pid, command: 'run', since: '2026-01-01T00:00:00Z' }));
       const r = await cli(['train', '--data', data, '--out', run, '--epochs', '1', '--backend', 'cpu']);
-      assertUserError(r, 1, new RegExp(`run-locked is in use by PID ${sleeper.pid} \\(pqk run, since 2026-01-01T00:00:00Z\\)`), 'locked', assert);
+      assertUserError(
+        r,
+        1,
+        new RegExp(`run-locked is in use by PID ${sleeper.pid} \\(pqk run, since 2026-01-01T00:00:00Z\\)`),
+        'locked',
+        assert,
+      );
     } finally {
       sleeper.kill();
     }
@@ -211,13 +295,28 @@ describe('run folders', () => {
     const first = await cli(['compress', '--run', run, '--target', 'cortex-m4', '--phase', '2', '--backend', 'cpu']);
     assertUserError(first, 1, /stage 'phase1' has not finished yet/, 'phase 2 first', assert);
     const r = await cli(['compress', '--run', run, '--target', 'cortex-m4-int4', '--phase', '2', '--backend', 'cpu']);
-    assertUserError(r, 1, /run-int8 holds a run made with other settings \(quantization: \{"weightBits":8,.*\} there, \{"weightBits":4,.*\} now/, 'int4 on int8', assert);
+    assertUserError(
+      r,
+      1,
+      /run-int8 holds a run made with other settings \(quantization: \{"weightBits":8,.*\} there, \{"weightBits":4,.*\} now/,
+      'int4 on int8',
+      assert,
+    );
   });
 });
 
 describe('help', () => {
   test('every command explains each flag with its default, the exit codes and an example', async () => {
-    for (const args of [['help'], ['--help'], ['data', '--help'], ['bench', '--help'], ['help', 'run'], ['run', '--help'], ['verify', '--help'], ['data', 'synth-kws', '--help']]) {
+    for (const args of [
+      ['help'],
+      ['--help'],
+      ['data', '--help'],
+      ['bench', '--help'],
+      ['help', 'run'],
+      ['run', '--help'],
+      ['verify', '--help'],
+      ['data', 'synth-kws', '--help'],
+    ]) {
       const r = await cli(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /usage: pqk/);

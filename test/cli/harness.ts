@@ -28,11 +28,20 @@ export async function cli(args: string[], env: Record<string, string | undefined
 
 // A user's mistake: the given exit code, one line on stderr that matches `pattern`, no stack trace, and with --json
 // an {"error": ...} object on stdout carrying the same message.
-export function assertUserError(r: CliResult, code: number, pattern: RegExp, label: string, assert: typeof import('node:assert/strict')): void {
+export function assertUserError(
+  r: CliResult,
+  code: number,
+  pattern: RegExp,
+  label: string,
+  assert: typeof import('node:assert/strict'),
+): void {
   const ctx = `${label}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
   assert.equal(r.code, code, ctx);
   assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, ctx);
-  const last = r.stderr.trim().split('\n').filter((l) => l.startsWith('pqk '));
+  const last = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('pqk '));
   assert.equal(last.length, 1, ctx);
   assert.match(r.stderr, pattern, ctx);
 }

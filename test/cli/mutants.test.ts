@@ -47,8 +47,35 @@ const VALID = {
   data: 'data/synth-kws',
   seed: 3,
   float: { epochs: 12, batchSize: 100, lr: 0.003, optimizer: 'adam', seed: 1 },
-  phase1: { sparsity: 0.5, pattern: 'channel', rounds: 3, epochsPerRound: 3, finalEpochs: 6, lr: 0.003, batchSize: 100, scope: 'global', skipFirst: false, skipLast: false, norm: 'l2', emaDecay: 0.95, freezeRangesAfter: 0.5, seed: 1 },
-  phase2: { warmupEpochs: 2, mutualEpochs: 3, tau: 4, lambda: 1, lrStudent: 5e-4, lrTeacher: 1e-3, batchSize: 100, teacherQuantizeActivations: false, teacherBatchNorm: 'batch', mode: 'pqk', seed: 1 },
+  phase1: {
+    sparsity: 0.5,
+    pattern: 'channel',
+    rounds: 3,
+    epochsPerRound: 3,
+    finalEpochs: 6,
+    lr: 0.003,
+    batchSize: 100,
+    scope: 'global',
+    skipFirst: false,
+    skipLast: false,
+    norm: 'l2',
+    emaDecay: 0.95,
+    freezeRangesAfter: 0.5,
+    seed: 1,
+  },
+  phase2: {
+    warmupEpochs: 2,
+    mutualEpochs: 3,
+    tau: 4,
+    lambda: 1,
+    lrStudent: 5e-4,
+    lrTeacher: 1e-3,
+    batchSize: 100,
+    teacherQuantizeActivations: false,
+    teacherBatchNorm: 'batch',
+    mode: 'pqk',
+    seed: 1,
+  },
 };
 
 const WRONG: unknown[] = ['many', '', -1, 0, 0.5, 1.5, 1e9, -1e-9, null, true, [], {}, 2 ** 53, '3:7'];
@@ -83,7 +110,8 @@ function checkAccepted(c: Record<string, any>, label: string): void {
   ints(c.phase2, ['batchSize'], 1);
   for (const o of [c.float, c.phase1]) if (o && 'lr' in o) assert.ok(o.lr > 0, `${label}: lr`);
   if (c.phase1 && 'sparsity' in c.phase1) assert.ok(c.phase1.sparsity >= 0 && c.phase1.sparsity < 1, `${label}: sparsity`);
-  if (c.phase1 && 'pattern' in c.phase1) assert.ok(['unstructured', '2:4', '1:4', 'channel'].includes(c.phase1.pattern), `${label}: pattern`);
+  if (c.phase1 && 'pattern' in c.phase1)
+    assert.ok(['unstructured', '2:4', '1:4', 'channel'].includes(c.phase1.pattern), `${label}: pattern`);
   if (c.phase2 && 'tau' in c.phase2) assert.ok(c.phase2.tau > 0, `${label}: tau`);
 }
 

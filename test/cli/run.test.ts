@@ -15,7 +15,14 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 before(async () => {
   await synthKws({ out: data, clipsPerWord: 6, seed: 3 });
-  writeFileSync(config, JSON.stringify({ float: { epochs: 2, batchSize: 32 }, phase1: { epochsPerRound: 1, finalEpochs: 1, rounds: 2, batchSize: 32 }, phase2: { warmupEpochs: 1, mutualEpochs: 1, batchSize: 32 } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      float: { epochs: 2, batchSize: 32 },
+      phase1: { epochsPerRound: 1, finalEpochs: 1, rounds: 2, batchSize: 32 },
+      phase2: { warmupEpochs: 1, mutualEpochs: 1, batchSize: 32 },
+    }),
+  );
 });
 
 function targetFile(name: string, patch: (t: Record<string, any>) => void): string {
@@ -50,7 +57,10 @@ test('a budget set too small fails with exit code 3 and names the budget; a gene
   assert.equal(Number(/pqk_model_data_len = (\d+)u/.exec(c)?.[1]), model.length);
   assert.match(report.deploy.sha256, /^[0-9a-f]{64}$/);
   assert.ok(report.deploy.files > 30 && existsSync(join(out, 'deploy', 'pqk_micro', 'micro.h')));
-  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), new RegExp(`\\| C bundle \\| \`deploy/\` \\(${report.deploy.files} files, sha256 ${report.deploy.sha256.slice(0, 16)}`));
+  assert.match(
+    readFileSync(join(out, 'report.md'), 'utf8'),
+    new RegExp(`\\| C bundle \\| \`deploy/\` \\(${report.deploy.files} files, sha256 ${report.deploy.sha256.slice(0, 16)}`),
+  );
   const loose = targetFile('loose-board', (t) => (t.budgets = { modelFlashBytes: 1_000_000 }));
   // The board runs only x86-64 TFLite: its device flash and RAM cannot be measured, which strict mode (CI's default)
   // fails and --no-strict skips.
@@ -90,7 +100,14 @@ async function killAt(args: string[], progress: string): Promise<boolean> {
 test('a run killed at any stage resumes where it stopped and ends with the same model.tflite bytes', async () => {
   const target = targetFile('resume-board', () => {});
   const slow = join(root, 'slow.json');
-  writeFileSync(slow, JSON.stringify({ float: { epochs: 2, batchSize: 16 }, phase1: { epochsPerRound: 3, finalEpochs: 3, rounds: 2, batchSize: 16 }, phase2: { warmupEpochs: 2, mutualEpochs: 3, batchSize: 16 } }));
+  writeFileSync(
+    slow,
+    JSON.stringify({
+      float: { epochs: 2, batchSize: 16 },
+      phase1: { epochsPerRound: 3, finalEpochs: 3, rounds: 2, batchSize: 16 },
+      phase2: { warmupEpochs: 2, mutualEpochs: 3, batchSize: 16 },
+    }),
+  );
   const argsFor = (out: string) => ['run', '--target', target, '--data', data, '--out', out, '--config', slow];
   const ref = join(root, 'run-ref');
   const whole = pqk(argsFor(ref));
@@ -119,19 +136,30 @@ test('the CE control trains beside PQK; a phase-2 student ships only when it bea
   const r = pqk(['run', '--target', loose, '--data', data, '--out', out, '--config', config, '--ce-control', '--no-strict']);
   assert.equal(r.status, 0, r.stderr + r.stdout);
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-  assert.deepEqual(report.stages.map((s: { name: string }) => s.name), ['float', 'phase1', 'phase2', 'phase2-ce']);
+  assert.deepEqual(
+    report.stages.map((s: { name: string }) => s.name),
+    ['float', 'phase1', 'phase2', 'phase2-ce'],
+  );
   const val = (name: string) => report.stages.find((s: { name: string }) => s.name === name).valAccuracy as number;
   // The reason gives each phase-2 student's paired counts against phase 1 on the validation split.
-  const m = /on (\d+) validation samples .*against phase1: phase2 \+(\d+) \/ -(\d+), z (-?[\d.]+); phase2-ce \+(\d+) \/ -(\d+), z (-?[\d.]+)\)$/.exec(report.shipped.reason);
+  const m =
+    /on (\d+) validation samples .*against phase1: phase2 \+(\d+) \/ -(\d+), z (-?[\d.]+); phase2-ce \+(\d+) \/ -(\d+), z (-?[\d.]+)\)$/.exec(
+      report.shipped.reason,
+    );
   assert.ok(m, report.shipped.reason);
   const n = Number(m[1]);
   const pairs = { phase2: [Number(m[2]), Number(m[3]), Number(m[4])], 'phase2-ce': [Number(m[5]), Number(m[6]), Number(m[7])] };
   for (const [name, [b, c, z]] of Object.entries(pairs)) {
     // the per-sample results behind the counts are the ones the stages' validation accuracies were measured on
-    assert.ok(Math.abs(val(name) - val('phase1') - (b - c) / n) < 1e-9, `${name}: +${b} -${c} on ${n} against ${val(name)} - ${val('phase1')}`);
+    assert.ok(
+      Math.abs(val(name) - val('phase1') - (b - c) / n) < 1e-9,
+      `${name}: +${b} -${c} on ${n} against ${val(name)} - ${val('phase1')}`,
+    );
     assert.ok(Math.abs(z - (b + c === 0 ? 0 : (b - c) / Math.sqrt(b + c))) < 0.006, `${name} z ${z}`);
   }
-  const better = Object.entries(pairs).filter(([, [, , z]]) => z >= 1.645).map(([name]) => name);
+  const better = Object.entries(pairs)
+    .filter(([, [, , z]]) => z >= 1.645)
+    .map(([name]) => name);
   const best = better.length === 0 ? 'phase1' : better.reduce((a, b) => (val(b) > val(a) ? b : a));
   assert.equal(report.shipped.stage, best);
   assert.match(r.stdout, new RegExp(`ship: ${best} \\(`));

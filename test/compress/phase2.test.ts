@@ -32,8 +32,21 @@ async function pruned(spec: ModelSpec, shape: number[]) {
   const dir = mkdtempSync(join(tmpdir(), 'pqk-p2-'));
   dirs.push(dir);
   const data = blobDataset({ inputShape: shape, classes: spec.numClasses, train: 120, test: 60, seed: 9 });
-  const f = await trainFloat({ dir, data, cfg: { model: spec.name, epochs: 1, batchSize: 40, lr: 0.01, optimizer: 'adam', seed: 4 }, init: async () => createModel(spec, 4), log: quiet });
-  const p = await runPhase1({ dir, data, cfg: { ...PHASE1_DEFAULTS, batchSize: 40, epochsPerRound: 1, finalEpochs: 1, rounds: 1, sparsity: 0.5, scope: 'per-layer' }, scheme: { weightBits: 8, perChannel: true }, start: async () => f.model, log: quiet });
+  const f = await trainFloat({
+    dir,
+    data,
+    cfg: { model: spec.name, epochs: 1, batchSize: 40, lr: 0.01, optimizer: 'adam', seed: 4 },
+    init: async () => createModel(spec, 4),
+    log: quiet,
+  });
+  const p = await runPhase1({
+    dir,
+    data,
+    cfg: { ...PHASE1_DEFAULTS, batchSize: 40, epochsPerRound: 1, finalEpochs: 1, rounds: 1, sparsity: 0.5, scope: 'per-layer' },
+    scheme: { weightBits: 8, perChannel: true },
+    start: async () => f.model,
+    log: quiet,
+  });
   return { dir, data, model: p.model, qat: p.qat };
 }
 
@@ -48,10 +61,11 @@ function step(model: Model, qat: QatState, cfg: Phase2Config, mutual: boolean, d
   const optT = makeOptimizer('adam', cfg.lrTeacher);
   const f = phase2Step({ model, st: qat, cfg, classes: data.labels.length, mutual, optS, optT });
   const idx = new Int32Array(data.train.n).map((_, i) => i);
-  return () => tf.tidy(() => {
-    const { x, y } = batchTensors(data.train, data.inputShape, idx, 0, 40);
-    return f(x, y, cfg.lrStudent);
-  });
+  return () =>
+    tf.tidy(() => {
+      const { x, y } = batchTensors(data.train, data.inputShape, idx, 0, 40);
+      return f(x, y, cfg.lrStudent);
+    });
 }
 
 test('softKl is zero for equal distributions and matches a hand value', () => {
@@ -109,7 +123,10 @@ test('phase 2 keeps batch-norm statistics, masks and ranges; the integer referen
   run().dispose();
   run().dispose();
   // Host reads of tensors (kernels of the cpu backend read their own memory; that is not a transfer and not counted).
-  const proto = tf.Tensor.prototype as unknown as Record<'dataSync' | 'arraySync' | 'bufferSync' | 'data' | 'array', (...a: unknown[]) => unknown>;
+  const proto = tf.Tensor.prototype as unknown as Record<
+    'dataSync' | 'arraySync' | 'bufferSync' | 'data' | 'array',
+    (...a: unknown[]) => unknown
+  >;
   const names = ['dataSync', 'arraySync', 'bufferSync', 'data', 'array'] as const;
   const saved = names.map((n) => proto[n]);
   let reads = 0;
@@ -163,12 +180,15 @@ function twoTapeGradients(model: Model, st: QatState, cfg: Phase2Config, mutual:
   const layers = [...model.layers.values()];
   const sConst = mutual ? tf.keep(qatLogits(model, x, st)) : undefined;
   let tConst: tf.Tensor | undefined;
-  const t = tf.variableGrads(() => {
-    const logits = teacherLogits(model, x, st, opts);
-    tConst = tf.keep(tf.clone(logits));
-    const ce = crossEntropy(logits, y, classes);
-    return mutual ? (tf.add(ce, tf.mul(kd, softKl(sConst!, logits, cfg.tau))) as tf.Scalar) : ce;
-  }, layers.map((l) => l.w));
+  const t = tf.variableGrads(
+    () => {
+      const logits = teacherLogits(model, x, st, opts);
+      tConst = tf.keep(tf.clone(logits));
+      const ce = crossEntropy(logits, y, classes);
+      return mutual ? (tf.add(ce, tf.mul(kd, softKl(sConst!, logits, cfg.tau))) as tf.Scalar) : ce;
+    },
+    layers.map((l) => l.w),
+  );
   const s = tf.variableGrads(() => {
     const logits = qatLogits(model, x, st);
     const ce = crossEntropy(logits, y, classes);

@@ -28,8 +28,21 @@ async function phase1(spec: ModelSpec, inputShape: number[], scheme: QuantScheme
   dirs.push(dir);
   const data = blobDataset({ inputShape, classes: spec.numClasses, train: 120, test: 60, seed: 5 });
   const quiet = () => {};
-  const f = await trainFloat({ dir, data, cfg: { model: spec.name, epochs: 1, batchSize: 40, lr: 0.01, optimizer: 'adam', seed: 2 }, init: async () => createModel(spec, 2), log: quiet });
-  const r = await runPhase1({ dir, data, cfg: { ...PHASE1_DEFAULTS, batchSize: 40, epochsPerRound: 1, finalEpochs: 1, rounds: 2, scope: 'per-layer', ...p1 }, scheme, start: async () => f.model, log: quiet });
+  const f = await trainFloat({
+    dir,
+    data,
+    cfg: { model: spec.name, epochs: 1, batchSize: 40, lr: 0.01, optimizer: 'adam', seed: 2 },
+    init: async () => createModel(spec, 2),
+    log: quiet,
+  });
+  const r = await runPhase1({
+    dir,
+    data,
+    cfg: { ...PHASE1_DEFAULTS, batchSize: 40, epochsPerRound: 1, finalEpochs: 1, rounds: 2, scope: 'per-layer', ...p1 },
+    scheme,
+    start: async () => f.model,
+    log: quiet,
+  });
   return { ...r, data };
 }
 
@@ -40,13 +53,55 @@ function assertFaithful(name: string, ev: Awaited<ReturnType<typeof evaluateQuan
 }
 
 const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantScheme; p1: Partial<Phase1Config> }[] = [
-  { name: 'ds-cnn int8 unstructured 0.8', spec: dsCnn([49, 10, 1], 4, 16), shape: [49, 10, 1], scheme: { weightBits: 8, perChannel: true }, p1: { pattern: 'unstructured', sparsity: 0.8 } },
-  { name: 'ds-cnn int4 2:4', spec: dsCnn([49, 10, 1], 4, 16), shape: [49, 10, 1], scheme: { weightBits: 4, perChannel: true }, p1: { pattern: '2:4' } },
-  { name: 'resnet int8 channel 0.5', spec: resnet([12, 12, 1], 3), shape: [12, 12, 1], scheme: { weightBits: 8, perChannel: true }, p1: { pattern: 'channel', sparsity: 0.5 } },
-  { name: 'ds-cnn int8 arm64 flavor, 12 channels (8 NEON + 4 plain)', spec: dsCnn([49, 10, 1], 4, 12), shape: [49, 10, 1], scheme: { weightBits: 8, perChannel: true, flavor: 'arm64' }, p1: { pattern: 'unstructured', sparsity: 0.5 } },
-  { name: 'ds-cnn int4 tflm flavor (TFLite Micro: ties away from zero in CONV_2D and FULLY_CONNECTED)', spec: dsCnn([49, 10, 1], 4, 12), shape: [49, 10, 1], scheme: { weightBits: 4, perChannel: true, flavor: 'tflm' }, p1: { pattern: 'unstructured', sparsity: 0.5 } },
-  { name: 'resnet int8 tflm flavor channel 0.5', spec: resnet([12, 12, 1], 3), shape: [12, 12, 1], scheme: { weightBits: 8, perChannel: true, flavor: 'tflm' }, p1: { pattern: 'channel', sparsity: 0.5 } },
-  { name: 'mlp int8 per-tensor unstructured 0.5', spec: mlp([8, 4, 1], 3), shape: [8, 4, 1], scheme: { weightBits: 8, perChannel: false }, p1: { pattern: 'unstructured', sparsity: 0.5 } },
+  {
+    name: 'ds-cnn int8 unstructured 0.8',
+    spec: dsCnn([49, 10, 1], 4, 16),
+    shape: [49, 10, 1],
+    scheme: { weightBits: 8, perChannel: true },
+    p1: { pattern: 'unstructured', sparsity: 0.8 },
+  },
+  {
+    name: 'ds-cnn int4 2:4',
+    spec: dsCnn([49, 10, 1], 4, 16),
+    shape: [49, 10, 1],
+    scheme: { weightBits: 4, perChannel: true },
+    p1: { pattern: '2:4' },
+  },
+  {
+    name: 'resnet int8 channel 0.5',
+    spec: resnet([12, 12, 1], 3),
+    shape: [12, 12, 1],
+    scheme: { weightBits: 8, perChannel: true },
+    p1: { pattern: 'channel', sparsity: 0.5 },
+  },
+  {
+    name: 'ds-cnn int8 arm64 flavor, 12 channels (8 NEON + 4 plain)',
+    spec: dsCnn([49, 10, 1], 4, 12),
+    shape: [49, 10, 1],
+    scheme: { weightBits: 8, perChannel: true, flavor: 'arm64' },
+    p1: { pattern: 'unstructured', sparsity: 0.5 },
+  },
+  {
+    name: 'ds-cnn int4 tflm flavor (TFLite Micro: ties away from zero in CONV_2D and FULLY_CONNECTED)',
+    spec: dsCnn([49, 10, 1], 4, 12),
+    shape: [49, 10, 1],
+    scheme: { weightBits: 4, perChannel: true, flavor: 'tflm' },
+    p1: { pattern: 'unstructured', sparsity: 0.5 },
+  },
+  {
+    name: 'resnet int8 tflm flavor channel 0.5',
+    spec: resnet([12, 12, 1], 3),
+    shape: [12, 12, 1],
+    scheme: { weightBits: 8, perChannel: true, flavor: 'tflm' },
+    p1: { pattern: 'channel', sparsity: 0.5 },
+  },
+  {
+    name: 'mlp int8 per-tensor unstructured 0.5',
+    spec: mlp([8, 4, 1], 3),
+    shape: [8, 4, 1],
+    scheme: { weightBits: 8, perChannel: false },
+    p1: { pattern: 'unstructured', sparsity: 0.5 },
+  },
 ];
 
 for (const c of cases)
@@ -54,7 +109,9 @@ for (const c of cases)
     const r = await phase1(c.spec, c.shape, c.scheme, c.p1);
     const ev = await evaluateQuantized(r.model, r.qat, r.data, 'test');
     assertFaithful(c.name, ev);
-    if (c.p1.pattern === 'unstructured') for (const [layer, s] of Object.entries(ev.sparsityPerLayer)) assert.ok(Math.abs(s - c.p1.sparsity!) < 0.01, `${layer} sparsity ${s}`);
+    if (c.p1.pattern === 'unstructured')
+      for (const [layer, s] of Object.entries(ev.sparsityPerLayer))
+        assert.ok(Math.abs(s - c.p1.sparsity!) < 0.01, `${layer} sparsity ${s}`);
     if (c.scheme.weightBits === 4) {
       const q = await toQModel(r.model, { scheme: c.scheme, softmax: true, metadata: {} });
       for (const t of q.model.tensors.filter((t) => t.dtype === 'int4')) for (const v of t.data!) assert.ok(v >= -7 && v <= 7);
@@ -62,7 +119,12 @@ for (const c of cases)
   });
 
 test('channel pruning removes filters physically and keeps the graph consistent', async () => {
-  const r = await phase1(dsCnn([49, 10, 1], 4, 16), [49, 10, 1], { weightBits: 8, perChannel: true }, { pattern: 'channel', sparsity: 0.5 });
+  const r = await phase1(
+    dsCnn([49, 10, 1], 4, 16),
+    [49, 10, 1],
+    { weightBits: 8, perChannel: true },
+    { pattern: 'channel', sparsity: 0.5 },
+  );
   const q = (await toQModel(r.model, { scheme: { weightBits: 8, perChannel: true }, softmax: true, metadata: {} })).model;
   const byName = (n: string) => q.tensors.find((t) => t.name === n)!;
   assert.deepEqual(byName('conv1/weights').shape, [8, 10, 4, 1]); // (out, kh, kw, in): 16 -> 8 filters
@@ -74,7 +136,12 @@ test('channel pruning removes filters physically and keeps the graph consistent'
 });
 
 test('phase 1 never resurrects a pruned weight and masks only grow', async () => {
-  const r = await phase1(mlp([8, 4, 1], 3), [8, 4, 1], { weightBits: 8, perChannel: true }, { pattern: 'unstructured', sparsity: 0.75, rounds: 3 });
+  const r = await phase1(
+    mlp([8, 4, 1], 3),
+    [8, 4, 1],
+    { weightBits: 8, perChannel: true },
+    { pattern: 'unstructured', sparsity: 0.75, rounds: 3 },
+  );
   const m: Model = r.model;
   for (const p of m.layers.values()) {
     const w = (await tf.mul(p.w, p.mask).data()) as Float32Array;

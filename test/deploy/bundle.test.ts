@@ -32,7 +32,9 @@ describe('C bundle', () => {
   const model = writeTflite(qm);
   const n = inT.shape.reduce((a, b) => a * b, 1);
   // One second of a rising tone with a little noise: the example's clip, and its features for the test split.
-  const audio = Int16Array.from({ length: 16000 }, (_, i) => Math.round(9000 * Math.sin(2 * Math.PI * (300 * (i / 16000) + 900 * (i / 16000) ** 2)) + 300 * Math.sin(i * 12.9898)));
+  const audio = Int16Array.from({ length: 16000 }, (_, i) =>
+    Math.round(9000 * Math.sin(2 * Math.PI * (300 * (i / 16000) + 900 * (i / 16000) ** 2)) + 300 * Math.sin(i * 12.9898)),
+  );
   const features = createMfcc(KWS_MFCC).compute(audio);
   const x = new Float32Array(2 * n);
   x.set(features);
@@ -57,14 +59,26 @@ describe('C bundle', () => {
     const body = /pqk_model_data\[(\d+)\] PQK_ALIGN16 = \{([^}]*)\}/.exec(c);
     assert.ok(body, 'model_data.c declares the array');
     assert.equal(Number(body[1]), model.length);
-    assert.deepEqual(Uint8Array.from(body[2].split(',').map((s) => s.trim()).filter(Boolean).map(Number)), model);
+    assert.deepEqual(
+      Uint8Array.from(
+        body[2]
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map(Number),
+      ),
+      model,
+    );
     const h = readFileSync(join(dir, 'model.h'), 'utf8');
     assert.match(h, new RegExp(`PQK_MODEL_INPUT_ZERO_POINT ${inT.zeroPoint[0]}\\n`));
     assert.match(h, /PQK_MODEL_LABELS \{"down", "go", .*"_unknown_"\}/);
     assert.match(h, /PQK_MFCC_SAMPLE_RATE 16000/);
     assert.match(h, /PQK_MFCC_SCRATCH_FLOATS 1074u/);
     for (const f of ['frontend/pqk_mfcc.c', 'frontend/pqk_mfcc.h', 'frontend/pqk_mfcc_tables.c']) assert.ok(bundle.files.includes(f), f);
-    assert.match(readFileSync(join(dir, 'example', 'example_input.h'), 'utf8'), /#define PQK_EXAMPLE_HAS_AUDIO 1\n[^]*pqk_example_audio\[16000\]/);
+    assert.match(
+      readFileSync(join(dir, 'example', 'example_input.h'), 'utf8'),
+      /#define PQK_EXAMPLE_HAS_AUDIO 1\n[^]*pqk_example_audio\[16000\]/,
+    );
     assert.ok(!existsSync(join(plainDir, 'frontend')), 'no frontend without MFCC metadata');
     const arena = Number(/PQK_MODEL_ARENA_BYTES_OPTIMIZED (\d+)u/.exec(h)?.[1]);
     assert.ok(arena > 1000 && arena < 64 * 1024, `arena ${arena}`);
@@ -73,15 +87,28 @@ describe('C bundle', () => {
   });
 
   it('is the same bundle, byte for byte, when written again', async () => {
-    const again = await bundleForTarget(mkdtempSync(join(tmpdir(), 'pqk-bundle-')), model, loadTarget('cortex-m4'), 'run test', test, audio);
+    const again = await bundleForTarget(
+      mkdtempSync(join(tmpdir(), 'pqk-bundle-')),
+      model,
+      loadTarget('cortex-m4'),
+      'run test',
+      test,
+      audio,
+    );
     assert.equal(again.sha256, bundle.sha256);
   });
 
-  const cores = [...boards().map((b) => ({ name: b.cpu, flags: b.cflags.join(' '), kernels: b.dsp || b.mve ? 2 : 1 })),
-    { name: 'cortex-m0plus', flags: '-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft', kernels: 1 }];
+  const cores = [
+    ...boards().map((b) => ({ name: b.cpu, flags: b.cflags.join(' '), kernels: b.dsp || b.mve ? 2 : 1 })),
+    { name: 'cortex-m0plus', flags: '-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft', kernels: 1 },
+  ];
   for (const core of cores) {
     it(`compiles with -Wall -Wextra -Werror for ${core.name} (${core.kernels === 2 ? 'optimized' : 'plain'} kernels)`, async () => {
-      const r = await execa('make', ['-C', dir, '-s', `CPUFLAGS=${core.flags}`, `KERNELS=${core.kernels}`, 'CFLAGS=-O2 -Werror', 'clean', 'all'], { reject: false });
+      const r = await execa(
+        'make',
+        ['-C', dir, '-s', `CPUFLAGS=${core.flags}`, `KERNELS=${core.kernels}`, 'CFLAGS=-O2 -Werror', 'clean', 'all'],
+        { reject: false },
+      );
       assert.equal(r.exitCode, 0, r.stderr);
       assert.equal(r.stderr.trim(), '', 'no warnings');
     });
@@ -101,11 +128,41 @@ describe('C bundle', () => {
       writeFileSync(join(work, 'link.ld'), linkerScript(board, { flashBytes: 1 << 20, ramBytes: 256 << 10 }, 8192));
       writeFileSync(join(work, 'uart.c'), '#include "semihost.h"\nvoid pqk_uart_write(const char *text) { sh_print(text); }\n');
       const fw = join(firmwareDir(), 'firmware');
-      await execa('arm-none-eabi-gcc', [...board.cflags, '-O2', `-I${fw}`, join(fw, 'startup.c'), join(fw, 'semihost.c'), join(work, 'uart.c'),
-        join(bdir, 'build', 'example.o'), join(bdir, 'build', 'libpqk_model.a'), '--specs=rdimon.specs', '-nostartfiles', '-Wl,--gc-sections',
-        `-T${join(work, 'link.ld')}`, '-o', join(work, 'example.elf')]);
-      const r = await execa('qemu-system-arm', ['-M', board.machine, '-cpu', board.cpu, '-nographic', '-monitor', 'none', '-serial', 'none',
-        '-semihosting-config', 'enable=on,target=native', '-kernel', join(work, 'example.elf')], { reject: false, timeout: 60_000 });
+      await execa('arm-none-eabi-gcc', [
+        ...board.cflags,
+        '-O2',
+        `-I${fw}`,
+        join(fw, 'startup.c'),
+        join(fw, 'semihost.c'),
+        join(work, 'uart.c'),
+        join(bdir, 'build', 'example.o'),
+        join(bdir, 'build', 'libpqk_model.a'),
+        '--specs=rdimon.specs',
+        '-nostartfiles',
+        '-Wl,--gc-sections',
+        `-T${join(work, 'link.ld')}`,
+        '-o',
+        join(work, 'example.elf'),
+      ]);
+      const r = await execa(
+        'qemu-system-arm',
+        [
+          '-M',
+          board.machine,
+          '-cpu',
+          board.cpu,
+          '-nographic',
+          '-monitor',
+          'none',
+          '-serial',
+          'none',
+          '-semihosting-config',
+          'enable=on,target=native',
+          '-kernel',
+          join(work, 'example.elf'),
+        ],
+        { reject: false, timeout: 60_000 },
+      );
       const m = kws ? qm : plain;
       const mi = m.tensors[m.inputs[0]];
       const mo = m.tensors[m.outputs[0]];
@@ -128,7 +185,7 @@ describe('C bundle', () => {
     assert.deepEqual(r.outputs[0], runBatch(qm, [q], 'tflm')[0]);
     const fromAudio = await rt.runAudio(model, [audio], KWS_MFCC, { optimized: true, bundle });
     assert.equal(fromAudio.bundleSha256, bundle.sha256);
-    assert.deepEqual(fromAudio.features[0], q, 'the bundle\'s frontend on the board gives the host features');
+    assert.deepEqual(fromAudio.features[0], q, "the bundle's frontend on the board gives the host features");
     // Without a bundle, the firmware is built from one written for the model: another hash (no example sample).
     const own = await rt.run(model, [q], { optimized: true });
     assert.match(own.bundleSha256 ?? '', /^[0-9a-f]{64}$/);

@@ -31,7 +31,14 @@ function clips(): Int16Array[] {
     const amp = 10 ** (-rnd() * 4) * 32000;
     const f0 = 60 + rnd() * 5000;
     const noise = 10 ** (-rnd() * 5) * 2000;
-    out.push(Int16Array.from({ length: 16000 }, (_, i) => Math.max(-32768, Math.min(32767, Math.round(amp * Math.sin(2 * Math.PI * f0 * (i / 16000) * (1 + i / 24000)) + noise * (rnd() - 0.5))))));
+    out.push(
+      Int16Array.from({ length: 16000 }, (_, i) =>
+        Math.max(
+          -32768,
+          Math.min(32767, Math.round(amp * Math.sin(2 * Math.PI * f0 * (i / 16000) * (1 + i / 24000)) + noise * (rnd() - 0.5))),
+        ),
+      ),
+    );
   }
   out.push(new Int16Array(16000));
   out.push(Int16Array.from({ length: 16000 }, (_, i) => (Math.floor(i / 40) % 2 ? 32767 : -32768)));
@@ -47,7 +54,19 @@ describe('C MFCC frontend on the host', () => {
     writeFileSync(join(dir, 'tables.c'), mfccTablesC(KWS_MFCC));
     const fe = join(firmwareDir(), 'frontend');
     bin = join(dir, 'mfcc-host');
-    await execa('cc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', `-I${fe}`, join(fe, 'pqk_mfcc.c'), join(dir, 'tables.c'), join(firmwareDir(), 'host', 'mfcc_main.c'), '-o', bin]);
+    await execa('cc', [
+      '-std=c99',
+      '-O2',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      `-I${fe}`,
+      join(fe, 'pqk_mfcc.c'),
+      join(dir, 'tables.c'),
+      join(firmwareDir(), 'host', 'mfcc_main.c'),
+      '-o',
+      bin,
+    ]);
   });
 
   const run = async (audio: Int16Array[], samples: number, quant?: [number, number]): Promise<Buffer> => {
@@ -55,7 +74,13 @@ describe('C MFCC frontend on the host', () => {
     const pcm = new Int16Array(audio.length * samples);
     audio.forEach((a, i) => pcm.set(a.subarray(0, samples), i * samples));
     writeFileSync(join(dir, 'in.pcm'), pcm);
-    await execa(bin, [join(dir, 'in.pcm'), join(dir, 'out.bin'), `${audio.length}`, `${samples}`, ...(quant ? [Math.fround(quant[0]).toPrecision(9), `${quant[1]}`] : [])]);
+    await execa(bin, [
+      join(dir, 'in.pcm'),
+      join(dir, 'out.bin'),
+      `${audio.length}`,
+      `${samples}`,
+      ...(quant ? [Math.fround(quant[0]).toPrecision(9), `${quant[1]}`] : []),
+    ]);
     return readFileSync(join(dir, 'out.bin'));
   };
 
@@ -77,7 +102,10 @@ describe('C MFCC frontend on the host', () => {
   it('quantizes as TFLite QUANTIZE does, saturating at both ends', async () => {
     const mfcc = createMfcc();
     const all = clips();
-    for (const [scale, zp] of [[0.4123, 57], [0.05, -3]] as const) {
+    for (const [scale, zp] of [
+      [0.4123, 57],
+      [0.05, -3],
+    ] as const) {
       const got = new Int8Array(new Uint8Array(await run(all, 16000, [scale, zp])).buffer);
       let differ = 0;
       let clamped = 0;
@@ -107,7 +135,8 @@ describe('C MFCC frontend on the host', () => {
     const sine = Int16Array.from({ length: 16000 }, (_, i) => Math.round(16384 * Math.sin((2 * Math.PI * 1000 * i) / 16000)));
     const ref = [-62.6014, 6.5586, -25.6271, -9.9793, 14.6971, 8.5548, -8.1329, -7.4895, 4.0558, 6.7948];
     const got = createMfcc().compute(sine);
-    for (let t2 = 0; t2 < 49; t2 += 12) ref.forEach((v, j) => assert.ok(Math.abs(got[t2 * 10 + j] - v) < 2e-3, `frame ${t2} coefficient ${j}: ${got[t2 * 10 + j]} vs ${v}`));
+    for (let t2 = 0; t2 < 49; t2 += 12)
+      ref.forEach((v, j) => assert.ok(Math.abs(got[t2 * 10 + j] - v) < 2e-3, `frame ${t2} coefficient ${j}: ${got[t2 * 10 + j]} vs ${v}`));
   });
 });
 
@@ -129,9 +158,15 @@ describe('verify --from-audio on qemu:cortex-m4', () => {
     assert.equal(a.predictionsDiffering, 0);
     assert.equal(a.accuracyFromAudio, a.accuracyFromFeatures);
     assert.equal(a.accuracyFromFeatures, r.accuracy, 'the features run on the board agrees with the reference on host features');
-    assert.ok(a.frontendInstructions && a.frontendInstructions.min > 1e6 && a.frontendInstructions.max < 2e7, JSON.stringify(a.frontendInstructions));
+    assert.ok(
+      a.frontendInstructions && a.frontendInstructions.min > 1e6 && a.frontendInstructions.max < 2e7,
+      JSON.stringify(a.frontendInstructions),
+    );
     assert.ok(a.endToEndInstructions && r.instructionsPerInference);
-    assert.ok(Math.abs(a.endToEndInstructions.mean - a.frontendInstructions.mean - r.instructionsPerInference.mean) < 0.01 * a.endToEndInstructions.mean);
+    assert.ok(
+      Math.abs(a.endToEndInstructions.mean - a.frontendInstructions.mean - r.instructionsPerInference.mean) <
+        0.01 * a.endToEndInstructions.mean,
+    );
     assert.equal(a.frontendScratchBytes, (1024 + 40 + 10) * 4);
   });
 
@@ -139,7 +174,13 @@ describe('verify --from-audio on qemu:cortex-m4', () => {
     const dir = makeTinySet();
     const data = await loadDataset(dir);
     const qm = dscnnModel(5, { channels: 8, blocks: 1 });
-    await assert.rejects(verifyFromAudio(writeTflite(qm), dir, data, 'tflite'), /--from-audio runs on an emulated board \(qemu:\*\), not on tflite/);
-    await assert.rejects(verifyFromAudio(writeTflite(qm), dir, { ...data, frontend: undefined }, 'qemu:cortex-m4'), /needs a keyword-spotting model and dataset with an MFCC frontend/);
+    await assert.rejects(
+      verifyFromAudio(writeTflite(qm), dir, data, 'tflite'),
+      /--from-audio runs on an emulated board \(qemu:\*\), not on tflite/,
+    );
+    await assert.rejects(
+      verifyFromAudio(writeTflite(qm), dir, { ...data, frontend: undefined }, 'qemu:cortex-m4'),
+      /needs a keyword-spotting model and dataset with an MFCC frontend/,
+    );
   });
 });

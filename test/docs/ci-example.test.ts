@@ -38,7 +38,7 @@ test("nothing is written over the run folder's own files, and each budget is pub
   assert.doesNotMatch(text, />\s*runs\/ci\//);
   const published = /report_paths: (\S+)/.exec(text)![1]!;
   assert.equal(published, 'runs/budgets.xml');
-  assert.ok(!published.includes('*'), 'no glob that also picks up the run\'s own junit.xml');
+  assert.ok(!published.includes('*'), "no glob that also picks up the run's own junit.xml");
   // Works before a baseline is committed.
   assert.match(text, /if \[ -f baseline\/report\.json \]/);
   assert.doesNotMatch(text, /npx pqk/);

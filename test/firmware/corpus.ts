@@ -5,7 +5,12 @@ import { coverageModel, dscnnModel } from './models.js';
 
 // Valid models, then per model: single-bit flips, 32-bit words overwritten with extreme values, truncations.
 export function seedCorpus(): Uint8Array[] {
-  const valid = [coverageModel(1), coverageModel(2), dscnnModel(3, { channels: 8, blocks: 1 }), dscnnModel(4, { channels: 4, blocks: 1, weights: 'int4' })].map((m) => writeTflite(m));
+  const valid = [
+    coverageModel(1),
+    coverageModel(2),
+    dscnnModel(3, { channels: 8, blocks: 1 }),
+    dscnnModel(4, { channels: 4, blocks: 1, weights: 'int4' }),
+  ].map((m) => writeTflite(m));
   const r = mulberry32(99);
   const out: Uint8Array[] = [...valid];
   for (const v of valid) {

@@ -22,12 +22,36 @@ describe('pqk_expf on Cortex-M', () => {
       try {
         const fw = firmwareDir();
         writeFileSync(join(dir, 'link.ld'), linkerScript(board, { flashBytes: board.flash.size, ramBytes: board.ram.size }, 8192));
-        await execa('arm-none-eabi-gcc', [...board.cflags, '-O2', '-std=c99', '-ffp-contract=off', `-I${join(fw, 'src')}`,
-          join(fw, 'src', 'exp_f32.c'), ...['startup.c', 'semihost.c', 'expf_main.c'].map((f) => join(fw, 'firmware', f)),
-          '--specs=rdimon.specs', '-nostartfiles', `-T${join(dir, 'link.ld')}`, '-o', join(dir, 'expf.elf')]);
+        await execa('arm-none-eabi-gcc', [
+          ...board.cflags,
+          '-O2',
+          '-std=c99',
+          '-ffp-contract=off',
+          `-I${join(fw, 'src')}`,
+          join(fw, 'src', 'exp_f32.c'),
+          ...['startup.c', 'semihost.c', 'expf_main.c'].map((f) => join(fw, 'firmware', f)),
+          '--specs=rdimon.specs',
+          '-nostartfiles',
+          `-T${join(dir, 'link.ld')}`,
+          '-o',
+          join(dir, 'expf.elf'),
+        ]);
         const semi = ['enable=on', 'target=native', 'arg=fw', `arg=${join(dir, 'arm.bin')}`, `arg=${STRIDE}`].join(',');
-        await execa('qemu-system-arm', ['-M', board.machine, '-cpu', board.cpu, '-nographic', '-monitor', 'none', '-serial', 'none',
-          '-semihosting-config', semi, '-kernel', join(dir, 'expf.elf')]);
+        await execa('qemu-system-arm', [
+          '-M',
+          board.machine,
+          '-cpu',
+          board.cpu,
+          '-nographic',
+          '-monitor',
+          'none',
+          '-serial',
+          'none',
+          '-semihosting-config',
+          semi,
+          '-kernel',
+          join(dir, 'expf.elf'),
+        ]);
         await execa(hostBinary('pqk-micro-unit'), ['--sweep', join(dir, 'host.bin'), String(STRIDE)]);
         const arm = readFileSync(join(dir, 'arm.bin'));
         const host = readFileSync(join(dir, 'host.bin'));

@@ -27,7 +27,11 @@ describe('firmware-harness fuzzing', () => {
       for (const d of [corpus, artifacts]) rmSync(d, { recursive: true, force: true });
       await execa('mkdir', ['-p', corpus, artifacts]);
       seedCorpus().forEach((b, i) => writeFileSync(join(corpus, `seed-${String(i).padStart(3, '0')}.tflite`), b));
-      const r = await execa(fuzzer, ['-runs=150000', '-seed=1', '-rss_limit_mb=2048', '-max_len=65536', `-artifact_prefix=${artifacts}/`, corpus], { reject: false });
+      const r = await execa(
+        fuzzer,
+        ['-runs=150000', '-seed=1', '-rss_limit_mb=2048', '-max_len=65536', `-artifact_prefix=${artifacts}/`, corpus],
+        { reject: false },
+      );
       assert.equal(r.exitCode, 0, r.stderr.split('\n').slice(-40).join('\n'));
       assert.deepEqual(readdirSync(artifacts), []);
       assert.match(r.stderr, /Done 150000 runs/);

@@ -34,7 +34,12 @@ export function randomInputs(model: QModel, count: number, seed: number): Int8Ar
 
 // Runs a batch through build/host/pqk-micro-host; a failing model gives status != 0 and its error text. The arithmetic
 // is TFLite Micro's ('tflm', as deployed) unless 'x86-64' asks for x86-64 TFLite 2.9's.
-export async function runHost(model: Uint8Array, inputs: Int8Array[], optimized = false, rounding: 'tflm' | 'x86-64' = 'tflm'): Promise<HostResult> {
+export async function runHost(
+  model: Uint8Array,
+  inputs: Int8Array[],
+  optimized = false,
+  rounding: 'tflm' | 'x86-64' = 'tflm',
+): Promise<HostResult> {
   const dir = mkdtempSync(join(tmpdir(), 'pqk-host-'));
   try {
     writeFileSync(join(dir, 'model.tflite'), model);
@@ -59,9 +64,11 @@ export async function runHost(model: Uint8Array, inputs: Int8Array[], optimized 
 export function compareBatches(got: Int8Array[], want: Int8Array[]): { mismatches: number; distinct: number } {
   let mismatches = 0;
   const seen = new Set<number>();
-  want.forEach((w, i) => w.forEach((v, j) => {
-    seen.add(v);
-    if (got[i]?.[j] !== v) mismatches++;
-  }));
+  want.forEach((w, i) =>
+    w.forEach((v, j) => {
+      seen.add(v);
+      if (got[i]?.[j] !== v) mismatches++;
+    }),
+  );
   return { mismatches, distinct: seen.size };
 }

@@ -42,7 +42,10 @@ describe('firmware-harness host build', () => {
         // The optimized paths' loop structure (im2col, channels innermost), with C dot products on the host.
         assert.deepEqual((await runHost(bytes, inputs, true)).outputs, got.outputs, `optimized, after op ${k}`);
         assert.ok(distinct >= 3, `op ${k} (${model.ops[k].op}) outputs take only ${distinct} values`);
-        assert.deepEqual(got.ops, prefix.ops.map((o) => o.op));
+        assert.deepEqual(
+          got.ops,
+          prefix.ops.map((o) => o.op),
+        );
       }
     });
   }

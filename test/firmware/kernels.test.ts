@@ -63,7 +63,10 @@ describe('optimized kernel variants', () => {
     // The largest scratch: the GEMM of the 3x3 conv on 12 channels, a column of four pixels of depth 108 as int16,
     // one pixel's gather and 8 bytes of discarded outputs; it overlaps tensors that are dead by then or not.
     const align = (n: number): number => Math.ceil(n / 16) * 16;
-    assert.ok(opt.arena_used_bytes <= plain.arena_used_bytes + align(8 * 108 + 2 * 108 + 8), `${opt.arena_used_bytes} vs ${plain.arena_used_bytes}`);
+    assert.ok(
+      opt.arena_used_bytes <= plain.arena_used_bytes + align(8 * 108 + 2 * 108 + 8),
+      `${opt.arena_used_bytes} vs ${plain.arena_used_bytes}`,
+    );
   });
 
   for (const cpu of ['cortex-m4', 'cortex-m55'] as const) {

@@ -66,22 +66,44 @@ export class GraphBuilder {
     return t;
   }
 
-  conv(x: number, outC: number, k: [number, number], stride: [number, number], padding: Padding, activation: Activation, dtype: DType = 'int8'): number {
+  conv(
+    x: number,
+    outC: number,
+    k: [number, number],
+    stride: [number, number],
+    padding: Padding,
+    activation: Activation,
+    dtype: DType = 'int8',
+  ): number {
     const [n, h, w, c] = this.tensors[x].shape as Shape4;
     const [wT, scales] = this.weights([outC, k[0], k[1], c], outC * k[0] * k[1] * c, outC, 0, dtype);
     const bT = this.bias(outC, this.tensors[x].scale[0], scales);
-    const out = this.activation([n, outSize(padding, h, k[0], stride[0]), outSize(padding, w, k[1], stride[1]), outC], ...this.outQuant(x, k[0] * k[1] * c, scales, dtype));
+    const out = this.activation(
+      [n, outSize(padding, h, k[0], stride[0]), outSize(padding, w, k[1], stride[1]), outC],
+      ...this.outQuant(x, k[0] * k[1] * c, scales, dtype),
+    );
     const options = { padding, strideH: stride[0], strideW: stride[1], dilationH: 1, dilationW: 1, activation };
     this.ops.push({ op: 'CONV_2D', inputs: [x, wT, bT], outputs: [out], options });
     return this.spreadAfter(out, activation);
   }
 
-  depthwise(x: number, k: [number, number], stride: [number, number], padding: Padding, activation: Activation, dtype: DType = 'int8', mult = 1): number {
+  depthwise(
+    x: number,
+    k: [number, number],
+    stride: [number, number],
+    padding: Padding,
+    activation: Activation,
+    dtype: DType = 'int8',
+    mult = 1,
+  ): number {
     const [n, h, w, c] = this.tensors[x].shape as Shape4;
     const oc = c * mult;
     const [wT, scales] = this.weights([1, k[0], k[1], oc], k[0] * k[1] * oc, oc, 3, dtype);
     const bT = this.bias(oc, this.tensors[x].scale[0], scales);
-    const out = this.activation([n, outSize(padding, h, k[0], stride[0]), outSize(padding, w, k[1], stride[1]), oc], ...this.outQuant(x, k[0] * k[1], scales, dtype));
+    const out = this.activation(
+      [n, outSize(padding, h, k[0], stride[0]), outSize(padding, w, k[1], stride[1]), oc],
+      ...this.outQuant(x, k[0] * k[1], scales, dtype),
+    );
     const options = { padding, strideH: stride[0], strideW: stride[1], dilationH: 1, dilationW: 1, activation, depthMultiplier: mult };
     this.ops.push({ op: 'DEPTHWISE_CONV_2D', inputs: [x, wT, bT], outputs: [out], options });
     return this.spreadAfter(out, activation);
@@ -104,7 +126,12 @@ export class GraphBuilder {
     const t = this.tensors[x];
     const [n, h, w, c] = t.shape as Shape4;
     const out = this.activation([n, outSize(padding, h, f[0], s[0]), outSize(padding, w, f[1], s[1]), c], t.scale[0], t.zeroPoint[0]);
-    this.ops.push({ op: kind, inputs: [x], outputs: [out], options: { padding, strideH: s[0], strideW: s[1], filterH: f[0], filterW: f[1], activation: 'NONE' } });
+    this.ops.push({
+      op: kind,
+      inputs: [x],
+      outputs: [out],
+      options: { padding, strideH: s[0], strideW: s[1], filterH: f[0], filterW: f[1], activation: 'NONE' },
+    });
     const inSpread = this.spread.get(x) ?? 50;
     // Averaging keeps the ReLU offset, which dominates what the next layer sees.
     this.spread.set(out, kind === 'MAX_POOL_2D' ? inSpread : inSpread * 0.7);
@@ -114,8 +141,17 @@ export class GraphBuilder {
   mean(x: number, axes: number[], keepDims: boolean, sameQuant: boolean): number {
     const t = this.tensors[x];
     const shape = keepDims ? t.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : t.shape.filter((_, i) => !axes.includes(i));
-    const axesT = this.add({ name: `axes${this.tensors.length}`, shape: [axes.length], dtype: 'int32', scale: [], zeroPoint: [], data: Int32Array.from(axes) });
-    const out = sameQuant ? this.activation(shape, t.scale[0], t.zeroPoint[0]) : this.activation(shape, t.scale[0] * 0.6, this.int(-10, 10));
+    const axesT = this.add({
+      name: `axes${this.tensors.length}`,
+      shape: [axes.length],
+      dtype: 'int32',
+      scale: [],
+      zeroPoint: [],
+      data: Int32Array.from(axes),
+    });
+    const out = sameQuant
+      ? this.activation(shape, t.scale[0], t.zeroPoint[0])
+      : this.activation(shape, t.scale[0] * 0.6, this.int(-10, 10));
     this.ops.push({ op: 'MEAN', inputs: [x, axesT], outputs: [out], options: { keepDims } });
     return out;
   }
@@ -131,7 +167,14 @@ export class GraphBuilder {
     const t = this.tensors[x];
     const out = this.activation(shape, t.scale[0], t.zeroPoint[0]);
     this.spread.set(out, this.spread.get(x) ?? 50);
-    const shapeT = this.add({ name: `shape${this.tensors.length}`, shape: [shape.length], dtype: 'int32', scale: [], zeroPoint: [], data: Int32Array.from(shape) });
+    const shapeT = this.add({
+      name: `shape${this.tensors.length}`,
+      shape: [shape.length],
+      dtype: 'int32',
+      scale: [],
+      zeroPoint: [],
+      data: Int32Array.from(shape),
+    });
     this.ops.push({ op: 'RESHAPE', inputs: [x, shapeT], outputs: [out], options: { newShape: shape } });
     return out;
   }
@@ -139,9 +182,20 @@ export class GraphBuilder {
   // PAD by [before0, after0, before1, after1, ...]: same quantization, the border at the zero point.
   pad(x: number, paddings: number[]): number {
     const t = this.tensors[x];
-    const out = this.activation(t.shape.map((n, d) => n + paddings[2 * d] + paddings[2 * d + 1]), t.scale[0], t.zeroPoint[0]);
+    const out = this.activation(
+      t.shape.map((n, d) => n + paddings[2 * d] + paddings[2 * d + 1]),
+      t.scale[0],
+      t.zeroPoint[0],
+    );
     this.spread.set(out, this.spread.get(x) ?? 50);
-    const p = this.add({ name: `paddings${this.tensors.length}`, shape: [t.shape.length, 2], dtype: 'int32', scale: [], zeroPoint: [], data: Int32Array.from(paddings) });
+    const p = this.add({
+      name: `paddings${this.tensors.length}`,
+      shape: [t.shape.length, 2],
+      dtype: 'int32',
+      scale: [],
+      zeroPoint: [],
+      data: Int32Array.from(paddings),
+    });
     this.ops.push({ op: 'PAD', inputs: [x, p], outputs: [out], options: {} });
     return out;
   }

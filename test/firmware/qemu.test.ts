@@ -33,7 +33,10 @@ describe('qemu firmware runtime', () => {
     assert.ok(Math.min(...ins) > 2.7e6, `${Math.min(...ins)} instructions`);
     assert.ok(Math.max(...ins) - Math.min(...ins) < 0.01 * Math.min(...ins));
     const perOp = r.instructionsPerOp!;
-    assert.deepEqual(perOp.map((o) => o.op), model.ops.map((o) => o.op));
+    assert.deepEqual(
+      perOp.map((o) => o.op),
+      model.ops.map((o) => o.op),
+    );
     const opSum = perOp.reduce((a, o) => a + o.instructions, 0);
     const mean = ins.reduce((a, b) => a + b, 0) / ins.length;
     assert.ok(opSum < mean && opSum > 0.99 * mean, `ops ${opSum} vs inference ${mean}`);
@@ -58,8 +61,12 @@ describe('qemu firmware runtime', () => {
     });
   }
 
-  it('optimized kernels give the plain kernels\' bytes on DS-CNN int8 and int4 for fewer instructions (M4, M55)', async () => {
-    for (const [cpu, weights] of [['cortex-m4', 'int8'], ['cortex-m4', 'int4'], ['cortex-m55', 'int8']] as const) {
+  it("optimized kernels give the plain kernels' bytes on DS-CNN int8 and int4 for fewer instructions (M4, M55)", async () => {
+    for (const [cpu, weights] of [
+      ['cortex-m4', 'int8'],
+      ['cortex-m4', 'int4'],
+      ['cortex-m55', 'int8'],
+    ] as const) {
       const model = dscnnModel(23, { weights });
       const bytes = writeTflite(model);
       const inputs = randomInputs(model, 8, 10);
@@ -88,10 +95,14 @@ describe('qemu firmware runtime', () => {
   it('says when the model does not fit the target flash or RAM, naming the board', async () => {
     const bytes = writeTflite(dscnnModel(22, { channels: 16, blocks: 1 }));
     const x = randomInputs(dscnnModel(22, { channels: 16, blocks: 1 }), 1, 1);
-    await assert.rejects(new QemuRuntime('cortex-m4', { memory: { flashBytes: 16 * 1024, ramBytes: 196608 } }).run(bytes, x),
-      /^Error: qemu:cortex-m4 \(mps2-an386\): the model does not fit: FLASH overflowed by \d+ bytes \(limit 16384 bytes\)/);
-    await assert.rejects(new QemuRuntime('cortex-m33', { memory: { flashBytes: 1 << 20, ramBytes: 8 * 1024 } }).run(bytes, x),
-      /^Error: qemu:cortex-m33 \(mps2-an505\): the model does not fit: RAM overflowed by \d+ bytes \(limit 8192 bytes\)/);
+    await assert.rejects(
+      new QemuRuntime('cortex-m4', { memory: { flashBytes: 16 * 1024, ramBytes: 196608 } }).run(bytes, x),
+      /^Error: qemu:cortex-m4 \(mps2-an386\): the model does not fit: FLASH overflowed by \d+ bytes \(limit 16384 bytes\)/,
+    );
+    await assert.rejects(
+      new QemuRuntime('cortex-m33', { memory: { flashBytes: 1 << 20, ramBytes: 8 * 1024 } }).run(bytes, x),
+      /^Error: qemu:cortex-m33 \(mps2-an505\): the model does not fit: RAM overflowed by \d+ bytes \(limit 8192 bytes\)/,
+    );
   });
 
   it('names the unsupported op and node before building', async () => {
@@ -100,7 +111,9 @@ describe('qemu firmware runtime', () => {
     const h = g.conv(x, 4, [1, 1], [1, 1], 'SAME', 'NONE');
     const y = g.tensors.push({ name: 'f', shape: [1, 1, 1, 4], dtype: 'float32', scale: [], zeroPoint: [] }) - 1;
     g.ops.push({ op: 'DEQUANTIZE', inputs: [h], outputs: [y], options: {} });
-    await assert.rejects(new QemuRuntime('cortex-m55').run(writeTflite(g.build(x, y)), [new Int8Array(8)]),
-      /^Error: qemu:cortex-m55 \(mps3-an547\): DEQUANTIZE node 1: operator not supported by pqk micro; builtin code 6$/);
+    await assert.rejects(
+      new QemuRuntime('cortex-m55').run(writeTflite(g.build(x, y)), [new Int8Array(8)]),
+      /^Error: qemu:cortex-m55 \(mps3-an547\): DEQUANTIZE node 1: operator not supported by pqk micro; builtin code 6$/,
+    );
   });
 });

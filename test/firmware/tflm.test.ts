@@ -41,14 +41,48 @@ const cases: TieCase[] = [
   },
   {
     name: 'CONV_2D 1x1 without ReLU, two channels of opposite sign',
-    model: convModel({ kind: 'CONV_2D', inShape: [1, 1, 2, 1], outC: 2, kH: 1, kW: 1, strideH: 1, strideW: 1, padding: 'VALID', activation: 'NONE', inScale: 0.5, inZeroPoint: 0, outScale: 1, outZeroPoint: 0, wScales: [0.5, 0.5], w: Int8Array.from([1, -1]), b: Int32Array.from([0, 0]) }),
+    model: convModel({
+      kind: 'CONV_2D',
+      inShape: [1, 1, 2, 1],
+      outC: 2,
+      kH: 1,
+      kW: 1,
+      strideH: 1,
+      strideW: 1,
+      padding: 'VALID',
+      activation: 'NONE',
+      inScale: 0.5,
+      inZeroPoint: 0,
+      outScale: 1,
+      outZeroPoint: 0,
+      wScales: [0.5, 0.5],
+      w: Int8Array.from([1, -1]),
+      b: Int32Array.from([0, 0]),
+    }),
     input: [-2, 2],
     tflm: [-1, 1, 1, -1],
     x86: [0, 1, 1, 0],
   },
   {
     name: 'DEPTHWISE_CONV_2D rounds ties away from zero in both',
-    model: convModel({ kind: 'DEPTHWISE_CONV_2D', inShape: [1, 1, 1, 2], outC: 2, kH: 1, kW: 1, strideH: 1, strideW: 1, padding: 'VALID', activation: 'NONE', inScale: 0.5, inZeroPoint: 0, outScale: 1, outZeroPoint: 0, wScales: [0.5, 0.5], w: Int8Array.from([1, 1]), b: Int32Array.from([0, 0]) }),
+    model: convModel({
+      kind: 'DEPTHWISE_CONV_2D',
+      inShape: [1, 1, 1, 2],
+      outC: 2,
+      kH: 1,
+      kW: 1,
+      strideH: 1,
+      strideW: 1,
+      padding: 'VALID',
+      activation: 'NONE',
+      inScale: 0.5,
+      inZeroPoint: 0,
+      outScale: 1,
+      outZeroPoint: 0,
+      wScales: [0.5, 0.5],
+      w: Int8Array.from([1, 1]),
+      b: Int32Array.from([0, 0]),
+    }),
     input: [-2, 2],
     tflm: [-1, 1],
     x86: [-1, 1],
@@ -72,7 +106,11 @@ describe('TFLite Micro and x86-64 TFLite arithmetic on exact ties', () => {
       assert.deepEqual(Array.from((await new TfliteRuntime().run(bytes, input)).outputs[0]), c.x86, 'TFLite 2.9 itself');
       for (const optimized of [false, true]) {
         assert.deepEqual(Array.from((await runHost(bytes, input, optimized)).outputs[0]), c.tflm, `pqk micro, optimized ${optimized}`);
-        assert.deepEqual(Array.from((await runHost(bytes, input, optimized, 'x86-64')).outputs[0]), c.x86, `pqk micro x86-64 rounding, optimized ${optimized}`);
+        assert.deepEqual(
+          Array.from((await runHost(bytes, input, optimized, 'x86-64')).outputs[0]),
+          c.x86,
+          `pqk micro x86-64 rounding, optimized ${optimized}`,
+        );
       }
     });
   }
@@ -99,7 +137,10 @@ describe('TFLite Micro and x86-64 TFLite arithmetic on exact ties', () => {
     assert.equal(differ, 0);
     const near = softmaxModel([2, 12], [0.02, 0]);
     const rows = [Int8Array.from([68, -1, -20, 8, -10, 59, 4, -4, -10, 39, 12, 36, 26, -14, 16, 13, 23, 9, 31, 27, -6, 32, 22, 1])];
-    const wantTflm = [-76, -115, -119, -112, -117, -84, -114, -116, -117, -99, -111, -101, -102, -116, -107, -108, -104, -110, -100, -102, -115, -99, -104, -112];
+    const wantTflm = [
+      -76, -115, -119, -112, -117, -84, -114, -116, -117, -99, -111, -101, -102, -116, -107, -108, -104, -110, -100, -102, -115, -99, -104,
+      -112,
+    ];
     const wantX86 = wantTflm.map((v, i) => (i === 6 ? -113 : i === 13 ? -117 : v));
     assert.deepEqual(Array.from(runBatch(near, rows, 'tflm')[0]), wantTflm);
     assert.deepEqual(Array.from(runBatch(near, rows, 'x86-64')[0]), wantX86);
@@ -111,8 +152,15 @@ describe('TFLite Micro and x86-64 TFLite arithmetic on exact ties', () => {
     assert.deepEqual(Array.from(runBatch(softmaxModel([1, 4], [0.1, 0]), [Int8Array.from([5, 5, 5, 5])], 'tflm')[0]), [-64, -64, -64, -64]);
     const bytes = writeTflite(m);
     for (const optimized of [false, true]) {
-      assert.deepEqual((await runHost(bytes, inputs, optimized)).outputs.map((o) => Array.from(o)), tflm.map((o) => Array.from(o)), `pqk micro, optimized ${optimized}`);
-      assert.deepEqual((await runHost(bytes, inputs, optimized, 'x86-64')).outputs.map((o) => Array.from(o)), x86.map((o) => Array.from(o)));
+      assert.deepEqual(
+        (await runHost(bytes, inputs, optimized)).outputs.map((o) => Array.from(o)),
+        tflm.map((o) => Array.from(o)),
+        `pqk micro, optimized ${optimized}`,
+      );
+      assert.deepEqual(
+        (await runHost(bytes, inputs, optimized, 'x86-64')).outputs.map((o) => Array.from(o)),
+        x86.map((o) => Array.from(o)),
+      );
     }
   });
 });

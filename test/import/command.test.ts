@@ -49,7 +49,10 @@ test('pqk import --json prints format, layers, params, maxAbsDiff and out, and m
 });
 
 test('pqk import names a missing model file and a missing --out', async () => {
-  await assert.rejects(importCommand.run(context(['/nonexistent/model.json'], { out: '/tmp/x' }, false, [])), /model file not found: \/nonexistent\/model.json/);
+  await assert.rejects(
+    importCommand.run(context(['/nonexistent/model.json'], { out: '/tmp/x' }, false, [])),
+    /model file not found: \/nonexistent\/model.json/,
+  );
   await assert.rejects(importCommand.run(context([graphB(2)], {}, false, [])), /missing required flag --out/);
   await assert.rejects(importCommand.run(context([], { out: '/tmp/x' }, false, [])), /expected exactly one MODEL_DIR\/model.json/);
 });

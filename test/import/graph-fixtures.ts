@@ -34,7 +34,11 @@ export class GraphBuilder {
   }
 
   placeholder(name: string, shape: number[]): string {
-    this.nodes.push({ name, op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: shape.map((d) => ({ size: String(d) })) } } } });
+    this.nodes.push({
+      name,
+      op: 'Placeholder',
+      attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: shape.map((d) => ({ size: String(d) })) } } },
+    });
     return name;
   }
 
@@ -48,7 +52,14 @@ export class GraphBuilder {
   constant(name: string, shape: number[], data: Float32Array | Int32Array): string {
     const dtype = data instanceof Int32Array ? 'int32' : 'float32';
     const tfType = dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT';
-    this.nodes.push({ name, op: 'Const', attr: { value: { tensor: { dtype: tfType, tensorShape: { dim: shape.map((d) => ({ size: String(d) })) } } }, dtype: { type: tfType } } });
+    this.nodes.push({
+      name,
+      op: 'Const',
+      attr: {
+        value: { tensor: { dtype: tfType, tensorShape: { dim: shape.map((d) => ({ size: String(d) })) } } },
+        dtype: { type: tfType },
+      },
+    });
     this.weights.push({ name, shape, dtype, data });
     return name;
   }
@@ -59,7 +70,13 @@ export class GraphBuilder {
   }
 
   conv(name: string, op: string, input: string[], strides: number[], padding: string, extra: Attr = {}): string {
-    const attr = { strides: ints([1, ...strides, 1]), padding: str(padding), data_format: str('NHWC'), dilations: ints([1, 1, 1, 1]), ...extra };
+    const attr = {
+      strides: ints([1, ...strides, 1]),
+      padding: str(padding),
+      data_format: str('NHWC'),
+      dilations: ints([1, 1, 1, 1]),
+      ...extra,
+    };
     return this.op(name, op, input, attr);
   }
 
@@ -72,7 +89,13 @@ export class GraphBuilder {
     const bytes = this.weights.map((w) => new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength));
     writeFileSync(join(dir, 'weights.bin'), Buffer.concat(bytes));
     const manifest = [{ paths: ['weights.bin'], weights: this.weights.map(({ name, shape, dtype }) => ({ name, shape, dtype })) }];
-    const json = { format: 'graph-model', generatedBy: '2.15.0', convertedBy: 'pqk test', modelTopology: { node: this.nodes, library: {}, versions: { producer: 1 } }, weightsManifest: manifest };
+    const json = {
+      format: 'graph-model',
+      generatedBy: '2.15.0',
+      convertedBy: 'pqk test',
+      modelTopology: { node: this.nodes, library: {}, versions: { producer: 1 } },
+      weightsManifest: manifest,
+    };
     writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
     return join(dir, 'model.json');
   }
@@ -83,12 +106,26 @@ export class GraphBuilder {
 export function graphA(seed: number): string {
   const g = new GraphBuilder(seed);
   const x = g.placeholder('input_1', [-1, 10, 8, 3]);
-  const c = g.conv('conv', '_FusedConv2D', [x, g.random('conv/w', [3, 3, 3, 6]), g.random('conv/b', [6])], [1, 1], 'SAME', g.fused(['BiasAdd', 'Relu'], 1));
+  const c = g.conv(
+    'conv',
+    '_FusedConv2D',
+    [x, g.random('conv/w', [3, 3, 3, 6]), g.random('conv/b', [6])],
+    [1, 1],
+    'SAME',
+    g.fused(['BiasAdd', 'Relu'], 1),
+  );
   const d = g.conv('dw', 'DepthwiseConv2dNative', [c, g.random('dw/w', [3, 3, 6, 2])], [2, 2], 'SAME');
   const db = g.op('dw/bias', 'BiasAdd', [d, g.random('dw/b', [12])], { data_format: str('NHWC') });
   const r = g.op('dw/relu6', 'Relu6', [db]);
-  const p = g.op('pool', 'AvgPool', [r], { ksize: ints([1, 2, 2, 1]), strides: ints([1, 2, 2, 1]), padding: str('VALID'), data_format: str('NHWC') });
-  const f = g.op('flat', 'Reshape', [p, g.constant('flat/shape', [2], Int32Array.from([-1, 2 * 2 * 12]))], { Tshape: { type: 'DT_INT32' } });
+  const p = g.op('pool', 'AvgPool', [r], {
+    ksize: ints([1, 2, 2, 1]),
+    strides: ints([1, 2, 2, 1]),
+    padding: str('VALID'),
+    data_format: str('NHWC'),
+  });
+  const f = g.op('flat', 'Reshape', [p, g.constant('flat/shape', [2], Int32Array.from([-1, 2 * 2 * 12]))], {
+    Tshape: { type: 'DT_INT32' },
+  });
   const i = g.op('flat/id', 'Identity', [f]);
   const m = g.op('fc', 'MatMul', [i, g.random('fc/w', [48, 5], 0.3)], { transpose_a: { b: false }, transpose_b: { b: false } });
   const mb = g.op('fc/bias', 'BiasAdd', [m, g.random('fc/b', [5])], { data_format: str('NHWC') });
@@ -101,13 +138,39 @@ export function graphA(seed: number): string {
 export function graphB(seed: number): string {
   const g = new GraphBuilder(seed);
   const x = g.placeholder('x', [-1, 9, 9, 4]);
-  const d = g.conv('dw', 'FusedDepthwiseConv2dNative', [x, g.random('dw/w', [3, 3, 4, 1]), g.random('dw/b', [4])], [1, 1], 'SAME', g.fused(['BiasAdd', 'Relu6'], 1));
+  const d = g.conv(
+    'dw',
+    'FusedDepthwiseConv2dNative',
+    [x, g.random('dw/w', [3, 3, 4, 1]), g.random('dw/b', [4])],
+    [1, 1],
+    'SAME',
+    g.fused(['BiasAdd', 'Relu6'], 1),
+  );
   const s = g.op('res', 'AddV2', [x, d]);
   const r = g.op('res/relu', 'Relu', [s]);
-  const mp = g.op('mp', 'MaxPool', [r], { ksize: ints([1, 3, 3, 1]), strides: ints([1, 2, 2, 1]), padding: str('SAME'), data_format: str('NHWC') });
-  const pw = g.conv('pw', '_FusedConv2D', [mp, g.random('pw/w', [1, 1, 4, 8]), g.random('pw/b', [8])], [1, 1], 'VALID', g.fused(['BiasAdd'], 1));
-  const mean = g.op('gap', 'Mean', [pw, g.constant('gap/axes', [2], Int32Array.from([1, 2]))], { keep_dims: { b: false }, Tidx: { type: 'DT_INT32' } });
-  const h = g.op('fc1', '_FusedMatMul', [mean, g.random('fc1/w', [8, 6]), g.random('fc1/b', [6])], { transpose_a: { b: false }, transpose_b: { b: false }, ...g.fused(['BiasAdd', 'Relu'], 1) });
+  const mp = g.op('mp', 'MaxPool', [r], {
+    ksize: ints([1, 3, 3, 1]),
+    strides: ints([1, 2, 2, 1]),
+    padding: str('SAME'),
+    data_format: str('NHWC'),
+  });
+  const pw = g.conv(
+    'pw',
+    '_FusedConv2D',
+    [mp, g.random('pw/w', [1, 1, 4, 8]), g.random('pw/b', [8])],
+    [1, 1],
+    'VALID',
+    g.fused(['BiasAdd'], 1),
+  );
+  const mean = g.op('gap', 'Mean', [pw, g.constant('gap/axes', [2], Int32Array.from([1, 2]))], {
+    keep_dims: { b: false },
+    Tidx: { type: 'DT_INT32' },
+  });
+  const h = g.op('fc1', '_FusedMatMul', [mean, g.random('fc1/w', [8, 6]), g.random('fc1/b', [6])], {
+    transpose_a: { b: false },
+    transpose_b: { b: false },
+    ...g.fused(['BiasAdd', 'Relu'], 1),
+  });
   const o = g.op('fc2', 'MatMul', [h, g.random('fc2/w', [3, 6])], { transpose_a: { b: false }, transpose_b: { b: true } });
   g.op('logits', 'AddV2', [o, g.random('fc2/b', [3])]);
   return g.write();
@@ -124,7 +187,12 @@ export function graphBatchNorm(seed: number, fusedForm: boolean): string {
   if (fusedForm) y = g.conv('conv', '_FusedConv2D', [x, w, ...bn], [2, 2], 'VALID', g.fused(['FusedBatchNorm', 'Relu'], 4, 1e-5));
   else {
     const c = g.conv('conv', 'Conv2D', [x, w], [2, 2], 'VALID');
-    const b = g.op('bn', 'FusedBatchNormV3', [c, ...bn], { epsilon: { f: 1e-5 }, is_training: { b: false }, data_format: str('NHWC'), U: { type: 'DT_FLOAT' } });
+    const b = g.op('bn', 'FusedBatchNormV3', [c, ...bn], {
+      epsilon: { f: 1e-5 },
+      is_training: { b: false },
+      data_format: str('NHWC'),
+      U: { type: 'DT_FLOAT' },
+    });
     y = g.op('relu', 'Relu', [b]);
   }
   const f = g.op('flat', 'Reshape', [y, g.constant('flat/shape', [2], Int32Array.from([-1, 2 * 2 * 5]))]);

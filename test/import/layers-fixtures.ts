@@ -47,7 +47,11 @@ export async function saveLayers(model: tfl.LayersModel): Promise<string> {
     tf.io.withSaveHandler(async (a) => {
       const weightData = a.weightData as ArrayBuffer;
       writeFileSync(join(dir, 'weights.bin'), new Uint8Array(weightData));
-      const json = { format: 'layers-model', modelTopology: a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] };
+      const json = {
+        format: 'layers-model',
+        modelTopology: a.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+      };
       writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
@@ -95,7 +99,9 @@ export function denseNet(): tfl.LayersModel {
 
 export function lstmNet(): tfl.LayersModel {
   const L = tfl.layers;
-  return tfl.sequential({ layers: [L.lstm({ inputShape: [5, 4], units: 3, recurrentInitializer: 'glorotUniform', name: 'rnn' }), L.dense({ units: 2 })] });
+  return tfl.sequential({
+    layers: [L.lstm({ inputShape: [5, 4], units: 3, recurrentInitializer: 'glorotUniform', name: 'rnn' }), L.dense({ units: 2 })],
+  });
 }
 
 // Ops with no kernel to fuse into: input rescaling and a batch norm after it, a ReLU after a pool, a batch norm on

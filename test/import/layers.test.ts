@@ -32,7 +32,18 @@ test('conv/BN/depthwise/separable/add/pool/dense model imports with the original
   const kinds = im.model.spec.nodes.map((n) => `${n.kind}:${n.name}`);
   // BN and ReLU fold into the conv, the separable conv splits, GAP becomes a full-map avgpool + flatten.
   assert.deepEqual(kinds, [
-    'conv:conv1', 'depthwise:dw', 'depthwise:sep/depthwise', 'conv:sep', 'add:res', 'maxpool:mp', 'conv:pw', 'avgpool:ap', 'avgpool:gap', 'flatten:gap/flatten', 'dense:fc1', 'dense:fc2',
+    'conv:conv1',
+    'depthwise:dw',
+    'depthwise:sep/depthwise',
+    'conv:sep',
+    'add:res',
+    'maxpool:mp',
+    'conv:pw',
+    'avgpool:ap',
+    'avgpool:gap',
+    'flatten:gap/flatten',
+    'dense:fc1',
+    'dense:fc2',
   ]);
   const conv1 = im.model.spec.nodes[0];
   assert.ok(conv1.kind === 'conv' && conv1.bn && conv1.activation === 'relu');
@@ -53,7 +64,10 @@ test('conv/BN/depthwise/separable/add/pool/dense model imports with the original
 
 test('sequential depthwise + flatten + dense with BN folded into the dense', async () => {
   const im = await importRandom(denseNet, 4);
-  assert.deepEqual(im.model.spec.nodes.map((n) => n.kind), ['depthwise', 'flatten', 'dense', 'dense']);
+  assert.deepEqual(
+    im.model.spec.nodes.map((n) => n.kind),
+    ['depthwise', 'flatten', 'dense', 'dense'],
+  );
   const d = im.model.spec.nodes[2];
   assert.ok(d.kind === 'dense' && d.activation === 'relu');
   assert.equal(im.fused.softmax, false);
@@ -63,7 +77,10 @@ test('sequential depthwise + flatten + dense with BN folded into the dense', asy
 
 test('batch norms and activations with nothing to fuse into become identity blocks', async () => {
   const im = await importRandom(standaloneNet, 8);
-  assert.deepEqual(im.model.spec.nodes.map((n) => `${n.kind}:${n.name}`), ['depthwise:rescale', 'conv:c', 'maxpool:p', 'depthwise:r', 'flatten:f', 'dense:flat_bn', 'dense:out']);
+  assert.deepEqual(
+    im.model.spec.nodes.map((n) => `${n.kind}:${n.name}`),
+    ['depthwise:rescale', 'conv:c', 'maxpool:p', 'depthwise:r', 'flatten:f', 'dense:flat_bn', 'dense:out'],
+  );
   // The rescaling becomes a 1x1 depthwise of weight 1/8 and the batch norm after it folds into that block.
   const inBn = im.model.spec.nodes[0];
   assert.ok(inBn.kind === 'depthwise' && inBn.bn && inBn.kernel.join() === '1,1');
@@ -85,7 +102,10 @@ test('importModel writes the float checkpoint and run.json', async () => {
   const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   assert.deepEqual([run.model, run.format, run.inputShape, run.numClasses], ['imported', 'layers', [6, 6, 2], 3]);
   // The checkpoint reloads into a model that computes what the original computes.
-  const { model, state } = await loadCheckpoint<{ done: boolean; extra: { imported: { format: string } } }>(join(out, 'checkpoints'), 'float');
+  const { model, state } = await loadCheckpoint<{ done: boolean; extra: { imported: { format: string } } }>(
+    join(out, 'checkpoints'),
+    'float',
+  );
   assert.equal(state.done, true);
   assert.equal(state.extra.imported.format, 'layers');
   const x = tf.randomNormal([3, 6, 6, 2], 0, 1, 'float32', 2);
@@ -105,7 +125,9 @@ test('an LSTM layer is an error that names it and the supported layers', async (
 });
 
 test('an unsupported activation and a layer class tfjs does not know are errors that name them', async () => {
-  const tanh = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [2, 2, 1] }), tfl.layers.dense({ units: 2, activation: 'tanh', name: 'head' })] });
+  const tanh = tfl.sequential({
+    layers: [tfl.layers.flatten({ inputShape: [2, 2, 1] }), tfl.layers.dense({ units: 2, activation: 'tanh', name: 'head' })],
+  });
   await assert.rejects(convertModel(await saveLayers(tanh)), /unsupported activation 'tanh' at layer head \(Dense\)/);
   // A Keras layer with no tfjs counterpart (as a Python-converted model can hold).
   const path = await saveLayers(denseNet());

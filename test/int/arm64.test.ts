@@ -20,14 +20,23 @@ async function compare(m: QModel, inputs: Int8Array[]): Promise<{ arm64: number;
 }
 
 function inputs(r: () => number, m: QModel, n: number): Int8Array[] {
-  return Array.from({ length: n }, () => H.randInt8(r, m.tensors[m.inputs[0]].shape.reduce((a, d) => a * d, 1)));
+  return Array.from({ length: n }, () =>
+    H.randInt8(
+      r,
+      m.tensors[m.inputs[0]].shape.reduce((a, d) => a * d, 1),
+    ),
+  );
 }
 
 test('arm64 flavor matches TFLite arm64 on depthwise output-stage groups, MEAN, requantize and a DS-CNN', async () => {
   const r = H.rng(201);
   let x86Differs = 0;
   // 13 channels: 8 rescaled in NEON (ties up), 5 by MultiplyByQuantizedMultiplier; depth multiplier 2 on 8.
-  for (const [c, mult, k] of [[13, 1, 5], [8, 2, 3], [24, 1, 3]] as const) {
+  for (const [c, mult, k] of [
+    [13, 1, 5],
+    [8, 2, 3],
+    [24, 1, 3],
+  ] as const) {
     const spec = H.randomConvSpec(r, 'DEPTHWISE_CONV_2D', [1, 9, 9, c], c * mult, k);
     const m = H.convModel({ ...spec, strideW: spec.strideH });
     const res = await compare(m, inputs(r, m, 4));
@@ -43,7 +52,10 @@ test('arm64 flavor matches TFLite arm64 on depthwise output-stage groups, MEAN, 
   // int8 -> int8 QUANTIZE over 75 values: 64 rescaled in NEON (ties up), 11 by MultiplyByQuantizedMultiplier.
   const requant: QModel = {
     tensors: [H.act('in', [1, 75], 0.0437, 11), H.act('out', [1, 75], 0.0291, -6)],
-    ops: [{ op: 'QUANTIZE', inputs: [0], outputs: [1], options: {} }], inputs: [0], outputs: [1], metadata: {},
+    ops: [{ op: 'QUANTIZE', inputs: [0], outputs: [1], options: {} }],
+    inputs: [0],
+    outputs: [1],
+    metadata: {},
   };
   const requantRes = await compare(requant, inputs(r, requant, 8));
   assert.equal(requantRes.arm64, 0, 'int8 QUANTIZE');

@@ -5,8 +5,19 @@ import { runModel } from '../../src/ops/interpreter.js';
 import { convModel, type ConvSpec } from './helpers.js';
 
 const base: Omit<ConvSpec, 'w' | 'b' | 'wScales'> = {
-  kind: 'CONV_2D', inShape: [1, 2, 2, 1], outC: 1, kH: 2, kW: 2, strideH: 1, strideW: 1, padding: 'VALID',
-  activation: 'NONE', inScale: 0.5, inZeroPoint: 1, outScale: 0.5, outZeroPoint: -3,
+  kind: 'CONV_2D',
+  inShape: [1, 2, 2, 1],
+  outC: 1,
+  kH: 2,
+  kW: 2,
+  strideH: 1,
+  strideW: 1,
+  padding: 'VALID',
+  activation: 'NONE',
+  inScale: 0.5,
+  inZeroPoint: 1,
+  outScale: 0.5,
+  outZeroPoint: -3,
 };
 
 function run(spec: ConvSpec, input: number[]): number[] {
@@ -31,8 +42,17 @@ test('2x2 conv and depthwise worked by hand, including the negative tie', () => 
 // Scales 1 -> multiplier 1.0 = 2^30 with shift 1, so outputs are the raw sums plus the output zero point.
 test('SAME padding contributes nothing at input zero points -128 and 127', () => {
   const spec = (zp: number): ConvSpec => ({
-    ...base, kH: 3, kW: 3, padding: 'SAME', inScale: 1, inZeroPoint: zp, outScale: 1, outZeroPoint: 5,
-    w: new Int8Array(9).fill(1), b: new Int32Array(1), wScales: [1],
+    ...base,
+    kH: 3,
+    kW: 3,
+    padding: 'SAME',
+    inScale: 1,
+    inZeroPoint: zp,
+    outScale: 1,
+    outZeroPoint: 5,
+    w: new Int8Array(9).fill(1),
+    b: new Int32Array(1),
+    wScales: [1],
   });
   assert.deepEqual(run(spec(-128), [-127, -126, -125, -124]), [15, 15, 15, 15]); // 1+2+3+4 = 10
   assert.deepEqual(run(spec(127), [126, 125, 124, 123]), [-5, -5, -5, -5]); // -10
@@ -55,7 +75,12 @@ test('outputs saturate at -128 and 127 and fused activations clamp', () => {
 // Channel 1 weights [1, 1, 1, 1] scale 1.0 -> sum 4 -> 4 * 1.0 = 4 -> 4 - 3 = 1.
 test('int4 per-channel weights', () => {
   const spec: ConvSpec = {
-    ...base, outC: 2, wType: 'int4', w: Int8Array.from([-8, 7, 0, 1, 1, 1, 1, 1]), wScales: [0.25, 1], b: new Int32Array(2),
+    ...base,
+    outC: 2,
+    wType: 'int4',
+    w: Int8Array.from([-8, 7, 0, 1, 1, 1, 1, 1]),
+    wScales: [0.25, 1],
+    b: new Int32Array(2),
   };
   assert.deepEqual(run(spec, [3, 5, -1, 1]), [0, 1]);
   assert.throws(() => run({ ...spec, w: Int8Array.from([-9, 7, 0, 1, 1, 1, 1, 1]) }, [3, 5, -1, 1]), /outside int4/);
@@ -64,11 +89,31 @@ test('int4 per-channel weights', () => {
 // Stride 2, dilation 2 and depth multiplier 2 against sums written out by hand (all scales 1).
 test('strides, dilation and depth multiplier', () => {
   const input = [1, 2, 3, 4, 5, 6, 7, 8, 9]; // 3x3x1, zero point 0
-  const common = { ...base, inShape: [1, 3, 3, 1] as [number, number, number, number], inScale: 1, inZeroPoint: 0, outScale: 1, outZeroPoint: 0, wScales: [1] };
+  const common = {
+    ...base,
+    inShape: [1, 3, 3, 1] as [number, number, number, number],
+    inScale: 1,
+    inZeroPoint: 0,
+    outScale: 1,
+    outZeroPoint: 0,
+    wScales: [1],
+  };
   const dilated = { ...common, dilationH: 2, dilationW: 2, w: Int8Array.from([1, 1, 1, 1]), b: new Int32Array(1) };
   assert.deepEqual(run(dilated, input), [1 + 3 + 7 + 9]);
   const strided = { ...common, strideH: 2, strideW: 2, padding: 'SAME' as const, w: Int8Array.from([1, 0, 0, 1]), b: new Int32Array(1) };
   assert.deepEqual(run(strided, input), [1 + 5, 3, 7, 9]); // windows at (0,0), (0,2), (2,0), (2,2)
-  const mult = { ...common, kind: 'DEPTHWISE_CONV_2D' as const, outC: 2, kH: 1, kW: 1, w: Int8Array.from([2, -1]), wScales: [1, 1], b: Int32Array.from([0, 100]) };
-  assert.deepEqual(run(mult, input), input.flatMap((v) => [2 * v, 100 - v]));
+  const mult = {
+    ...common,
+    kind: 'DEPTHWISE_CONV_2D' as const,
+    outC: 2,
+    kH: 1,
+    kW: 1,
+    w: Int8Array.from([2, -1]),
+    wScales: [1, 1],
+    b: Int32Array.from([0, 100]),
+  };
+  assert.deepEqual(
+    run(mult, input),
+    input.flatMap((v) => [2 * v, 100 - v]),
+  );
 });

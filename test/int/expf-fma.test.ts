@@ -19,7 +19,10 @@ function f32bits(x: number): number {
 test('expf equals glibc at the FMA-sensitive inputs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pqk-expf-'));
   try {
-    writeFileSync(join(dir, 'e.c'), `#include <math.h>\n#include <stdio.h>\n#include <string.h>\nint main(void){float xs[]={${HEX.map((h) => `${h}f`).join(',')}};for(int i=0;i<${HEX.length};i++){volatile float x=xs[i];float y=expf(x);unsigned u;memcpy(&u,&y,4);printf("%u\\n",u);}return 0;}\n`);
+    writeFileSync(
+      join(dir, 'e.c'),
+      `#include <math.h>\n#include <stdio.h>\n#include <string.h>\nint main(void){float xs[]={${HEX.map((h) => `${h}f`).join(',')}};for(int i=0;i<${HEX.length};i++){volatile float x=xs[i];float y=expf(x);unsigned u;memcpy(&u,&y,4);printf("%u\\n",u);}return 0;}\n`,
+    );
     execFileSync('cc', ['-O0', join(dir, 'e.c'), '-o', join(dir, 'e'), '-lm']);
     const want = execFileSync(join(dir, 'e'), { encoding: 'utf8' }).trim().split('\n').map(Number);
     HEX.forEach((h, i) => {

@@ -79,7 +79,14 @@ export function convModel(c: ConvSpec): QModel {
 }
 
 // A random conv / depthwise spec whose output scale keeps most results inside int8.
-export function randomConvSpec(r: () => number, kind: ConvSpec['kind'], inShape: [number, number, number, number], outC: number, k: number, wType: DType = 'int8'): ConvSpec {
+export function randomConvSpec(
+  r: () => number,
+  kind: ConvSpec['kind'],
+  inShape: [number, number, number, number],
+  outC: number,
+  k: number,
+  wType: DType = 'int8',
+): ConvSpec {
   const wMax = wType === 'int4' ? 7 : 127;
   const ci = inShape[3];
   const taps = kind === 'CONV_2D' ? k * k * ci : k * k;
@@ -88,25 +95,62 @@ export function randomConvSpec(r: () => number, kind: ConvSpec['kind'], inShape:
   const wScales = Array.from({ length: outC }, () => 0.001 + r() * 0.02);
   const typicalAcc = Math.sqrt(taps) * 60 * wMax * 0.5;
   return {
-    kind, inShape, outC, kH: k, kW: k, strideH: randInt(r, 1, 2), strideW: randInt(r, 1, 2),
-    padding: r() < 0.5 ? 'SAME' : 'VALID', activation: (['NONE', 'RELU', 'RELU6'] as const)[randInt(r, 0, 2)],
-    inScale, inZeroPoint: randInt(r, -128, 127),
-    outScale: (typicalAcc * inScale * wScales[0]) / 60, outZeroPoint: randInt(r, -20, 20),
-    wScales, w: randInt8(r, fCount, -wMax - (wType === 'int4' ? 1 : 0), wMax),
-    b: Int32Array.from({ length: outC }, () => randInt(r, -5000, 5000)), wType,
+    kind,
+    inShape,
+    outC,
+    kH: k,
+    kW: k,
+    strideH: randInt(r, 1, 2),
+    strideW: randInt(r, 1, 2),
+    padding: r() < 0.5 ? 'SAME' : 'VALID',
+    activation: (['NONE', 'RELU', 'RELU6'] as const)[randInt(r, 0, 2)],
+    inScale,
+    inZeroPoint: randInt(r, -128, 127),
+    outScale: (typicalAcc * inScale * wScales[0]) / 60,
+    outZeroPoint: randInt(r, -20, 20),
+    wScales,
+    w: randInt8(r, fCount, -wMax - (wType === 'int4' ? 1 : 0), wMax),
+    b: Int32Array.from({ length: outC }, () => randInt(r, -5000, 5000)),
+    wType,
   };
 }
 
-export function fcModel(batch: number, inD: number, outD: number, inQ: [number, number], outQ: [number, number], w: Int8Array, wScales: number[], b: Int32Array, activation: Activation = 'NONE'): QModel {
+export function fcModel(
+  batch: number,
+  inD: number,
+  outD: number,
+  inQ: [number, number],
+  outQ: [number, number],
+  w: Int8Array,
+  wScales: number[],
+  b: Int32Array,
+  activation: Activation = 'NONE',
+): QModel {
   return model(
-    [act('in', [batch, inD], ...inQ), weights('w', [outD, inD], w, wScales, 0), bias('b', b, inQ[0], wScales), act('out', [batch, outD], ...outQ)],
+    [
+      act('in', [batch, inD], ...inQ),
+      weights('w', [outD, inD], w, wScales, 0),
+      bias('b', b, inQ[0], wScales),
+      act('out', [batch, outD], ...outQ),
+    ],
     { op: 'FULLY_CONNECTED', inputs: [0, 1, 2], outputs: [3], options: { activation, keepNumDims: false } },
   );
 }
 
-export function poolModel(kind: 'AVERAGE_POOL_2D' | 'MAX_POOL_2D', inShape: number[], outShape: number[], q: [number, number], f: [number, number], s: [number, number], padding: Padding, activation: Activation = 'NONE'): QModel {
+export function poolModel(
+  kind: 'AVERAGE_POOL_2D' | 'MAX_POOL_2D',
+  inShape: number[],
+  outShape: number[],
+  q: [number, number],
+  f: [number, number],
+  s: [number, number],
+  padding: Padding,
+  activation: Activation = 'NONE',
+): QModel {
   return model([act('in', inShape, ...q), act('out', outShape, ...q)], {
-    op: kind, inputs: [0], outputs: [1],
+    op: kind,
+    inputs: [0],
+    outputs: [1],
     options: { padding, filterH: f[0], filterW: f[1], strideH: s[0], strideW: s[1], activation },
   });
 }
@@ -114,23 +158,54 @@ export function poolModel(kind: 'AVERAGE_POOL_2D' | 'MAX_POOL_2D', inShape: numb
 export function meanModel(inShape: number[], axes: number[], keepDims: boolean, inQ: [number, number], outQ: [number, number]): QModel {
   const outShape = keepDims ? inShape.map((d, i) => (axes.includes(i) ? 1 : d)) : inShape.filter((_, i) => !axes.includes(i));
   const axisT: QTensor = { name: 'axes', shape: [axes.length], dtype: 'int32', scale: [], zeroPoint: [], data: Int32Array.from(axes) };
-  return model([act('in', inShape, ...inQ), axisT, act('out', outShape, ...outQ)], { op: 'MEAN', inputs: [0, 1], outputs: [2], options: { keepDims } });
+  return model([act('in', inShape, ...inQ), axisT, act('out', outShape, ...outQ)], {
+    op: 'MEAN',
+    inputs: [0, 1],
+    outputs: [2],
+    options: { keepDims },
+  });
 }
 
 // The second operand is a constant (the interpreter takes one model input).
-export function addModel(shape1: number[], shape2: number[], outShape: number[], q1: [number, number], q2: [number, number], qo: [number, number], b: Int8Array, activation: Activation = 'NONE'): QModel {
+export function addModel(
+  shape1: number[],
+  shape2: number[],
+  outShape: number[],
+  q1: [number, number],
+  q2: [number, number],
+  qo: [number, number],
+  b: Int8Array,
+  activation: Activation = 'NONE',
+): QModel {
   const bT: QTensor = { ...act('b', shape2, ...q2), data: b };
-  return model([act('a', shape1, ...q1), bT, act('out', outShape, ...qo)], { op: 'ADD', inputs: [0, 1], outputs: [2], options: { activation } });
+  return model([act('a', shape1, ...q1), bT, act('out', outShape, ...qo)], {
+    op: 'ADD',
+    inputs: [0, 1],
+    outputs: [2],
+    options: { activation },
+  });
 }
 
 export function softmaxModel(shape: number[], inQ: [number, number], beta = 1): QModel {
-  return model([act('in', shape, ...inQ), act('out', shape, 1 / 256, -128)], { op: 'SOFTMAX', inputs: [0], outputs: [1], options: { beta } });
+  return model([act('in', shape, ...inQ), act('out', shape, 1 / 256, -128)], {
+    op: 'SOFTMAX',
+    inputs: [0],
+    outputs: [1],
+    options: { beta },
+  });
 }
 
 // PAD with constant paddings [before0, after0, before1, after1, ...]; input and output share the quantization.
 export function padModel(inShape: number[], paddings: number[], q: [number, number]): QModel {
   const outShape = inShape.map((n, d) => n + paddings[2 * d]! + paddings[2 * d + 1]!);
-  const p: QTensor = { name: 'paddings', shape: [inShape.length, 2], dtype: 'int32', scale: [], zeroPoint: [], data: Int32Array.from(paddings) };
+  const p: QTensor = {
+    name: 'paddings',
+    shape: [inShape.length, 2],
+    dtype: 'int32',
+    scale: [],
+    zeroPoint: [],
+    data: Int32Array.from(paddings),
+  };
   return model([act('in', inShape, ...q), p, act('out', outShape, ...q)], { op: 'PAD', inputs: [0, 1], outputs: [2], options: {} });
 }
 

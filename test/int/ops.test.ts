@@ -19,13 +19,19 @@ test('average pool rounds half away from zero and counts only in-image taps', ()
   // SAME, width 3, filter 2, stride 2: windows [3, 4] -> 3.5 -> 4 and [6] alone -> 6
   assert.deepEqual(run(poolModel('AVERAGE_POOL_2D', [1, 1, 3, 1], [1, 1, 2, 1], q, [1, 2], [1, 2], 'SAME'), [3, 4, 6]), [4, 6]);
   // 3 taps: 5 / 3 = 1.67 -> 2, -4 / 3 = -1.33 -> -1
-  assert.deepEqual(run(poolModel('AVERAGE_POOL_2D', [1, 1, 3, 2], [1, 1, 1, 2], q, [1, 3], [1, 1], 'VALID'), [1, 0, 2, -2, 2, -2]), [2, -1]);
+  assert.deepEqual(
+    run(poolModel('AVERAGE_POOL_2D', [1, 1, 3, 2], [1, 1, 1, 2], q, [1, 3], [1, 1], 'VALID'), [1, 0, 2, -2, 2, -2]),
+    [2, -1],
+  );
 });
 
 test('max pool and its fused RELU clamp at the zero point', () => {
   const q: [number, number] = [0.1, -10];
   assert.deepEqual(run(poolModel('MAX_POOL_2D', [1, 1, 4, 1], [1, 1, 2, 1], q, [1, 2], [1, 2], 'VALID'), [-50, -70, 3, 2]), [-50, 3]);
-  assert.deepEqual(run(poolModel('MAX_POOL_2D', [1, 1, 4, 1], [1, 1, 2, 1], q, [1, 2], [1, 2], 'VALID', 'RELU'), [-50, -70, 3, 2]), [-10, 3]);
+  assert.deepEqual(
+    run(poolModel('MAX_POOL_2D', [1, 1, 4, 1], [1, 1, 2, 1], q, [1, 2], [1, 2], 'VALID', 'RELU'), [-50, -70, 3, 2]),
+    [-10, 3],
+  );
 });
 
 // Input 2x2, scale 0.5, zero point 1; output scale 0.25, zero point -2.
@@ -39,7 +45,10 @@ test('MEAN follows the TFLite 2.9 path for its shape and quantization', () => {
   const same = meanModel([1, 2, 2, 1], [2, 1], false, inQ, inQ);
   const path = (m: QModel, flavor: Flavor = 'x86-64'): string => prepareMean({ model: m, op: m.ops[0], node: 0, flavor }).path;
   assert.deepEqual([path(keep), path(flat), path(same)], ['integer-4d', 'float-rescaling', 'integer-truncating']);
-  assert.deepEqual([path(keep, 'arm64'), path(flat, 'arm64'), path(same, 'arm64')], ['optimized-4d', 'float-rescaling', 'integer-truncating']);
+  assert.deepEqual(
+    [path(keep, 'arm64'), path(flat, 'arm64'), path(same, 'arm64')],
+    ['optimized-4d', 'float-rescaling', 'integer-truncating'],
+  );
   for (const m of [keep, flat]) {
     assert.deepEqual(run(m, [1, 2, 3, 5]), [2]);
     assert.deepEqual(run(m, [-1, -1, -1, 0]), [-6]);
@@ -85,12 +94,21 @@ test('QUANTIZE rounds float / scale half away from zero; int8 requantize; DEQUAN
   assert.deepEqual(Array.from(runModel(arm, ties).outputs[0]), [3, -3, 2, -2, 4, 1, -1, 5, 3]);
   const re: QModel = {
     ...quantizeModel(3, [0.25, 10]),
-    tensors: [{ name: 'in', shape: [1, 3], dtype: 'int8', scale: [0.5], zeroPoint: [0] }, { name: 'out', shape: [1, 3], dtype: 'int8', scale: [0.25], zeroPoint: [10] }],
+    tensors: [
+      { name: 'in', shape: [1, 3], dtype: 'int8', scale: [0.5], zeroPoint: [0] },
+      { name: 'out', shape: [1, 3], dtype: 'int8', scale: [0.25], zeroPoint: [10] },
+    ],
   };
   assert.deepEqual(run(re, [3, -3, 100]), [16, 4, 127]);
   const dq: QModel = {
-    tensors: [{ name: 'in', shape: [3], dtype: 'int8', scale: [0.1], zeroPoint: [1] }, { name: 'out', shape: [3], dtype: 'float32', scale: [], zeroPoint: [] }],
-    ops: [{ op: 'DEQUANTIZE', inputs: [0], outputs: [1], options: {} }], inputs: [0], outputs: [1], metadata: {},
+    tensors: [
+      { name: 'in', shape: [3], dtype: 'int8', scale: [0.1], zeroPoint: [1] },
+      { name: 'out', shape: [3], dtype: 'float32', scale: [], zeroPoint: [] },
+    ],
+    ops: [{ op: 'DEQUANTIZE', inputs: [0], outputs: [1], options: {} }],
+    inputs: [0],
+    outputs: [1],
+    metadata: {},
   };
   assert.deepEqual(run(dq, [3, 1, -127]), [Math.fround(0.1) * 2, 0, Math.fround(Math.fround(0.1) * -128)]);
 });

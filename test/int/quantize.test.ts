@@ -43,8 +43,8 @@ function quantizeMultiplierBig(real: number): { multiplier: number; shift: numbe
   view.setFloat64(0, real);
   const bits = view.getBigUint64(0);
   const exp = Number((bits >> 52n) & 0x7ffn);
-  const mant = exp === 0 ? (bits & (2n ** 52n - 1n)) : (bits & (2n ** 52n - 1n)) | 2n ** 52n;
-  const e2 = (exp === 0 ? -1074 : exp - 1075); // real = mant * 2^e2
+  const mant = exp === 0 ? bits & (2n ** 52n - 1n) : (bits & (2n ** 52n - 1n)) | (2n ** 52n);
+  const e2 = exp === 0 ? -1074 : exp - 1075; // real = mant * 2^e2
   const bitLen = mant.toString(2).length;
   let shift = e2 + bitLen; // real = (mant / 2^bitLen) * 2^shift, fraction in [0.5, 1)
   const drop = BigInt(bitLen - 31); // q * 2^31 = mant / 2^drop
@@ -146,7 +146,10 @@ test('one input rule: the float32 quotient rounded half away from zero, on the h
   assert.equal(quantizeValue(-2.798295021057129, 0.0788252130150795, 0), -36);
   assert.equal(quantizeValue(x, scale, 10), 33);
   const t = tf.tensor1d([2.5, -2.5, 0.49999997, -0.49999997, 1.4999999, 0.5, -0.5, 127.5]);
-  assert.deepEqual(Array.from(await steRoundAway(t).data(), (v) => v + 0), [3, -3, 0, 0, 1, 1, -1, 128]);
+  assert.deepEqual(
+    Array.from(await steRoundAway(t).data(), (v) => v + 0),
+    [3, -3, 0, 0, 1, 1, -1, 128],
+  );
   t.dispose();
   const q = steRoundAway(tf.div(tf.scalar(x), tf.scalar(scale)));
   assert.equal((await q.data())[0], 23, 'the QAT forward rounds the same input the same way');

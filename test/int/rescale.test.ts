@@ -15,7 +15,9 @@ import { rng } from './helpers.js';
 test('channelRescaler equals its three definitions: away, ties-up, single rounding', () => {
   const r = rng(11);
   const n = 64;
-  const multiplier = Int32Array.from({ length: n }, (_, c) => (c === 0 ? 2 ** 30 : c === 1 ? 2 ** 31 - 1 : 2 ** 30 + Math.floor(r() * 2 ** 30)));
+  const multiplier = Int32Array.from({ length: n }, (_, c) =>
+    c === 0 ? 2 ** 30 : c === 1 ? 2 ** 31 - 1 : 2 ** 30 + Math.floor(r() * 2 ** 30),
+  );
   const shift = Int32Array.from({ length: n }, (_, c) => (c < 4 ? [0, -31, 3, -1][c] : Math.floor(r() * 36) - 31));
   const away = channelRescaler({ multiplier, shift }, 'away');
   const up = channelRescaler({ multiplier, shift }, 'ties-up');
@@ -27,7 +29,11 @@ test('channelRescaler equals its three definitions: away, ties-up, single roundi
     const x = Math.floor((r() - 0.5) * 2 ** (1 + Math.floor(r() * bits)));
     assert.equal(rescaleChannel(away, c, x), multiplyByQuantizedMultiplier(x, multiplier[c], shift[c]), `away x=${x} c=${c}`);
     assert.equal(rescaleChannel(up, c, x), multiplyByQuantizedMultiplierTiesUp(x, multiplier[c], shift[c]), `ties-up x=${x} c=${c}`);
-    assert.equal(rescaleChannel(single, c, x), multiplyByQuantizedMultiplierSingleRounding(x, multiplier[c], shift[c]), `single x=${x} c=${c}`);
+    assert.equal(
+      rescaleChannel(single, c, x),
+      multiplyByQuantizedMultiplierSingleRounding(x, multiplier[c], shift[c]),
+      `single x=${x} c=${c}`,
+    );
     assert.equal(rescaleChannel(mixed, c, x), rescaleChannel(c < 8 ? up : away, c, x));
   }
   for (const x of [-(2 ** 31), 2 ** 31 - 1, -1, 1, 0]) {
@@ -55,6 +61,9 @@ test('per-channel symmetric weights: 8 bit in [-127, 127], 4 bit in [-7, 7], pru
 
 test('bias quantization uses the float32 product of the scales', () => {
   const b = quantizeBias(Float32Array.from([1, -0.5, 0.3]), 0.1, [0.5, 0.25, 2]);
-  assert.deepEqual(b.scale, [0.5, 0.25, 2].map((s) => Math.fround(Math.fround(0.1) * s)));
+  assert.deepEqual(
+    b.scale,
+    [0.5, 0.25, 2].map((s) => Math.fround(Math.fround(0.1) * s)),
+  );
   assert.deepEqual(Array.from(b.q), [20, -20, 2]); // 0.3 / 0.2 = 1.5 -> 2
 });

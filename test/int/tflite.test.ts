@@ -46,7 +46,14 @@ test('CONV_2D and DEPTHWISE_CONV_2D (int8 and int4-range weights) match TFLite',
     const kind = k % 2 ? 'DEPTHWISE_CONV_2D' : 'CONV_2D';
     const ci = H.randInt(r, 1, 6);
     const outC = kind === 'CONV_2D' ? H.randInt(r, 1, 9) : ci * H.randInt(r, 1, 2);
-    const spec = H.randomConvSpec(r, kind, [1, H.randInt(r, 3, 9), H.randInt(r, 3, 9), ci], outC, H.randInt(r, 1, 3), k % 4 >= 2 ? 'int4' : 'int8');
+    const spec = H.randomConvSpec(
+      r,
+      kind,
+      [1, H.randInt(r, 3, 9), H.randInt(r, 3, 9), ci],
+      outC,
+      H.randInt(r, 1, 3),
+      k % 4 >= 2 ? 'int4' : 'int8',
+    );
     const m = H.convModel({ ...spec, wType: 'int8', dilationH: k % 5 === 0 ? 2 : 1 }); // TFLite 2.9 has no int4: same values as int8
     assert.equal(mismatches(m, randomInputs(r, m, 4)), 0, `${kind} case ${k}`);
   }
@@ -59,7 +66,17 @@ test('FULLY_CONNECTED, pooling, ADD and SOFTMAX match TFLite', () => {
     const outD = H.randInt(r, 1, 12);
     const ws = [0.002 + r() * 0.01];
     const inQ = q(r);
-    const fc = H.fcModel(2, inD, outD, inQ, [inQ[0] * ws[0] * Math.sqrt(inD) * 30, H.randInt(r, -10, 10)], H.randInt8(r, inD * outD, -127, 127), ws, Int32Array.from({ length: outD }, () => H.randInt(r, -3000, 3000)), ACTS[k % 3]);
+    const fc = H.fcModel(
+      2,
+      inD,
+      outD,
+      inQ,
+      [inQ[0] * ws[0] * Math.sqrt(inD) * 30, H.randInt(r, -10, 10)],
+      H.randInt8(r, inD * outD, -127, 127),
+      ws,
+      Int32Array.from({ length: outD }, () => H.randInt(r, -3000, 3000)),
+      ACTS[k % 3],
+    );
     assert.equal(mismatches(fc, randomInputs(r, fc, 4)), 0, `FULLY_CONNECTED case ${k}`);
     const [h, w, c] = [H.randInt(r, 2, 8), H.randInt(r, 2, 8), H.randInt(r, 1, 4)];
     const kind = k % 2 ? 'MAX_POOL_2D' : 'AVERAGE_POOL_2D';
@@ -88,17 +105,24 @@ test('MEAN on all three of its paths, QUANTIZE on rounding boundaries, requantiz
   for (let k = 0; k < 4; k++) {
     const outQ = q(r);
     const m = H.quantizeModel(100, outQ);
-    const near = (): Float32Array => Float32Array.from({ length: 100 }, () => (H.randInt(r, -140, 140) + 0.5 + (r() - 0.5) * 1e-5) * Math.fround(outQ[0]));
+    const near = (): Float32Array =>
+      Float32Array.from({ length: 100 }, () => (H.randInt(r, -140, 140) + 0.5 + (r() - 0.5) * 1e-5) * Math.fround(outQ[0]));
     assert.equal(mismatches(m, [near(), near()]), 0, `QUANTIZE case ${k}`);
     const requant: QModel = {
       tensors: [H.act('in', [1, 64], ...q(r)), H.act('out', [1, 64], ...q(r))],
-      ops: [{ op: 'QUANTIZE', inputs: [0], outputs: [1], options: {} }], inputs: [0], outputs: [1], metadata: {},
+      ops: [{ op: 'QUANTIZE', inputs: [0], outputs: [1], options: {} }],
+      inputs: [0],
+      outputs: [1],
+      metadata: {},
     };
     assert.equal(mismatches(requant, randomInputs(r, requant, 4)), 0, `int8 QUANTIZE case ${k}`);
   }
   const dq: QModel = {
     tensors: [H.act('in', [1, 256], 0.0371, -17), { name: 'out', shape: [1, 256], dtype: 'float32', scale: [], zeroPoint: [] }],
-    ops: [{ op: 'DEQUANTIZE', inputs: [0], outputs: [1], options: {} }], inputs: [0], outputs: [1], metadata: {},
+    ops: [{ op: 'DEQUANTIZE', inputs: [0], outputs: [1], options: {} }],
+    inputs: [0],
+    outputs: [1],
+    metadata: {},
   };
   const all = Int8Array.from({ length: 256 }, (_, i) => i - 128);
   const session = TfliteSession.open(writeTflite(dq));

@@ -34,12 +34,19 @@ test('npy: int8 and float32 arrays survive writing and reading, values and shape
 
 test('npy: what is not a readable array is named with the reason', () => {
   const good = writeNpy(new Int8Array(6), [2, 3]);
-  assert.throws(() => parseNpy(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), 'x.npy'), /x\.npy: not a \.npy array pqk reads: no \\x93NUMPY magic/);
+  assert.throws(
+    () => parseNpy(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), 'x.npy'),
+    /x\.npy: not a \.npy array pqk reads: no \\x93NUMPY magic/,
+  );
   const text = new TextDecoder('latin1').decode(good);
-  const patched = (from: string, to: string): Uint8Array => Uint8Array.from(text.replace(from, to.padEnd(from.length)), (c) => c.charCodeAt(0));
+  const patched = (from: string, to: string): Uint8Array =>
+    Uint8Array.from(text.replace(from, to.padEnd(from.length)), (c) => c.charCodeAt(0));
   assert.throws(() => parseNpy(patched("'fortran_order': False", "'fortran_order': True"), 'f.npy'), /f\.npy: .*Fortran order/);
   assert.throws(() => parseNpy(patched("'|i1'", "'<i8'"), 'd.npy'), /d\.npy: .*dtype '<i8'/);
-  assert.throws(() => parseNpy(good.subarray(0, good.length - 1), 't.npy'), /t\.npy: .*shape \(2, 3\) of int8 needs 6 bytes of data, the file has 5/);
+  assert.throws(
+    () => parseNpy(good.subarray(0, good.length - 1), 't.npy'),
+    /t\.npy: .*shape \(2, 3\) of int8 needs 6 bytes of data, the file has 5/,
+  );
 });
 
 test('npy inputs: one sample or N, int8 as given, floats quantized with the model input parameters', () => {
@@ -51,17 +58,30 @@ test('npy inputs: one sample or N, int8 as given, floats quantized with the mode
   const floats = Float32Array.from({ length: 3 * per }, (_, i) => Math.sin(i) * 200);
   const three = npyInputs(model, writeNpy(floats, [3, 49, 10, 1]), 'three.npy');
   assert.equal(three.length, 3);
-  for (const k of [0, 1, 2]) for (const i of [0, 17, per - 1]) assert.equal(three[k]![i], quantizeValue(floats[k * per + i]!, model.inputScale, model.inputZeroPoint));
+  for (const k of [0, 1, 2])
+    for (const i of [0, 17, per - 1])
+      assert.equal(three[k]![i], quantizeValue(floats[k * per + i]!, model.inputScale, model.inputZeroPoint));
   // Values beyond the input's range saturate, as TFLite's QUANTIZE does.
   assert.ok(three.some((s) => s.includes(127)) && three.some((s) => s.includes(-128)));
 });
 
 test('npy inputs of another shape or of uint8 are refused, naming both shapes', () => {
-  assert.throws(() => npyInputs(model, writeNpy(new Int8Array(2 * 490), [2, 490]), 'flat.npy'), /flat\.npy: the model's input is 49x10x1 per sample \(a \.npy of shape \(49, 10, 1\) or \(N, 49, 10, 1\)\), the file has \(2, 490\)/);
+  assert.throws(
+    () => npyInputs(model, writeNpy(new Int8Array(2 * 490), [2, 490]), 'flat.npy'),
+    /flat\.npy: the model's input is 49x10x1 per sample \(a \.npy of shape \(49, 10, 1\) or \(N, 49, 10, 1\)\), the file has \(2, 490\)/,
+  );
   assert.throws(() => npyInputs(model, writeNpy(new Int8Array(0), [0, 49, 10, 1]), 'empty.npy'), /empty\.npy: the array holds 0 samples/);
   const u8 = writeNpy(new Int8Array(490), [49, 10, 1]);
   const text = new TextDecoder('latin1').decode(u8).replace("'|i1'", "'|u1'");
-  assert.throws(() => npyInputs(model, Uint8Array.from(text, (c) => c.charCodeAt(0)), 'u8.npy'), /u8\.npy: uint8 values/);
+  assert.throws(
+    () =>
+      npyInputs(
+        model,
+        Uint8Array.from(text, (c) => c.charCodeAt(0)),
+        'u8.npy',
+      ),
+    /u8\.npy: uint8 values/,
+  );
 });
 
 test('random inputs: seeded, of the input size, spread over the whole int8 range', () => {

@@ -12,7 +12,10 @@ const dir = mkdtempSync(join(tmpdir(), 'pqk-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("a folder made by 'pqk train' takes the target's pattern and level, and its seed in every stage", () => {
-  writeFileSync(join(dir, 'run.json'), JSON.stringify({ format: 'pqk-run-1', model: 'ds-cnn', data: 'data/x', seed: 7, float: { epochs: 3 } }));
+  writeFileSync(
+    join(dir, 'run.json'),
+    JSON.stringify({ format: 'pqk-run-1', model: 'ds-cnn', data: 'data/x', seed: 7, float: { epochs: 3 } }),
+  );
   const m4 = readRunConfig(dir, loadTarget('cortex-m4'));
   assert.deepEqual([m4.phase1.pattern, m4.phase1.sparsity], ['channel', 0.5]);
   const m55 = readRunConfig(dir, loadTarget('cortex-m55'));
@@ -20,7 +23,10 @@ test("a folder made by 'pqk train' takes the target's pattern and level, and its
   assert.deepEqual([m4.float.seed, m4.phase1.seed, m4.phase2.seed], [7, 7, 7]);
   assert.equal(m4.float.epochs, 3);
   // What the folder says wins over the target.
-  writeFileSync(join(dir, 'run.json'), JSON.stringify({ model: 'ds-cnn', data: 'data/x', seed: 7, phase1: { pattern: 'unstructured', sparsity: 0.8, seed: 3 } }));
+  writeFileSync(
+    join(dir, 'run.json'),
+    JSON.stringify({ model: 'ds-cnn', data: 'data/x', seed: 7, phase1: { pattern: 'unstructured', sparsity: 0.8, seed: 3 } }),
+  );
   const own = readRunConfig(dir, loadTarget('cortex-m4'));
   assert.deepEqual([own.phase1.pattern, own.phase1.sparsity, own.phase1.seed, own.phase2.seed], ['unstructured', 0.8, 3, 7]);
 });

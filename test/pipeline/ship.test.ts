@@ -7,11 +7,55 @@ import type { StageState } from '../../src/train/stage.js';
 const st = (valAccuracy: number | undefined): StageState => ({ epoch: 1, done: true, valAccuracy, history: [] });
 
 test('the highest validation accuracy ships; a tie keeps the earlier student; a missing one never wins', () => {
-  assert.equal(chooseStudent([{ name: 'phase2', state: st(0.9) }, { name: 'phase1', state: st(0.91) }], 'best').stage, 'phase1');
-  assert.equal(chooseStudent([{ name: 'phase2', state: st(0.9) }, { name: 'phase2-ce', state: st(0.9) }, { name: 'phase1', state: st(0.9) }], 'best').stage, 'phase2');
-  assert.equal(chooseStudent([{ name: 'phase2', state: st(0.8) }, { name: 'phase2-ce', state: st(0.85) }, { name: 'phase1', state: st(0.84) }], 'best').stage, 'phase2-ce');
-  assert.equal(chooseStudent([{ name: 'phase2', state: st(NaN) }, { name: 'phase1', state: st(0.5) }], 'best').stage, 'phase1');
-  const r = chooseStudent([{ name: 'phase2', state: st(0.8) }, { name: 'phase1', state: st(0.9) }], 'last');
+  assert.equal(
+    chooseStudent(
+      [
+        { name: 'phase2', state: st(0.9) },
+        { name: 'phase1', state: st(0.91) },
+      ],
+      'best',
+    ).stage,
+    'phase1',
+  );
+  assert.equal(
+    chooseStudent(
+      [
+        { name: 'phase2', state: st(0.9) },
+        { name: 'phase2-ce', state: st(0.9) },
+        { name: 'phase1', state: st(0.9) },
+      ],
+      'best',
+    ).stage,
+    'phase2',
+  );
+  assert.equal(
+    chooseStudent(
+      [
+        { name: 'phase2', state: st(0.8) },
+        { name: 'phase2-ce', state: st(0.85) },
+        { name: 'phase1', state: st(0.84) },
+      ],
+      'best',
+    ).stage,
+    'phase2-ce',
+  );
+  assert.equal(
+    chooseStudent(
+      [
+        { name: 'phase2', state: st(NaN) },
+        { name: 'phase1', state: st(0.5) },
+      ],
+      'best',
+    ).stage,
+    'phase1',
+  );
+  const r = chooseStudent(
+    [
+      { name: 'phase2', state: st(0.8) },
+      { name: 'phase1', state: st(0.9) },
+    ],
+    'last',
+  );
   assert.equal(r.stage, 'phase2');
   assert.equal(r.reason, "phase2.ship 'last' (validation: phase2 80.00%, phase1 90.00%)");
 });
@@ -35,12 +79,27 @@ test('with per-sample validation results, phase 2 ships only when it beats phase
   const noisy = correct(n, (i) => (i % 10 !== 0 || i < 150) && !(i > 600 && i < 614 && i % 10 !== 0));
   assert.deepEqual(pairedZ(noisy, p1).b, 15);
   assert.deepEqual(pairedZ(noisy, p1).c, 12);
-  const close = chooseStudent([{ name: 'phase2', state: st(0.9025), valCorrect: noisy }, { name: 'phase1', state: st(0.9), valCorrect: p1 }], 'best');
+  const close = chooseStudent(
+    [
+      { name: 'phase2', state: st(0.9025), valCorrect: noisy },
+      { name: 'phase1', state: st(0.9), valCorrect: p1 },
+    ],
+    'best',
+  );
   assert.equal(close.stage, 'phase1');
   assert.match(close.reason, /no student beats phase1 on 1200 validation samples .*phase2 \+15 \/ -12, z 0\.58/);
   // 40 more right and none lost: z = 40 / sqrt(40) = 6.3
   const clear = correct(n, (i) => i % 10 !== 0 || i < 400);
-  assert.equal(chooseStudent([{ name: 'phase2', state: st(0.933), valCorrect: clear }, { name: 'phase1', state: st(0.9), valCorrect: p1 }], 'best').stage, 'phase2');
+  assert.equal(
+    chooseStudent(
+      [
+        { name: 'phase2', state: st(0.933), valCorrect: clear },
+        { name: 'phase1', state: st(0.9), valCorrect: p1 },
+      ],
+      'best',
+    ).stage,
+    'phase2',
+  );
   // both phase-2 students significant: the higher validation accuracy of the two
   const clearer = correct(n, (i) => i % 10 !== 0 || i < 600);
   const three = [

@@ -11,7 +11,11 @@ function changed(r: RunReport, fileBytes: number, dev: Partial<RuntimeVerificati
 }
 
 test('parseTolerance reads the flag and keeps defaults for keys left out', () => {
-  assert.deepEqual(parseTolerance('bytes=0.05,accuracy=0.002'), { bytes: 0.05, instructions: DEFAULT_TOLERANCE.instructions, accuracy: 0.002 });
+  assert.deepEqual(parseTolerance('bytes=0.05,accuracy=0.002'), {
+    bytes: 0.05,
+    instructions: DEFAULT_TOLERANCE.instructions,
+    accuracy: 0.002,
+  });
   assert.deepEqual(parseTolerance(''), DEFAULT_TOLERANCE);
   assert.throws(() => parseTolerance('size=0.1'), /--tolerance: unknown entry 'size=0\.1'/);
   assert.throws(() => parseTolerance('bytes=-1'), /--tolerance: bytes must be a number >= 0, got '-1'/);
@@ -44,7 +48,10 @@ test('growth within the tolerance passes, beyond it fails with both figures name
   const far = changed(base, 24_600, { instructionsPerInference: { min: 0, mean: 0, max: 9_975_000 }, accuracy: 0.88 });
   const results = compareBaseline(far, base, tol);
   const fails = results.filter((b) => b.verdict === 'fail');
-  assert.deepEqual(fails.map((b) => b.name), ['baseline.fileBytes', `baseline.instructions:${DEV}`, `baseline.accuracy:${DEV}`]);
+  assert.deepEqual(
+    fails.map((b) => b.name),
+    ['baseline.fileBytes', `baseline.instructions:${DEV}`, `baseline.accuracy:${DEV}`],
+  );
   assert.equal(fails[0]!.message, 'baseline.fileBytes: 24,600 B vs baseline 24,000 B (+2.5%, tolerance +2.0%)');
   assert.equal(fails[0]!.limit, 24_480);
   assert.match(fails[1]!.message, /9\.97 M instr vs baseline 9\.50 M instr \(\+5\.0%/);

@@ -46,7 +46,10 @@ test('a tighter --target file fails with exit 3 and names each failed budget wit
   inDir(async (dir) => {
     const board = JSON.parse(readFileSync(join(targetsDir(), 'cortex-m4.json'), 'utf8')) as Record<string, unknown>;
     const boardFile = join(dir, 'tiny-board.json');
-    writeFileSync(boardFile, JSON.stringify({ ...board, name: 'tiny-board', budgets: { modelFlashBytes: 16_384, instructionsPerInference: 8_000_000 } }));
+    writeFileSync(
+      boardFile,
+      JSON.stringify({ ...board, name: 'tiny-board', budgets: { modelFlashBytes: 16_384, instructionsPerInference: 8_000_000 } }),
+    );
     const junit = join(dir, 'out', 'junit.xml');
     const { code, lines } = await runBudget([save(dir, 'report.json', sampleReport())], { target: boardFile, junit });
     assert.equal(code, EXIT.BUDGET_VIOLATION);
@@ -103,11 +106,17 @@ test('--json prints the judged budgets on stdout and exits 3 on a violation', ()
     const script = `import { budgetCommand } from './src/cli/commands/budget.ts';
       const code = await budgetCommand.run({ values: {}, positionals: [process.argv[1]], json: true, log: (l) => process.stderr.write(l + '\\n') });
       process.exitCode = code;`;
-    const p = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, report], { cwd: packageRoot(), reject: false });
+    const p = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, report], {
+      cwd: packageRoot(),
+      reject: false,
+    });
     assert.equal(p.exitCode, EXIT.BUDGET_VIOLATION, p.stderr);
     const out = JSON.parse(p.stdout) as { ok: boolean; target: string; budgets: { name: string; verdict: string }[] };
     assert.equal(out.ok, false);
     assert.equal(out.target, 'cortex-m4');
-    assert.deepEqual(out.budgets.filter((b) => b.verdict === 'fail').map((b) => b.name), ['modelFlashBytes']);
+    assert.deepEqual(
+      out.budgets.filter((b) => b.verdict === 'fail').map((b) => b.name),
+      ['modelFlashBytes'],
+    );
     assert.match(p.stderr, /FAIL modelFlashBytes: 70,000 B exceeds limit 65,536 B/);
   }));

@@ -45,7 +45,14 @@ test('a run inside every budget passes each one, in the profile order', () => {
 
 test('budgets set too small fail, and each message names the budget, value and limit', () => {
   const r = sampleReport();
-  const tight = withBudgets({ modelFlashBytes: 20_000, arenaBytes: 16_384, instructionsPerInference: 9_400_000, msPerInference: 50, minAccuracy: 0.95, maxAccuracyDrop: 0.005 });
+  const tight = withBudgets({
+    modelFlashBytes: 20_000,
+    arenaBytes: 16_384,
+    instructionsPerInference: 9_400_000,
+    msPerInference: 50,
+    minAccuracy: 0.95,
+    maxAccuracyDrop: 0.005,
+  });
   const results = checkBudgets(r, tight);
   const flash = byName(results, 'modelFlashBytes');
   assert.equal(flash.verdict, 'fail');
@@ -64,16 +71,25 @@ test('budgets set too small fail, and each message names the budget, value and l
 
 test('a limit exactly met passes', () => {
   const results = checkBudgets(sampleReport(), withBudgets({ modelFlashBytes: 24_000, minAccuracy: 0.9 }));
-  assert.deepEqual(results.slice(0, 2).map((b) => b.verdict), ['pass', 'pass']);
+  assert.deepEqual(
+    results.slice(0, 2).map((b) => b.verdict),
+    ['pass', 'pass'],
+  );
 });
 
 test('a budget whose figure is missing is skipped with the reason', () => {
   const r: RunReport = sampleReport();
   const dev = r.verification['qemu:cortex-m4']!;
-  const noCounts = { ...r, verification: { ...r.verification, 'qemu:cortex-m4': { ...dev, instructionsPerInference: null, arenaBytes: null } } };
+  const noCounts = {
+    ...r,
+    verification: { ...r.verification, 'qemu:cortex-m4': { ...dev, instructionsPerInference: null, arenaBytes: null } },
+  };
   const results = checkBudgets(noCounts, withBudgets({ instructionsPerInference: 1, msPerInference: 1, arenaBytes: 1 }));
   assert.equal(byName(results, 'instructionsPerInference').verdict, 'skip');
-  assert.equal(byName(results, 'instructionsPerInference').message, 'instructionsPerInference: skipped, qemu:cortex-m4 reported no instruction count');
+  assert.equal(
+    byName(results, 'instructionsPerInference').message,
+    'instructionsPerInference: skipped, qemu:cortex-m4 reported no instruction count',
+  );
   assert.equal(byName(results, 'msPerInference').verdict, 'skip');
   assert.equal(byName(results, 'arenaBytes').message, 'arenaBytes: skipped, qemu:cortex-m4 reported no arena size');
   const noFloat = checkBudgets({ ...r, stages: r.stages.filter((s) => s.name !== 'float') }, withBudgets({ maxAccuracyDrop: 0.1 }));
@@ -90,7 +106,10 @@ test('a runtime that did not run or disagrees with the reference fails its exact
   const off = { ...r, verification: { ...r.verification, 'qemu:cortex-m4': { ...dev!, mismatches: 2, maxDiff: 1 } } };
   const exact = byName(checkBudgets(off, loadTarget('cortex-m4')), 'exact:qemu:cortex-m4');
   assert.equal(exact.verdict, 'fail');
-  assert.equal(exact.message, 'exact:qemu:cortex-m4: 2 int8 output values over 10 samples differ from the integer reference (max diff 1 LSB), must be bit-exact');
+  assert.equal(
+    exact.message,
+    'exact:qemu:cortex-m4: 2 int8 output values over 10 samples differ from the integer reference (max diff 1 LSB), must be bit-exact',
+  );
 });
 
 test('LiteRT may differ by 1 LSB on an int4 target, not by 2', () => {
@@ -126,13 +145,22 @@ test('a mobile target judges milliseconds from the arm64 instruction count', () 
 test('strict: a budget that cannot be measured fails, so dropping the emulator cannot pass instruction and arena budgets', () => {
   const r = sampleReport();
   const { ['qemu:cortex-m4']: _dev, ...onlyTflite } = r.verification;
-  const target = withBudgets({ instructionsPerInference: 1e7, arenaBytes: 64_000, modelFlashBytes: 1e6 }, { ...loadTarget('cortex-m4'), runtimes: ['tflite'] });
+  const target = withBudgets(
+    { instructionsPerInference: 1e7, arenaBytes: 64_000, modelFlashBytes: 1e6 },
+    { ...loadTarget('cortex-m4'), runtimes: ['tflite'] },
+  );
   const lax = checkBudgets({ ...r, verification: onlyTflite }, target);
-  assert.deepEqual(['instructionsPerInference', 'arenaBytes', 'deviceFlashBytes'].map((n) => byName(lax, n).verdict), ['skip', 'skip', 'skip']);
+  assert.deepEqual(
+    ['instructionsPerInference', 'arenaBytes', 'deviceFlashBytes'].map((n) => byName(lax, n).verdict),
+    ['skip', 'skip', 'skip'],
+  );
   const strict = checkBudgets({ ...r, verification: onlyTflite }, target, { strict: true });
   const ins = byName(strict, 'instructionsPerInference');
   assert.equal(ins.verdict, 'fail');
-  assert.equal(ins.message, "instructionsPerInference: cannot be measured, the target's emulator runtime (qemu:cortex-m4) is not among its runtimes (strict: an unmeasured budget fails; --no-strict skips it)");
+  assert.equal(
+    ins.message,
+    "instructionsPerInference: cannot be measured, the target's emulator runtime (qemu:cortex-m4) is not among its runtimes (strict: an unmeasured budget fails; --no-strict skips it)",
+  );
   assert.equal(byName(strict, 'arenaBytes').verdict, 'fail');
   assert.equal(byName(strict, 'deviceRamBytes').verdict, 'fail');
   // What was measured is judged as before.
@@ -152,10 +180,25 @@ test('endToEndInstructions judges the worst clip from audio; the frontend must c
   const r = { ...full, verification: { ...full.verification, 'qemu:cortex-m4': dev } };
   const target = withBudgets({ endToEndInstructions: 12_000_000 });
   // No run from audio on the board: nothing to measure (strict turns that into a failure).
-  assert.match(byName(checkBudgets(r, target), 'endToEndInstructions').message, /endToEndInstructions: skipped, qemu:cortex-m4 reported no end-to-end instruction count/);
+  assert.match(
+    byName(checkBudgets(r, target), 'endToEndInstructions').message,
+    /endToEndInstructions: skipped, qemu:cortex-m4 reported no end-to-end instruction count/,
+  );
   assert.equal(byName(checkBudgets(r, target, { strict: true }), 'endToEndInstructions').verdict, 'fail');
   const stats = (mean: number, max: number) => ({ min: mean, mean, max });
-  const audio = { clips: 10, accuracyFromAudio: 0.9, accuracyFromFeatures: 0.9, predictionsDiffering: 0, featureValuesDiffering: 0, featureValues: 4900, mismatches: 0, frontendInstructions: stats(3e6, 3.1e6), endToEndInstructions: stats(12.4e6, 12.6e6), frontendScratchBytes: 4296, audioBufferBytes: 32000 };
+  const audio = {
+    clips: 10,
+    accuracyFromAudio: 0.9,
+    accuracyFromFeatures: 0.9,
+    predictionsDiffering: 0,
+    featureValuesDiffering: 0,
+    featureValues: 4900,
+    mismatches: 0,
+    frontendInstructions: stats(3e6, 3.1e6),
+    endToEndInstructions: stats(12.4e6, 12.6e6),
+    frontendScratchBytes: 4296,
+    audioBufferBytes: 32000,
+  };
   const withAudio = { ...r, verification: { ...r.verification, 'qemu:cortex-m4': { ...r.verification['qemu:cortex-m4']!, audio } } };
   const results = checkBudgets(withAudio, target);
   const e2e = byName(results, 'endToEndInstructions');
@@ -163,22 +206,40 @@ test('endToEndInstructions judges the worst clip from audio; the frontend must c
   assert.equal(e2e.value, 12_600_000);
   assert.equal(byName(results, 'exact-from-audio:qemu:cortex-m4').verdict, 'pass');
   assert.equal(byName(checkBudgets(withAudio, withBudgets({ endToEndInstructions: 13_000_000 })), 'endToEndInstructions').verdict, 'pass');
-  const off = { ...withAudio, verification: { ...withAudio.verification, 'qemu:cortex-m4': { ...withAudio.verification['qemu:cortex-m4'], audio: { ...audio, featureValuesDiffering: 2 } } } };
+  const off = {
+    ...withAudio,
+    verification: {
+      ...withAudio.verification,
+      'qemu:cortex-m4': { ...withAudio.verification['qemu:cortex-m4'], audio: { ...audio, featureValuesDiffering: 2 } },
+    },
+  };
   const exact = byName(checkBudgets(off, target), 'exact-from-audio:qemu:cortex-m4');
   assert.equal(exact.verdict, 'fail');
   assert.match(exact.message, /2 of 4900 int8 features from the board's frontend differ from the host's, 0 output values/);
   // An image classifier on the same target has no frontend: the budget does not apply.
-  assert.ok(!checkBudgets({ ...r, dataset: { ...r.dataset, task: 'image' } }, target, { strict: true }).some((b) => b.name === 'endToEndInstructions'));
+  assert.ok(
+    !checkBudgets({ ...r, dataset: { ...r.dataset, task: 'image' } }, target, { strict: true }).some(
+      (b) => b.name === 'endToEndInstructions',
+    ),
+  );
 });
 
 test('a checked model (pqk check): accuracy judged only with labels, the drop never, unmeasured device figures still fail under strict', () => {
   const r = sampleReport();
   const noStages = { ...r, stages: [], shipped: undefined };
-  const labelled = checkBudgets({ ...noStages, check: { inputs: 'data', labelled: true, file: 'm.tflite' } }, withBudgets({ minAccuracy: 0.99, maxAccuracyDrop: 0.02 }), { strict: true });
+  const labelled = checkBudgets(
+    { ...noStages, check: { inputs: 'data', labelled: true, file: 'm.tflite' } },
+    withBudgets({ minAccuracy: 0.99, maxAccuracyDrop: 0.02 }),
+    { strict: true },
+  );
   assert.equal(byName(labelled, 'minAccuracy').verdict, 'fail'); // the worst runtime's accuracy, as for a run
   assert.equal(byName(labelled, 'maxAccuracyDrop').verdict, 'skip');
   assert.match(byName(labelled, 'maxAccuracyDrop').message, /maxAccuracyDrop: not applicable, a checked model has no float model/);
-  const unlabelled = { ...noStages, check: { inputs: 'random' as const, labelled: false, file: 'm.tflite' }, verification: Object.fromEntries(Object.entries(r.verification).map(([k, v]) => [k, { ...v, accuracy: null }])) };
+  const unlabelled = {
+    ...noStages,
+    check: { inputs: 'random' as const, labelled: false, file: 'm.tflite' },
+    verification: Object.fromEntries(Object.entries(r.verification).map(([k, v]) => [k, { ...v, accuracy: null }])),
+  };
   const u = checkBudgets(unlabelled, withBudgets({ minAccuracy: 0.99, arenaBytes: 1 }), { strict: true });
   assert.equal(byName(u, 'minAccuracy').verdict, 'skip');
   assert.match(byName(u, 'minAccuracy').message, /not applicable, the model was checked on random inputs without labels/);

@@ -56,15 +56,33 @@ export function deviceRun(runtime: string, instructions: number[], arenaBytes: n
     { op: 'DEPTHWISE_CONV_2D', node: 1, instructions: 30_000 },
     { op: 'FULLY_CONNECTED', node: 2, instructions: 20_000 },
   ];
-  return { runtime, outputs: reference.map((r) => r.slice()), instructionsPerInference: instructions, instructionsPerOp: perOp, arenaBytes, flashBytes: 120_000, ramBytes: 40_000, version: 'QEMU 7.2' };
+  return {
+    runtime,
+    outputs: reference.map((r) => r.slice()),
+    instructionsPerInference: instructions,
+    instructionsPerOp: perOp,
+    arenaBytes,
+    flashBytes: 120_000,
+    ramBytes: 40_000,
+    version: 'QEMU 7.2',
+  };
 }
 
 // The device run's clips from audio: the board's frontend agrees with the host's, 3 M instructions per clip.
 export function audioRun(): NonNullable<RuntimeVerification['audio']> {
   const fe = { min: 3_000_000, mean: 3_050_000, max: 3_100_000 };
   return {
-    clips: 10, accuracyFromAudio: 0.9, accuracyFromFeatures: 0.9, predictionsDiffering: 0, featureValuesDiffering: 0, featureValues: 4900, mismatches: 0,
-    frontendInstructions: fe, endToEndInstructions: { min: 12_000_000, mean: 12_300_000, max: 12_600_000 }, frontendScratchBytes: 4296, audioBufferBytes: 32000,
+    clips: 10,
+    accuracyFromAudio: 0.9,
+    accuracyFromFeatures: 0.9,
+    predictionsDiffering: 0,
+    featureValuesDiffering: 0,
+    featureValues: 4900,
+    mismatches: 0,
+    frontendInstructions: fe,
+    endToEndInstructions: { min: 12_000_000, mean: 12_300_000, max: 12_600_000 },
+    frontendScratchBytes: 4296,
+    audioBufferBytes: 32000,
   };
 }
 
@@ -86,7 +104,10 @@ export function sampleReport(target: TargetProfile = loadTarget('cortex-m4'), fi
         { name: 'phase1', accuracy: 0.89, seconds: 30, epochs: 8, sparsity: 0.5, loss: 0.35 },
         { name: 'phase2', accuracy: 0.9, seconds: 20, epochs: 4, sparsity: 0.5, loss: 0.32 },
       ],
-      verification: { tflite: verificationFromRun(tflite, labels, reference), [dev.runtime]: { ...verificationFromRun(dev, labels, reference), audio: audioRun() } },
+      verification: {
+        tflite: verificationFromRun(tflite, labels, reference),
+        [dev.runtime]: { ...verificationFromRun(dev, labels, reference), audio: audioRun() },
+      },
       model: modelFigures(tinyModel(), { name: 'ds-cnn', file: 'model.tflite', fileBytes }),
     },
     target,

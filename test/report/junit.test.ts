@@ -29,12 +29,18 @@ test('junit.xml has one testcase per budget, with failure and skipped elements C
     assert.deepEqual([root.attrib.tests, root.attrib.failures, root.attrib.skipped], [String(budgets.length), '1', '1']);
     assert.deepEqual([suite[0]!.attrib.tests, suite[0]!.attrib.failures, suite[0]!.attrib.skipped], [String(budgets.length), '1', '1']);
     const failed = cases.filter((c) => c.children.some((k) => k.tag === 'failure'));
-    assert.deepEqual(failed.map((c) => c.attrib.name), ['modelFlashBytes']);
+    assert.deepEqual(
+      failed.map((c) => c.attrib.name),
+      ['modelFlashBytes'],
+    );
     const failure = failed[0]!.children[0]!;
     assert.equal(failure.attrib.message, 'modelFlashBytes: 24,000 B exceeds limit 1,000 B (model.tflite, 2400% of limit)');
     assert.equal(failure.text, failure.attrib.message);
     const skipped = cases.filter((c) => c.children.some((k) => k.tag === 'skipped'));
-    assert.deepEqual(skipped.map((c) => c.attrib.name), ['arenaBytes']);
+    assert.deepEqual(
+      skipped.map((c) => c.attrib.name),
+      ['arenaBytes'],
+    );
     assert.match(skipped[0]!.children[0]!.attrib.message!, /reported no arena size/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -31,10 +31,16 @@ test('writeReport writes report.json, report.md with valid SVG plots beside it, 
     // 9.5 M x 1.3 / 168 MHz
     assert.match(md, /9\.50 M instr per inference \(worst sample, qemu:cortex-m4\), ≈ 73\.5 ms at 168 MHz/);
     assert.match(md, /\| arena \| 28,000 B \(qemu:cortex-m4\) \|/);
-    assert.match(md, /\| from audio \| 90\.00% on 10 clips through the C MFCC frontend on qemu:cortex-m4 \(from host features 90\.00%; 0 predictions, 0 of 4900 features differ\); per clip \(worst\) 3\.10 M instr in the frontend, 12\.60 M instr with the model; frontend scratch 4,296 B \+ one clip 32,000 B \|/);
+    assert.match(
+      md,
+      /\| from audio \| 90\.00% on 10 clips through the C MFCC frontend on qemu:cortex-m4 \(from host features 90\.00%; 0 predictions, 0 of 4900 features differ\); per clip \(worst\) 3\.10 M instr in the frontend, 12\.60 M instr with the model; frontend scratch 4,296 B \+ one clip 32,000 B \|/,
+    );
     assert.match(md, /- modelFlashBytes: 24,000 B exceeds limit 20,000 B/);
     assert.match(md, /\| modelFlashBytes \| 24,000 B \| 20,000 B \| 120% \| \*\*FAIL\*\* \|/);
-    assert.match(md, /\| qemu:cortex-m4 \| 90\.00% \| 10 \| 0 \| 0 \| 9\.23 M instr \/ 9\.50 M instr \| 28,000 B \| 120,000 B \| QEMU 7\.2 \|/);
+    assert.match(
+      md,
+      /\| qemu:cortex-m4 \| 90\.00% \| 10 \| 0 \| 0 \| 9\.23 M instr \/ 9\.50 M instr \| 28,000 B \| 120,000 B \| QEMU 7\.2 \|/,
+    );
     for (const p of PLOTS) assert.ok(md.includes(`](${p})`), `report.md links ${p}`);
 
     for (const p of PLOTS) {

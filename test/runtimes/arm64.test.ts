@@ -23,7 +23,10 @@ describe('arm64 runtime', () => {
     assert.deepEqual(arm.outputs, x86.outputs);
     const counts = arm.instructionsPerInference ?? [];
     assert.equal(counts.length, xs.length);
-    assert.ok(counts.every((n) => n > 500 && n < 100_000), `counts ${counts.slice(0, 4).join(', ')}`);
+    assert.ok(
+      counts.every((n) => n > 500 && n < 100_000),
+      `counts ${counts.slice(0, 4).join(', ')}`,
+    );
   });
 
   it('counts the same instructions on a repeated run', async () => {
@@ -50,9 +53,18 @@ describe('arm64 runtime', () => {
   });
 
   it("reports the harness's error for a rejected model or a bad file", async () => {
-    await assert.rejects(new Arm64Runtime().run(writeTflite(fcModel(FC4)), [new Int8Array(8)]), /arm64 harness failed \(exit 1\): tflite: Didn't find op for builtin opcode 'FULLY_CONNECTED' version '10'[\s\S]*command: qemu-aarch64/);
-    await assert.rejects(new Arm64Runtime().run(new TextEncoder().encode('not a flatbuffer at all'), [new Int8Array(4)]), /not a valid TFLite flatbuffer/);
-    await assert.rejects(new Arm64Runtime().run(fc8, [new Int8Array(3)]), /input '.*' has 3 bytes, not a multiple of the model's 4 input bytes per sample/);
+    await assert.rejects(
+      new Arm64Runtime().run(writeTflite(fcModel(FC4)), [new Int8Array(8)]),
+      /arm64 harness failed \(exit 1\): tflite: Didn't find op for builtin opcode 'FULLY_CONNECTED' version '10'[\s\S]*command: qemu-aarch64/,
+    );
+    await assert.rejects(
+      new Arm64Runtime().run(new TextEncoder().encode('not a flatbuffer at all'), [new Int8Array(4)]),
+      /not a valid TFLite flatbuffer/,
+    );
+    await assert.rejects(
+      new Arm64Runtime().run(fc8, [new Int8Array(3)]),
+      /input '.*' has 3 bytes, not a multiple of the model's 4 input bytes per sample/,
+    );
     const floatIO = writeTflite(fcModel(FC8), { floatIO: true });
     await assert.rejects(new Arm64Runtime().run(floatIO, [new Int8Array(16)]), /input 0 of '.*' is FLOAT32; the harness feeds int8 bytes/);
   });

@@ -9,13 +9,17 @@ import { buildNative } from './build.js';
 import { dsCnnLike, randomInputs } from './models.js';
 
 function differing(a: Int8Array[], b: Int8Array[]): string {
-  let n = 0, total = 0, worst = 0;
-  a.forEach((y, i) => y.forEach((v, k) => {
-    const d = Math.abs(v - b[i][k]);
-    total++;
-    if (d > 0) n++;
-    worst = Math.max(worst, d);
-  }));
+  let n = 0,
+    total = 0,
+    worst = 0;
+  a.forEach((y, i) =>
+    y.forEach((v, k) => {
+      const d = Math.abs(v - b[i][k]);
+      total++;
+      if (d > 0) n++;
+      worst = Math.max(worst, d);
+    }),
+  );
   return `${n}/${total} (max ${worst} LSB)`;
 }
 
@@ -33,5 +37,7 @@ for (const name of ['tflite', 'arm64:cortex-a53', 'arm64:cortex-a76', 'litert'])
   const ms = performance.now() - t0;
   const insns = r.instructionsPerInference ? `, ${r.instructionsPerInference[0]} instructions/inference` : '';
   const vsTflite = name === 'tflite' ? '' : `, vs tflite ${differing(r.outputs, results.tflite.outputs)}`;
-  console.log(`${name.padEnd(17)} ${(ms / 1000).toFixed(2)} s${insns}, vs reference ${differing(r.outputs, reference)}${vsTflite} [${r.version}]`);
+  console.log(
+    `${name.padEnd(17)} ${(ms / 1000).toFixed(2)} s${insns}, vs reference ${differing(r.outputs, reference)}${vsTflite} [${r.version}]`,
+  );
 }

@@ -5,7 +5,15 @@ import { getRuntime, runtimeNames } from '../../src/runtimes/index.js';
 
 describe('runtime registry', () => {
   it('makes each known runtime under its own name', () => {
-    assert.deepEqual(runtimeNames(), ['tflite', 'litert', 'arm64', 'qemu:cortex-m4', 'qemu:cortex-m7', 'qemu:cortex-m33', 'qemu:cortex-m55']);
+    assert.deepEqual(runtimeNames(), [
+      'tflite',
+      'litert',
+      'arm64',
+      'qemu:cortex-m4',
+      'qemu:cortex-m7',
+      'qemu:cortex-m33',
+      'qemu:cortex-m55',
+    ]);
     for (const name of runtimeNames()) assert.equal(getRuntime(name).name, name);
   });
 
@@ -14,7 +22,10 @@ describe('runtime registry', () => {
   });
 
   it('names the known runtimes when asked for an unknown one', () => {
-    assert.throws(() => getRuntime('tfl1te'), /unknown runtime 'tfl1te' \(known: tflite, litert, arm64, qemu:cortex-m4, qemu:cortex-m7, qemu:cortex-m33, qemu:cortex-m55, arm64:<cpu>\)/);
+    assert.throws(
+      () => getRuntime('tfl1te'),
+      /unknown runtime 'tfl1te' \(known: tflite, litert, arm64, qemu:cortex-m4, qemu:cortex-m7, qemu:cortex-m33, qemu:cortex-m55, arm64:<cpu>\)/,
+    );
     assert.throws(() => getRuntime('arm64:'), /unknown runtime 'arm64:'/);
   });
 });

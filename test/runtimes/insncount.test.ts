@@ -16,7 +16,13 @@ async function buildLoop(iters: number): Promise<{ exe: string; begin: number; e
   const exe = join(dir, `loop${iters}`);
   await execa('aarch64-linux-gnu-gcc', ['-nostdlib', '-static', `-DITERS=${iters}`, '-o', exe, 'test/runtimes/fixtures/loop.S']);
   const { stdout } = await execa('aarch64-linux-gnu-nm', [exe]);
-  const sym = (name: string) => parseAddr(stdout.split('\n').find((l) => l.endsWith(` ${name}`))!.split(' ')[0]);
+  const sym = (name: string) =>
+    parseAddr(
+      stdout
+        .split('\n')
+        .find((l) => l.endsWith(` ${name}`))!
+        .split(' ')[0],
+    );
   return { exe, begin: sym('marker_begin'), end: sym('marker_end') };
 }
 
@@ -35,7 +41,10 @@ describe('insncount plugin', () => {
       const text = await countLoop(n, 0);
       const { begin, end } = await buildLoop(n);
       const hits = parseInsnCounts(text);
-      assert.deepEqual(hits.map((h) => h.addr), [begin, end]);
+      assert.deepEqual(
+        hits.map((h) => h.addr),
+        [begin, end],
+      );
       assert.equal(hits[0].count, 1);
       assert.deepEqual(markerIntervals(hits, begin, end), [2 + 4 * n]);
     }
@@ -54,31 +63,46 @@ describe('insncount plugin', () => {
     const cc = ['-nostdlib', '-mcpu=cortex-m4', '-mthumb', '-Ttext=0x0', '-Wl,-ereset', '-DITERS=3000'];
     await execa('arm-none-eabi-gcc', [...cc, '-o', elf, 'test/runtimes/fixtures/loop-m4.S']);
     const { stdout } = await execa('arm-none-eabi-nm', [elf]);
-    const sym = (name: string) => parseAddr(stdout.split('\n').find((l) => l.endsWith(` ${name}`))!.split(' ')[0]);
+    const sym = (name: string) =>
+      parseAddr(
+        stdout
+          .split('\n')
+          .find((l) => l.endsWith(` ${name}`))!
+          .split(' ')[0],
+      );
     const [begin, end] = [sym('marker_begin') | 1, sym('marker_end')]; // begin given with the Thumb bit set
     const out = join(dir, 'counts-m4.txt');
     const qemu = ['-M', 'mps2-an386', '-nographic', '-semihosting', '-icount', 'shift=0', '-kernel', elf];
     await execa('qemu-system-arm', [...qemu, '-plugin', insnCountPluginArg([begin, end], out, 1e6)]);
     const hits = parseInsnCounts(readFileSync(out, 'utf8'));
-    assert.deepEqual(hits.map((h) => h.addr), [begin, end]);
+    assert.deepEqual(
+      hits.map((h) => h.addr),
+      [begin, end],
+    );
     assert.deepEqual(markerIntervals(hits, begin, end), [2 + 4 * 3000]);
   });
 
   it('bounds the work by instructions between markers: past limit= QEMU exits 3, below it counts are unchanged', async () => {
     const { exe, begin, end } = await buildLoop(60000); // 2 + 4 * 60000 = 240,002 instructions between the markers
-    const over = await execa('qemu-aarch64', ['-plugin', insnCountPluginArg([begin, end], join(dir, 'limit-over.txt'), 100000), exe], { reject: false });
+    const over = await execa('qemu-aarch64', ['-plugin', insnCountPluginArg([begin, end], join(dir, 'limit-over.txt'), 100000), exe], {
+      reject: false,
+    });
     assert.equal(over.exitCode, INSN_LIMIT_EXIT);
     assert.match(over.stderr, /insncount: instruction limit: more than 100000 instructions without reaching a marker/);
     const under = join(dir, 'limit-under.txt');
     await execa('qemu-aarch64', ['-plugin', insnCountPluginArg([begin, end], under, 300000), exe]);
     assert.deepEqual(markerIntervals(parseInsnCounts(readFileSync(under, 'utf8')), begin, end), [240002]);
-    const bad = await execa('qemu-aarch64', ['-plugin', `${insnCountPluginArg([begin], join(dir, 'y.txt'))},limit=abc`, exe], { reject: false });
+    const bad = await execa('qemu-aarch64', ['-plugin', `${insnCountPluginArg([begin], join(dir, 'y.txt'))},limit=abc`, exe], {
+      reject: false,
+    });
     assert.match(bad.stderr, /insncount: bad limit: 'limit=abc'/);
   });
 
   it('refuses unknown arguments', async () => {
     const { exe } = await buildLoop(10);
-    const r = await execa('qemu-aarch64', ['-plugin', `${insnCountPluginArg([0x1000], join(dir, 'x.txt'))},bogus=1`, exe], { reject: false });
+    const r = await execa('qemu-aarch64', ['-plugin', `${insnCountPluginArg([0x1000], join(dir, 'x.txt'))},bogus=1`, exe], {
+      reject: false,
+    });
     assert.notEqual(r.exitCode, 0);
     assert.match(r.stderr, /insncount: unknown argument 'bogus=1'/);
   });

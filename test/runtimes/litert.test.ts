@@ -39,7 +39,10 @@ describe('litert runtime', () => {
   });
 
   it('rejects a file that is not a model, and the wrong I/O type', async () => {
-    await assert.rejects(rt.run(new TextEncoder().encode('not a flatbuffer at all'), []), /LiteRT rejected the model: Failed to load model/);
+    await assert.rejects(
+      rt.run(new TextEncoder().encode('not a flatbuffer at all'), []),
+      /LiteRT rejected the model: Failed to load model/,
+    );
     await assert.rejects(rt.runFloat(writeTflite(fcModel(FC8)), []), /needs float32 I\/O; input 0 is int8/);
   });
 });

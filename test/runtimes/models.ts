@@ -126,15 +126,34 @@ export function dsCnnLike(seed = 1): QModel {
   const rnd = lcg(seed);
   const C = 64;
   const int8 = (n: number, r = 127) => Int8Array.from({ length: n }, () => Math.floor(rnd() * (2 * r + 1)) - r);
-  const act = (name: string, shape: number[], scale: number, zp: number): QTensor => ({ name, shape, dtype: 'int8', scale: [scale], zeroPoint: [zp] });
+  const act = (name: string, shape: number[], scale: number, zp: number): QTensor => ({
+    name,
+    shape,
+    dtype: 'int8',
+    scale: [scale],
+    zeroPoint: [zp],
+  });
   const weights = (name: string, shape: number[], qDim: number | undefined, s: number): QTensor => {
     const n = qDim === undefined ? 1 : shape[qDim];
     const scale = Array.from({ length: n }, () => s * (0.5 + rnd()));
-    return { name, shape, dtype: 'int8', scale, zeroPoint: scale.map(() => 0), quantizedDim: qDim, data: int8(shape.reduce((a, b) => a * b)) };
+    return {
+      name,
+      shape,
+      dtype: 'int8',
+      scale,
+      zeroPoint: scale.map(() => 0),
+      quantizedDim: qDim,
+      data: int8(shape.reduce((a, b) => a * b)),
+    };
   };
   const bias = (name: string, w: QTensor, channels: number, sIn: number): QTensor => ({
-    name, shape: [channels], dtype: 'int32', scale: w.scale.map((s) => s * sIn), zeroPoint: w.scale.map(() => 0),
-    quantizedDim: w.quantizedDim === undefined ? undefined : 0, data: Int32Array.from({ length: channels }, () => Math.floor(rnd() * 2000) - 1000),
+    name,
+    shape: [channels],
+    dtype: 'int32',
+    scale: w.scale.map((s) => s * sIn),
+    zeroPoint: w.scale.map(() => 0),
+    quantizedDim: w.quantizedDim === undefined ? undefined : 0,
+    data: Int32Array.from({ length: channels }, () => Math.floor(rnd() * 2000) - 1000),
   });
   const w1 = weights('conv1/w', [C, 10, 4, 1], 0, 0.002);
   const w2 = weights('dw/w', [1, 3, 3, C], 3, 0.005);
@@ -143,17 +162,32 @@ export function dsCnnLike(seed = 1): QModel {
   const conv = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'RELU' } as const;
   return {
     tensors: [
-      act('mfcc', [1, 49, 10, 1], 0.1, -3), w1, bias('conv1/b', w1, C, 0.1), act('conv1', [1, 25, 5, C], 0.05, -128),
-      w2, bias('dw/b', w2, C, 0.05), act('dw', [1, 25, 5, C], 0.05, -128),
-      w3, bias('pw/b', w3, C, 0.05), act('pw', [1, 25, 5, C], 0.04, -128),
-      act('pool', [1, 1, 1, C], 0.04, -128), act('flat', [1, C], 0.04, -128),
-      w4, bias('fc/b', w4, 12, 0.04), act('logits', [1, 12], 0.2, 2),
+      act('mfcc', [1, 49, 10, 1], 0.1, -3),
+      w1,
+      bias('conv1/b', w1, C, 0.1),
+      act('conv1', [1, 25, 5, C], 0.05, -128),
+      w2,
+      bias('dw/b', w2, C, 0.05),
+      act('dw', [1, 25, 5, C], 0.05, -128),
+      w3,
+      bias('pw/b', w3, C, 0.05),
+      act('pw', [1, 25, 5, C], 0.04, -128),
+      act('pool', [1, 1, 1, C], 0.04, -128),
+      act('flat', [1, C], 0.04, -128),
+      w4,
+      bias('fc/b', w4, 12, 0.04),
+      act('logits', [1, 12], 0.2, 2),
     ],
     ops: [
       { op: 'CONV_2D', inputs: [0, 1, 2], outputs: [3], options: { ...conv, padding: 'SAME', strideH: 2, strideW: 2 } },
       { op: 'DEPTHWISE_CONV_2D', inputs: [3, 4, 5], outputs: [6], options: { ...conv, padding: 'SAME', depthMultiplier: 1 } },
       { op: 'CONV_2D', inputs: [6, 7, 8], outputs: [9], options: { ...conv, padding: 'VALID' } },
-      { op: 'AVERAGE_POOL_2D', inputs: [9], outputs: [10], options: { padding: 'VALID', strideH: 1, strideW: 1, filterH: 25, filterW: 5, activation: 'NONE' } },
+      {
+        op: 'AVERAGE_POOL_2D',
+        inputs: [9],
+        outputs: [10],
+        options: { padding: 'VALID', strideH: 1, strideW: 1, filterH: 25, filterW: 5, activation: 'NONE' },
+      },
       { op: 'RESHAPE', inputs: [10], outputs: [11], options: { newShape: [1, C] } },
       { op: 'FULLY_CONNECTED', inputs: [11, 12, 13], outputs: [14], options: { activation: 'NONE', keepNumDims: false } },
     ],

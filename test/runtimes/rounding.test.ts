@@ -32,15 +32,40 @@ interface Case {
 
 const rnd = lcg(2024);
 const small = (n: number, r: number, centre = 0) => Int8Array.from({ length: n }, () => centre + Math.floor(rnd() * (2 * r + 1)) - r);
-const H = 8, W = 6, C = 16, IN_SCALE = 0.05, IN_ZERO = -3, OUT_SCALE = 0.5, OUT_ZERO = 4;
+const H = 8,
+  W = 6,
+  C = 16,
+  IN_SCALE = 0.05,
+  IN_ZERO = -3,
+  OUT_SCALE = 0.5,
+  OUT_ZERO = 4;
 
 function tensors(wShape: number[], channels: number, qDim: number, outShape: number[], perChannel: boolean): QTensor[] {
   const ws = Array.from({ length: perChannel ? channels : 1 }, () => (OUT_SCALE / IN_SCALE) * (0.26 + 0.2 * rnd()));
   const [wq, bq] = perChannel ? [{ quantizedDim: qDim }, { quantizedDim: 0 }] : [{}, {}];
   return [
     { name: 'in', shape: [1, H, W, C], dtype: 'int8', scale: [IN_SCALE], zeroPoint: [IN_ZERO] },
-    { name: 'w', shape: wShape, dtype: 'int8', scale: ws, zeroPoint: ws.map(() => 0), ...wq, data: small(wShape.reduce((a, b) => a * b), 3) },
-    { name: 'b', shape: [channels], dtype: 'int32', scale: ws.map((s) => s * IN_SCALE), zeroPoint: ws.map(() => 0), ...bq, data: Int32Array.from({ length: channels }, () => Math.floor(rnd() * 200) - 100) },
+    {
+      name: 'w',
+      shape: wShape,
+      dtype: 'int8',
+      scale: ws,
+      zeroPoint: ws.map(() => 0),
+      ...wq,
+      data: small(
+        wShape.reduce((a, b) => a * b),
+        3,
+      ),
+    },
+    {
+      name: 'b',
+      shape: [channels],
+      dtype: 'int32',
+      scale: ws.map((s) => s * IN_SCALE),
+      zeroPoint: ws.map(() => 0),
+      ...bq,
+      data: Int32Array.from({ length: channels }, () => Math.floor(rnd() * 200) - 100),
+    },
     { name: 'out', shape: outShape, dtype: 'int8', scale: [OUT_SCALE], zeroPoint: [OUT_ZERO] },
   ];
 }
@@ -54,7 +79,8 @@ function window(x: Int8Array, w: Int8Array, y: number, xx: number, oc: number, d
   let acc = 0;
   for (let ky = 0; ky < 3; ky++)
     for (let kx = 0; kx < 3; kx++) {
-      const iy = y + ky - 1, ix = xx + kx - 1;
+      const iy = y + ky - 1,
+        ix = xx + kx - 1;
       if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
       for (let ic = depthwise ? oc : 0; ic < (depthwise ? oc + 1 : C); ic++) {
         const wi = depthwise ? (ky * 3 + kx) * C + oc : ((oc * 3 + ky) * 3 + kx) * C + ic;
@@ -73,7 +99,9 @@ function convCase(depthwise: boolean): Case {
   const [w, b] = [t[1].data as Int8Array, t[2].data as Int32Array];
   const accumulators = (x: Int8Array) => {
     const out: { acc: number; channel: number }[] = [];
-    for (let y = 0; y < H; y++) for (let xx = 0; xx < W; xx++) for (let oc = 0; oc < C; oc++) out.push({ acc: b[oc] + window(x, w, y, xx, oc, depthwise), channel: oc });
+    for (let y = 0; y < H; y++)
+      for (let xx = 0; xx < W; xx++)
+        for (let oc = 0; oc < C; oc++) out.push({ acc: b[oc] + window(x, w, y, xx, oc, depthwise), channel: oc });
     return out;
   };
   return { op: op.op, model: model(op, t), accumulators };
@@ -81,12 +109,18 @@ function convCase(depthwise: boolean): Case {
 
 // FULLY_CONNECTED over the flattened input (TFLite 2.9 reads only a per-tensor weight scale).
 function fcCase(): Case {
-  const n = H * W * C, outN = 32;
+  const n = H * W * C,
+    outN = 32;
   const t = tensors([outN, n], outN, 0, [1, outN], false);
   const [w, b] = [t[1].data as Int8Array, t[2].data as Int32Array];
   const accumulators = (x: Int8Array) =>
     Array.from({ length: outN }, (_, o) => ({ acc: b[o] + x.reduce((a, v, i) => a + (v - IN_ZERO) * w[o * n + i], 0), channel: 0 }));
-  const op = { op: 'FULLY_CONNECTED' as const, inputs: [0, 1, 2], outputs: [3], options: { activation: 'NONE', keepNumDims: false } as const };
+  const op = {
+    op: 'FULLY_CONNECTED' as const,
+    inputs: [0, 1, 2],
+    outputs: [3],
+    options: { activation: 'NONE', keepNumDims: false } as const,
+  };
   return { op: 'FULLY_CONNECTED', model: model(op, t), accumulators };
 }
 
@@ -120,7 +154,9 @@ describe('accumulator rounding per runtime and op', () => {
   const samples = Array.from({ length: 12 }, () => small(H * W * C, 8, IN_ZERO));
 
   for (const [runtime, ops] of Object.entries(EXPECTED)) {
-    it(`${runtime}: ${Object.entries(ops).map(([op, r]) => `${op} ${r}`).join(', ')}`, async () => {
+    it(`${runtime}: ${Object.entries(ops)
+      .map(([op, r]) => `${op} ${r}`)
+      .join(', ')}`, async () => {
       for (const c of cases) {
         const counts = await mismatches(getRuntime(runtime), c, samples);
         for (const [name, n] of Object.entries(counts)) {

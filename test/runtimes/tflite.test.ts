@@ -35,7 +35,10 @@ describe('tflite runtime', () => {
   it('runs float32 I/O models (QUANTIZE ... DEQUANTIZE)', async () => {
     const model = writeTflite(fcModel(FC8), { floatIO: true });
     const d = await rt.describe(model);
-    assert.deepEqual(d.inputs.map((t) => [t.type, t.bytes]), [[1, 16]]);
+    assert.deepEqual(
+      d.inputs.map((t) => [t.type, t.bytes]),
+      [[1, 16]],
+    );
     // [1.5, -0.5, 3.5, 4.5] quantizes to [1, -3, 5, 7]; outputs [16, -6, 9] dequantize to 0.75 * (y - 5).
     const [y] = await rt.runFloat(model, [Float32Array.from([1.5, -0.5, 3.5, 4.5])]);
     assert.deepEqual(y, Float32Array.from([8.25, -8.25, 3]));
@@ -55,11 +58,17 @@ describe('tflite runtime', () => {
   });
 
   it('says which library it could not load', () => {
-    assert.throws(() => openTfliteLibrary('/nonexistent/libtensorflowlite_c.so'), /cannot load the TFLite C library \/nonexistent\/libtensorflowlite_c\.so: .*run npm ci/);
+    assert.throws(
+      () => openTfliteLibrary('/nonexistent/libtensorflowlite_c.so'),
+      /cannot load the TFLite C library \/nonexistent\/libtensorflowlite_c\.so: .*run npm ci/,
+    );
   });
 
   it('rejects a file that is not a model, and a sample of the wrong size', async () => {
-    await assert.rejects(rt.run(new TextEncoder().encode('not a flatbuffer at all'), []), /not a valid TFLite flatbuffer \(file identifier is 'a fl', expected 'TFL3'\)/);
+    await assert.rejects(
+      rt.run(new TextEncoder().encode('not a flatbuffer at all'), []),
+      /not a valid TFLite flatbuffer \(file identifier is 'a fl', expected 'TFL3'\)/,
+    );
     const truncated = fc8.subarray(0, 200);
     await assert.rejects(rt.run(truncated, []), /TFLite rejected the model/);
     await assert.rejects(rt.run(fc8, [new Int8Array(3)]), /sample 0 has 3 bytes; the model's inputs take 4 \('input' 4\)/);

@@ -28,7 +28,11 @@ function pathWithout(missing: string | undefined): string {
 }
 
 test('check-tools lists at least the emulators, cross compilers, speech tools and the fuzzing compiler', () => {
-  for (const p of ['qemu-system-arm', 'qemu-aarch64', 'arm-none-eabi-gcc', 'aarch64-linux-gnu-gcc', 'espeak-ng', 'sox', 'flatc', 'clang']) assert.ok(tools.some((t) => t.program === p), p);
+  for (const p of ['qemu-system-arm', 'qemu-aarch64', 'arm-none-eabi-gcc', 'aarch64-linux-gnu-gcc', 'espeak-ng', 'sox', 'flatc', 'clang'])
+    assert.ok(
+      tools.some((t) => t.program === p),
+      p,
+    );
 });
 
 test('every Debian package check-tools names is installed by setup', () => {
@@ -42,7 +46,10 @@ test('every Debian package check-tools names is installed by setup', () => {
 test('passes on this machine, and fails naming the program and its package when one is missing', () => {
   const ok = spawnSync('bash', ['scripts/check-tools.sh'], { encoding: 'utf8', env: { PATH: pathWithout(undefined) } });
   assert.equal(ok.status, 0, ok.stderr);
-  for (const missing of [{ program: 'sox', pkg: 'sox' }, { program: 'qemu-aarch64', pkg: 'qemu-user' }]) {
+  for (const missing of [
+    { program: 'sox', pkg: 'sox' },
+    { program: 'qemu-aarch64', pkg: 'qemu-user' },
+  ]) {
     const r = spawnSync('bash', ['scripts/check-tools.sh'], { encoding: 'utf8', env: { PATH: pathWithout(missing.program) } });
     assert.equal(r.status, 1);
     assert.match(r.stderr, new RegExp(`program '${missing.program}' not found \\(Debian package ${missing.pkg}\\)`));

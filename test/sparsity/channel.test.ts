@@ -67,11 +67,7 @@ function scores(w: PrunableWeight, group: string, size: number, norm: 'l1' | 'l2
 }
 
 // The new masks equal the old ones with exactly the removed channels' slices zeroed, in every weight.
-function assertOnlyRemovedSlices(
-  before: PrunableWeight[],
-  masks: Map<string, Float32Array>,
-  kept: Map<string, number[]>,
-): void {
+function assertOnlyRemovedSlices(before: PrunableWeight[], masks: Map<string, Float32Array>, kept: Map<string, number[]>): void {
   for (const w of before) {
     const mask = mustGet(masks, w.name);
     w.mask.forEach((m, i) => {
@@ -88,7 +84,10 @@ test('level 0.5 (l1): the lowest-scoring channels go, their slices and nothing e
   for (const g of groups) {
     const kept = mustGet(r.keptChannels, g.id);
     assert.equal(kept.length, g.size - Math.round(0.5 * g.size), g.id);
-    assert.deepEqual(kept, [...kept].sort((a, b) => a - b));
+    assert.deepEqual(
+      kept,
+      [...kept].sort((a, b) => a - b),
+    );
     const s = scores(producer[g.id], g.id, g.size, 'l1');
     const removed = s.map((_, c) => c).filter((c) => !kept.includes(c));
     assert.ok(Math.max(...removed.map((c) => s[c])) <= Math.min(...kept.map((c) => s[c])), g.id);

@@ -31,9 +31,18 @@ function model(seed: number): PrunableWeight[] {
 
 test('partial groups keep ceil(N * size / M)', () => {
   // 2:4 -> sizes 1, 2, 3 keep 1, 1, 2; 1:4 -> 1, 1, 1; 3:4 -> 1, 2, 3.
-  assert.deepEqual([1, 2, 3, 4].map((s) => nmKeep(2, 4, s)), [1, 1, 2, 2]);
-  assert.deepEqual([1, 2, 3, 4].map((s) => nmKeep(1, 4, s)), [1, 1, 1, 1]);
-  assert.deepEqual([1, 2, 3, 4].map((s) => nmKeep(3, 4, s)), [1, 2, 3, 3]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((s) => nmKeep(2, 4, s)),
+    [1, 1, 2, 2],
+  );
+  assert.deepEqual(
+    [1, 2, 3, 4].map((s) => nmKeep(1, 4, s)),
+    [1, 1, 1, 1],
+  );
+  assert.deepEqual(
+    [1, 2, 3, 4].map((s) => nmKeep(3, 4, s)),
+    [1, 2, 3, 3],
+  );
 });
 
 for (const [n, m] of [

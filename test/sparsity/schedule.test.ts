@@ -48,10 +48,7 @@ test('polynomialDecay matches TFMOT at known steps and holds between pruning ste
   close(s.raw(650), 0.7271, 'p 0.55: 0.8 - 0.8 * 0.091125');
   close(s(1100), 0.8, 'end');
   close(s(5000), 0.8, 'after end (clamped)');
-  assert.deepEqual(
-    [0, 99, 100, 150, 200, 1000, 1100, 1200].map(s.shouldPrune),
-    [false, false, true, false, true, true, true, false],
-  );
+  assert.deepEqual([0, 99, 100, 150, 200, 1000, 1100, 1200].map(s.shouldPrune), [false, false, true, false, true, true, true, false]);
 });
 
 test('polynomialDecay with initial > 0, power 2, frequency 1', () => {

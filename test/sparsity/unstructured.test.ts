@@ -154,7 +154,11 @@ test('lamp: a global threshold on LAMP scores does not empty a layer whose weigh
   const weights = model(3);
   // conv2 is 10x smaller than the others: on raw magnitudes a global 60% prune takes nearly all of it.
   const raw = unstructuredMasks(weights, 0.6, { scope: 'global' });
-  const lamp = unstructuredMasks(weights.map((w) => ({ ...w, values: lampScores(w.values, w.mask) })), 0.6, { scope: 'global' });
+  const lamp = unstructuredMasks(
+    weights.map((w) => ({ ...w, values: lampScores(w.values, w.mask) })),
+    0.6,
+    { scope: 'global' },
+  );
   const total = weights.reduce((s, w) => s + w.values.length, 0);
   const zerosOver = (m: Map<string, Float32Array>) => weights.reduce((s, w) => s + zeros(mustGet(m, w.name)), 0);
   assert.equal(zerosOver(lamp.masks), Math.round(0.6 * total));

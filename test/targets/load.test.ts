@@ -42,7 +42,8 @@ test('every built-in profile validates and is consistent', () => {
     const { instructionsPerInference: ins, msPerInference: ms } = t.budgets;
     assert.ok(ins !== undefined || ms !== undefined, `${name} budgets speed`);
     // A run within the instruction budget must not fail the time budget on its own.
-    if (ins !== undefined && ms !== undefined) assert.ok(estimateMs(ins, t) <= ms, `${name}: ${ins} instructions take ${estimateMs(ins, t)} ms > ${ms}`);
+    if (ins !== undefined && ms !== undefined)
+      assert.ok(estimateMs(ins, t) <= ms, `${name}: ${ins} instructions take ${estimateMs(ins, t)} ms > ${ms}`);
   }
 });
 
@@ -79,7 +80,10 @@ test('a malformed profile names the file and the field', () => {
   const cases: [unknown, RegExp][] = [
     [{ ...base, budgets: { arenaBytes: 'big' } }, /board\.json: \/budgets\/arenaBytes must be integer/],
     [(({ clockMHz: _c, ...rest }) => rest)(base), /board\.json: \/ is missing required field 'clockMHz'/],
-    [{ ...base, sparsity: { pattern: '3:4', level: 0.5 } }, /board\.json: \/sparsity\/pattern must be one of \["unstructured","2:4","1:4","channel"\]/],
+    [
+      { ...base, sparsity: { pattern: '3:4', level: 0.5 } },
+      /board\.json: \/sparsity\/pattern must be one of \["unstructured","2:4","1:4","channel"\]/,
+    ],
     [{ ...base, budget: {} }, /board\.json: \/ has unknown field 'budget'/],
     [{ ...base, emulator: { type: 'qemu-system', machine: 5, cpu: 'cortex-m4' } }, /board\.json: \/emulator\/machine must be string/],
     [{ ...base, operators: ['CONV_2D', 'GELU'] }, /board\.json: \/operators\/1 must be one of/],

@@ -34,7 +34,11 @@ function outcome(bytes: Uint8Array, label: string): Outcome {
 }
 
 function rejects(bytes: Uint8Array, pattern: RegExp, label: string): void {
-  assert.throws(() => parseTflite(bytes), (e: unknown) => e instanceof TfliteFormatError && pattern.test(e.message), label);
+  assert.throws(
+    () => parseTflite(bytes),
+    (e: unknown) => e instanceof TfliteFormatError && pattern.test(e.message),
+    label,
+  );
 }
 
 const root = (bytes: Uint8Array): Model => Model.getRootAsModel(new flatbuffers.ByteBuffer(bytes));
@@ -179,7 +183,12 @@ test('NaN, infinite, zero and negative scales and out-of-range zero points are r
   const q = input.quantization()!;
   const scaleAt = vectorAt(base, q.bb_pos, 2) + 4;
   const zpAt = vectorAt(base, q.bb_pos, 3) + 4;
-  for (const [v, shown] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [0, '0'], [-0.5, '-0.5']] as const) {
+  for (const [v, shown] of [
+    [NaN, 'NaN'],
+    [Infinity, 'Infinity'],
+    [0, '0'],
+    [-0.5, '-0.5'],
+  ] as const) {
     const bytes = base.slice();
     new DataView(bytes.buffer).setFloat32(scaleAt, v, true);
     rejects(bytes, new RegExp(`tensors\\[0\\] 'input': scale\\[0\\] is ${shown}; a scale must be positive and finite`), `scale ${shown}`);
@@ -197,7 +206,10 @@ test('NaN, infinite, zero and negative scales and out-of-range zero points are r
 test('a subgraph without inputs or outputs is rejected', () => {
   const sg = root(base).subgraphs(0)!;
   // The writer shares identical vectors: the subgraph's outputs are the last op's outputs, so emptying them says so.
-  for (const [field, what] of [[1, /subgraphs\[0\]\.inputs: the subgraph has no inputs/], [2, /SOFTMAX: 0 outputs, expected 1|the subgraph has no outputs/]] as const) {
+  for (const [field, what] of [
+    [1, /subgraphs\[0\]\.inputs: the subgraph has no inputs/],
+    [2, /SOFTMAX: 0 outputs, expected 1|the subgraph has no outputs/],
+  ] as const) {
     const bytes = base.slice();
     setU32(bytes, vectorAt(base, sg.bb_pos, field), 0);
     rejects(bytes, what, `field ${field} emptied`);

@@ -18,7 +18,8 @@ export class ModelBuilder {
   }
 
   act(name: string, shape: number[], dtype: DType = 'int8'): number {
-    const q = dtype === 'float32' ? { scale: [], zeroPoint: [] } : { scale: [this.scale()], zeroPoint: [Math.floor(this.rand() * 40) - 20] };
+    const q =
+      dtype === 'float32' ? { scale: [], zeroPoint: [] } : { scale: [this.scale()], zeroPoint: [Math.floor(this.rand() * 40) - 20] };
     return this.tensors.push({ name, shape, dtype, ...q }) - 1;
   }
 
@@ -56,7 +57,12 @@ export class ModelBuilder {
 }
 
 const conv = (strideH: number, strideW: number, activation: 'NONE' | 'RELU' | 'RELU6' = 'RELU') => ({
-  padding: 'SAME' as const, strideH, strideW, dilationH: 1, dilationW: 1, activation,
+  padding: 'SAME' as const,
+  strideH,
+  strideW,
+  dilationH: 1,
+  dilationW: 1,
+  activation,
 });
 
 // DS-CNN (Zhang et al., "Hello Edge"): conv 10x4 s2 64ch, 4 x [dw 3x3, pw 1x1 64], avg pool 25x5, reshape, FC 12, softmax.
@@ -81,12 +87,22 @@ export function dsCnn(weightType: 'int8' | 'int4' = 'int8', seed = 7): QModel {
     x = pw;
   }
   const pool = b.act('pool', [1, 1, 1, 64]);
-  b.op({ op: 'AVERAGE_POOL_2D', inputs: [x], outputs: [pool], options: { padding: 'VALID', strideH: 1, strideW: 1, filterH: 25, filterW: 5, activation: 'NONE' } });
+  b.op({
+    op: 'AVERAGE_POOL_2D',
+    inputs: [x],
+    outputs: [pool],
+    options: { padding: 'VALID', strideH: 1, strideW: 1, filterH: 25, filterW: 5, activation: 'NONE' },
+  });
   const flat = b.act('flat', [1, 64]);
   b.op({ op: 'RESHAPE', inputs: [pool, b.int32Const('flat/shape', [1, 64])], outputs: [flat], options: { newShape: [1, 64] } });
   const logits = b.act('logits', [1, 12]);
   const fcw = b.weights('fc/w', [12, 64], 0, weightType);
-  b.op({ op: 'FULLY_CONNECTED', inputs: [flat, fcw, b.bias('fc/b', flat, fcw)], outputs: [logits], options: { activation: 'NONE', keepNumDims: false } });
+  b.op({
+    op: 'FULLY_CONNECTED',
+    inputs: [flat, fcw, b.bias('fc/b', flat, fcw)],
+    outputs: [logits],
+    options: { activation: 'NONE', keepNumDims: false },
+  });
   const probs = b.act('probs', [1, 12]);
   b.tensors[probs]!.scale = [1 / 256];
   b.tensors[probs]!.zeroPoint = [-128];
@@ -110,7 +126,12 @@ export function singleOpModels(): { name: string; model: QModel }[] {
       const i = b.act('in', [1, 5, 5, 3]);
       const o = b.act('out', [1, 3, 3, 6]);
       const w = b.weights('w', [1, 3, 3, 6], 3, wt);
-      b.op({ op: 'DEPTHWISE_CONV_2D', inputs: [i, w, b.bias('b', i, w)], outputs: [o], options: { ...conv(1, 1, 'NONE'), padding: 'VALID', depthMultiplier: 2 } });
+      b.op({
+        op: 'DEPTHWISE_CONV_2D',
+        inputs: [i, w, b.bias('b', i, w)],
+        outputs: [o],
+        options: { ...conv(1, 1, 'NONE'), padding: 'VALID', depthMultiplier: 2 },
+      });
       return b.model([i], [o]);
     });
     mk(`FULLY_CONNECTED ${wt}`, (b) => {
@@ -125,7 +146,12 @@ export function singleOpModels(): { name: string; model: QModel }[] {
     mk(op, (b) => {
       const i = b.act('in', [1, 4, 6, 2]);
       const o = b.act('out', [1, 2, 3, 2]);
-      b.op({ op, inputs: [i], outputs: [o], options: { padding: 'VALID', strideH: 2, strideW: 2, filterH: 2, filterW: 2, activation: 'RELU' } });
+      b.op({
+        op,
+        inputs: [i],
+        outputs: [o],
+        options: { padding: 'VALID', strideH: 2, strideW: 2, filterH: 2, filterW: 2, activation: 'RELU' },
+      });
       return b.model([i], [o]);
     });
   mk('MEAN', (b) => {

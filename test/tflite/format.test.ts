@@ -70,7 +70,8 @@ test('version rules beyond the plain int8 cases', () => {
   // Float depthwise with dilation is version 2; hybrid (float activations, int8 per-channel weights) is 6.
   const b = new ModelBuilder(5);
   const [x, y] = [b.act('x', [1, 5, 5, 2], 'float32'), b.act('y', [1, 1, 1, 2], 'float32')];
-  const wf = b.tensors.push({ name: 'wf', shape: [1, 3, 3, 2], dtype: 'float32', scale: [], zeroPoint: [], data: new Float32Array(18) }) - 1;
+  const wf =
+    b.tensors.push({ name: 'wf', shape: [1, 3, 3, 2], dtype: 'float32', scale: [], zeroPoint: [], data: new Float32Array(18) }) - 1;
   const options = { padding: 'VALID', strideH: 1, strideW: 1, dilationH: 2, dilationW: 2, activation: 'NONE', depthMultiplier: 1 } as const;
   const dw: QOp = { op: 'DEPTHWISE_CONV_2D', inputs: [x, wf], outputs: [y], options };
   assert.equal(opVersion(signatureOf(b.model([x], [y]), dw)), 2);
@@ -95,15 +96,32 @@ test('one operator code per (op, version), with both builtin code fields set', (
 test('schema enum and union values are upstream TFLite values', () => {
   // tensorflow/lite/schema/schema.fbs
   const ops = [
-    BuiltinOperator.ADD, BuiltinOperator.AVERAGE_POOL_2D, BuiltinOperator.CONV_2D, BuiltinOperator.DEPTHWISE_CONV_2D,
-    BuiltinOperator.DEQUANTIZE, BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.MAX_POOL_2D, BuiltinOperator.RESHAPE,
-    BuiltinOperator.SOFTMAX, BuiltinOperator.PAD, BuiltinOperator.MEAN, BuiltinOperator.QUANTIZE,
+    BuiltinOperator.ADD,
+    BuiltinOperator.AVERAGE_POOL_2D,
+    BuiltinOperator.CONV_2D,
+    BuiltinOperator.DEPTHWISE_CONV_2D,
+    BuiltinOperator.DEQUANTIZE,
+    BuiltinOperator.FULLY_CONNECTED,
+    BuiltinOperator.MAX_POOL_2D,
+    BuiltinOperator.RESHAPE,
+    BuiltinOperator.SOFTMAX,
+    BuiltinOperator.PAD,
+    BuiltinOperator.MEAN,
+    BuiltinOperator.QUANTIZE,
   ];
   assert.deepStrictEqual(ops, [0, 1, 3, 4, 6, 9, 17, 22, 25, 34, 40, 114]);
   const options = [
-    BuiltinOptions.Conv2DOptions, BuiltinOptions.DepthwiseConv2DOptions, BuiltinOptions.Pool2DOptions,
-    BuiltinOptions.FullyConnectedOptions, BuiltinOptions.SoftmaxOptions, BuiltinOptions.AddOptions, BuiltinOptions.ReshapeOptions,
-    BuiltinOptions.PadOptions, BuiltinOptions.ReducerOptions, BuiltinOptions.DequantizeOptions, BuiltinOptions.QuantizeOptions,
+    BuiltinOptions.Conv2DOptions,
+    BuiltinOptions.DepthwiseConv2DOptions,
+    BuiltinOptions.Pool2DOptions,
+    BuiltinOptions.FullyConnectedOptions,
+    BuiltinOptions.SoftmaxOptions,
+    BuiltinOptions.AddOptions,
+    BuiltinOptions.ReshapeOptions,
+    BuiltinOptions.PadOptions,
+    BuiltinOptions.ReducerOptions,
+    BuiltinOptions.DequantizeOptions,
+    BuiltinOptions.QuantizeOptions,
   ];
   assert.deepStrictEqual(options, [1, 2, 5, 8, 9, 11, 17, 22, 27, 38, 89]);
   assert.deepStrictEqual([TensorType.FLOAT32, TensorType.INT32, TensorType.INT8, TensorType.INT4], [0, 2, 9, 17]);
@@ -116,7 +134,10 @@ test('generated code is in sync with the schema (gen-tflite.sh --check), and the
   try {
     cpSync('src/tflite/generated', dir, { recursive: true });
     appendFileSync(join(dir, 'tflite', 'tensor.ts'), '// hand edit\n');
-    const bad = spawnSync('bash', ['scripts/gen-tflite.sh', '--check'], { encoding: 'utf8', env: { ...process.env, GEN_TFLITE_DEST: dir } });
+    const bad = spawnSync('bash', ['scripts/gen-tflite.sh', '--check'], {
+      encoding: 'utf8',
+      env: { ...process.env, GEN_TFLITE_DEST: dir },
+    });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /differs from what flatc/);
   } finally {

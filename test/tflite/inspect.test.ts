@@ -62,7 +62,10 @@ test('sparsity, versions, quantization and metadata in the report', () => {
       assert.ok(r.tensors[i]!.sparsity! > 0.2 && r.tensors[i]!.sparsity! < 0.4);
     }
   }
-  assert.deepStrictEqual(r.operators.map((o) => o.version), [3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 1, 4, 2]);
+  assert.deepStrictEqual(
+    r.operators.map((o) => o.version),
+    [3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 1, 4, 2],
+  );
   assert.equal(r.tensors[2]!.quantizedDim, 0);
   assert.equal(r.tensors[5]!.quantizedDim, 3);
   assert.equal(r.tensors[2]!.bytes, 2560);
@@ -111,7 +114,10 @@ test('pqk inspect: text, --json, missing file, malformed file', async () => {
     assert.equal(obj.operators.length, 13);
 
     const missing = join(dir, 'nope.tflite');
-    await assert.rejects(inspectCommand.run(context([missing], false).ctx), (e) => e instanceof UserError && e.message === `${missing}: no such file`);
+    await assert.rejects(
+      inspectCommand.run(context([missing], false).ctx),
+      (e) => e instanceof UserError && e.message === `${missing}: no such file`,
+    );
     const bad = join(dir, 'bad.tflite');
     writeFileSync(bad, 'not a flatbuffer at all');
     await assert.rejects(

@@ -79,7 +79,7 @@ test('floatIO wraps the integer graph in QUANTIZE / DEQUANTIZE with float32 I/O'
 });
 
 test('metadata, description and min_runtime_version', () => {
-  const m: QModel = { ...dsCnn(), description: 'pqk DS-CNN', metadata: { labels: 'yes,no', 'ünïcode': 'ок ✓', empty: '' } };
+  const m: QModel = { ...dsCnn(), description: 'pqk DS-CNN', metadata: { labels: 'yes,no', ünïcode: 'ок ✓', empty: '' } };
   const parsed = parseTflite(writeTflite(m));
   assert.deepStrictEqual(parsed.model, m);
   assert.equal(parsed.minRuntimeVersion, '1.14.0');

@@ -63,7 +63,10 @@ test('a run killed mid-epoch resumes from its last epoch and ends with the same 
   assert.ok(!checkpointExists(killed, 'float'));
   const lines: string[] = [];
   const r = await trainFloat({ dir: killed, data, cfg, log: (l) => lines.push(l) });
-  assert.ok(lines.some((l) => /resuming after epoch 2\/3/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /resuming after epoch 2\/3/.test(l)),
+    lines.join('\n'),
+  );
   assert.equal(r.state.history.length, 3);
   const [a, b] = [await weights(straight), await weights(killed)];
   assert.equal(a.length, b.length);

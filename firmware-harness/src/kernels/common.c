@@ -55,7 +55,8 @@ pqk_status pqk_channel_multipliers(pqk_ctx *ctx, pqk_node *node, const pqk_tenso
 static pqk_status pqk_expect_dot_length(pqk_ctx *ctx, pqk_node *node, int64_t length)
 {
     if (length > PQK_MAX_DOT_LENGTH)
-        return pqk_fail_int(ctx, node, PQK_ERR_UNSUPPORTED, "dot product too long for an int32 accumulator:", (int32_t)length);
+        return pqk_fail_int(ctx, node, PQK_ERR_UNSUPPORTED,
+                            "dot product too long for an int32 accumulator:", (int32_t)length);
     return PQK_OK;
 }
 
@@ -73,7 +74,8 @@ pqk_status pqk_window(pqk_ctx *ctx, pqk_node *node, const pqk_tensor *in, const 
                       int32_t filter_h, int32_t filter_w)
 {
     pqk_op_data *op = &node->op;
-    if (in->ndims != 4 || out->ndims != 4) return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "input and output must be NHWC");
+    if (in->ndims != 4 || out->ndims != 4)
+        return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "input and output must be NHWC");
     if (padding != 0 && padding != 1) return pqk_fail_int(ctx, node, PQK_ERR_MODEL, "padding", padding);
     if (op->stride_h <= 0 || op->stride_w <= 0 || op->dil_h <= 0 || op->dil_w <= 0 || filter_h <= 0 || filter_w <= 0)
         return pqk_fail(ctx, node, PQK_ERR_MODEL, "stride, dilation and filter size must be positive");
@@ -95,7 +97,8 @@ pqk_status pqk_window(pqk_ctx *ctx, pqk_node *node, const pqk_tensor *in, const 
 
 pqk_status pqk_same_shape(pqk_ctx *ctx, pqk_node *node, const pqk_tensor *a, const pqk_tensor *b)
 {
-    if (a->elems != b->elems) return pqk_fail_int(ctx, node, PQK_ERR_UNSUPPORTED, "element counts differ:", (int32_t)a->elems);
+    if (a->elems != b->elems)
+        return pqk_fail_int(ctx, node, PQK_ERR_UNSUPPORTED, "element counts differ:", (int32_t)a->elems);
     return PQK_OK;
 }
 

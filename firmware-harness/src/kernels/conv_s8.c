@@ -11,7 +11,8 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
     const pqk_tensor *in = pqk_in(ctx, node, 0), *w = pqk_in(ctx, node, 1), *out = pqk_out(ctx, node, 0);
     pqk_status s = pqk_int8_io(ctx, node);
     if (s != PQK_OK) return s;
-    if (!w || w->ndims != 4 || in->ndims != 4 || w->dims[3] != in->dims[3] || out->ndims != 4 || w->dims[0] != out->dims[3])
+    if (!w || w->ndims != 4 || in->ndims != 4 || w->dims[3] != in->dims[3] || out->ndims != 4 ||
+        w->dims[0] != out->dims[3])
         return pqk_fail(ctx, node, PQK_ERR_MODEL, "filter shape [O,KH,KW,I] does not match input and output");
     const int64_t depth = (int64_t)w->dims[1] * w->dims[2] * w->dims[3];
     s = pqk_weights_bias(ctx, node, 0, w->dims[0], depth);
@@ -34,8 +35,8 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
 }
 
 /* One output pixel's receptive field, offset and widened to int16, in filter order (im2col); padding is 0. */
-static void gather_pixel(const pqk_op_data *op, const int32_t *dims, const int32_t *wdims, const int8_t *xb,
-                         int32_t oy, int32_t ox, int16_t *col)
+static void gather_pixel(const pqk_op_data *op, const int32_t *dims, const int32_t *wdims, const int8_t *xb, int32_t oy,
+                         int32_t ox, int16_t *col)
 {
     const int32_t ih = dims[1], iw = dims[2], ic_n = dims[3], kh = wdims[1], kw = wdims[2];
     const int32_t ix0 = ox * op->stride_w - op->pad_w, row_inside = op->dil_w == 1 && ix0 >= 0 && ix0 + kw <= iw;
@@ -83,8 +84,8 @@ static void gather_pixel_s8(const pqk_op_data *op, const int32_t *dims, const in
     }
 }
 
-/* Optimized, a depth the GEMM does not take: one im2col column per output pixel, then DSP / MVE dot products, two output
- * channels per pass over the column. */
+/* Optimized, a depth the GEMM does not take: one im2col column per output pixel, then DSP / MVE dot products, two
+ * output channels per pass over the column. */
 static void conv_im2col(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
                         const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
 {
@@ -101,7 +102,8 @@ static void conv_im2col(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in
                     int32_t acc[2];
                     const int32_t pair = oc + 1 < out->dims[3];
                     const uint32_t first = (uint32_t)(oc * depth);
-                    pqk_dot2_s8_s16((const int8_t *)w->data, is_int4, first, pair ? first + (uint32_t)depth : first, col, depth, &acc[0], &acc[1]);
+                    pqk_dot2_s8_s16((const int8_t *)w->data, is_int4, first, pair ? first + (uint32_t)depth : first,
+                                    col, depth, &acc[0], &acc[1]);
                     for (int32_t k = 0; k <= pair; k++) *y++ = pqk_requant_gemm(op, acc[k], bias, oc + k);
                 }
             }
@@ -111,11 +113,13 @@ static void conv_im2col(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in
 
 static int is_pointwise(const pqk_op_data *op, const pqk_tensor *w)
 {
-    return w->dims[1] == 1 && w->dims[2] == 1 && op->stride_h == 1 && op->stride_w == 1 && op->pad_h == 0 && op->pad_w == 0;
+    return w->dims[1] == 1 && w->dims[2] == 1 && op->stride_h == 1 && op->stride_w == 1 && op->pad_h == 0 &&
+           op->pad_w == 0;
 }
 
 /* Optimized: output pixels in fours through the GEMM. A 1x1 convolution with stride 1 reads its
- * columns straight from the input, others from a gather; a missing pixel of the last four repeats the last one into a discarded row. */
+ * columns straight from the input, others from a gather; a missing pixel of the last four repeats the last one into a
+ * discarded row. */
 static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
                       const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
 {
@@ -159,10 +163,9 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
 }
 
 /* One output pixel's accumulation over the clipped filter window; the taps outside are padding, which adds 0. */
-static inline __attribute__((always_inline)) int32_t conv_pixel(const pqk_op_data *op, const int8_t *x,
-                                                                const int8_t *w, int is_int4, int32_t oc,
-                                                                const int32_t *dims, const int32_t *wdims,
-                                                                int32_t iy0, int32_t ix0)
+static inline __attribute__((always_inline)) int32_t conv_pixel(const pqk_op_data *op, const int8_t *x, const int8_t *w,
+                                                                int is_int4, int32_t oc, const int32_t *dims,
+                                                                const int32_t *wdims, int32_t iy0, int32_t ix0)
 {
     const int32_t iw = dims[2], ic_n = dims[3], kh = wdims[1], kw = wdims[2];
     int32_t ky0, ky1, kx0, kx1, acc = 0;
@@ -174,17 +177,15 @@ static inline __attribute__((always_inline)) int32_t conv_pixel(const pqk_op_dat
             const int32_t ix = ix0 + kx * op->dil_w;
             const int8_t *xp = x + ((size_t)iy * iw + ix) * ic_n;
             const uint32_t wbase = (((uint32_t)oc * kh + ky) * kw + kx) * ic_n;
-            for (int32_t ic = 0; ic < ic_n; ic++)
-                acc += pqk_weight(w, is_int4, wbase + ic) * (xp[ic] + op->in_offset);
+            for (int32_t ic = 0; ic < ic_n; ic++) acc += pqk_weight(w, is_int4, wbase + ic) * (xp[ic] + op->in_offset);
         }
     }
     return acc;
 }
 
 static inline __attribute__((always_inline)) void conv_run(const pqk_op_data *op, const pqk_tensor *in,
-                                                           const pqk_tensor *w, const pqk_tensor *out,
-                                                           const int8_t *x, const int32_t *bias, int8_t *y,
-                                                           int is_int4)
+                                                           const pqk_tensor *w, const pqk_tensor *out, const int8_t *x,
+                                                           const int32_t *bias, int8_t *y, int is_int4)
 {
     const int32_t oh = out->dims[1], ow = out->dims[2], oc_n = out->dims[3];
     const size_t in_batch = (size_t)in->dims[1] * in->dims[2] * in->dims[3];
@@ -194,7 +195,8 @@ static inline __attribute__((always_inline)) void conv_run(const pqk_op_data *op
             for (int32_t ox = 0; ox < ow; ox++) {
                 const int32_t iy0 = oy * op->stride_h - op->pad_h, ix0 = ox * op->stride_w - op->pad_w;
                 for (int32_t oc = 0; oc < oc_n; oc++) {
-                    const int32_t acc = conv_pixel(op, xb, (const int8_t *)w->data, is_int4, oc, in->dims, w->dims, iy0, ix0);
+                    const int32_t acc =
+                        conv_pixel(op, xb, (const int8_t *)w->data, is_int4, oc, in->dims, w->dims, iy0, ix0);
                     *y++ = pqk_requant_gemm(op, acc, bias, oc);
                 }
             }

@@ -14,7 +14,8 @@ void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const 
 {
     for (int32_t c = 0; c < c_n; c++) {
         uint32_t s = bias ? (uint32_t)bias[c] : 0u;
-        for (int32_t t = 0; t < 9; t++) s += (uint32_t)(op->in_offset * pqk_weight(w, is_int4, (uint32_t)(t * c_n + c)));
+        for (int32_t t = 0; t < 9; t++)
+            s += (uint32_t)(op->in_offset * pqk_weight(w, is_int4, (uint32_t)(t * c_n + c)));
         start[c] = (int32_t)s;
     }
 }
@@ -29,7 +30,7 @@ void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const 
         const uint32_t h = (uint32_t)wb[0] | ((uint32_t)wb[1] << 8), sp = h | (h << 8);                                \
         we = pqk_sxtb16((sp << 4) & 0x00f000f0u), wo = pqk_sxtb16(sp & 0x00f000f0u);                                   \
     } else {                                                                                                           \
-        const uint32_t w4 = pqk_load_u32(wc + (t) * c_n);                                                              \
+        const uint32_t w4 = pqk_load_u32(wc + (t)*c_n);                                                                \
         we = pqk_sxtb16(w4), wo = pqk_sxtb16_ror8(w4);                                                                 \
     }
 
@@ -42,11 +43,12 @@ void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const 
         a2 = pqk_smlatt(we, xe, a2);                                                                                   \
         a1 = pqk_smlabb(wo, xo, a1);                                                                                   \
         a3 = pqk_smlatt(wo, xo, a3);                                                                                   \
-        __asm__ volatile("" ::: "memory"); /* keeps each tap's loads with its MACs instead of all hoisted, spilled */   \
+        __asm__ volatile("" ::: "memory"); /* keeps each tap's loads with its MACs instead of all hoisted, spilled */  \
     } while (0)
 
 /* Channel c's output value, its rescale taking pqk_rescale_right. */
-static inline __attribute__((always_inline)) int8_t dw_out(const pqk_op_data *op, int32_t acc, int32_t c, int full_range)
+static inline __attribute__((always_inline)) int8_t dw_out(const pqk_op_data *op, int32_t acc, int32_t c,
+                                                           int full_range)
 {
     const int32_t right = -op->shifts[c], mask = (int32_t)((1u << right) - 1u);
     const int32_t q = pqk_rescale_right(acc, op->mults[c], right, mask) + op->out_offset;
@@ -54,8 +56,8 @@ static inline __attribute__((always_inline)) int8_t dw_out(const pqk_op_data *op
 }
 
 /* One output pixel, all channels: taps[t] points at channel 0 of tap t (row-major), or at a row of the input zero
- * point for a tap in the padding. `fast`: every channel's rescale is pqk_rescale_right's case; `full_range`: the output clamp
- * is the whole int8 range, one SSAT. */
+ * point for a tap in the padding. `fast`: every channel's rescale is pqk_rescale_right's case; `full_range`: the output
+ * clamp is the whole int8 range, one SSAT. */
 static inline __attribute__((always_inline)) void dw3x3_pixel(const pqk_op_data *op, const int8_t *const *taps,
                                                               int32_t c_n, const int8_t *w, const int32_t *start,
                                                               int8_t *y, int is_int4, int fast, int full_range)

@@ -69,17 +69,19 @@ static inline __attribute__((always_inline)) void dw_run(const pqk_op_data *op, 
 
 /* Optimized: channels innermost, so every tap is a contiguous run over input and weights; accumulators wrap
  * modulo 2^32 exactly as the int32 sums of the plain path do. */
-static inline __attribute__((always_inline)) void dw_pixel(const pqk_op_data *op, const int8_t *xp,
-                                                           const int8_t *wd, uint32_t wbase, uint32_t *acc,
-                                                           int32_t ic_n, int32_t mult, int is_int4)
+static inline __attribute__((always_inline)) void dw_pixel(const pqk_op_data *op, const int8_t *xp, const int8_t *wd,
+                                                           uint32_t wbase, uint32_t *acc, int32_t ic_n, int32_t mult,
+                                                           int is_int4)
 {
     if (mult == 1) {
-        for (int32_t c = 0; c < ic_n; c++) acc[c] += (uint32_t)(pqk_weight(wd, is_int4, wbase + c) * (xp[c] + op->in_offset));
+        for (int32_t c = 0; c < ic_n; c++)
+            acc[c] += (uint32_t)(pqk_weight(wd, is_int4, wbase + c) * (xp[c] + op->in_offset));
         return;
     }
     for (int32_t ic = 0; ic < ic_n; ic++) {
         const int32_t xv = xp[ic] + op->in_offset;
-        for (int32_t m = 0; m < mult; m++) acc[ic * mult + m] += (uint32_t)(pqk_weight(wd, is_int4, wbase + ic * mult + m) * xv);
+        for (int32_t m = 0; m < mult; m++)
+            acc[ic * mult + m] += (uint32_t)(pqk_weight(wd, is_int4, wbase + ic * mult + m) * xv);
     }
 }
 
@@ -145,7 +147,8 @@ static int32_t dw_group4_int4(const int8_t *xp, const uint8_t *wp, int32_t n_tap
         a1 = pqk_smlabb(wo, xo, a1);
         a3 = pqk_smlatt(wo, xo, a3);
     }
-    acc[0] += (uint32_t)(a0 >> 4), acc[1] += (uint32_t)(a1 >> 4), acc[2] += (uint32_t)(a2 >> 4), acc[3] += (uint32_t)(a3 >> 4);
+    acc[0] += (uint32_t)(a0 >> 4), acc[1] += (uint32_t)(a1 >> 4), acc[2] += (uint32_t)(a2 >> 4),
+        acc[3] += (uint32_t)(a3 >> 4);
     return 4;
 }
 #else

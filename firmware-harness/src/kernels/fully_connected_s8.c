@@ -15,15 +15,16 @@ static pqk_status fc_prepare(pqk_ctx *ctx, pqk_node *node)
         return pqk_fail(ctx, node, PQK_ERR_MODEL, "weights [O,I] do not match input and output sizes");
     s = pqk_weights_bias(ctx, node, 0, w->dims[0], w->dims[1]);
     if (s == PQK_OK)
-        s = pqk_activation_range(ctx, node, fb_u8(&ctx->fb, node->options, OPT_ACT, 0), out, &op->act_min, &op->act_max);
+        s = pqk_activation_range(ctx, node, fb_u8(&ctx->fb, node->options, OPT_ACT, 0), out, &op->act_min,
+                                 &op->act_max);
     if (s != PQK_OK) return s;
     if (pqk_optimized(ctx)) node->scratch_bytes = 2u * (uint32_t)w->dims[1]; /* one input row as offset int16 */
     return pqk_channel_multipliers(ctx, node, in, w, out, w->dims[0], 1);
 }
 
 static inline __attribute__((always_inline)) void fc_run(const pqk_op_data *op, const int8_t *x, const int8_t *w,
-                                                         const int32_t *bias, int8_t *y, int32_t batches,
-                                                         int32_t depth, int32_t units, int is_int4)
+                                                         const int32_t *bias, int8_t *y, int32_t batches, int32_t depth,
+                                                         int32_t units, int is_int4)
 {
     for (int32_t n = 0; n < batches; n++) {
         const int8_t *xb = x + (size_t)n * depth;

@@ -15,9 +15,15 @@
 #include "kernels.h"
 #include "simd.h"
 
-static inline uint32_t pack16(int32_t lo, int32_t hi) { return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16); }
+static inline uint32_t pack16(int32_t lo, int32_t hi)
+{
+    return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16);
+}
 
-int pqk_gemm_fits(int32_t depth, int is_int4) { return depth > 0 && depth % (is_int4 ? 8 : 4) == 0; }
+int pqk_gemm_fits(int32_t depth, int is_int4)
+{
+    return depth > 0 && depth % (is_int4 ? 8 : 4) == 0;
+}
 
 uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth)
 {
@@ -37,12 +43,14 @@ void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int 
     }
     for (int32_t g = 0; g < depth / 8; g++, col += 4 * PQK_GEMM_PIXELS) {
         const uint32_t lo = pqk_load_u32(x + 8 * g), hi = pqk_load_u32(x + 8 * g + 4);
-        const uint32_t le = pqk_sadd16(pqk_sxtb16(lo), off2), lodd = pqk_sadd16(pqk_sxtb16_ror8(lo), off2); /* (0,2) (1,3) */
-        const uint32_t he = pqk_sadd16(pqk_sxtb16(hi), off2), hodd = pqk_sadd16(pqk_sxtb16_ror8(hi), off2); /* (4,6) (5,7) */
-        col[p] = (le & 0xffffu) | (he << 16);                                           /* (0, 4) */
-        col[PQK_GEMM_PIXELS + p] = (le >> 16) | (he & 0xffff0000u);                     /* (2, 6) */
-        col[2 * PQK_GEMM_PIXELS + p] = (lodd & 0xffffu) | (hodd << 16);                 /* (1, 5) */
-        col[3 * PQK_GEMM_PIXELS + p] = (lodd >> 16) | (hodd & 0xffff0000u);             /* (3, 7) */
+        const uint32_t le = pqk_sadd16(pqk_sxtb16(lo), off2),
+                       lodd = pqk_sadd16(pqk_sxtb16_ror8(lo), off2); /* (0,2) (1,3) */
+        const uint32_t he = pqk_sadd16(pqk_sxtb16(hi), off2),
+                       hodd = pqk_sadd16(pqk_sxtb16_ror8(hi), off2);        /* (4,6) (5,7) */
+        col[p] = (le & 0xffffu) | (he << 16);                               /* (0, 4) */
+        col[PQK_GEMM_PIXELS + p] = (le >> 16) | (he & 0xffff0000u);         /* (2, 6) */
+        col[2 * PQK_GEMM_PIXELS + p] = (lodd & 0xffffu) | (hodd << 16);     /* (1, 5) */
+        col[3 * PQK_GEMM_PIXELS + p] = (lodd >> 16) | (hodd & 0xffff0000u); /* (3, 7) */
     }
 }
 
@@ -75,8 +83,8 @@ void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int 
 #else
 #define PQK_GEMM_MAC4(wp)                                                                                              \
     do {                                                                                                               \
-        a0 = pqk_smlad(wp, x[0], a0), a1 = pqk_smlad(wp, x[1], a1);                                                   \
-        a2 = pqk_smlad(wp, x[2], a2), a3 = pqk_smlad(wp, x[3], a3);                                                   \
+        a0 = pqk_smlad(wp, x[0], a0), a1 = pqk_smlad(wp, x[1], a1);                                                    \
+        a2 = pqk_smlad(wp, x[2], a2), a3 = pqk_smlad(wp, x[3], a3);                                                    \
         x += 4;                                                                                                        \
     } while (0)
 #define PQK_GEMM_STEP_S8()                                                                                             \
@@ -88,7 +96,7 @@ void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int 
     } while (0)
 #define PQK_GEMM_STEP_S4()                                                                                             \
     do {                                                                                                               \
-        const uint32_t w8 = pqk_load_u32(w), low = (w8 << 4) & 0xf0f0f0f0u, high = w8 & 0xf0f0f0f0u;                  \
+        const uint32_t w8 = pqk_load_u32(w), low = (w8 << 4) & 0xf0f0f0f0u, high = w8 & 0xf0f0f0f0u;                   \
         PQK_GEMM_MAC4(pqk_sxtb16(low));                                                                                \
         PQK_GEMM_MAC4(pqk_sxtb16_ror8(low));                                                                           \
         PQK_GEMM_MAC4(pqk_sxtb16(high));                                                                               \
@@ -102,7 +110,7 @@ void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int 
 #define PQK_GEMM_ROW(r)                                                                                                \
     const int32_t b = bias ? bias[r] : 0;                                                                              \
     int32_t a0 = is_int4 ? 0 : b, a1 = a0, a2 = a0, a3 = a0;                                                           \
-    const int8_t *w = weights + (size_t)(r) * (size_t)(is_int4 ? depth / 2 : depth);                                  \
+    const int8_t *w = weights + (size_t)(r) * (size_t)(is_int4 ? depth / 2 : depth);                                   \
     const uint32_t *x = col;                                                                                           \
     if (is_int4) {                                                                                                     \
         for (int32_t g = groups; g > 0; g--) PQK_GEMM_STEP_S4();                                                       \
@@ -120,9 +128,9 @@ void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int 
  * away from zero; the rescale is then a few instructions per output, and a clamp to the whole int8 range (a ReLU
  * whose zero point is -128, or no activation) one saturating instruction. */
 static inline __attribute__((always_inline)) void gemm_run_fast(const pqk_op_data *op, const int8_t *weights,
-                                                                const uint32_t *col, const int32_t *bias,
-                                                                int8_t *y0, int8_t *y1, int8_t *y2, int8_t *y3,
-                                                                int is_int4, int full_range)
+                                                                const uint32_t *col, const int32_t *bias, int8_t *y0,
+                                                                int8_t *y1, int8_t *y2, int8_t *y3, int is_int4,
+                                                                int full_range)
 {
     const int32_t rows = op->gemm_rows, depth = op->gemm_depth, groups = depth / (is_int4 ? 8 : 4);
     const int32_t *mults = op->mults, *shifts = op->shifts;
@@ -137,8 +145,8 @@ static inline __attribute__((always_inline)) void gemm_run_fast(const pqk_op_dat
     }
 }
 
-static void gemm_run_general(const pqk_op_data *op, const int8_t *weights, const uint32_t *col,
-                             const int32_t *bias, int8_t *const *y, int is_int4)
+static void gemm_run_general(const pqk_op_data *op, const int8_t *weights, const uint32_t *col, const int32_t *bias,
+                             int8_t *const *y, int is_int4)
 {
     const int32_t rows = op->gemm_rows, depth = op->gemm_depth, groups = depth / (is_int4 ? 8 : 4);
     for (int32_t r = 0; r < rows; r++) {
@@ -215,7 +223,7 @@ void pqk_gemm_run_mve(const pqk_op_data *op_in, const int8_t *weights, const int
                       int8_t *const *y)
 {
     const pqk_op_data op = *op_in; /* a local copy: the int8 stores cannot alias it, so no reloads */
-    if (!op.rescale_fast) { /* rare: a multiplier above 1 or x86-64 rounding; the general rescale per value */
+    if (!op.rescale_fast) {        /* rare: a multiplier above 1 or x86-64 rounding; the general rescale per value */
         for (int32_t r = 0; r < op.gemm_rows; r++) {
             const int8_t *w = weights + (size_t)r * (size_t)op.gemm_depth;
             uint32_t ws = 0, a[4] = {0, 0, 0, 0};

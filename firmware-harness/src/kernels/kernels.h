@@ -86,7 +86,8 @@ pqk_status pqk_same_shape(pqk_ctx *ctx, pqk_node *node, const pqk_tensor *a, con
 static inline int8_t pqk_requant_gemm(const pqk_op_data *op, int32_t acc, const int32_t *bias, int32_t c)
 {
     if (bias) acc = pqk_add_wrap(acc, bias[c]);
-    const int32_t scaled = op->gemm_ties_up ? pqk_mbqm_gemm(acc, op->mults[c], op->shifts[c]) : pqk_mbqm(acc, op->mults[c], op->shifts[c]);
+    const int32_t scaled =
+        op->gemm_ties_up ? pqk_mbqm_gemm(acc, op->mults[c], op->shifts[c]) : pqk_mbqm(acc, op->mults[c], op->shifts[c]);
     acc = pqk_add_wrap(scaled, op->out_offset);
     return (int8_t)pqk_clamp(acc, op->act_min, op->act_max);
 }

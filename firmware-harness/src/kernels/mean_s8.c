@@ -26,10 +26,13 @@ static pqk_status mean_prepare(pqk_ctx *ctx, pqk_node *node)
     }
     uint32_t kept = 1, reduced = 1;
     for (int d = 0; d < in->ndims; d++) {
-        if (op->axes_mask & (1 << d)) reduced *= (uint32_t)in->dims[d];
-        else kept *= (uint32_t)in->dims[d];
+        if (op->axes_mask & (1 << d))
+            reduced *= (uint32_t)in->dims[d];
+        else
+            kept *= (uint32_t)in->dims[d];
     }
-    if (reduced > (1u << 22)) return pqk_fail_int(ctx, node, PQK_ERR_UNSUPPORTED, "too many elements per mean:", (int32_t)reduced);
+    if (reduced > (1u << 22))
+        return pqk_fail_int(ctx, node, PQK_ERR_UNSUPPORTED, "too many elements per mean:", (int32_t)reduced);
     if (kept != out->elems) return pqk_fail(ctx, node, PQK_ERR_MODEL, "output size does not match the reduced shape");
     const int keep_dims = fb_u8(&ctx->fb, node->options, OPT_KEEP_DIMS, 0) != 0;
     const int hw = axes->elems == 2 && in->ndims == 4 && op->axes_mask == 6;

@@ -25,13 +25,15 @@ static pqk_status pad_prepare(pqk_ctx *ctx, pqk_node *node)
     if (s == PQK_OK) s = pqk_expect(ctx, node, paddings, PQK_INT32, "paddings");
     if (s != PQK_OK) return s;
     if (!paddings->data) return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "paddings must be constant");
-    if (in->ndims < 1 || in->ndims > 4) return pqk_fail_int(ctx, node, PQK_ERR_UNSUPPORTED, "input rank must be 1..4, got", in->ndims);
+    if (in->ndims < 1 || in->ndims > 4)
+        return pqk_fail_int(ctx, node, PQK_ERR_UNSUPPORTED, "input rank must be 1..4, got", in->ndims);
     if (paddings->ndims != 2 || paddings->dims[0] != in->ndims || paddings->dims[1] != 2)
         return pqk_fail(ctx, node, PQK_ERR_MODEL, "paddings must be [rank, 2]");
     if (out->ndims != in->ndims) return pqk_fail(ctx, node, PQK_ERR_MODEL, "output rank differs from the input's");
     const int32_t *p = (const int32_t *)(const void *)paddings->data;
     for (int d = 0; d < in->ndims; d++) {
-        if (p[2 * d] < 0 || p[2 * d + 1] < 0) return pqk_fail_int(ctx, node, PQK_ERR_MODEL, "negative padding in dimension", d);
+        if (p[2 * d] < 0 || p[2 * d + 1] < 0)
+            return pqk_fail_int(ctx, node, PQK_ERR_MODEL, "negative padding in dimension", d);
         if (out->dims[d] != in->dims[d] + p[2 * d] + p[2 * d + 1])
             return pqk_fail_int(ctx, node, PQK_ERR_MODEL, "output size does not match the padding in dimension", d);
     }

@@ -24,7 +24,7 @@ pqk_status pqk_pool_prepare(pqk_ctx *ctx, pqk_node *node)
 
 /* One output pixel's valid window: [y0, y1) x [x0, x1) in input coordinates. */
 static void pool_window(const pqk_op_data *op, const pqk_tensor *in, int32_t oy, int32_t ox, int32_t *y0, int32_t *y1,
-                     int32_t *x0, int32_t *x1)
+                        int32_t *x0, int32_t *x1)
 {
     const int32_t iy0 = oy * op->stride_h - op->pad_h, ix0 = ox * op->stride_w - op->pad_w;
     *y0 = iy0 > 0 ? iy0 : 0;
@@ -81,7 +81,8 @@ pqk_status pqk_pool_eval(pqk_ctx *ctx, pqk_node *node, int is_max)
                 pool_window(op, in, oy, ox, &y0, &y1, &x0, &x1);
                 const int32_t count = (y1 - y0) * (x1 - x0);
                 if (count <= 0) return pqk_fail(ctx, node, PQK_ERR_MODEL, "empty pooling window");
-                const int32_t done = pqk_optimized(ctx) && !is_max ? avg_pixel_groups(op, xb, iw, c_n, y0, y1, x0, x1, y) : 0;
+                const int32_t done =
+                    pqk_optimized(ctx) && !is_max ? avg_pixel_groups(op, xb, iw, c_n, y0, y1, x0, x1, y) : 0;
                 y += done;
                 for (int32_t c = done; c < c_n; c++) {
                     int32_t acc = is_max ? -128 : 0;

@@ -4,16 +4,31 @@
 #include "kernels.h"
 
 static const pqk_kernel *const kernels[] = {
-    &pqk_kernel_add_s8,     &pqk_kernel_avg_pool_s8, &pqk_kernel_conv_s8,     &pqk_kernel_depthwise_conv_s8,
-    &pqk_kernel_fully_connected_s8, &pqk_kernel_max_pool_s8, &pqk_kernel_reshape, &pqk_kernel_softmax_s8,
-    &pqk_kernel_mean_s8,    &pqk_kernel_quantize_s8, &pqk_kernel_pad_s8,
+    &pqk_kernel_add_s8,
+    &pqk_kernel_avg_pool_s8,
+    &pqk_kernel_conv_s8,
+    &pqk_kernel_depthwise_conv_s8,
+    &pqk_kernel_fully_connected_s8,
+    &pqk_kernel_max_pool_s8,
+    &pqk_kernel_reshape,
+    &pqk_kernel_softmax_s8,
+    &pqk_kernel_mean_s8,
+    &pqk_kernel_quantize_s8,
+    &pqk_kernel_pad_s8,
 };
 
 static const struct {
     int32_t code;
     const char *name;
-} other_names[] = {{PQK_OP_DEQUANTIZE, "DEQUANTIZE"}, {2, "CONCATENATION"}, {14, "LOGISTIC"}, {18, "MUL"},
-                   {19, "RELU"},      {21, "RELU6"},           {28, "TANH"},   {41, "SUB"}, {49, "SPLIT"}};
+} other_names[] = {{PQK_OP_DEQUANTIZE, "DEQUANTIZE"},
+                   {2, "CONCATENATION"},
+                   {14, "LOGISTIC"},
+                   {18, "MUL"},
+                   {19, "RELU"},
+                   {21, "RELU6"},
+                   {28, "TANH"},
+                   {41, "SUB"},
+                   {49, "SPLIT"}};
 
 const pqk_kernel *pqk_find_kernel(int32_t builtin)
 {

@@ -75,9 +75,18 @@ static inline uint32_t pqk_load_u32(const void *p)
     return v;
 }
 
-static inline int32_t pqk_lo16(uint32_t a) { return (int16_t)(a & 0xffffu); }
-static inline int32_t pqk_hi16(uint32_t a) { return (int16_t)(a >> 16); }
-static inline uint32_t pqk_halves(int32_t lo, int32_t hi) { return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16); }
+static inline int32_t pqk_lo16(uint32_t a)
+{
+    return (int16_t)(a & 0xffffu);
+}
+static inline int32_t pqk_hi16(uint32_t a)
+{
+    return (int16_t)(a >> 16);
+}
+static inline uint32_t pqk_halves(int32_t lo, int32_t hi)
+{
+    return ((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16);
+}
 
 static inline int32_t pqk_smlad(uint32_t a, uint32_t b, int32_t acc)
 {
@@ -91,14 +100,26 @@ static inline int32_t pqk_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(pqk_hi16(a) * pqk_hi16(b)));
 }
-static inline uint32_t pqk_sxtb16(uint32_t x) { return pqk_halves((int8_t)(x & 0xffu), (int8_t)((x >> 16) & 0xffu)); }
-static inline uint32_t pqk_sxtb16_ror8(uint32_t x) { return pqk_sxtb16(x >> 8); }
+static inline uint32_t pqk_sxtb16(uint32_t x)
+{
+    return pqk_halves((int8_t)(x & 0xffu), (int8_t)((x >> 16) & 0xffu));
+}
+static inline uint32_t pqk_sxtb16_ror8(uint32_t x)
+{
+    return pqk_sxtb16(x >> 8);
+}
 static inline uint32_t pqk_sadd16(uint32_t a, uint32_t b)
 {
     return pqk_halves(pqk_lo16(a) + pqk_lo16(b), pqk_hi16(a) + pqk_hi16(b));
 }
-static inline uint32_t pqk_sxtab16(uint32_t acc, uint32_t x) { return pqk_sadd16(acc, pqk_sxtb16(x)); }
-static inline uint32_t pqk_sxtab16_ror8(uint32_t acc, uint32_t x) { return pqk_sadd16(acc, pqk_sxtb16_ror8(x)); }
+static inline uint32_t pqk_sxtab16(uint32_t acc, uint32_t x)
+{
+    return pqk_sadd16(acc, pqk_sxtb16(x));
+}
+static inline uint32_t pqk_sxtab16_ror8(uint32_t acc, uint32_t x)
+{
+    return pqk_sadd16(acc, pqk_sxtb16_ror8(x));
+}
 #endif
 
 /* Saturation to int8: one SSAT where the core has it (Armv7-M and Armv8-M Mainline). */
@@ -110,7 +131,10 @@ static inline int8_t pqk_sat_s8(int32_t v)
     return (int8_t)r;
 }
 #else
-static inline int8_t pqk_sat_s8(int32_t v) { return (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v)); }
+static inline int8_t pqk_sat_s8(int32_t v)
+{
+    return (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
+}
 #endif
 
 #endif

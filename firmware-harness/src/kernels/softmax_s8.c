@@ -42,7 +42,10 @@ static pqk_status softmax_prepare(pqk_ctx *ctx, pqk_node *node)
 
 /* ---- gemmlowp fixed point on int32 (FixedPoint<int32_t, I>: raw value, 31 - I fractional bits) ---- */
 
-static int32_t wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+static int32_t wrap_sub(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a - (uint32_t)b);
+}
 
 /* SaturatingRoundingMultiplyByPOT with a positive exponent: a saturating left shift. */
 static int32_t sat_shl(int32_t x, int e)
@@ -60,7 +63,8 @@ static int32_t exp_quarter(int32_t a)
     const int32_t x = pqk_add_wrap(a, 1 << 28);
     const int32_t x2 = pqk_srdhm(x, x), x3 = pqk_srdhm(x2, x), x4 = pqk_srdhm(x2, x2);
     const int32_t x4_over_4 = pqk_rounding_divide_by_pot(x4, 2);
-    const int32_t poly = pqk_rounding_divide_by_pot(pqk_add_wrap(pqk_srdhm(pqk_add_wrap(x4_over_4, x3), one_over_3), x2), 1);
+    const int32_t poly =
+        pqk_rounding_divide_by_pot(pqk_add_wrap(pqk_srdhm(pqk_add_wrap(x4_over_4, x3), one_over_3), x2), 1);
     return pqk_add_wrap(constant_term, pqk_srdhm(constant_term, pqk_add_wrap(x, poly)));
 }
 

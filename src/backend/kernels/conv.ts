@@ -11,17 +11,36 @@ type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 // The addon's geometry vector for a conv or pool (mult: depthwise channel multiplier, 1 otherwise).
 export function geom(c: Conv2DInfo, mult: number): Int32Array {
   return int32([
-    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
-    c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
-    c.padInfo.top, c.padInfo.left, mult,
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.outChannels,
+    c.filterHeight,
+    c.filterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.dilationHeight,
+    c.dilationWidth,
+    c.padInfo.top,
+    c.padInfo.left,
+    mult,
   ]);
 }
 
 function info(xShape: number[], wShape: number[], a: NamedAttrMap, depthwise: boolean): Conv2DInfo {
   const dilations = (a.dilations as number | [number, number] | undefined) ?? 1;
   return backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], wShape as [number, number, number, number],
-    a.strides as number | [number, number], dilations, a.pad as Pad, a.dimRoundingMode as Rounding, depthwise);
+    xShape as [number, number, number, number],
+    wShape as [number, number, number, number],
+    a.strides as number | [number, number],
+    dilations,
+    a.pad as Pad,
+    a.dimRoundingMode as Rounding,
+    depthwise,
+  );
 }
 
 // NCHW and non-float tensors stay on the cpu kernels.

@@ -4,8 +4,13 @@ import { BINARY, REDUCE, type NativeAddon } from '../addon.js';
 import { alloc, int32, isF32, nativeKernel, output, values, type KernelArgs } from './util.js';
 
 const BINARY_KERNELS: [string, number][] = [
-  ['Add', BINARY.ADD], ['Sub', BINARY.SUB], ['Multiply', BINARY.MUL], ['RealDiv', BINARY.DIV],
-  ['Maximum', BINARY.MAX], ['Minimum', BINARY.MIN], ['SquaredDifference', BINARY.SQDIFF],
+  ['Add', BINARY.ADD],
+  ['Sub', BINARY.SUB],
+  ['Multiply', BINARY.MUL],
+  ['RealDiv', BINARY.DIV],
+  ['Maximum', BINARY.MAX],
+  ['Minimum', BINARY.MIN],
+  ['SquaredDifference', BINARY.SQDIFF],
 ];
 
 function padShape(shape: number[], rank: number): Int32Array {

@@ -6,11 +6,15 @@ import { nativeBinary } from './elementwise.js';
 
 function batchMatMul(addon: NativeAddon, args: KernelArgs, a: TensorInfo, b: TensorInfo): TensorInfo | undefined {
   const { transposeA = false, transposeB = false } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
-  const ra = a.shape.length, rb = b.shape.length;
-  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!, k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const ra = a.shape.length,
+    rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!,
+    k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
   const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-  const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
-  const na = batchA.reduce((p, v) => p * v, 1), nb = batchB.reduce((p, v) => p * v, 1);
+  const batchA = a.shape.slice(0, -2),
+    batchB = b.shape.slice(0, -2);
+  const na = batchA.reduce((p, v) => p * v, 1),
+    nb = batchB.reduce((p, v) => p * v, 1);
   // equal batch dims, or one side a single matrix; other broadcasts stay on the cpu kernel
   const same = na === nb && batchA.length === batchB.length && batchA.every((v, i) => v === batchB[i]);
   if (!same && na !== 1 && nb !== 1) return undefined;

@@ -8,8 +8,13 @@ type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
 function poolInfo(xShape: number[], a: NamedAttrMap): backend_util.Conv2DInfo {
   return backend_util.computePool2DInfo(
-    xShape as [number, number, number, number], a.filterSize as number | [number, number], a.strides as number | [number, number],
-    1, a.pad as Pad, a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined);
+    xShape as [number, number, number, number],
+    a.filterSize as number | [number, number],
+    a.strides as number | [number, number],
+    1,
+    a.pad as Pad,
+    a.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+  );
 }
 
 const EMPTY = new Float32Array(0);

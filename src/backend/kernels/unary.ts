@@ -7,10 +7,21 @@ type Params = (attrs: NamedAttrMap) => [number, number];
 const none: Params = () => [0, 0];
 
 const UNARY_KERNELS: [string, number, Params][] = [
-  ['Relu', UNARY.RELU, none], ['Relu6', UNARY.RELU6, none], ['Step', UNARY.STEP, (a) => [Number(a.alpha ?? 0), 0]],
-  ['Square', UNARY.SQUARE, none], ['Sqrt', UNARY.SQRT, none], ['Rsqrt', UNARY.RSQRT, none], ['Neg', UNARY.NEG, none],
-  ['Exp', UNARY.EXP, none], ['Log', UNARY.LOG, none], ['Abs', UNARY.ABS, none], ['Sigmoid', UNARY.SIGMOID, none],
-  ['Tanh', UNARY.TANH, none], ['Round', UNARY.ROUND, none], ['Floor', UNARY.FLOOR, none], ['Ceil', UNARY.CEIL, none],
+  ['Relu', UNARY.RELU, none],
+  ['Relu6', UNARY.RELU6, none],
+  ['Step', UNARY.STEP, (a) => [Number(a.alpha ?? 0), 0]],
+  ['Square', UNARY.SQUARE, none],
+  ['Sqrt', UNARY.SQRT, none],
+  ['Rsqrt', UNARY.RSQRT, none],
+  ['Neg', UNARY.NEG, none],
+  ['Exp', UNARY.EXP, none],
+  ['Log', UNARY.LOG, none],
+  ['Abs', UNARY.ABS, none],
+  ['Sigmoid', UNARY.SIGMOID, none],
+  ['Tanh', UNARY.TANH, none],
+  ['Round', UNARY.ROUND, none],
+  ['Floor', UNARY.FLOOR, none],
+  ['Ceil', UNARY.CEIL, none],
   ['ClipByValue', UNARY.CLIP, (a) => [Number(a.clipValueMin), Number(a.clipValueMax)]],
   ['Reciprocal', UNARY.RECIPROCAL, none],
 ];
@@ -50,7 +61,12 @@ function batchNormKernel(addon: NativeAddon): KernelConfig {
     const { x, mean, variance, offset, scale } = args.inputs;
     if (!x || !mean || !variance || !isF32(x, mean, variance, offset, scale) || x.shape.length === 0) return undefined;
     const c = x.shape[x.shape.length - 1]!;
-    const p = [perChannel(args, mean, c, 0), perChannel(args, variance, c, 1), perChannel(args, offset, c, 0), perChannel(args, scale, c, 1)];
+    const p = [
+      perChannel(args, mean, c, 0),
+      perChannel(args, variance, c, 1),
+      perChannel(args, offset, c, 0),
+      perChannel(args, scale, c, 1),
+    ];
     if (c > 4096 || p.some((v) => v === undefined)) return undefined;
     const [m, v, o, s] = p as Float32Array[];
     const out = alloc(x.shape);

@@ -1,5 +1,13 @@
 // Shared plumbing for native kernels: typed views of a MathBackendCPU's tensors and the cpu kernel to fall back on.
-import { getKernel, util, type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  util,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { bufferPool } from '../buffer-pool.js';
 

@@ -10,7 +10,12 @@ export const benchTrainCommand: Command = {
   usage: 'bench train [--model ds-cnn] [--step float|qat|phase2|all] [--batch 100] [--steps 20] [--warmup 3] [--backend B] [--json]',
   flags: {
     model: { type: 'string', value: 'NAME', help: `the zoo model to time (${MODEL_NAMES.join(', ')})`, default: 'ds-cnn' },
-    step: { type: 'string', value: 'KIND', help: 'float (stage float), qat (phase 1), phase2 (mutual distillation) or all', default: 'all' },
+    step: {
+      type: 'string',
+      value: 'KIND',
+      help: 'float (stage float), qat (phase 1), phase2 (mutual distillation) or all',
+      default: 'all',
+    },
     batch: { type: 'string', value: 'N', help: 'batch size (1..65536)', default: '100' },
     steps: { type: 'string', value: 'N', help: 'timed steps (>= 1)', default: '20' },
     warmup: { type: 'string', value: 'N', help: 'untimed steps first (>= 0)', default: '3' },
@@ -27,7 +32,9 @@ export const benchTrainCommand: Command = {
     const kinds: StepKind[] = which === 'all' ? [...STEP_KINDS] : [which];
     const rows = kinds.map((step) => {
       const t = timeTrainingSteps({ model, step, batch, steps, warmup });
-      ctx.log(`${model} ${step} step on ${backend}: ${t.msPerStep.toFixed(1)} ms/step (median of ${steps}, min ${t.minMs.toFixed(1)}), batch ${batch}`);
+      ctx.log(
+        `${model} ${step} step on ${backend}: ${t.msPerStep.toFixed(1)} ms/step (median of ${steps}, min ${t.minMs.toFixed(1)}), batch ${batch}`,
+      );
       return t;
     });
     const float = rows.find((r) => r.step === 'float');
@@ -42,7 +49,14 @@ export const benchTrainCommand: Command = {
         msPerStep: first.msPerStep,
         minMs: first.minMs,
         loss: first.loss,
-        rows: rows.map((r) => ({ step: r.step, msPerStep: r.msPerStep, minMs: r.minMs, cpuMsPerStep: r.cpuMsPerStep, loss: r.loss, vsFloat: float ? r.msPerStep / float.msPerStep : null })),
+        rows: rows.map((r) => ({
+          step: r.step,
+          msPerStep: r.msPerStep,
+          minMs: r.minMs,
+          cpuMsPerStep: r.cpuMsPerStep,
+          loss: r.loss,
+          vsFloat: float ? r.msPerStep / float.msPerStep : null,
+        })),
       });
     return EXIT.OK;
   },

@@ -15,7 +15,9 @@ function resolveTarget(ctx: CommandContext, report: RunReport, file: string): Ta
   const flag = optStr(ctx, 'target');
   if (flag !== undefined) return loadTarget(flag);
   if (!listTargets().includes(report.target)) {
-    throw new UserError(`${file} was made for target '${report.target}', which is not built in; pass --target path/to/${report.target}.json`);
+    throw new UserError(
+      `${file} was made for target '${report.target}', which is not built in; pass --target path/to/${report.target}.json`,
+    );
   }
   return loadTarget(report.target);
 }
@@ -52,15 +54,24 @@ async function run(ctx: CommandContext): Promise<number> {
 export const budgetCommand: Command = {
   name: 'budget',
   summary: "check a run's report.json against its target's budgets and a baseline report",
-  usage: 'budget REPORT.json [--target NAME|FILE] [--baseline OLD_REPORT.json] [--tolerance bytes=0.02,instructions=0.02,accuracy=0.01] [--junit OUT.xml] [--json]',
+  usage:
+    'budget REPORT.json [--target NAME|FILE] [--baseline OLD_REPORT.json] [--tolerance bytes=0.02,instructions=0.02,accuracy=0.01] [--junit OUT.xml] [--json]',
   flags: {
     target: { type: 'string', value: 'NAME|FILE', help: 'judge against this target', default: 'the one the report names' },
     baseline: { type: 'string', value: 'FILE', help: "an earlier run's report.json: sizes, instructions and accuracy must not regress" },
-    tolerance: { type: 'string', value: 'LIST', help: 'allowed regression against --baseline, as fractions', default: 'bytes=0.02,instructions=0.02,accuracy=0.01' },
+    tolerance: {
+      type: 'string',
+      value: 'LIST',
+      help: 'allowed regression against --baseline, as fractions',
+      default: 'bytes=0.02,instructions=0.02,accuracy=0.01',
+    },
     junit: { type: 'string', value: 'FILE', help: 'also write the verdicts as JUnit XML (one test case per budget)' },
     ...STRICT_FLAGS,
   },
-  examples: ['pqk budget runs/ci/report.json', 'pqk budget runs/ci/report.json --baseline baseline/report.json --tolerance bytes=0.02,instructions=0.02,accuracy=0.01 --junit budgets.xml'],
+  examples: [
+    'pqk budget runs/ci/report.json',
+    'pqk budget runs/ci/report.json --baseline baseline/report.json --tolerance bytes=0.02,instructions=0.02,accuracy=0.01 --junit budgets.xml',
+  ],
   exitCodes: '3 a budget failed or the report regressed against the baseline',
   run,
 };

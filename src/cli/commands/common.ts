@@ -3,7 +3,12 @@ import { initBackend } from '../../backend/select.js';
 import { optStr, type CommandContext, type FlagSpec } from '../command.js';
 
 export const BACKEND_FLAG: Record<string, FlagSpec> = {
-  backend: { type: 'string', value: 'NAME', help: 'tfjs backend: native, cpu, wasm, webgpu, tfjs-node or tfjs-node-gpu', default: 'the best one that starts' },
+  backend: {
+    type: 'string',
+    value: 'NAME',
+    help: 'tfjs backend: native, cpu, wasm, webgpu, tfjs-node or tfjs-node-gpu',
+    default: 'the best one that starts',
+  },
 };
 
 export async function startBackend(ctx: CommandContext): Promise<string> {
@@ -11,4 +16,3 @@ export async function startBackend(ctx: CommandContext): Promise<string> {
   ctx.log(`backend: ${choice.name} (${choice.reason.split(';')[0]})`);
   return choice.name;
 }
-

@@ -17,16 +17,34 @@ const PATTERNS: readonly SparsityPattern[] = ['unstructured', '2:4', '1:4', 'cha
 export const compressCommand: Command = {
   name: 'compress',
   summary: 'phase 1 (prune + QAT) and phase 2 (PQK distillation) of a trained run',
-  usage: 'compress --run RUN_DIR --target TARGET --phase 1|2|all [--sparsity 0.8] [--pattern unstructured|2:4|1:4|channel] [--backend B] [--json]',
+  usage:
+    'compress --run RUN_DIR --target TARGET --phase 1|2|all [--sparsity 0.8] [--pattern unstructured|2:4|1:4|channel] [--backend B] [--json]',
   flags: {
-    run: { type: 'string', value: 'RUN_DIR', help: "a run folder with a float checkpoint (from 'pqk train', 'pqk import' or 'pqk run') (required)" },
-    target: { type: 'string', value: 'NAME|FILE', help: 'decides bits, granularity, sparsity pattern and level', default: "the run's target, else cortex-m4" },
+    run: {
+      type: 'string',
+      value: 'RUN_DIR',
+      help: "a run folder with a float checkpoint (from 'pqk train', 'pqk import' or 'pqk run') (required)",
+    },
+    target: {
+      type: 'string',
+      value: 'NAME|FILE',
+      help: 'decides bits, granularity, sparsity pattern and level',
+      default: "the run's target, else cortex-m4",
+    },
     phase: { type: 'string', value: '1|2|all', help: 'which phases to run', default: 'all' },
-    sparsity: { type: 'string', value: 'X', help: 'final fraction of weights removed, 0 <= X < 1 (N:M patterns fix their own)', default: "the run's, else the target's" },
+    sparsity: {
+      type: 'string',
+      value: 'X',
+      help: 'final fraction of weights removed, 0 <= X < 1 (N:M patterns fix their own)',
+      default: "the run's, else the target's",
+    },
     pattern: { type: 'string', value: 'P', help: PATTERNS.join(', '), default: "the run's, else the target's" },
     ...BACKEND_FLAG,
   },
-  examples: ['pqk compress --run runs/float-kws --target cortex-m4 --phase all', 'pqk compress --run runs/float-kws --target cortex-m55 --phase 1 --pattern 2:4 --json'],
+  examples: [
+    'pqk compress --run runs/float-kws --target cortex-m4 --phase all',
+    'pqk compress --run runs/float-kws --target cortex-m55 --phase 1 --pattern 2:4 --json',
+  ],
   async run(ctx) {
     const runDir = resolve(str(ctx, 'run'));
     const phase = choice(ctx, 'phase', ['1', '2', 'all'] as const, 'all');
@@ -50,7 +68,9 @@ export const compressCommand: Command = {
     if (phase !== '1') last = await stagePhase2(rc, data, t);
     unlock();
     const ev = await evaluateQuantized(last!.model, last!.qat, data, 'test');
-    ctx.log(`phase ${phase}: fake-quant ${(ev.fakeQuantAccuracy * 100).toFixed(2)}%, integer ${(ev.integerAccuracy * 100).toFixed(2)}%, argmax agreement ${(ev.argmaxAgreement * 100).toFixed(2)}%, max logit diff ${ev.maxLogitDiffLsb} LSB, sparsity ${(ev.sparsity * 100).toFixed(1)}%, ${ev.paramBytes} parameter bytes`);
+    ctx.log(
+      `phase ${phase}: fake-quant ${(ev.fakeQuantAccuracy * 100).toFixed(2)}%, integer ${(ev.integerAccuracy * 100).toFixed(2)}%, argmax agreement ${(ev.argmaxAgreement * 100).toFixed(2)}%, max logit diff ${ev.maxLogitDiffLsb} LSB, sparsity ${(ev.sparsity * 100).toFixed(1)}%, ${ev.paramBytes} parameter bytes`,
+    );
     if (ctx.json) printJson({ backend, run: runDir, target: t.name, phase, pattern, weightBits: t.quantization.weightBits, ...ev });
     return EXIT.OK;
   },

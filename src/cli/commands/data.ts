@@ -17,13 +17,25 @@ function progressLogger(ctx: CommandContext, what: string): (done: number, total
 async function runSynth(ctx: CommandContext): Promise<number> {
   const out = str(ctx, 'out');
   const size = choice(ctx, 'size', Object.keys(SYNTH_SIZES) as SynthSize[], 'default');
-  if (ctx.values.size !== undefined && ctx.values['clips-per-word'] !== undefined) throw new UsageError('give --size or --clips-per-word, not both');
+  if (ctx.values.size !== undefined && ctx.values['clips-per-word'] !== undefined)
+    throw new UsageError('give --size or --clips-per-word, not both');
   const clipsPerWord = int(ctx, 'clips-per-word', SYNTH_SIZES[size], { min: 3, max: 100000 });
   const seed = int(ctx, 'seed', 0, { min: 0, max: 2 ** 31 - 1 });
   const holdout = ctx.values.holdout === undefined ? undefined : choice(ctx, 'holdout', Object.keys(VOICE_FAMILIES) as VoiceFamily[]);
   const r = await synthKws({ out, clipsPerWord, seed, holdout, onProgress: progressLogger(ctx, 'clips') });
-  ctx.log(`${r.reused ? 'already complete' : 'wrote'}: ${r.clips} clips of ${r.words.length} words in ${out} (${r.trainVoices.length} train, ${r.valVoices.length} val, ${r.testVoices.length} test voices) in ${r.seconds.toFixed(1)} s`);
-  if (ctx.json) printJson({ out: r.out, clips: r.clips, words: r.words, trainVoices: r.trainVoices, valVoices: r.valVoices, testVoices: r.testVoices, seconds: r.seconds });
+  ctx.log(
+    `${r.reused ? 'already complete' : 'wrote'}: ${r.clips} clips of ${r.words.length} words in ${out} (${r.trainVoices.length} train, ${r.valVoices.length} val, ${r.testVoices.length} test voices) in ${r.seconds.toFixed(1)} s`,
+  );
+  if (ctx.json)
+    printJson({
+      out: r.out,
+      clips: r.clips,
+      words: r.words,
+      trainVoices: r.trainVoices,
+      valVoices: r.valVoices,
+      testVoices: r.testVoices,
+      seconds: r.seconds,
+    });
   return EXIT.OK;
 }
 
@@ -33,12 +45,27 @@ export const dataSynthKwsCommand: Command = {
   usage: 'data synth-kws --out DIR [--size tiny|default|large] [--clips-per-word N] [--seed S] [--holdout klatt|whisper] [--json]',
   flags: {
     out: { type: 'string', value: 'DIR', help: 'the folder to write (Speech Commands layout) (required; resumed when it exists)' },
-    size: { type: 'string', value: 'NAME', help: `preset: ${Object.entries(SYNTH_SIZES).map(([k, v]) => `${k} (${v} clips per keyword)`).join(', ')}`, default: 'default' },
+    size: {
+      type: 'string',
+      value: 'NAME',
+      help: `preset: ${Object.entries(SYNTH_SIZES)
+        .map(([k, v]) => `${k} (${v} clips per keyword)`)
+        .join(', ')}`,
+      default: 'default',
+    },
     'clips-per-word': { type: 'string', value: 'N', help: 'clips per keyword (>= 3; unknown words get a fifth), instead of --size' },
     seed: { type: 'string', value: 'S', help: 'synthesis seed: the same seed gives the same bytes', default: '0' },
-    holdout: { type: 'string', value: 'FAMILY', help: `make the test split of one voice family training never hears: ${Object.keys(VOICE_FAMILIES).join(', ')}` },
+    holdout: {
+      type: 'string',
+      value: 'FAMILY',
+      help: `make the test split of one voice family training never hears: ${Object.keys(VOICE_FAMILIES).join(', ')}`,
+    },
   },
-  examples: ['pqk data synth-kws --out data/synth-kws', 'pqk data synth-kws --out data/kws-large --size large', 'pqk data synth-kws --out data/kws-small --clips-per-word 10 --seed 3 --json'],
+  examples: [
+    'pqk data synth-kws --out data/synth-kws',
+    'pqk data synth-kws --out data/kws-large --size large',
+    'pqk data synth-kws --out data/kws-small --clips-per-word 10 --seed 3 --json',
+  ],
   run: runSynth,
 };
 
@@ -52,16 +79,39 @@ async function runInfo(ctx: CommandContext): Promise<number> {
   const [spec, ...extra] = ctx.positionals;
   if (spec === undefined || extra.length > 0) throw new UsageError('expected exactly one dataset: a folder, mnist or fashion-mnist');
   const t0 = performance.now();
-  const ds = await loadDataset(spec, { seed: int(ctx, 'seed', 0, { min: 0, max: 2 ** 31 - 1 }), cache: ctx.values['no-cache'] !== true, cacheDir: optStr(ctx, 'cache-dir'), onWarning: (m) => ctx.log(`warning: ${m}`), onProgress: progressLogger(ctx, 'clips') });
+  const ds = await loadDataset(spec, {
+    seed: int(ctx, 'seed', 0, { min: 0, max: 2 ** 31 - 1 }),
+    cache: ctx.values['no-cache'] !== true,
+    cacheDir: optStr(ctx, 'cache-dir'),
+    onWarning: (m) => ctx.log(`warning: ${m}`),
+    onProgress: progressLogger(ctx, 'clips'),
+  });
   const seconds = (performance.now() - t0) / 1000;
   const splits = (['train', 'val', 'test'] as const).map((s) => ({ split: s, n: ds[s].n, labels: labelCounts(ds, s) }));
   ctx.log(`${ds.name}: ${ds.task}, input [${ds.inputShape.join(', ')}], ${ds.labels.length} labels, loaded in ${seconds.toFixed(2)} s`);
-  for (const s of splits) ctx.log(`  ${s.split.padEnd(5)} ${String(s.n).padStart(6)}  ${Object.entries(s.labels).map(([l, n]) => `${l}:${n}`).join(' ')}`);
+  for (const s of splits)
+    ctx.log(
+      `  ${s.split.padEnd(5)} ${String(s.n).padStart(6)}  ${Object.entries(s.labels)
+        .map(([l, n]) => `${l}:${n}`)
+        .join(' ')}`,
+    );
   // The binomial standard error of an accuracy measured on the test split, at 90% and at its worst (50%).
   const se = (p: number): number => Math.sqrt((p * (1 - p)) / Math.max(1, ds.test.n));
   const testSe = { at90: se(0.9), worst: se(0.5) };
-  ctx.log(`  an accuracy on the ${ds.test.n} test samples has a standard error of ${(testSe.at90 * 100).toFixed(2)} points at 90% (${(testSe.worst * 100).toFixed(2)} at worst)`);
-  if (ctx.json) printJson({ name: ds.name, task: ds.task, inputShape: ds.inputShape, labels: ds.labels, frontend: ds.frontend ?? null, splits, testStandardError: testSe, seconds });
+  ctx.log(
+    `  an accuracy on the ${ds.test.n} test samples has a standard error of ${(testSe.at90 * 100).toFixed(2)} points at 90% (${(testSe.worst * 100).toFixed(2)} at worst)`,
+  );
+  if (ctx.json)
+    printJson({
+      name: ds.name,
+      task: ds.task,
+      inputShape: ds.inputShape,
+      labels: ds.labels,
+      frontend: ds.frontend ?? null,
+      splits,
+      testStandardError: testSe,
+      seconds,
+    });
   return EXIT.OK;
 }
 

@@ -16,18 +16,37 @@ export const exportCommand: Command = {
   usage: 'export --run RUN_DIR --out model.tflite|DIR [--format tflite|c] [--target T] [--float-io] [--json]',
   flags: {
     run: { type: 'string', value: 'RUN_DIR', help: 'a run folder where phase 1 or phase 2 has finished (required)' },
-    out: { type: 'string', value: 'FILE|DIR', help: 'the .tflite file to write, or the folder of the C bundle (required; files written atomically)' },
-    format: { type: 'string', value: 'tflite|c', help: 'a .tflite file, or a C bundle for the target\'s CPU (model_data.c/.h, model.h, pqk_micro/, example/, Makefile, CMakeLists.txt)', default: 'tflite' },
-    target: { type: 'string', value: 'NAME|FILE', help: 'the target whose quantization the model takes', default: "the run's target, else cortex-m4" },
+    out: {
+      type: 'string',
+      value: 'FILE|DIR',
+      help: 'the .tflite file to write, or the folder of the C bundle (required; files written atomically)',
+    },
+    format: {
+      type: 'string',
+      value: 'tflite|c',
+      help: "a .tflite file, or a C bundle for the target's CPU (model_data.c/.h, model.h, pqk_micro/, example/, Makefile, CMakeLists.txt)",
+      default: 'tflite',
+    },
+    target: {
+      type: 'string',
+      value: 'NAME|FILE',
+      help: 'the target whose quantization the model takes',
+      default: "the run's target, else cortex-m4",
+    },
     'float-io': { type: 'boolean', help: 'float32 input and output (QUANTIZE / DEQUANTIZE at the edges) instead of int8' },
     ...BACKEND_FLAG,
   },
-  examples: ['pqk export --run runs/cortex-m4 --out model.tflite', 'pqk export --run runs/cortex-m4 --out model-float-io.tflite --float-io --json', 'pqk export --run runs/cortex-m4 --format c --out deploy'],
+  examples: [
+    'pqk export --run runs/cortex-m4 --out model.tflite',
+    'pqk export --run runs/cortex-m4 --out model-float-io.tflite --float-io --json',
+    'pqk export --run runs/cortex-m4 --format c --out deploy',
+  ],
   async run(ctx) {
     const runDir = resolve(str(ctx, 'run'));
     const out = resolve(str(ctx, 'out'));
     const format = choice(ctx, 'format', ['tflite', 'c'] as const, 'tflite');
-    if (format === 'c' && ctx.values['float-io'] === true) throw new UsageError('--float-io: a C bundle runs the int8 model; leave out --float-io with --format c');
+    if (format === 'c' && ctx.values['float-io'] === true)
+      throw new UsageError('--float-io: a C bundle runs the int8 model; leave out --float-io with --format c');
     const cfg = readRunConfig(runDir);
     const t = loadTarget(str(ctx, 'target', cfg.target ?? 'cortex-m4'));
     await startBackend(ctx);

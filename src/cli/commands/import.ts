@@ -15,12 +15,15 @@ async function run(ctx: CommandContext): Promise<number> {
   const unlock = lockRunDir(out, 'import');
   const r = await importModel(file, out, ctx.log, optStr(ctx, 'data'));
   unlock();
-  if (ctx.json) printJson({ format: r.format, layers: r.layers, params: r.params, maxAbsDiff: r.maxAbsDiff, softmax: r.softmax, out: r.out });
+  if (ctx.json)
+    printJson({ format: r.format, layers: r.layers, params: r.params, maxAbsDiff: r.maxAbsDiff, softmax: r.softmax, out: r.out });
   else {
     const diff = r.maxAbsDiff === null ? 'not compared' : r.maxAbsDiff.toExponential(2);
     ctx.log(`imported ${file} (${r.format} model): ${r.layers} pqk layers, ${r.params} parameters`);
     ctx.log(`max |original - imported| on random inputs${r.softmax ? ' (after softmax)' : ''}: ${diff}`);
-    ctx.log(`float stage written to ${r.out}/checkpoints/float.json; continue with 'pqk compress --run ${r.out} --target T --phase all' or 'pqk run --from ${r.out} --target T'`);
+    ctx.log(
+      `float stage written to ${r.out}/checkpoints/float.json; continue with 'pqk compress --run ${r.out} --target T --phase all' or 'pqk run --from ${r.out} --target T'`,
+    );
   }
   return EXIT.OK;
 }
@@ -33,6 +36,9 @@ export const importCommand: Command = {
     out: { type: 'string', value: 'RUN_DIR', help: 'the run folder to write: checkpoints/float.* and run.json (required)' },
     data: { type: 'string', value: 'DIR', help: "the dataset 'pqk compress --run RUN_DIR' trains on (recorded in run.json)" },
   },
-  examples: ['pqk import models/kws/model.json --out runs/imported --data data/synth-kws', 'pqk run --from runs/imported --target cortex-m4'],
+  examples: [
+    'pqk import models/kws/model.json --out runs/imported --data data/synth-kws',
+    'pqk run --from runs/imported --target cortex-m4',
+  ],
   run,
 };

@@ -18,21 +18,45 @@ import { BACKEND_FLAG, startBackend } from './common.js';
 export const runCommand: Command = {
   name: 'run',
   summary: 'the whole pipeline: data, float training, phase 1, phase 2, export, verification, report, budgets',
-  usage: 'run [--target cortex-m4] [--data DIR] [--model ds-cnn] [--out runs/NAME] [--config pqk.json] [--from RUN_DIR] [--seed S] [--verify-limit N] [--ce-control] [--strict] [--backend B] [--json]',
+  usage:
+    'run [--target cortex-m4] [--data DIR] [--model ds-cnn] [--out runs/NAME] [--config pqk.json] [--from RUN_DIR] [--seed S] [--verify-limit N] [--ce-control] [--strict] [--backend B] [--json]',
   flags: {
     target: { type: 'string', value: 'NAME|FILE', help: 'a built-in target (targets/*.json) or a profile file', default: 'cortex-m4' },
-    data: { type: 'string', value: 'DIR', help: 'a Speech Commands folder, mnist or fashion-mnist; the default set is synthesized on first use', default: DEFAULT_DATA },
+    data: {
+      type: 'string',
+      value: 'DIR',
+      help: 'a Speech Commands folder, mnist or fashion-mnist; the default set is synthesized on first use',
+      default: DEFAULT_DATA,
+    },
     model: { type: 'string', value: 'NAME', help: `${MODEL_NAMES.join(', ')}`, default: 'ds-cnn' },
     out: { type: 'string', value: 'DIR', help: 'the run folder (resumed when it exists)', default: 'runs/<target>' },
-    config: { type: 'string', value: 'FILE', help: 'JSON with model, data, seed, float, phase1 and phase2 settings (unknown keys are refused)' },
+    config: {
+      type: 'string',
+      value: 'FILE',
+      help: 'JSON with model, data, seed, float, phase1 and phase2 settings (unknown keys are refused)',
+    },
     from: { type: 'string', value: 'RUN_DIR', help: "start from this run's float checkpoint (trained or imported)" },
     seed: { type: 'string', value: 'S', help: 'seed of every stage (integer)', default: '1' },
-    'verify-limit': { type: 'string', value: 'N', help: 'verify on the first N test samples only (N >= 1)', default: 'the whole test split' },
-    'ce-control': { type: 'boolean', help: "also train the CE control (stage phase2-ce) and ship the student that validates best (config: phase2.control 'ce')" },
+    'verify-limit': {
+      type: 'string',
+      value: 'N',
+      help: 'verify on the first N test samples only (N >= 1)',
+      default: 'the whole test split',
+    },
+    'ce-control': {
+      type: 'boolean',
+      help: "also train the CE control (stage phase2-ce) and ship the student that validates best (config: phase2.control 'ce')",
+    },
     ...STRICT_FLAGS,
     ...BACKEND_FLAG,
   },
-  examples: ['pqk run', 'pqk run --ce-control --out runs/with-control', 'pqk run --target cortex-m55 --out runs/m55 --json > m55.json', 'pqk run --config pqk.json --seed 2 --out runs/seed2', 'pqk run --from runs/imported --target android-arm64'],
+  examples: [
+    'pqk run',
+    'pqk run --ce-control --out runs/with-control',
+    'pqk run --target cortex-m55 --out runs/m55 --json > m55.json',
+    'pqk run --config pqk.json --seed 2 --out runs/seed2',
+    'pqk run --from runs/imported --target android-arm64',
+  ],
   exitCodes: '3 a budget failed (report.md and junit.xml say which)',
   async run(ctx) {
     const t = loadTarget(str(ctx, 'target', 'cortex-m4'));
@@ -41,8 +65,12 @@ export const runCommand: Command = {
     const imported = from ? readStoredRunConfig(resolve(from)) : undefined;
     const seed = int(ctx, 'seed', file.seed ?? 1, { min: 0, max: 2 ** 31 - 1 });
     const model = optStr(ctx, 'model') ?? file.model ?? imported?.model ?? 'ds-cnn';
-    if (!imported && !(MODEL_NAMES as readonly string[]).includes(model)) throw new UsageError(`--model: unknown model '${model}' (known: ${MODEL_NAMES.join(', ')})`);
-    if (imported && model !== (imported.model ?? 'ds-cnn')) throw new RunStateError(`--from ${from} holds a '${imported.model ?? 'ds-cnn'}' model, not '${model}'; drop --model or start from a run of that model`);
+    if (!imported && !(MODEL_NAMES as readonly string[]).includes(model))
+      throw new UsageError(`--model: unknown model '${model}' (known: ${MODEL_NAMES.join(', ')})`);
+    if (imported && model !== (imported.model ?? 'ds-cnn'))
+      throw new RunStateError(
+        `--from ${from} holds a '${imported.model ?? 'ds-cnn'}' model, not '${model}'; drop --model or start from a run of that model`,
+      );
     const cfg: RunConfig = {
       format: 'pqk-run-1',
       model,
@@ -59,13 +87,33 @@ export const runCommand: Command = {
     const unlock = lockRunDir(runDir, 'run');
     const backend = await startBackend(ctx);
     const t0 = Date.now();
-    const report = await runPipeline({ ctx: { runDir, cfg, log: ctx.log, onProgress: progressPrinter(ctx.json) }, target: t, backend, from: from && resolve(from), verifyLimit, strict });
+    const report = await runPipeline({
+      ctx: { runDir, cfg, log: ctx.log, onProgress: progressPrinter(ctx.json) },
+      target: t,
+      backend,
+      from: from && resolve(from),
+      verifyLimit,
+      strict,
+    });
     unlock();
     const failed = report.budgets.filter((b) => b.verdict === 'fail');
     ctx.log(`run: ${((Date.now() - t0) / 60000).toFixed(1)} min; report: ${runDir}/report.md`);
     for (const b of report.budgets) ctx.log(`  ${b.verdict.toUpperCase().padEnd(4)} ${b.message}`);
-    ctx.log(failed.length === 0 ? 'run: all budgets pass' : `run: ${failed.length} budget(s) failed: ${failed.map((b) => b.name).join(', ')}`);
-    if (ctx.json) printJson({ ok: report.ok, run: runDir, report: `${runDir}/report.json`, target: t.name, stages: report.stages, shipped: report.shipped ?? null, verification: report.verification, model: report.model, budgets: report.budgets });
+    ctx.log(
+      failed.length === 0 ? 'run: all budgets pass' : `run: ${failed.length} budget(s) failed: ${failed.map((b) => b.name).join(', ')}`,
+    );
+    if (ctx.json)
+      printJson({
+        ok: report.ok,
+        run: runDir,
+        report: `${runDir}/report.json`,
+        target: t.name,
+        stages: report.stages,
+        shipped: report.shipped ?? null,
+        verification: report.verification,
+        model: report.model,
+        budgets: report.budgets,
+      });
     return failed.length === 0 ? EXIT.OK : EXIT.BUDGET_VIOLATION;
   },
 };

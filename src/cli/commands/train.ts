@@ -26,7 +26,10 @@ export const trainCommand: Command = {
     lr: { type: 'string', value: 'X', help: 'Adam learning rate (> 0)', default: String(FLOAT_DEFAULTS.lr) },
     ...BACKEND_FLAG,
   },
-  examples: ['pqk train --model ds-cnn --data data/synth-kws --epochs 12 --out runs/float-kws', 'pqk train --model resnet --data fashion-mnist --epochs 5 --out runs/fm --json'],
+  examples: [
+    'pqk train --model ds-cnn --data data/synth-kws --epochs 12 --out runs/float-kws',
+    'pqk train --model resnet --data fashion-mnist --epochs 5 --out runs/fm --json',
+  ],
   async run(ctx) {
     const model = choice(ctx, 'model', MODEL_NAMES, FLOAT_DEFAULTS.model);
     const out = resolve(str(ctx, 'out'));
@@ -47,7 +50,10 @@ export const trainCommand: Command = {
     const backend = await startBackend(ctx);
     writeRunConfig(out, cfg);
     const t0 = Date.now();
-    const { model: m, state } = await stageFloat({ runDir: out, cfg: readRunConfig(out), log: ctx.log, onProgress: progressPrinter(ctx.json) }, data);
+    const { model: m, state } = await stageFloat(
+      { runDir: out, cfg: readRunConfig(out), log: ctx.log, onProgress: progressPrinter(ctx.json) },
+      data,
+    );
     unlock();
     const pred = await predict(data.test, data.inputShape, floatLogits(m));
     const testAccuracy = accuracy(pred, data.test.y);
@@ -56,7 +62,19 @@ export const trainCommand: Command = {
     ctx.log(`confusion matrix (rows: true, columns: predicted): ${data.labels.join(' ')}`);
     confusion.forEach((row, i) => ctx.log(`  ${data.labels[i].padEnd(10)} ${row.map((v) => String(v).padStart(4)).join(' ')}`));
     if (ctx.json)
-      printJson({ backend, model, run: out, testAccuracy, valAccuracy: state.valAccuracy ?? null, epochs: state.epoch, seconds: (Date.now() - t0) / 1000, params: paramCount(m), macs: countMacs(m.spec), labels: data.labels, confusion });
+      printJson({
+        backend,
+        model,
+        run: out,
+        testAccuracy,
+        valAccuracy: state.valAccuracy ?? null,
+        epochs: state.epoch,
+        seconds: (Date.now() - t0) / 1000,
+        params: paramCount(m),
+        macs: countMacs(m.spec),
+        labels: data.labels,
+        confusion,
+      });
     return EXIT.OK;
   },
 };

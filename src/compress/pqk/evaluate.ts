@@ -30,7 +30,9 @@ function argmax(a: ArrayLike<number>, from: number, n: number): number {
 // int8 inputs by the one rule every path uses (the QAT forward, pqk verify, TFLite's QUANTIZE): quantizeValue.
 export async function quantizeSplit(split: Split, inputShape: number[], scale: number, zeroPoint: number): Promise<Int8Array[]> {
   const per = inputShape.reduce((a, b) => a * b, 1);
-  return Array.from({ length: split.n }, (_, i) => Int8Array.from(split.x.subarray(i * per, (i + 1) * per), (x) => quantizeValue(x, scale, zeroPoint)));
+  return Array.from({ length: split.n }, (_, i) =>
+    Int8Array.from(split.x.subarray(i * per, (i + 1) * per), (x) => quantizeValue(x, scale, zeroPoint)),
+  );
 }
 
 // Integer logits of the fake-quant forward for a split (q = v + zero point), flattened (n, classes).
@@ -66,7 +68,12 @@ export function paramBytes(q: QModel, bits: 8 | 4): number {
   return Math.ceil((nonzero * bits) / 8) + bias;
 }
 
-export async function evaluateQuantized(model: Model, st: QatState, data: Dataset, split: 'val' | 'test' = 'test'): Promise<QuantEvaluation> {
+export async function evaluateQuantized(
+  model: Model,
+  st: QatState,
+  data: Dataset,
+  split: 'val' | 'test' = 'test',
+): Promise<QuantEvaluation> {
   const s = data[split];
   const classes = model.spec.numClasses;
   const conv = await toQModel(model, { scheme: st.scheme, softmax: false, metadata: {} });

@@ -50,7 +50,13 @@ export async function taylorChannelScores(model: Model, t: TaylorData): Promise<
   const wVars = layers.map((p) => p.w);
   for (let b = 0; b < n; b++) {
     const gw = tf.tidy(() => {
-      const { x, y } = batchTensors(t.data.train, t.data.inputShape, order, b * t.batchSize, Math.min(t.data.train.n, (b + 1) * t.batchSize));
+      const { x, y } = batchTensors(
+        t.data.train,
+        t.data.inputShape,
+        order,
+        b * t.batchSize,
+        Math.min(t.data.train.n, (b + 1) * t.batchSize),
+      );
       const { grads } = tf.variableGrads(() => crossEntropy(forwardFloat(model, x, { training: false }), y, t.data.labels.length), wVars);
       return layers.map((p) => tf.mul(grads[p.w.name]!, p.w));
     });
@@ -74,7 +80,9 @@ export async function taylorChannelScores(model: Model, t: TaylorData): Promise<
 
 function importanceValues(p: LayerParams, importance: 'raw' | 'folded'): tf.Tensor {
   if (importance === 'raw' || !p.bn) return p.w;
-  return tf.tidy(() => tf.mul(p.w, tf.reshape(tf.div(p.bn!.gamma, tf.sqrt(tf.add(p.bn!.variance, BN_EPSILON))), channelShape(p.spec.kind, p.w.shape))));
+  return tf.tidy(() =>
+    tf.mul(p.w, tf.reshape(tf.div(p.bn!.gamma, tf.sqrt(tf.add(p.bn!.variance, BN_EPSILON))), channelShape(p.spec.kind, p.w.shape))),
+  );
 }
 
 export async function prunableWeights(model: Model, importance: 'raw' | 'folded' = 'raw'): Promise<PrunableWeight[]> {
@@ -132,7 +140,9 @@ export function setMasks(model: Model, masks: ReadonlyMap<string, Float32Array>)
   }
 }
 
-export async function modelSparsity(model: Model): Promise<{ perLayer: Record<string, number>; overall: number; nonzeroWeights: number; weights: number }> {
+export async function modelSparsity(
+  model: Model,
+): Promise<{ perLayer: Record<string, number>; overall: number; nonzeroWeights: number; weights: number }> {
   const rep = sparsityReport(await prunableWeights(model));
   const perLayer: Record<string, number> = {};
   for (const l of rep.layers) perLayer[l.name] = l.sparsity;

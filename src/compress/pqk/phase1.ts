@@ -112,12 +112,24 @@ export interface Phase1Args {
 export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: StageState; qat: QatState }> {
   const { cfg, data } = a;
   const levels = roundLevels(cfg);
-  const prune: PruneOptions = { pattern: cfg.pattern, scope: cfg.scope, skipFirst: cfg.skipFirst, skipLast: cfg.skipLast, norm: cfg.norm, importance: cfg.importance };
+  const prune: PruneOptions = {
+    pattern: cfg.pattern,
+    scope: cfg.scope,
+    skipFirst: cfg.skipFirst,
+    skipLast: cfg.skipLast,
+    norm: cfg.norm,
+    importance: cfg.importance,
+  };
   const stepsPerEpoch = Math.floor(data.train.n / cfg.batchSize);
   // N:M patterns reach their level in one round, which gets the whole budget.
   const nm = cfg.pattern === '2:4' || cfg.pattern === '1:4';
-  const epochsOf = (k: number): number => (nm ? cfg.epochsPerRound * Math.max(0, cfg.rounds - 1) + cfg.finalEpochs : k === levels.length - 1 ? cfg.finalEpochs : cfg.epochsPerRound);
-  let prev: (() => Promise<Model>) = a.start;
+  const epochsOf = (k: number): number =>
+    nm
+      ? cfg.epochsPerRound * Math.max(0, cfg.rounds - 1) + cfg.finalEpochs
+      : k === levels.length - 1
+        ? cfg.finalEpochs
+        : cfg.epochsPerRound;
+  let prev: () => Promise<Model> = a.start;
   const kd: Distillation | undefined = cfg.distill > 0 ? { teacher: await a.start(), weight: cfg.distill, tau: cfg.distillTau } : undefined;
   let result!: { model: Model; state: StageState; qat: QatState };
   for (const [k, level] of levels.entries()) {
@@ -135,7 +147,9 @@ export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: S
         const model = await from();
         const reached = await pruneModel(model, level, prune, { data, batches: 8, batchSize: cfg.batchSize, seed: cfg.seed + 7 * k });
         const mean = [...reached.values()].reduce((s, v) => s + v, 0) / Math.max(1, reached.size);
-        a.log(`phase1: round ${k + 1}/${levels.length}: pruned to ${(level * 100).toFixed(1)}% ${cfg.pattern} (mean layer sparsity ${(mean * 100).toFixed(1)}%)`);
+        a.log(
+          `phase1: round ${k + 1}/${levels.length}: pruned to ${(level * 100).toFixed(1)}% ${cfg.pattern} (mean layer sparsity ${(mean * 100).toFixed(1)}%)`,
+        );
         recalibrateBatchNorm(model, data, cfg.batchSize, cfg.seed + k);
         return model;
       },

@@ -71,7 +71,11 @@ interface StepParts {
 // student's parameters as constants (teacherConstants) and the student reads the teacher's logits through a stop-
 // gradient, so the gradient of L_s + L_t is the student's gradient on the student's parameters and on the important
 // weights, and the teacher's on the unimportant ones: at every weight one of the two is exactly zero.
-export function phase2Gradients(p: Omit<StepParts, 'optS' | 'optT'>, x: tf.Tensor, y: tf.Tensor): { loss: tf.Scalar; gS: Record<string, tf.Tensor>; gT: Record<string, tf.Tensor> } {
+export function phase2Gradients(
+  p: Omit<StepParts, 'optS' | 'optT'>,
+  x: tf.Tensor,
+  y: tf.Tensor,
+): { loss: tf.Scalar; gS: Record<string, tf.Tensor>; gT: Record<string, tf.Tensor> } {
   const { model, st, cfg, classes } = p;
   const teacherOpts: TeacherOptions = { quantizeActivations: cfg.teacherQuantizeActivations, batchNorm: cfg.teacherBatchNorm };
   const kd = cfg.lambda * cfg.tau * cfg.tau;

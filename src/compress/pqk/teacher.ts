@@ -61,7 +61,13 @@ export function disposeTeacherConstants(c: Map<string, TeacherConstants>): void 
 }
 
 // The constants of one layer, under a tape or not: stop-gradient copies when none were computed beforehand.
-function constantsOf(model: Model, name: string, st: QatState, opts: TeacherOptions, given?: Map<string, TeacherConstants>): TeacherConstants {
+function constantsOf(
+  model: Model,
+  name: string,
+  st: QatState,
+  opts: TeacherOptions,
+  given?: Map<string, TeacherConstants>,
+): TeacherConstants {
   const c = given?.get(name);
   if (c) return c;
   const fresh = layerConstants(model.layers.get(name)!, st, opts);
@@ -91,7 +97,13 @@ function fakeQuant(model: Model, name: string, y: tf.Tensor): tf.Tensor {
 }
 
 // consts: teacherConstants of this step (computed before the tape); computed here when absent.
-export function teacherLogits(model: Model, x: tf.Tensor, st: QatState, opts: TeacherOptions, consts?: Map<string, TeacherConstants>): tf.Tensor {
+export function teacherLogits(
+  model: Model,
+  x: tf.Tensor,
+  st: QatState,
+  opts: TeacherOptions,
+  consts?: Map<string, TeacherConstants>,
+): tf.Tensor {
   const fq = (name: string, y: tf.Tensor): tf.Tensor => (opts.quantizeActivations ? fakeQuant(model, name, y) : y);
   return runGraph(
     model.spec,

@@ -37,7 +37,12 @@ async function actParams(model: Model, name: string): Promise<{ scale: number; z
   return { scale, zeroPoint };
 }
 
-function pick<T extends Int8Array | Int32Array | Float32Array>(src: T, shape: number[], axis: number, keep: number[] | null): { data: T; shape: number[] } {
+function pick<T extends Int8Array | Int32Array | Float32Array>(
+  src: T,
+  shape: number[],
+  axis: number,
+  keep: number[] | null,
+): { data: T; shape: number[] } {
   if (!keep) return { data: src, shape };
   const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
@@ -80,7 +85,16 @@ class Builder {
   }
 }
 
-async function weightNode(b: Builder, model: Model, n: WeightNodeSpec, x: TensorRef, inKeep: number[] | null, outKeep: number[] | null, opts: ConvertOptions, out: { scale: number; zeroPoint: number }): Promise<TensorRef> {
+async function weightNode(
+  b: Builder,
+  model: Model,
+  n: WeightNodeSpec,
+  x: TensorRef,
+  inKeep: number[] | null,
+  outKeep: number[] | null,
+  opts: ConvertOptions,
+  out: { scale: number; zeroPoint: number },
+): Promise<TensorRef> {
   const p: LayerParams = model.layers.get(n.name)!;
   const bits = opts.scheme.weightBits;
   const [wi, sw, bi] = tf.tidy(() => {
@@ -112,17 +126,51 @@ async function weightNode(b: Builder, model: Model, n: WeightNodeSpec, x: Tensor
   const tl = toTfliteLayout(n.kind, q, shape);
   const perTensor = isPerTensor(n.kind, opts.scheme);
   const wScale = perTensor ? [scales[0]] : scales;
-  const wIdx = b.add({ name: `${n.name}/weights`, shape: tl.shape, dtype: bits === 4 ? 'int4' : 'int8', scale: wScale, zeroPoint: wScale.map(() => 0), quantizedDim: n.kind === 'depthwise' ? 3 : 0, data: tl.data });
+  const wIdx = b.add({
+    name: `${n.name}/weights`,
+    shape: tl.shape,
+    dtype: bits === 4 ? 'int4' : 'int8',
+    scale: wScale,
+    zeroPoint: wScale.map(() => 0),
+    quantizedDim: n.kind === 'depthwise' ? 3 : 0,
+    data: tl.data,
+  });
   const bScale = scales.map((s) => x.scale * s);
-  const bIdx = b.add({ name: `${n.name}/bias`, shape: [bias.length], dtype: 'int32', scale: perTensor ? [bScale[0]] : bScale, zeroPoint: (perTensor ? [0] : bScale.map(() => 0)), quantizedDim: 0, data: bias });
+  const bIdx = b.add({
+    name: `${n.name}/bias`,
+    shape: [bias.length],
+    dtype: 'int32',
+    scale: perTensor ? [bScale[0]] : bScale,
+    zeroPoint: perTensor ? [0] : bScale.map(() => 0),
+    quantizedDim: 0,
+    data: bias,
+  });
   const outC = n.kind === 'depthwise' ? tl.shape[3] : tl.shape[0];
   const outShape = n.kind === 'dense' ? [1, outC] : [1, ...model.shapes.get(n.name)!.slice(0, 2), outC];
   const o = b.add({ name: n.name, shape: outShape, dtype: 'int8', scale: [out.scale], zeroPoint: [out.zeroPoint] });
   const act = ACT[n.activation];
-  const conv = { padding: n.kind === 'dense' ? 'VALID' : n.padding === 'same' ? 'SAME' : 'VALID', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: act } as const;
-  if (n.kind === 'conv') b.ops.push({ op: 'CONV_2D', inputs: [x.index, wIdx, bIdx], outputs: [o], options: { ...conv, strideH: n.stride[0], strideW: n.stride[1] } });
+  const conv = {
+    padding: n.kind === 'dense' ? 'VALID' : n.padding === 'same' ? 'SAME' : 'VALID',
+    strideH: 1,
+    strideW: 1,
+    dilationH: 1,
+    dilationW: 1,
+    activation: act,
+  } as const;
+  if (n.kind === 'conv')
+    b.ops.push({
+      op: 'CONV_2D',
+      inputs: [x.index, wIdx, bIdx],
+      outputs: [o],
+      options: { ...conv, strideH: n.stride[0], strideW: n.stride[1] },
+    });
   else if (n.kind === 'depthwise')
-    b.ops.push({ op: 'DEPTHWISE_CONV_2D', inputs: [x.index, wIdx, bIdx], outputs: [o], options: { ...conv, strideH: n.stride[0], strideW: n.stride[1], depthMultiplier: n.multiplier } });
+    b.ops.push({
+      op: 'DEPTHWISE_CONV_2D',
+      inputs: [x.index, wIdx, bIdx],
+      outputs: [o],
+      options: { ...conv, strideH: n.stride[0], strideW: n.stride[1], depthMultiplier: n.multiplier },
+    });
   else b.ops.push({ op: 'FULLY_CONNECTED', inputs: [x.index, wIdx, bIdx], outputs: [o], options: { activation: act, keepNumDims: false } });
   return { index: o, ...out, shape: outShape };
 }
@@ -139,7 +187,14 @@ async function structural(b: Builder, model: Model, n: NodeSpec, xs: TensorRef[]
     const hw = model.shapes.get(n.name)!;
     const shape = [1, hw[0], hw[1], keep ? keep.length : hw[2]];
     const o = b.add({ name: n.name, shape, dtype: 'int8', scale: [x.scale], zeroPoint: [x.zeroPoint] });
-    const options = { padding: n.padding === 'same' ? 'SAME' : 'VALID', strideH: n.stride[0], strideW: n.stride[1], filterH: n.size[0], filterW: n.size[1], activation: 'NONE' } as const;
+    const options = {
+      padding: n.padding === 'same' ? 'SAME' : 'VALID',
+      strideH: n.stride[0],
+      strideW: n.stride[1],
+      filterH: n.size[0],
+      filterW: n.size[1],
+      activation: 'NONE',
+    } as const;
     b.ops.push({ op: n.kind === 'avgpool' ? 'AVERAGE_POOL_2D' : 'MAX_POOL_2D', inputs: [x.index], outputs: [o], options });
     return { ...x, index: o, shape };
   }
@@ -157,7 +212,16 @@ export async function toQModel(model: Model, opts: ConvertOptions): Promise<Conv
   const keep = await keptChannelsByTensor(model);
   const inP = await actParams(model, 'input');
   const inShape = [1, ...model.spec.inputShape];
-  const refs = new Map<string, TensorRef>([['input', { index: b.add({ name: 'input', shape: inShape, dtype: 'int8', scale: [inP.scale], zeroPoint: [inP.zeroPoint] }), ...inP, shape: inShape }]]);
+  const refs = new Map<string, TensorRef>([
+    [
+      'input',
+      {
+        index: b.add({ name: 'input', shape: inShape, dtype: 'int8', scale: [inP.scale], zeroPoint: [inP.zeroPoint] }),
+        ...inP,
+        shape: inShape,
+      },
+    ],
+  ]);
   for (const n of model.spec.nodes) {
     const xs = (n.kind === 'add' ? n.inputs : [n.input]).map((i) => refs.get(i)!);
     const r =
@@ -172,5 +236,8 @@ export async function toQModel(model: Model, opts: ConvertOptions): Promise<Conv
     output = b.add({ name: 'probabilities', shape: logits.shape, dtype: 'int8', scale: [1 / 256], zeroPoint: [-128] });
     b.ops.push({ op: 'SOFTMAX', inputs: [logits.index], outputs: [output], options: { beta: 1 } });
   }
-  return { model: { tensors: b.tensors, ops: b.ops, inputs: [refs.get('input')!.index], outputs: [output], metadata: opts.metadata }, logits: logits.index };
+  return {
+    model: { tensors: b.tensors, ops: b.ops, inputs: [refs.get('input')!.index], outputs: [output], metadata: opts.metadata },
+    logits: logits.index,
+  };
 }

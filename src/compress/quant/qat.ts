@@ -94,7 +94,14 @@ export function fixedPointScale(acc: tf.Tensor, m: tf.Tensor, rounding: Rounding
   return fixedPointRoundSte(acc, m, rounding); // one op: exact value, the gradient of acc * m
 }
 
-function requantize(model: Model, name: string, st: QatState, real: () => tf.Tensor, scaled: (q: QParams) => tf.Tensor, act: ActName): IntTensor {
+function requantize(
+  model: Model,
+  name: string,
+  st: QatState,
+  real: () => tf.Tensor,
+  scaled: (q: QParams) => tf.Tensor,
+  act: ActName,
+): IntTensor {
   const range = model.ranges.get(name)!;
   if (st.observe) observeRange(range, activate(real(), act), st.emaDecay, st.steps === 0);
   const q = qparamsFromRange(range);
@@ -176,10 +183,20 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
       const real = tf.add(tf.mul(a.v, a.q.scale), tf.mul(b.v, b.q.scale));
       const onGrid = (q: QParams): tf.Tensor => {
         const twiceMax = tf.mul(tf.maximum(a.q.scale, b.q.scale), 2);
-        const grid = tf.add(tf.mul(a.v, tf.div(tf.mul(a.q.scale, 1 << 20), twiceMax)), tf.mul(b.v, tf.div(tf.mul(b.q.scale, 1 << 20), twiceMax)));
+        const grid = tf.add(
+          tf.mul(a.v, tf.div(tf.mul(a.q.scale, 1 << 20), twiceMax)),
+          tf.mul(b.v, tf.div(tf.mul(b.q.scale, 1 << 20), twiceMax)),
+        );
         return fixedPointScale(grid, tf.div(twiceMax, tf.mul(q.scale, 1 << 20)), 'away');
       };
-      return requantize(model, n.name, st, () => real, (q) => quantAddRaw(a.v, b.v, a.q.scale, b.q.scale, q.scale) ?? onGrid(q), n.activation);
+      return requantize(
+        model,
+        n.name,
+        st,
+        () => real,
+        (q) => quantAddRaw(a.v, b.v, a.q.scale, b.q.scale, q.scale) ?? onGrid(q),
+        n.activation,
+      );
     }
     default:
       throw new Error(`node '${n.name}' (${n.kind}) is not a structural node`);
@@ -188,7 +205,14 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
 
 export function quantizeInput(model: Model, x: tf.Tensor, st: QatState): IntTensor {
   // As TFLite's QUANTIZE and pqk verify quantize features: float32 quotient, ties away from zero.
-  return requantize(model, 'input', st, () => x, (q) => steRoundAway(tf.div(x, q.scale)), 'none');
+  return requantize(
+    model,
+    'input',
+    st,
+    () => x,
+    (q) => steRoundAway(tf.div(x, q.scale)),
+    'none',
+  );
 }
 
 // The student (the model as it will be exported): integer-domain logits.
@@ -203,7 +227,15 @@ export function forwardQat(model: Model, x: tf.Tensor, st: QatState): IntTensor 
     model.spec,
     xin,
     (n, v) => wrap(qatWeightNode(model, n, ints.get(v)!, st)),
-    (n, vs) => wrap(intOther(model, n, vs.map((v) => ints.get(v)!), st)),
+    (n, vs) =>
+      wrap(
+        intOther(
+          model,
+          n,
+          vs.map((v) => ints.get(v)!),
+          st,
+        ),
+      ),
   );
   return ints.get(out)!;
 }

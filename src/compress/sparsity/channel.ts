@@ -69,7 +69,8 @@ function pruneGroup(
   const minChannels = Math.min(group.size, Math.max(1, opts.minChannels ?? 1));
   const count = Math.min(Math.round(level * group.size), group.size - minChannels);
   const measured = opts.scores?.get(group.id);
-  if (measured && measured.length !== group.size) throw new RangeError(`group ${group.id}: ${measured.length} scores for ${group.size} channels`);
+  if (measured && measured.length !== group.size)
+    throw new RangeError(`group ${group.id}: ${measured.length} scores for ${group.size} channels`);
   const removed = channelsToRemove(measured ?? channelScores(g, group.size, weights, incoming, opts.norm), live, count);
   for (const c of removed) {
     for (const s of g.all) {
@@ -94,7 +95,11 @@ export function channelMasks(
   opts: ChannelOptions,
 ): ChannelMaskResult {
   checkLevel(level, 'channelMasks');
-  checkOverrides(groups.map((g) => g.id), opts.perGroup, 'perGroup');
+  checkOverrides(
+    groups.map((g) => g.id),
+    opts.perGroup,
+    'perGroup',
+  );
   const result = startResult(weights);
   const byName = new Map(weights.map((w) => [w.name, w]));
   const keptChannels = new Map<string, number[]>();

@@ -83,13 +83,13 @@ function prunePool(members: readonly PrunableWeight[], level: number, masks: Map
  * round(level * total) zeros (ties by layer order, then index); overridden layers are pruned per layer at their own
  * level. A layer already sparser than its target keeps its mask as it is.
  */
-export function unstructuredMasks(
-  weights: readonly PrunableWeight[],
-  level: number,
-  opts: UnstructuredOptions,
-): MaskResult {
+export function unstructuredMasks(weights: readonly PrunableWeight[], level: number, opts: UnstructuredOptions): MaskResult {
   checkLevel(level, 'unstructuredMasks');
-  checkOverrides(weights.map((w) => w.name), opts.perLayer, 'perLayer');
+  checkOverrides(
+    weights.map((w) => w.name),
+    opts.perLayer,
+    'perLayer',
+  );
   const result = startResult(weights);
   const pool: PrunableWeight[] = [];
   for (const w of weights) {

@@ -44,16 +44,15 @@ function pruneNm(w: PrunableWeight, mask: Float32Array, n: number, m: number): v
  * mask unchanged. When inC is not a multiple of M the last partial group of `size` channels keeps ceil(N * size / M).
  * Only a perLayer override of 0 matters here (the layer is left alone): the pattern fixes the level at 1 - N/M.
  */
-export function nmMasks(
-  weights: readonly PrunableWeight[],
-  n: number,
-  m: number,
-  opts: PolicyOptions = {},
-): MaskResult {
+export function nmMasks(weights: readonly PrunableWeight[], n: number, m: number, opts: PolicyOptions = {}): MaskResult {
   if (!(Number.isInteger(n) && Number.isInteger(m) && n >= 1 && n <= m)) {
     throw new RangeError(`nmMasks: ${n}:${m} is not a pattern with integers 1 <= N <= M`);
   }
-  checkOverrides(weights.map((w) => w.name), opts.perLayer, 'perLayer');
+  checkOverrides(
+    weights.map((w) => w.name),
+    opts.perLayer,
+    'perLayer',
+  );
   const result = startResult(weights);
   for (const w of weights) {
     if (w.kind === 'depthwise' || targetLevel(w, 1, opts) === 0) continue;

@@ -14,8 +14,7 @@ export function checkWeight(w: PrunableWeight): void {
   const n = sizeOf(w.shape);
   if (w.values.length !== n || w.mask.length !== n) {
     throw new RangeError(
-      `weight ${w.name}: shape [${w.shape.join(', ')}] has ${n} entries, ` +
-        `values ${w.values.length}, mask ${w.mask.length}`,
+      `weight ${w.name}: shape [${w.shape.join(', ')}] has ${n} entries, ` + `values ${w.values.length}, mask ${w.mask.length}`,
     );
   }
 }
@@ -60,7 +59,10 @@ export function startResult(weights: readonly PrunableWeight[]): MaskResult {
   for (const w of weights) {
     checkWeight(w);
     if (masks.has(w.name)) throw new RangeError(`weight ${w.name} appears twice`);
-    masks.set(w.name, Float32Array.from(w.mask, (m) => (m === 0 ? 0 : 1)));
+    masks.set(
+      w.name,
+      Float32Array.from(w.mask, (m) => (m === 0 ? 0 : 1)),
+    );
   }
   return { masks, sparsity: new Map() };
 }
@@ -71,9 +73,6 @@ export function finishResult(result: MaskResult): MaskResult {
 }
 
 // The weights with their masks replaced, for chaining pruning steps without a model in between.
-export function withMasks(
-  weights: readonly PrunableWeight[],
-  masks: ReadonlyMap<string, Float32Array>,
-): PrunableWeight[] {
+export function withMasks(weights: readonly PrunableWeight[], masks: ReadonlyMap<string, Float32Array>): PrunableWeight[] {
   return weights.map((w) => ({ ...w, mask: masks.get(w.name) ?? w.mask }));
 }

@@ -69,8 +69,7 @@ export function polynomialDecay(opts: PolynomialDecayOptions): PolynomialDecay {
     const p = Math.min(1, Math.max(0, (step - beginStep) / (endStep - beginStep)));
     return final + (initial - final) * Math.pow(1 - p, power);
   };
-  const shouldPrune = (step: number): boolean =>
-    step >= beginStep && step <= endStep && (step - beginStep) % frequency === 0;
+  const shouldPrune = (step: number): boolean => step >= beginStep && step <= endStep && (step - beginStep) % frequency === 0;
   const held = (step: number): number => {
     if (step <= beginStep || step >= endStep) return raw(step);
     return raw(beginStep + Math.floor((step - beginStep) / frequency) * frequency);

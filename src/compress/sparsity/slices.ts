@@ -41,10 +41,7 @@ export interface ResolvedGroup {
   all: ResolvedSlice[];
 }
 
-export function resolveGroup(
-  group: ChannelGroup,
-  shapes: readonly Pick<PrunableWeight, 'name' | 'shape'>[],
-): ResolvedGroup {
+export function resolveGroup(group: ChannelGroup, shapes: readonly Pick<PrunableWeight, 'name' | 'shape'>[]): ResolvedGroup {
   if (!(Number.isInteger(group.size) && group.size >= 1)) throw new RangeError(`group ${group.id}: size ${group.size}`);
   if (group.producers.length === 0) throw new RangeError(`group ${group.id}: no producers to score channels by`);
   const byName = new Map(shapes.map((w) => [w.name, w.shape]));
