@@ -4,6 +4,7 @@ import type * as flatbuffers from 'flatbuffers';
 import type { KernelContext, OpKernel } from '../int/common.js';
 import type { OpCode, QModel, QOp } from '../int/graph.js';
 import { add } from './add.js';
+import { concatenation } from './concatenation.js';
 import { conv2d } from './conv-2d.js';
 import { depthwiseConv2d } from './depthwise-conv-2d.js';
 import type { OpDescriptor } from './descriptor.js';
@@ -28,6 +29,7 @@ export const OPS: { readonly [K in OpCode]: OpDescriptor<K> } = {
   QUANTIZE: quantize,
   DEQUANTIZE: dequantize,
   PAD: padOp,
+  CONCATENATION: concatenation,
 };
 
 export const OP_LIST: readonly OpDescriptor[] = Object.values(OPS) as OpDescriptor[];

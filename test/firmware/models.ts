@@ -180,6 +180,17 @@ export class GraphBuilder {
   }
 
   // PAD by [before0, after0, before1, after1, ...]: same quantization, the border at the zero point.
+  // CONCATENATION along `axis` of tensors that share one quantization (int8 CONCATENATION does not rescale).
+  concat(xs: number[], axis: number): number {
+    const t = this.tensors[xs[0]];
+    const ax = axis < 0 ? axis + t.shape.length : axis;
+    const shape = t.shape.map((n, d) => (d === ax ? xs.reduce((a, x) => a + this.tensors[x].shape[d], 0) : n));
+    const out = this.activation(shape, t.scale[0], t.zeroPoint[0]);
+    this.spread.set(out, this.spread.get(xs[0]) ?? 50);
+    this.ops.push({ op: 'CONCATENATION', inputs: xs, outputs: [out], options: { axis, activation: 'NONE' } });
+    return out;
+  }
+
   pad(x: number, paddings: number[]): number {
     const t = this.tensors[x];
     const out = this.activation(
@@ -239,7 +250,7 @@ export function dscnnModel(seed: number, opts: { channels?: number; blocks?: num
 }
 
 // One of every op and path: int4 and int8 weights (all int8 with `int8Only`, which TFLite 2.9 can run), strides,
-// both paddings, an explicit PAD, a residual ADD, all MEAN paths, QUANTIZE, RELU6, depth multiplier 2, max and
+// both paddings, an explicit PAD, a CONCATENATION, a residual ADD, all MEAN paths, QUANTIZE, RELU6, depth multiplier 2, max and
 // average pooling.
 export function coverageModel(seed: number, int8Only = false): QModel {
   const g = new GraphBuilder(seed);
@@ -252,6 +263,8 @@ export function coverageModel(seed: number, int8Only = false): QModel {
   h = g.depthwise(h, [3, 2], [2, 2], 'SAME', 'RELU', int4, 2);
   h = g.pool('MAX_POOL_2D', h, [2, 2], [1, 1], 'SAME');
   h = g.conv(h, 10, [1, 1], [1, 1], 'SAME', 'NONE');
+  // A side branch joins three copies along the width (axis given from the end): TFLite runs it though nothing reads it.
+  g.concat([h, h, h], -2);
   // A side branch through the other two MEAN paths: TFLite runs it although no output reads it.
   g.mean(g.mean(h, [1, 2], true, false), [3], false, true);
   const m = g.mean(h, [1], false, false);

@@ -195,6 +195,20 @@ export function softmaxModel(shape: number[], inQ: [number, number], beta = 1): 
   });
 }
 
+// CONCATENATION of int8 inputs (the first is the model input, the rest constants) sharing one quantization.
+export function concatModel(shapes: number[][], axis: number, q: [number, number], consts: Int8Array[]): QModel {
+  const rank = shapes[0]!.length;
+  const ax = axis < 0 ? axis + rank : axis;
+  const outShape = shapes[0]!.map((n, d) => (d === ax ? shapes.reduce((a, s) => a + s[d]!, 0) : n));
+  const inputs = shapes.map((s, i): QTensor => (i === 0 ? act('in', s, ...q) : { ...act(`c${i}`, s, ...q), data: consts[i - 1]! }));
+  return model([...inputs, act('out', outShape, ...q)], {
+    op: 'CONCATENATION',
+    inputs: shapes.map((_, i) => i),
+    outputs: [shapes.length],
+    options: { axis, activation: 'NONE' },
+  });
+}
+
 // PAD with constant paddings [before0, after0, before1, after1, ...]; input and output share the quantization.
 export function padModel(inShape: number[], paddings: number[], q: [number, number]): QModel {
   const outShape = inShape.map((n, d) => n + paddings[2 * d]! + paddings[2 * d + 1]!);

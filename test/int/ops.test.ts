@@ -1,11 +1,11 @@
-// Pooling, MEAN (all three TFLite paths), ADD, SOFTMAX, QUANTIZE / DEQUANTIZE, PAD on hand-worked values.
+// Pooling, MEAN (all three TFLite paths), ADD, SOFTMAX, QUANTIZE / DEQUANTIZE, PAD, CONCATENATION on hand-worked values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runModel } from '../../src/ops/interpreter.js';
 import { prepareMean } from '../../src/int/mean.js';
-import type { QModel } from '../../src/int/graph.js';
+import type { QModel, QOp } from '../../src/int/graph.js';
 import type { Flavor } from '../../src/int/common.js';
-import { addModel, meanModel, padModel, poolModel, quantizeModel, softmaxModel } from './helpers.js';
+import { addModel, concatModel, meanModel, padModel, poolModel, quantizeModel, softmaxModel } from './helpers.js';
 
 function run(m: QModel, input: number[] | Float32Array): number[] {
   const x = input instanceof Float32Array ? input : Int8Array.from(input);
@@ -127,4 +127,25 @@ test('PAD fills the border with the zero point and copies the values unchanged; 
   assert.throws(() => run(wrongOut, [1, 2, 3, 4]), /tensor 'out' has shape \[1, 2, 2, 1\], expected \[1, 3, 2, 1\]/);
   const rank5 = padModel([1, 1, 1, 1, 2], [0, 0, 0, 0, 0, 0, 0, 0, 1, 1], [0.1, 0]);
   assert.throws(() => run(rank5, [1, 2]), /PAD of a rank-5 tensor: pqk pads ranks 1 to 4/);
+});
+
+test("CONCATENATION copies each input's block per outer index; its mistakes name the node", () => {
+  const q: [number, number] = [0.1, 3];
+  // The model input [[1, 2], [3, 4]] joined with a constant of shape `second` holding `values`.
+  const withConst = (second: number[], axis: number, values: number[]): QModel =>
+    concatModel([[2, 2], second], axis, q, [Int8Array.from(values)]);
+  const x = [1, 2, 3, 4];
+  assert.deepEqual(run(withConst([2, 1], 1, [5, 6]), x), [1, 2, 5, 3, 4, 6]);
+  assert.deepEqual(run(withConst([1, 2], -2, [7, 8]), x), [1, 2, 3, 4, 7, 8]); // axis 0, counted from the end
+  const rescaled = withConst([2, 1], 1, [5, 6]);
+  rescaled.tensors[1]!.zeroPoint = [0];
+  assert.throws(
+    () => run(rescaled, x),
+    /node 0 \(CONCATENATION, output 'out'\): input 'c1' has scale .* zero point 0, the output .* and 3: int8 CONCATENATION does not rescale/,
+  );
+  const relu = withConst([2, 1], 1, [5, 6]);
+  relu.ops[0] = { ...relu.ops[0]!, options: { axis: 1, activation: 'RELU' } } as QOp;
+  assert.throws(() => run(relu, x), /fused activation RELU: TFLite's int8 CONCATENATION takes none/);
+  assert.throws(() => run(withConst([3, 1], 1, [5, 6, 7]), x), /input 'c1' \[3, 1\] does not match the output \[2, 3\] outside axis 1/);
+  assert.throws(() => run(withConst([2, 1], 2, [5, 6]), x), /axis 2 is outside the output's 2 dimensions/);
 });

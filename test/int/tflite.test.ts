@@ -142,6 +142,25 @@ test('PAD of ranks 1 to 4 with random paddings (zero included) matches TFLite', 
   }
 });
 
+test('CONCATENATION of 2 to 4 tensors, ranks 1 to 4, every axis (negative too), matches TFLite', () => {
+  const r = H.rng(106);
+  for (let k = 0; k < 16; k++) {
+    const rank = (k % 4) + 1;
+    const base = Array.from({ length: rank }, () => H.randInt(r, 1, 4));
+    const axis = H.randInt(r, 0, rank - 1) - (k % 2 ? rank : 0);
+    const ax = axis < 0 ? axis + rank : axis;
+    const shapes = Array.from({ length: H.randInt(r, 2, 4) }, () => base.map((n, d) => (d === ax ? H.randInt(r, 1, 3) : n)));
+    const consts = shapes.slice(1).map((s) =>
+      H.randInt8(
+        r,
+        s.reduce((a, d) => a * d, 1),
+      ),
+    );
+    const m = H.concatModel(shapes, axis, q(r), consts);
+    assert.equal(mismatches(m, randomInputs(r, m, 3)), 0, `CONCATENATION case ${k}: ${JSON.stringify(shapes)} on axis ${axis}`);
+  }
+});
+
 test('a synthetic DS-CNN end to end matches TFLite', () => {
   const r = H.rng(104);
   for (const pooling of ['AVERAGE_POOL_2D', 'MEAN'] as const) {

@@ -183,6 +183,13 @@ export function singleOpModels(): { name: string; model: QModel }[] {
     b.op({ op: 'PAD', inputs: [i, b.int32Const('paddings', [0, 0, 1, 2, 0, 1, 0, 0], [4, 2])], outputs: [o], options: {} });
     return b.model([i], [o]);
   });
+  mk('CONCATENATION', (b) => {
+    const [x, y] = [b.act('x', [1, 3, 4, 2]), b.act('y', [1, 3, 1, 2])];
+    b.tensors[y] = { ...b.tensors[x]!, name: 'y', shape: [1, 3, 1, 2] }; // int8 CONCATENATION shares one quantization
+    const o = b.tensors.push({ ...b.tensors[x]!, name: 'out', shape: [1, 3, 5, 2] }) - 1;
+    b.op({ op: 'CONCATENATION', inputs: [x, y], outputs: [o], options: { axis: 2, activation: 'NONE' } });
+    return b.model([x, y], [o]);
+  });
   mk('QUANTIZE+DEQUANTIZE', (b) => {
     const [f, q, g] = [b.act('f', [1, 8], 'float32'), b.act('q', [1, 8]), b.act('g', [1, 8], 'float32')];
     b.op({ op: 'QUANTIZE', inputs: [f], outputs: [q], options: {} });

@@ -51,6 +51,7 @@ const EXPECTED_VERSIONS: Record<string, number> = {
   RESHAPE: 1,
   SOFTMAX: 2,
   PAD: 2,
+  CONCATENATION: 2,
 };
 
 test('operator versions match op_version.cc for each op and weight type', () => {
@@ -98,6 +99,7 @@ test('schema enum and union values are upstream TFLite values', () => {
   const ops = [
     BuiltinOperator.ADD,
     BuiltinOperator.AVERAGE_POOL_2D,
+    BuiltinOperator.CONCATENATION,
     BuiltinOperator.CONV_2D,
     BuiltinOperator.DEPTHWISE_CONV_2D,
     BuiltinOperator.DEQUANTIZE,
@@ -109,13 +111,14 @@ test('schema enum and union values are upstream TFLite values', () => {
     BuiltinOperator.MEAN,
     BuiltinOperator.QUANTIZE,
   ];
-  assert.deepStrictEqual(ops, [0, 1, 3, 4, 6, 9, 17, 22, 25, 34, 40, 114]);
+  assert.deepStrictEqual(ops, [0, 1, 2, 3, 4, 6, 9, 17, 22, 25, 34, 40, 114]);
   const options = [
     BuiltinOptions.Conv2DOptions,
     BuiltinOptions.DepthwiseConv2DOptions,
     BuiltinOptions.Pool2DOptions,
     BuiltinOptions.FullyConnectedOptions,
     BuiltinOptions.SoftmaxOptions,
+    BuiltinOptions.ConcatenationOptions,
     BuiltinOptions.AddOptions,
     BuiltinOptions.ReshapeOptions,
     BuiltinOptions.PadOptions,
@@ -123,7 +126,7 @@ test('schema enum and union values are upstream TFLite values', () => {
     BuiltinOptions.DequantizeOptions,
     BuiltinOptions.QuantizeOptions,
   ];
-  assert.deepStrictEqual(options, [1, 2, 5, 8, 9, 11, 17, 22, 27, 38, 89]);
+  assert.deepStrictEqual(options, [1, 2, 5, 8, 9, 10, 11, 17, 22, 27, 38, 89]);
   assert.deepStrictEqual([TensorType.FLOAT32, TensorType.INT32, TensorType.INT8, TensorType.INT4], [0, 2, 9, 17]);
 });
 

@@ -10,6 +10,7 @@
 enum {
     PQK_OP_ADD = 0,
     PQK_OP_AVERAGE_POOL_2D = 1,
+    PQK_OP_CONCATENATION = 2,
     PQK_OP_CONV_2D = 3,
     PQK_OP_DEPTHWISE_CONV_2D = 4,
     PQK_OP_DEQUANTIZE = 6,
@@ -24,7 +25,7 @@ enum {
 
 extern const pqk_kernel pqk_kernel_conv_s8, pqk_kernel_depthwise_conv_s8, pqk_kernel_fully_connected_s8,
     pqk_kernel_avg_pool_s8, pqk_kernel_max_pool_s8, pqk_kernel_mean_s8, pqk_kernel_add_s8, pqk_kernel_softmax_s8,
-    pqk_kernel_quantize_s8, pqk_kernel_reshape, pqk_kernel_pad_s8;
+    pqk_kernel_quantize_s8, pqk_kernel_reshape, pqk_kernel_pad_s8, pqk_kernel_concatenation_s8;
 
 /* Option field ids of Conv2DOptions / DepthwiseConv2DOptions. */
 typedef struct {

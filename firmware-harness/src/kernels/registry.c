@@ -15,13 +15,13 @@ static const pqk_kernel *const kernels[] = {
     &pqk_kernel_mean_s8,
     &pqk_kernel_quantize_s8,
     &pqk_kernel_pad_s8,
+    &pqk_kernel_concatenation_s8,
 };
 
 static const struct {
     int32_t code;
     const char *name;
 } other_names[] = {{PQK_OP_DEQUANTIZE, "DEQUANTIZE"},
-                   {2, "CONCATENATION"},
                    {14, "LOGISTIC"},
                    {18, "MUL"},
                    {19, "RELU"},

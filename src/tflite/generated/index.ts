@@ -5,6 +5,7 @@ export { AddOptions } from './tflite/add-options.js';
 export { Buffer } from './tflite/buffer.js';
 export { BuiltinOperator } from './tflite/builtin-operator.js';
 export { BuiltinOptions, unionToBuiltinOptions, unionListToBuiltinOptions } from './tflite/builtin-options.js';
+export { ConcatenationOptions } from './tflite/concatenation-options.js';
 export { Conv2DOptions } from './tflite/conv2doptions.js';
 export { CustomQuantization } from './tflite/custom-quantization.js';
 export { DepthwiseConv2DOptions } from './tflite/depthwise-conv2doptions.js';

@@ -3,6 +3,7 @@
 export enum BuiltinOperator {
   ADD = 0,
   AVERAGE_POOL_2D = 1,
+  CONCATENATION = 2,
   CONV_2D = 3,
   DEPTHWISE_CONV_2D = 4,
   DEQUANTIZE = 6,
