@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { runBatch } from '../src/ops/interpreter.js';
 import { opCosts } from '../src/ops/table.js';
 import type { QModel } from '../src/int/graph.js';
-import { QEMU_CPUS } from '../src/runtimes/qemu-boards.js';
+import { qemuCpus } from '../src/runtimes/qemu-boards.js';
 import { QemuRuntime } from '../src/runtimes/qemu.js';
 import { readTflite } from '../src/tflite/reader.js';
 import { writeTflite } from '../src/tflite/writer.js';
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     const inputs = randomInputs(model, 10, 2);
     const want = runBatch(model, inputs, 'tflm');
     console.log(`DS-CNN ${weights}: ${macs(model)} MACs, model ${bytes.length} bytes`);
-    for (const cpu of QEMU_CPUS) {
+    for (const cpu of qemuCpus()) {
       for (const optimized of [false, true]) {
         const r = await new QemuRuntime(cpu).run(bytes, inputs, { optimized });
         const bad = r.outputs.reduce((n, o, i) => n + o.filter((v, j) => v !== want[i][j]).length, 0);

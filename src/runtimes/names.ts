@@ -1,17 +1,20 @@
 // The runtime names a command line or a target profile may use, without loading any runtime.
-import { QEMU_CPUS } from './qemu-boards.js';
+import { qemuCpus } from './qemu-boards.js';
 
-export const RUNTIME_NAMES: readonly string[] = ['tflite', 'litert', 'arm64', ...QEMU_CPUS.map((cpu) => `qemu:${cpu}`)];
+// The emulated boards come from firmware-harness/boards/: a board added there is a runtime here.
+export function runtimeNames(): string[] {
+  return ['tflite', 'litert', 'arm64', ...qemuCpus().map((cpu) => `qemu:${cpu}`)];
+}
 
 // 'arm64:<cpu>' picks the emulated core (qemu-aarch64 -cpu, e.g. arm64:cortex-a76).
 export const ARM64_CPU = /^arm64:([\w.-]+)$/;
 
 export function isRuntimeName(name: string): boolean {
-  return RUNTIME_NAMES.includes(name) || ARM64_CPU.test(name);
+  return runtimeNames().includes(name) || ARM64_CPU.test(name);
 }
 
 export function runtimeNamesText(): string {
-  return `${RUNTIME_NAMES.join(', ')}, arm64:<cpu>`;
+  return `${runtimeNames().join(', ')}, arm64:<cpu>`;
 }
 
 // A microcontroller board emulated by QEMU (pqk micro runs there: optimized kernels, the C frontend, instructions).

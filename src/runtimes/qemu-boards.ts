@@ -4,9 +4,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from './paths.js';
 
-export const QEMU_CPUS = ['cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m55'] as const;
-export type QemuCpu = (typeof QEMU_CPUS)[number];
-
 export interface MemoryRegion {
   origin: number;
   size: number; // bytes the board has there
@@ -15,7 +12,7 @@ export interface MemoryRegion {
 
 export interface Board {
   machine: string; // QEMU -M
-  cpu: QemuCpu; // QEMU -cpu
+  cpu: string; // QEMU -cpu; one board per CPU, so the runtime 'qemu:<cpu>' names a board
   cflags: string[];
   dsp: boolean; // has the DSP extension (SMLAD)
   mve: boolean; // has Helium
@@ -55,12 +52,30 @@ function readBoard(file: string): Board {
   return { ...j, flash: region(j.flash, file), ram: region(j.ram, file), vectors: j.vectors ? region(j.vectors, file) : undefined };
 }
 
+let cached: Board[] | undefined;
+
+// Every board in firmware-harness/boards/, by machine name; each board fact comes from its file.
 export function boards(): Board[] {
-  const dir = join(firmwareDir(), 'boards');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => readBoard(join(dir, f)));
+  if (cached === undefined) {
+    const dir = join(firmwareDir(), 'boards');
+    cached = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => readBoard(join(dir, f)));
+    const cpus = cached.map((b) => b.cpu);
+    const twice = cpus.find((c, i) => cpus.indexOf(c) !== i);
+    if (twice !== undefined) throw new Error(`${dir}: two boards for cpu '${twice}'; 'qemu:${twice}' must name one board`);
+  }
+  return cached;
+}
+
+// The CPUs the emulated boards have, in the order of their machine names: 'qemu:<cpu>' for each is a runtime.
+export function qemuCpus(): string[] {
+  return boards().map((b) => b.cpu);
+}
+
+export function boardForMachine(machine: string): Board | undefined {
+  return boards().find((b) => b.machine === machine);
 }
 
 export function boardForCpu(cpu: string): Board {

@@ -1,7 +1,7 @@
 // The QEMU firmware runtime, 'qemu:cortex-m4' and friends: builds (cached) a firmware image of the model for the
 // board, runs the batch in one emulator launch, and reports outputs with instruction counts and memory figures.
 import { availableParallelism } from 'node:os';
-import { boardForCpu, QEMU_CPUS, type Board, type MemoryLimits, type QemuCpu } from './qemu-boards.js';
+import { boardForCpu, qemuCpus, type Board, type MemoryLimits } from './qemu-boards.js';
 import type { MfccParams } from '../data/types.js';
 import { buildFirmware, type FirmwareImage } from './qemu-build.js';
 import { qemuVersion, runFirmware, splitCounts, type InstructionCounts } from './qemu-run.js';
@@ -24,7 +24,7 @@ export interface QemuOptions {
 const MIN_SAMPLES_PER_LAUNCH = 200;
 
 export function isQemuRuntimeName(name: string): boolean {
-  return name.startsWith('qemu:') && (QEMU_CPUS as readonly string[]).includes(name.slice(5));
+  return name.startsWith('qemu:') && qemuCpus().includes(name.slice(5));
 }
 
 export class QemuRuntime implements Runtime {
@@ -32,7 +32,7 @@ export class QemuRuntime implements Runtime {
   readonly board: Board;
   private readonly opts: QemuOptions;
 
-  constructor(cpu: QemuCpu, opts: QemuOptions = {}) {
+  constructor(cpu: string, opts: QemuOptions = {}) {
     this.name = `qemu:${cpu}`;
     this.board = boardForCpu(cpu);
     this.opts = opts;
@@ -40,8 +40,12 @@ export class QemuRuntime implements Runtime {
 
   static fromName(name: string, opts: QemuOptions = {}): QemuRuntime {
     if (!isQemuRuntimeName(name))
-      throw new Error(`unknown QEMU runtime '${name}' (known: ${QEMU_CPUS.map((c) => `qemu:${c}`).join(', ')})`);
-    return new QemuRuntime(name.slice(5) as QemuCpu, opts);
+      throw new Error(
+        `unknown QEMU runtime '${name}' (known: ${qemuCpus()
+          .map((c) => `qemu:${c}`)
+          .join(', ')})`,
+      );
+    return new QemuRuntime(name.slice(5), opts);
   }
 
   async run(model: Uint8Array, inputs: Int8Array[], opts: RunOptions = {}): Promise<RunResult> {

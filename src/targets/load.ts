@@ -1,6 +1,7 @@
 // Target profiles: built-in names from targets/*.json, or a user's file, validated against targets/target.schema.json.
 import { ConfigError, didYouMean } from '../errors.js';
-import { isRuntimeName, RUNTIME_NAMES } from '../runtimes/names.js';
+import { isRuntimeName, runtimeNames } from '../runtimes/names.js';
+import { boardForMachine, boards } from '../runtimes/qemu-boards.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { OP_LIST } from '../ops/table.js';
@@ -59,6 +60,16 @@ function crossCheck(t: TargetProfile): string[] {
   const out: string[] = [];
   const wantEmulator = t.kind === 'mcu' ? 'qemu-system' : 'qemu-user';
   if (t.emulator.type !== wantEmulator) out.push(`/emulator/type must be '${wantEmulator}' for kind '${t.kind}'`);
+  // A microcontroller's board is named by /emulator/machine and described by firmware-harness/boards/<machine>.json.
+  if (t.emulator.type === 'qemu-system') {
+    const board = boardForMachine(t.emulator.machine);
+    if (board === undefined) {
+      const known = boards().map((b) => `${b.machine} (${b.cpu})`);
+      out.push(`/emulator/machine '${t.emulator.machine}' is no board in firmware-harness/boards/ (${known.join(', ')})`);
+    } else if (board.cpu !== t.emulator.cpu) {
+      out.push(`/emulator/cpu '${t.emulator.cpu}' is not the CPU of board ${board.machine} (${board.cpu})`);
+    }
+  }
   // TFLite 2.9 refuses INT4 tensors, so an int4 profile must be verified elsewhere.
   if (t.quantization.weightBits === 4 && t.runtimes.includes('tflite'))
     out.push(`/runtimes must not include 'tflite' when /quantization/weightBits is 4`);
@@ -67,7 +78,7 @@ function crossCheck(t: TargetProfile): string[] {
     out.push(`/budgets/modelFlashBytes exceeds /memory/flashBytes`);
   if (arenaBytes !== undefined && arenaBytes > t.memory.ramBytes) out.push(`/budgets/arenaBytes exceeds /memory/ramBytes`);
   t.runtimes.forEach((r, i) => {
-    if (!isRuntimeName(r)) out.push(`/runtimes/${i} '${r}' is not a runtime pqk knows${didYouMean(r, RUNTIME_NAMES)}`);
+    if (!isRuntimeName(r)) out.push(`/runtimes/${i} '${r}' is not a runtime pqk knows${didYouMean(r, runtimeNames())}`);
   });
   return out;
 }

@@ -86,6 +86,14 @@ test('a malformed profile names the file and the field', () => {
     ],
     [{ ...base, budget: {} }, /board\.json: \/ has unknown field 'budget'/],
     [{ ...base, emulator: { type: 'qemu-system', machine: 5, cpu: 'cortex-m4' } }, /board\.json: \/emulator\/machine must be string/],
+    [
+      { ...base, emulator: { type: 'qemu-system', machine: 'mps2-an999', cpu: 'cortex-m4' } },
+      /board\.json: \/emulator\/machine 'mps2-an999' is no board in firmware-harness\/boards\/ \(mps2-an386 \(cortex-m4\), mps2-an500 \(cortex-m7\), mps2-an505 \(cortex-m33\), mps3-an547 \(cortex-m55\)\)/,
+    ],
+    [
+      { ...base, emulator: { type: 'qemu-system', machine: 'mps2-an386', cpu: 'cortex-m7' } },
+      /board\.json: \/emulator\/cpu 'cortex-m7' is not the CPU of board mps2-an386 \(cortex-m4\)/,
+    ],
     [{ ...base, operators: ['CONV_2D', 'GELU'] }, /board\.json: \/operators\/1 must be one of/],
     [{ ...base, quantization: { ...(base.quantization as object), weightBits: 4 } }, /board\.json: \/runtimes must not include 'tflite'/],
     [{ ...base, kind: 'mobile' }, /board\.json: \/emulator\/type must be 'qemu-user' for kind 'mobile'/],
