@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { benchTrainCommand } from '../../src/cli/commands/bench.js';
 import { UserError, type CommandContext } from '../../src/cli/command.js';
-import { timeTrainingSteps } from '../../src/bench/train-steps.js';
+import { timeTrainingSteps } from '../../src/pipeline/step-timing.js';
 import { forwardFloat } from '../../src/models/forward.js';
 import { createModel, disposeModel } from '../../src/models/params.js';
 import { modelSpec } from '../../src/models/zoo.js';

@@ -1,9 +1,9 @@
 // bench:pqk rows: every row names its test-split size; every pqk row carries PQK - CE paired by seed with a t interval.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildRows, meanCi, t975 } from '../../src/bench/pqk-rows.js';
-import type { SeedRecord } from '../../src/bench/pqk-records.js';
-import { configId, parseBenchArgs, parseConfig, type CompressConfig } from '../../src/bench/pqk-settings.js';
+import { buildRows, meanCi, t975 } from '../../bench/pqk/rows.js';
+import type { SeedRecord } from '../../bench/pqk/records.js';
+import { configId, parseBenchArgs, parseConfig, type CompressConfig } from '../../bench/pqk/settings.js';
 
 test('meanCi: the mean and a Student-t 95% interval; no interval from one seed', () => {
   const c = meanCi([1, 2, 3]); // mean 2, sample std 1, t(2) = 4.303

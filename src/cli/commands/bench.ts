@@ -1,5 +1,5 @@
 // pqk bench train: ms/step of the training steps pqk runs (float, phase-1 QAT, phase-2 mutual) on the zoo model.
-import { STEP_KINDS, timeTrainingSteps, type StepKind } from '../../bench/train-steps.js';
+import { STEP_KINDS, timeTrainingSteps, type StepKind } from '../../pipeline/step-timing.js';
 import { MODEL_NAMES } from '../../models/zoo.js';
 import { EXIT, choice, int, printJson, type Command } from '../command.js';
 import { BACKEND_FLAG, startBackend } from './common.js';

@@ -3,7 +3,7 @@
 // optimized kernels (per op for the optimized ones), flash / arena / RAM bytes, and the wall time of a 1000-sample
 // batch on the M4. Then the same figures for the MLPerf Tiny reference DS-CNN (a TFLite-converter file, int8) where
 // ../shared/fixtures has it. "code" is flash minus the model: start-up, runtime and kernels.
-//   node --import tsx firmware-harness/bench.ts [--samples 1000]
+//   node --import tsx bench/firmware.ts [--samples 1000]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';

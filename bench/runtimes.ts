@@ -1,12 +1,12 @@
 // Prints the runtimes' figures on a DS-CNN-sized model: wall time per batch, instructions per inference on two
 // emulated arm64 cores, and output mismatches against the integer reference and the x86-64 TFLite library.
-//   node --import tsx test/runtimes/bench.ts [samples]
-import { runBatch } from '../../src/ops/interpreter.js';
-import { writeTflite } from '../../src/tflite/writer.js';
-import { getRuntime } from '../../src/runtimes/index.js';
-import type { RunResult } from '../../src/runtimes/types.js';
-import { buildNative } from './build.js';
-import { dsCnnLike, randomInputs } from './models.js';
+//   node --import tsx bench/runtimes.ts [samples]
+import { runBatch } from '../src/ops/interpreter.js';
+import { writeTflite } from '../src/tflite/writer.js';
+import { getRuntime } from '../src/runtimes/index.js';
+import type { RunResult } from '../src/runtimes/types.js';
+import { buildNative } from '../test/runtimes/build.js';
+import { dsCnnLike, randomInputs } from '../test/runtimes/models.js';
 
 function differing(a: Int8Array[], b: Int8Array[]): string {
   let n = 0,

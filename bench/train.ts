@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/select.js';
-import { profileTrainingStep, STEP_KINDS, timeTrainingSteps, type StepTiming } from '../src/bench/train-steps.js';
+import { profileTrainingStep, STEP_KINDS, timeTrainingSteps, type StepTiming } from '../src/pipeline/step-timing.js';
 
 const { values: flags } = parseArgs({
   options: {

@@ -1,6 +1,6 @@
 // Settings of the PQK ablation benchmark: presets, command-line overrides, and the hash that keys resumable results.
 import { createHash } from 'node:crypto';
-import type { Importance } from '../compress/pqk/masks.js';
+import type { Importance } from '../../src/compress/pqk/masks.js';
 import { parseArgs } from 'node:util';
 
 export type BenchTask = 'kws' | 'image';

@@ -2,8 +2,8 @@
 // skips what is recorded and resumes the stage it was in from that stage's checkpoints.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { atomicWriteJson, readJson } from '../util/fs.js';
-import { configId, type BenchMethod, type BenchTask, type CompressConfig } from './pqk-settings.js';
+import { atomicWriteJson, readJson } from '../../src/util/fs.js';
+import { configId, type BenchMethod, type BenchTask, type CompressConfig } from './settings.js';
 
 export interface SeedRecord {
   task: BenchTask;

@@ -1,10 +1,10 @@
 // The two benchmark tasks' data: the synthetic KWS set and Fashion-MNIST, each cut to fixed seeded subsets so that
 // every seed and method trains and tests on exactly the same samples.
-import { loadDataset } from '../data/index.js';
-import type { Dataset, Split } from '../data/types.js';
-import { synthKws } from '../data/index.js';
-import { mulberry32, permutation } from '../util/rng.js';
-import type { BenchTask, SplitSizes } from './pqk-settings.js';
+import { loadDataset } from '../../src/data/index.js';
+import type { Dataset, Split } from '../../src/data/types.js';
+import { synthKws } from '../../src/data/index.js';
+import { mulberry32, permutation } from '../../src/util/rng.js';
+import type { BenchTask, SplitSizes } from './settings.js';
 
 // Ignored by git; generated on first use (espeak-ng + sox), reused afterwards.
 export const BENCH_KWS_DIR = '.cache/bench-pqk/synth-kws';

@@ -1,7 +1,7 @@
 // Per-seed records become the benchmark's rows (mean and sample standard deviation over seeds), and the paired
 // comparison the ablation is about: PQK against CE fine-tuning from the same phase-1 checkpoint and seed.
-import type { SeedRecord } from './pqk-records.js';
-import { BENCH_METHODS, configId, type BenchMethod, type BenchTask, type CompressConfig } from './pqk-settings.js';
+import type { SeedRecord } from './records.js';
+import { BENCH_METHODS, configId, type BenchMethod, type BenchTask, type CompressConfig } from './settings.js';
 
 export interface BenchRow {
   task: BenchTask;

@@ -1,4 +1,4 @@
-// Prints the integer reference's speed on a DS-CNN-sized model: `node --import tsx scripts/bench-int.ts [samples]`.
+// Prints the integer reference's speed on a DS-CNN-sized model: `node --import tsx bench/int.ts [samples]`.
 
 import { prepareModel } from '../src/ops/interpreter.js';
 import { opCosts } from '../src/ops/table.js';

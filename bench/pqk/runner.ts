@@ -2,19 +2,19 @@
 // checkpoint shared by rows 2-5, forked three ways (CE control, warm-up only, full PQK) into copies of its folder.
 import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateQuantized } from '../compress/pqk/evaluate.js';
-import { PHASE1_DEFAULTS, runPhase1 } from '../compress/pqk/phase1.js';
-import { PHASE2_DEFAULTS, runPhase2, type Phase2Config } from '../compress/pqk/phase2.js';
-import { teacherLogits } from '../compress/pqk/teacher.js';
-import type { Dataset } from '../data/types.js';
-import { disposeModel, paramCount, type Model } from '../models/params.js';
-import { frozenQat } from '../pipeline/config.js';
-import { checkpointExists, loadCheckpoint, readCheckpointHeader } from '../train/checkpoint.js';
-import { floatLogits, trainFloat } from '../train/float.js';
-import { evaluate, type StageState } from '../train/stage.js';
-import { TASK_MODEL } from './pqk-data.js';
-import { recordKey, type RecordStore, type SeedRecord } from './pqk-records.js';
-import { configId, type BenchMethod, type BenchTask, type CompressConfig, type TrainSettings } from './pqk-settings.js';
+import { evaluateQuantized } from '../../src/compress/pqk/evaluate.js';
+import { PHASE1_DEFAULTS, runPhase1 } from '../../src/compress/pqk/phase1.js';
+import { PHASE2_DEFAULTS, runPhase2, type Phase2Config } from '../../src/compress/pqk/phase2.js';
+import { teacherLogits } from '../../src/compress/pqk/teacher.js';
+import type { Dataset } from '../../src/data/types.js';
+import { disposeModel, paramCount, type Model } from '../../src/models/params.js';
+import { frozenQat } from '../../src/pipeline/config.js';
+import { checkpointExists, loadCheckpoint, readCheckpointHeader } from '../../src/train/checkpoint.js';
+import { floatLogits, trainFloat } from '../../src/train/float.js';
+import { evaluate, type StageState } from '../../src/train/stage.js';
+import { TASK_MODEL } from './data.js';
+import { recordKey, type RecordStore, type SeedRecord } from './records.js';
+import { configId, type BenchMethod, type BenchTask, type CompressConfig, type TrainSettings } from './settings.js';
 
 export interface SeedContext {
   task: BenchTask;
