@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI lives in dist/ (built by `npm run build`). In a checkout whose src/ was edited after the last
-// build, it says so before running the old build (the tests run src/ directly; an unbuilt edit must not pass silently).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// build, it rebuilds the TypeScript before running (the tests run src/ directly; an unbuilt edit must not run stale).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -22,12 +23,24 @@ if (!existsSync(built)) {
   process.stderr.write(`pqk: ${built} is missing: run 'npm run build' (or 'bash scripts/setup.sh') first\n`);
   process.exit(1);
 }
+// In a checkout whose src/ is newer than the build, the TypeScript is rebuilt first (what `npm run build` does for
+// it), so the command runs the code the tests run; a build that fails stops here with tsc's errors. Without
+// TypeScript installed it warns and runs the old build.
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
 if (existsSync(join(root, 'src'))) {
   const src = newestSource(join(root, 'src'));
-  if (src.mtime > statSync(built).mtimeMs)
-    process.stderr.write(
-      `pqk: warning: ${src.file.slice(root.length + 1)} is newer than the build in dist/; run 'npm run build' (this runs the old build)\n`,
-    );
+  const newer = `${src.file.slice(root.length + 1)} is newer than the build in dist/`;
+  if (src.mtime > statSync(built).mtimeMs && !existsSync(tsc)) {
+    process.stderr.write(`pqk: warning: ${newer}; run 'npm run build' (this runs the old build)\n`);
+  } else if (src.mtime > statSync(built).mtimeMs) {
+    process.stderr.write(`pqk: ${newer}: rebuilding (tsc -p tsconfig.json)\n`);
+    const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+    if (r.status !== 0) {
+      process.stderr.write(`pqk: the build failed; fix the errors above or run 'npm run build'\n`);
+      process.exit(1);
+    }
+    utimesSync(built, new Date(), new Date()); // tsc leaves an unchanged output's time alone
+  }
 }
 const { main } = await import(pathToFileURL(built).href);
 main(process.argv.slice(2)).then((code) => {
