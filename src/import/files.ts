@@ -33,13 +33,9 @@ export function readModelFiles(path: string): ModelFiles {
   let json: tf.io.ModelJSON;
   try {
     const bytes = readBytes(path, 'model file');
-    // A FlatBuffer with TFLite's file identifier at bytes 4-7; ONNX is a protobuf whose first field is ir_version.
-    if (bytes.subarray(4, 8).toString('latin1') === 'TFL3')
-      throw new UserError(
-        `${path}: a TFLite file; pqk import reads tfjs model.json files (Layers or Graph models) only. An int8 .tflite runs as it is: pqk check ${path} --target T`,
-      );
+    // ONNX is a protobuf whose first field is ir_version (a .tflite never gets here: convertModel reads it).
     if (/\.onnx$/i.test(path))
-      throw new UserError(`${path}: an ONNX file; pqk import reads tfjs model.json files (Layers or Graph models) only`);
+      throw new UserError(`${path}: an ONNX file; pqk import reads float .tflite files and tfjs model.json files (Layers or Graph models)`);
     json = JSON.parse(bytes.toString('utf8')) as tf.io.ModelJSON;
   } catch (e) {
     if (e instanceof UserError) throw e;

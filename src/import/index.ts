@@ -1,7 +1,7 @@
 // `importModel`: a tfjs model folder (Layers or Graph format) becomes a pqk float model with the original weights,
 // checked against the original on random inputs and saved as the run's finished float stage.
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { forwardFloat } from '../models/forward.js';
 import { createModel, disposeModel, paramCount, type Model } from '../models/params.js';
@@ -13,12 +13,14 @@ import { readModelFiles } from './files.js';
 import { fuse, type FusedModel } from './fuse.js';
 import { loadGraph } from './graph.js';
 import { loadLayers, type LoadedOriginal } from './layers.js';
+import { isTflite, loadTflite } from './tflite.js';
 
 export { SUPPORTED_LAYERS } from './layers.js';
 export { SUPPORTED_OPS } from './graph.js';
+export { SUPPORTED_TFLITE_OPS } from './tflite.js';
 
 export interface ImportReport {
-  format: 'layers' | 'graph';
+  format: 'layers' | 'graph' | 'tflite';
   layers: number; // pqk layer blocks
   params: number; // trainable parameters
   maxAbsDiff: number | null; // largest output difference against the original on random inputs; null when tfjs cannot run it
@@ -32,10 +34,22 @@ export interface Imported {
   original: LoadedOriginal;
 }
 
+// A float .tflite, or a tfjs model.json (Layers or Graph format).
+async function loadOriginal(path: string): Promise<LoadedOriginal> {
+  let head: Uint8Array | undefined;
+  try {
+    head = new Uint8Array(readFileSync(path));
+  } catch {
+    head = undefined; // readModelFiles says what is wrong with the path
+  }
+  if (head !== undefined && isTflite(head)) return loadTflite(path, head);
+  const files = readModelFiles(path);
+  return files.format === 'layers' ? loadLayers(files) : loadGraph(files);
+}
+
 // Loads and converts without writing anything; the caller disposes `original` (and the model).
 export async function convertModel(path: string): Promise<Imported> {
-  const files = readModelFiles(path);
-  const original = files.format === 'layers' ? await loadLayers(files) : await loadGraph(files);
+  const original = await loadOriginal(path);
   const fused = fuse(original.graph);
   const model = createModel(fused.spec, 0);
   for (const [name, w] of fused.weights) {

@@ -33,7 +33,7 @@ export type Prim = Base &
 export type PrimBody = Prim extends infer P ? (P extends Prim ? Omit<P, 'name' | 'owner' | 'source'> : never) : never;
 
 export interface PrimGraph {
-  format: 'layers' | 'graph';
+  format: 'layers' | 'graph' | 'tflite';
   input: string; // name of the model input tensor
   inputShape: number[]; // [H, W, C] or [N], no batch
   output: string;

@@ -153,11 +153,4 @@ test("the user's mistakes: a float model, inputs of another shape, two input sou
     assert,
   );
   assertUserError(await cli(['check']), 2, /expected exactly one model file/, 'no model', assert);
-  assertUserError(
-    await cli(['import', FLOAT, '--out', join(root, 'imp')]),
-    1,
-    /kws_ref_model_float32\.tflite: a TFLite file; pqk import reads tfjs model\.json files/,
-    'import tflite',
-    assert,
-  );
 });

@@ -54,5 +54,8 @@ test('pqk import names a missing model file and a missing --out', async () => {
     /model file not found: \/nonexistent\/model.json/,
   );
   await assert.rejects(importCommand.run(context([graphB(2)], {}, false, [])), /missing required flag --out/);
-  await assert.rejects(importCommand.run(context([], { out: '/tmp/x' }, false, [])), /expected exactly one MODEL_DIR\/model.json/);
+  await assert.rejects(
+    importCommand.run(context([], { out: '/tmp/x' }, false, [])),
+    /expected exactly one model: a float MODEL\.tflite or MODEL_DIR\/model\.json/,
+  );
 });

@@ -1,5 +1,5 @@
-// `pqk import MODEL_DIR/model.json --out RUN_DIR [--json]`: bring a tfjs Layers or Graph model into pqk as a finished
-// float stage, so `pqk compress` / `pqk run --from RUN_DIR` continue from it.
+// `pqk import MODEL --out RUN_DIR [--json]`: bring a float .tflite or a tfjs Layers or Graph model (model.json) into
+// pqk as a finished float stage, so `pqk compress` / `pqk run --from RUN_DIR` continue from it.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { EXIT, optStr, printJson, str, UsageError, type Command, type CommandContext } from '../command.js';
@@ -8,7 +8,8 @@ import { importModel } from '../../import/index.js';
 
 async function run(ctx: CommandContext): Promise<number> {
   const [file, ...extra] = ctx.positionals;
-  if (file === undefined || extra.length > 0) throw new UsageError('expected exactly one MODEL_DIR/model.json');
+  if (file === undefined || extra.length > 0)
+    throw new UsageError('expected exactly one model: a float MODEL.tflite or MODEL_DIR/model.json');
   const out = str(ctx, 'out');
   // The float reference backend: the comparison with the original is about the conversion, not kernel differences.
   await tf.setBackend('cpu');
@@ -30,14 +31,15 @@ async function run(ctx: CommandContext): Promise<number> {
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'bring a tfjs Layers or Graph model (model.json) into pqk as a trained float model',
-  usage: 'import MODEL_DIR/model.json --out RUN_DIR [--data DIR] [--json]',
+  summary: 'bring a float .tflite or a tfjs Layers or Graph model (model.json) into pqk as a trained float model',
+  usage: 'import MODEL.tflite|MODEL_DIR/model.json --out RUN_DIR [--data DIR] [--json]',
   flags: {
     out: { type: 'string', value: 'RUN_DIR', help: 'the run folder to write: checkpoints/float.* and run.json (required)' },
     data: { type: 'string', value: 'DIR', help: "the dataset 'pqk compress --run RUN_DIR' trains on (recorded in run.json)" },
   },
   examples: [
     'pqk import models/kws/model.json --out runs/imported --data data/synth-kws',
+    'pqk import kws_ref_model_float32.tflite --out runs/mlperf --data data/synth-kws',
     'pqk run --from runs/imported --target cortex-m4',
   ],
   run,

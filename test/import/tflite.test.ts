@@ -1,0 +1,152 @@
+// pqk import of a float .tflite: the ops a converter writes lowered to pqk layer blocks and compared with what TFLite
+// 2.9 computes from the same file; integer files and ops pqk cannot import are refused naming them.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type { QModel, QOp, QTensor } from '../../src/int/graph.js';
+import { convertModel, importModel, maxAbsDiff } from '../../src/import/index.js';
+import { writeTflite } from '../../src/tflite/writer.js';
+import { mulberry32, normal } from '../../src/util/rng.js';
+import { assertUserError, cli } from '../cli/harness.js';
+
+const MLPERF_FLOAT = 'test/fixtures/mlperf-tiny-kws/kws_ref_model_float32.tflite';
+const MLPERF_INT8 = 'test/fixtures/mlperf-tiny-kws/kws_ref_model.tflite';
+const root = mkdtempSync(join(tmpdir(), 'pqk-import-tflite-'));
+before(async () => {
+  await tf.setBackend('cpu');
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+// A float32 model with seeded weights: conv 3x3 stride 2 SAME + RELU6, depthwise 3x3 VALID multiplier 2 + RELU, a
+// residual ADD, max pool 2x2, MEAN over height and width, a dense layer and SOFTMAX; `extra` adds an op before MEAN.
+function floatModel(extra?: (t: (shape: number[], data?: Int32Array) => number, last: number) => { op: QOp; out: number }): QModel {
+  const r = mulberry32(5);
+  const tensors: QTensor[] = [];
+  const ops: QOp[] = [];
+  const t = (shape: number[], data?: Float32Array | Int32Array): number =>
+    tensors.push({
+      name: `t${tensors.length}`,
+      shape,
+      dtype: data instanceof Int32Array ? 'int32' : 'float32',
+      scale: [],
+      zeroPoint: [],
+      data,
+    }) - 1;
+  const w = (shape: number[], s: number): number =>
+    t(
+      shape,
+      Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => s * normal(r)),
+    );
+  const conv = { padding: 'SAME', strideH: 2, strideW: 2, dilationH: 1, dilationW: 1, activation: 'RELU6' } as const;
+  const x = t([1, 12, 10, 3]);
+  const c1 = t([1, 6, 5, 4]);
+  ops.push({ op: 'CONV_2D', inputs: [x, w([4, 3, 3, 3], 0.3), w([4], 0.1)], outputs: [c1], options: conv });
+  const d1 = t([1, 4, 3, 8]);
+  const dw = { ...conv, padding: 'VALID', strideH: 1, strideW: 1, activation: 'RELU', depthMultiplier: 2 } as const;
+  ops.push({ op: 'DEPTHWISE_CONV_2D', inputs: [c1, w([1, 3, 3, 8], 0.4), w([8], 0.1)], outputs: [d1], options: dw });
+  const p1 = t([1, 4, 3, 8]);
+  ops.push({
+    op: 'CONV_2D',
+    inputs: [d1, w([8, 1, 1, 8], 0.3), w([8], 0.1)],
+    outputs: [p1],
+    options: { ...conv, strideH: 1, strideW: 1, activation: 'NONE' },
+  });
+  const a1 = t([1, 4, 3, 8]);
+  ops.push({ op: 'ADD', inputs: [d1, p1], outputs: [a1], options: { activation: 'RELU' } });
+  const m1 = t([1, 2, 1, 8]);
+  ops.push({
+    op: 'MAX_POOL_2D',
+    inputs: [a1],
+    outputs: [m1],
+    options: { padding: 'VALID', strideH: 2, strideW: 2, filterH: 2, filterW: 2, activation: 'NONE' },
+  });
+  let last = m1;
+  if (extra) {
+    const e = extra(t, last);
+    ops.push(e.op);
+    last = e.out;
+  }
+  const g = t([1, 8]);
+  ops.push({ op: 'MEAN', inputs: [last, t([2], Int32Array.of(1, 2))], outputs: [g], options: { keepDims: false } });
+  const logits = t([1, 5]);
+  ops.push({
+    op: 'FULLY_CONNECTED',
+    inputs: [g, w([5, 8], 0.5), w([5], 0.1)],
+    outputs: [logits],
+    options: { activation: 'NONE', keepNumDims: false },
+  });
+  const probs = t([1, 5]);
+  ops.push({ op: 'SOFTMAX', inputs: [logits], outputs: [probs], options: { beta: 1 } });
+  return { tensors, ops, inputs: [x], outputs: [probs], metadata: {} };
+}
+
+test('a float .tflite of convs, depthwise, ADD, pooling, MEAN, dense and SOFTMAX imports with TFLite 2.9 outputs', async (t) => {
+  const file = join(root, 'float.tflite');
+  writeFileSync(file, writeTflite(floatModel(), { minRuntimeVersion: false }));
+  const im = await convertModel(file);
+  try {
+    assert.deepEqual(im.model.spec.inputShape, [12, 10, 3]);
+    assert.equal(im.model.spec.numClasses, 5);
+    assert.equal(im.fused.softmax, true);
+    assert.deepEqual(
+      im.model.spec.nodes.map((n) => n.kind),
+      ['conv', 'depthwise', 'conv', 'add', 'maxpool', 'avgpool', 'flatten', 'dense'],
+    );
+    const diff = await maxAbsDiff(im, 16, 3);
+    t.diagnostic(`max |TFLite - imported| after softmax over 16 inputs: ${diff.toExponential(2)}`);
+    assert.ok(diff < 2e-6, `max |TFLite - imported| after softmax ${diff}`);
+  } finally {
+    im.original.dispose();
+  }
+});
+
+test("the MLPerf Tiny float DS-CNN (the converter's file, int8 weights in its convolutions) imports and writes a float stage", async () => {
+  const out = join(root, 'mlperf');
+  const r = await cli(['import', MLPERF_FLOAT, '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.format, 'tflite');
+  assert.equal(j.layers, 12);
+  // conv 10x4x1x64 + 64, four depthwise 3x3x64 + 64, four pointwise 64x64 + 64, dense 64x12 + 12
+  assert.equal(j.params, 2624 + 4 * 640 + 4 * 4160 + 780);
+  assert.equal(j.softmax, true);
+  // TFLite runs the int8-weight convolutions as hybrid kernels that quantize their inputs on the fly: not float exact.
+  assert.ok(j.maxAbsDiff > 0 && j.maxAbsDiff < 0.02, `${j.maxAbsDiff}`);
+  const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  assert.equal(run.model, 'imported');
+  assert.deepEqual(run.inputShape, [49, 10, 1]);
+  assert.equal(run.numClasses, 12);
+});
+
+test('an integer .tflite, an op pqk does not import and a dilated convolution are refused naming them', async () => {
+  assertUserError(
+    await cli(['import', MLPERF_INT8, '--out', join(root, 'int8')]),
+    1,
+    /kws_ref_model\.tflite: an int8 model \(input 'input_1' is int8\); pqk import takes float models\. An integer model runs as it is: pqk check/,
+    'int8',
+    assert,
+  );
+  const padded = floatModel((t, last) => {
+    const out = t([1, 4, 3, 8]);
+    return { op: { op: 'PAD', inputs: [last, t([4, 2], Int32Array.of(0, 0, 1, 1, 1, 1, 0, 0))], outputs: [out], options: {} }, out };
+  });
+  const file = join(root, 'pad.tflite');
+  writeFileSync(file, writeTflite(padded, { minRuntimeVersion: false }));
+  assertUserError(
+    await cli(['import', file, '--out', join(root, 'pad')]),
+    1,
+    /unsupported op PAD at .*pad\.tflite: ops\[5\] PAD; pqk import supports: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED/,
+    'pad',
+    assert,
+  );
+  const dilated = floatModel();
+  const c = dilated.ops[0] as QOp & { op: 'CONV_2D' };
+  dilated.ops[0] = { ...c, options: { ...c.options, dilationH: 2 } };
+  const dfile = join(root, 'dilated.tflite');
+  writeFileSync(dfile, writeTflite(dilated, { minRuntimeVersion: false }));
+  await assert.rejects(importModel(dfile, join(root, 'dil')), /dilated\.tflite: ops\[0\] CONV_2D: dilated convolutions are not imported/);
+});
