@@ -1,7 +1,7 @@
 // Fusion of a primitive graph into pqk layer blocks: a conv / depthwise / matmul absorbs the bias, batch norm and
 // activation that follow it (when it is their only reader), pools, adds and flattens map one to one, and a bias,
 // batch norm or activation with nothing to fuse into becomes an identity depthwise (or diagonal dense) block.
-import { inferShapes, type ActName, type ModelSpec, type NodeSpec, type WeightNodeSpec } from '../models/spec.js';
+import { deriveChannelGroups, inferShapes, type ActName, type ModelSpec, type NodeSpec, type WeightNodeSpec } from '../models/spec.js';
 import { absorb, type Absorbable, type Block, type BlockWeights } from './fold.js';
 import { fill, primInputs, type Prim, type PrimGraph } from './prims.js';
 import { UserError } from '../errors.js';
@@ -36,7 +36,9 @@ class Fuser {
     const out = this.tensor(this.g.output, 'the model output');
     const shape = this.shapes.get(out)!;
     if (shape.length !== 1) throw new UserError(`model output '${this.g.output}' has shape [${shape}]; pqk needs a vector of class scores`);
-    return { name: 'imported', inputShape: this.g.inputShape, numClasses: shape[0], nodes: this.nodes, output: out, channelGroups: [] };
+    const spec = { name: 'imported', inputShape: this.g.inputShape, numClasses: shape[0], nodes: this.nodes, output: out };
+    // Channel pruning needs to know which layers' channels go together; an imported model has them derived.
+    return { ...spec, channelGroups: deriveChannelGroups(spec) };
   }
 
   run(): void {

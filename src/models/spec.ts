@@ -165,3 +165,42 @@ export function countMacs(spec: ModelSpec): number {
   }
   return macs;
 }
+
+// The channel groups of a model whose spec came without them (an imported model): for each conv or dense layer, its
+// output channels may be pruned when every path from them, through depthwise layers of multiplier 1 (pruned along),
+// pools and flattens, ends in conv or dense layers that read them (pruned on their input axis). A path into an add,
+// a depthwise of another multiplier or the model output keeps the layer's channels whole (no group).
+export function deriveChannelGroups(spec: Omit<ModelSpec, 'channelGroups'>): ChannelGroup[] {
+  const shapes = inferShapes({ ...spec, channelGroups: [] });
+  const readers = new Map<string, NodeSpec[]>();
+  for (const n of spec.nodes) for (const i of nodeInputs(n)) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const groups: ChannelGroup[] = [];
+  for (const p of spec.nodes) {
+    if (p.kind !== 'conv' && p.kind !== 'dense') continue;
+    const size = p.kind === 'conv' ? p.filters : p.units;
+    const passthrough: ChannelSliceRef[] = [];
+    const consumers: ChannelSliceRef[] = [];
+    // Walks from tensor t, whose last axis carries the group's channels; `flat` once a flatten spread them.
+    const walk = (t: string, flat: boolean): boolean => {
+      if (t === spec.output) return false;
+      const rs = readers.get(t) ?? [];
+      if (rs.length === 0) return false;
+      return rs.every((r) => {
+        if (r.kind === 'conv') return consumers.push({ weight: r.name, axis: 2 }) > 0;
+        if (r.kind === 'dense')
+          return consumers.push(flat ? { weight: r.name, axis: 0, expand: 'interleaved' } : { weight: r.name, axis: 0 }) > 0;
+        if (r.kind === 'depthwise' && r.multiplier === 1) return passthrough.push({ weight: r.name, axis: 2 }) > 0 && walk(r.name, flat);
+        if (r.kind === 'avgpool' || r.kind === 'maxpool') return walk(r.name, flat);
+        if (r.kind === 'flatten') {
+          const s = shapes.get(t)!;
+          return walk(r.name, flat || (s.length === 3 && s[0]! * s[1]! > 1));
+        }
+        return false;
+      });
+    };
+    if (walk(p.name, false)) {
+      groups.push({ id: `g-${p.name}`, size, producers: [{ weight: p.name, axis: p.kind === 'conv' ? 3 : 1 }], passthrough, consumers });
+    }
+  }
+  return groups;
+}

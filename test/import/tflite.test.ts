@@ -116,6 +116,18 @@ test("the MLPerf Tiny float DS-CNN (the converter's file, int8 weights in its co
   assert.equal(j.softmax, true);
   // TFLite runs the int8-weight convolutions as hybrid kernels that quantize their inputs on the fly: not float exact.
   assert.ok(j.maxAbsDiff > 0 && j.maxAbsDiff < 0.02, `${j.maxAbsDiff}`);
+  // Channel pruning can act on it: the groups derived from its layers are the zoo DS-CNN's (stem and four pointwise
+  // convs, each through the next depthwise into the next conv or the dense layer).
+  const im = await convertModel(MLPERF_FLOAT);
+  try {
+    const groups = im.model.spec.channelGroups;
+    assert.deepEqual(
+      groups.map((g) => [g.size, g.producers.length, g.passthrough.length, g.consumers.map((c) => c.axis)]),
+      [...Array(4).fill([64, 1, 1, [2]]), [64, 1, 0, [0]]],
+    );
+  } finally {
+    im.original.dispose();
+  }
   const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
   assert.equal(run.model, 'imported');
   assert.deepEqual(run.inputShape, [49, 10, 1]);
