@@ -188,7 +188,8 @@ function lower(model: tfl.LayersModel): PrimGraph {
 
 export interface LoadedOriginal {
   graph: PrimGraph;
-  predict: (x: tf.Tensor) => tf.Tensor; // the original model, run by tfjs
+  predict: (x: tf.Tensor) => tf.Tensor; // the original model, run by tfjs (or TFLite for a .tflite)
+  logits?: boolean; // predict gives the scores before the original's final softmax
   dispose: () => void;
 }
 

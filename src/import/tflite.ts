@@ -7,6 +7,7 @@ import { elementCount, type QModel, type QOp, type QTensor } from '../int/graph.
 import type { Pad } from '../models/spec.js';
 import { TfliteSession } from '../runtimes/tflite.js';
 import { parseTflite } from '../tflite/reader.js';
+import { writeTflite } from '../tflite/writer.js';
 import type { LoadedOriginal } from './layers.js';
 import { chain, unsupported, type HostTensor, type Prim, type PrimBody } from './prims.js';
 
@@ -219,13 +220,25 @@ export async function loadTflite(path: string, bytes: Uint8Array): Promise<Loade
     );
   }
   if (inT.shape[0] !== 1) throw new UserError(`${path}: input '${inT.name}' has shape [${inT.shape}]; pqk imports a batch of 1`);
+  const unknown = model.ops.flatMap((op, k) => (SUPPORTED_TFLITE_OPS.includes(op.op) ? [] : [`${op.op} (ops[${k}])`]));
+  if (unknown.length > 0) {
+    throw new UserError(
+      `${path}: ${unknown.length} op${unknown.length > 1 ? 's' : ''} pqk import does not support: ${unknown.join(', ')}; it supports: ${SUPPORTED_TFLITE_OPS.join(', ')}`,
+    );
+  }
   const lowering = new Lowering(model, path);
   lowering.input(model.inputs[0]!);
   model.ops.forEach((op, k) => lowering.lower(k, op));
   const output = lowering.output(model.outputs[0]!);
+  // The original's logits: the same file without its final SOFTMAX, written back by pqk's writer.
+  const last = model.ops[model.ops.length - 1];
+  const logits = last?.op === 'SOFTMAX' && last.outputs[0] === model.outputs[0];
+  const run = logits
+    ? writeTflite({ ...model, ops: model.ops.slice(0, -1), outputs: [last.inputs[0]!] }, { minRuntimeVersion: false })
+    : bytes;
   let session: TfliteSession;
   try {
-    session = TfliteSession.open(bytes);
+    session = TfliteSession.open(run);
   } catch (e) {
     throw new UserError(
       `${path}: TFLite 2.9 cannot run this file, so the import cannot be compared with it: ${(e as Error).message.split('\n')[0]}`,
@@ -246,6 +259,7 @@ export async function loadTflite(path: string, bytes: Uint8Array): Promise<Loade
       }
       return tf.tensor(out, [rows, outElems]);
     },
+    logits,
     dispose: () => session.close(),
   };
 }

@@ -97,8 +97,8 @@ test('a float .tflite of convs, depthwise, ADD, pooling, MEAN, dense and SOFTMAX
       ['conv', 'depthwise', 'conv', 'add', 'maxpool', 'avgpool', 'flatten', 'dense'],
     );
     const diff = await maxAbsDiff(im, 16, 3);
-    t.diagnostic(`max |TFLite - imported| after softmax over 16 inputs: ${diff.toExponential(2)}`);
-    assert.ok(diff < 2e-6, `max |TFLite - imported| after softmax ${diff}`);
+    t.diagnostic(`max |TFLite - imported| of the logits over 16 inputs: ${diff.toExponential(2)}`);
+    assert.ok(diff < 5e-6, `max |TFLite - imported| of the logits ${diff}`);
   } finally {
     im.original.dispose();
   }
@@ -114,8 +114,9 @@ test("the MLPerf Tiny float DS-CNN (the converter's file, int8 weights in its co
   // conv 10x4x1x64 + 64, four depthwise 3x3x64 + 64, four pointwise 64x64 + 64, dense 64x12 + 12
   assert.equal(j.params, 2624 + 4 * 640 + 4 * 4160 + 780);
   assert.equal(j.softmax, true);
-  // TFLite runs the int8-weight convolutions as hybrid kernels that quantize their inputs on the fly: not float exact.
-  assert.ok(j.maxAbsDiff > 0 && j.maxAbsDiff < 0.02, `${j.maxAbsDiff}`);
+  // Logits against TFLite's, which runs the int8-weight convolutions as hybrid kernels that quantize their inputs on
+  // the fly: close, not float exact.
+  assert.ok(j.maxAbsDiff > 1e-3 && j.maxAbsDiff < 0.1, `${j.maxAbsDiff}`);
   // Channel pruning can act on it: the groups derived from its layers are the zoo DS-CNN's (stem and four pointwise
   // convs, each through the next depthwise into the next conv or the dense layer).
   const im = await convertModel(MLPERF_FLOAT);
@@ -151,7 +152,7 @@ test('an integer .tflite, an op pqk does not import and a dilated convolution ar
   assertUserError(
     await cli(['import', file, '--out', join(root, 'pad')]),
     1,
-    /unsupported op PAD at .*pad\.tflite: ops\[5\] PAD; pqk import supports: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED/,
+    /pad\.tflite: 1 op pqk import does not support: PAD \(ops\[5\]\); it supports: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED/,
     'pad',
     assert,
   );

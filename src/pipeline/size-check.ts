@@ -1,0 +1,54 @@
+// Before compression trains anything: can the model fit the target's flash at all? A lower bound of its .tflite
+// payload (weights at the target's bit width, int32 biases) after the run's sparsity, against the part's flash (a
+// refusal) and the model-size budget (a warning). Zeros of unstructured and N:M sparsity stay in a dense TFLite tensor, so
+// only channel pruning shrinks the file: at level L a layer keeps at least (1 - L)^2 of its weights (both its input
+// and output channels pruned) and (1 - L) of its biases.
+import { UserError, EXIT } from '../errors.js';
+import { inferShapes, isWeightNode, type ModelSpec } from '../models/spec.js';
+import type { SparsityPattern, TargetProfile } from '../targets/types.js';
+
+export interface SizeBound {
+  params: number; // weights and biases of the dense model
+  bytes: number; // the least the pruned int model's payload can take
+}
+
+export function minimumModelBytes(spec: ModelSpec, weightBits: 4 | 8, pattern: SparsityPattern, level: number): SizeBound {
+  const shapes = inferShapes(spec);
+  const keep = pattern === 'channel' ? 1 - level : 1;
+  let params = 0;
+  let bytes = 0;
+  for (const n of spec.nodes) {
+    if (!isWeightNode(n)) continue;
+    const inC = shapes.get(n.input)!.at(-1)!;
+    const [weights, channels] =
+      n.kind === 'conv'
+        ? [n.kernel[0] * n.kernel[1] * inC * n.filters, n.filters]
+        : n.kind === 'depthwise'
+          ? [n.kernel[0] * n.kernel[1] * inC * n.multiplier, inC * n.multiplier]
+          : [inC * n.units, n.units];
+    params += weights + channels;
+    bytes += (weights * keep * keep * weightBits) / 8 + channels * keep * 4;
+  }
+  return { params, bytes: Math.ceil(bytes) };
+}
+
+// Throws (exit 3) when even the bound exceeds the part's flash: no run could end in a model that fits. When it
+// exceeds only the model-size budget, returns a warning for the log: the run goes on and its report fails the budget.
+export function checkModelFits(spec: ModelSpec, target: TargetProfile, pattern: SparsityPattern, level: number): string | undefined {
+  const { params, bytes } = minimumModelBytes(spec, target.quantization.weightBits, pattern, level);
+  const fmt = (n: number): string => n.toLocaleString('en-US');
+  const after = pattern === 'channel' && level > 0 ? ` after ${Math.round(level * 100)}% channel pruning` : '';
+  const size = `its ${fmt(params)} parameters take at least ${fmt(bytes)} B as int${target.quantization.weightBits}${after}`;
+  if (bytes > target.memory.flashBytes) {
+    throw new UserError(
+      `the model cannot fit ${target.name}: ${size}, and /memory/flashBytes is ${fmt(target.memory.flashBytes)} B. Choose a smaller model, a higher channel sparsity (phase1.sparsity in --config, or pqk compress --sparsity) or a part with more flash`,
+      EXIT.BUDGET_VIOLATION,
+      'budget',
+    );
+  }
+  const budget = target.budgets.modelFlashBytes;
+  if (budget !== undefined && bytes > budget) {
+    return `warning: the model will not meet ${target.name}'s /budgets/modelFlashBytes: ${size}, over the ${fmt(budget)} B budget`;
+  }
+  return undefined;
+}
