@@ -24,7 +24,8 @@ export interface ImportReport {
   layers: number; // pqk layer blocks
   params: number; // trainable parameters
   maxAbsDiff: number | null; // largest output difference against the original on random inputs; null when tfjs cannot run it
-  softmax: boolean; // the original ends in softmax (compared as softmax of the pqk logits)
+  softmax: boolean; // the original ends in softmax (compared as softmax of the pqk logits, unless `logits`)
+  logits: boolean; // compared before the original's softmax (a .tflite: its logits are read)
   out: string; // run folder
 }
 
@@ -109,6 +110,7 @@ export async function importModel(
       params: paramCount(im.model),
       maxAbsDiff: diff,
       softmax: im.fused.softmax,
+      logits: im.original.logits === true,
       out: outDir,
     };
     const imported = { source: resolve(path), format: report.format, softmax: report.softmax, maxAbsDiff: diff };

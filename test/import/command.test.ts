@@ -38,7 +38,7 @@ test('pqk import --json prints format, layers, params, maxAbsDiff and out, and m
   assert.equal(code, EXIT.OK);
   assert.equal(tf.getBackend(), 'cpu');
   const r = JSON.parse(stdout);
-  assert.deepEqual([r.format, r.layers, r.out], ['graph', 8, out]);
+  assert.deepEqual([r.format, r.layers, r.out, r.logits], ['graph', 8, out, false]);
   // depthwise 3x3x4 + 4, pointwise 4x8 + 8, fc1 8x6 + 6, fc2 6x3 + 3
   assert.equal(r.params, 36 + 4 + 32 + 8 + 48 + 6 + 18 + 3);
   assert.ok(r.maxAbsDiff < 1e-4);

@@ -114,6 +114,7 @@ test("the MLPerf Tiny float DS-CNN (the converter's file, int8 weights in its co
   // conv 10x4x1x64 + 64, four depthwise 3x3x64 + 64, four pointwise 64x64 + 64, dense 64x12 + 12
   assert.equal(j.params, 2624 + 4 * 640 + 4 * 4160 + 780);
   assert.equal(j.softmax, true);
+  assert.equal(j.logits, true, 'compared before the softmax');
   // Logits against TFLite's, which runs the int8-weight convolutions as hybrid kernels that quantize their inputs on
   // the fly: close, not float exact.
   assert.ok(j.maxAbsDiff > 1e-3 && j.maxAbsDiff < 0.1, `${j.maxAbsDiff}`);

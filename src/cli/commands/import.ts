@@ -17,11 +17,19 @@ async function run(ctx: CommandContext): Promise<number> {
   const r = await importModel(file, out, ctx.log, optStr(ctx, 'data'));
   unlock();
   if (ctx.json)
-    printJson({ format: r.format, layers: r.layers, params: r.params, maxAbsDiff: r.maxAbsDiff, softmax: r.softmax, out: r.out });
+    printJson({
+      format: r.format,
+      layers: r.layers,
+      params: r.params,
+      maxAbsDiff: r.maxAbsDiff,
+      softmax: r.softmax,
+      logits: r.logits,
+      out: r.out,
+    });
   else {
     const diff = r.maxAbsDiff === null ? 'not compared' : r.maxAbsDiff.toExponential(2);
     ctx.log(`imported ${file} (${r.format} model): ${r.layers} pqk layers, ${r.params} parameters`);
-    ctx.log(`max |original - imported| on random inputs${r.softmax ? ' (after softmax)' : ''}: ${diff}`);
+    ctx.log(`max |original - imported| on random inputs${r.logits ? ' (logits)' : r.softmax ? ' (after softmax)' : ''}: ${diff}`);
     ctx.log(
       `float stage written to ${r.out}/checkpoints/float.json; continue with 'pqk compress --run ${r.out} --target T --phase all' or 'pqk run --from ${r.out} --target T'`,
     );
