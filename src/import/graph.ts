@@ -7,7 +7,7 @@ import type { Pad } from '../models/spec.js';
 import { fileHandler, namedWeights, type ModelFiles } from './files.js';
 import { GraphDef, type Node, type GraphNode } from './graph-def.js';
 import type { LoadedOriginal } from './layers.js';
-import { chain, unsupported, type HostTensor, type Prim, type PrimBody, type PrimGraph } from './prims.js';
+import { chain, transpose, unsupported, type HostTensor, type Prim, type PrimBody, type PrimGraph } from './prims.js';
 
 type Mapper = (n: Node, g: GraphDef) => PrimBody[];
 
@@ -27,13 +27,6 @@ function hw(n: Node, key: string): [number, number] {
   const v = n.ints(key, [1, 1, 1, 1]);
   if (v.length !== 4 || v[0] !== 1 || v[3] !== 1) throw unsupported(`${key} ${JSON.stringify(v)}`, n.source, [`${key} [1, h, w, 1]`]);
   return [v[1], v[2]];
-}
-
-function transpose2d(t: HostTensor): HostTensor {
-  const [r, c] = t.shape;
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j];
-  return { data: out, shape: [c, r] };
 }
 
 const FUSED_OPS = ['BiasAdd', 'Relu', 'Relu6', 'FusedBatchNorm'];
@@ -69,7 +62,7 @@ function matmul(fused: boolean): Mapper {
   return (n, g) => {
     if (n.bool('transpose_a')) throw unsupported('MatMul with transpose_a', n.source, ['transpose_a false']);
     const w = g.floats(n.inputs[1], n);
-    return [{ op: 'matmul', input: '', w: n.bool('transpose_b') ? transpose2d(w) : w }, ...(fused ? fusedTail(n, g) : [])];
+    return [{ op: 'matmul', input: '', w: n.bool('transpose_b') ? transpose(w, [1, 0]) : w }, ...(fused ? fusedTail(n, g) : [])];
   };
 }
 

@@ -65,3 +65,21 @@ export function chain(name: string, source: string, input: string, body: PrimBod
     return p;
   });
 }
+
+// Permutes the axes of a row-major tensor: result axis j is source axis perm[j].
+export function transpose(t: HostTensor, perm: number[]): HostTensor {
+  const shape = perm.map((p) => t.shape[p]!);
+  const strides = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, d) => a * d, 1));
+  const out = new Float32Array(t.data.length);
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let src = 0;
+    for (let j = 0; j < shape.length; j++) src += idx[j]! * strides[perm[j]!]!;
+    out[o] = t.data[src]!;
+    for (let j = shape.length - 1; j >= 0; j--) {
+      if (++idx[j]! < shape[j]!) break;
+      idx[j] = 0;
+    }
+  }
+  return { data: out, shape };
+}

@@ -9,7 +9,7 @@ import { TfliteSession } from '../runtimes/tflite.js';
 import { parseTflite } from '../tflite/reader.js';
 import { writeTflite } from '../tflite/writer.js';
 import type { LoadedOriginal } from './layers.js';
-import { chain, unsupported, type HostTensor, type Prim, type PrimBody } from './prims.js';
+import { chain, transpose, unsupported, type HostTensor, type Prim, type PrimBody } from './prims.js';
 
 export const SUPPORTED_TFLITE_OPS = [
   'CONV_2D',
@@ -183,24 +183,6 @@ function dequantized(t: QTensor): Float32Array {
     const c = t.scale.length > 1 ? Math.floor(i / inner) % channels : 0;
     return (v - (t.zeroPoint[c] ?? 0)) * t.scale[c]!;
   });
-}
-
-// Permutes the axes of a row-major tensor: result axis j is source axis perm[j].
-function transpose(t: HostTensor, perm: number[]): HostTensor {
-  const shape = perm.map((p) => t.shape[p]!);
-  const strides = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, d) => a * d, 1));
-  const out = new Float32Array(t.data.length);
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let o = 0; o < out.length; o++) {
-    let src = 0;
-    for (let j = 0; j < shape.length; j++) src += idx[j]! * strides[perm[j]!]!;
-    out[o] = t.data[src]!;
-    for (let j = shape.length - 1; j >= 0; j--) {
-      if (++idx[j]! < shape[j]!) break;
-      idx[j] = 0;
-    }
-  }
-  return { data: out, shape };
 }
 
 // TFLite's depthwise filter [1, KH, KW, C x M] holds (kh, kw, c, m) in the same order: only the shape changes.

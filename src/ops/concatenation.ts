@@ -5,7 +5,7 @@ import type { Activation } from '../int/graph.js';
 import { activationParams, fail, inputTensor, outputTensor, type KernelContext, type OpKernel } from '../int/common.js';
 import { BuiltinOperator, BuiltinOptions, ConcatenationOptions } from '../tflite/generated/index.js';
 import { i32, u8 } from '../tflite/table-spec.js';
-import { ACT, activation, optionsTable, type OpDescriptor } from './descriptor.js';
+import { ACT, activation, int8IsVersion2, optionsTable, type OpDescriptor } from './descriptor.js';
 
 export interface ConcatOptions {
   axis: number; // may be negative, counted from the last dimension
@@ -85,7 +85,7 @@ export const concatenation: OpDescriptor<'CONCATENATION'> = {
   },
   inputs: [1, 64],
   optionalInputs: [],
-  version: (s) => (s.inputs[0] === 'int8' ? 2 : 1),
+  version: int8IsVersion2,
   runtimeVersions: ['1.5.0', '1.14.0', '2.3.0'],
   macs: () => 0,
   kernel: concatKernel,

@@ -13,7 +13,7 @@ import {
 } from '../int/common.js';
 import { BuiltinOperator, BuiltinOptions, PadOptions } from '../tflite/generated/index.js';
 import { emptyTable } from '../tflite/table-spec.js';
-import type { OpDescriptor } from './descriptor.js';
+import { int8IsVersion2, type OpDescriptor } from './descriptor.js';
 
 declare module '../int/graph.js' {
   interface OpOptionsMap {
@@ -83,7 +83,7 @@ export const padOp: OpDescriptor<'PAD'> = {
   decode: () => ({}),
   inputs: [2, 2],
   optionalInputs: [],
-  version: (s) => ((s.inputRanks[0] ?? 0) > 4 ? 4 : s.inputs[0] === 'int8' ? 2 : 1),
+  version: (s) => ((s.inputRanks[0] ?? 0) > 4 ? 4 : int8IsVersion2(s)),
   runtimeVersions: ['1.5.0', '1.14.0', '2.4.0', '2.6.0'],
   macs: () => 0,
   kernel: padKernel,

@@ -30,9 +30,7 @@ import { checkSchema } from '../util/schema.js';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import { PQK_VERSION } from '../version.js';
 import { checkpointsDir, guardRunSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
-import type { ModelSpec } from '../models/spec.js';
-import { checkpointExists, readCheckpointHeader } from '../train/checkpoint.js';
-import { checkModelFits } from './size-check.js';
+import { checkModelFits, checkStoredModelFits } from './size-check.js';
 import { exportModel, firstTestClip, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
 import { flavorOf, reportedVerification, verifyFromAudio, verifyModel, type VerifyResult } from './verify.js';
 
@@ -192,17 +190,13 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   seedFrom(a.from, runDir);
   // A model that cannot fit the target is refused before anything is trained; a model given with --from (or a
   // finished float stage) before its data is even prepared.
-  const fits = (spec: ModelSpec): void => {
-    const warning = checkModelFits(spec, target, ctx.cfg.phase1.pattern, ctx.cfg.phase1.sparsity);
-    if (warning !== undefined) ctx.log(warning);
-  };
-  const floatDone = checkpointExists(checkpointsDir(runDir), 'float');
-  if (floatDone) fits(readCheckpointHeader(checkpointsDir(runDir), 'float').spec);
+  const { pattern, sparsity } = ctx.cfg.phase1;
+  const floatDone = checkStoredModelFits(runDir, target, pattern, sparsity, ctx.log);
   const t0 = Date.now();
   const data = await prepareData(ctx.cfg.data, ctx.log);
   const dataSeconds = (Date.now() - t0) / 1000;
   const f = await stageFloat(ctx, data);
-  if (!floatDone) fits(f.model.spec);
+  if (!floatDone) checkModelFits(f.model.spec, target, pattern, sparsity, ctx.log);
   const floatAcc = await evaluate(data, floatLogits(f.model), 'test');
   ctx.log(`float: test accuracy ${formatAccuracy(floatAcc)}`);
   // The test accuracy of a quantized stage (fake-quant, integer reference and their agreement), logged.

@@ -4,7 +4,10 @@
 // only channel pruning shrinks the file: at level L a layer keeps at least (1 - L)^2 of its weights (both its input
 // and output channels pruned) and (1 - L) of its biases.
 import { UserError, EXIT } from '../errors.js';
-import { inferShapes, isWeightNode, type ModelSpec } from '../models/spec.js';
+import { inferShapes, isWeightNode, outChannels, weightShape, type ModelSpec } from '../models/spec.js';
+import { formatValue } from '../report/format.js';
+import { checkpointExists, readCheckpointHeader } from '../train/checkpoint.js';
+import { checkpointsDir } from './config.js';
 import type { SparsityPattern, TargetProfile } from '../targets/types.js';
 
 export interface SizeBound {
@@ -19,13 +22,9 @@ export function minimumModelBytes(spec: ModelSpec, weightBits: 4 | 8, pattern: S
   let bytes = 0;
   for (const n of spec.nodes) {
     if (!isWeightNode(n)) continue;
-    const inC = shapes.get(n.input)!.at(-1)!;
-    const [weights, channels] =
-      n.kind === 'conv'
-        ? [n.kernel[0] * n.kernel[1] * inC * n.filters, n.filters]
-        : n.kind === 'depthwise'
-          ? [n.kernel[0] * n.kernel[1] * inC * n.multiplier, inC * n.multiplier]
-          : [inC * n.units, n.units];
+    const inShape = shapes.get(n.input)!;
+    const weights = weightShape(n, inShape).reduce((a, d) => a * d, 1);
+    const channels = outChannels(n, inShape);
     params += weights + channels;
     bytes += (weights * keep * keep * weightBits) / 8 + channels * keep * 4;
   }
@@ -33,22 +32,43 @@ export function minimumModelBytes(spec: ModelSpec, weightBits: 4 | 8, pattern: S
 }
 
 // Throws (exit 3) when even the bound exceeds the part's flash: no run could end in a model that fits. When it
-// exceeds only the model-size budget, returns a warning for the log: the run goes on and its report fails the budget.
-export function checkModelFits(spec: ModelSpec, target: TargetProfile, pattern: SparsityPattern, level: number): string | undefined {
+// exceeds only the model-size budget, logs a warning: the run goes on and its report fails the budget.
+export function checkModelFits(
+  spec: ModelSpec,
+  target: TargetProfile,
+  pattern: SparsityPattern,
+  level: number,
+  log: (line: string) => void,
+): void {
   const { params, bytes } = minimumModelBytes(spec, target.quantization.weightBits, pattern, level);
-  const fmt = (n: number): string => n.toLocaleString('en-US');
   const after = pattern === 'channel' && level > 0 ? ` after ${Math.round(level * 100)}% channel pruning` : '';
-  const size = `its ${fmt(params)} parameters take at least ${fmt(bytes)} B as int${target.quantization.weightBits}${after}`;
+  const size = `its ${params.toLocaleString('en-US')} parameters take at least ${formatValue(bytes, 'bytes')} as int${target.quantization.weightBits}${after}`;
   if (bytes > target.memory.flashBytes) {
     throw new UserError(
-      `the model cannot fit ${target.name}: ${size}, and /memory/flashBytes is ${fmt(target.memory.flashBytes)} B. Choose a smaller model, a higher channel sparsity (phase1.sparsity in --config, or pqk compress --sparsity) or a part with more flash`,
+      `the model cannot fit ${target.name}: ${size}, and /memory/flashBytes is ${formatValue(target.memory.flashBytes, 'bytes')}. Choose a smaller model, a higher channel sparsity (phase1.sparsity in --config, or pqk compress --sparsity) or a part with more flash`,
       EXIT.BUDGET_VIOLATION,
       'budget',
     );
   }
   const budget = target.budgets.modelFlashBytes;
   if (budget !== undefined && bytes > budget) {
-    return `warning: the model will not meet ${target.name}'s /budgets/modelFlashBytes: ${size}, over the ${fmt(budget)} B budget`;
+    log(
+      `warning: the model will not meet ${target.name}'s /budgets/modelFlashBytes: ${size}, over the ${formatValue(budget, 'bytes')} budget`,
+    );
   }
-  return undefined;
+}
+
+// The same check on a run folder's finished float stage, read from its checkpoint header alone (no weights, no
+// data); false when the run has no float stage yet.
+export function checkStoredModelFits(
+  runDir: string,
+  target: TargetProfile,
+  pattern: SparsityPattern,
+  level: number,
+  log: (line: string) => void,
+): boolean {
+  const dir = checkpointsDir(runDir);
+  if (!checkpointExists(dir, 'float')) return false;
+  checkModelFits(readCheckpointHeader(dir, 'float').spec, target, pattern, level, log);
+  return true;
 }

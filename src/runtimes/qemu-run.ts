@@ -36,21 +36,16 @@ export async function qemuVersion(): Promise<string> {
 // microcontroller model runs is far below it (a plain-C DS-CNN inference is ~40M instructions in all).
 export const FIRMWARE_INSN_LIMIT = 4e9;
 
+// qemu-system-arm's arguments for an image on the board: no display, monitor or serial port, semihosting on with
+// `semihostingArgs` as the firmware's argv (after 'fw'). The caller appends -kernel and whatever else it needs.
+export function qemuBoardArgs(board: Board, semihostingArgs: string[] = []): string[] {
+  const argv = semihostingArgs.length > 0 ? ['arg=fw', ...semihostingArgs.map((a) => `arg=${a}`)] : [];
+  const semi = ['enable=on', 'target=native', ...argv].join(',');
+  return ['-M', board.machine, '-cpu', board.cpu, '-nographic', '-monitor', 'none', '-serial', 'none', '-semihosting-config', semi];
+}
+
 function qemuArgs(board: Board, image: FirmwareImage, dir: string, count: number, counting: boolean): string[] {
-  const semi = ['enable=on', 'target=native', 'arg=fw', `arg=${join(dir, 'in.bin')}`, `arg=${join(dir, 'out.bin')}`, `arg=${count}`];
-  const args = [
-    '-M',
-    board.machine,
-    '-cpu',
-    board.cpu,
-    '-nographic',
-    '-monitor',
-    'none',
-    '-serial',
-    'none',
-    '-semihosting-config',
-    semi.join(','),
-  ];
+  const args = qemuBoardArgs(board, [join(dir, 'in.bin'), join(dir, 'out.bin'), String(count)]);
   // Every run goes under the plugin for its bound; only counting runs need -icount's exact instruction accounting.
   if (counting) args.push('-icount', 'shift=0');
   args.push('-plugin', insnCountPluginArg([image.markerAddr], join(dir, 'counts.txt'), FIRMWARE_INSN_LIMIT));

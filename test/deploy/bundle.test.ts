@@ -14,6 +14,7 @@ import { runBatch } from '../../src/ops/interpreter.js';
 import { quantizeValue } from '../../src/int/quantize.js';
 import { boards, firmwareDir, linkerScript } from '../../src/runtimes/qemu-boards.js';
 import { QemuRuntime } from '../../src/runtimes/qemu.js';
+import { qemuBoardArgs } from '../../src/runtimes/qemu-run.js';
 import { loadTarget } from '../../src/targets/load.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { buildHarness } from '../firmware/harness.js';
@@ -144,25 +145,10 @@ describe('C bundle', () => {
         '-o',
         join(work, 'example.elf'),
       ]);
-      const r = await execa(
-        'qemu-system-arm',
-        [
-          '-M',
-          board.machine,
-          '-cpu',
-          board.cpu,
-          '-nographic',
-          '-monitor',
-          'none',
-          '-serial',
-          'none',
-          '-semihosting-config',
-          'enable=on,target=native',
-          '-kernel',
-          join(work, 'example.elf'),
-        ],
-        { reject: false, timeout: 60_000 },
-      );
+      const r = await execa('qemu-system-arm', [...qemuBoardArgs(board), '-kernel', join(work, 'example.elf')], {
+        reject: false,
+        timeout: 60_000,
+      });
       const m = kws ? qm : plain;
       const mi = m.tensors[m.inputs[0]];
       const mo = m.tensors[m.outputs[0]];

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { boardForCpu, firmwareDir, linkerScript } from '../../src/runtimes/qemu-boards.js';
+import { qemuBoardArgs } from '../../src/runtimes/qemu-run.js';
 import { buildHarness, hostBinary } from './harness.js';
 
 const STRIDE = 1009;
@@ -36,22 +37,7 @@ describe('pqk_expf on Cortex-M', () => {
           '-o',
           join(dir, 'expf.elf'),
         ]);
-        const semi = ['enable=on', 'target=native', 'arg=fw', `arg=${join(dir, 'arm.bin')}`, `arg=${STRIDE}`].join(',');
-        await execa('qemu-system-arm', [
-          '-M',
-          board.machine,
-          '-cpu',
-          board.cpu,
-          '-nographic',
-          '-monitor',
-          'none',
-          '-serial',
-          'none',
-          '-semihosting-config',
-          semi,
-          '-kernel',
-          join(dir, 'expf.elf'),
-        ]);
+        await execa('qemu-system-arm', [...qemuBoardArgs(board, [join(dir, 'arm.bin'), String(STRIDE)]), '-kernel', join(dir, 'expf.elf')]);
         await execa(hostBinary('pqk-micro-unit'), ['--sweep', join(dir, 'host.bin'), String(STRIDE)]);
         const arm = readFileSync(join(dir, 'arm.bin'));
         const host = readFileSync(join(dir, 'host.bin'));

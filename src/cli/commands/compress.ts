@@ -1,11 +1,10 @@
 // pqk compress: phase 1 (iterative prune + QAT) and/or phase 2 (PQK distillation) on a trained run; resumable.
-import { checkModelFits } from '../../pipeline/size-check.js';
-import { checkpointExists, readCheckpointHeader } from '../../train/checkpoint.js';
+import { checkStoredModelFits } from '../../pipeline/size-check.js';
 import { resolve } from 'node:path';
 import { evaluateQuantized } from '../../compress/pqk/evaluate.js';
 import type { QatState } from '../../compress/quant/qat.js';
 import type { Model } from '../../models/params.js';
-import { checkpointsDir, guardRunSettings, readRunConfig, readStoredRunConfig, schemeOf, writeRunConfig } from '../../pipeline/config.js';
+import { guardRunSettings, readRunConfig, readStoredRunConfig, schemeOf, writeRunConfig } from '../../pipeline/config.js';
 import { prepareData, stagePhase1, stagePhase2, type RunContext } from '../../pipeline/stages.js';
 import type { SparsityPattern } from '../../targets/types.js';
 import { lockRunDir } from '../../util/lock.js';
@@ -58,10 +57,7 @@ export const compressCommand: Command = {
     const sparsity = num(ctx, 'sparsity', cfg.phase1.sparsity, { min: 0, max: 0.99 });
     cfg.target = t.name;
     cfg.phase1 = { ...cfg.phase1, pattern, sparsity };
-    if (phase !== '2' && checkpointExists(checkpointsDir(runDir), 'float')) {
-      const warning = checkModelFits(readCheckpointHeader(checkpointsDir(runDir), 'float').spec, t, pattern, sparsity);
-      if (warning !== undefined) ctx.log(warning);
-    }
+    if (phase !== '2') checkStoredModelFits(runDir, t, pattern, sparsity, ctx.log);
     const data = await prepareData(cfg.data, ctx.log);
     const unlock = lockRunDir(runDir, 'compress');
     const { model, data: dataSpec, seed, float, phase1, phase2 } = cfg;
