@@ -49,21 +49,26 @@ function probeSections(s: BenchSettings): ProbeSection[] {
   return out;
 }
 
+// Beside the records: the wall time summed over every invocation that added to them.
+function runInfoPath(s: BenchSettings): string {
+  return s.records.replace(/records\.json$/, 'run-info.json');
+}
+
 function writeOutputs(s: BenchSettings, store: RecordStore, info: RunInfo, timed = true): void {
   const rows = buildRows(store.all(), s.tasks, s.seeds, s.configs);
   atomicWriteJson(`${s.out}.json`, { rows });
   if (timed) info.elapsedSeconds = priorSeconds + (performance.now() - t0) / 1000;
-  atomicWriteJson(`${s.work}/run-info.json`, info);
+  atomicWriteJson(runInfoPath(s), info);
   atomicWrite(`${s.out}.md`, renderMarkdown(s, rows, store.all(), info, `${s.out}.md`, probeSections(s)));
 }
 
 // --probe TASK:CONFIG: phase-2 variants on the ablation's phase-1 checkpoints of one configuration.
 async function probe(s: BenchSettings, p: NonNullable<BenchSettings['probe']>): Promise<void> {
   const { data } = await loadTask(p.task, s.train.sizes[p.task], s.train.dataSeed, log, s.train.kwsClipsPerWord);
-  const store = new RecordStore(s.work);
+  const store = new RecordStore(s.records);
   const r = await runProbe({ work: s.work, task: p.task, cfg: p.cfg, seeds: s.seeds, data, t: s.train, set: p.set, store, log });
   process.stdout.write(`\n${probeTable(r.probe, probeVariants(s.train, p.set), probeBaseline(p.set)).join('\n')}\n\nresults: ${r.path}\n`);
-  const info = `${s.work}/run-info.json`;
+  const info = runInfoPath(s);
   if (existsSync(info)) writeOutputs(s, store, readJson<RunInfo>(info, 'run info'), false); // the ablation's markdown gains the probe table
 }
 
@@ -73,9 +78,9 @@ async function main(): Promise<void> {
   log(`backend: ${backend.name} (${backend.reason.split(';')[0]})`);
   if (s.probe) return probe(s, s.probe);
   log(
-    `settings: preset ${s.preset}, seeds ${s.seeds.join(',')}, tasks ${s.tasks.join(',')}, ${s.configs.length} configurations, work ${s.work}, out ${s.out}.{json,md}`,
+    `settings: preset ${s.preset}, seeds ${s.seeds.join(',')}, tasks ${s.tasks.join(',')}, ${s.configs.length} configurations, work ${s.work}, records ${s.records}, out ${s.out}.{json,md}`,
   );
-  const store = new RecordStore(s.work);
+  const store = new RecordStore(s.records);
   const c = cpus();
   const info: RunInfo = {
     command: ['npm run bench:pqk', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
     dataNotes: { kws: 'not loaded', image: 'not loaded' },
     elapsedSeconds: 0,
   };
-  if (existsSync(`${s.work}/run-info.json`)) priorSeconds = readJson<RunInfo>(`${s.work}/run-info.json`, 'run info').elapsedSeconds;
+  if (existsSync(runInfoPath(s))) priorSeconds = readJson<RunInfo>(runInfoPath(s), 'run info').elapsedSeconds;
   const data = new Map<BenchTask, Dataset>();
   for (const task of s.tasks) {
     const d = await loadTask(task, s.train.sizes[task], s.train.dataSeed, log, s.train.kwsClipsPerWord);

@@ -1,6 +1,7 @@
 // npm run bench:train — ms/step of the training steps pqk runs on the zoo's DS-CNN (batch 100, 49x10x1, 12 classes):
 // the float step, the phase-1 QAT step and the phase-2 mutual step on the chosen tfjs backend, side by side with
 // PyTorch CPU's float step and its fake-quant QAT step (torch.ao.quantization) on the same network, as ratios.
+// Then the same three steps on the webgpu backend, when it starts, with its adapter named.
 // Flags: --backend B, --model NAME (a zoo model; PyTorch has DS-CNN only), --steps N (default 20), --batch N,
 // --profile (per-kernel times of one step of each kind), --no-torch, --json. PyTorch runs before the tfjs timings
 // (its default OpenMP spinning) and after them (OMP_WAIT_POLICY=PASSIVE, which holds up far better on a busy machine);
@@ -9,7 +10,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend/select.js';
+import { describeAdapter, initBackend } from '../src/backend/select.js';
 import { profileTrainingStep, STEP_KINDS, timeTrainingSteps, type StepTiming } from '../src/pipeline/step-timing.js';
 
 const { values: flags } = parseArgs({
@@ -58,7 +59,7 @@ const choice = await initBackend(flags.backend);
 log(`backend: ${choice.name} — ${choice.reason}`);
 const rows: StepTiming[] = [];
 for (const step of STEP_KINDS) {
-  const t = timeTrainingSteps({ model, step, batch, steps, warmup: 3 });
+  const t = await timeTrainingSteps({ model, step, batch, steps, warmup: 3 });
   log(`  ${model} ${step}: ${t.msPerStep.toFixed(1)} ms/step (median of ${steps})`);
   rows.push(t);
 }
@@ -72,6 +73,21 @@ if (flags.profile)
     );
     profiles.push({ step, ...p });
   }
+// The WebGPU rows beside them, on whatever adapter this machine has (a software one here), named.
+let webgpu: { adapter: string; rows: StepTiming[] } | { unavailable: string } = { unavailable: 'it is the chosen backend' };
+if (choice.name !== 'webgpu') {
+  const wg = await initBackend('webgpu').catch((e: unknown) => (e as Error).message);
+  if (typeof wg === 'string') webgpu = { unavailable: wg };
+  else {
+    const wgRows: StepTiming[] = [];
+    for (const step of STEP_KINDS) {
+      const t = await timeTrainingSteps({ model, step, batch, steps, warmup: 3 });
+      log(`  ${model} ${step} on webgpu: ${t.msPerStep.toFixed(1)} ms/step (median of ${steps})`);
+      wgRows.push(t);
+    }
+    webgpu = { adapter: wg.adapter ? describeAdapter(wg.adapter) : 'unnamed', rows: wgRows };
+  }
+}
 const after = [await torchTiming(false, { OMP_WAIT_POLICY: 'PASSIVE' }), await torchTiming(true, { OMP_WAIT_POLICY: 'PASSIVE' })];
 const torchFloat = faster(before[0]!, after[0]!);
 const torchQat = faster(before[1]!, after[1]!);
@@ -87,7 +103,11 @@ const ratios = {
 const machine = { loadAverage: loadavg()[0], cores: cpus().length };
 if (flags.json) {
   process.stdout.write(
-    JSON.stringify({ choice, model, batch, rows, torch: { float: torchFloat, qat: torchQat }, ratios, machine, profiles }, null, 2) + '\n',
+    JSON.stringify(
+      { choice, model, batch, rows, webgpu, torch: { float: torchFloat, qat: torchQat }, ratios, machine, profiles },
+      null,
+      2,
+    ) + '\n',
   );
 } else {
   console.log(`${model}, batch ${batch}, ${steps} timed steps (tfjs ${tf.version_core}, backend ${choice.name})`);
@@ -102,6 +122,15 @@ if (flags.json) {
     x(ratios.qatVsFloat, 'pqk float', '<= 2x') + (ratios.qatVsTorchQat === null ? '' : `; ${ratios.qatVsTorchQat.toFixed(2)}x PyTorch QAT`),
   );
   line(`pqk phase2 (${float.backend})`, rows[2]!, x(ratios.phase2VsFloat, 'pqk float', '<= 3x'));
+  if ('rows' in webgpu)
+    webgpu.rows.forEach((t, i) =>
+      line(
+        `pqk ${t.step} (webgpu)`,
+        t,
+        `${(t.msPerStep / rows[i]!.msPerStep).toFixed(2)}x ${rows[i]!.backend}${i === 0 ? `; ${webgpu.adapter}` : ''}`,
+      ),
+    );
+  else console.log(`  (webgpu: ${webgpu.unavailable})`);
   for (const [name, t] of [
     ['pytorch-cpu float', torchFloat],
     ['pytorch-cpu qat', torchQat],

@@ -29,6 +29,13 @@ for t in "${tools[@]}"; do
   command -v "$1" >/dev/null 2>&1 || problems+=("program '$1' not found (Debian package $2)")
 done
 
+# The software Vulkan driver the webgpu backend's tests run on (scripts/install-vulkan.sh).
+mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+if [ -z "$mesa" ] || ! dpkg --compare-versions "$mesa" ge 24; then
+  problems+=("mesa-vulkan-drivers ${mesa:-not installed}: Mesa >= 24 needed (bash scripts/install-vulkan.sh: bookworm-backports)")
+fi
+[ -e node_modules/webgpu/index.js ] || problems+=("node_modules/webgpu missing (made by: npm ci)")
+
 # build output  what makes it
 outputs=(
   "dist/src/cli/main.js|npm run build (tsc)"

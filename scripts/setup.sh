@@ -12,6 +12,7 @@ APT_PACKAGES=(
   libopenblas-dev clang libclang-rt-14-dev make clang-format
 )
 bash scripts/apt-install.sh "${APT_PACKAGES[@]}"
+bash scripts/install-vulkan.sh
 
 # npm ci only when node_modules is missing or older than the lock file.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

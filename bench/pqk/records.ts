@@ -1,7 +1,7 @@
-// Per-seed results of the ablation, kept in the work folder and rewritten atomically after each one: a killed run
-// skips what is recorded and resumes the stage it was in from that stage's checkpoints.
+// Per-seed results of the ablation, in one JSON file rewritten atomically after each one: a killed run skips what is
+// recorded and resumes the stage it was in from that stage's checkpoints (or retrains it, deterministically, on a
+// machine that does not have them).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { atomicWriteJson, readJson } from '../../src/util/fs.js';
 import { configId, type BenchMethod, type BenchTask, type CompressConfig } from './settings.js';
 
@@ -31,8 +31,8 @@ export class RecordStore {
 
   onPut: () => void = () => {}; // e.g. rewrite the outputs after each result
 
-  constructor(work: string) {
-    this.path = join(work, 'records.json');
+  constructor(path: string) {
+    this.path = path;
     this.records = existsSync(this.path) ? readJson<Record<string, SeedRecord>>(this.path, 'benchmark records') : {};
   }
 

@@ -48,7 +48,8 @@ export interface BenchSettings {
   configs: CompressConfig[];
   train: TrainSettings;
   out: string; // path without extension: <out>.json and <out>.md
-  work: string; // checkpoints and per-seed records
+  work: string; // stage checkpoints (ignored by git; rebuilt deterministically when missing)
+  records: string; // per-seed results (JSON): a committed file for the scale preset, so a run resumes on another machine
   probe?: { task: BenchTask; cfg: CompressConfig; set: 'variants' | 'head' }; // run a targeted experiment instead of the ablation
 }
 
@@ -129,7 +130,7 @@ const PRESETS: Record<string, { train: TrainSettings; seeds: number[]; configs: 
 const USAGE =
   'usage: npm run bench:pqk -- [--preset scale|full|quick] [--seeds 1,2,3] [--tasks kws,image] [--configs u0.5w8,c0.5w4,...] ' +
   '[--float-epochs N] [--p1-rounds N] [--p1-epochs N] [--warmup-epochs N] [--mutual-epochs N] [--batch N] [--tau T] [--lambda L] ' +
-  '[--train N] [--test N] [--out PATH] [--work DIR] [--probe kws:u0.8w4 [--probe-set variants|head]]';
+  '[--train N] [--test N] [--out PATH] [--work DIR] [--records FILE] [--probe kws:u0.8w4 [--probe-set variants|head]]';
 
 function list<T>(flag: string, v: string | undefined, parse: (s: string) => T | undefined): T[] | undefined {
   if (v === undefined) return undefined;
@@ -181,6 +182,7 @@ export function parseBenchArgs(argv: string[]): BenchSettings {
         'test',
         'out',
         'work',
+        'records',
         'probe',
         'probe-set',
       ].map((k) => [k, { type: 'string' as const }]),
@@ -206,8 +208,12 @@ export function parseBenchArgs(argv: string[]): BenchSettings {
   const seeds = list('seeds', f.seeds, (s) => (/^\d+$/.test(s) ? Number(s) : undefined)) ?? base.seeds;
   const configs = list('configs', f.configs, parseConfig) ?? base.configs;
   const work = f.work ?? `runs/bench-pqk/${preset}-${settingsHash(t)}`;
-  const out =
-    f.out ?? (preset === 'full' && f.work === undefined && sameAs(t, PRESETS.full.train) ? 'bench/pqk-ablation' : `${work}/pqk-ablation`);
+  // The committed presets at their own settings write into bench/: the full one its outputs, the scale one its outputs and
+  // records too (hours of work per seed, kept in git so that a later session on a fresh machine goes on from them).
+  const committed = f.work === undefined && (preset === 'full' || preset === 'scale') && sameAs(t, PRESETS[preset].train);
+  const named = preset === 'full' ? 'bench/pqk-ablation' : `bench/pqk-${preset}`;
+  const out = f.out ?? (committed ? named : `${work}/pqk-ablation`);
+  const records = f.records ?? (committed && preset === 'scale' ? `${named}.records.json` : `${work}/records.json`);
   let probe: BenchSettings['probe'];
   if (f.probe !== undefined) {
     const [task, c] = f.probe.split(':');
@@ -218,7 +224,7 @@ export function parseBenchArgs(argv: string[]): BenchSettings {
     if (set !== 'variants' && set !== 'head') throw new Error(`--probe-set: expected variants or head, got '${set}'\n${USAGE}`);
     probe = { task, cfg, set };
   }
-  return { preset, tasks, seeds, configs, train: t, out, work, probe };
+  return { preset, tasks, seeds, configs, train: t, out, work, records, probe };
 }
 
 function sameAs(a: TrainSettings, b: TrainSettings): boolean {

@@ -60,8 +60,9 @@ function makeStep(kind: StepKind, model: Model, inputShape: number[], classes: n
   return { step, dispose: () => (opt.dispose(), optT.dispose()) };
 }
 
-// One optimizer step per timed step, on a fixed random batch.
-export function timeTrainingSteps(o: TimingOptions): StepTiming {
+// One optimizer step per timed step, on a fixed random batch. Each step ends when its loss has been read back
+// (asynchronously: a GPU backend has no synchronous read in Node), so the time is the step's, queue included.
+export async function timeTrainingSteps(o: TimingOptions): Promise<StepTiming> {
   const { inputShape, classes } = benchShape(o.model);
   const seed = o.seed ?? 1;
   const model = createModel(modelSpec(o.model, inputShape, classes), seed);
@@ -73,7 +74,9 @@ export function timeTrainingSteps(o: TimingOptions): StepTiming {
   let loss = NaN;
   for (let i = 0; i < o.warmup + o.steps; i++) {
     const [t0, c0] = [performance.now(), process.cpuUsage()];
-    loss = tf.tidy(() => step(x, y, 1e-3, i).dataSync()[0]!);
+    const l = tf.tidy(() => step(x, y, 1e-3, i));
+    loss = ((await l.data()) as Float32Array)[0]!;
+    l.dispose();
     const c = process.cpuUsage(c0);
     if (i >= o.warmup) (times.push(performance.now() - t0), cpu.push((c.user + c.system) / 1000));
   }
@@ -106,9 +109,15 @@ export async function profileTrainingStep(o: Omit<TimingOptions, 'steps' | 'warm
   const x = tf.randomNormal([o.batch, ...inputShape], 0, 1, 'float32', 7);
   const y = tf.randomUniform([o.batch], 0, classes, 'int32', 8);
   const { step, dispose } = makeStep(o.step, model, inputShape, classes, 1e-3);
-  tf.tidy(() => step(x, y, 1e-3, 0).dataSync());
+  const warm = tf.tidy(() => step(x, y, 1e-3, 0));
+  await warm.data();
+  warm.dispose();
   const t0 = performance.now();
-  const info = await tf.profile(() => tf.tidy(() => void step(x, y, 1e-3, 1).dataSync()));
+  const info = await tf.profile(async () => {
+    const l = tf.tidy(() => step(x, y, 1e-3, 1));
+    await l.data();
+    l.dispose();
+  });
   const stepMs = performance.now() - t0;
   const byName = new Map<string, KernelShare>();
   for (const k of info.kernels) {

@@ -51,9 +51,9 @@ describe('bench train command', () => {
     assert.equal(r.rows[0]!.vsFloat, 1);
   });
 
-  it('times the model pqk trains: the first float step has the loss of the zoo model on the same batch', () => {
+  it('times the model pqk trains: the first float step has the loss of the zoo model on the same batch', async () => {
     useBackend('native');
-    const t = timeTrainingSteps({ model: 'ds-cnn-32', step: 'float', batch: 4, steps: 1, warmup: 0, seed: 3 });
+    const t = await timeTrainingSteps({ model: 'ds-cnn-32', step: 'float', batch: 4, steps: 1, warmup: 0, seed: 3 });
     const model = createModel(modelSpec('ds-cnn-32', [49, 10, 1], 12), 3);
     const loss = tf.tidy(() => {
       const x = tf.randomNormal([4, 49, 10, 1], 0, 1, 'float32', 3 + 6);

@@ -4,24 +4,74 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { getKernel, getKernelsForBackend } from '@tensorflow/tfjs-core';
-import { initBackend } from '../../src/backend/select.js';
+import { CANDIDATES, initBackend, webgpuAdapter, type Candidate } from '../../src/backend/select.js';
 import { nativeKernelNames } from '../../src/backend/native.js';
 import { UserError } from '../../src/cli/command.js';
 
 describe('initBackend', () => {
-  it('chooses native here (no tfjs-node, no WebGPU) and explains the skipped ones', async () => {
+  it('auto-selection: webgpu on a GPU, native, cpu, in that order; tfjs-node, wasm and a software adapter only when asked for', async () => {
+    const started: string[] = [];
+    const fake = (name: string, ok: boolean, extra: Partial<Candidate> = {}): Candidate => ({
+      name,
+      auto: true,
+      attempt: async () => {
+        started.push(name);
+        return ok ? { ok: true, why: `${name} ran`, backend: 'cpu' } : { ok: false, why: `${name} broke` };
+      },
+      ...extra,
+    });
+    const list = (gpu: string | undefined, nativeOk: boolean) => [
+      fake('tfjs-node-gpu', true, { auto: false }),
+      fake('webgpu', true, { veto: async () => gpu }),
+      fake('native', nativeOk),
+      fake('cpu', true),
+      fake('wasm', true, { auto: false }),
+    ];
+    let c = await initBackend(undefined, list(undefined, true));
+    assert.deepEqual([c.tried.map((t) => t.name), started], [['webgpu'], ['webgpu']]);
+    assert.match(c.reason, /^webgpu is the best available \(webgpu ran\)$/);
+    started.length = 0;
+    c = await initBackend(undefined, list('only a software adapter', true));
+    assert.deepEqual(started, ['native'], 'a vetoed backend is not started');
+    assert.deepEqual(
+      c.tried.map((t) => [t.name, t.ok]),
+      [
+        ['webgpu', false],
+        ['native', true],
+      ],
+    );
+    assert.match(c.reason, /skipped webgpu: only a software adapter/);
+    started.length = 0;
+    c = await initBackend(undefined, list('no adapter', false));
+    assert.deepEqual(started, ['native', 'cpu'], 'never wasm nor tfjs-node-gpu');
+    assert.match(c.reason, /^cpu is the best available .*native: native broke/);
+    started.length = 0;
+    c = await initBackend('wasm', list(undefined, true));
+    assert.deepEqual(started, ['wasm'], '--backend starts exactly the one named, vetoes aside');
+    assert.equal(
+      CANDIDATES.filter((k) => k.auto)
+        .map((k) => k.name)
+        .join(),
+      'webgpu,native,cpu',
+    );
+  });
+
+  it('here: native, with webgpu passed over because its only adapter is software (or absent) and the others never tried', async () => {
     const choice = await initBackend();
     assert.equal(choice.name, 'native');
     assert.equal(tf.getBackend(), 'native');
     assert.deepEqual(
-      choice.tried.map((t) => t.name),
-      ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'native'],
+      choice.tried.map((t) => [t.name, t.ok]),
+      [
+        ['webgpu', false],
+        ['native', true],
+      ],
     );
-    assert.deepEqual(
-      choice.tried.map((t) => t.ok),
-      [false, false, false, true],
-    );
-    for (const t of choice.tried.slice(0, 3)) assert.match(choice.reason, new RegExp(`${t.name}: `));
+    const adapter = await webgpuAdapter();
+    if (typeof adapter !== 'string') {
+      assert.equal(adapter.software, true, 'this machine has no GPU');
+      assert.match(choice.tried[0]!.why, /only a software adapter: .*driver /);
+    }
   });
 
   it('native has every cpu kernel, with the training hot spots replaced by C ones', async () => {

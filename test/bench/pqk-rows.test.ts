@@ -62,4 +62,11 @@ test('configuration ids: 2:4 reads and writes, and the scale preset holds the fo
   assert.equal(s.train.kwsClipsPerWord, 1700);
   assert.ok(s.train.sizes.kws.test >= 1e9, 'the whole test split');
   assert.equal(s.train.p1FinalEpochs, 20);
+  // Its records are committed (bench/), its checkpoints are not; other settings keep both in the work folder.
+  assert.equal(s.records, 'bench/pqk-scale.records.json');
+  assert.equal(s.out, 'bench/pqk-scale');
+  assert.match(s.work, /^runs\/bench-pqk\/scale-[0-9a-f]{10}$/);
+  const other = parseBenchArgs(['--preset', 'scale', '--float-epochs', '3']);
+  assert.equal(other.records, `${other.work}/records.json`);
+  assert.equal(other.out, `${other.work}/pqk-ablation`);
 });

@@ -23,7 +23,7 @@ function which(program: string): string {
 // A PATH holding every tool but `missing` (and what the script itself runs).
 function pathWithout(missing: string | undefined): string {
   const bin = mkdtempSync(join(dir, 'bin-'));
-  for (const p of [...tools.map((t) => t.program), 'bash', 'dpkg']) if (p !== missing) symlinkSync(which(p), join(bin, p));
+  for (const p of [...tools.map((t) => t.program), 'bash', 'dpkg', 'dpkg-query']) if (p !== missing) symlinkSync(which(p), join(bin, p));
   return bin;
 }
 

@@ -20,7 +20,7 @@ static pqk_status concat_prepare(pqk_ctx *ctx, pqk_node *node)
     int32_t axis = fb_i32(&ctx->fb, node->options, OPT_AXIS, 0);
     if (axis < 0) axis += out->ndims;
     if (axis < 0 || axis >= out->ndims) return pqk_fail_int(ctx, node, PQK_ERR_MODEL, "axis out of range:", axis);
-    int32_t total = 0;
+    int64_t total = 0; /* 64 bits: up to four dims from the file, each up to INT32_MAX */
     for (int i = 0; i < node->ninputs; i++) {
         const pqk_tensor *in = pqk_in(ctx, node, i);
         s = pqk_expect(ctx, node, in, PQK_INT8, "input");

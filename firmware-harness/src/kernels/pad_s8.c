@@ -34,7 +34,8 @@ static pqk_status pad_prepare(pqk_ctx *ctx, pqk_node *node)
     for (int d = 0; d < in->ndims; d++) {
         if (p[2 * d] < 0 || p[2 * d + 1] < 0)
             return pqk_fail_int(ctx, node, PQK_ERR_MODEL, "negative padding in dimension", d);
-        if (out->dims[d] != in->dims[d] + p[2 * d] + p[2 * d + 1])
+        /* In 64 bits: the paddings come from the file and may be near INT32_MAX. */
+        if ((int64_t)out->dims[d] != (int64_t)in->dims[d] + p[2 * d] + p[2 * d + 1])
             return pqk_fail_int(ctx, node, PQK_ERR_MODEL, "output size does not match the padding in dimension", d);
     }
     return PQK_OK;

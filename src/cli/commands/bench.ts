@@ -1,5 +1,5 @@
 // pqk bench train: ms/step of the training steps pqk runs (float, phase-1 QAT, phase-2 mutual) on the zoo model.
-import { STEP_KINDS, timeTrainingSteps, type StepKind } from '../../pipeline/step-timing.js';
+import { STEP_KINDS, timeTrainingSteps, type StepKind, type StepTiming } from '../../pipeline/step-timing.js';
 import { MODEL_NAMES } from '../../models/zoo.js';
 import { EXIT, choice, int, printJson, type Command } from '../command.js';
 import { BACKEND_FLAG, startBackend } from './common.js';
@@ -30,13 +30,14 @@ export const benchTrainCommand: Command = {
     const warmup = int(ctx, 'warmup', 3, { min: 0, max: 100000 });
     const backend = await startBackend(ctx);
     const kinds: StepKind[] = which === 'all' ? [...STEP_KINDS] : [which];
-    const rows = kinds.map((step) => {
-      const t = timeTrainingSteps({ model, step, batch, steps, warmup });
+    const rows: StepTiming[] = [];
+    for (const step of kinds) {
+      const t = await timeTrainingSteps({ model, step, batch, steps, warmup });
       ctx.log(
         `${model} ${step} step on ${backend}: ${t.msPerStep.toFixed(1)} ms/step (median of ${steps}, min ${t.minMs.toFixed(1)}), batch ${batch}`,
       );
-      return t;
-    });
+      rows.push(t);
+    }
     const float = rows.find((r) => r.step === 'float');
     if (float) for (const r of rows) if (r !== float) ctx.log(`  ${r.step} / float: ${(r.msPerStep / float.msPerStep).toFixed(2)}x`);
     const first = float ?? rows[0]!; // the top-level figures: the float step's (as before --step existed), else the one asked for

@@ -7,7 +7,7 @@ import { prepareModel } from '../../ops/interpreter.js';
 import type { QModel } from '../../int/graph.js';
 import type { Model } from '../../models/params.js';
 import { toQModel } from '../quant/convert.js';
-import { forwardQat, type QatState } from '../quant/qat.js';
+import { disposeExact, forwardQat, prepareExact, type QatState } from '../quant/qat.js';
 import { modelSparsity } from './masks.js';
 
 export interface QuantEvaluation {
@@ -40,9 +40,12 @@ async function fakeQuantLogits(model: Model, st: QatState, split: Split, inputSh
   const classes = model.spec.numClasses;
   const out = new Float32Array(split.n * classes);
   const per = inputShape.reduce((a, b) => a * b, 1);
+  if (split.n === 0) return out;
   const { observe, exact } = st;
   st.observe = false;
-  st.exact = true;
+  const first = tf.tensor(split.x.subarray(0, per), [1, ...inputShape]);
+  st.exact = await prepareExact(model, st, first);
+  first.dispose();
   for (let from = 0; from < split.n; from += 250) {
     const to = Math.min(split.n, from + 250);
     const q = tf.tidy(() => {
@@ -52,6 +55,7 @@ async function fakeQuantLogits(model: Model, st: QatState, split: Split, inputSh
     out.set((await q.data()) as Float32Array, from * classes);
     q.dispose();
   }
+  disposeExact(st.exact);
   st.observe = observe;
   st.exact = exact;
   return out;

@@ -4,12 +4,14 @@
 // round(acc * s_in * s_w / s_out) + zero_point, clamped by the fused activation. Straight-through gradients.
 import * as tf from '@tensorflow/tfjs-core';
 import { fixedPointRoundSte } from '../../backend/fixed-point.js';
+import { addExact, addParams, rescaleExact, rescaleParams } from '../../backend/exact-rescale.js';
 import { quantAddRaw } from '../../backend/quant-add.js';
+import { addRescale } from '../../int/add.js';
 import { noGradient, stopGradient } from '../../models/grad.js';
 import { activate, applyKernel, runGraph } from '../../models/forward.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
 import type { Flavor } from '../../int/common.js';
-import { channelRescaler, convMultipliers, fullyConnectedMultiplier, rescaleChannel } from '../../int/requantize.js';
+import { convMultipliers, fullyConnectedMultiplier } from '../../int/requantize.js';
 import type { ActName, NodeSpec, WeightNodeSpec } from '../../models/spec.js';
 import {
   activationBounds,
@@ -36,9 +38,40 @@ export interface QatState {
   steps: number; // observed steps so far
   observe: boolean; // update ranges in this forward (training, not frozen)
   // Evaluation: requantize with TFLite's own 31-bit multipliers, computed in double from the float32 scales as the
-  // integer reference and the runtimes do, so the logits equal the integer model's on every sample. Training uses
-  // the float32 multiplier on the device (no host reads), which in rare near-ties rounds one LSB the other way.
-  exact?: boolean;
+  // integer reference and the runtimes do, so the logits equal the integer model's on every sample (prepareExact).
+  // Training uses the float32 multiplier on the device, which in rare near-ties rounds one LSB the other way.
+  exact?: ExactPlan;
+}
+
+// The integer multipliers of every requantization, computed on the host from the model's scales before an exact
+// forward: a first forward of one sample collects the scale tensors each node uses (pending), their values are read
+// asynchronously, and later forwards rescale on the device with them (backend/exact-rescale.ts). No synchronous read,
+// so it runs on every backend, WebGPU included.
+export interface ExactPlan {
+  params: Map<string, tf.Tensor>; // node name -> int32 parameters (a rescale's [C * 3] or an ADD's [6])
+  pending: { name: string; kept: tf.Tensor[]; make: (values: Float32Array[]) => Int32Array }[];
+}
+
+export async function prepareExact(model: Model, st: QatState, sample: tf.Tensor): Promise<ExactPlan> {
+  const plan: ExactPlan = { params: new Map(), pending: [] };
+  const saved = { observe: st.observe, exact: st.exact };
+  Object.assign(st, { observe: false, exact: plan });
+  tf.tidy(() => {
+    forwardQat(model, sample, st);
+  });
+  Object.assign(st, saved);
+  for (const p of plan.pending) {
+    const values = await Promise.all(p.kept.map(async (t) => (await t.data()) as Float32Array));
+    plan.params.set(p.name, tf.tensor1d(p.make(values), 'int32'));
+    p.kept.forEach((t) => t.dispose());
+  }
+  plan.pending = [];
+  return plan;
+}
+
+export function disposeExact(plan: ExactPlan): void {
+  plan.params.forEach((t) => t.dispose());
+  plan.params.clear();
 }
 
 export function weightQmax(bits: 8 | 4): number {
@@ -120,7 +153,11 @@ export function qatWeightNode(model: Model, n: WeightNodeSpec, x: IntTensor, st:
   const accB = tf.add(acc, bi);
   const flavor = st.scheme.flavor ?? 'x86-64';
   const scaled = (q: QParams): tf.Tensor => {
-    if (st.exact && flavor !== 'litert') return exactRescale(n, accB, x.q.scale, sw, q.scale, flavor);
+    if (st.exact && flavor !== 'litert') {
+      const params = st.exact.params.get(n.name);
+      if (params) return rescaleExact(accB, params);
+      st.exact.pending.push({ name: n.name, kept: [x.q.scale, sw, q.scale].map((t) => tf.keep(t.clone())), make: exactParams(n, flavor) });
+    }
     const m = tf.div(sxw, q.scale);
     const r = fixedPointScale(accB, m, opRounding(n.kind, flavor));
     if (n.kind !== 'depthwise' || flavor !== 'arm64') return r;
@@ -134,28 +171,23 @@ export function qatWeightNode(model: Model, n: WeightNodeSpec, x: IntTensor, st:
   return requantize(model, n.name, st, () => tf.mul(accB, sxw), scaled, n.activation);
 }
 
-// accB * s_in * s_w[c] / s_out as the integer reference rescales it (src/int/requantize.ts), on the host: the
-// multiplier and shift from the float32 scales in double, the 64-bit high multiply, the flavour's roundings.
-function exactRescale(n: WeightNodeSpec, accB: tf.Tensor, sIn: tf.Tensor, sw: tf.Tensor, sOut: tf.Tensor, flavor: Flavor): tf.Tensor {
-  const acc = accB.dataSync() as Float32Array;
-  const c = accB.shape[accB.rank - 1]!;
-  const inScale = sIn.dataSync()[0]!;
-  const outScale = sOut.dataSync()[0]!;
-  const ws = Array.from(sw.dataSync());
-  const mult =
-    n.kind === 'dense'
-      ? (() => {
-          const q = fullyConnectedMultiplier(inScale, ws[0]!, outScale);
-          return { multiplier: Int32Array.of(q.multiplier), shift: Int32Array.of(q.shift) };
-        })()
-      : convMultipliers(inScale, ws, outScale, c);
-  const base = opRounding(n.kind, flavor);
-  const neon = n.kind === 'depthwise' && flavor === 'arm64' ? c - (c % 8) : 0;
-  const r = channelRescaler(mult, (k) => (k < neon ? 'ties-up' : base));
-  const channels = mult.multiplier.length;
-  const out = new Float32Array(acc.length);
-  for (let i = 0; i < acc.length; i++) out[i] = rescaleChannel(r, channels === 1 ? 0 : i % c, acc[i]!);
-  return tf.tensor(out, accB.shape);
+// accB * s_in * s_w[c] / s_out as the integer reference rescales it (src/int/requantize.ts): the multiplier and shift
+// from the float32 scales in double, the flavour's roundings per channel.
+function exactParams(n: WeightNodeSpec, flavor: Flavor): (v: Float32Array[]) => Int32Array {
+  return ([sIn, sw, sOut]) => {
+    const [inScale, outScale, ws] = [sIn![0]!, sOut![0]!, Array.from(sw!)];
+    const c = n.kind === 'dense' ? 1 : ws.length;
+    const mult =
+      n.kind === 'dense'
+        ? (() => {
+            const q = fullyConnectedMultiplier(inScale, ws[0]!, outScale);
+            return { multiplier: Int32Array.of(q.multiplier), shift: Int32Array.of(q.shift) };
+          })()
+        : convMultipliers(inScale, ws, outScale, c);
+    const base = opRounding(n.kind, flavor);
+    const neon = n.kind === 'depthwise' && flavor === 'arm64' ? c - (c % 8) : 0;
+    return rescaleParams(mult, (k) => (k < neon ? 'ties-up' : base));
+  };
 }
 
 function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): IntTensor {
@@ -194,13 +226,31 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
         n.name,
         st,
         () => real,
-        (q) => quantAddRaw(a.v, b.v, a.q.scale, b.q.scale, q.scale) ?? onGrid(q),
+        (q) => quantAddRaw(a.v, b.v, a.q.scale, b.q.scale, q.scale) ?? exactAdd(n.name, a, b, q, st) ?? onGrid(q),
         n.activation,
       );
     }
     default:
       throw new Error(`node '${n.name}' (${n.kind}) is not a structural node`);
   }
+}
+
+// The exact ADD of an evaluation on a backend without the quantAddRaw op (its multipliers from prepareExact).
+function exactAdd(name: string, a: IntTensor, b: IntTensor, q: QParams, st: QatState): tf.Tensor | undefined {
+  if (!st.exact) return undefined;
+  const params = st.exact.params.get(name);
+  if (params) return addExact(a.v, b.v, params);
+  st.exact.pending.push({
+    name,
+    kept: [a.q.scale, b.q.scale, q.scale].map((t) => tf.keep(t.clone())),
+    make: ([s1, s2, so]) =>
+      addParams(
+        addRescale(s1![0]!, s2![0]!, so![0]!, (why) => {
+          throw new Error(`quantized ADD '${name}': ${why}`);
+        }),
+      ),
+  });
+  return undefined;
 }
 
 export function quantizeInput(model: Model, x: tf.Tensor, st: QatState): IntTensor {

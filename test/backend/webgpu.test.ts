@@ -1,0 +1,100 @@
+// The webgpu backend on this machine's adapter (Mesa's software Vulkan driver here, installed by setup): it starts and
+// names its adapter; the WGSL integer requantization (backend/exact-rescale.ts) equals the integer reference on random
+// accumulators, ties and extreme multipliers and shifts; and the float32 ops the QAT step composes its rounding from
+// (division by powers of two, floor, log, pow) give the cpu backend's results bit for bit on the driver.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { addExact, addValues, rescaleExact, rescaleValues } from '../../src/backend/exact-rescale.js';
+import { fixedPointRoundOps, type FixedPointRounding } from '../../src/backend/fixed-point.js';
+import { initBackend, type BackendChoice } from '../../src/backend/select.js';
+import { addRescale } from '../../src/int/add.js';
+import { quantizeMultiplier } from '../../src/int/quantize.js';
+import { accumulator, lcg, multiplier } from './fixed-point-data.js';
+
+let choice: BackendChoice;
+before(async () => {
+  choice = await initBackend('webgpu');
+});
+
+async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {
+  await initBackend(backend);
+  const t = f();
+  const v = Float32Array.from((await t.data()) as Float32Array);
+  t.dispose();
+  return v;
+}
+
+function firstDifference(got: Float32Array, want: Float32Array): number {
+  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) return i;
+  return -1;
+}
+
+describe('webgpu backend', () => {
+  it('starts when asked for and names its adapter: vendor, architecture, driver', () => {
+    assert.equal(choice.name, 'webgpu');
+    assert.ok(choice.adapter, 'the adapter is reported');
+    assert.ok(choice.adapter.description.length > 0, 'the driver is named');
+    assert.match(choice.reason, new RegExp(`WebGPU on the (software adapter|GPU): .*driver ${choice.adapter.description.slice(0, 8)}`));
+  });
+
+  it('WGSL rescale equals the integer reference: every rounding, shifts -31..7, multipliers from 2^30 to 2^31 - 1, both signs', async () => {
+    const rnd = lcg(11);
+    const channels = 48;
+    const params = new Int32Array(3 * channels);
+    for (let c = 0; c < channels; c++) {
+      const m = c % 6 === 0 ? 2 ** 31 - 1 - (c % 4) : c % 6 === 1 ? 2 ** 30 : 2 ** 30 + Math.floor(rnd() * 2 ** 30);
+      const shift = c < 39 ? -31 + c : -1 - Math.floor(rnd() * 12); // every shift from -31 to 7, then typical ones
+      params.set([m, Math.min(shift, 7), c % 3], 3 * c);
+    }
+    const n = 4096;
+    const acc = Float32Array.from({ length: n * channels }, (_, i) => {
+      const k = i % 7;
+      if (k === 0) return 0;
+      if (k === 1) return (rnd() < 0.5 ? -1 : 1) * 2 ** Math.floor(rnd() * 24); // powers of two: exact ties in the shift
+      const shift = params[3 * (i % channels) + 1]!;
+      const bound = shift > 0 ? 2 ** (23 - shift) : 2 ** 23; // keep x * 2^shift inside int32 as TFLite requires
+      return Math.round((rnd() * 2 - 1) * bound);
+    });
+    const got = await on('webgpu', () => rescaleExact(tf.tensor(acc, [n, channels]), tf.tensor1d(params, 'int32')));
+    const want = rescaleValues(acc, params);
+    const i = firstDifference(got, want);
+    assert.equal(
+      i,
+      -1,
+      i < 0 ? '' : `acc ${acc[i]} params ${params.slice(3 * (i % channels), 3 * (i % channels) + 3)}: ${got[i]} vs ${want[i]}`,
+    );
+  });
+
+  it('WGSL ADD equals the integer reference on every input pair of random scale triples', async () => {
+    const rnd = lcg(12);
+    const v = Float32Array.from({ length: 511 * 511 }, (_, i) => (i % 511) - 255);
+    const w = Float32Array.from({ length: 511 * 511 }, (_, i) => Math.floor(i / 511) - 255);
+    for (let k = 0; k < 4; k++) {
+      const [s1, s2] = [Math.fround(0.001 + rnd() * 0.1), Math.fround(0.001 + rnd() * 0.1)];
+      const so = Math.fround((s1 + s2) * (0.6 + rnd()));
+      const r = addRescale(s1, s2, so, (why) => assert.fail(why));
+      const p = Int32Array.of(r.input1Multiplier, r.input1Shift, r.input2Multiplier, r.input2Shift, r.outputMultiplier, r.outputShift);
+      const got = await on('webgpu', () => addExact(tf.tensor(v), tf.tensor(w), tf.tensor1d(p, 'int32')));
+      const want = addValues(v, w, p);
+      const i = firstDifference(got, want);
+      assert.equal(i, -1, i < 0 ? '' : `scales ${s1} ${s2} ${so}: ${v[i]} + ${w[i]}: ${got[i]} vs ${want[i]}`);
+    }
+  });
+
+  for (const rounding of ['ties-up', 'away', 'single'] as FixedPointRounding[])
+    it(`the QAT step's composed float32 rounding (${rounding}) is the cpu backend's, bit for bit, on this driver`, async () => {
+      const rnd = lcg(rounding.length);
+      const c = 64;
+      const m = Float32Array.from({ length: c }, () => multiplier(rnd));
+      const acc = Float32Array.from({ length: 256 * c }, (_, i) => accumulator(m[i % c]!, rnd));
+      const run = () => fixedPointRoundOps(tf.tensor(acc, [256, c]), tf.tensor(m), rounding);
+      const [got, want] = [await on('webgpu', run), await on('cpu', run)];
+      const i = firstDifference(got, want);
+      assert.equal(
+        i,
+        -1,
+        i < 0 ? '' : `acc ${acc[i]} m ${m[i % c]} (${JSON.stringify(quantizeMultiplier(m[i % c]!))}): ${got[i]} vs ${want[i]}`,
+      );
+    });
+});
