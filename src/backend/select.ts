@@ -1,4 +1,5 @@
 // Picks the tfjs backend pqk trains on: the fastest one that starts here, or the one --backend names.
+import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
 import { registerWebgpuExactKernels } from './exact-rescale.js';
@@ -74,7 +75,7 @@ async function navigatorGpu(): Promise<GpuLike | string> {
 
 export function describeAdapter(a: GpuAdapter): string {
   const kind = a.software ? 'software adapter' : 'GPU';
-  return `${kind}: ${[a.vendor, a.architecture, a.device].filter((x) => x).join(' ')}; driver ${a.description || 'unnamed'}`;
+  return `${kind}: ${[a.vendor, a.architecture, a.device].filter((x) => x).join(' ')}, driver ${a.description || 'unnamed'}`;
 }
 
 // The adapter WebGPU would use, without starting a device (about 0.1 s); a string says why there is none.
@@ -151,7 +152,24 @@ export interface Candidate {
   veto?: () => Promise<string | undefined>; // a reason automatic selection passes it over (checked before starting it)
 }
 
+// On Linux a GPU shows as a device node (a DRM render node, NVIDIA's, or WSL's). Without one there can only be a
+// software adapter, so automatic selection does not load Dawn at all (it costs time and prints driver warnings).
+export function linuxGpuNodes(): string[] | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const nodes: string[] = [];
+  if (existsSync('/dev/dri'))
+    nodes.push(
+      ...readdirSync('/dev/dri')
+        .filter((n) => n.startsWith('renderD'))
+        .map((n) => `/dev/dri/${n}`),
+    );
+  for (const f of ['/dev/nvidia0', '/dev/dxg']) if (existsSync(f)) nodes.push(f);
+  return nodes;
+}
+
 async function softwareAdapterVeto(): Promise<string | undefined> {
+  if (linuxGpuNodes()?.length === 0)
+    return 'no GPU device on this machine (no /dev/dri/renderD*, /dev/nvidia0 or /dev/dxg); a software adapter only with --backend webgpu';
   const a = await webgpuAdapter();
   if (typeof a === 'string') return a;
   return a.software ? `only a ${describeAdapter(a)} (slower than native; ask for it with --backend webgpu)` : undefined;
@@ -170,6 +188,11 @@ export const CANDIDATES: readonly Candidate[] = [
 const ALIASES: Record<string, string> = { tensorflow: 'tfjs-node', gpu: 'tfjs-node-gpu', cuda: 'tfjs-node-gpu' };
 
 export const BACKEND_NAMES = CANDIDATES.map((c) => c.name);
+
+// The backend as reports name it: its name, and for webgpu the adapter it runs on.
+export function backendLabel(c: BackendChoice): string {
+  return c.adapter ? `${c.name} (${describeAdapter(c.adapter)})` : c.name;
+}
 
 // candidates: the list to choose from (tests give their own to check the rule, not the machine).
 export async function initBackend(requested?: string, candidates: readonly Candidate[] = CANDIDATES): Promise<BackendChoice> {

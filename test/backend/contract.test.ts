@@ -68,22 +68,34 @@ const tmp = (): string => {
   return d;
 };
 
-// Counts host reads of tensors while fn runs (kernels of CPU backends read their own memory; that is not counted).
+// Counts host reads of tensors while fn runs: the Tensor methods, and on a backend that keeps tensors elsewhere than
+// in host memory (webgpu, tfjs-node) its own read and readSync too, which catch a kernel that silently falls back to
+// the CPU. (Kernels of the CPU backends read their own memory; that is not a transfer and not counted.)
 function countReads(fn: () => void): number {
-  const proto = tf.Tensor.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const names = ['dataSync', 'arraySync', 'bufferSync', 'data', 'array'];
-  const saved = names.map((n) => proto[n]!);
+  const targets: [Record<string, (...a: unknown[]) => unknown>, string[]][] = [
+    [
+      tf.Tensor.prototype as unknown as Record<string, (...a: unknown[]) => unknown>,
+      ['dataSync', 'arraySync', 'bufferSync', 'data', 'array'],
+    ],
+  ];
+  if (!['cpu', 'native'].includes(tf.getBackend()))
+    targets.push([tf.backend() as unknown as Record<string, (...a: unknown[]) => unknown>, ['read', 'readSync']]);
   let reads = 0;
-  names.forEach((n, i) => {
-    proto[n] = function (this: unknown, ...a: unknown[]) {
-      reads++;
-      return saved[i]!.apply(this, a);
-    };
-  });
+  const restore: (() => void)[] = [];
+  for (const [obj, names] of targets)
+    for (const n of names) {
+      const own = Object.prototype.hasOwnProperty.call(obj, n);
+      const saved = obj[n]!;
+      obj[n] = function (this: unknown, ...a: unknown[]) {
+        reads++;
+        return saved.apply(this, a);
+      };
+      restore.push(() => (own ? (obj[n] = saved) : delete obj[n]));
+    }
   try {
     fn();
   } finally {
-    names.forEach((n, i) => (proto[n] = saved[i]!));
+    restore.forEach((r) => r());
   }
   return reads;
 }
