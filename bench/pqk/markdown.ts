@@ -129,7 +129,7 @@ export function renderMarkdown(
     `- Phase 1: ${t.p1Rounds} prune + QAT rounds, ${t.p1EpochsPerRound} epoch(s) each before the last and ${t.p1FinalEpochs} at the final level (Adam lr ${t.p1Lr}, cosine per round; weights ranked by LAMP score (magnitude normalized per layer) with a threshold ${t.p1Scope === 'global' ? 'global over the network' : 'per layer'}, channels by the measured loss change (taylor), 2:4 in one round), weights per-channel symmetric int8/int4, activations int8. Shared by rows 2-5.`,
     `- Phase 2: warm-up ${t.warmupEpochs} epoch(s) + mutual ${t.mutualEpochs} epoch(s), tau ${t.tau}, lambda ${t.lambda}, lr student 5e-4 / teacher 1e-3. CE control: student-only CE for ${t.warmupEpochs + t.mutualEpochs} epochs; warm-up only: ${t.warmupEpochs} epoch(s).`,
     '- Accuracy: the integer reference (`evaluateQuantized(...).integerAccuracy`) on the test subset; float row: float forward. Std: sample std over seeds.',
-    '- `bench/pqk-ablation.json` repeats the float row under every configuration (same numbers) so that each configuration has all five methods.',
+    `- \`${s.out}.json\` repeats the float row under every configuration (same numbers) so that each configuration has all five methods.`,
     "- paramBytes: nonzero weights at the weight bit width + int32 biases (float: 4 bytes per trainable parameter). Train s: mean per seed of the method's own epoch loops (phase-2 rows exclude the shared phase 1; validation excluded).",
     '',
   ];

@@ -30,7 +30,7 @@ import { checkSchema } from '../util/schema.js';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import { PQK_VERSION } from '../version.js';
 import { checkpointsDir, guardRunSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
-import { checkModelFits, checkStoredModelFits } from './size-check.js';
+import { checkDataFitsStoredModel, checkModelFits, checkStoredModelFits } from './size-check.js';
 import { exportModel, firstTestClip, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
 import { flavorOf, reportedVerification, verifyFromAudio, verifyModel, type VerifyResult } from './verify.js';
 
@@ -194,6 +194,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const floatDone = checkStoredModelFits(runDir, target, pattern, sparsity, ctx.log);
   const t0 = Date.now();
   const data = await prepareData(ctx.cfg.data, ctx.log);
+  checkDataFitsStoredModel(runDir, ctx.cfg.data, data);
   const dataSeconds = (Date.now() - t0) / 1000;
   const f = await stageFloat(ctx, data);
   if (!floatDone) checkModelFits(f.model.spec, target, pattern, sparsity, ctx.log);

@@ -3,7 +3,8 @@
 // refusal) and the model-size budget (a warning). Zeros of unstructured and N:M sparsity stay in a dense TFLite tensor, so
 // only channel pruning shrinks the file: at level L a layer keeps at least (1 - L)^2 of its weights (both its input
 // and output channels pruned) and (1 - L) of its biases.
-import { UserError, EXIT } from '../errors.js';
+import type { Dataset } from '../data/types.js';
+import { DataError, UserError, EXIT } from '../errors.js';
 import { inferShapes, isWeightNode, outChannels, weightShape, type ModelSpec } from '../models/spec.js';
 import { formatValue } from '../report/format.js';
 import { checkpointExists, readCheckpointHeader } from '../train/checkpoint.js';
@@ -60,6 +61,24 @@ export function checkModelFits(
 
 // The same check on a run folder's finished float stage, read from its checkpoint header alone (no weights, no
 // data); false when the run has no float stage yet.
+// The run's stored model (its float stage, trained here or given with --from / pqk import) and the data it is about to
+// be compressed on must agree on the input shape and the number of classes; otherwise the first batch would fail
+// deep inside a kernel. Checked as soon as the data is loaded.
+export function checkDataFitsStoredModel(runDir: string, dataPath: string, data: Pick<Dataset, 'inputShape' | 'labels'>): void {
+  const dir = checkpointsDir(runDir);
+  if (!checkpointExists(dir, 'float')) return;
+  const spec = readCheckpointHeader(dir, 'float').spec;
+  const problems: string[] = [];
+  if (spec.inputShape.join('x') !== data.inputShape.join('x'))
+    problems.push(`the model takes ${spec.inputShape.join('x')} inputs, the data has ${data.inputShape.join('x')}`);
+  if (spec.numClasses !== data.labels.length) problems.push(`the model has ${spec.numClasses} classes, the data ${data.labels.length}`);
+  if (problems.length)
+    throw new DataError(
+      dataPath,
+      `does not fit the model in ${runDir}: ${problems.join('; ')} (give --data a dataset of the model's shape, or train a new model on it)`,
+    );
+}
+
 export function checkStoredModelFits(
   runDir: string,
   target: TargetProfile,

@@ -63,3 +63,19 @@ test('a model that cannot fit the part is refused before training (exit 3); one 
   );
   assert.match(tight.stderr, /no-such-data/);
 });
+
+test('data that does not fit the stored model is refused naming both shapes, before any training', async () => {
+  const runDir = join(root, 'imported-mnist');
+  const imp = await cli(['import', 'test/fixtures/mlperf-tiny-kws/kws_ref_model_float32.tflite', '--out', runDir, '--data', 'mnist']);
+  assert.equal(imp.code, 0, imp.stderr);
+  const message =
+    /pqk \w+: mnist: does not fit the model in \S+: the model takes 49x10x1 inputs, the data has 28x28x1; the model has 12 classes, the data 10/;
+  assertUserError(await cli(['compress', '--run', runDir, '--target', 'cortex-m4', '--phase', '1']), 1, message, 'compress', assert);
+  assertUserError(
+    await cli(['run', '--from', runDir, '--target', 'cortex-m4', '--out', join(root, 'run-mnist')]),
+    1,
+    message,
+    'run',
+    assert,
+  );
+});
