@@ -2,12 +2,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { DataError } from './errors.js';
 import { IMAGE_SETS, isIdxDir, loadIdxDir, loadImages, type ImageOptions, type ImageSetName } from './images.js';
+import { isImageFolder, loadImageFolder } from './image-folder.js';
 import { loadSpeechCommands, type SpeechCommandsOptions } from './speech-commands.js';
 import type { Dataset } from './types.js';
 
 export type LoadOptions = SpeechCommandsOptions & ImageOptions;
 
-// 'mnist' | 'fashion-mnist' | a folder of MNIST-family IDX files | a folder in Speech Commands layout.
+// 'mnist' | 'fashion-mnist' | a folder of MNIST-family IDX files | a folder of class folders of PNG or JPEG images |
+// a folder in Speech Commands layout.
 export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<Dataset> {
   return nonEmpty(spec, await load(spec, opts));
 }
@@ -15,8 +17,9 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
 async function load(spec: string, opts: LoadOptions): Promise<Dataset> {
   if ((IMAGE_SETS as readonly string[]).includes(spec)) return loadImages(spec as ImageSetName, opts);
   if (!existsSync(spec)) throw new DataError(spec, `no such directory, and not a dataset name (${IMAGE_SETS.join(', ')})`);
-  if (!statSync(spec).isDirectory()) throw new DataError(spec, 'is a file; expected a folder in Speech Commands layout, a folder of IDX files, or a dataset name');
+  if (!statSync(spec).isDirectory()) throw new DataError(spec, 'is a file; expected a folder in Speech Commands layout, a folder of IDX files, a folder of class folders of images, or a dataset name');
   if (isIdxDir(spec)) return loadIdxDir(spec, opts);
+  if (isImageFolder(spec)) return loadImageFolder(spec, opts);
   return loadSpeechCommands(spec, opts);
 }
 
@@ -31,6 +34,7 @@ export { DataError } from './errors.js';
 export { DEFAULT_AUGMENT, type AugmentConfig } from './augment.js';
 export { createMfcc, KWS_MFCC, type Mfcc } from './mfcc.js';
 export { loadImages, loadIdxDir, type ImageSetName } from './images.js';
+export { decodeImage, isImageFolder, loadImageFolder, reshapeImage } from './image-folder.js';
 export { parseIdx, readIdx, encodeIdx, type Idx } from './idx.js';
 export { KWS_KEYWORDS, SILENCE, UNKNOWN, loadSpeechCommands, type SpeechCommandsOptions } from './speech-commands.js';
 export { DEFAULT_CLIPS_PER_WORD, SYNTH_SIZES, synthKws, type SynthSize, type SynthKwsOptions, type SynthKwsResult } from './synth-kws.js';
