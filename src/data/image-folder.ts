@@ -147,7 +147,9 @@ function toSplit(byClass: Float32Array[][], per: number, refs: [number, number][
   return { x, y, n: refs.length };
 }
 
-export function loadImageFolder(dir: string, opts: { splitSeed?: number } = {}): Dataset {
+// imageShape (height, width, channels of 1 or 3): what the images are resized and converted to when the folder has no
+// dataset.json (a model's input, given by the pipeline).
+export function loadImageFolder(dir: string, opts: { splitSeed?: number; imageShape?: number[] } = {}): Dataset {
   const presplit = SPLITS.every((s) => existsSync(join(dir, s)));
   const classes = subfolders(presplit ? join(dir, 'train') : dir);
   if (classes.length < 2) throw new DataError(dir, `an image folder needs at least two class subfolders, found ${classes.length}`);
@@ -159,7 +161,12 @@ export function loadImageFolder(dir: string, opts: { splitSeed?: number } = {}):
     }
     throw new DataError(dir, 'no PNG or JPEG image in any class subfolder');
   })();
-  const declared = readShape(dir);
+  const given = opts.imageShape;
+  const declared: Shape = existsSync(join(dir, 'dataset.json'))
+    ? readShape(dir)
+    : given?.length === 3 && (given[2] === 1 || given[2] === 3)
+      ? { size: [given[0]!, given[1]!], channels: given[2] }
+      : {};
   const shape: Required<Shape> = { size: declared.size ?? [first.height, first.width], channels: declared.channels ?? first.channels };
   const inputShape = [...shape.size, shape.channels];
   const per = inputShape.reduce((a, b) => a * b, 1);

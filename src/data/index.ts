@@ -6,7 +6,7 @@ import { isImageFolder, loadImageFolder } from './image-folder.js';
 import { loadSpeechCommands, type SpeechCommandsOptions } from './speech-commands.js';
 import type { Dataset } from './types.js';
 
-export type LoadOptions = SpeechCommandsOptions & ImageOptions;
+export type LoadOptions = SpeechCommandsOptions & ImageOptions & { imageShape?: number[] };
 
 // 'mnist' | 'fashion-mnist' | a folder of MNIST-family IDX files | a folder of class folders of PNG or JPEG images |
 // a folder in Speech Commands layout.

@@ -82,7 +82,7 @@ export async function runCheck(a: CheckArgs): Promise<RunReport> {
   let labelled = false;
   if (a.inputs.kind === 'data') {
     const { dir, limit } = a.inputs;
-    const data = await loadDataset(dir, {});
+    const data = await loadDataset(dir, { imageShape: m.inputShape }); // a folder of images is resized to the model's input
     checkDataFits(m, data); // once, before the runtimes: a mismatch is the user's, not a runtime's
     dataset = { ...datasetInfo(data), test: Math.min(data.test.n, limit ?? Infinity) };
     labelled = true;

@@ -30,7 +30,7 @@ import { checkSchema } from '../util/schema.js';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import { PQK_VERSION } from '../version.js';
 import { checkpointsDir, guardRunSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
-import { checkDataFitsStoredModel, checkModelFits, checkStoredModelFits } from './size-check.js';
+import { channelsPerWeights, checkDataFitsStoredModel, checkModelFits, checkStoredModelFits, storedInputShape } from './size-check.js';
 import { exportModel, firstTestClip, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
 import { flavorOf, reportedVerification, verifyFromAudio, verifyModel, type VerifyResult } from './verify.js';
 
@@ -193,7 +193,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const { pattern, sparsity } = ctx.cfg.phase1;
   const floatDone = checkStoredModelFits(runDir, target, pattern, sparsity, ctx.log);
   const t0 = Date.now();
-  const data = await prepareData(ctx.cfg.data, ctx.log);
+  const data = await prepareData(ctx.cfg.data, ctx.log, storedInputShape(runDir));
   checkDataFitsStoredModel(runDir, ctx.cfg.data, data);
   const dataSeconds = (Date.now() - t0) / 1000;
   const f = await stageFloat(ctx, data);
@@ -251,7 +251,12 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
     ],
     shipped,
     verification: Object.fromEntries(Object.entries(verification).map(([k, v]) => [k, reportedVerification(v)])),
-    model: modelFigures(qmodel, { name: ctx.cfg.model, file: 'model.tflite', fileBytes: bytes.length }),
+    model: modelFigures(qmodel, {
+      name: ctx.cfg.model,
+      file: 'model.tflite',
+      fileBytes: bytes.length,
+      channelsBefore: channelsPerWeights(f.model.spec),
+    }),
     ...(bundle ? { deploy: { dir: 'deploy', files: bundle.files.length, sha256: bundle.sha256 } } : {}),
   } as Omit<RunReport, 'budgets' | 'ok'>;
   const report = finalizeReport(base, target, { strict: a.strict === true });

@@ -16,6 +16,14 @@ export interface SizeBound {
   bytes: number; // the least the pruned int model's payload can take
 }
 
+// Output channels per weight tensor name ('<layer>/weights') of a model before pruning: the report's "kept of".
+export function channelsPerWeights(spec: ModelSpec): Record<string, number> {
+  const shapes = inferShapes(spec);
+  const out: Record<string, number> = {};
+  for (const n of spec.nodes) if (isWeightNode(n)) out[`${n.name}/weights`] = outChannels(n, shapes.get(n.input)!);
+  return out;
+}
+
 export function minimumModelBytes(spec: ModelSpec, weightBits: 4 | 8, pattern: SparsityPattern, level: number): SizeBound {
   const shapes = inferShapes(spec);
   const keep = pattern === 'channel' ? 1 - level : 1;
@@ -64,6 +72,12 @@ export function checkModelFits(
 // The run's stored model (its float stage, trained here or given with --from / pqk import) and the data it is about to
 // be compressed on must agree on the input shape and the number of classes; otherwise the first batch would fail
 // deep inside a kernel. Checked as soon as the data is loaded.
+// The stored model's input shape, when the run has a float stage.
+export function storedInputShape(runDir: string): number[] | undefined {
+  const dir = checkpointsDir(runDir);
+  return checkpointExists(dir, 'float') ? readCheckpointHeader(dir, 'float').spec.inputShape : undefined;
+}
+
 export function checkDataFitsStoredModel(runDir: string, dataPath: string, data: Pick<Dataset, 'inputShape' | 'labels'>): void {
   const dir = checkpointsDir(runDir);
   if (!checkpointExists(dir, 'float')) return;

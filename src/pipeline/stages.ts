@@ -33,7 +33,9 @@ export interface RunContext {
 }
 
 // The dataset of a run; the default synthetic KWS set is generated on first use.
-export async function prepareData(spec: string, log: (l: string) => void): Promise<Dataset> {
+// imageShape: the stored model's input (height, width, channels), to which a folder of images is resized when the folder
+// does not declare a shape of its own (dataset.json).
+export async function prepareData(spec: string, log: (l: string) => void, imageShape?: number[]): Promise<Dataset> {
   if (spec === DEFAULT_DATA || (spec.endsWith('synth-kws') && !existsSync(spec))) {
     log(`data: synthesizing the keyword-spotting set in ${spec} (espeak-ng + sox; reused when present)`);
     let last = 0;
@@ -50,7 +52,7 @@ export async function prepareData(spec: string, log: (l: string) => void): Promi
     log(`data: ${r.clips} clips ${r.reused ? '(reused)' : `in ${r.seconds.toFixed(0)} s`}`);
   }
   // The data seed is fixed (0, as `pqk verify --data` loads it), so every run and every check sees the same splits.
-  const data = await loadDataset(spec, { onWarning: (m: string) => log(`data: warning: ${m}`) });
+  const data = await loadDataset(spec, { onWarning: (m: string) => log(`data: warning: ${m}`), imageShape });
   log(
     `data: ${data.name}: ${data.train.n} train / ${data.val.n} val / ${data.test.n} test, ${data.labels.length} classes, input ${data.inputShape.join('x')}`,
   );

@@ -1,4 +1,4 @@
-// report.md: the page a person reads first. Headline figures, then budgets, runtimes, stages, plots, provenance.
+// report.md: the page a person reads first. Headline figures, then budgets, runtimes, stages, layers, plots, provenance.
 import type { TargetProfile } from '../targets/types.js';
 import { estimateMs } from '../targets/device.js';
 import { formatOptional, formatPercent, formatValue } from './format.js';
@@ -164,6 +164,30 @@ function stageTable(r: RunReport): string[] {
   );
 }
 
+const count = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+// One row per op: its output, MACs, the constants it reads, the output channels it keeps, and the instructions each
+// emulated board spent in it (with instructions per MAC where it multiplies).
+function layerTable(r: RunReport): string[] {
+  const layers = r.model.layers ?? [];
+  const boards = Object.entries(r.verification).filter(
+    ([, v]) => (v.instructionsPerOp?.length ?? 0) === layers.length && layers.length > 0,
+  );
+  const head = ['#', 'op', 'output', 'MACs', 'params', 'bytes', 'channels kept'];
+  for (const [name] of boards) head.push(`instructions (${name})`, 'per MAC');
+  const rows = layers.map((l) => {
+    const ch = l.channels ? (l.channels.of !== undefined ? `${l.channels.kept} of ${l.channels.of}` : String(l.channels.kept)) : '';
+    const cells = [String(l.node), l.op, l.output.join('x'), count.format(l.macs), count.format(l.params), count.format(l.bytes), ch];
+    for (const [, v] of boards) {
+      const n = v.instructionsPerOp![l.node]!.instructions;
+      cells.push(count.format(n), l.macs > 0 ? (n / l.macs).toFixed(2) : '');
+    }
+    return cells;
+  });
+  const align = head.map((_, i) => (i < 3 ? '---' : '---:'));
+  return table(head, align, rows);
+}
+
 export function renderMarkdown(r: RunReport, plots: Plot[], target?: TargetProfile): string {
   const failed = r.budgets.filter((b) => b.verdict === 'fail');
   const v = r.versions;
@@ -185,6 +209,7 @@ export function renderMarkdown(r: RunReport, plots: Plot[], target?: TargetProfi
     '',
     ...(r.stages.length > 0 ? stageTable(r) : ['None: the model was checked as given.']),
     '',
+    ...(r.model.layers?.length ? ['## Layers', '', ...layerTable(r), ''] : []),
     '## Plots',
     '',
     ...(plots.length > 0 ? plots.flatMap((p) => [`![${p.title}](${p.file})`, '']) : ['No figures to plot.', '']),

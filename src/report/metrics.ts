@@ -6,7 +6,7 @@ import { isEmulated } from '../runtimes/names.js';
 import type { Dataset } from '../data/types.js';
 import type { RunResult } from '../runtimes/types.js';
 import { PQK_VERSION } from '../version.js';
-import type { DatasetInfo, InstructionStats, LayerSparsity, ModelFigures, RunReport, RuntimeVerification } from './types.js';
+import type { DatasetInfo, InstructionStats, LayerFigures, LayerSparsity, ModelFigures, RunReport, RuntimeVerification } from './types.js';
 
 export function argmax(v: Int8Array): number {
   let best = 0;
@@ -71,7 +71,31 @@ function zeros(data: QTensor['data']): number {
   return z;
 }
 
-export function modelFigures(model: QModel, opts: { name: string; file: string; fileBytes: number }): ModelFigures {
+// Per op: its output, MACs, the constants it reads, and a weighted op's output channels (against the float model's
+// count when given: channels per weight tensor name before pruning).
+export function layerFigures(model: QModel, channelsBefore: Record<string, number> = {}): LayerFigures[] {
+  return model.ops.map((op, node) => {
+    const constants = op.inputs.filter((i) => i >= 0 && model.tensors[i]!.data !== undefined).map((i) => model.tensors[i]!);
+    const wi = weightsOf(op);
+    const w = wi === undefined ? undefined : model.tensors[wi]!;
+    const kept = w ? (op.op === 'DEPTHWISE_CONV_2D' ? w.shape[w.shape.length - 1]! : w.shape[0]!) : undefined;
+    const of = w ? channelsBefore[w.name] : undefined;
+    return {
+      node,
+      op: op.op,
+      output: model.tensors[op.outputs[0]!]!.shape.slice(),
+      macs: opMacs(model, op),
+      params: constants.reduce((s, t) => s + elementCount(t.shape), 0),
+      bytes: constants.reduce((s, t) => s + constantBytes(t), 0),
+      ...(kept !== undefined ? { channels: of !== undefined ? { kept, of } : { kept } } : {}),
+    };
+  });
+}
+
+export function modelFigures(
+  model: QModel,
+  opts: { name: string; file: string; fileBytes: number; channelsBefore?: Record<string, number> },
+): ModelFigures {
   const layers: LayerSparsity[] = [];
   let macs = 0;
   let params = 0;
@@ -98,6 +122,7 @@ export function modelFigures(model: QModel, opts: { name: string; file: string; 
     sparsity: totalWeights === 0 ? 0 : totalZeros / totalWeights,
     sparsityPerLayer: layers,
     operators: [...new Set(model.ops.map((o) => o.op))],
+    layers: layerFigures(model, opts.channelsBefore),
   };
 }
 

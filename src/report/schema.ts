@@ -151,6 +151,22 @@ export const REPORT_SCHEMA = {
         params: int,
         sparsity: fraction,
         operators: { type: 'array', items: { type: 'string' } },
+        layers: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['node', 'op', 'output', 'macs', 'params', 'bytes'],
+            properties: {
+              node: int,
+              op: { type: 'string' },
+              output: { type: 'array', items: int },
+              macs: int,
+              params: int,
+              bytes: int,
+              channels: { type: 'object', required: ['kept'], properties: { kept: int, of: int } },
+            },
+          },
+        },
         sparsityPerLayer: {
           type: 'array',
           items: {

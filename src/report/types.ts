@@ -113,6 +113,18 @@ export interface ModelFigures {
   sparsity: number; // zero fraction over all prunable weights
   sparsityPerLayer: LayerSparsity[];
   operators?: string[]; // the TFLite builtin operators the model uses, in order of first use (absent in older reports)
+  layers?: LayerFigures[]; // one per op, in execution order (absent in older reports)
+}
+
+// One op of the model as the report's layer table shows it.
+export interface LayerFigures {
+  node: number; // index in execution order (the instructionsPerOp node)
+  op: string; // 'CONV_2D', ...
+  output: number[]; // shape of its first output
+  macs: number;
+  params: number; // constant weights and biases it reads, zeros included
+  bytes: number; // those constants in the file (int4 packed two per byte)
+  channels?: { kept: number; of?: number }; // output channels of a weighted op (of: before channel pruning, when known)
 }
 
 export interface LayerSparsity {

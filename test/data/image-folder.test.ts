@@ -144,3 +144,21 @@ test('a file that is no image is an error naming it; pqk data info reads the fol
     ],
   );
 });
+
+test("a model's input shape given by the pipeline resizes the images, unless the folder's dataset.json says otherwise", async () => {
+  const dir = join(root, 'to-model');
+  makeFolder(dir, ['a', 'b'], 10);
+  const d = await loadDataset(dir, { imageShape: [10, 12, 3] });
+  assert.deepEqual(d.inputShape, [10, 12, 3]);
+  // 2x upscale of a grey image: the top-left pixel is the source's (half-pixel centres clamp at the border), grey in RGB.
+  assert.equal(d.train.x.length, d.train.n * 360);
+  for (let i = 0; i < d.train.n; i++) {
+    const [r, g, b] = d.train.x.subarray(i * 360, i * 360 + 3);
+    assert.ok(r === g && g === b, 'grey becomes equal R, G and B');
+    const c = d.train.y[i]!;
+    const k = [...Array(10).keys()].find((kk) => Math.abs(r! - value(c, kk, 0, 0) / 255) < 1e-6);
+    assert.ok(k !== undefined, `sample ${i}: its top-left pixel ${r} is no source image's`);
+  }
+  writeFileSync(join(dir, 'dataset.json'), JSON.stringify({ size: [5, 6], channels: 1 }));
+  assert.deepEqual((await loadDataset(dir, { imageShape: [10, 12, 3] })).inputShape, [5, 6, 1]);
+});

@@ -41,3 +41,15 @@ test('verificationFromRun judges accuracy against labels and exactness against t
   assert.equal(v.instructionsPerOp!.length, 3);
   assert.throws(() => verificationFromRun({ runtime: 'tflite', outputs: [] }, labels, reference), /tflite: 0 outputs for 10 labels/);
 });
+
+test('layerFigures: per op its output, MACs, constants and output channels against the model before pruning', () => {
+  const layers = modelFigures(tinyModel(), { name: 't', file: 'm', fileBytes: 1, channelsBefore: { 'conv/w': 8 } }).layers!;
+  assert.deepEqual(
+    layers.map((l) => [l.node, l.op, l.output.join('x'), l.macs, l.params, l.bytes, l.channels]),
+    [
+      [0, 'CONV_2D', '1x8x8x4', 2304, 40, 52, { kept: 4, of: 8 }],
+      [1, 'DEPTHWISE_CONV_2D', '1x8x8x4', 2304, 40, 52, { kept: 4 }],
+      [2, 'FULLY_CONNECTED', '1x3', 768, 771, 780, { kept: 3 }],
+    ],
+  );
+});

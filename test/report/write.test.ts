@@ -41,6 +41,13 @@ test('writeReport writes report.json, report.md with valid SVG plots beside it, 
       md,
       /\| qemu:cortex-m4 \| 90\.00% \| 10 \| 0 \| 0 \| 9\.23 M instr \/ 9\.50 M instr \| 28,000 B \| 120,000 B \| QEMU 7\.2 \|/,
     );
+    // The layer table: one row per op with the board's instructions in it and per MAC (40,000 / 2,304 = 17.36).
+    assert.match(
+      md,
+      /## Layers\n\n\| # \| op \| output \| MACs \| params \| bytes \| channels kept \| instructions \(qemu:cortex-m4\) \| per MAC \|/,
+    );
+    assert.match(md, /\| 0 \| CONV_2D \| 1x8x8x4 \| 2,304 \| 40 \| 52 \| 4 \| 40,000 \| 17\.36 \|/);
+    assert.match(md, /\| 2 \| FULLY_CONNECTED \| 1x3 \| 768 \| 771 \| 780 \| 3 \| 20,000 \| 26\.04 \|/);
     for (const p of PLOTS) assert.ok(md.includes(`](${p})`), `report.md links ${p}`);
 
     for (const p of PLOTS) {

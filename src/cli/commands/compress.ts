@@ -1,5 +1,5 @@
 // pqk compress: phase 1 (iterative prune + QAT) and/or phase 2 (PQK distillation) on a trained run; resumable.
-import { checkDataFitsStoredModel, checkStoredModelFits } from '../../pipeline/size-check.js';
+import { checkDataFitsStoredModel, checkStoredModelFits, storedInputShape } from '../../pipeline/size-check.js';
 import { resolve } from 'node:path';
 import { evaluateQuantized } from '../../compress/pqk/evaluate.js';
 import type { QatState } from '../../compress/quant/qat.js';
@@ -58,7 +58,7 @@ export const compressCommand: Command = {
     cfg.target = t.name;
     cfg.phase1 = { ...cfg.phase1, pattern, sparsity };
     if (phase !== '2') checkStoredModelFits(runDir, t, pattern, sparsity, ctx.log);
-    const data = await prepareData(cfg.data, ctx.log);
+    const data = await prepareData(cfg.data, ctx.log, storedInputShape(runDir));
     checkDataFitsStoredModel(runDir, cfg.data, data);
     const unlock = lockRunDir(runDir, 'compress');
     const { model, data: dataSpec, seed, float, phase1, phase2 } = cfg;
