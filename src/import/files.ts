@@ -29,10 +29,11 @@ function detectFormat(path: string, json: tf.io.ModelJSON): 'layers' | 'graph' {
   throw new UserError(`${path}: neither a tfjs layers model nor a graph model (format '${json.format ?? 'unset'}')`);
 }
 
-export function readModelFiles(path: string): ModelFiles {
+// content: the model file's bytes when the caller has read them already (read once, not twice).
+export function readModelFiles(path: string, content?: Uint8Array): ModelFiles {
   let json: tf.io.ModelJSON;
   try {
-    const bytes = readBytes(path, 'model file');
+    const bytes = content ? Buffer.from(content.buffer, content.byteOffset, content.byteLength) : readBytes(path, 'model file');
     // ONNX is a protobuf whose first field is ir_version (a .tflite never gets here: convertModel reads it).
     if (/\.onnx$/i.test(path))
       throw new UserError(`${path}: an ONNX file; pqk import reads float .tflite files and tfjs model.json files (Layers or Graph models)`);

@@ -41,10 +41,10 @@ async function loadOriginal(path: string): Promise<LoadedOriginal> {
   try {
     head = new Uint8Array(readFileSync(path));
   } catch {
-    head = undefined; // readModelFiles says what is wrong with the path
+    head = undefined; // readModelFiles reads it again and says what is wrong with the path
   }
   if (head !== undefined && isTflite(head)) return loadTflite(path, head);
-  const files = readModelFiles(path);
+  const files = readModelFiles(path, head);
   return files.format === 'layers' ? loadLayers(files) : loadGraph(files);
 }
 
