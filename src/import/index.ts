@@ -13,7 +13,8 @@ import { readModelFiles } from './files.js';
 import { fuse, type FusedModel } from './fuse.js';
 import { loadGraph } from './graph.js';
 import { loadLayers, type LoadedOriginal } from './layers.js';
-import { isTflite, loadTflite } from './tflite.js';
+import { isTflite } from '../tflite/identifier.js';
+import { loadTflite } from './tflite.js';
 
 export { SUPPORTED_LAYERS } from './layers.js';
 export { SUPPORTED_OPS } from './graph.js';

@@ -24,11 +24,6 @@ export const SUPPORTED_TFLITE_OPS = [
   'DEQUANTIZE',
 ];
 
-// A TFLite flatbuffer carries the file identifier 'TFL3' at bytes 4-7.
-export function isTflite(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && String.fromCharCode(...bytes.subarray(4, 8)) === 'TFL3';
-}
-
 class Lowering {
   readonly prims: Prim[] = [];
   private readonly consts = new Map<number, HostTensor>(); // tensor index -> float values (dequantized)

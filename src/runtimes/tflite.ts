@@ -3,6 +3,7 @@
 import { loadTflite, TFLITE_TYPE, type Ptr, type TfliteLib } from './tflite-lib.js';
 import { asBytes, splitSample } from './samples.js';
 import type { RunResult, Runtime } from './types.js';
+import { identifierProblem } from '../tflite/identifier.js';
 
 export interface TensorInfo {
   name: string;
@@ -148,6 +149,6 @@ function reporterText(messages: string[]): string {
 
 // A TFLite file carries the identifier 'TFL3' at byte 4; say so when it does not.
 function flatbufferHint(model: Uint8Array): string {
-  const id = String.fromCharCode(...model.subarray(4, 8));
-  return id === 'TFL3' ? '' : ` (file identifier is '${id.replace(/[^\x20-\x7e]/g, '?')}', expected 'TFL3')`;
+  const problem = identifierProblem(model);
+  return problem ? ` (${problem})` : '';
 }

@@ -4,6 +4,7 @@
 import { formatError } from './format-error.js';
 import { MODEL_SPEC } from './verify-spec.js';
 import type { FieldSpec, TableSpec } from './table-spec.js';
+import { identifierProblem } from './identifier.js';
 
 export { formatError, TfliteFormatError } from './format-error.js';
 
@@ -56,8 +57,8 @@ class Verifier {
 
   root(spec: TableSpec): void {
     if (this.bytes.length < 8) this.fail('file', `${this.bytes.length} bytes is too short for a flatbuffer`);
-    const ident = String.fromCharCode(...this.bytes.subarray(4, 8));
-    if (ident !== 'TFL3') this.fail('file', `file identifier is '${ident.replace(/[^\x20-\x7e]/g, '?')}', expected 'TFL3'`, 4);
+    const problem = identifierProblem(this.bytes);
+    if (problem) this.fail('file', problem, 4);
     this.table(this.deref(0, 'root'), spec, 'model');
   }
 
