@@ -57,12 +57,17 @@ const faster = (a: TorchTiming | string, b: TorchTiming | string) =>
 const before = [await torchTiming(false), await torchTiming(true)];
 const choice = await initBackend(flags.backend);
 log(`backend: ${choice.name} — ${choice.reason}`);
-const rows: StepTiming[] = [];
-for (const step of STEP_KINDS) {
-  const t = await timeTrainingSteps({ model, step, batch, steps, warmup: 3 });
-  log(`  ${model} ${step}: ${t.msPerStep.toFixed(1)} ms/step (median of ${steps})`);
-  rows.push(t);
+// The three steps on the active backend.
+async function timeSteps(): Promise<StepTiming[]> {
+  const out: StepTiming[] = [];
+  for (const step of STEP_KINDS) {
+    const t = await timeTrainingSteps({ model, step, batch, steps, warmup: 3 });
+    log(`  ${model} ${step} on ${t.backend}: ${t.msPerStep.toFixed(1)} ms/step (median of ${steps})`);
+    out.push(t);
+  }
+  return out;
 }
+const rows = await timeSteps();
 const profiles = [];
 if (flags.profile)
   for (const step of STEP_KINDS) {
@@ -78,15 +83,7 @@ let webgpu: { adapter: string; rows: StepTiming[] } | { unavailable: string } = 
 if (choice.name !== 'webgpu') {
   const wg = await initBackend('webgpu').catch((e: unknown) => (e as Error).message);
   if (typeof wg === 'string') webgpu = { unavailable: wg };
-  else {
-    const wgRows: StepTiming[] = [];
-    for (const step of STEP_KINDS) {
-      const t = await timeTrainingSteps({ model, step, batch, steps, warmup: 3 });
-      log(`  ${model} ${step} on webgpu: ${t.msPerStep.toFixed(1)} ms/step (median of ${steps})`);
-      wgRows.push(t);
-    }
-    webgpu = { adapter: wg.adapter ? describeAdapter(wg.adapter) : 'unnamed', rows: wgRows };
-  }
+  else webgpu = { adapter: wg.adapter ? describeAdapter(wg.adapter) : 'unnamed', rows: await timeSteps() };
 }
 const after = [await torchTiming(false, { OMP_WAIT_POLICY: 'PASSIVE' }), await torchTiming(true, { OMP_WAIT_POLICY: 'PASSIVE' })];
 const torchFloat = faster(before[0]!, after[0]!);

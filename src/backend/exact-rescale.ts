@@ -11,9 +11,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getKernel, registerKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { multiplyByQuantizedMultiplier } from '../int/quantize.js';
 import { channelRescaler, rescaleChannel, type ChannelMultipliers, type Rounding } from '../int/requantize.js';
 import type { AddRescale } from '../int/add.js';
+import { values } from './kernels/util.js';
+import { quantAddValues } from './quant-add.js';
 
 export const RESCALE_EXACT = 'PqkRescaleExact';
 export const ADD_EXACT = 'PqkAddExact';
@@ -30,6 +31,11 @@ export function addParams(r: AddRescale): Int32Array {
   return Int32Array.of(r.input1Multiplier, r.input1Shift, r.input2Multiplier, r.input2Shift, r.outputMultiplier, r.outputShift);
 }
 
+function addRescaleOf(p: ArrayLike<number>): AddRescale {
+  const [input1Multiplier, input1Shift, input2Multiplier, input2Shift, outputMultiplier, outputShift] = Array.from(p);
+  return { input1Multiplier, input1Shift, input2Multiplier, input2Shift, outputMultiplier, outputShift } as AddRescale;
+}
+
 // acc: integer-valued float32 (..., C); params: int32 [C, 3] (one channel: broadcast over C).
 export function rescaleExact(acc: tf.Tensor, params: tf.Tensor): tf.Tensor {
   return tf.engine().runKernel(RESCALE_EXACT, { acc, params }) as tf.Tensor;
@@ -40,11 +46,7 @@ export function addExact(v1: tf.Tensor, v2: tf.Tensor, params: tf.Tensor): tf.Te
   return tf.engine().runKernel(ADD_EXACT, { v1, v2, params }) as tf.Tensor;
 }
 
-// ---- CPU backends: the integer reference's own functions.
-
-function numbers(b: MathBackendCPU, t: TensorInfo): ArrayLike<number> {
-  return b.data.get(t.dataId).values as unknown as ArrayLike<number>;
-}
+// ---- CPU backends: the integer reference's own functions (ADD: quant-add.ts's, which the QAT ADD runs on them).
 
 export function rescaleValues(acc: ArrayLike<number>, params: ArrayLike<number>): Float32Array {
   const channels = params.length / 3;
@@ -61,43 +63,28 @@ export function rescaleValues(acc: ArrayLike<number>, params: ArrayLike<number>)
   return out;
 }
 
-export function addValues(x1: ArrayLike<number>, x2: ArrayLike<number>, p: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(x1.length);
-  for (let i = 0; i < x1.length; i++) {
-    const a = multiplyByQuantizedMultiplier(x1[i]! * (1 << 20), p[0]!, p[1]!);
-    const b = multiplyByQuantizedMultiplier(x2[i]! * (1 << 20), p[2]!, p[3]!);
-    out[i] = multiplyByQuantizedMultiplier((a + b) | 0, p[4]!, p[5]!);
-  }
-  return out;
-}
-
-function cpuKernels(backendName: string): KernelConfig[] {
-  return [
-    {
-      kernelName: RESCALE_EXACT,
-      backendName,
-      kernelFunc: ({ inputs, backend }) => {
-        const b = backend as MathBackendCPU;
-        const { acc, params } = inputs as Record<string, TensorInfo>;
-        return b.makeTensorInfo(acc!.shape, 'float32', rescaleValues(numbers(b, acc!), numbers(b, params!)));
-      },
+// Registered on 'cpu' when this module loads; the native backend copies every cpu kernel it does not replace.
+const CPU_KERNELS: KernelConfig[] = [
+  {
+    kernelName: RESCALE_EXACT,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as MathBackendCPU;
+      const { acc, params } = inputs as Record<string, TensorInfo>;
+      return b.makeTensorInfo(acc!.shape, 'float32', rescaleValues(values(b, acc!), values(b, params!)));
     },
-    {
-      kernelName: ADD_EXACT,
-      backendName,
-      kernelFunc: ({ inputs, backend }) => {
-        const b = backend as MathBackendCPU;
-        const { v1, v2, params } = inputs as Record<string, TensorInfo>;
-        return b.makeTensorInfo(v1!.shape, 'float32', addValues(numbers(b, v1!), numbers(b, v2!), numbers(b, params!)));
-      },
+  },
+  {
+    kernelName: ADD_EXACT,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as MathBackendCPU;
+      const { v1, v2, params } = inputs as Record<string, TensorInfo>;
+      return b.makeTensorInfo(v1!.shape, 'float32', quantAddValues(addRescaleOf(values(b, params!)), values(b, v1!), values(b, v2!)));
     },
-  ];
-}
-
-export function registerExactKernels(backendName: 'cpu' | 'native'): void {
-  for (const k of cpuKernels(backendName)) if (!getKernel(k.kernelName, backendName)) registerKernel(k);
-}
-registerExactKernels('cpu');
+  },
+];
+for (const k of CPU_KERNELS) if (!getKernel(k.kernelName, 'cpu')) registerKernel(k);
 
 // ---- WebGPU: the same arithmetic in WGSL.
 

@@ -5,7 +5,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { bufferPool } from './buffer-pool.js';
 import { registerBnTrainKernels } from './bn-train.js';
-import { registerExactKernels } from './exact-rescale.js';
+import './exact-rescale.js'; // its cpu kernels, which the copy below gives native too
 import { registerFixedPointKernel } from './fixed-point.js';
 import { QUANT_ADD, registerQuantAddKernel } from './quant-add.js';
 import { ensureGradients } from './gradients.js';
@@ -87,7 +87,6 @@ export async function registerNativeBackend(): Promise<{ ok: true; threads: numb
   registerBnTrainKernels(addon);
   registerFixedPointKernel(addon);
   registerQuantAddKernel(addon);
-  registerExactKernels(NATIVE_BACKEND);
   registerGradOverrides(addon);
   return (registered = { ok: true, threads: addon.threads() });
 }

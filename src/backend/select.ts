@@ -78,8 +78,14 @@ export function describeAdapter(a: GpuAdapter): string {
   return `${kind}: ${[a.vendor, a.architecture, a.device].filter((x) => x).join(' ')}, driver ${a.description || 'unnamed'}`;
 }
 
-// The adapter WebGPU would use, without starting a device (about 0.1 s); a string says why there is none.
-export async function webgpuAdapter(): Promise<GpuAdapter | string> {
+// The adapter WebGPU would use, without starting a device (about 0.1 s); a string says why there is none. Probed once
+// per process: automatic selection asks before starting the backend, and starting it asks again.
+let adapterProbe: Promise<GpuAdapter | string> | undefined;
+export function webgpuAdapter(): Promise<GpuAdapter | string> {
+  return (adapterProbe ??= probeAdapter());
+}
+
+async function probeAdapter(): Promise<GpuAdapter | string> {
   try {
     const gpu = await navigatorGpu();
     if (typeof gpu === 'string') return gpu;

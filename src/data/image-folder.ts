@@ -118,7 +118,8 @@ function readShape(dir: string): Shape {
 }
 
 // Every image of one split folder, per class (in the order of `classes`), as (h, w, c) floats of one shape.
-function readSplit(dir: string, classes: string[], shape: Required<Shape>, declared: boolean): Float32Array[][] {
+// resize: the shape was declared (dataset.json or the model's input), so other sizes are resampled instead of refused.
+function readSplit(dir: string, classes: string[], shape: Required<Shape>, resize: boolean): Float32Array[][] {
   return classes.map((c) => {
     const folder = join(dir, c);
     if (!existsSync(folder)) return [];
@@ -127,7 +128,7 @@ function readSplit(dir: string, classes: string[], shape: Required<Shape>, decla
       const img = decodeImage(path);
       const [h, w] = shape.size;
       if (img.height === h && img.width === w && img.channels === shape.channels) return img.pixels;
-      if (!declared)
+      if (!resize)
         throw new DataError(
           path,
           `is ${img.height}x${img.width}x${img.channels}, the first image ${h}x${w}x${shape.channels}: give the folder a dataset.json {"size": [height, width], "channels": 1 or 3} to resize them all`,
@@ -168,6 +169,7 @@ export function loadImageFolder(dir: string, opts: { splitSeed?: number; imageSh
       ? { size: [given[0]!, given[1]!], channels: given[2] }
       : {};
   const shape: Required<Shape> = { size: declared.size ?? [first.height, first.width], channels: declared.channels ?? first.channels };
+  const resize = declared.size !== undefined || declared.channels !== undefined;
   const inputShape = [...shape.size, shape.channels];
   const per = inputShape.reduce((a, b) => a * b, 1);
   const all = (s: Float32Array[][]): [number, number][] => s.flatMap((imgs, c) => imgs.map((_, i) => [c, i] as [number, number]));
@@ -177,10 +179,10 @@ export function loadImageFolder(dir: string, opts: { splitSeed?: number; imageSh
       const extra = subfolders(join(dir, s)).filter((c) => !classes.includes(c));
       if (extra.length) throw new DataError(join(dir, s), `class folder '${extra[0]}' is not in ${join(dir, 'train')}`);
     }
-    const [train, val, test] = SPLITS.map((s) => readSplit(join(dir, s), classes, shape, declared.size !== undefined || declared.channels !== undefined));
+    const [train, val, test] = SPLITS.map((s) => readSplit(join(dir, s), classes, shape, resize));
     return { ...base, train: toSplit(train!, per, all(train!)), val: toSplit(val!, per, all(val!)), test: toSplit(test!, per, all(test!)) };
   }
-  const byClass = readSplit(dir, classes, shape, declared.size !== undefined || declared.channels !== undefined);
+  const byClass = readSplit(dir, classes, shape, resize);
   const refs = stratifiedSplit(
     byClass.map((imgs) => imgs.length),
     opts.splitSeed ?? 0,

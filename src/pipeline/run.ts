@@ -30,7 +30,7 @@ import { checkSchema } from '../util/schema.js';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import { PQK_VERSION } from '../version.js';
 import { checkpointsDir, guardRunSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
-import { channelsPerWeights, checkDataFitsStoredModel, checkModelFits, checkStoredModelFits, storedInputShape } from './size-check.js';
+import { channelsPerWeights, checkDataFitsModel, checkModelFits, storedModelSpec } from './size-check.js';
 import { exportModel, firstTestClip, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
 import { flavorOf, reportedVerification, verifyFromAudio, verifyModel, type VerifyResult } from './verify.js';
 
@@ -191,13 +191,14 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   // A model that cannot fit the target is refused before anything is trained; a model given with --from (or a
   // finished float stage) before its data is even prepared.
   const { pattern, sparsity } = ctx.cfg.phase1;
-  const floatDone = checkStoredModelFits(runDir, target, pattern, sparsity, ctx.log);
+  const stored = storedModelSpec(runDir);
+  if (stored) checkModelFits(stored, target, pattern, sparsity, ctx.log);
   const t0 = Date.now();
-  const data = await prepareData(ctx.cfg.data, ctx.log, storedInputShape(runDir));
-  checkDataFitsStoredModel(runDir, ctx.cfg.data, data);
+  const data = await prepareData(ctx.cfg.data, ctx.log, stored?.inputShape);
+  if (stored) checkDataFitsModel(stored, runDir, ctx.cfg.data, data);
   const dataSeconds = (Date.now() - t0) / 1000;
   const f = await stageFloat(ctx, data);
-  if (!floatDone) checkModelFits(f.model.spec, target, pattern, sparsity, ctx.log);
+  if (!stored) checkModelFits(f.model.spec, target, pattern, sparsity, ctx.log);
   const floatAcc = await evaluate(data, floatLogits(f.model), 'test');
   ctx.log(`float: test accuracy ${formatAccuracy(floatAcc)}`);
   // The test accuracy of a quantized stage (fake-quant, integer reference and their agreement), logged.

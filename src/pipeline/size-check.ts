@@ -67,21 +67,17 @@ export function checkModelFits(
   }
 }
 
-// The same check on a run folder's finished float stage, read from its checkpoint header alone (no weights, no
-// data); false when the run has no float stage yet.
-// The run's stored model (its float stage, trained here or given with --from / pqk import) and the data it is about to
-// be compressed on must agree on the input shape and the number of classes; otherwise the first batch would fail
-// deep inside a kernel. Checked as soon as the data is loaded.
-// The stored model's input shape, when the run has a float stage.
-export function storedInputShape(runDir: string): number[] | undefined {
+// A run folder's stored model (its finished float stage, trained here or given with --from / pqk import), read from
+// the checkpoint header alone (no weights, no data); undefined when the run has no float stage yet. Read once by
+// pqk run and pqk compress for the checks before any work: checkModelFits, the images' size, checkDataFitsModel.
+export function storedModelSpec(runDir: string): ModelSpec | undefined {
   const dir = checkpointsDir(runDir);
-  return checkpointExists(dir, 'float') ? readCheckpointHeader(dir, 'float').spec.inputShape : undefined;
+  return checkpointExists(dir, 'float') ? readCheckpointHeader(dir, 'float').spec : undefined;
 }
 
-export function checkDataFitsStoredModel(runDir: string, dataPath: string, data: Pick<Dataset, 'inputShape' | 'labels'>): void {
-  const dir = checkpointsDir(runDir);
-  if (!checkpointExists(dir, 'float')) return;
-  const spec = readCheckpointHeader(dir, 'float').spec;
+// The stored model and the data it is about to be compressed on must agree on the input shape and the number of
+// classes; otherwise the first batch would fail deep inside a kernel. Checked as soon as the data is loaded.
+export function checkDataFitsModel(spec: ModelSpec, runDir: string, dataPath: string, data: Pick<Dataset, 'inputShape' | 'labels'>): void {
   const problems: string[] = [];
   if (spec.inputShape.join('x') !== data.inputShape.join('x'))
     problems.push(`the model takes ${spec.inputShape.join('x')} inputs, the data has ${data.inputShape.join('x')}`);
@@ -91,17 +87,4 @@ export function checkDataFitsStoredModel(runDir: string, dataPath: string, data:
       dataPath,
       `does not fit the model in ${runDir}: ${problems.join('; ')} (give --data a dataset of the model's shape, or train a new model on it)`,
     );
-}
-
-export function checkStoredModelFits(
-  runDir: string,
-  target: TargetProfile,
-  pattern: SparsityPattern,
-  level: number,
-  log: (line: string) => void,
-): boolean {
-  const dir = checkpointsDir(runDir);
-  if (!checkpointExists(dir, 'float')) return false;
-  checkModelFits(readCheckpointHeader(dir, 'float').spec, target, pattern, level, log);
-  return true;
 }

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { addExact, addValues, rescaleExact, rescaleValues } from '../../src/backend/exact-rescale.js';
+import { addExact, addParams, rescaleExact, rescaleValues } from '../../src/backend/exact-rescale.js';
+import { quantAddValues } from '../../src/backend/quant-add.js';
 import { fixedPointRoundOps, type FixedPointRounding } from '../../src/backend/fixed-point.js';
 import { backendLabel, describeAdapter, initBackend, type BackendChoice } from '../../src/backend/select.js';
 import { addRescale } from '../../src/int/add.js';
@@ -76,9 +77,9 @@ describe('webgpu backend', () => {
       const [s1, s2] = [Math.fround(0.001 + rnd() * 0.1), Math.fround(0.001 + rnd() * 0.1)];
       const so = Math.fround((s1 + s2) * (0.6 + rnd()));
       const r = addRescale(s1, s2, so, (why) => assert.fail(why));
-      const p = Int32Array.of(r.input1Multiplier, r.input1Shift, r.input2Multiplier, r.input2Shift, r.outputMultiplier, r.outputShift);
+      const p = addParams(r);
       const got = await on('webgpu', () => addExact(tf.tensor(v), tf.tensor(w), tf.tensor1d(p, 'int32')));
-      const want = addValues(v, w, p);
+      const want = quantAddValues(r, v, w); // the QAT ADD's own reference on the CPU backends
       const i = firstDifference(got, want);
       assert.equal(i, -1, i < 0 ? '' : `scales ${s1} ${s2} ${so}: ${v[i]} + ${w[i]}: ${got[i]} vs ${want[i]}`);
     }

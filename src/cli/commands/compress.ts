@@ -1,5 +1,5 @@
 // pqk compress: phase 1 (iterative prune + QAT) and/or phase 2 (PQK distillation) on a trained run; resumable.
-import { checkDataFitsStoredModel, checkStoredModelFits, storedInputShape } from '../../pipeline/size-check.js';
+import { checkDataFitsModel, checkModelFits, storedModelSpec } from '../../pipeline/size-check.js';
 import { resolve } from 'node:path';
 import { evaluateQuantized } from '../../compress/pqk/evaluate.js';
 import type { QatState } from '../../compress/quant/qat.js';
@@ -57,9 +57,10 @@ export const compressCommand: Command = {
     const sparsity = num(ctx, 'sparsity', cfg.phase1.sparsity, { min: 0, max: 0.99 });
     cfg.target = t.name;
     cfg.phase1 = { ...cfg.phase1, pattern, sparsity };
-    if (phase !== '2') checkStoredModelFits(runDir, t, pattern, sparsity, ctx.log);
-    const data = await prepareData(cfg.data, ctx.log, storedInputShape(runDir));
-    checkDataFitsStoredModel(runDir, cfg.data, data);
+    const storedSpec = storedModelSpec(runDir);
+    if (storedSpec && phase !== '2') checkModelFits(storedSpec, t, pattern, sparsity, ctx.log);
+    const data = await prepareData(cfg.data, ctx.log, storedSpec?.inputShape);
+    if (storedSpec) checkDataFitsModel(storedSpec, runDir, cfg.data, data);
     const unlock = lockRunDir(runDir, 'compress');
     const { model, data: dataSpec, seed, float, phase1, phase2 } = cfg;
     guardRunSettings(runDir, { model, data: dataSpec, seed, float, phase1, phase2, quantization: t.quantization, scheme: schemeOf(t) });
