@@ -140,10 +140,16 @@ async function tryWasm(): Promise<Attempt> {
   }
 }
 
-async function tryCpu(): Promise<Attempt> {
+// tfjs's CPU backend, without its first-use advice to install tfjs-node (which backend to run is this file's job).
+export async function useCpuBackend(): Promise<boolean> {
   await import('@tensorflow/tfjs-backend-cpu');
-  if (!(await activate('cpu'))) return { ok: false, why: "backend 'cpu' did not start" };
-  (tf.backend() as unknown as { firstUse: boolean }).firstUse = false; // its advice to install tfjs-node is this file's job
+  if (!(await activate('cpu'))) return false;
+  (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+  return true;
+}
+
+async function tryCpu(): Promise<Attempt> {
+  if (!(await useCpuBackend())) return { ok: false, why: "backend 'cpu' did not start" };
   return { ok: true, why: 'plain JavaScript kernels (slowest, always available)', backend: 'cpu' };
 }
 

@@ -34,9 +34,6 @@ export function readModelFiles(path: string, content?: Uint8Array): ModelFiles {
   let json: tf.io.ModelJSON;
   try {
     const bytes = content ? Buffer.from(content.buffer, content.byteOffset, content.byteLength) : readBytes(path, 'model file');
-    // ONNX is a protobuf whose first field is ir_version (a .tflite never gets here: convertModel reads it).
-    if (/\.onnx$/i.test(path))
-      throw new UserError(`${path}: an ONNX file; pqk import reads float .tflite files and tfjs model.json files (Layers or Graph models)`);
     json = JSON.parse(bytes.toString('utf8')) as tf.io.ModelJSON;
   } catch (e) {
     if (e instanceof UserError) throw e;

@@ -119,6 +119,10 @@ class Fuser {
         return;
       case 'gpool':
         return this.globalPool(p);
+      case 'pad':
+        this.spatial(p, this.shapeOf(p));
+        this.push({ kind: 'pad', name: this.fresh(p.name), input: this.tensor(p.input, p.source), pads: p.pads }, p.name);
+        return;
       case 'add':
         return this.addBlock(p);
     }

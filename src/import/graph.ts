@@ -109,6 +109,14 @@ function mean(n: Node, g: GraphDef): PrimBody[] {
   return [{ op: 'gpool', input: '', kind: 'avgpool', keepDims: n.bool('keep_dims') }];
 }
 
+// Pad (zeros) of height and width: paddings [[0, 0], [top, bottom], [left, right], [0, 0]].
+function pad(n: Node, g: GraphDef): PrimBody[] {
+  const p = [...g.constant(n.inputs[1], n).data];
+  if (p.length !== 8 || p[0] || p[1] || p[6] || p[7] || p.some((v) => v < 0))
+    throw unsupported(`Pad [${p}]`, n.source, ['zero padding of height and width of an NHWC tensor']);
+  return [{ op: 'pad', input: '', pads: [p[2]!, p[4]!, p[3]!, p[5]!] }];
+}
+
 function reshape(n: Node, g: GraphDef): PrimBody[] {
   const shape = [...g.constant(n.inputs[1], n).data];
   if (shape.length === 2) return [{ op: 'flatten', input: '' }];
@@ -135,6 +143,7 @@ const MAPPERS: Record<string, Mapper> = {
   MaxPool: pool('maxpool'),
   Mean: mean,
   Reshape: reshape,
+  Pad: pad,
   Softmax: () => [{ op: 'softmax', input: '' }],
   Identity: () => [{ op: 'identity', input: '' }],
 };

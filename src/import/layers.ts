@@ -112,6 +112,16 @@ function add(c: Ctx): PrimBody[] {
   return out;
 }
 
+// ZeroPadding2D: an int, [h, w] or [[top, bottom], [left, right]].
+function zeroPadding(c: Ctx): PrimBody[] {
+  if (c.cfg.dataFormat !== undefined && c.cfg.dataFormat !== 'channelsLast')
+    throw unsupported(`data format ${String(c.cfg.dataFormat)}`, c.source, ['channelsLast']);
+  const p = c.cfg.padding;
+  const pairOf = (v: unknown): [number, number] => (Array.isArray(v) ? pair(v, 'padding', c) : pair([v, v], 'padding', c));
+  const [hw0, hw1] = Array.isArray(p) && p.length === 2 ? [pairOf(p[0]), pairOf(p[1])] : [pairOf(p), pairOf(p)];
+  return [{ op: 'pad', input: '', pads: [hw0[0], hw1[0], hw0[1], hw1[1]] }];
+}
+
 function reshape(c: Ctx): PrimBody[] {
   const target = c.cfg.targetShape;
   if (Array.isArray(target) && target.length === 1) return [{ op: 'flatten', input: '' }];
@@ -144,6 +154,7 @@ const MAPPERS: Record<string, Mapper> = {
   Add: add,
   Flatten: () => [{ op: 'flatten', input: '' }],
   Reshape: reshape,
+  ZeroPadding2D: zeroPadding,
   Rescaling: (c) => [
     { op: 'scale', input: '', s: Float32Array.of(Number(c.cfg.scale ?? 1)) },
     { op: 'bias', input: '', b: Float32Array.of(Number(c.cfg.offset ?? 0)) },
@@ -188,7 +199,7 @@ function lower(model: tfl.LayersModel): PrimGraph {
 
 export interface LoadedOriginal {
   graph: PrimGraph;
-  predict: (x: tf.Tensor) => tf.Tensor; // the original model, run by tfjs (or TFLite for a .tflite)
+  predict: (x: tf.Tensor) => tf.Tensor | Promise<tf.Tensor>; // the original model, run by tfjs (TFLite for a .tflite, ONNX Runtime for .onnx)
   logits?: boolean; // predict gives the scores before the original's final softmax
   dispose: () => void;
 }

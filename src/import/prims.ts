@@ -24,6 +24,7 @@ export type Prim = Base &
     | { op: 'act'; input: string; act: 'relu' | 'relu6' }
     | { op: 'pool'; input: string; kind: 'avgpool' | 'maxpool'; size: [number, number]; stride: [number, number]; padding: Pad }
     | { op: 'gpool'; input: string; kind: 'avgpool' | 'maxpool'; keepDims: boolean } // over the whole H x W map
+    | { op: 'pad'; input: string; pads: [number, number, number, number] } // zeros: top, left, bottom, right
     | { op: 'add'; inputs: [string, string] }
     | { op: 'flatten' | 'softmax'; input: string }
     | { op: 'identity'; input: string } // Dropout, Identity: passes its input through
@@ -33,7 +34,7 @@ export type Prim = Base &
 export type PrimBody = Prim extends infer P ? (P extends Prim ? Omit<P, 'name' | 'owner' | 'source'> : never) : never;
 
 export interface PrimGraph {
-  format: 'layers' | 'graph' | 'tflite';
+  format: 'layers' | 'graph' | 'tflite' | 'onnx';
   input: string; // name of the model input tensor
   inputShape: number[]; // [H, W, C] or [N], no batch
   output: string;

@@ -20,6 +20,7 @@ export const SUPPORTED_TFLITE_OPS = [
   'MEAN',
   'ADD',
   'RESHAPE',
+  'PAD',
   'SOFTMAX',
   'DEQUANTIZE',
 ];
@@ -137,6 +138,13 @@ class Lowering {
         const out = this.shape(op.outputs[0]!);
         if (out.length !== 2 || out[0] !== 1) throw new UserError(`${this.where(k, op)}: pqk imports RESHAPE to [1, N] (a flatten) only`);
         this.emit(k, op, this.activation(k, op), [{ op: 'flatten', input: '' }]);
+        return;
+      }
+      case 'PAD': {
+        const p = Array.from(this.constant(k, op, 1, 'paddings').data);
+        if (this.shape(op.inputs[0]!).length !== 4 || p[0] || p[1] || p[6] || p[7] || p.some((v) => v < 0))
+          throw new UserError(`${this.where(k, op)}: pqk imports PAD of height and width of an NHWC tensor only, got paddings [${p}]`);
+        this.emit(k, op, this.activation(k, op), [{ op: 'pad', input: '', pads: [p[2]!, p[4]!, p[3]!, p[5]!] }]);
         return;
       }
       case 'SOFTMAX':

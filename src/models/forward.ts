@@ -22,6 +22,21 @@ export function pool(n: PoolSpec, x: tf.Tensor4D): tf.Tensor4D {
   return f(x, n.size, n.stride, n.padding);
 }
 
+// Pads height and width of an NHWC tensor ([top, left, bottom, right]) with `value`.
+export function padHw(x: tf.Tensor, pads: [number, number, number, number], value: number): tf.Tensor {
+  const [t, l, b, r] = pads;
+  return tf.pad(
+    x as tf.Tensor4D,
+    [
+      [0, 0],
+      [t, b],
+      [l, r],
+      [0, 0],
+    ],
+    value,
+  );
+}
+
 // Convolution of any weight node with the given (already masked / quantized) kernel.
 export function applyKernel(p: LayerParams, x: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
   const n = p.spec;
@@ -66,6 +81,8 @@ export function floatOther(n: NodeSpec, xs: tf.Tensor[]): tf.Tensor {
       return pool(n, xs[0] as tf.Tensor4D);
     case 'flatten':
       return tf.reshape(xs[0], [xs[0].shape[0], -1]);
+    case 'pad':
+      return padHw(xs[0], n.pads, 0);
     case 'add':
       return activate(tf.add(xs[0], xs[1]), n.activation);
     default:

@@ -48,10 +48,11 @@ function initKernel(shape: number[], fanIn: number, seed: number): tf.Tensor {
   return tf.tensor(data, shape);
 }
 
-// Tensors whose output is requantized (and so needs a range): the input, and every node but pools and flatten,
+// Tensors whose output is requantized (and so needs a range): the input, and every node but pools, pads and flatten,
 // which keep their input's quantization as TFLite requires.
 export function quantizedTensors(spec: ModelSpec): string[] {
-  return ['input', ...spec.nodes.filter((n) => n.kind !== 'avgpool' && n.kind !== 'maxpool' && n.kind !== 'flatten').map((n) => n.name)];
+  const keeps = new Set(['avgpool', 'maxpool', 'pad', 'flatten']);
+  return ['input', ...spec.nodes.filter((n) => !keeps.has(n.kind)).map((n) => n.name)];
 }
 
 // A variable that owns its initial value (tf.variable keeps the initialiser tensor alive otherwise: a leak per model).

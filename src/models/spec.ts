@@ -70,13 +70,22 @@ export interface AddSpec {
   activation: ActName;
 }
 
+// Zero padding of height and width (an imported model's explicit padding, e.g. PyTorch's symmetric pad 1 before a
+// stride-2 conv, which TFLite's SAME cannot express): [top, left, bottom, right]. Channels pass through.
+export interface PadSpec {
+  kind: 'pad';
+  name: string;
+  input: string;
+  pads: [number, number, number, number];
+}
+
 export interface FlattenSpec {
   kind: 'flatten';
   name: string;
   input: string;
 }
 
-export type NodeSpec = ConvSpec | DepthwiseSpec | DenseSpec | PoolSpec | AddSpec | FlattenSpec;
+export type NodeSpec = ConvSpec | DepthwiseSpec | DenseSpec | PoolSpec | AddSpec | PadSpec | FlattenSpec;
 export type WeightNodeSpec = ConvSpec | DepthwiseSpec | DenseSpec;
 
 export interface ModelSpec {
@@ -125,6 +134,9 @@ export function inferShapes(spec: ModelSpec): Map<string, number[]> {
       case 'dense':
         out = [n.units];
         break;
+      case 'pad':
+        out = [h + n.pads[0] + n.pads[2], w + n.pads[1] + n.pads[3], c];
+        break;
       case 'flatten':
         out = [ins[0].reduce((a, b) => a * b, 1)];
         break;
@@ -168,7 +180,7 @@ export function countMacs(spec: ModelSpec): number {
 
 // The channel groups of a model whose spec came without them (an imported model): for each conv or dense layer, its
 // output channels may be pruned when every path from them, through depthwise layers of multiplier 1 (pruned along),
-// pools and flattens, ends in conv or dense layers that read them (pruned on their input axis). A path into an add,
+// pools, pads and flattens, ends in conv or dense layers that read them (pruned on their input axis). A path into an add,
 // a depthwise of another multiplier or the model output keeps the layer's channels whole (no group).
 export function deriveChannelGroups(spec: Omit<ModelSpec, 'channelGroups'>): ChannelGroup[] {
   const shapes = inferShapes({ ...spec, channelGroups: [] });
@@ -190,7 +202,7 @@ export function deriveChannelGroups(spec: Omit<ModelSpec, 'channelGroups'>): Cha
         if (r.kind === 'dense')
           return consumers.push(flat ? { weight: r.name, axis: 0, expand: 'interleaved' } : { weight: r.name, axis: 0 }) > 0;
         if (r.kind === 'depthwise' && r.multiplier === 1) return passthrough.push({ weight: r.name, axis: 2 }) > 0 && walk(r.name, flat);
-        if (r.kind === 'avgpool' || r.kind === 'maxpool') return walk(r.name, flat);
+        if (r.kind === 'avgpool' || r.kind === 'maxpool' || r.kind === 'pad') return walk(r.name, flat);
         if (r.kind === 'flatten') {
           const s = shapes.get(t)!;
           return walk(r.name, flat || (s.length === 3 && s[0]! * s[1]! > 1));

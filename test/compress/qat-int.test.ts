@@ -13,7 +13,7 @@ import { toQModel } from '../../src/compress/quant/convert.js';
 import type { QuantScheme } from '../../src/compress/quant/qat.js';
 import { createModel, type Model } from '../../src/models/params.js';
 import { dsCnn, mlp, resnet } from '../../src/models/zoo.js';
-import type { ModelSpec } from '../../src/models/spec.js';
+import { deriveChannelGroups, type ModelSpec, type NodeSpec } from '../../src/models/spec.js';
 import { trainFloat } from '../../src/train/float.js';
 import { blobDataset } from '../helpers.js';
 
@@ -50,6 +50,45 @@ function assertFaithful(name: string, ev: Awaited<ReturnType<typeof evaluateQuan
   assert.equal(ev.argmaxAgreement, 1, `${name}: argmax agreement ${ev.argmaxAgreement}`);
   assert.equal(ev.maxLogitDiffLsb, 0, `${name}: logits differ by ${ev.maxLogitDiffLsb} LSB`);
   assert.ok(Math.abs(ev.fakeQuantAccuracy - ev.integerAccuracy) < 1e-9, `${name}: accuracies differ`);
+}
+
+// Explicit zero padding as an imported PyTorch model has it (pad 1 before a stride-2 depthwise, an asymmetric pad
+// before a stride-2 conv), with channel groups derived through the pads.
+function padded(): ModelSpec {
+  const conv = (name: string, input: string, k: number, s: number, padding: 'same' | 'valid'): NodeSpec => ({
+    kind: 'conv',
+    name,
+    input,
+    filters: 8,
+    kernel: [k, k],
+    stride: [s, s],
+    padding,
+    bn: true,
+    activation: 'relu',
+  });
+  const nodes: NodeSpec[] = [
+    conv('c1', 'input', 3, 1, 'same'),
+    { kind: 'pad', name: 'p1', input: 'c1', pads: [1, 1, 1, 1] },
+    {
+      kind: 'depthwise',
+      name: 'd1',
+      input: 'p1',
+      multiplier: 1,
+      kernel: [3, 3],
+      stride: [2, 2],
+      padding: 'valid',
+      bn: true,
+      activation: 'relu',
+    },
+    conv('c2', 'd1', 1, 1, 'valid'),
+    { kind: 'pad', name: 'p2', input: 'c2', pads: [0, 0, 1, 1] },
+    conv('c3', 'p2', 3, 2, 'valid'),
+    { kind: 'avgpool', name: 'pool', input: 'c3', size: [3, 3], stride: [3, 3], padding: 'valid' },
+    { kind: 'flatten', name: 'flatten', input: 'pool' },
+    { kind: 'dense', name: 'fc', input: 'flatten', units: 3, activation: 'none' },
+  ];
+  const spec = { name: 'padded', inputShape: [12, 12, 1], numClasses: 3, nodes, output: 'fc' };
+  return { ...spec, channelGroups: deriveChannelGroups(spec) };
 }
 
 const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantScheme; p1: Partial<Phase1Config> }[] = [
@@ -96,6 +135,13 @@ const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantSche
     p1: { pattern: 'channel', sparsity: 0.5 },
   },
   {
+    name: 'explicit zero padding (PAD) int8 channel 0.5',
+    spec: padded(),
+    shape: [12, 12, 1],
+    scheme: { weightBits: 8, perChannel: true },
+    p1: { pattern: 'channel', sparsity: 0.5 },
+  },
+  {
     name: 'mlp int8 per-tensor unstructured 0.5',
     spec: mlp([8, 4, 1], 3),
     shape: [8, 4, 1],
@@ -112,6 +158,26 @@ for (const c of cases)
     if (c.p1.pattern === 'unstructured')
       for (const [layer, s] of Object.entries(ev.sparsityPerLayer))
         assert.ok(Math.abs(s - c.p1.sparsity!) < 0.01, `${layer} sparsity ${s}`);
+    if (c.spec.name === 'padded') {
+      // The pads carry their input's kept channels: PAD ops of the pruned width, the borders at the zero point.
+      assert.deepEqual(
+        c.spec.channelGroups.map((g) => [g.producers[0]!.weight, g.passthrough.map((p) => p.weight), g.consumers.map((k) => k.weight)]),
+        [
+          ['c1', ['d1'], ['c2']],
+          ['c2', [], ['c3']],
+          ['c3', [], ['fc']],
+        ],
+      );
+      const q = await toQModel(r.model, { scheme: c.scheme, softmax: true, metadata: {} });
+      const pads = q.model.ops.filter((o) => o.op === 'PAD');
+      assert.equal(pads.length, 2);
+      for (const o of pads) {
+        const [x, y] = [q.model.tensors[o.inputs[0]!]!, q.model.tensors[o.outputs[0]!]!];
+        assert.deepEqual([y.scale, y.zeroPoint], [x.scale, x.zeroPoint]);
+        assert.ok(x.shape[3]! < 8, `pruned channels: ${x.shape}`);
+      }
+      assert.deepEqual(Array.from(q.model.tensors[pads[1]!.inputs[1]!]!.data!), [0, 0, 0, 1, 0, 1, 0, 0]);
+    }
     if (c.scheme.weightBits === 4) {
       const q = await toQModel(r.model, { scheme: c.scheme, softmax: true, metadata: {} });
       for (const t of q.model.tensors.filter((t) => t.dtype === 'int4')) for (const v of t.data!) assert.ok(v >= -7 && v <= 7);

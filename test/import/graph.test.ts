@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { convertModel, importedOutput, maxAbsDiff } from '../../src/import/index.js';
-import { graphA, graphB, graphBatchNorm, graphC, graphTanh } from './graph-fixtures.js';
+import { graphA, graphB, graphBatchNorm, graphC, graphPad, graphTanh } from './graph-fixtures.js';
 import { removeTempDirs } from './layers-fixtures.js';
 
 after(removeTempDirs);
@@ -47,7 +47,7 @@ test('_FusedConv2D with a fused batch norm folds to the pqk BN block and matches
   // tfjs cannot execute the fused form; compare it with tfjs running the unfused form of the same weights.
   await assert.rejects(maxAbsDiff(fused), /FusedBatchNorm/);
   const x = tf.randomNormal([6, 6, 6, 2], 0, 1, 'float32', 7);
-  const want = plain.original.predict(x);
+  const want = await plain.original.predict(x);
   const got = importedOutput(fused, x);
   const d = (await tf.max(tf.abs(tf.sub(want, got))).data())[0];
   assert.ok(d < 1e-4, `fused BN diff ${d}`);
@@ -56,6 +56,17 @@ test('_FusedConv2D with a fused batch norm folds to the pqk BN block and matches
   assert.ok((await maxAbsDiff(plain)) < 1e-4);
   fused.original.dispose();
   plain.original.dispose();
+});
+
+test('graph with a Pad before a VALID conv imports as a pad block with the original outputs', async () => {
+  const im = await convertModel(graphPad(8));
+  assert.deepEqual(
+    im.model.spec.nodes.map((n) => (n.kind === 'pad' ? `pad:${n.pads}` : n.kind)),
+    ['pad:0,1,1,2', 'conv', 'avgpool', 'flatten', 'dense'],
+  );
+  const diff = await maxAbsDiff(im, 8, 5);
+  assert.ok(diff < 1e-4, `maxAbsDiff ${diff}`);
+  im.original.dispose();
 });
 
 test('graph with Sub/Mul normalization, Mul + AddV2 batch norm, Mean keeping dims and an Identity output', async () => {

@@ -97,6 +97,27 @@ export function denseNet(): tfl.LayersModel {
   });
 }
 
+// MobileNetV2's stride-2 stem: ZeroPadding2D ([[0, 1], [0, 1]]) then a VALID conv; a symmetric pad before a pool.
+export function paddedNet(): tfl.LayersModel {
+  const L = tfl.layers;
+  return tfl.sequential({
+    layers: [
+      L.zeroPadding2d({
+        inputShape: [9, 8, 2],
+        padding: [
+          [0, 1],
+          [0, 1],
+        ],
+      }),
+      L.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu6' }),
+      L.zeroPadding2d({ padding: 1 }),
+      L.averagePooling2d({ poolSize: 2 }),
+      L.flatten(),
+      L.dense({ units: 3 }),
+    ],
+  });
+}
+
 export function lstmNet(): tfl.LayersModel {
   const L = tfl.layers;
   return tfl.sequential({

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { BN_EPSILON } from '../../src/models/params.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { convertModel, importModel, importedOutput, maxAbsDiff, type Imported } from '../../src/import/index.js';
-import { convNet, denseNet, lstmNet, randomize, removeTempDirs, saveLayers, standaloneNet, tempDir } from './layers-fixtures.js';
+import { convNet, denseNet, lstmNet, paddedNet, randomize, removeTempDirs, saveLayers, standaloneNet, tempDir } from './layers-fixtures.js';
 
 after(removeTempDirs);
 before(async () => {
@@ -71,6 +71,16 @@ test('sequential depthwise + flatten + dense with BN folded into the dense', asy
   const d = im.model.spec.nodes[2];
   assert.ok(d.kind === 'dense' && d.activation === 'relu');
   assert.equal(im.fused.softmax, false);
+  await assertMatchesOriginal(im);
+  im.original.dispose();
+});
+
+test('ZeroPadding2D becomes a pad block (as TFLite PAD) and keeps the original outputs', async () => {
+  const im = await importRandom(paddedNet, 6);
+  assert.deepEqual(
+    im.model.spec.nodes.map((n) => (n.kind === 'pad' ? `pad ${n.pads}` : n.kind)),
+    ['pad 0,0,1,1', 'conv', 'pad 1,1,1,1', 'avgpool', 'flatten', 'dense'],
+  );
   await assertMatchesOriginal(im);
   im.original.dispose();
 });

@@ -104,6 +104,25 @@ test('a float .tflite of convs, depthwise, ADD, pooling, MEAN, dense and SOFTMAX
   }
 });
 
+test('a float PAD (ZeroPadding2D as the converter writes it) imports as a pad block, matching TFLite 2.9', async () => {
+  // PAD of height by [1, 2] and width by [0, 1] after the max pool: [1, 2, 1, 8] -> [1, 5, 2, 8].
+  const padded = floatModel((t, last) => {
+    const out = t([1, 5, 2, 8]);
+    return { op: { op: 'PAD', inputs: [last, t([4, 2], Int32Array.of(0, 0, 1, 2, 0, 1, 0, 0))], outputs: [out], options: {} }, out };
+  });
+  const file = join(root, 'pad.tflite');
+  writeFileSync(file, writeTflite(padded, { minRuntimeVersion: false }));
+  const im = await convertModel(file);
+  try {
+    const pad = im.model.spec.nodes.find((n) => n.kind === 'pad');
+    assert.deepEqual(pad?.kind === 'pad' && pad.pads, [1, 0, 2, 1]);
+    const diff = await maxAbsDiff(im, 16, 4);
+    assert.ok(diff < 5e-6, `max |TFLite - imported| of the logits ${diff}`);
+  } finally {
+    im.original.dispose();
+  }
+});
+
 test("the MLPerf Tiny float DS-CNN (the converter's file, int8 weights in its convolutions) imports and writes a float stage", async () => {
   const out = join(root, 'mlperf');
   const r = await cli(['import', MLPERF_FLOAT, '--out', out, '--json']);
@@ -144,17 +163,17 @@ test('an integer .tflite, an op pqk does not import and a dilated convolution ar
     'int8',
     assert,
   );
-  const padded = floatModel((t, last) => {
-    const out = t([1, 4, 3, 8]);
-    return { op: { op: 'PAD', inputs: [last, t([4, 2], Int32Array.of(0, 0, 1, 1, 1, 1, 0, 0))], outputs: [out], options: {} }, out };
+  const joined = floatModel((t, last) => {
+    const out = t([1, 2, 1, 16]);
+    return { op: { op: 'CONCATENATION', inputs: [last, last], outputs: [out], options: { axis: 3, activation: 'NONE' } }, out };
   });
-  const file = join(root, 'pad.tflite');
-  writeFileSync(file, writeTflite(padded, { minRuntimeVersion: false }));
+  const file = join(root, 'concat.tflite');
+  writeFileSync(file, writeTflite(joined, { minRuntimeVersion: false }));
   assertUserError(
-    await cli(['import', file, '--out', join(root, 'pad')]),
+    await cli(['import', file, '--out', join(root, 'concat')]),
     1,
-    /pad\.tflite: 1 op pqk import does not support: PAD \(ops\[5\]\); it supports: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED/,
-    'pad',
+    /concat\.tflite: 1 op pqk import does not support: CONCATENATION \(ops\[5\]\); it supports: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED/,
+    'concat',
     assert,
   );
   const dilated = floatModel();

@@ -183,6 +183,21 @@ async function structural(b: Builder, model: Model, n: NodeSpec, xs: TensorRef[]
     b.ops.push({ op: 'RESHAPE', inputs: [x.index], outputs: [o], options: { newShape: [1, size] } });
     return { ...x, index: o, shape: [1, size] };
   }
+  if (n.kind === 'pad') {
+    const [t, l, bo, r] = n.pads;
+    const shape = [1, x.shape[1]! + t + bo, x.shape[2]! + l + r, x.shape[3]!];
+    const paddings = b.add({
+      name: `${n.name}/paddings`,
+      shape: [4, 2],
+      dtype: 'int32',
+      scale: [],
+      zeroPoint: [],
+      data: Int32Array.of(0, 0, t, bo, l, r, 0, 0),
+    });
+    const o = b.add({ name: n.name, shape, dtype: 'int8', scale: [x.scale], zeroPoint: [x.zeroPoint] });
+    b.ops.push({ op: 'PAD', inputs: [x.index, paddings], outputs: [o], options: {} });
+    return { ...x, index: o, shape };
+  }
   if (n.kind === 'avgpool' || n.kind === 'maxpool') {
     const hw = model.shapes.get(n.name)!;
     const shape = [1, hw[0], hw[1], keep ? keep.length : hw[2]];

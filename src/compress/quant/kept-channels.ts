@@ -31,7 +31,8 @@ export async function keptChannelsByTensor(model: Model): Promise<Map<string, nu
   }
   // Channel-preserving nodes carry their input's kept channels.
   for (const n of model.spec.nodes) {
-    if ((n.kind === 'avgpool' || n.kind === 'maxpool' || n.kind === 'flatten') && keep.has(n.input)) keep.set(n.name, keep.get(n.input)!);
+    if ((n.kind === 'avgpool' || n.kind === 'maxpool' || n.kind === 'pad' || n.kind === 'flatten') && keep.has(n.input))
+      keep.set(n.name, keep.get(n.input)!);
   }
   return keep;
 }

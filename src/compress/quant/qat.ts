@@ -8,7 +8,7 @@ import { addExact, addParams, rescaleExact, rescaleParams } from '../../backend/
 import { quantAddRaw } from '../../backend/quant-add.js';
 import { addRescale } from '../../int/add.js';
 import { noGradient, stopGradient } from '../../models/grad.js';
-import { activate, applyKernel, runGraph } from '../../models/forward.js';
+import { activate, applyKernel, padHw, runGraph } from '../../models/forward.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
 import type { Flavor } from '../../int/common.js';
 import { convMultipliers, fullyConnectedMultiplier } from '../../int/requantize.js';
@@ -195,6 +195,9 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
   switch (n.kind) {
     case 'flatten':
       return { v: tf.reshape(x.v, [x.v.shape[0], -1]), q: x.q };
+    case 'pad':
+      // The border is the zero point (TFLite's int8 PAD), a real 0: 0 in the zero-centred integers held here.
+      return { v: padHw(x.v, n.pads, 0), q: x.q };
     case 'maxpool':
       return { v: tf.maxPool(x.v as tf.Tensor4D, n.size, n.stride, n.padding), q: x.q };
     case 'avgpool': {

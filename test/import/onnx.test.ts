@@ -1,0 +1,173 @@
+// pqk import of ONNX files as PyTorch's exporter writes them (test/fixtures/onnx, made by make_fixtures.py): lowered
+// from NCHW to pqk's NHWC layer blocks and compared with what ONNX Runtime computes from the same file; ops and
+// paddings pqk cannot express are refused naming them, all unsupported ops at once.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import onnxProto from 'onnx-proto';
+import { useCpuBackend } from '../../src/backend/select.js';
+import { convertModel, maxAbsDiff } from '../../src/import/index.js';
+import { assertUserError, cli } from '../cli/harness.js';
+
+const { onnx } = onnxProto;
+const SMALL = 'test/fixtures/onnx/small-cnn.onnx';
+const RESNET = 'test/fixtures/onnx/resnet8.onnx';
+const root = mkdtempSync(join(tmpdir(), 'pqk-import-onnx-'));
+before(async () => {
+  await useCpuBackend();
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+test('a PyTorch CNN (opset 11: batch norm nodes, ReLU6 as Clip, depthwise, x.view shape arithmetic) imports with ONNX Runtime outputs', async (t) => {
+  const im = await convertModel(SMALL);
+  try {
+    assert.deepEqual(im.model.spec.inputShape, [28, 28, 1]);
+    assert.equal(im.model.spec.numClasses, 10);
+    assert.equal(im.fused.softmax, true);
+    assert.deepEqual(
+      im.model.spec.nodes.map((n) => n.kind),
+      ['conv', 'maxpool', 'conv', 'depthwise', 'conv', 'avgpool', 'flatten', 'dense'],
+    );
+    const blocks = im.model.spec.nodes.filter((n) => n.kind === 'conv' || n.kind === 'depthwise');
+    assert.deepEqual(
+      blocks.map((n) => [n.name, n.bn, n.activation, n.padding]),
+      [
+        ['c1/c1.0/Conv', true, 'relu', 'same'],
+        ['c2/c2.0/Conv', true, 'relu6', 'same'],
+        ['dw/dw.0/Conv', true, 'relu', 'same'],
+        ['pw/Conv', false, 'none', 'valid'],
+      ],
+    );
+    // The dense layer reads a flattened 7x7x16 map: its rows reordered from PyTorch's (c, h, w) to pqk's (h, w, c).
+    // Wrong order or a misread batch norm would show here as differences of order 1.
+    const diff = await maxAbsDiff(im, 16, 3);
+    t.diagnostic(`max |ONNX Runtime - imported| of the logits over 16 inputs: ${diff.toExponential(2)}`);
+    assert.ok(diff < 1e-5, `max |ONNX Runtime - imported| of the logits ${diff}`);
+  } finally {
+    im.original.dispose();
+  }
+});
+
+test('--data compares the import on the first test samples too (MNIST digits into the 28x28 CNN)', async () => {
+  const r = await cli(['import', SMALL, '--out', join(root, 'small'), '--data', 'mnist', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.dataSamples, 32);
+  assert.ok(j.maxAbsDiffData > 0 && j.maxAbsDiffData < 1e-5, `${j.maxAbsDiffData}`);
+  const run = JSON.parse(readFileSync(join(root, 'small', 'run.json'), 'utf8'));
+  assert.deepEqual([run.data, run.imported.dataSamples, run.imported.maxAbsDiffData], ['mnist', 32, j.maxAbsDiffData]);
+});
+
+test('the MLPerf Tiny ResNet-8 from PyTorch (opset 17, BN folded, symmetric padding on stride-2 convs) imports with PAD blocks', async () => {
+  const out = join(root, 'resnet8');
+  const r = await cli(['import', RESNET, '--out', out, '--json', '--data', join(root, 'no-such-data')]);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.deepEqual([j.format, j.softmax, j.logits], ['onnx', false, false]);
+  // Data that cannot be loaded is recorded, not compared on (compress checks it before training).
+  assert.deepEqual([j.maxAbsDiffData, j.dataSamples], [null, 0]);
+  assert.match(r.stdout + r.stderr, /--data \S+no-such-data: not loaded .*; compared on random inputs only/);
+  // stem 3x3x3x16, stacks 16-16, 16-32 (1x1 shortcut), 32-64 (1x1 shortcut), dense 64x10; every conv with its bias
+  assert.equal(j.params, 448 + 2 * 2320 + 4640 + 9248 + 544 + 18496 + 36928 + 2112 + 650);
+  assert.ok(j.maxAbsDiff < 1e-5, `${j.maxAbsDiff}`);
+  const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  assert.deepEqual([run.model, run.format, run.numClasses], ['imported', 'onnx', 10]);
+  assert.deepEqual(run.inputShape, [32, 32, 3]);
+  // PyTorch pads a stride-2 3x3 conv by 1 on every side; TFLite's SAME would pad [0, 1]: a pad block, then VALID.
+  const im = await convertModel(RESNET);
+  try {
+    const nodes = im.model.spec.nodes;
+    const pads = nodes.filter((n) => n.kind === 'pad');
+    assert.deepEqual(
+      pads.map((p) => [p.name, p.pads]),
+      [
+        ['s2/a/a.0/Conv/pad', [1, 1, 1, 1]],
+        ['s3/a/a.0/Conv/pad', [1, 1, 1, 1]],
+      ],
+    );
+    for (const p of pads) {
+      const reader = nodes.find((n) => n.kind === 'conv' && n.input === p.name);
+      assert.deepEqual(reader?.kind === 'conv' && [reader.stride, reader.padding], [[2, 2], 'valid']);
+    }
+    assert.equal(nodes.filter((n) => n.kind === 'add').length, 3);
+  } finally {
+    im.original.dispose();
+  }
+});
+
+// A one-input ONNX graph of `nodes` (input 'x' [1, 4, 6, 6]) with `inits` as initializers.
+function model(nodes: onnxProto.onnx.INodeProto[], inits: onnxProto.onnx.ITensorProto[] = [], out = 'y'): string {
+  const dim = (v: number) => ({ dimValue: v });
+  const m = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'g',
+      node: nodes,
+      initializer: inits,
+      input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [dim(1), dim(4), dim(6), dim(6)] } } } }],
+      output: [{ name: out }],
+    },
+  });
+  const file = join(root, `m${Math.random().toString(36).slice(2)}.onnx`);
+  writeFileSync(file, onnx.ModelProto.encode(m).finish());
+  return file;
+}
+
+const floats = (name: string, dims: number[]): onnxProto.onnx.ITensorProto => ({
+  name,
+  dims,
+  dataType: 1,
+  floatData: Array.from({ length: dims.reduce((a, d) => a * d, 1) }, (_, i) => ((i % 7) - 3) / 10),
+});
+
+test('unsupported ops are listed at once with counts; paddings, groups and files pqk cannot take are named', async () => {
+  const ops = model([
+    { opType: 'Sigmoid', input: ['x'], output: ['a'] },
+    { opType: 'Tanh', input: ['a'], output: ['b'] },
+    { opType: 'Sigmoid', input: ['b'], output: ['y'] },
+  ]);
+  assertUserError(
+    await cli(['import', ops, '--out', join(root, 'ops')]),
+    1,
+    /2 op types pqk import does not support: Sigmoid x2, Tanh x1; it supports: Conv, BatchNormalization/,
+    'import',
+    assert,
+  );
+  // A max pool's own padding is skipped by the window (-inf), so only SAME's can be expressed.
+  const pool = model([
+    {
+      opType: 'MaxPool',
+      input: ['x'],
+      output: ['y'],
+      attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [2, 2])],
+    },
+  ]);
+  assertUserError(
+    await cli(['import', pool, '--out', join(root, 'pool')]),
+    1,
+    /unsupported MaxPool padding \[top 1, left 1, bottom 1, right 1\] that the window skips at .*node 'y' \(MaxPool\); pqk import supports: SAME's \[top 0, left 0, bottom 1, right 1\] here/,
+    'import',
+    assert,
+  );
+  const grouped = model(
+    [{ opType: 'Conv', input: ['x', 'w'], output: ['y'], attribute: [ints('kernel_shape', [1, 1]), { name: 'group', type: 2, i: 2 }] }],
+    [floats('w', [4, 2, 1, 1])],
+  );
+  assertUserError(
+    await cli(['import', grouped, '--out', join(root, 'grouped')]),
+    1,
+    /unsupported group 2 of 4 input channels at .*node 'y' \(Conv\); pqk import supports: group 1, group = input channels \(depthwise\)/,
+    'import',
+    assert,
+  );
+  const notOnnx = join(root, 'text.onnx');
+  writeFileSync(notOnnx, 'not a protobuf at all\n');
+  assertUserError(await cli(['import', notOnnx, '--out', join(root, 'text')]), 1, /text\.onnx: not an ONNX model/, 'import', assert);
+});
+
+function ints(name: string, v: number[]): onnxProto.onnx.IAttributeProto {
+  return { name, type: 7, ints: v };
+}
