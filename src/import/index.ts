@@ -171,7 +171,10 @@ export async function importModel(
     atomicWriteJson(runJson, {
       ...prev,
       model: 'imported',
-      ...imported,
+      source: imported.source,
+      format: imported.format,
+      softmax: imported.softmax,
+      maxAbsDiff: diff,
       imported,
       inputShape: spec.inputShape,
       numClasses: spec.numClasses,

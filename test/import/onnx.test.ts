@@ -58,6 +58,22 @@ test('--data compares the import on the first test samples too (MNIST digits int
   assert.ok(j.maxAbsDiffData > 0 && j.maxAbsDiffData < 1e-5, `${j.maxAbsDiffData}`);
   const run = JSON.parse(readFileSync(join(root, 'small', 'run.json'), 'utf8'));
   assert.deepEqual([run.data, run.imported.dataSamples, run.imported.maxAbsDiffData], ['mnist', 32, j.maxAbsDiffData]);
+  // The run folder is one the later stages accept (run.json's schema): a size check for a 1 KB part refuses it
+  // before any training, naming the part, not the file.
+  const t = JSON.parse(readFileSync('targets/cortex-m4.json', 'utf8'));
+  delete t.$schema;
+  Object.assign(t, { name: 'one-kb' });
+  t.memory.flashBytes = 1024;
+  t.budgets.modelFlashBytes = 1024;
+  const target = join(root, 'one-kb.json');
+  writeFileSync(target, JSON.stringify(t));
+  assertUserError(
+    await cli(['compress', '--run', join(root, 'small'), '--target', target, '--phase', '1']),
+    3,
+    /cannot fit one-kb/,
+    'compress',
+    assert,
+  );
 });
 
 test('the MLPerf Tiny ResNet-8 from PyTorch (opset 17, BN folded, symmetric padding on stride-2 convs) imports with PAD blocks', async () => {
