@@ -91,6 +91,18 @@ function padded(): ModelSpec {
   return { ...spec, channelGroups: deriveChannelGroups(spec) };
 }
 
+// A dense layer reading a flattened 3x3 map (a Keras or PyTorch CNN without global pooling): channel pruning of the
+// conv before it drops every row c + 8k of the dense kernel.
+function flattened(): ModelSpec {
+  const nodes: NodeSpec[] = [
+    { kind: 'conv', name: 'c1', input: 'input', filters: 8, kernel: [3, 3], stride: [2, 2], padding: 'same', bn: true, activation: 'relu' },
+    { kind: 'flatten', name: 'flatten', input: 'c1' },
+    { kind: 'dense', name: 'fc', input: 'flatten', units: 3, activation: 'none' },
+  ];
+  const spec = { name: 'flattened', inputShape: [6, 6, 1], numClasses: 3, nodes, output: 'fc' };
+  return { ...spec, channelGroups: deriveChannelGroups(spec) };
+}
+
 const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantScheme; p1: Partial<Phase1Config> }[] = [
   {
     name: 'ds-cnn int8 unstructured 0.8',
@@ -142,6 +154,13 @@ const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantSche
     p1: { pattern: 'channel', sparsity: 0.5 },
   },
   {
+    name: 'dense after a flatten of a 3x3 map int8 channel 0.5',
+    spec: flattened(),
+    shape: [6, 6, 1],
+    scheme: { weightBits: 8, perChannel: true },
+    p1: { pattern: 'channel', sparsity: 0.5 },
+  },
+  {
     name: 'mlp int8 per-tensor unstructured 0.5',
     spec: mlp([8, 4, 1], 3),
     shape: [8, 4, 1],
@@ -177,6 +196,15 @@ for (const c of cases)
         assert.ok(x.shape[3]! < 8, `pruned channels: ${x.shape}`);
       }
       assert.deepEqual(Array.from(q.model.tensors[pads[1]!.inputs[1]!]!.data!), [0, 0, 0, 1, 0, 1, 0, 0]);
+    }
+    if (c.spec.name === 'flattened') {
+      // The exported dense kernel keeps, at each of the 9 positions, the rows of the conv's kept channels.
+      const q = await toQModel(r.model, { scheme: c.scheme, softmax: true, metadata: {} });
+      const conv = q.model.ops.find((o) => o.op === 'CONV_2D')!;
+      const fc = q.model.ops.find((o) => o.op === 'FULLY_CONNECTED')!;
+      const kept = q.model.tensors[conv.outputs[0]!]!.shape[3]!;
+      assert.ok(kept < 8, `channels kept ${kept}`);
+      assert.deepEqual(q.model.tensors[fc.inputs[1]!]!.shape, [3, 9 * kept]);
     }
     if (c.scheme.weightBits === 4) {
       const q = await toQModel(r.model, { scheme: c.scheme, softmax: true, metadata: {} });
