@@ -33,7 +33,9 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
   let instructions = '—';
   if (insRt !== undefined) {
     const max = r.verification[insRt]!.instructionsPerInference!.max;
-    const ms = target ? `, ≈ ${formatValue(estimateMs(max, target), 'ms')} at ${target.clockMHz} MHz` : '';
+    const ms = target
+      ? `, ≈ ${formatValue(estimateMs(max, target), 'ms')} at ${target.clockMHz} MHz (an estimate: instructions × ${target.cyclesPerInstruction} cycles per instruction, the target's CPI; the emulator counts instructions, not time)`
+      : '';
     instructions = `${formatValue(max, 'instructions')} per inference (worst sample, ${insRt})${ms}`;
   }
   const where = target
@@ -188,6 +190,64 @@ function layerTable(r: RunReport): string[] {
   return table(head, align, rows);
 }
 
+// The integer model's confusion matrix on the device's runtime: rows the true class, columns the predicted one, the
+// diagonal in bold, each row's recall last. Up to 20 classes (a wider table is unreadable; report.json has it).
+export const CONFUSION_MAX_CLASSES = 20;
+
+function confusionSection(r: RunReport): string[] {
+  const dev = deviceRuntimeOf(r, (v) => v.confusion !== undefined);
+  const m = dev === undefined ? undefined : r.verification[dev]!.confusion!;
+  if (!m || m.length === 0) return [];
+  const title = `## Confusion matrix (${dev}, ${r.verification[dev!]!.samples} test samples)`;
+  if (m.length > CONFUSION_MAX_CLASSES)
+    return [title, '', `${m.length} classes: too many to show here; \`report.json\` has it (verification["${dev}"].confusion).`, ''];
+  const names = m.map((_, i) => r.dataset.labels?.[i] ?? String(i));
+  const head = ['true ↓ predicted →', ...names.map((n) => `\`${n}\``), 'recall'];
+  const rows = m.map((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    const cells = row.map((c, j) => (i === j ? `**${c}**` : c === 0 ? '·' : String(c)));
+    return [`\`${names[i]}\``, ...cells, total === 0 ? '—' : formatValue(row[i]! / total, 'accuracy')];
+  });
+  return [title, '', ...table(head, ['---', ...names.map(() => '---:'), '---:'], rows), ''];
+}
+
+// Flash and RAM of the device image, by part: the model (its bytes are an array in flash), the rest of flash (pqk
+// micro's code and tables, start-up, the test runner), the arena, the stack reserved, and the other static RAM.
+function memorySection(r: RunReport, target?: TargetProfile): string[] {
+  const dev = deviceRuntimeOf(r, (v) => v.flashBytes !== null && v.ramBytes !== null && v.arenaBytes !== null);
+  if (dev === undefined) return [];
+  const v = r.verification[dev]!;
+  const [flash, ram, arena, stack] = [v.flashBytes!, v.ramBytes!, v.arenaBytes!, v.stackBytes ?? null];
+  const model = Math.min(r.model.fileBytes, flash);
+  const b = (n: number | null): string => (n === null ? '—' : formatValue(n, 'bytes'));
+  const of = (n: number, total: number | undefined): string => (total ? formatPercent(n / total) : '—');
+  const [flashPart, ramPart] = [target?.memory.flashBytes, target?.memory.ramBytes];
+  const rows = [
+    ['flash', 'model (`model.tflite` as a C array)', b(model), of(model, flashPart)],
+    ['flash', 'runtime code, tables, start-up and test runner', b(flash - model), of(flash - model, flashPart)],
+    ['flash', '**total**', `**${b(flash)}**`, of(flash, flashPart)],
+    ['RAM', 'tensor arena', b(arena), of(arena, ramPart)],
+    ['RAM', 'stack (reserved)', b(stack), stack === null ? '—' : of(stack, ramPart)],
+    [
+      'RAM',
+      'other static data (I/O buffers, runtime state)',
+      b(stack === null ? null : ram - arena - stack),
+      stack === null ? '—' : of(ram - arena - stack, ramPart),
+    ],
+    ['RAM', '**total**', `**${b(ram)}**`, of(ram, ramPart)],
+  ];
+  return [
+    `## Memory (${dev} image)`,
+    '',
+    ...table(
+      ['memory', 'part', 'bytes', `% of ${target ? `${target.name}'s` : 'the part'} flash / RAM`],
+      ['---', '---', '---:', '---:'],
+      rows,
+    ),
+    '',
+  ];
+}
+
 export function renderMarkdown(r: RunReport, plots: Plot[], target?: TargetProfile): string {
   const failed = r.budgets.filter((b) => b.verdict === 'fail');
   const v = r.versions;
@@ -210,6 +270,8 @@ export function renderMarkdown(r: RunReport, plots: Plot[], target?: TargetProfi
     ...(r.stages.length > 0 ? stageTable(r) : ['None: the model was checked as given.']),
     '',
     ...(r.model.layers?.length ? ['## Layers', '', ...layerTable(r), ''] : []),
+    ...memorySection(r, target),
+    ...confusionSection(r),
     '## Plots',
     '',
     ...(plots.length > 0 ? plots.flatMap((p) => [`![${p.title}](${p.file})`, '']) : ['No figures to plot.', '']),

@@ -31,11 +31,15 @@ export function verificationFromRun(result: RunResult, labels: Int32Array | null
   let correct = 0;
   let mismatches = 0;
   let maxDiff = 0;
+  const classes = reference[0]?.length ?? 0;
+  const confusion = labels === null ? null : Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   for (let i = 0; i < n; i++) {
     const out = result.outputs[i]!;
     const ref = reference[i]!;
     if (out.length !== ref.length) throw new Error(`${result.runtime}: sample ${i} has ${out.length} outputs, reference has ${ref.length}`);
-    if (labels !== null && argmax(out) === labels[i]) correct++;
+    const predicted = argmax(out);
+    if (labels !== null && predicted === labels[i]) correct++;
+    if (confusion !== null && labels![i]! < classes) confusion[labels![i]!]![predicted]!++;
     for (let j = 0; j < out.length; j++) {
       const d = Math.abs(out[j]! - ref[j]!);
       if (d > 0) mismatches++; // counted per int8 output value, not per sample
@@ -54,6 +58,8 @@ export function verificationFromRun(result: RunResult, labels: Int32Array | null
     ramBytes: result.ramBytes ?? null,
     version: result.version ?? null,
     ...(result.bundleSha256 ? { bundleSha256: result.bundleSha256 } : {}),
+    ...(confusion !== null ? { confusion } : {}),
+    ...(result.stackBytes !== undefined ? { stackBytes: result.stackBytes } : {}),
   };
 }
 
@@ -127,7 +133,7 @@ export function modelFigures(
 }
 
 export function datasetInfo(ds: Dataset): DatasetInfo {
-  return { name: ds.name, task: ds.task, classes: ds.labels.length, train: ds.train.n, val: ds.val.n, test: ds.test.n };
+  return { name: ds.name, task: ds.task, classes: ds.labels.length, train: ds.train.n, val: ds.val.n, test: ds.test.n, labels: ds.labels };
 }
 
 // What produced and judged the model: the tfjs backend that trained it (null when nothing was trained), the TFLite

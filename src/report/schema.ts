@@ -40,6 +40,8 @@ const runtime = {
     version: nullable({ type: 'string' }),
     reference: { enum: ['x86-64', 'arm64', 'litert', 'tflm'] },
     bundleSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    confusion: { type: 'array', items: { type: 'array', items: int } },
+    stackBytes: int,
     audio: {
       type: 'object',
       required: [
@@ -110,7 +112,15 @@ export const REPORT_SCHEMA = {
     dataset: {
       type: 'object',
       required: ['name', 'task', 'classes', 'train', 'val', 'test'],
-      properties: { name: { type: 'string' }, task: { enum: ['kws', 'image', 'none'] }, classes: int, train: int, val: int, test: int },
+      properties: {
+        name: { type: 'string' },
+        task: { enum: ['kws', 'image', 'none'] },
+        classes: int,
+        train: int,
+        val: int,
+        test: int,
+        labels: { type: 'array', items: { type: 'string' } },
+      },
     },
     versions: {
       type: 'object',

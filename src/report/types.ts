@@ -40,6 +40,7 @@ export interface DatasetInfo {
   train: number; // sample counts per split
   val: number;
   test: number;
+  labels?: string[]; // class names in class order (older reports lack them)
 }
 
 // Versions of what produced and judged the model; null when that part was not used.
@@ -70,10 +71,14 @@ export interface RuntimeVerification {
   arenaBytes: number | null; // tensor arena the runtime planned
   flashBytes: number | null; // firmware image (code + model) for MCU runtimes
   ramBytes: number | null; // static RAM of the image plus the arena
+  stackBytes?: number; // of ramBytes, the stack the firmware image reserves (MCU runtimes; older reports lack it)
   version: string | null;
   reference?: string; // the integer reference's flavour it was compared with (x86-64, arm64, litert, tflm); older reports lack it
   audio?: AudioVerification; // a KWS model run from raw audio through the MFCC frontend on the device
   bundleSha256?: string; // firmware runtimes: the C bundle the verified image was compiled from
+  // With labels: counts of (true class, predicted class) over the samples, rows true, columns predicted (argmax of
+  // the runtime's int8 outputs, the first of equal values). Older reports lack it.
+  confusion?: number[][];
 }
 
 // The same test clips as 16 kHz PCM through the C MFCC frontend on the board, then the model.

@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { boardForCpu, qemuCpus, type Board, type MemoryLimits } from './qemu-boards.js';
 import type { MfccParams } from '../data/types.js';
-import { buildFirmware, type FirmwareImage } from './qemu-build.js';
+import { buildFirmware, STACK_BYTES, type FirmwareImage } from './qemu-build.js';
 import { qemuVersion, runFirmware, splitCounts, type InstructionCounts } from './qemu-run.js';
 import { concatSamples } from './samples.js';
 import type { RunOptions, RunResult, Runtime } from './types.js';
@@ -94,6 +94,7 @@ export class QemuRuntime implements Runtime {
       arenaBytes,
       flashBytes: image.flashBytes,
       ramBytes: image.ramBytes,
+      stackBytes: STACK_BYTES,
       version: `${await qemuVersion()} ${this.board.machine}, pqk micro ${opts.optimized ? 'optimized' : 'plain C'} kernels`,
       bundleSha256: image.bundleSha256,
     };

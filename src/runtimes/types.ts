@@ -9,6 +9,7 @@ export interface RunResult {
   arenaBytes?: number;
   flashBytes?: number;
   ramBytes?: number;
+  stackBytes?: number; // of ramBytes, the stack the image reserves
   version?: string; // runtime version string (TFLite 2.9.0, QEMU 7.2.x, ...)
   bundleSha256?: string; // firmware runtimes: the C bundle the image was built from
 }

@@ -64,6 +64,7 @@ export function deviceRun(runtime: string, instructions: number[], arenaBytes: n
     arenaBytes,
     flashBytes: 120_000,
     ramBytes: 40_000,
+    stackBytes: 8_192,
     version: 'QEMU 7.2',
   };
 }
@@ -97,7 +98,7 @@ export function sampleReport(target: TargetProfile = loadTarget('cortex-m4'), fi
       createdAt: '2026-01-02T03:04:05.000Z',
       target: target.name,
       seed: 7,
-      dataset: { name: 'speech-commands:synthetic', task: 'kws', classes: 3, train: 100, val: 20, test: 10 },
+      dataset: { name: 'speech-commands:synthetic', task: 'kws', classes: 3, train: 100, val: 20, test: 10, labels: ['yes', 'no', 'up'] },
       versions: { pqk: '0.1.0', tfjsBackend: 'cpu', tflite: '2.9.0', qemu: '7.2.22' },
       stages: [
         { name: 'float', accuracy: 0.91, seconds: 12.5, epochs: 5, sparsity: 0, loss: 0.3 },

@@ -39,6 +39,13 @@ test('verificationFromRun judges accuracy against labels and exactness against t
   assert.deepEqual(v.instructionsPerInference, { min: 10, mean: 20, max: 30 });
   assert.equal(v.arenaBytes, 1234);
   assert.equal(v.instructionsPerOp!.length, 3);
+  // Rows true, columns predicted: sample 9 (class 2) predicted 0; the rest on the diagonal.
+  assert.deepEqual(v.confusion, [
+    [3, 0, 0],
+    [0, 3, 0],
+    [1, 0, 3],
+  ]);
+  assert.equal('confusion' in verificationFromRun(run, null, reference), false, 'no labels, no confusion matrix');
   assert.throws(() => verificationFromRun({ runtime: 'tflite', outputs: [] }, labels, reference), /tflite: 0 outputs for 10 labels/);
 });
 

@@ -29,7 +29,10 @@ test('writeReport writes report.json, report.md with valid SVG plots beside it, 
     assert.match(md, /float 91\.00% → phase1 89\.00% → phase2 90\.00% → on-device 90\.00% \(qemu:cortex-m4\)/);
     assert.match(md, /24,000 B file \(884 B payload\), 851 params, 0\.01 M MACs, 25% sparse/);
     // 9.5 M x 1.3 / 168 MHz
-    assert.match(md, /9\.50 M instr per inference \(worst sample, qemu:cortex-m4\), ≈ 73\.5 ms at 168 MHz/);
+    assert.match(
+      md,
+      /9\.50 M instr per inference \(worst sample, qemu:cortex-m4\), ≈ 73\.5 ms at 168 MHz \(an estimate: instructions × 1\.3 cycles per instruction, the target's CPI; the emulator counts instructions, not time\)/,
+    );
     assert.match(md, /\| arena \| 28,000 B \(qemu:cortex-m4\) \|/);
     assert.match(
       md,
@@ -48,6 +51,20 @@ test('writeReport writes report.json, report.md with valid SVG plots beside it, 
     );
     assert.match(md, /\| 0 \| CONV_2D \| 1x8x8x4 \| 2,304 \| 40 \| 52 \| 4 \| 40,000 \| 17\.36 \|/);
     assert.match(md, /\| 2 \| FULLY_CONNECTED \| 1x3 \| 768 \| 771 \| 780 \| 3 \| 20,000 \| 26\.04 \|/);
+    // Flash and RAM of the device image by part: the model, the rest of flash; the arena, the stack, the rest of RAM.
+    assert.match(md, /## Memory \(qemu:cortex-m4 image\)\n\n\| memory \| part \| bytes \| % of cortex-m4's flash \/ RAM \|/);
+    assert.match(md, /\| flash \| model \(`model.tflite` as a C array\) \| 24,000 B \| 2\.3% \|/);
+    assert.match(md, /\| flash \| runtime code, tables, start-up and test runner \| 96,000 B \| 9\.2% \|/);
+    assert.match(md, /\| RAM \| tensor arena \| 28,000 B \| 14% \|\n\| RAM \| stack \(reserved\) \| 8,192 B \| 4\.2% \|/);
+    assert.match(
+      md,
+      /\| RAM \| other static data \(I\/O buffers, runtime state\) \| 3,808 B \| 1\.9% \|\n\| RAM \| \*\*total\*\* \| \*\*40,000 B\*\* \| 20% \|/,
+    );
+    // The device runtime's confusion matrix, class names from the dataset, recall per row.
+    assert.match(
+      md,
+      /## Confusion matrix \(qemu:cortex-m4, 10 test samples\)\n\n\| true ↓ predicted → \| `yes` \| `no` \| `up` \| recall \|\n\| --- \| ---: \| ---: \| ---: \| ---: \|\n\| `yes` \| \*\*3\*\* \| · \| · \| 100\.00% \|\n\| `no` \| · \| \*\*3\*\* \| · \| 100\.00% \|\n\| `up` \| 1 \| · \| \*\*3\*\* \| 75\.00% \|/,
+    );
     for (const p of PLOTS) assert.ok(md.includes(`](${p})`), `report.md links ${p}`);
 
     for (const p of PLOTS) {
