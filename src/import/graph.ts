@@ -117,6 +117,14 @@ function pad(n: Node, g: GraphDef): PrimBody[] {
   return [{ op: 'pad', input: '', pads: [p[2]!, p[4]!, p[3]!, p[5]!] }];
 }
 
+// Squeeze of the height and width of a [batch, 1, 1, C] map (after a pool that keeps dims): a flatten.
+function squeeze(n: Node): PrimBody[] {
+  const dims = n.ints('squeeze_dims', []).map((d) => (d < 0 ? d + 4 : d));
+  if ([...dims].sort().join() !== '1,2')
+    throw unsupported(`Squeeze of dims [${dims}]`, n.source, ['Squeeze of dims [1, 2] (a [batch, 1, 1, C] map)']);
+  return [{ op: 'flatten', input: '' }];
+}
+
 function reshape(n: Node, g: GraphDef): PrimBody[] {
   const shape = [...g.constant(n.inputs[1], n).data];
   if (shape.length === 2) return [{ op: 'flatten', input: '' }];
@@ -144,6 +152,7 @@ const MAPPERS: Record<string, Mapper> = {
   Mean: mean,
   Reshape: reshape,
   Pad: pad,
+  Squeeze: squeeze,
   Softmax: () => [{ op: 'softmax', input: '' }],
   Identity: () => [{ op: 'identity', input: '' }],
 };

@@ -218,7 +218,8 @@ export function graphC(seed: number): string {
   return g.write();
 }
 
-// Pad (the converter's form of ZeroPadding2D: [[0, 0], [0, 1], [1, 2], [0, 0]]) before a VALID stride-2 conv.
+// Pad (the converter's form of ZeroPadding2D: [[0, 0], [0, 1], [1, 2], [0, 0]]) before a VALID stride-2 conv; a
+// Mean keeping dims, then Squeeze of dims 1 and 2 (a Hub MobileNet's head) into the dense layer.
 export function graphPad(seed: number): string {
   const g = new GraphBuilder(seed);
   const x = g.placeholder('x', [-1, 8, 7, 2]);
@@ -226,8 +227,9 @@ export function graphPad(seed: number): string {
     Tpaddings: { type: 'DT_INT32' },
   });
   const c = g.conv('conv', 'Conv2D', [p, g.random('conv/w', [3, 3, 2, 4])], [2, 2], 'VALID');
-  const mean = g.op('gap', 'Mean', [c, g.constant('gap/axes', [2], Int32Array.from([1, 2]))], { keep_dims: { b: false } });
-  g.op('fc', 'MatMul', [mean, g.random('fc/w', [4, 3])], { transpose_a: { b: false }, transpose_b: { b: false } });
+  const mean = g.op('gap', 'Mean', [c, g.constant('gap/axes', [2], Int32Array.from([1, 2]))], { keep_dims: { b: true } });
+  const sq = g.op('squeeze', 'Squeeze', [mean], { squeeze_dims: ints([1, 2]) });
+  g.op('fc', 'MatMul', [sq, g.random('fc/w', [4, 3])], { transpose_a: { b: false }, transpose_b: { b: false } });
   return g.write();
 }
 

@@ -58,7 +58,7 @@ test('_FusedConv2D with a fused batch norm folds to the pqk BN block and matches
   plain.original.dispose();
 });
 
-test('graph with a Pad before a VALID conv imports as a pad block with the original outputs', async () => {
+test('graph with a Pad before a VALID conv and a Squeeze after global pooling imports with the original outputs', async () => {
   const im = await convertModel(graphPad(8));
   assert.deepEqual(
     im.model.spec.nodes.map((n) => (n.kind === 'pad' ? `pad:${n.pads}` : n.kind)),
