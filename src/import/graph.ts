@@ -7,7 +7,7 @@ import type { Pad } from '../models/spec.js';
 import { fileHandler, namedWeights, type ModelFiles } from './files.js';
 import { GraphDef, type Node, type GraphNode } from './graph-def.js';
 import type { LoadedOriginal } from './layers.js';
-import { chain, transpose, unsupported, type HostTensor, type Prim, type PrimBody, type PrimGraph } from './prims.js';
+import { chain, transpose, unsupported, unsupportedTypes, type HostTensor, type Prim, type PrimBody, type PrimGraph } from './prims.js';
 
 type Mapper = (n: Node, g: GraphDef) => PrimBody[];
 
@@ -178,6 +178,9 @@ function lower(files: ModelFiles): PrimGraph {
   const shape = inputs[0].shape('shape');
   if (!shape || shape.slice(1).some((d) => !(d > 0)))
     throw new UserError(`${inputs[0].source}: input shape [${shape ?? '?'}] must be known apart from the batch`);
+  const missing = order.filter((n) => n.op !== 'Placeholder' && !MAPPERS[n.op]).map((n) => ({ type: n.op, where: n.source }));
+  const err = unsupportedTypes(files.path, 'op', missing, SUPPORTED_OPS);
+  if (err) throw err;
   const prims: Prim[] = [];
   for (const n of order) {
     if (n.op === 'Placeholder') continue;

@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../errors.js';
 import type { Pad } from '../models/spec.js';
 import { fileHandler, type ModelFiles } from './files.js';
-import { chain, fill, unsupported, type HostTensor, type Prim, type PrimBody, type PrimGraph } from './prims.js';
+import { chain, fill, unsupported, unsupportedTypes, type HostTensor, type Prim, type PrimBody, type PrimGraph } from './prims.js';
 
 type Config = Record<string, unknown>;
 type Layer = tfl.layers.Layer;
@@ -204,7 +204,27 @@ export interface LoadedOriginal {
   dispose: () => void;
 }
 
+// Every layer class of a model.json (nested models' layers included), read before tfjs loads it: tfjs stops at the
+// first class it does not know, pqk names them all.
+function layerClasses(model: unknown, out: { type: string; where: string }[] = []): { type: string; where: string }[] {
+  const cfg = (model as { config?: unknown } | undefined)?.config;
+  const layers = Array.isArray(cfg) ? cfg : (cfg as { layers?: unknown } | undefined)?.layers; // old Sequential: config is the list
+  if (!Array.isArray(layers)) return out;
+  for (const l of layers as { class_name?: unknown; config?: { name?: unknown; layers?: unknown } }[]) {
+    if (typeof l.class_name !== 'string') continue;
+    const nested = Array.isArray(l.config) || Array.isArray(l.config?.layers);
+    if (nested) layerClasses(l, out);
+    else out.push({ type: l.class_name, where: `layer ${String(l.config?.name ?? '?')} (${l.class_name})` });
+  }
+  return out;
+}
+
 export async function loadLayers(files: ModelFiles): Promise<LoadedOriginal> {
+  const known = new Set([...SUPPORTED_LAYERS, 'InputLayer']);
+  const topo = files.json.modelTopology as Record<string, unknown>;
+  const missing = layerClasses(topo.model_config ?? topo).filter((l) => !known.has(l.type));
+  const err = unsupportedTypes(files.path, 'layer', missing, SUPPORTED_LAYERS);
+  if (err) throw err;
   let model: tfl.LayersModel;
   try {
     model = await tfl.loadLayersModel(fileHandler(files));

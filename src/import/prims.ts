@@ -50,6 +50,26 @@ export function unsupported(what: string, where: string, supported: readonly str
   return new UserError(`unsupported ${what} at ${where}; pqk import supports: ${supported.join(', ')}`);
 }
 
+// Every op (or layer) type a file holds that pqk cannot import, at once: 'Tanh x2 (first at node act/Tanh)'.
+export function unsupportedTypes(
+  path: string,
+  what: 'op' | 'layer',
+  found: { type: string; where: string }[],
+  supported: readonly string[],
+): UserError | undefined {
+  const byType = new Map<string, { count: number; first: string }>();
+  for (const f of found) {
+    const e = byType.get(f.type);
+    if (e) e.count++;
+    else byType.set(f.type, { count: 1, first: f.where });
+  }
+  if (byType.size === 0) return undefined;
+  const list = [...byType].map(([type, e]) => `${type} x${e.count} (first at ${e.first})`).join(', ');
+  return new UserError(
+    `${path}: ${byType.size} ${what} type${byType.size > 1 ? 's' : ''} pqk import does not support: ${list}; pqk import supports: ${supported.join(', ')}`,
+  );
+}
+
 export function fill(n: number, v: number): Float32Array {
   return new Float32Array(n).fill(v);
 }

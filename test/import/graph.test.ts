@@ -83,7 +83,10 @@ test('graph with Sub/Mul normalization, Mul + AddV2 batch norm, Mean keeping dim
 
 test('a Tanh node is an error that names the op, the node and the supported ops', async () => {
   await assert.rejects(convertModel(graphTanh(5)), (e: Error) => {
-    assert.match(e.message, /unsupported op Tanh at node act\/Tanh \(Tanh\)/);
+    assert.match(
+      e.message,
+      /model\.json: 1 op type pqk import does not support: Tanh x1 \(first at node act\/Tanh \(Tanh\)\); pqk import supports: /,
+    );
     assert.match(e.message, /supports: .*_FusedConv2D.*DepthwiseConv2dNative.*MatMul/);
     return e.name === 'UserError';
   });

@@ -128,7 +128,10 @@ test('importModel writes the float checkpoint and run.json', async () => {
 test('an LSTM layer is an error that names it and the supported layers', async () => {
   const path = await saveLayers(lstmNet());
   await assert.rejects(convertModel(path), (e: Error) => {
-    assert.match(e.message, /unsupported layer LSTM at layer rnn \(LSTM\)/);
+    assert.match(
+      e.message,
+      /model\.json: 1 layer type pqk import does not support: LSTM x1 \(first at layer rnn \(LSTM\)\); pqk import supports: /,
+    );
     assert.match(e.message, /supports: .*Conv2D.*SeparableConv2D/);
     return e.name === 'UserError';
   });
@@ -141,6 +144,11 @@ test('an unsupported activation and a layer class tfjs does not know are errors 
   await assert.rejects(convertModel(await saveLayers(tanh)), /unsupported activation 'tanh' at layer head \(Dense\)/);
   // A Keras layer with no tfjs counterpart (as a Python-converted model can hold).
   const path = await saveLayers(denseNet());
-  writeFileSync(path, readFileSync(path, 'utf8').replace('"class_name":"Activation"', '"class_name":"TFOpLambda"'));
-  await assert.rejects(convertModel(path), /unsupported layer TFOpLambda at .*model.json; pqk import supports: Conv2D/);
+  const json = readFileSync(path, 'utf8').replace('"class_name":"Activation"', '"class_name":"TFOpLambda"');
+  writeFileSync(path, json.replace('"class_name":"Flatten"', '"class_name":"Lambda"'));
+  // All unknown classes at once, with counts (tfjs itself would stop at the first).
+  await assert.rejects(
+    convertModel(path),
+    /model\.json: 2 layer types pqk import does not support: Lambda x1 \(first at layer \S+ \(Lambda\)\), TFOpLambda x1 \(first at layer \S+ \(TFOpLambda\)\); pqk import supports: Conv2D/,
+  );
 });
