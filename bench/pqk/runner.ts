@@ -7,7 +7,8 @@ import { PHASE1_DEFAULTS, runPhase1 } from '../../src/compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS, runPhase2, type Phase2Config } from '../../src/compress/pqk/phase2.js';
 import { teacherLogits } from '../../src/compress/pqk/teacher.js';
 import type { Dataset } from '../../src/data/types.js';
-import { disposeModel, paramCount, type Model } from '../../src/models/params.js';
+import { createModel, disposeModel, paramCount, type Model } from '../../src/models/params.js';
+import { dsCnn } from '../../src/models/zoo.js';
 import { frozenQat } from '../../src/pipeline/config.js';
 import { checkpointExists, loadCheckpoint, readCheckpointHeader } from '../../src/train/checkpoint.js';
 import { floatLogits, trainFloat } from '../../src/train/float.js';
@@ -161,8 +162,46 @@ async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string):
   }
 }
 
+// The pruned architecture trained from scratch for the same epochs: does pruning a wider model add anything?
+async function runScratch(c: SeedContext, cfg: CompressConfig): Promise<void> {
+  if (c.task !== 'kws' || cfg.pattern !== 'channel' || c.store.get(recordKey(c.task, 'scratch', c.seed, cfg))) return;
+  const width = Math.round(64 * (1 - cfg.sparsity));
+  const dir = join(c.work, c.task, `s${c.seed}`, configId(cfg), 'scratch');
+  const spec = { ...dsCnn(c.data.inputShape, c.data.labels.length, width), name: `ds-cnn-${width}` };
+  const f = await trainFloat({
+    dir,
+    data: c.data,
+    cfg: { model: spec.name, epochs: c.t.floatEpochs, batchSize: c.t.batchSize, lr: c.t.floatLr, optimizer: 'adam', seed: c.seed },
+    init: async () => createModel(spec, c.seed),
+    log: c.log,
+  });
+  const epochs = (c.t.p1Rounds - 1) * c.t.p1EpochsPerRound + c.t.p1FinalEpochs;
+  const p1 = await runPhase1({
+    dir,
+    data: c.data,
+    cfg: {
+      ...PHASE1_DEFAULTS,
+      sparsity: 0,
+      pattern: 'channel',
+      rounds: 1,
+      finalEpochs: epochs,
+      lr: c.t.p1Lr,
+      batchSize: c.t.batchSize,
+      seed: c.seed,
+    },
+    scheme: { weightBits: cfg.weightBits, perChannel: true },
+    start: async () => f.model,
+    log: c.log,
+  });
+  await record(c, 'scratch', cfg, p1.model, dir, ['float', 'phase1']);
+  disposeModel(p1.model);
+}
+
 export async function runSeed(c: SeedContext, configs: CompressConfig[]): Promise<void> {
   const f = await floatModel(c);
   disposeModel(f.model);
-  for (const cfg of configs) await runConfig(c, cfg, f.dir);
+  for (const cfg of configs) {
+    await runConfig(c, cfg, f.dir);
+    await runScratch(c, cfg);
+  }
 }

@@ -4,8 +4,10 @@ import type { Importance } from '../../src/compress/pqk/masks.js';
 import { parseArgs } from 'node:util';
 
 export type BenchTask = 'kws' | 'image';
-export type BenchMethod = 'float' | 'phase1' | 'phase1+ce' | 'phase1+warmup' | 'pqk';
-export const BENCH_METHODS: readonly BenchMethod[] = ['float', 'phase1', 'phase1+ce', 'phase1+warmup', 'pqk'];
+// 'scratch' (KWS, channel configurations): the small architecture the pruned one ends as (DS-CNN with the kept
+// fraction of its width), trained from scratch: float for the float epochs, then dense QAT for phase 1's epochs.
+export type BenchMethod = 'float' | 'phase1' | 'phase1+ce' | 'phase1+warmup' | 'pqk' | 'scratch';
+export const BENCH_METHODS: readonly BenchMethod[] = ['float', 'phase1', 'phase1+ce', 'phase1+warmup', 'pqk', 'scratch'];
 
 export interface CompressConfig {
   pattern: 'unstructured' | 'channel' | '2:4'; // 2:4 fixes its own sparsity (0.5)

@@ -38,12 +38,16 @@ test('buildRows: testSamples on every row, minusCe (percentage points) on the pq
     rec('pqk', 3, 0.87, 2040), // diffs 1, 2, 3 pp
     rec('phase1', 1, 0.8),
     rec('phase1', 2, 0.8, 2040), // one record without the field
+    rec('scratch', 1, 0.78, 2040),
+    rec('scratch', 2, 0.79, 2040),
   ];
   const rows = buildRows(records, ['kws'], [1, 2, 3], [cfg]);
   const by = (m: string) => rows.find((r) => r.method === m)!;
   assert.equal(by('float').testSamples, 2040);
   assert.equal(by('phase1').testSamples, null, 'a row with a record that lacks the size cannot claim one');
   assert.equal(by('phase1+ce').minusCe, undefined);
+  // The small architecture from scratch is a row of the configuration like the others, after PQK.
+  assert.deepEqual([rows.at(-1)!.method, by('scratch').seeds, by('scratch').accMean], ['scratch', [1, 2], 0.785]);
   const d = by('pqk').minusCe!;
   assert.equal(d.seeds, 3);
   assert.ok(Math.abs(d.mean - 2) < 1e-9, `mean ${d.mean}`);
