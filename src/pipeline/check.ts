@@ -10,6 +10,7 @@ import { elementCount } from '../int/graph.js';
 import { quantizeValue } from '../int/quantize.js';
 import { datasetInfo, finalizeReport, modelFigures, reportVersions, writeReport, type RunReport } from '../report/index.js';
 import type { DatasetInfo } from '../report/types.js';
+import type { BaselineOption } from '../report/budgets.js';
 import type { TargetProfile } from '../targets/types.js';
 import { parseNpy } from '../util/npy.js';
 import { mulberry32 } from '../util/rng.js';
@@ -36,6 +37,7 @@ export interface CheckArgs {
   outDir: string;
   inputs: CheckInputs;
   strict: boolean;
+  baseline?: BaselineOption; // an earlier report this check may not regress from
   log: (line: string) => void;
 }
 
@@ -126,7 +128,7 @@ export async function runCheck(a: CheckArgs): Promise<RunReport> {
     model: modelFigures(m.qm, { name: basename(a.file).replace(/\.tflite$/, ''), file: 'model.tflite', fileBytes: a.bytes.length }),
     check: { inputs: a.inputs.kind, labelled, file: a.file },
   };
-  const report = finalizeReport(base, target, { strict: a.strict });
+  const report = finalizeReport(base, target, { strict: a.strict, baseline: a.baseline });
   await writeReport(a.outDir, report, target);
   return report;
 }

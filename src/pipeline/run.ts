@@ -19,6 +19,7 @@ import {
   type RunReport,
   type StageReport,
 } from '../report/index.js';
+import type { BaselineOption } from '../report/budgets.js';
 import type { TargetProfile } from '../targets/types.js';
 import { floatLogits } from '../train/float.js';
 import { evaluate, formatAccuracy, validationAccuracy, type StageState } from '../train/stage.js';
@@ -41,6 +42,7 @@ export interface RunArgs {
   from?: string; // a run folder whose float checkpoint (trained or imported) is the starting point
   verifyLimit?: number;
   strict?: boolean; // a budget that cannot be measured fails
+  baseline?: BaselineOption; // an earlier report this run may not regress from
 }
 
 function seedFrom(from: string | undefined, runDir: string): void {
@@ -260,7 +262,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
     }),
     ...(bundle ? { deploy: { dir: 'deploy', files: bundle.files.length, sha256: bundle.sha256 } } : {}),
   } as Omit<RunReport, 'budgets' | 'ok'>;
-  const report = finalizeReport(base, target, { strict: a.strict === true });
+  const report = finalizeReport(base, target, { strict: a.strict === true, baseline: a.baseline });
   await writeReport(runDir, report, target);
   return report;
 }

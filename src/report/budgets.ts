@@ -1,6 +1,7 @@
 // Judging a run against its target: every budget of the profile, the device's memory, and runtime exactness.
 import type { TargetProfile } from '../targets/types.js';
 import { deviceRuntime, emulatorRuntime, estimateMs } from '../targets/device.js';
+import { compareBaseline, type Tolerance } from './baseline.js';
 import { formatPercent, formatValue } from './format.js';
 import type { BudgetFigures, BudgetResult, BudgetUnit, RunReport, RuntimeVerification } from './types.js';
 
@@ -64,6 +65,13 @@ export interface BudgetOptions {
   // A budget that cannot be measured fails instead of being skipped (CI's default: dropping the emulator from a
   // target must not pass its instruction and arena budgets).
   strict?: boolean;
+  baseline?: BaselineOption; // an earlier report this one may not regress from (its comparisons join the budgets)
+}
+
+export interface BaselineOption {
+  file: string; // as the user named it
+  report: RunReport;
+  tolerance: Tolerance;
 }
 
 function strictly(b: BudgetResult): BudgetResult {
@@ -262,6 +270,12 @@ export function checkBudgets(r: BudgetFigures, target: TargetProfile, opts: Budg
 
 // Completes a report: judges it against its target and sets the overall verdict.
 export function finalizeReport(r: Omit<RunReport, 'budgets' | 'ok'>, target: TargetProfile, opts: BudgetOptions = {}): RunReport {
-  const budgets = checkBudgets(r, target, opts);
-  return { ...r, budgets, ok: budgets.every((b) => b.verdict !== 'fail') };
+  const b = opts.baseline;
+  const budgets = [...checkBudgets(r, target, opts), ...(b ? compareBaseline({ ...r, budgets: [], ok: true }, b.report, b.tolerance) : [])];
+  return {
+    ...r,
+    ...(b ? { baseline: { file: b.file, tolerance: b.tolerance } } : {}),
+    budgets,
+    ok: budgets.every((x) => x.verdict !== 'fail'),
+  };
 }

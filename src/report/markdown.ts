@@ -248,6 +248,23 @@ function memorySection(r: RunReport, target?: TargetProfile): string[] {
   ];
 }
 
+// The comparison with an earlier report (--baseline): each figure against the baseline's, with the change.
+function baselineSection(r: RunReport): string[] {
+  if (!r.baseline) return [];
+  const t = r.baseline.tolerance;
+  const rows = r.budgets
+    .filter((b) => b.name.startsWith('baseline.'))
+    .map((b) => `- ${b.verdict === 'fail' ? '**FAIL**' : b.verdict.toUpperCase()} ${b.message}`);
+  return [
+    `## Against the baseline (\`${r.baseline.file}\`)`,
+    '',
+    `Tolerance: bytes +${formatPercent(t.bytes)}, instructions +${formatPercent(t.instructions)}, accuracy −${(t.accuracy * 100).toFixed(2)} points.`,
+    '',
+    ...rows,
+    '',
+  ];
+}
+
 export function renderMarkdown(r: RunReport, plots: Plot[], target?: TargetProfile): string {
   const failed = r.budgets.filter((b) => b.verdict === 'fail');
   const v = r.versions;
@@ -261,6 +278,7 @@ export function renderMarkdown(r: RunReport, plots: Plot[], target?: TargetProfi
     '',
     ...budgetTable(r.budgets),
     '',
+    ...baselineSection(r),
     '## Runtimes',
     '',
     ...(Object.keys(r.verification).length > 0 ? runtimeTable(r) : ['No runtime verified this model.']),

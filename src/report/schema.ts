@@ -204,5 +204,17 @@ export const REPORT_SCHEMA = {
       required: ['inputs', 'labelled', 'file'],
       properties: { inputs: { enum: ['data', 'npy', 'random'] }, labelled: { type: 'boolean' }, file: { type: 'string' } },
     },
+    baseline: {
+      type: 'object',
+      required: ['file', 'tolerance'],
+      properties: {
+        file: { type: 'string' },
+        tolerance: {
+          type: 'object',
+          required: ['bytes', 'instructions', 'accuracy'],
+          properties: { bytes: num, instructions: num, accuracy: num },
+        },
+      },
+    },
   },
 } as const;

@@ -31,6 +31,9 @@ export interface RunReport {
   // and whether they had labels. Accuracy budgets need labels; the accuracy drop needs a float stage, which a checked
   // model never has; so these are not applicable to it rather than unmeasured.
   check?: { inputs: 'data' | 'npy' | 'random'; labelled: boolean; file: string };
+  // The earlier report this one was compared with (pqk run / pqk check --baseline); its 'baseline.*' entries are
+  // among the budgets.
+  baseline?: { file: string; tolerance: { bytes: number; instructions: number; accuracy: number } };
 }
 
 export interface DatasetInfo {

@@ -119,6 +119,38 @@ test('inputs from a .npy file on a host-only target: exact in TFLite; a budget s
   assert.equal(JSON.parse(local.stdout).budgets.find((b: { name: string }) => b.name === 'deviceFlashBytes').verdict, 'skip');
 });
 
+test('--baseline: the comparison with an earlier report joins the budgets and report.md; a regression exits 3', async () => {
+  const host = targetFile('host', (t) => {
+    t.runtimes = ['tflite'];
+    t.budgets = { modelFlashBytes: 65536 };
+  });
+  const args = (out: string) => ['check', MLPERF, '--target', host, '--random', '2', '--out', join(root, out), '--json', '--no-strict'];
+  const first = await cli(args('base'));
+  assert.equal(first.code, 0, first.stderr);
+  const same = await cli([...args('same'), '--baseline', join(root, 'base', 'report.json')]);
+  assert.equal(same.code, 0, same.stderr);
+  const names = (j: { budgets: { name: string; verdict: string }[] }) =>
+    j.budgets.filter((b) => b.name.startsWith('baseline.')).map((b) => `${b.name}:${b.verdict}`);
+  assert.deepEqual(names(JSON.parse(same.stdout)), ['baseline.fileBytes:pass', 'baseline.accuracy:tflite:skip']);
+  // A baseline whose file was 3% smaller: the model grew beyond the 2% tolerance.
+  const smaller = readReport(join(root, 'base', 'report.json'));
+  smaller.model.fileBytes = Math.round(53936 / 1.03);
+  const file = join(root, 'smaller.json');
+  writeFileSync(file, JSON.stringify(smaller));
+  const grew = await cli([...args('grew'), '--baseline', file]);
+  assert.equal(grew.code, 3, grew.stderr);
+  const report = readReport(join(root, 'grew', 'report.json'));
+  assert.deepEqual([report.ok, report.baseline], [false, { file, tolerance: { bytes: 0.02, instructions: 0.02, accuracy: 0.01 } }]);
+  const md = readFileSync(join(root, 'grew', 'report.md'), 'utf8');
+  assert.match(
+    md,
+    /## Against the baseline \(`[^`]*smaller\.json`\)\n\nTolerance: bytes \+2\.0%, instructions \+2\.0%, accuracy −1\.00 points\./,
+  );
+  assert.match(md, /- \*\*FAIL\*\* baseline\.fileBytes: 53,936 B vs baseline 52,365 B \(\+3\.0%, tolerance \+2\.0%\)/);
+  assertUserError(await cli([...args('tol'), '--tolerance', 'bytes=0.1']), 2, /--tolerance needs --baseline/, 'tolerance alone', assert);
+  assertUserError(await cli([...args('nobase'), '--baseline', join(root, 'nope.json')]), 1, /nope\.json/, 'missing baseline', assert);
+});
+
 test("the user's mistakes: a float model, inputs of another shape, two input sources, flags that do not apply", async () => {
   assertUserError(
     await cli(['check', FLOAT, '--random', '1', '--out', join(root, 'f')]),

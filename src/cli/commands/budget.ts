@@ -1,7 +1,8 @@
 // `pqk budget`: re-judges a report.json against its target's budgets and, optionally, an earlier run's report.
 import { EXIT, optStr, printJson, UserError, type Command, type CommandContext } from '../command.js';
 import { STRICT_FLAGS, strictBudgets } from '../strict.js';
-import { compareBaseline, parseTolerance } from '../../report/baseline.js';
+import { compareBaseline } from '../../report/baseline.js';
+import { BASELINE_FLAGS, baselineOption } from '../baseline-flags.js';
 import { checkBudgets } from '../../report/budgets.js';
 import { readReport } from '../../report/json.js';
 import { atomicWrite } from '../../util/fs.js';
@@ -30,15 +31,13 @@ function summary(results: BudgetResult[]): string {
 async function run(ctx: CommandContext): Promise<number> {
   const [file, ...extra] = ctx.positionals;
   if (file === undefined || extra.length > 0) throw new UserError('expected exactly one REPORT.json', EXIT.USAGE);
-  const baselineFile = optStr(ctx, 'baseline');
-  const toleranceText = optStr(ctx, 'tolerance');
-  if (toleranceText !== undefined && baselineFile === undefined) throw new UserError('--tolerance needs --baseline', EXIT.USAGE);
-  const tolerance = parseTolerance(toleranceText ?? '');
+  const baseline = baselineOption(ctx);
+  const baselineFile = baseline?.file;
 
   const report = readReport(file);
   const target = resolveTarget(ctx, report, file);
   const results = checkBudgets(report, target, { strict: strictBudgets(ctx) });
-  if (baselineFile !== undefined) results.push(...compareBaseline(report, readReport(baselineFile), tolerance));
+  if (baseline) results.push(...compareBaseline(report, baseline.report, baseline.tolerance));
   const ok = results.every((b) => b.verdict !== 'fail');
 
   const junit = optStr(ctx, 'junit');
@@ -58,13 +57,7 @@ export const budgetCommand: Command = {
     'budget REPORT.json [--target NAME|FILE] [--baseline OLD_REPORT.json] [--tolerance bytes=0.02,instructions=0.02,accuracy=0.01] [--junit OUT.xml] [--json]',
   flags: {
     target: { type: 'string', value: 'NAME|FILE', help: 'judge against this target', default: 'the one the report names' },
-    baseline: { type: 'string', value: 'FILE', help: "an earlier run's report.json: sizes, instructions and accuracy must not regress" },
-    tolerance: {
-      type: 'string',
-      value: 'LIST',
-      help: 'allowed regression against --baseline, as fractions',
-      default: 'bytes=0.02,instructions=0.02,accuracy=0.01',
-    },
+    ...BASELINE_FLAGS,
     junit: { type: 'string', value: 'FILE', help: 'also write the verdicts as JUnit XML (one test case per budget)' },
     ...STRICT_FLAGS,
   },

@@ -6,6 +6,7 @@ import { loadTarget } from '../../targets/load.js';
 import { lockRunDir } from '../../util/lock.js';
 import { EXIT, int, optInt, optStr, printJson, str, UsageError, type Command } from '../command.js';
 import { STRICT_FLAGS, strictBudgets } from '../strict.js';
+import { BASELINE_FLAGS, baselineOption } from '../baseline-flags.js';
 import { readModelFile } from './files.js';
 
 const DEFAULT_RANDOM = 10;
@@ -14,7 +15,7 @@ export const checkCommand: Command = {
   name: 'check',
   summary: "run any int8 .tflite model on every runtime of a target, compare it with the integer reference and judge the target's budgets",
   usage:
-    'check MODEL.tflite [--target cortex-m4] [--out DIR] [--data DIR [--limit N] | --inputs FILE.npy | --random N [--seed S]] [--strict] [--json]',
+    'check MODEL.tflite [--target cortex-m4] [--out DIR] [--data DIR [--limit N] | --inputs FILE.npy | --random N [--seed S]] [--baseline OLD_REPORT.json] [--strict] [--json]',
   flags: {
     target: { type: 'string', value: 'NAME|FILE', help: 'a built-in target (targets/*.json) or a profile file', default: 'cortex-m4' },
     out: {
@@ -42,6 +43,7 @@ export const checkCommand: Command = {
     },
     seed: { type: 'string', value: 'S', help: 'seed of --random', default: '1' },
     ...STRICT_FLAGS,
+    ...BASELINE_FLAGS,
   },
   examples: [
     'pqk check kws_ref_model.tflite --target cortex-m4',
@@ -75,7 +77,16 @@ export const checkCommand: Command = {
     const bytes = readModelFile(file);
     const outDir = resolve(str(ctx, 'out', `runs/check-${basename(file).replace(/\.tflite$/, '')}-${target.name}`));
     const unlock = lockRunDir(outDir, 'check');
-    const report = await runCheck({ file, bytes, target, outDir, inputs, strict: strictBudgets(ctx), log: ctx.log });
+    const report = await runCheck({
+      file,
+      bytes,
+      target,
+      outDir,
+      inputs,
+      strict: strictBudgets(ctx),
+      baseline: baselineOption(ctx),
+      log: ctx.log,
+    });
     unlock();
     const failed = report.budgets.filter((b) => b.verdict === 'fail');
     ctx.log(`check: report: ${outDir}/report.md`);

@@ -12,6 +12,7 @@ import { lockRunDir } from '../../util/lock.js';
 import { EXIT, int, optInt, optStr, printJson, str, type Command } from '../command.js';
 import { progressPrinter } from '../progress.js';
 import { STRICT_FLAGS, strictBudgets } from '../strict.js';
+import { BASELINE_FLAGS, baselineOption } from '../baseline-flags.js';
 import { loadTarget } from '../../targets/load.js';
 import { BACKEND_FLAG, startBackend } from './common.js';
 
@@ -19,7 +20,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'the whole pipeline: data, float training, phase 1, phase 2, export, verification, report, budgets',
   usage:
-    'run [--target cortex-m4] [--data DIR] [--model ds-cnn] [--out runs/NAME] [--config pqk.json] [--from RUN_DIR] [--seed S] [--verify-limit N] [--ce-control] [--strict] [--backend B] [--json]',
+    'run [--target cortex-m4] [--data DIR] [--model ds-cnn] [--out runs/NAME] [--config pqk.json] [--from RUN_DIR] [--seed S] [--verify-limit N] [--ce-control] [--baseline OLD_REPORT.json] [--strict] [--backend B] [--json]',
   flags: {
     target: { type: 'string', value: 'NAME|FILE', help: 'a built-in target (targets/*.json) or a profile file', default: 'cortex-m4' },
     data: {
@@ -48,6 +49,7 @@ export const runCommand: Command = {
       help: "also train the CE control (stage phase2-ce) and ship the student that validates best (config: phase2.control 'ce')",
     },
     ...STRICT_FLAGS,
+    ...BASELINE_FLAGS,
     ...BACKEND_FLAG,
   },
   examples: [
@@ -83,6 +85,7 @@ export const runCommand: Command = {
     };
     const verifyLimit = optInt(ctx, 'verify-limit', { min: 1 });
     const strict = strictBudgets(ctx);
+    const baseline = baselineOption(ctx);
     const runDir = resolve(str(ctx, 'out', `runs/${t.name}`));
     const unlock = lockRunDir(runDir, 'run');
     const backend = await startBackend(ctx);
@@ -94,6 +97,7 @@ export const runCommand: Command = {
       from: from && resolve(from),
       verifyLimit,
       strict,
+      baseline,
     });
     unlock();
     const failed = report.budgets.filter((b) => b.verdict === 'fail');
