@@ -86,12 +86,14 @@ export function layerFigures(model: QModel, channelsBefore: Record<string, numbe
     const w = wi === undefined ? undefined : model.tensors[wi]!;
     const kept = w ? (op.op === 'DEPTHWISE_CONV_2D' ? w.shape[w.shape.length - 1]! : w.shape[0]!) : undefined;
     const of = w ? channelsBefore[w.name] : undefined;
+    const bias = w && (op.inputs[2] ?? -1) >= 0 ? model.tensors[op.inputs[2]!] : undefined;
     return {
       node,
       op: op.op,
       output: model.tensors[op.outputs[0]!]!.shape.slice(),
       macs: opMacs(model, op),
-      params: constants.reduce((s, t) => s + elementCount(t.shape), 0),
+      // Trained parameters (weights and bias); other constants (PAD's paddings, shapes) count in bytes only.
+      params: w ? elementCount(w.shape) + (bias ? elementCount(bias.shape) : 0) : 0,
       bytes: constants.reduce((s, t) => s + constantBytes(t), 0),
       ...(kept !== undefined ? { channels: of !== undefined ? { kept, of } : { kept } } : {}),
     };

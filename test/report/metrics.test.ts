@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { modelFigures, verificationFromRun } from '../../src/report/metrics.js';
+import { layerFigures, modelFigures, verificationFromRun } from '../../src/report/metrics.js';
 import { deviceRun, referenceOutputs, tinyModel } from './fixture.js';
 
 test('modelFigures counts MACs, params, payload and sparsity from the integer model', () => {
@@ -58,5 +58,22 @@ test('layerFigures: per op its output, MACs, constants and output channels again
       [1, 'DEPTHWISE_CONV_2D', '1x8x8x4', 2304, 40, 52, { kept: 4 }],
       [2, 'FULLY_CONNECTED', '1x3', 768, 771, 780, { kept: 3 }],
     ],
+  );
+  // A PAD's paddings are stored (bytes) but not trained (params).
+  const q = (name: string, shape: number[]) => ({ name, shape, dtype: 'int8' as const, scale: [0.1], zeroPoint: [0] });
+  const padded = {
+    tensors: [
+      q('x', [1, 2, 2, 1]),
+      { name: 'p', shape: [4, 2], dtype: 'int32' as const, scale: [], zeroPoint: [], data: Int32Array.of(0, 0, 1, 1, 1, 1, 0, 0) },
+      q('y', [1, 4, 4, 1]),
+    ],
+    ops: [{ op: 'PAD' as const, inputs: [0, 1], outputs: [2], options: {} }],
+    inputs: [0],
+    outputs: [2],
+    metadata: {},
+  };
+  assert.deepEqual(
+    layerFigures(padded).map((l) => [l.op, l.params, l.bytes]),
+    [['PAD', 0, 32]],
   );
 });
