@@ -184,6 +184,49 @@ test('unsupported ops are listed at once with counts; paddings, groups and files
   assertUserError(await cli(['import', notOnnx, '--out', join(root, 'text')]), 1, /text\.onnx: not an ONNX model/, 'import', assert);
 });
 
+test('a Pad node before a conv and an average pool that counts its padding keep ONNX Runtime outputs', async () => {
+  // x [1, 4, 6, 6] -> Pad top/left 1 (SAME would pad bottom/right) -> Conv 3x3 stride 2 (7x7 -> 3x3) -> AveragePool 2x2 pads 1 counting them
+  // (3x3 -> 2x2) -> GlobalAveragePool -> Flatten -> Gemm: pad blocks where SAME cannot say it.
+  const file = model(
+    [
+      {
+        opType: 'Constant',
+        output: ['pads'],
+        attribute: [{ name: 'value', type: 4, t: { dims: [8], dataType: 7, int64Data: [0, 0, 1, 1, 0, 0, 0, 0] } }],
+      },
+      { opType: 'Pad', input: ['x', 'pads'], output: ['xp'], attribute: [{ name: 'mode', type: 3, s: Buffer.from('constant') }] },
+      { opType: 'Conv', input: ['xp', 'w', 'b'], output: ['c'], attribute: [ints('kernel_shape', [3, 3]), ints('strides', [2, 2])] },
+      { opType: 'Relu', input: ['c'], output: ['r'] },
+      {
+        opType: 'AveragePool',
+        input: ['r'],
+        output: ['a'],
+        attribute: [
+          ints('kernel_shape', [2, 2]),
+          ints('strides', [2, 2]),
+          ints('pads', [1, 1, 1, 1]),
+          { name: 'count_include_pad', type: 2, i: 1 },
+        ],
+      },
+      { opType: 'GlobalAveragePool', input: ['a'], output: ['g'] },
+      { opType: 'Flatten', input: ['g'], output: ['f'] },
+      { opType: 'Gemm', input: ['f', 'fw', 'fb'], output: ['y'], attribute: [{ name: 'transB', type: 2, i: 1 }] },
+    ],
+    [floats('w', [5, 4, 3, 3]), floats('b', [5]), floats('fw', [3, 5]), floats('fb', [3])],
+  );
+  const im = await convertModel(file);
+  try {
+    assert.deepEqual(
+      im.model.spec.nodes.map((n) => (n.kind === 'pad' ? `pad ${n.pads}` : 'padding' in n ? `${n.kind} ${n.padding}` : n.kind)),
+      ['pad 1,1,0,0', 'conv valid', 'pad 1,1,1,1', 'avgpool valid', 'avgpool valid', 'flatten', 'dense'],
+    );
+    const diff = await maxAbsDiff(im, 8, 2);
+    assert.ok(diff < 1e-5, `max |ONNX Runtime - imported| ${diff}`);
+  } finally {
+    im.original.dispose();
+  }
+});
+
 function ints(name: string, v: number[]): onnxProto.onnx.IAttributeProto {
   return { name, type: 7, ints: v };
 }
