@@ -1,6 +1,7 @@
 // Plots for report.md: vega-lite specs compiled to vega and rendered to SVG headless (no canvas needed).
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { formatValue } from './format.js';
 import { deviceRuntimeOf } from './pick.js';
 import type { RunReport } from './types.js';
 
@@ -37,25 +38,54 @@ function bars(title: string, values: Row[], x: string, y: string, yTitle: string
   } as TopLevelSpec;
 }
 
-// Accuracy through the stages, then on each verified runtime.
-function accuracySpec(r: RunReport): TopLevelSpec | undefined {
+// The accuracy budgets as horizontal lines (%): the minimum, and the float model's accuracy less the allowed drop.
+export function accuracyBudgetLines(r: RunReport): { label: string; accuracy: number }[] {
+  const lines: { label: string; accuracy: number }[] = [];
+  const min = r.budgets.find((b) => b.name === 'minAccuracy' && b.limit !== null);
+  if (min) lines.push({ label: `minAccuracy ${formatValue(min.limit!, 'accuracy')}`, accuracy: min.limit! * 100 });
+  const drop = r.budgets.find((b) => b.name === 'maxAccuracyDrop' && b.limit !== null);
+  const float = r.stages.find((s) => s.name === 'float');
+  if (drop && float) lines.push({ label: `float − maxAccuracyDrop`, accuracy: (float.accuracy - drop.limit!) * 100 });
+  return lines;
+}
+
+// Accuracy through the stages, then on each verified runtime, on a 0-100 axis (a cut axis makes a point look like
+// ten), with the accuracy budgets as dashed lines.
+export function accuracySpec(r: RunReport): TopLevelSpec | undefined {
   const values: Row[] = [
     ...r.stages.map((s) => ({ step: s.name, accuracy: s.accuracy * 100 })),
     ...Object.entries(r.verification).flatMap(([rt, v]) => (v.accuracy === null ? [] : [{ step: rt, accuracy: v.accuracy * 100 }])),
   ];
   if (values.length === 0) return undefined;
+  const y = { field: 'accuracy', type: 'quantitative' as const, title: 'accuracy (%)', scale: { domain: [0, 100] } };
+  const lines = accuracyBudgetLines(r);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'Accuracy through the stages (%)',
     width: Math.max(240, values.length * 60),
     height: 200,
-    data: { values },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'step', type: 'ordinal', sort: null, title: null, axis: { labelAngle: 0 } },
-      y: { field: 'accuracy', type: 'quantitative', title: 'accuracy (%)', scale: { zero: false } },
-    },
-  };
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'line', point: true },
+        encoding: { x: { field: 'step', type: 'ordinal', sort: null, title: null, axis: { labelAngle: 0 } }, y },
+      },
+      ...(lines.length
+        ? [
+            {
+              data: { values: lines },
+              layer: [
+                { mark: { type: 'rule' as const, strokeDash: [4, 3], color: '#c0392b' }, encoding: { y } },
+                {
+                  mark: { type: 'text' as const, align: 'left' as const, dx: 4, dy: -6, x: 0, color: '#c0392b' },
+                  encoding: { y, text: { field: 'label' } },
+                },
+              ],
+            },
+          ]
+        : []),
+    ],
+  } as TopLevelSpec;
 }
 
 function sparsitySpec(r: RunReport): TopLevelSpec | undefined {

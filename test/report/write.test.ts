@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { checkBudgets } from '../../src/report/budgets.js';
 import { readReport } from '../../src/report/json.js';
 import { writeReport } from '../../src/report/write.js';
+import { accuracyBudgetLines, accuracySpec } from '../../src/report/plots.js';
 import { loadTarget } from '../../src/targets/load.js';
 import { sampleReport } from './fixture.js';
 import { findAll, parseXmlFile } from './xml.js';
@@ -81,6 +82,22 @@ test('writeReport writes report.json, report.md with valid SVG plots beside it, 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the accuracy plot starts at 0 and draws the accuracy budgets as lines', () => {
+  const r = sampleReport(loadTarget('cortex-m4'));
+  const lines = accuracyBudgetLines(r);
+  // cortex-m4: minAccuracy 85%; maxAccuracyDrop 2 points below the float model's 91%.
+  assert.deepEqual(
+    lines.map((l) => [l.label, Math.round(l.accuracy * 100) / 100]),
+    [
+      ['minAccuracy 85.00%', 85],
+      ['float − maxAccuracyDrop', 89],
+    ],
+  );
+  const spec = JSON.stringify(accuracySpec(r));
+  assert.match(spec, /"scale":\{"domain":\[0,100\]\}/);
+  assert.doesNotMatch(spec, /"zero":false/);
 });
 
 test('a report without device figures says so instead of plotting nothing', async () => {
