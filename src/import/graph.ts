@@ -7,7 +7,17 @@ import type { Pad } from '../models/spec.js';
 import { fileHandler, namedWeights, type ModelFiles } from './files.js';
 import { GraphDef, type Node, type GraphNode } from './graph-def.js';
 import type { LoadedOriginal } from './layers.js';
-import { chain, transpose, unsupported, unsupportedTypes, type HostTensor, type Prim, type PrimBody, type PrimGraph } from './prims.js';
+import {
+  chain,
+  nhwcPads,
+  transpose,
+  unsupported,
+  unsupportedTypes,
+  type HostTensor,
+  type Prim,
+  type PrimBody,
+  type PrimGraph,
+} from './prims.js';
 
 type Mapper = (n: Node, g: GraphDef) => PrimBody[];
 
@@ -111,10 +121,10 @@ function mean(n: Node, g: GraphDef): PrimBody[] {
 
 // Pad (zeros) of height and width: paddings [[0, 0], [top, bottom], [left, right], [0, 0]].
 function pad(n: Node, g: GraphDef): PrimBody[] {
-  const p = [...g.constant(n.inputs[1], n).data];
-  if (p.length !== 8 || p[0] || p[1] || p[6] || p[7] || p.some((v) => v < 0))
-    throw unsupported(`Pad [${p}]`, n.source, ['zero padding of height and width of an NHWC tensor']);
-  return [{ op: 'pad', input: '', pads: [p[2]!, p[4]!, p[3]!, p[5]!] }];
+  const p = g.constant(n.inputs[1], n).data;
+  const pads = nhwcPads(p);
+  if (!pads) throw unsupported(`Pad [${[...p]}]`, n.source, ['zero padding of height and width of an NHWC tensor']);
+  return [{ op: 'pad', input: '', pads }];
 }
 
 // Squeeze of the height and width of a [batch, 1, 1, C] map (after a pool that keeps dims): a flatten.

@@ -8,9 +8,10 @@ import onnxProto from 'onnx-proto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import type { Pad } from '../models/spec.js';
+import { convGeometry } from '../int/common.js';
+import { convOut, type Pad } from '../models/spec.js';
 import type { LoadedOriginal } from './layers.js';
-import { chain, transpose, unsupported, type HostTensor, type Prim, type PrimBody } from './prims.js';
+import { chain, transpose, unsupported, unsupportedTypes, type HostTensor, type Prim, type PrimBody } from './prims.js';
 
 const { onnx } = onnxProto;
 type Node = onnxProto.onnx.INodeProto;
@@ -116,10 +117,10 @@ const attrStr = (n: Node, name: string, dflt: string): string => {
   return s && s.length > 0 ? Buffer.from(s).toString('utf8') : dflt;
 };
 
-// TensorFlow's SAME padding of one axis: the total split with the extra row at the end.
+// TensorFlow's SAME padding of one axis, [before, after]: the integer reference's geometry, the extra row at the end.
 function samePads(size: number, k: number, s: number): [number, number] {
-  const total = Math.max((Math.ceil(size / s) - 1) * s + k - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  const { out, pad } = convGeometry('SAME', size, k, s, 1);
+  return [pad, Math.max((out - 1) * s + k - size, 0) - pad];
 }
 
 class Lowering {
@@ -247,9 +248,7 @@ class Lowering {
   private outShape(x: Act, channels: number, k: [number, number], s: [number, number], pad: Pad, pre?: Pads): number[] {
     const [, , h, w] = x.shape as [number, number, number, number];
     const [ph, pw] = pre ? [pre[0] + pre[2], pre[1] + pre[3]] : [0, 0];
-    const dim = (size: number, kk: number, ss: number): number =>
-      pad === 'same' ? Math.ceil(size / ss) : Math.floor((size - kk) / ss) + 1;
-    return [x.shape[0]!, channels, dim(h + ph, k[0], s[0]), dim(w + pw, k[1], s[1])];
+    return [x.shape[0]!, channels, convOut(h + ph, k[0], s[0], pad), convOut(w + pw, k[1], s[1], pad)];
   }
 
   private static add(a: Pads, b: Pads | undefined): Pads {
@@ -424,9 +423,8 @@ class Lowering {
     const [b0, c0, t, l, b1, c1, bo, r] = pads as [number, number, number, number, number, number, number, number];
     if (b0 || c0 || b1 || c1 || [t, l, bo, r].some((p) => p < 0))
       throw unsupported(`Pad [${pads}]`, this.where(n), ['zero padding of height and width']);
-    const prev = x.pad ?? [0, 0, 0, 0];
     // The conv / pool that reads it sees the unpadded map (its shape) and adds these pads to its own.
-    this.emit(n, n.input![0]!, [], x.shape, { pad: [prev[0] + t, prev[1] + l, prev[2] + bo, prev[3] + r] });
+    this.emit(n, n.input![0]!, [], x.shape, { pad: Lowering.add([t, l, bo, r], x.pad) });
   }
 
   private softmax(n: Node): void {
@@ -620,16 +618,13 @@ function decode(path: string, bytes: Uint8Array): onnxProto.onnx.ModelProto {
   return model;
 }
 
-// Every op pqk cannot import, at once, with counts.
+// Every op pqk cannot import, at once, with counts (as for the other formats).
 function checkOps(path: string, nodes: Node[]): void {
-  const counts = new Map<string, number>();
-  for (const n of nodes)
-    if (!SUPPORTED_ONNX_OPS.includes(n.opType ?? '')) counts.set(n.opType ?? '', (counts.get(n.opType ?? '') ?? 0) + 1);
-  if (counts.size === 0) return;
-  const list = [...counts].map(([op, c]) => `${op} x${c}`).join(', ');
-  throw new UserError(
-    `${path}: ${counts.size} op type${counts.size > 1 ? 's' : ''} pqk import does not support: ${list}; it supports: ${SUPPORTED_ONNX_OPS.join(', ')}`,
-  );
+  const missing = nodes
+    .filter((n) => !SUPPORTED_ONNX_OPS.includes(n.opType ?? ''))
+    .map((n) => ({ type: n.opType ?? '', where: `node '${n.name || n.output?.[0]}'` }));
+  const err = unsupportedTypes(path, 'op', missing, SUPPORTED_ONNX_OPS);
+  if (err) throw err;
 }
 
 // The same model with `name` as its output: ONNX Runtime returns graph outputs only.

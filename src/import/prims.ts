@@ -70,6 +70,13 @@ export function unsupportedTypes(
   );
 }
 
+// Paddings [[0, 0], [top, bottom], [left, right], [0, 0]] of an NHWC tensor (TFLite PAD, TensorFlow Pad) as a pad
+// block's [top, left, bottom, right]; undefined when they pad the batch or the channels, or are negative.
+export function nhwcPads(p: ArrayLike<number>): [number, number, number, number] | undefined {
+  if (p.length !== 8 || p[0] || p[1] || p[6] || p[7] || Array.from(p).some((v) => v < 0)) return undefined;
+  return [p[2]!, p[4]!, p[3]!, p[5]!];
+}
+
 export function fill(n: number, v: number): Float32Array {
   return new Float32Array(n).fill(v);
 }

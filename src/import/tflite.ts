@@ -9,7 +9,7 @@ import { TfliteSession } from '../runtimes/tflite.js';
 import { parseTflite } from '../tflite/reader.js';
 import { writeTflite } from '../tflite/writer.js';
 import type { LoadedOriginal } from './layers.js';
-import { chain, transpose, unsupported, type HostTensor, type Prim, type PrimBody } from './prims.js';
+import { chain, nhwcPads, transpose, unsupported, type HostTensor, type Prim, type PrimBody } from './prims.js';
 
 export const SUPPORTED_TFLITE_OPS = [
   'CONV_2D',
@@ -141,10 +141,11 @@ class Lowering {
         return;
       }
       case 'PAD': {
-        const p = Array.from(this.constant(k, op, 1, 'paddings').data);
-        if (this.shape(op.inputs[0]!).length !== 4 || p[0] || p[1] || p[6] || p[7] || p.some((v) => v < 0))
-          throw new UserError(`${this.where(k, op)}: pqk imports PAD of height and width of an NHWC tensor only, got paddings [${p}]`);
-        this.emit(k, op, this.activation(k, op), [{ op: 'pad', input: '', pads: [p[2]!, p[4]!, p[3]!, p[5]!] }]);
+        const p = this.constant(k, op, 1, 'paddings').data;
+        const pads = this.shape(op.inputs[0]!).length === 4 ? nhwcPads(p) : undefined;
+        if (!pads)
+          throw new UserError(`${this.where(k, op)}: pqk imports PAD of height and width of an NHWC tensor only, got paddings [${[...p]}]`);
+        this.emit(k, op, this.activation(k, op), [{ op: 'pad', input: '', pads }]);
         return;
       }
       case 'SOFTMAX':

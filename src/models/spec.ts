@@ -105,7 +105,8 @@ export function nodeInputs(n: NodeSpec): string[] {
   return n.kind === 'add' ? [...n.inputs] : [n.input];
 }
 
-function convOut(size: number, k: number, s: number, pad: Pad): number {
+// Output size of one axis of a window op (conv, depthwise, pool) with pqk's padding.
+export function convOut(size: number, k: number, s: number, pad: Pad): number {
   return pad === 'same' ? Math.ceil(size / s) : Math.floor((size - k) / s) + 1;
 }
 

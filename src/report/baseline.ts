@@ -58,7 +58,11 @@ function accuracyDrop(name: string, cur: number, base: number, tol: number): Bud
 }
 
 // One result for the model file, then per runtime both ran: arena, worst-sample instructions, accuracy.
-export function compareBaseline(report: RunReport, baseline: RunReport, tol: Tolerance = DEFAULT_TOLERANCE): BudgetResult[] {
+export function compareBaseline(
+  report: Pick<RunReport, 'model' | 'verification'>,
+  baseline: RunReport,
+  tol: Tolerance = DEFAULT_TOLERANCE,
+): BudgetResult[] {
   const out = [growth('baseline.fileBytes', 'bytes', report.model.fileBytes, baseline.model.fileBytes, tol.bytes)];
   const shared = Object.keys(report.verification).filter((rt) => rt in baseline.verification);
   for (const rt of shared) {

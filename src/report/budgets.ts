@@ -271,7 +271,7 @@ export function checkBudgets(r: BudgetFigures, target: TargetProfile, opts: Budg
 // Completes a report: judges it against its target and sets the overall verdict.
 export function finalizeReport(r: Omit<RunReport, 'budgets' | 'ok'>, target: TargetProfile, opts: BudgetOptions = {}): RunReport {
   const b = opts.baseline;
-  const budgets = [...checkBudgets(r, target, opts), ...(b ? compareBaseline({ ...r, budgets: [], ok: true }, b.report, b.tolerance) : [])];
+  const budgets = [...checkBudgets(r, target, opts), ...(b ? compareBaseline(r, b.report, b.tolerance) : [])];
   return {
     ...r,
     ...(b ? { baseline: { file: b.file, tolerance: b.tolerance } } : {}),
