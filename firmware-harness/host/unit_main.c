@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../src/exp_f32.h"
+#include "../src/kernels/kernels.h"
 #include "../src/quant.h"
 
 /* Writes libm's expf over the same sweep firmware/expf_main.c makes, for comparison with a Cortex-M build. */
@@ -65,6 +66,24 @@ static int check_fixed_point(void)
         const int32_t v = pqk_srdhm(a, b);
         const int32_t ties_up = shift == 0 ? v : (int32_t)(((int64_t)v + (1ll << (-shift - 1))) >> -shift);
         if (pqk_mbqm_gemm(a, b, shift) != ties_up) return printf("mbqm_gemm(%d, %d, %d)\n", a, b, shift), 1;
+    }
+    /* The short rescale of the optimized kernels (kernels.h, pqk_rescale_short_x2 then >> 1, plus the output
+     * offset) against MultiplyByQuantizedMultiplier on accumulators below 2^30, every right shift 1..31 and
+     * multipliers in [2^30, 2^31) as QuantizeMultiplier gives them, and exact ties of both signs. */
+    for (int i = 0; i < 2000000; i++) {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        const int32_t right = 1 + (int32_t)(state % 31), offset = (int32_t)((state >> 8) % 256) - 128;
+        const int32_t mult = (int32_t)((1u << 30) | ((uint32_t)(state >> 16) & 0x3fffffffu));
+        int32_t acc = (int32_t)((uint32_t)(state >> 32) & 0x7fffffffu) - (1 << 30);
+        if (i % 4 == 0) { /* a power-of-two multiplier and an exact tie, either sign */
+            const int32_t tie = (int32_t)((state >> 40) % (uint64_t)(1u << (30 - right))) << right | 1 << (right - 1);
+            acc = i % 8 == 0 ? -tie : tie;
+        }
+        const int32_t m = i % 4 == 0 ? 1 << 30 : mult, shift = i % 4 == 0 ? -(right - 1) : -right;
+        if (i % 4 == 0 && (right == 1 || right == 31)) continue;
+        const int32_t want = pqk_mbqm(acc, m, shift) + offset;
+        const int32_t got = pqk_rescale_short_x2(acc, m, ~shift, 2 * offset + 1) >> 1;
+        if (got != want) return printf("rescale_short(%d, %d, %d): %d, want %d\n", acc, m, shift, got, want), 1;
     }
     printf("fixed point: ok\n");
     return 0;

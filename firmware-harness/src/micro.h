@@ -61,7 +61,7 @@ typedef struct {
     int32_t variant;      /* kernel-specific path selector */
     int32_t axes_mask;    /* MEAN: reduced axes as bits */
     int32_t gemm_rows, gemm_depth, gemm_int4; /* CONV_2D: the GEMM path's shape (rows > 0 when it is taken) */
-    int32_t rescale_fast; /* every channel's rescale takes pqk_rescale_right, and ties round away from zero */
+    int32_t rescale_short; /* every channel's rescale may take the short form (pqk_rescale_short_ok) */
 } pqk_op_data;
 
 struct pqk_kernel;

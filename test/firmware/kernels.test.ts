@@ -36,6 +36,47 @@ function edgeModel(seed: number): QModel {
   return g.build(x, h);
 }
 
+/**
+ * A chain whose real multipliers are exact powers of two (weight scales 0.5, output scales chosen so that
+ * in x 0.5 / out = 2^-s), so the rescale's rounding shift meets exact .5 ties of both signs on many outputs: the
+ * four-pixel GEMM (pointwise and gathered, int8 and int4), the unrolled 3x3 depthwise (int8 and int4), right
+ * shifts from 1 (the shortest) to 8 and a multiplier of 0.5 (no right shift: the general rescale), outputs without activation (the whole int8 range) and after a ReLU whose
+ * zero point is above -128 (a narrower clamp).
+ */
+function tieModel(seed: number): QModel {
+  const g = new GraphBuilder(seed);
+  const x = g.activation([1, 5, 6, 8], 1, 0);
+  const chain: [number, number][] = []; // [op's output tensor, s]
+  let h = g.conv(x, 8, [1, 1], [1, 1], 'SAME', 'NONE');
+  chain.push([h, 2]);
+  h = g.depthwise(h, [3, 3], [1, 1], 'SAME', 'NONE');
+  chain.push([h, 3]);
+  h = g.conv(h, 8, [3, 3], [1, 1], 'SAME', 'RELU');
+  chain.push([h, 6]);
+  h = g.depthwise(h, [3, 3], [2, 2], 'SAME', 'NONE', 'int4');
+  chain.push([h, 2]);
+  h = g.conv(h, 8, [1, 1], [1, 1], 'SAME', 'NONE', 'int4');
+  chain.push([h, 1]);
+  h = g.conv(h, 4, [1, 1], [1, 1], 'SAME', 'NONE');
+  chain.push([h, 5]);
+  const model = g.build(x, h);
+  let inScale = 1;
+  for (const [i, op] of model.ops.entries()) {
+    const [out, s] = chain[i];
+    const w = model.tensors[op.inputs[1]];
+    w.scale = w.scale.map(() => 0.5);
+    w.data = Int8Array.from(w.data as Int8Array, (v) => v % 4); // small sums: few outputs saturate
+    const b = model.tensors[op.inputs[2]];
+    b.scale = b.scale.map(() => inScale * 0.5);
+    b.data = Int32Array.from(b.data as Int32Array, (v) => v % 200);
+    const o = model.tensors[out];
+    o.scale = [(inScale * 0.5) / 2 ** -s];
+    o.zeroPoint = ['activation' in op.options && op.options.activation === 'RELU' ? -20 : 0];
+    inScale = o.scale[0];
+  }
+  return model;
+}
+
 describe('optimized kernel variants', () => {
   const model = edgeModel(41);
   const inputs = randomInputs(model, 12, 13);
@@ -67,6 +108,28 @@ describe('optimized kernel variants', () => {
       opt.arena_used_bytes <= plain.arena_used_bytes + align(8 * 108 + 2 * 108 + 8),
       `${opt.arena_used_bytes} vs ${plain.arena_used_bytes}`,
     );
+  });
+
+  it('round exact .5 ties of both signs as TFLite Micro does, on the host and on qemu:cortex-m4 and cortex-m55', async () => {
+    const ties = tieModel(7);
+    const tieInputs = randomInputs(ties, 6, 5);
+    // x86-64 TFLite rounds the GEMM's ties upwards: where the two flavours differ, ties were met.
+    const x86 = runBatch(ties, tieInputs, 'x86-64');
+    for (let k = 0; k < ties.ops.length; k++) {
+      const prefix: QModel = { ...ties, ops: ties.ops.slice(0, k + 1), outputs: [ties.ops[k].outputs[0]] };
+      const bytes = writeTflite(prefix);
+      const want = runBatch(prefix, tieInputs, 'tflm');
+      const fast = await runHost(bytes, tieInputs, true);
+      assert.equal(fast.status, 0, fast.error);
+      assert.equal(compareBatches(fast.outputs, want).mismatches, 0, `host optimized, after op ${k} (${ties.ops[k].op})`);
+      if (k === 0) assert.ok(compareBatches(runBatch(prefix, tieInputs, 'x86-64'), want).mismatches > 10, 'no ties met');
+    }
+    const want = runBatch(ties, tieInputs, 'tflm');
+    assert.ok(compareBatches(x86, want).mismatches > 0);
+    for (const cpu of ['cortex-m4', 'cortex-m55'] as const) {
+      const r = await new QemuRuntime(cpu, { countInstructions: false }).run(writeTflite(ties), tieInputs, { optimized: true });
+      assert.equal(compareBatches(r.outputs, want).mismatches, 0, `qemu:${cpu}`);
+    }
   });
 
   for (const cpu of ['cortex-m4', 'cortex-m55'] as const) {

@@ -26,7 +26,7 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
         node->op.gemm_rows = w->dims[0];
         node->op.gemm_int4 = w->type == PQK_INT4;
         node->op.gemm_depth = (int32_t)depth;
-        node->op.rescale_fast = !node->op.gemm_ties_up && pqk_rescale_all_fast(&node->op, w->dims[0]);
+        node->op.rescale_short = pqk_rescale_short_ok(&node->op, pqk_bias_data(ctx, node), w->dims[0], depth);
         node->scratch_bytes = pqk_gemm_scratch_bytes(w->dims[0], (int32_t)depth);
         return PQK_OK;
     }

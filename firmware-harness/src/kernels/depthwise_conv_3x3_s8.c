@@ -46,22 +46,21 @@ void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const 
         __asm__ volatile("" ::: "memory"); /* keeps each tap's loads with its MACs instead of all hoisted, spilled */  \
     } while (0)
 
-/* Channel c's output value, its rescale taking pqk_rescale_right. */
-static inline __attribute__((always_inline)) int8_t dw_out(const pqk_op_data *op, int32_t acc, int32_t c,
-                                                           int full_range)
+/* Channel c's output value by the short rescale, k = 2 x output offset + 1. */
+static inline __attribute__((always_inline)) int8_t dw_out_short(const pqk_op_data *op, int32_t acc, int32_t c,
+                                                                 int32_t k, int full_range)
 {
-    const int32_t right = -op->shifts[c], mask = (int32_t)((1u << right) - 1u);
-    const int32_t q = pqk_rescale_right(acc, op->mults[c], right, mask) + op->out_offset;
-    return pqk_clamp_out(q, full_range, op->act_min, op->act_max);
+    return pqk_out_short(acc, op->mults[c], ~op->shifts[c], k, full_range, op->act_min, op->act_max);
 }
 
 /* One output pixel, all channels: taps[t] points at channel 0 of tap t (row-major), or at a row of the input zero
- * point for a tap in the padding. `fast`: every channel's rescale is pqk_rescale_right's case; `full_range`: the output
- * clamp is the whole int8 range, one SSAT. */
+ * point for a tap in the padding. `is_short`: the short rescale (op->rescale_short), else the general one;
+ * `full_range`: the output clamp is the whole int8 range, one SSAT. */
 static inline __attribute__((always_inline)) void dw3x3_pixel(const pqk_op_data *op, const int8_t *const *taps,
                                                               int32_t c_n, const int8_t *w, const int32_t *start,
-                                                              int8_t *y, int is_int4, int fast, int full_range)
+                                                              int8_t *y, int is_int4, int is_short, int full_range)
 {
+    const int32_t k = 2 * op->out_offset + 1;
     for (int32_t c = 0; c < c_n; c += 4) {
         const int8_t *wc = w + (is_int4 ? c / 2 : c);
         int32_t a0 = is_int4 ? 0 : start[c], a1 = is_int4 ? 0 : start[c + 1];
@@ -79,9 +78,10 @@ static inline __attribute__((always_inline)) void dw3x3_pixel(const pqk_op_data 
             a0 = pqk_add_wrap(a0 >> 4, start[c]), a1 = pqk_add_wrap(a1 >> 4, start[c + 1]);
             a2 = pqk_add_wrap(a2 >> 4, start[c + 2]), a3 = pqk_add_wrap(a3 >> 4, start[c + 3]);
         }
-        if (fast) {
-            y[c] = dw_out(op, a0, c, full_range), y[c + 1] = dw_out(op, a1, c + 1, full_range);
-            y[c + 2] = dw_out(op, a2, c + 2, full_range), y[c + 3] = dw_out(op, a3, c + 3, full_range);
+        if (is_short) {
+            y[c] = dw_out_short(op, a0, c, k, full_range), y[c + 1] = dw_out_short(op, a1, c + 1, k, full_range);
+            y[c + 2] = dw_out_short(op, a2, c + 2, k, full_range),
+                  y[c + 3] = dw_out_short(op, a3, c + 3, k, full_range);
         } else {
             y[c] = pqk_requant_ref(op, a0, c), y[c + 1] = pqk_requant_ref(op, a1, c + 1);
             y[c + 2] = pqk_requant_ref(op, a2, c + 2), y[c + 3] = pqk_requant_ref(op, a3, c + 3);
@@ -89,15 +89,114 @@ static inline __attribute__((always_inline)) void dw3x3_pixel(const pqk_op_data 
     }
 }
 
-void pqk_dw3x3_pixel(const pqk_op_data *op_in, const int8_t *const *taps, int32_t c_n, const int8_t *w, int is_int4,
-                     const int32_t *start, int8_t *y)
+#if defined(PQK_MVE)
+/* Helium, int8 weights and the short rescale: sixteen channels per pass as four vectors of four lanes, inputs and
+ * weights widened by the loads (VLDRB.S32, one base address per tap serving the four vectors), one VMUL and VADD per
+ * tap and vector, the rescale on each vector and a narrowing store; four channels per pass for the rest. */
+#define PQK_DW_MVE_TAP(t, v) acc##v = vaddq_s32(acc##v, vmulq_s32(vldrbq_s32(xt + 4 * (v)), vldrbq_s32(wt + 4 * (v))))
+#define PQK_DW_MVE_OUT(v)                                                                                              \
+    vstrbq_s32(y + c + 4 * (v), pqk_out_short_mve(acc##v, vldrwq_s32(op->mults + c + 4 * (v)),                         \
+                                                  vaddq_n_s32(vldrwq_s32(op->shifts + c + 4 * (v)), 1), k, lo, hi))
+static void dw3x3_pixel_mve(const pqk_op_data *op, const int8_t *const *taps, int32_t c_n, const int8_t *w,
+                            const int32_t *start, int8_t *y)
+{
+    const int32_t k = 2 * op->out_offset + 1;
+    const int32x4_t lo = vdupq_n_s32(op->act_min), hi = vdupq_n_s32(op->act_max);
+    int32_t c = 0;
+    for (; c + 16 <= c_n; c += 16) {
+        int32x4_t acc0 = vldrwq_s32(start + c), acc1 = vldrwq_s32(start + c + 4);
+        int32x4_t acc2 = vldrwq_s32(start + c + 8), acc3 = vldrwq_s32(start + c + 12);
+        for (int32_t t = 0; t < 9; t++) {
+            const int8_t *xt = taps[t] + c, *wt = w + t * c_n + c;
+            PQK_DW_MVE_TAP(t, 0);
+            PQK_DW_MVE_TAP(t, 1);
+            PQK_DW_MVE_TAP(t, 2);
+            PQK_DW_MVE_TAP(t, 3);
+        }
+        PQK_DW_MVE_OUT(0);
+        PQK_DW_MVE_OUT(1);
+        PQK_DW_MVE_OUT(2);
+        PQK_DW_MVE_OUT(3);
+    }
+    for (; c < c_n; c += 4) {
+        int32x4_t acc0 = vldrwq_s32(start + c);
+        for (int32_t t = 0; t < 9; t++) {
+            const int8_t *xt = taps[t] + c, *wt = w + t * c_n + c;
+            PQK_DW_MVE_TAP(t, 0);
+        }
+        PQK_DW_MVE_OUT(0);
+    }
+}
+#endif
+
+/* The nine taps of the output pixel at (oy, ox) near a border: input pixels, or pad_row where in the padding. */
+static void dw3x3_border_taps(const pqk_op_data *op, const int8_t *xb, const int32_t *dims, int32_t oy, int32_t ox,
+                              const int8_t *pad_row, const int8_t **taps)
+{
+    const int32_t ih = dims[1], iw = dims[2], c_n = dims[3];
+    for (int32_t ky = 0; ky < 3; ky++) {
+        const int32_t iy = oy * op->stride_h - op->pad_h + ky * op->dil_h;
+        for (int32_t kx = 0; kx < 3; kx++) {
+            const int32_t ix = ox * op->stride_w - op->pad_w + kx * op->dil_w;
+            const int inside = iy >= 0 && iy < ih && ix >= 0 && ix < iw;
+            taps[ky * 3 + kx] = inside ? xb + ((size_t)iy * iw + ix) * c_n : pad_row;
+        }
+    }
+}
+
+/* Every output pixel: an interior pixel's taps are its window's corner plus nine offsets fixed per Eval. */
+static inline __attribute__((always_inline)) void
+dw3x3_all(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims, const int8_t *w,
+          const int32_t *start, const int8_t *pad_row, int8_t *y, int is_int4, int is_short, int full_range, int mve)
+{
+    const int32_t ih = in_dims[1], iw = in_dims[2], c_n = in_dims[3];
+    int32_t toff[9];
+    for (int32_t t = 0; t < 9; t++) toff[t] = ((t / 3) * op->dil_h * iw + (t % 3) * op->dil_w) * c_n;
+    for (int32_t n = 0; n < in_dims[0]; n++) {
+        const int8_t *xb = x + (size_t)n * ih * iw * c_n;
+        for (int32_t oy = 0; oy < out_dims[1]; oy++) {
+            const int32_t iy0 = oy * op->stride_h - op->pad_h, rows_inside = iy0 >= 0 && iy0 + 2 * op->dil_h < ih;
+            for (int32_t ox = 0; ox < out_dims[2]; ox++, y += c_n) {
+                const int32_t ix0 = ox * op->stride_w - op->pad_w;
+                const int8_t *taps[9];
+                if (rows_inside && ix0 >= 0 && ix0 + 2 * op->dil_w < iw) {
+                    const int8_t *corner = xb + ((size_t)iy0 * iw + ix0) * c_n;
+                    for (int32_t t = 0; t < 9; t++) taps[t] = corner + toff[t];
+                } else {
+                    dw3x3_border_taps(op, xb, in_dims, oy, ox, pad_row, taps);
+                }
+#if defined(PQK_MVE)
+                if (mve) {
+                    dw3x3_pixel_mve(op, taps, c_n, w, start, y);
+                    continue;
+                }
+#endif
+                (void)mve;
+                dw3x3_pixel(op, taps, c_n, w, start, y, is_int4, is_short, full_range);
+            }
+        }
+    }
+}
+
+void pqk_dw3x3_run(const pqk_op_data *op_in, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims,
+                   const int8_t *w, int is_int4, const int32_t *start, const int8_t *pad_row, int8_t *y)
 {
     const pqk_op_data op = *op_in; /* int8 stores cannot alias a local: no reloads */
     const int full_range = op.act_min == -128 && op.act_max == 127;
-    if (op.rescale_fast && full_range)
-        is_int4 ? dw3x3_pixel(&op, taps, c_n, w, start, y, 1, 1, 1) : dw3x3_pixel(&op, taps, c_n, w, start, y, 0, 1, 1);
-    else if (op.rescale_fast)
-        is_int4 ? dw3x3_pixel(&op, taps, c_n, w, start, y, 1, 1, 0) : dw3x3_pixel(&op, taps, c_n, w, start, y, 0, 1, 0);
+#if defined(PQK_MVE)
+    if (op.rescale_short && !is_int4) {
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 1, 0, 1);
+        return;
+    }
+#endif
+    if (op.rescale_short && full_range && is_int4)
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 1, 1, 1, 0);
+    else if (op.rescale_short && full_range)
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 1, 1, 0);
+    else if (op.rescale_short && is_int4)
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 1, 1, 0, 0);
+    else if (op.rescale_short)
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 1, 0, 0);
     else
-        dw3x3_pixel(&op, taps, c_n, w, start, y, is_int4, 0, 0);
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, is_int4, 0, 0, 0);
 }

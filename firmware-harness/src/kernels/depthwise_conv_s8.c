@@ -28,7 +28,7 @@ static pqk_status dw_prepare(pqk_ctx *ctx, pqk_node *node)
     node->scratch_bytes = 4u * (uint32_t)w->dims[3];
     if (op->depth_mult == 1 && w->dims[1] == 3 && w->dims[2] == 3 && w->dims[3] % 4 == 0) {
         op->variant = w->type == PQK_INT4 ? DW_3X3_INT4 : DW_3X3;
-        op->rescale_fast = pqk_rescale_all_fast(op, w->dims[3]);
+        op->rescale_short = pqk_rescale_short_ok(op, pqk_bias_data(ctx, node), w->dims[3], 9);
         node->scratch_bytes += (uint32_t)w->dims[3];
     }
     return PQK_OK;
@@ -189,21 +189,6 @@ static int dw_pixel_vector(const pqk_op_data *op, const int8_t *xb, const int8_t
     return 1;
 }
 
-/* The nine taps of a 3x3 window at an output pixel: input pixels, or the zero-point row where in the padding. */
-static void dw3x3_taps(const pqk_op_data *op, const int8_t *xb, const int32_t *dims, int32_t oy, int32_t ox,
-                       const int8_t *pad_row, const int8_t **taps)
-{
-    const int32_t ih = dims[1], iw = dims[2], c_n = dims[3];
-    for (int32_t ky = 0; ky < 3; ky++) {
-        const int32_t iy = oy * op->stride_h - op->pad_h + ky * op->dil_h;
-        for (int32_t kx = 0; kx < 3; kx++) {
-            const int32_t ix = ox * op->stride_w - op->pad_w + kx * op->dil_w;
-            const int inside = iy >= 0 && iy < ih && ix >= 0 && ix < iw;
-            taps[ky * 3 + kx] = inside ? xb + ((size_t)iy * iw + ix) * c_n : pad_row;
-        }
-    }
-}
-
 /* 3x3, multiplier 1: every output pixel through the unrolled taps. */
 static void dw3x3_run(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
                       const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
@@ -215,16 +200,7 @@ static void dw3x3_run(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
     memset(pad_row, -op->in_offset, (size_t)c_n); /* the input zero point */
     const int is_int4 = op->variant == DW_3X3_INT4;
     pqk_dw3x3_start(op, (const int8_t *)w->data, is_int4, bias, c_n, start);
-    for (int32_t n = 0; n < in->dims[0]; n++) {
-        const int8_t *xb = x + (size_t)n * in->dims[1] * in->dims[2] * c_n;
-        for (int32_t oy = 0; oy < out->dims[1]; oy++) {
-            for (int32_t ox = 0; ox < out->dims[2]; ox++, y += c_n) {
-                const int8_t *taps[9];
-                dw3x3_taps(op, xb, in->dims, oy, ox, pad_row, taps);
-                pqk_dw3x3_pixel(op, taps, c_n, (const int8_t *)w->data, is_int4, start, y);
-            }
-        }
-    }
+    pqk_dw3x3_run(op, x, in->dims, out->dims, (const int8_t *)w->data, is_int4, start, pad_row, y);
 }
 
 static inline __attribute__((always_inline)) void dw_channels_inner(pqk_ctx *ctx, const pqk_node *node,

@@ -124,24 +124,24 @@ void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int 
         }                                                                                                              \
     }
 
-/* The usual case, decided at Prepare: every channel's multiplier is a right shift (pqk_rescale_right) and ties round
- * away from zero; the rescale is then a few instructions per output, and a clamp to the whole int8 range (a ReLU
- * whose zero point is -128, or no activation) one saturating instruction. */
-static inline __attribute__((always_inline)) void gemm_run_fast(const pqk_op_data *op, const int8_t *weights,
-                                                                const uint32_t *col, const int32_t *bias, int8_t *y0,
-                                                                int8_t *y1, int8_t *y2, int8_t *y3, int is_int4,
-                                                                int full_range)
+/* The usual case, decided at Prepare (op->rescale_short): the short rescale, seven instructions an output
+ * (pqk_out_short); a clamp to the whole int8 range (a ReLU whose zero point is -128, or no activation) is one
+ * saturating instruction. */
+static inline __attribute__((always_inline)) void gemm_run_short(const pqk_op_data *op, const int8_t *weights,
+                                                                 const uint32_t *col, const int32_t *bias, int8_t *y0,
+                                                                 int8_t *y1, int8_t *y2, int8_t *y3, int is_int4,
+                                                                 int full_range)
 {
     const int32_t rows = op->gemm_rows, depth = op->gemm_depth, groups = depth / (is_int4 ? 8 : 4);
     const int32_t *mults = op->mults, *shifts = op->shifts;
-    const int32_t out_offset = op->out_offset, lo = op->act_min, hi = op->act_max;
+    const int32_t lo = op->act_min, hi = op->act_max, k = 2 * op->out_offset + 1;
     for (int32_t r = 0; r < rows; r++) {
         PQK_GEMM_ROW(r)
-        const int32_t mult = mults[r], right = -shifts[r], mask = (int32_t)((1u << right) - 1u);
-        y0[r] = pqk_clamp_out(pqk_rescale_right(a0, mult, right, mask) + out_offset, full_range, lo, hi);
-        y1[r] = pqk_clamp_out(pqk_rescale_right(a1, mult, right, mask) + out_offset, full_range, lo, hi);
-        y2[r] = pqk_clamp_out(pqk_rescale_right(a2, mult, right, mask) + out_offset, full_range, lo, hi);
-        y3[r] = pqk_clamp_out(pqk_rescale_right(a3, mult, right, mask) + out_offset, full_range, lo, hi);
+        const int32_t mult = mults[r], rm1 = ~shifts[r];
+        y0[r] = pqk_out_short(a0, mult, rm1, k, full_range, lo, hi);
+        y1[r] = pqk_out_short(a1, mult, rm1, k, full_range, lo, hi);
+        y2[r] = pqk_out_short(a2, mult, rm1, k, full_range, lo, hi);
+        y3[r] = pqk_out_short(a3, mult, rm1, k, full_range, lo, hi);
     }
 }
 
@@ -163,14 +163,14 @@ void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_
 {
     const pqk_op_data op = *op_in; /* a local copy: the int8 stores cannot alias it, so no reloads */
     const int full_range = op.act_min == -128 && op.act_max == 127;
-    if (op.rescale_fast && !op.gemm_int4 && full_range)
-        gemm_run_fast(&op, weights, col, bias, y[0], y[1], y[2], y[3], 0, 1);
-    else if (op.rescale_fast && !op.gemm_int4)
-        gemm_run_fast(&op, weights, col, bias, y[0], y[1], y[2], y[3], 0, 0);
-    else if (op.rescale_fast && full_range)
-        gemm_run_fast(&op, weights, col, bias, y[0], y[1], y[2], y[3], 1, 1);
-    else if (op.rescale_fast)
-        gemm_run_fast(&op, weights, col, bias, y[0], y[1], y[2], y[3], 1, 0);
+    if (op.rescale_short && !op.gemm_int4 && full_range)
+        gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 0, 1);
+    else if (op.rescale_short && !op.gemm_int4)
+        gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 0, 0);
+    else if (op.rescale_short && full_range)
+        gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 1, 1);
+    else if (op.rescale_short)
+        gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 1, 0);
     else
         gemm_run_general(&op, weights, col, bias, y, op.gemm_int4);
 }
@@ -178,15 +178,19 @@ void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_
 #if defined(PQK_MVE)
 /* Helium: per row, 16 weights per vector against each pixel's 16 inputs, VMLADAVA summing the products into the
  * pixel's accumulator, VADDVA summing the weights; a tail shorter than 16 is predicated (nothing past the row is
- * read). sum(w * (x + offset)) = sum(w * x) + offset * sum(w) exactly, modulo 2^32 as the plain path's sums. */
+ * read). sum(w * (x + offset)) = sum(w * x) + offset * sum(w) exactly, modulo 2^32 as the plain path's sums. With
+ * the short rescale, the four pixels' sums are rescaled as one vector and scattered to their rows with one VSTRB. */
 static inline __attribute__((always_inline)) void gemm_mve(const pqk_op_data *op, const int8_t *weights,
                                                            const int8_t *x0, const int8_t *x1, const int8_t *x2,
                                                            const int8_t *x3, const int32_t *bias, int8_t *y0,
-                                                           int8_t *y1, int8_t *y2, int8_t *y3, int full_range)
+                                                           int8_t *y1, int8_t *y2, int8_t *y3)
 {
     const int32_t depth = op->gemm_depth, whole = depth & ~15;
     const int32_t *mults = op->mults, *shifts = op->shifts;
-    const int32_t out_offset = op->out_offset, lo = op->act_min, hi = op->act_max, in_offset = op->in_offset;
+    const int32_t in_offset = op->in_offset, k = 2 * op->out_offset + 1;
+    const int32x4_t vlo = vdupq_n_s32(op->act_min), vhi = vdupq_n_s32(op->act_max);
+    const uint32_t offs[4] = {0u, (uint32_t)(y1 - y0), (uint32_t)(y2 - y0), (uint32_t)(y3 - y0)};
+    const uint32x4_t voffs = vldrwq_u32(offs);
     const int8_t *w = weights;
     for (int32_t r = 0; r < op->gemm_rows; r++) {
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ws = 0, d = 0;
@@ -209,13 +213,11 @@ static inline __attribute__((always_inline)) void gemm_mve(const pqk_op_data *op
         }
         w += depth;
         const uint32_t base = (uint32_t)(bias ? bias[r] : 0) + (uint32_t)in_offset * (uint32_t)ws;
-        const int32_t mult = mults[r], right = -shifts[r], mask = (int32_t)((1u << right) - 1u);
-        const int32_t sums[4] = {(int32_t)(base + (uint32_t)a0), (int32_t)(base + (uint32_t)a1),
-                                 (int32_t)(base + (uint32_t)a2), (int32_t)(base + (uint32_t)a3)};
-        y0[r] = pqk_clamp_out(pqk_rescale_right(sums[0], mult, right, mask) + out_offset, full_range, lo, hi);
-        y1[r] = pqk_clamp_out(pqk_rescale_right(sums[1], mult, right, mask) + out_offset, full_range, lo, hi);
-        y2[r] = pqk_clamp_out(pqk_rescale_right(sums[2], mult, right, mask) + out_offset, full_range, lo, hi);
-        y3[r] = pqk_clamp_out(pqk_rescale_right(sums[3], mult, right, mask) + out_offset, full_range, lo, hi);
+        int32x4_t acc = vdupq_n_s32(a0);
+        acc = vsetq_lane_s32(a1, acc, 1), acc = vsetq_lane_s32(a2, acc, 2), acc = vsetq_lane_s32(a3, acc, 3);
+        acc = vaddq_n_s32(acc, (int32_t)base);
+        const int32x4_t out = pqk_out_short_mve(acc, vdupq_n_s32(mults[r]), vdupq_n_s32(shifts[r] + 1), k, vlo, vhi);
+        vstrbq_scatter_offset_s32(y0 + r, voffs, out);
     }
 }
 
@@ -223,22 +225,21 @@ void pqk_gemm_run_mve(const pqk_op_data *op_in, const int8_t *weights, const int
                       int8_t *const *y)
 {
     const pqk_op_data op = *op_in; /* a local copy: the int8 stores cannot alias it, so no reloads */
-    if (!op.rescale_fast) {        /* rare: a multiplier above 1 or x86-64 rounding; the general rescale per value */
-        for (int32_t r = 0; r < op.gemm_rows; r++) {
-            const int8_t *w = weights + (size_t)r * (size_t)op.gemm_depth;
-            uint32_t ws = 0, a[4] = {0, 0, 0, 0};
-            for (int32_t d = 0; d < op.gemm_depth; d++) {
-                ws += (uint32_t)w[d];
-                for (int k = 0; k < 4; k++) a[k] += (uint32_t)(w[d] * xs[k][d]);
-            }
-            const uint32_t base = (uint32_t)(bias ? bias[r] : 0) + (uint32_t)op.in_offset * ws;
-            for (int k = 0; k < 4; k++) y[k][r] = pqk_requant_gemm(&op, (int32_t)(base + a[k]), 0, r);
-        }
+    if (op.rescale_short) {
+        gemm_mve(&op, weights, xs[0], xs[1], xs[2], xs[3], bias, y[0], y[1], y[2], y[3]);
         return;
     }
-    if (op.act_min == -128 && op.act_max == 127)
-        gemm_mve(&op, weights, xs[0], xs[1], xs[2], xs[3], bias, y[0], y[1], y[2], y[3], 1);
-    else
-        gemm_mve(&op, weights, xs[0], xs[1], xs[2], xs[3], bias, y[0], y[1], y[2], y[3], 0);
+    /* rare: a multiplier of 1 and above, an accumulator that may pass 2^30, or x86-64 rounding: the general rescale
+     * per value */
+    for (int32_t r = 0; r < op.gemm_rows; r++) {
+        const int8_t *w = weights + (size_t)r * (size_t)op.gemm_depth;
+        uint32_t ws = 0, a[4] = {0, 0, 0, 0};
+        for (int32_t d = 0; d < op.gemm_depth; d++) {
+            ws += (uint32_t)w[d];
+            for (int k = 0; k < 4; k++) a[k] += (uint32_t)(w[d] * xs[k][d]);
+        }
+        const uint32_t base = (uint32_t)(bias ? bias[r] : 0) + (uint32_t)op.in_offset * ws;
+        for (int k = 0; k < 4; k++) y[k][r] = pqk_requant_gemm(&op, (int32_t)(base + a[k]), 0, r);
+    }
 }
 #endif

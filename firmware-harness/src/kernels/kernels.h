@@ -73,12 +73,12 @@ void pqk_gemm_run_mve(const pqk_op_data *op, const int8_t *weights, const int8_t
                       int8_t *const *y);
 /* DEPTHWISE_CONV_2D 3x3, multiplier 1, int8 or int4 weights, channels a multiple of 4 (depthwise_conv_3x3_s8.c): the
  * weights are read from the model and widened in registers; each channel's starting sum (bias + input offset x
- * its weights) is computed once per Eval into `start`, then whole output pixels run from nine tap pointers (a
- * tap in the padding points at c_n bytes of the input zero point). */
+ * its weights) is computed once per Eval into `start`, then every output pixel runs from nine tap pointers (a
+ * tap in the padding points at pad_row, c_n bytes of the input zero point). */
 void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const int32_t *bias, int32_t c_n,
                      int32_t *start);
-void pqk_dw3x3_pixel(const pqk_op_data *op, const int8_t *const *taps, int32_t c_n, const int8_t *w, int is_int4,
-                     const int32_t *start, int8_t *y);
+void pqk_dw3x3_run(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims,
+                   const int8_t *w, int is_int4, const int32_t *start, const int8_t *pad_row, int8_t *y);
 pqk_status pqk_same_shape(pqk_ctx *ctx, pqk_node *node, const pqk_tensor *a, const pqk_tensor *b);
 
 /* The tail of every convolution-like output: + bias, per-channel rescale, + output zero point, clamp. GEMM ops
@@ -99,27 +99,44 @@ static inline int8_t pqk_requant_ref(const pqk_op_data *op, int32_t acc, int32_t
     return (int8_t)pqk_clamp(acc, op->act_min, op->act_max);
 }
 
-/* The rescale where a channel's multiplier is non-negative and its shift a right shift (all QuantizeMultiplier gives
- * for a scale below 1): pqk_mbqm(acc, mult, -right) without the saturating case the doubling high multiply then
- * cannot reach, with mask = 2^right - 1 computed once per channel by the caller. */
-static inline int pqk_rescale_all_fast(const pqk_op_data *op, int32_t channels)
+/* The short rescale (op->rescale_short, decided at Prepare by pqk_rescale_short_ok): where every accumulator is known
+ * to stay below 2^30 in magnitude and every channel shifts right by 1 to 31, MultiplyByQuantizedMultiplier is
+ * SaturatingRoundingDoublingHighMul(acc, mult) = (2 acc * mult + 2^31) >> 32, one SMMULR of 2 acc (nothing to
+ * saturate), then RoundingDivideByPOT(v, right), ties away from zero, as ((((v - (v < 0)) >> (right - 1)) + 1) >> 1).
+ * The output offset joins the last +1 as k = 2 out_offset + 1 and the last >> 1 is SSAT's shift: seven instructions
+ * an output with rm1 = right - 1 = ~shift loaded once per channel. */
+static inline int32_t pqk_rescale_short_x2(int32_t acc, int32_t mult, int32_t rm1, int32_t k)
 {
-    for (int32_t c = 0; c < channels; c++)
-        if (op->shifts[c] > 0 || op->mults[c] < 0) return 0;
-    return 1;
+    int32_t v = pqk_smmulr((int32_t)((uint32_t)acc << 1), mult);
+    v -= (int32_t)((uint32_t)v >> 31);
+    return (v >> rm1) + k; /* twice the output value, plus one */
 }
 
-static inline int32_t pqk_rescale_right(int32_t acc, int32_t mult, int32_t right, int32_t mask)
+static inline int8_t pqk_out_short(int32_t acc, int32_t mult, int32_t rm1, int32_t k, int full_range, int32_t lo,
+                                   int32_t hi)
 {
-    const int32_t v = (int32_t)(((int64_t)acc * mult + (1ll << 30)) >> 31);
-    return (v >> right) + ((v & mask) > (mask >> 1) - (v >> 31)); /* threshold mask/2, one more below zero */
+    const int32_t t = pqk_rescale_short_x2(acc, mult, rm1, k);
+    return full_range ? pqk_sat_s8_asr1(t) : (int8_t)pqk_clamp(t >> 1, lo, hi);
 }
 
-/* An output value's clamp: one SSAT when the activation range is the whole int8. */
-static inline int8_t pqk_clamp_out(int32_t q, int full_range, int32_t lo, int32_t hi)
+#if defined(PQK_MVE)
+/* The short rescale on four lanes (Helium), each lane with its own multiplier and shift + 1 = -(right - 1): VQRDMULH
+ * is SaturatingRoundingDoublingHighMul itself, saturation included, so no bound on the accumulator is needed here;
+ * then RoundingDivideByPOT as in pqk_rescale_short_x2 and the clamp to [lo, hi]. */
+static inline int32x4_t pqk_out_short_mve(int32x4_t acc, int32x4_t mult, int32x4_t neg_rm1, int32_t k, int32x4_t lo,
+                                          int32x4_t hi)
 {
-    return full_range ? pqk_sat_s8(q) : (int8_t)pqk_clamp(q, lo, hi);
+    int32x4_t v = vqrdmulhq_s32(acc, mult);
+    v = vaddq_s32(v, vshrq_n_s32(v, 31)); /* v - (v < 0) */
+    v = vshrq_n_s32(vaddq_n_s32(vshlq_s32(v, neg_rm1), k), 1);
+    return vminq_s32(vmaxq_s32(v, lo), hi);
 }
+#endif
+
+/* Whether the short rescale is exact for an op: ties away from zero, every shift in [-31, -1] with a non-negative
+ * multiplier, and |bias| + 128 x 255 x dot_length below 2^30 for every channel (|weight| <= 128, |input + offset|
+ * <= 255). */
+int pqk_rescale_short_ok(const pqk_op_data *op, const int32_t *bias, int32_t channels, int64_t dot_length);
 
 static inline const int32_t *pqk_bias_data(pqk_ctx *ctx, pqk_node *node)
 {

@@ -32,6 +32,13 @@ PQK_DSP_OP3(pqk_smlad, "smlad")   /* acc + a.lo * b.lo + a.hi * b.hi */
 PQK_DSP_OP3(pqk_smlabb, "smlabb") /* acc + a.lo * b.lo */
 PQK_DSP_OP3(pqk_smlatt, "smlatt") /* acc + a.hi * b.hi */
 
+static inline int32_t pqk_smmulr(int32_t a, int32_t b) /* (a * b + 2^31) >> 32 */
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
 static inline uint32_t pqk_sxtb16(uint32_t x) /* bytes 0 and 2, sign-extended to halfwords */
 {
     uint32_t r;
@@ -100,6 +107,10 @@ static inline int32_t pqk_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(pqk_hi16(a) * pqk_hi16(b)));
 }
+static inline int32_t pqk_smmulr(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * b + (1ll << 31)) >> 32);
+}
 static inline uint32_t pqk_sxtb16(uint32_t x)
 {
     return pqk_halves((int8_t)(x & 0xffu), (int8_t)((x >> 16) & 0xffu));
@@ -122,17 +133,18 @@ static inline uint32_t pqk_sxtab16_ror8(uint32_t acc, uint32_t x)
 }
 #endif
 
-/* Saturation to int8: one SSAT where the core has it (Armv7-M and Armv8-M Mainline). */
+/* v >> 1 saturated to int8: one SSAT with its shift where the core has it (Armv7-M and Armv8-M Mainline). */
 #if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
-static inline int8_t pqk_sat_s8(int32_t v)
+static inline int8_t pqk_sat_s8_asr1(int32_t v)
 {
     int32_t r;
-    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+    __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(v));
     return (int8_t)r;
 }
 #else
-static inline int8_t pqk_sat_s8(int32_t v)
+static inline int8_t pqk_sat_s8_asr1(int32_t v)
 {
+    v >>= 1;
     return (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
 }
 #endif
