@@ -54,11 +54,11 @@ static inline __attribute__((always_inline)) int8_t dw_out_short(const pqk_op_da
 }
 
 /* One output pixel, all channels: taps[t] points at channel 0 of tap t (row-major), or at a row of the input zero
- * point for a tap in the padding. `is_short`: the short rescale (op->rescale_short), else the general one;
+ * point for a tap in the padding. The rescale is the short one (Prepare takes this path only where it is exact);
  * `full_range`: the output clamp is the whole int8 range, one SSAT. */
 static inline __attribute__((always_inline)) void dw3x3_pixel(const pqk_op_data *op, const int8_t *const *taps,
                                                               int32_t c_n, const int8_t *w, const int32_t *start,
-                                                              int8_t *y, int is_int4, int is_short, int full_range)
+                                                              int8_t *y, int is_int4, int full_range)
 {
     const int32_t k = 2 * op->out_offset + 1;
     for (int32_t c = 0; c < c_n; c += 4) {
@@ -78,14 +78,8 @@ static inline __attribute__((always_inline)) void dw3x3_pixel(const pqk_op_data 
             a0 = pqk_add_wrap(a0 >> 4, start[c]), a1 = pqk_add_wrap(a1 >> 4, start[c + 1]);
             a2 = pqk_add_wrap(a2 >> 4, start[c + 2]), a3 = pqk_add_wrap(a3 >> 4, start[c + 3]);
         }
-        if (is_short) {
-            y[c] = dw_out_short(op, a0, c, k, full_range), y[c + 1] = dw_out_short(op, a1, c + 1, k, full_range);
-            y[c + 2] = dw_out_short(op, a2, c + 2, k, full_range),
-                  y[c + 3] = dw_out_short(op, a3, c + 3, k, full_range);
-        } else {
-            y[c] = pqk_requant_ref(op, a0, c), y[c + 1] = pqk_requant_ref(op, a1, c + 1);
-            y[c + 2] = pqk_requant_ref(op, a2, c + 2), y[c + 3] = pqk_requant_ref(op, a3, c + 3);
-        }
+        y[c] = dw_out_short(op, a0, c, k, full_range), y[c + 1] = dw_out_short(op, a1, c + 1, k, full_range);
+        y[c + 2] = dw_out_short(op, a2, c + 2, k, full_range), y[c + 3] = dw_out_short(op, a3, c + 3, k, full_range);
     }
 }
 
@@ -94,6 +88,31 @@ static inline __attribute__((always_inline)) void dw3x3_pixel(const pqk_op_data 
  * weights widened by the loads (VLDRB.S32, one base address per tap serving the four vectors), one VMUL and VADD per
  * tap and vector, the rescale on each vector and a narrowing store; four channels per pass for the rest. */
 #define PQK_DW_MVE_TAP(t, v) acc##v = vaddq_s32(acc##v, vmulq_s32(vldrbq_s32(xt + 4 * (v)), vldrbq_s32(wt + 4 * (v))))
+/* One tap of sixteen channels, written out: the compiler otherwise computes each load's address separately. */
+static inline __attribute__((always_inline)) void dw_mve_tap16(const int8_t *xt, const int8_t *wt, int32x4_t *a0,
+                                                               int32x4_t *a1, int32x4_t *a2, int32x4_t *a3)
+{
+    int32x4_t x, w;
+    __asm__("vldrb.s32 %q[x], [%[xt]]\n\t"
+            "vldrb.s32 %q[w], [%[wt]]\n\t"
+            "vmul.i32 %q[x], %q[x], %q[w]\n\t"
+            "vadd.i32 %q[a0], %q[a0], %q[x]\n\t"
+            "vldrb.s32 %q[x], [%[xt], #4]\n\t"
+            "vldrb.s32 %q[w], [%[wt], #4]\n\t"
+            "vmul.i32 %q[x], %q[x], %q[w]\n\t"
+            "vadd.i32 %q[a1], %q[a1], %q[x]\n\t"
+            "vldrb.s32 %q[x], [%[xt], #8]\n\t"
+            "vldrb.s32 %q[w], [%[wt], #8]\n\t"
+            "vmul.i32 %q[x], %q[x], %q[w]\n\t"
+            "vadd.i32 %q[a2], %q[a2], %q[x]\n\t"
+            "vldrb.s32 %q[x], [%[xt], #12]\n\t"
+            "vldrb.s32 %q[w], [%[wt], #12]\n\t"
+            "vmul.i32 %q[x], %q[x], %q[w]\n\t"
+            "vadd.i32 %q[a3], %q[a3], %q[x]"
+            : [a0] "+w"(*a0), [a1] "+w"(*a1), [a2] "+w"(*a2), [a3] "+w"(*a3), [x] "=&w"(x), [w] "=&w"(w)
+            : [xt] "r"(xt), [wt] "r"(wt)
+            : "memory");
+}
 #define PQK_DW_MVE_OUT(v)                                                                                              \
     vstrbq_s32(y + c + 4 * (v), pqk_out_short_mve(acc##v, vldrwq_s32(op->mults + c + 4 * (v)),                         \
                                                   vaddq_n_s32(vldrwq_s32(op->shifts + c + 4 * (v)), 1), k, lo, hi))
@@ -106,13 +125,8 @@ static void dw3x3_pixel_mve(const pqk_op_data *op, const int8_t *const *taps, in
     for (; c + 16 <= c_n; c += 16) {
         int32x4_t acc0 = vldrwq_s32(start + c), acc1 = vldrwq_s32(start + c + 4);
         int32x4_t acc2 = vldrwq_s32(start + c + 8), acc3 = vldrwq_s32(start + c + 12);
-        for (int32_t t = 0; t < 9; t++) {
-            const int8_t *xt = taps[t] + c, *wt = w + t * c_n + c;
-            PQK_DW_MVE_TAP(t, 0);
-            PQK_DW_MVE_TAP(t, 1);
-            PQK_DW_MVE_TAP(t, 2);
-            PQK_DW_MVE_TAP(t, 3);
-        }
+        const int8_t *wt = w + c;
+        for (int32_t t = 0; t < 9; t++, wt += c_n) dw_mve_tap16(taps[t] + c, wt, &acc0, &acc1, &acc2, &acc3);
         PQK_DW_MVE_OUT(0);
         PQK_DW_MVE_OUT(1);
         PQK_DW_MVE_OUT(2);
@@ -120,8 +134,9 @@ static void dw3x3_pixel_mve(const pqk_op_data *op, const int8_t *const *taps, in
     }
     for (; c < c_n; c += 4) {
         int32x4_t acc0 = vldrwq_s32(start + c);
-        for (int32_t t = 0; t < 9; t++) {
-            const int8_t *xt = taps[t] + c, *wt = w + t * c_n + c;
+        const int8_t *wt = w + c;
+        for (int32_t t = 0; t < 9; t++, wt += c_n) {
+            const int8_t *xt = taps[t] + c;
             PQK_DW_MVE_TAP(t, 0);
         }
         PQK_DW_MVE_OUT(0);
@@ -147,7 +162,7 @@ static void dw3x3_border_taps(const pqk_op_data *op, const int8_t *xb, const int
 /* Every output pixel: an interior pixel's taps are its window's corner plus nine offsets fixed per Eval. */
 static inline __attribute__((always_inline)) void
 dw3x3_all(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims, const int8_t *w,
-          const int32_t *start, const int8_t *pad_row, int8_t *y, int is_int4, int is_short, int full_range, int mve)
+          const int32_t *start, const int8_t *pad_row, int8_t *y, int is_int4, int full_range, int mve)
 {
     const int32_t ih = in_dims[1], iw = in_dims[2], c_n = in_dims[3];
     int32_t toff[9];
@@ -172,7 +187,7 @@ dw3x3_all(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const 
                 }
 #endif
                 (void)mve;
-                dw3x3_pixel(op, taps, c_n, w, start, y, is_int4, is_short, full_range);
+                dw3x3_pixel(op, taps, c_n, w, start, y, is_int4, full_range);
             }
         }
     }
@@ -183,20 +198,15 @@ void pqk_dw3x3_run(const pqk_op_data *op_in, const int8_t *x, const int32_t *in_
 {
     const pqk_op_data op = *op_in; /* int8 stores cannot alias a local: no reloads */
     const int full_range = op.act_min == -128 && op.act_max == 127;
+    if (is_int4) /* one body, the output range tested per value */
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 1, full_range, 0);
 #if defined(PQK_MVE)
-    if (op.rescale_short && !is_int4) {
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 1, 0, 1);
-        return;
-    }
-#endif
-    if (op.rescale_short && full_range && is_int4)
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 1, 1, 1, 0);
-    else if (op.rescale_short && full_range)
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 1, 1, 0);
-    else if (op.rescale_short && is_int4)
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 1, 1, 0, 0);
-    else if (op.rescale_short)
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 1, 0, 0);
     else
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, is_int4, 0, 0, 0);
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 0, 1);
+#else
+    else if (full_range)
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 1, 0);
+    else
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 0, 0);
+#endif
 }

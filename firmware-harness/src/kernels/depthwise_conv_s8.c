@@ -26,9 +26,9 @@ static pqk_status dw_prepare(pqk_ctx *ctx, pqk_node *node)
     /* One pixel's accumulators; or for the 3x3 path, the channels' starting sums and the row of the input zero
      * point that taps in the padding read. */
     node->scratch_bytes = 4u * (uint32_t)w->dims[3];
-    if (op->depth_mult == 1 && w->dims[1] == 3 && w->dims[2] == 3 && w->dims[3] % 4 == 0) {
+    op->rescale_short = pqk_rescale_short_ok(op, pqk_bias_data(ctx, node), w->dims[3], 9);
+    if (op->depth_mult == 1 && w->dims[1] == 3 && w->dims[2] == 3 && w->dims[3] % 4 == 0 && op->rescale_short) {
         op->variant = w->type == PQK_INT4 ? DW_3X3_INT4 : DW_3X3;
-        op->rescale_short = pqk_rescale_short_ok(op, pqk_bias_data(ctx, node), w->dims[3], 9);
         node->scratch_bytes += (uint32_t)w->dims[3];
     }
     return PQK_OK;

@@ -167,10 +167,8 @@ void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_
         gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 0, 1);
     else if (op.rescale_short && !op.gemm_int4)
         gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 0, 0);
-    else if (op.rescale_short && full_range)
-        gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 1, 1);
-    else if (op.rescale_short)
-        gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 1, 0);
+    else if (op.rescale_short) /* int4: one body, the output range tested per value */
+        gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 1, full_range);
     else
         gemm_run_general(&op, weights, col, bias, y, op.gemm_int4);
 }
@@ -193,30 +191,31 @@ static inline __attribute__((always_inline)) void gemm_mve(const pqk_op_data *op
     const uint32x4_t voffs = vldrwq_u32(offs);
     const int8_t *w = weights;
     for (int32_t r = 0; r < op->gemm_rows; r++) {
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ws = 0, d = 0;
-        for (; d < whole; d += 16) {
-            const int8x16_t wv = vldrbq_s8(w + d);
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ws = 0;
+        const int8_t *p0 = x0, *p1 = x1, *p2 = x2, *p3 = x3;
+        for (int32_t d = whole; d > 0; d -= 16, w += 16, p0 += 16, p1 += 16, p2 += 16, p3 += 16) {
+            const int8x16_t wv = vldrbq_s8(w);
             ws = vaddvaq_s8(ws, wv);
-            a0 = vmladavaq_s8(a0, wv, vldrbq_s8(x0 + d));
-            a1 = vmladavaq_s8(a1, wv, vldrbq_s8(x1 + d));
-            a2 = vmladavaq_s8(a2, wv, vldrbq_s8(x2 + d));
-            a3 = vmladavaq_s8(a3, wv, vldrbq_s8(x3 + d));
+            a0 = vmladavaq_s8(a0, wv, vldrbq_s8(p0));
+            a1 = vmladavaq_s8(a1, wv, vldrbq_s8(p1));
+            a2 = vmladavaq_s8(a2, wv, vldrbq_s8(p2));
+            a3 = vmladavaq_s8(a3, wv, vldrbq_s8(p3));
         }
-        if (d < depth) {
-            const mve_pred16_t p = vctp8q((uint32_t)(depth - d));
-            const int8x16_t wv = vldrbq_z_s8(w + d, p);
+        if (whole < depth) {
+            const mve_pred16_t p = vctp8q((uint32_t)(depth - whole));
+            const int8x16_t wv = vldrbq_z_s8(w, p);
             ws = vaddvaq_s8(ws, wv);
-            a0 = vmladavaq_s8(a0, wv, vldrbq_z_s8(x0 + d, p));
-            a1 = vmladavaq_s8(a1, wv, vldrbq_z_s8(x1 + d, p));
-            a2 = vmladavaq_s8(a2, wv, vldrbq_z_s8(x2 + d, p));
-            a3 = vmladavaq_s8(a3, wv, vldrbq_z_s8(x3 + d, p));
+            a0 = vmladavaq_s8(a0, wv, vldrbq_z_s8(p0, p));
+            a1 = vmladavaq_s8(a1, wv, vldrbq_z_s8(p1, p));
+            a2 = vmladavaq_s8(a2, wv, vldrbq_z_s8(p2, p));
+            a3 = vmladavaq_s8(a3, wv, vldrbq_z_s8(p3, p));
+            w += depth - whole;
         }
-        w += depth;
         const uint32_t base = (uint32_t)(bias ? bias[r] : 0) + (uint32_t)in_offset * (uint32_t)ws;
         int32x4_t acc = vdupq_n_s32(a0);
         acc = vsetq_lane_s32(a1, acc, 1), acc = vsetq_lane_s32(a2, acc, 2), acc = vsetq_lane_s32(a3, acc, 3);
         acc = vaddq_n_s32(acc, (int32_t)base);
-        const int32x4_t out = pqk_out_short_mve(acc, vdupq_n_s32(mults[r]), vdupq_n_s32(shifts[r] + 1), k, vlo, vhi);
+        const int32x4_t out = pqk_out_short_mve_n(acc, mults[r], shifts[r] + 1, k, vlo, vhi);
         vstrbq_scatter_offset_s32(y0 + r, voffs, out);
     }
 }

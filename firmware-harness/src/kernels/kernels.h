@@ -120,16 +120,27 @@ static inline int8_t pqk_out_short(int32_t acc, int32_t mult, int32_t rm1, int32
 }
 
 #if defined(PQK_MVE)
-/* The short rescale on four lanes (Helium), each lane with its own multiplier and shift + 1 = -(right - 1): VQRDMULH
- * is SaturatingRoundingDoublingHighMul itself, saturation included, so no bound on the accumulator is needed here;
- * then RoundingDivideByPOT as in pqk_rescale_short_x2 and the clamp to [lo, hi]. */
+/* The short rescale on four lanes (Helium): VQRDMULH is SaturatingRoundingDoublingHighMul itself, saturation
+ * included, so no bound on the accumulator is needed here; then RoundingDivideByPOT as in pqk_rescale_short_x2 and
+ * the clamp to [lo, hi]. pqk_out_short_mve gives each lane its own multiplier and shift + 1 = -(right - 1);
+ * pqk_out_short_mve_n one of each for all four (four pixels of one output channel), taken as scalars. */
+static inline int32x4_t pqk_short_tail_mve(int32x4_t v, int32_t k, int32x4_t lo, int32x4_t hi)
+{
+    return vminq_s32(vmaxq_s32(vshrq_n_s32(vaddq_n_s32(v, k), 1), lo), hi);
+}
+
 static inline int32x4_t pqk_out_short_mve(int32x4_t acc, int32x4_t mult, int32x4_t neg_rm1, int32_t k, int32x4_t lo,
                                           int32x4_t hi)
 {
-    int32x4_t v = vqrdmulhq_s32(acc, mult);
-    v = vaddq_s32(v, vshrq_n_s32(v, 31)); /* v - (v < 0) */
-    v = vshrq_n_s32(vaddq_n_s32(vshlq_s32(v, neg_rm1), k), 1);
-    return vminq_s32(vmaxq_s32(v, lo), hi);
+    const int32x4_t v = vqrdmulhq_s32(acc, mult);
+    return pqk_short_tail_mve(vshlq_s32(vaddq_s32(v, vshrq_n_s32(v, 31)), neg_rm1), k, lo, hi);
+}
+
+static inline int32x4_t pqk_out_short_mve_n(int32x4_t acc, int32_t mult, int32_t neg_rm1, int32_t k, int32x4_t lo,
+                                            int32x4_t hi)
+{
+    const int32x4_t v = vqrdmulhq_n_s32(acc, mult);
+    return pqk_short_tail_mve(vshlq_r_s32(vaddq_s32(v, vshrq_n_s32(v, 31)), neg_rm1), k, lo, hi);
 }
 #endif
 
