@@ -292,7 +292,18 @@ export function renderMarkdown(r: RunReport, plots: Plot[], target?: TargetProfi
     ...confusionSection(r),
     '## Plots',
     '',
-    ...(plots.length > 0 ? plots.flatMap((p) => [`![${p.title}](${p.file})`, '']) : ['No figures to plot.', '']),
+    ...(plots.length > 0
+      ? plots.flatMap((p) => [
+          `![${p.title}](${p.file})`,
+          '',
+          `<details><summary>${p.title} as text (where the image cannot load, as in a CI job summary)</summary>`,
+          '',
+          ...p.text,
+          '',
+          '</details>',
+          '',
+        ])
+      : ['No figures to plot.', '']),
     '## Run',
     '',
     `- dataset: ${r.dataset.name} (${r.dataset.task}, ${r.dataset.classes} classes; ${r.dataset.train} train / ${r.dataset.val} val / ${r.dataset.test} test)`,

@@ -9,6 +9,33 @@ export interface Plot {
   file: string; // file name beside report.md
   title: string;
   svg: string;
+  // The same figures as a markdown table with a bar of block characters: what a CI job summary shows, where the SVG
+  // beside report.md cannot load.
+  text: string[];
+}
+
+interface TextBar {
+  label: string;
+  value: number; // bar length on the scale
+  shown: string; // the value as printed
+}
+
+const BLOCKS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+// A bar of `width` characters for the full scale, in eighths of a character; never rounds a non-zero value to nothing.
+export function textBar(value: number, scale: number, width = 24): string {
+  if (!(value > 0) || !(scale > 0)) return '';
+  const eighths = Math.max(1, Math.round((Math.min(value, scale) / scale) * width * 8));
+  return '█'.repeat(Math.floor(eighths / 8)) + BLOCKS[eighths % 8];
+}
+
+function textTable(headers: [string, string], rows: TextBar[], scale: number, note?: string): string[] {
+  const cell = (v: string): string => v.replace(/\|/g, '\\|');
+  return [
+    `| ${headers[0]} | ${headers[1]} | 0 – ${note ?? 'max'} |`,
+    '| --- | ---: | --- |',
+    ...rows.map((r) => `| ${cell(r.label)} | ${r.shown} | ${textBar(r.value, scale)} |`),
+  ];
 }
 
 type Row = Record<string, string | number>;
@@ -128,14 +155,53 @@ function budgetSpec(r: RunReport): TopLevelSpec | undefined {
   } as TopLevelSpec;
 }
 
+// The text twins of the plots: the same rows on the same scales (accuracy and sparsity on 0-100 %, budgets against
+// the largest of 100 % and their values, instructions against the largest operator).
+function accuracyText(r: RunReport): string[] {
+  const rows: TextBar[] = [
+    ...r.stages.map((s) => ({ label: s.name, value: s.accuracy * 100 })),
+    ...Object.entries(r.verification).flatMap(([rt, v]) => (v.accuracy === null ? [] : [{ label: rt, value: v.accuracy * 100 }])),
+  ].map((x) => ({ ...x, shown: `${x.value.toFixed(2)}%` }));
+  const lines = accuracyBudgetLines(r).map((l) => ({ label: `budget: ${l.label}`, value: l.accuracy, shown: `${l.accuracy.toFixed(2)}%` }));
+  return textTable(['step', 'accuracy'], [...rows, ...lines], 100, '100 %');
+}
+
+function sparsityText(r: RunReport): string[] {
+  const rows = r.model.sparsityPerLayer.map((l) => ({
+    label: l.layer,
+    value: l.sparsity * 100,
+    shown: `${(l.sparsity * 100).toFixed(1)}%`,
+  }));
+  return textTable(['layer', 'zero weights'], rows, 100, '100 %');
+}
+
+function instructionsText(r: RunReport): string[] {
+  const rt = deviceRuntimeOf(r, (v) => v.instructionsPerOp !== null && v.instructionsPerOp.length > 0)!;
+  const ops = r.verification[rt]!.instructionsPerOp!;
+  const rows = ops.map((o) => ({ label: `#${o.node} ${o.op}`, value: o.instructions, shown: o.instructions.toLocaleString('en-US') }));
+  return textTable(['operator', `instructions (${rt})`], rows, Math.max(...rows.map((x) => x.value)));
+}
+
+function budgetText(r: RunReport): string[] {
+  const rows = r.budgets
+    .filter((b) => b.value !== null && b.limit !== null && b.limit > 0)
+    .map((b) => ({
+      label: `${b.name} (${b.verdict})`,
+      value: (b.value! / b.limit!) * 100,
+      shown: `${((b.value! / b.limit!) * 100).toFixed(1)}%`,
+    }));
+  const scale = Math.max(100, ...rows.map((x) => x.value));
+  return textTable(['budget', '% of limit'], rows, scale, `${scale.toFixed(0)} %`);
+}
+
 export async function renderPlots(r: RunReport): Promise<Plot[]> {
-  const specs: [string, string, TopLevelSpec | undefined][] = [
-    ['plot-accuracy.svg', 'Accuracy through the stages', accuracySpec(r)],
-    ['plot-sparsity.svg', 'Sparsity per layer', sparsitySpec(r)],
-    ['plot-instructions.svg', 'Instructions per operator', instructionsSpec(r)],
-    ['plot-budgets.svg', 'Budgets', budgetSpec(r)],
+  const specs: [string, string, TopLevelSpec | undefined, (r: RunReport) => string[]][] = [
+    ['plot-accuracy.svg', 'Accuracy through the stages', accuracySpec(r), accuracyText],
+    ['plot-sparsity.svg', 'Sparsity per layer', sparsitySpec(r), sparsityText],
+    ['plot-instructions.svg', 'Instructions per operator', instructionsSpec(r), instructionsText],
+    ['plot-budgets.svg', 'Budgets', budgetSpec(r), budgetText],
   ];
   const out: Plot[] = [];
-  for (const [file, title, spec] of specs) if (spec) out.push({ file, title, svg: await renderSvg(spec) });
+  for (const [file, title, spec, text] of specs) if (spec) out.push({ file, title, svg: await renderSvg(spec), text: text(r) });
   return out;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { checkBudgets } from '../../src/report/budgets.js';
 import { readReport } from '../../src/report/json.js';
 import { writeReport } from '../../src/report/write.js';
-import { accuracyBudgetLines, accuracySpec } from '../../src/report/plots.js';
+import { accuracyBudgetLines, accuracySpec, textBar } from '../../src/report/plots.js';
 import { loadTarget } from '../../src/targets/load.js';
 import { sampleReport } from './fixture.js';
 import { findAll, parseXmlFile } from './xml.js';
@@ -67,6 +67,19 @@ test('writeReport writes report.json, report.md with valid SVG plots beside it, 
       /## Confusion matrix \(qemu:cortex-m4, 10 test samples\)\n\n\| true ↓ predicted → \| `yes` \| `no` \| `up` \| recall \|\n\| --- \| ---: \| ---: \| ---: \| ---: \|\n\| `yes` \| \*\*3\*\* \| · \| · \| 100\.00% \|\n\| `no` \| · \| \*\*3\*\* \| · \| 100\.00% \|\n\| `up` \| 1 \| · \| \*\*3\*\* \| 75\.00% \|/,
     );
     for (const p of PLOTS) assert.ok(md.includes(`](${p})`), `report.md links ${p}`);
+    // Each plot also as text, for CI job summaries where the SVG cannot load: 91% of 100% is 21.84 of 24 characters, 175 eighths.
+    assert.match(
+      md,
+      /<details><summary>Accuracy through the stages as text \(where the image cannot load, as in a CI job summary\)<\/summary>/,
+    );
+    assert.match(md, /\| float \| 91\.00% \| █{21}▉ \|/);
+    assert.match(md, /\| budget: minAccuracy 85\.00% \| 85\.00% \| █{20}▍ \|/);
+    // the failing flash budget at 120% sets the scale, so 100% is five sixths of it
+    assert.match(md, /\| budget \| % of limit \| 0 – 120 % \|/);
+    assert.match(md, /\| modelFlashBytes \(fail\) \| 120\.0% \| █{24} \|/);
+    // the largest operator fills the bar; 20,000 of 40,000 instructions fills half
+    assert.match(md, /\| #0 CONV_2D \| 40,000 \| █{24} \|/);
+    assert.match(md, /\| #2 FULLY_CONNECTED \| 20,000 \| █{12} \|/);
 
     for (const p of PLOTS) {
       const svg = await parseXmlFile(join(dir, p));
@@ -82,6 +95,15 @@ test('writeReport writes report.json, report.md with valid SVG plots beside it, 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('text bars: eighths of a character, capped at the scale, never empty for a value above zero', () => {
+  assert.equal(textBar(50, 100), '█'.repeat(12));
+  assert.equal(textBar(1, 100), '▎'); // 1.92 eighths of a character round to 2
+  assert.equal(textBar(0.01, 100), '▏');
+  assert.equal(textBar(250, 100), '█'.repeat(24));
+  assert.equal(textBar(0, 100), '');
+  assert.equal(textBar(3, 0), '');
 });
 
 test('the accuracy plot starts at 0 and draws the accuracy budgets as lines', () => {
