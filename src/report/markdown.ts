@@ -168,22 +168,27 @@ function stageTable(r: RunReport): string[] {
 
 const count = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
-// One row per op: its output, MACs, the constants it reads, the output channels it keeps, and the instructions each
-// emulated board spent in it (with instructions per MAC where it multiplies).
+// One row per op: its output, MACs, the constants it reads, the output channels it keeps, the instructions each
+// emulated board spent in it (with instructions per MAC where it multiplies) and the arena bytes live while it runs
+// there (the tensors alive across it and its scratch; the row at the arena's peak in bold).
 function layerTable(r: RunReport): string[] {
   const layers = r.model.layers ?? [];
   const boards = Object.entries(r.verification).filter(
     ([, v]) => (v.instructionsPerOp?.length ?? 0) === layers.length && layers.length > 0,
   );
   const head = ['#', 'op', 'output', 'MACs', 'params', 'bytes', 'channels kept'];
-  for (const [name] of boards) head.push(`instructions (${name})`, 'per MAC');
+  const live = boards.map(([, v]) => v.instructionsPerOp!.every((o) => o.arenaLiveBytes !== undefined));
+  const peaks = boards.map(([, v]) => Math.max(...v.instructionsPerOp!.map((o) => o.arenaLiveBytes ?? 0)));
+  boards.forEach(([name], b) => head.push(`instructions (${name})`, 'per MAC', ...(live[b] ? ['arena live'] : [])));
   const rows = layers.map((l) => {
     const ch = l.channels ? (l.channels.of !== undefined ? `${l.channels.kept} of ${l.channels.of}` : String(l.channels.kept)) : '';
     const cells = [String(l.node), l.op, l.output.join('x'), count.format(l.macs), count.format(l.params), count.format(l.bytes), ch];
-    for (const [, v] of boards) {
-      const n = v.instructionsPerOp![l.node]!.instructions;
-      cells.push(count.format(n), l.macs > 0 ? (n / l.macs).toFixed(2) : '');
-    }
+    boards.forEach(([, v], b) => {
+      const o = v.instructionsPerOp![l.node]!;
+      cells.push(count.format(o.instructions), l.macs > 0 ? (o.instructions / l.macs).toFixed(2) : '');
+      if (live[b])
+        cells.push(o.arenaLiveBytes === peaks[b] ? `**${count.format(o.arenaLiveBytes!)} B**` : `${count.format(o.arenaLiveBytes!)} B`);
+    });
     return cells;
   });
   const align = head.map((_, i) => (i < 3 ? '---' : '---:'));

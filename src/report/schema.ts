@@ -31,7 +31,7 @@ const runtime = {
       items: {
         type: 'object',
         required: ['op', 'node', 'instructions'],
-        properties: { op: { type: 'string' }, node: int, instructions: num },
+        properties: { op: { type: 'string' }, node: int, instructions: num, arenaLiveBytes: int },
       },
     }),
     arenaBytes: nullable(int),

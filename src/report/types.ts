@@ -109,6 +109,7 @@ export interface OpInstructions {
   op: string;
   node: number;
   instructions: number;
+  arenaLiveBytes?: number; // firmware runtimes: arena bytes live while the op runs (its tensors and scratch)
 }
 
 export interface ModelFigures {

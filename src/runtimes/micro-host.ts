@@ -13,6 +13,7 @@ export interface HostSummary {
   tensors: number;
   nodes: number;
   ops: string[];
+  node_live_bytes?: number[]; // per node, the arena bytes live while it runs (its tensors and scratch)
   input_bytes: number;
   output_bytes: number;
 }

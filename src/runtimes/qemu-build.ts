@@ -30,6 +30,7 @@ export interface FirmwareImage {
   flashBytes: number;
   ramBytes: number;
   ops: string[]; // op name per node
+  liveBytesPerOp?: number[]; // per node, the arena bytes live while it runs (images cached before it lack it)
   inputBytes: number;
   outputBytes: number;
 }
@@ -215,6 +216,7 @@ export async function buildFirmware(
     flashBytes: flash,
     ramBytes: ram,
     ops: s.ops,
+    ...(s.node_live_bytes ? { liveBytesPerOp: s.node_live_bytes } : {}),
     inputBytes: s.input_bytes,
     outputBytes: s.output_bytes,
     bundleSha256: sha256,

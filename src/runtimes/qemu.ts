@@ -100,7 +100,13 @@ export class QemuRuntime implements Runtime {
     };
     if (counts) {
       result.instructionsPerInference = counts.perInference;
-      result.instructionsPerOp = counts.perOp.map((instructions, node) => ({ op: image.ops[node], node, instructions }));
+      const live = image.liveBytesPerOp;
+      result.instructionsPerOp = counts.perOp.map((instructions, node) => ({
+        op: image.ops[node],
+        node,
+        instructions,
+        ...(live?.[node] !== undefined ? { arenaLiveBytes: live[node] } : {}),
+      }));
     }
     return result;
   }

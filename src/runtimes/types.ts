@@ -5,7 +5,8 @@ export interface RunResult {
   outputs: Int8Array[]; // one flattened int8 output (the model's first output) per input sample
   // Optional measurements, filled by runtimes that can take them.
   instructionsPerInference?: number[]; // one per sample
-  instructionsPerOp?: { op: string; node: number; instructions: number }[]; // mean over samples, per node
+  // mean over samples, per node; firmware runtimes add the arena bytes live while the node runs
+  instructionsPerOp?: { op: string; node: number; instructions: number; arenaLiveBytes?: number }[];
   arenaBytes?: number;
   flashBytes?: number;
   ramBytes?: number;

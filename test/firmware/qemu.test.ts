@@ -40,6 +40,13 @@ describe('qemu firmware runtime', () => {
     const opSum = perOp.reduce((a, o) => a + o.instructions, 0);
     const mean = ins.reduce((a, b) => a + b, 0) / ins.length;
     assert.ok(opSum < mean && opSum > 0.99 * mean, `ops ${opSum} vs inference ${mean}`);
+    // Per op, the arena bytes live while it runs: a depthwise layer holds its input and output map (25x5x64 each)
+    // and no more than a few hundred bytes of plain-kernel scratch; the largest of them, with the persistent
+    // multipliers, is the whole arena (a first-fit plan that wastes nothing on this chain).
+    const host = await runHost(bytes, []);
+    for (const o of perOp.filter((x) => x.op === 'DEPTHWISE_CONV_2D'))
+      assert.ok(o.arenaLiveBytes! >= 2 * 8000 && o.arenaLiveBytes! < 2 * 8000 + 512, `node ${o.node}: ${o.arenaLiveBytes}`);
+    assert.equal(Math.max(...perOp.map((o) => o.arenaLiveBytes!)) + host.persistent_bytes, r.arenaBytes);
     // The pointwise convolutions dominate a DS-CNN.
     const pointwise = perOp.filter((o, i) => o.op === 'CONV_2D' && i > 0).reduce((a, o) => a + o.instructions, 0);
     assert.ok(pointwise > 0.4 * mean);

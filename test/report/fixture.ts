@@ -52,9 +52,9 @@ export function referenceOutputs(): { labels: Int32Array; reference: Int8Array[]
 export function deviceRun(runtime: string, instructions: number[], arenaBytes: number): RunResult {
   const { reference } = referenceOutputs();
   const perOp = [
-    { op: 'CONV_2D', node: 0, instructions: 40_000 },
-    { op: 'DEPTHWISE_CONV_2D', node: 1, instructions: 30_000 },
-    { op: 'FULLY_CONNECTED', node: 2, instructions: 20_000 },
+    { op: 'CONV_2D', node: 0, instructions: 40_000, arenaLiveBytes: 1_024 },
+    { op: 'DEPTHWISE_CONV_2D', node: 1, instructions: 30_000, arenaLiveBytes: 1_536 },
+    { op: 'FULLY_CONNECTED', node: 2, instructions: 20_000, arenaLiveBytes: 512 },
   ];
   return {
     runtime,

@@ -45,13 +45,15 @@ test('writeReport writes report.json, report.md with valid SVG plots beside it, 
       md,
       /\| qemu:cortex-m4 \| 90\.00% \| 10 \| 0 \| 0 \| 9\.23 M instr \/ 9\.50 M instr \| 28,000 B \| 120,000 B \| QEMU 7\.2 \|/,
     );
-    // The layer table: one row per op with the board's instructions in it and per MAC (40,000 / 2,304 = 17.36).
+    // The layer table: one row per op with the board's instructions in it and per MAC (40,000 / 2,304 = 17.36), and
+    // the arena bytes live while it runs, the peak in bold.
     assert.match(
       md,
-      /## Layers\n\n\| # \| op \| output \| MACs \| params \| bytes \| channels kept \| instructions \(qemu:cortex-m4\) \| per MAC \|/,
+      /## Layers\n\n\| # \| op \| output \| MACs \| params \| bytes \| channels kept \| instructions \(qemu:cortex-m4\) \| per MAC \| arena live \|/,
     );
-    assert.match(md, /\| 0 \| CONV_2D \| 1x8x8x4 \| 2,304 \| 40 \| 52 \| 4 \| 40,000 \| 17\.36 \|/);
-    assert.match(md, /\| 2 \| FULLY_CONNECTED \| 1x3 \| 768 \| 771 \| 780 \| 3 \| 20,000 \| 26\.04 \|/);
+    assert.match(md, /\| 0 \| CONV_2D \| 1x8x8x4 \| 2,304 \| 40 \| 52 \| 4 \| 40,000 \| 17\.36 \| 1,024 B \|/);
+    assert.match(md, /\| 1 \| DEPTHWISE_CONV_2D \| .* \| 30,000 \| [0-9.]+ \| \*\*1,536 B\*\* \|/);
+    assert.match(md, /\| 2 \| FULLY_CONNECTED \| 1x3 \| 768 \| 771 \| 780 \| 3 \| 20,000 \| 26\.04 \| 512 B \|/);
     // Flash and RAM of the device image by part: the model, the rest of flash; the arena, the stack, the rest of RAM.
     assert.match(md, /## Memory \(qemu:cortex-m4 image\)\n\n\| memory \| part \| bytes \| % of cortex-m4's flash \/ RAM \|/);
     assert.match(md, /\| flash \| model \(`model.tflite` as a C array\) \| 24,000 B \| 2\.3% \|/);
