@@ -1,5 +1,6 @@
-/* The optimized DEPTHWISE_CONV_2D path for a 3x3 filter, multiplier 1, int8 or int4 weights and a channel count that
- * is a multiple of 4: the taps are unrolled; each tap reads one word of four input channels and their four weights
+/* The optimized DEPTHWISE_CONV_2D path for a 3x3 filter, multiplier 1, int8 or int4 weights, a channel count that
+ * is a multiple of 4 and the short rescale (Prepare sends the rest to the general channel loops): the taps are
+ * unrolled; each tap reads one word of four input channels and their four weights
  * from the model (a word of int8, or a halfword of four nibbles), SXTB16 splits both into the pairs (c, c+2) and
  * (c+1, c+3), and each channel accumulates on its own with SMLABB / SMLATT. The input offset is not added per tap:
  * each channel starts from bias + offset x its weights, computed once per Eval. Taps in the padding read the input
