@@ -1,6 +1,6 @@
 // pqk micro's host build: parses and plans a model on the build machine (the arena a firmware needs, and a clear
 // error when the model cannot run) before any firmware or bundle is made from it.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -22,9 +22,14 @@ export function hostRunnerPath(): string {
   return join(firmwareDir(), 'build', 'host', 'pqk-micro-host');
 }
 
-// Builds the host runner when missing (firmware-harness/build.sh is quick when up to date).
+// Builds the host runner when missing or older than the runtime's sources, once per process
+// (firmware-harness/build.sh checks the sources' times and returns in milliseconds when up to date): the arena a
+// firmware image is built with comes from it, so a runner left from before a kernel's Prepare changed would size
+// that image wrong.
+let hostBuild: Promise<unknown> | undefined;
 export async function ensureHostBuild(): Promise<void> {
-  if (!existsSync(hostRunnerPath())) await execa('bash', [join(firmwareDir(), 'build.sh')]);
+  hostBuild ??= execa('bash', [join(firmwareDir(), 'build.sh')]);
+  await hostBuild;
 }
 
 // Parses and plans the model on the host: the arena size to build with, and a clear error when it cannot run.
