@@ -21,4 +21,5 @@ export const add: OpDescriptor<'ADD'> = {
   runtimeVersions: ['1.5.0', '1.14.0', '2.4.0', '2.6.0'],
   macs: () => 0,
   kernel: addKernel,
+  micro: 'pqk_kernel_add_s8',
 };

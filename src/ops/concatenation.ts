@@ -89,4 +89,5 @@ export const concatenation: OpDescriptor<'CONCATENATION'> = {
   runtimeVersions: ['1.5.0', '1.14.0', '2.3.0'],
   macs: () => 0,
   kernel: concatKernel,
+  micro: 'pqk_kernel_concatenation_s8',
 };

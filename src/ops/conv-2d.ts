@@ -39,4 +39,5 @@ export const conv2d: OpDescriptor<'CONV_2D'> = {
   runtimeVersions: ['1.5.0', '1.14.0', '1.14.0', '2.3.0', '2.4.0', '2.9.0', '2.11.0'],
   macs: (model, op) => weightedMacs(model, op, [1, 2, 3]), // out elements x KH x KW x I
   kernel: convKernel,
+  micro: 'pqk_kernel_conv_s8',
 };

@@ -49,4 +49,5 @@ export const depthwiseConv2d: OpDescriptor<'DEPTHWISE_CONV_2D'> = {
   runtimeVersions: ['1.5.0', '1.12.0', '1.14.0', '2.2.0', '2.3.0', '2.3.0', '2.11.0'],
   macs: (model, op) => weightedMacs(model, op, [1, 2]), // out elements x KH x KW
   kernel: depthwiseKernel,
+  micro: 'pqk_kernel_depthwise_conv_s8',
 };

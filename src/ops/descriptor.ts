@@ -51,6 +51,9 @@ export interface OpDescriptor<K extends OpCode = OpCode> {
   // Multiply-accumulates per inference (0 for ops that multiply nothing).
   macs(model: QModel, op: QOp & { op: K }): number;
   kernel: OpKernel;
+  // pqk micro's C kernel for the op (firmware-harness/src/kernels/), by its `pqk_kernel` symbol; absent where pqk
+  // micro does not run the op. scripts/gen-micro-ops.ts writes the C op table from these.
+  micro?: string;
 }
 
 export const ACT: Record<Activation, ActivationFunctionType> = {

@@ -43,4 +43,5 @@ export const fullyConnected: OpDescriptor<'FULLY_CONNECTED'> = {
   runtimeVersions: ['1.5.0', '1.10.0', '1.14.0', '1.14.0', '2.0.0', '2.1.0', '2.3.0', '2.3.0', '2.3.0', '2.11.0'],
   macs: (model, op) => weightedMacs(model, op, [1]), // out elements x I
   kernel: fullyConnectedKernel,
+  micro: 'pqk_kernel_fully_connected_s8',
 };

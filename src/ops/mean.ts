@@ -17,4 +17,5 @@ export const mean: OpDescriptor<'MEAN'> = {
   runtimeVersions: ['1.6.0', '1.14.0', '2.4.0'],
   macs: () => 0,
   kernel: meanKernel,
+  micro: 'pqk_kernel_mean_s8',
 };

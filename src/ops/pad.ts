@@ -87,4 +87,5 @@ export const padOp: OpDescriptor<'PAD'> = {
   runtimeVersions: ['1.5.0', '1.14.0', '2.4.0', '2.6.0'],
   macs: () => 0,
   kernel: padKernel,
+  micro: 'pqk_kernel_pad_s8',
 };

@@ -5,7 +5,12 @@ import { BuiltinOperator, BuiltinOptions, Padding, Pool2DOptions } from '../tfli
 import { i32, u8 } from '../tflite/table-spec.js';
 import { ACT, activation, int8IsVersion2, optionsTable, padding, type OpDescriptor } from './descriptor.js';
 
-function pool<K extends 'AVERAGE_POOL_2D' | 'MAX_POOL_2D'>(name: K, code: BuiltinOperator, kernel: OpKernel): OpDescriptor<K> {
+function pool<K extends 'AVERAGE_POOL_2D' | 'MAX_POOL_2D'>(
+  name: K,
+  code: BuiltinOperator,
+  kernel: OpKernel,
+  micro: string,
+): OpDescriptor<K> {
   return {
     name,
     code,
@@ -40,8 +45,9 @@ function pool<K extends 'AVERAGE_POOL_2D' | 'MAX_POOL_2D'>(name: K, code: Builti
     runtimeVersions: ['1.5.0', '1.14.0', '2.3.0'],
     macs: () => 0,
     kernel,
+    micro,
   };
 }
 
-export const averagePool2d = pool('AVERAGE_POOL_2D', BuiltinOperator.AVERAGE_POOL_2D, averagePoolKernel);
-export const maxPool2d = pool('MAX_POOL_2D', BuiltinOperator.MAX_POOL_2D, maxPoolKernel);
+export const averagePool2d = pool('AVERAGE_POOL_2D', BuiltinOperator.AVERAGE_POOL_2D, averagePoolKernel, 'pqk_kernel_avg_pool_s8');
+export const maxPool2d = pool('MAX_POOL_2D', BuiltinOperator.MAX_POOL_2D, maxPoolKernel, 'pqk_kernel_max_pool_s8');

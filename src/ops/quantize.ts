@@ -21,6 +21,7 @@ export const quantize: OpDescriptor<'QUANTIZE'> = {
   runtimeVersions: ['1.14.0', '1.15.0', '2.7.0'],
   macs: () => 0,
   kernel: quantizeKernel,
+  micro: 'pqk_kernel_quantize_s8',
 };
 
 export const dequantize: OpDescriptor<'DEQUANTIZE'> = {

@@ -22,4 +22,5 @@ export const reshape: OpDescriptor<'RESHAPE'> = {
   runtimeVersions: ['1.5.0'],
   macs: () => 0,
   kernel: reshapeKernel,
+  micro: 'pqk_kernel_reshape',
 };

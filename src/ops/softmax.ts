@@ -17,4 +17,5 @@ export const softmax: OpDescriptor<'SOFTMAX'> = {
   runtimeVersions: ['1.5.0', '1.14.0', '2.3.0'],
   macs: () => 0,
   kernel: softmaxKernel,
+  micro: 'pqk_kernel_softmax_s8',
 };

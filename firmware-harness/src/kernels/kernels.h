@@ -6,26 +6,12 @@
 #include "../quant.h"
 #include "simd.h"
 
-/* TFLite BuiltinOperator values of the ops pqk emits. */
-enum {
-    PQK_OP_ADD = 0,
-    PQK_OP_AVERAGE_POOL_2D = 1,
-    PQK_OP_CONCATENATION = 2,
-    PQK_OP_CONV_2D = 3,
-    PQK_OP_DEPTHWISE_CONV_2D = 4,
-    PQK_OP_DEQUANTIZE = 6,
-    PQK_OP_FULLY_CONNECTED = 9,
-    PQK_OP_MAX_POOL_2D = 17,
-    PQK_OP_RESHAPE = 22,
-    PQK_OP_SOFTMAX = 25,
-    PQK_OP_PAD = 34,
-    PQK_OP_MEAN = 40,
-    PQK_OP_QUANTIZE = 114
-};
+/* The ops' builtin codes (PQK_OP_*) and the kernel list, generated from the op descriptors. */
+#include "ops_generated.h"
 
-extern const pqk_kernel pqk_kernel_conv_s8, pqk_kernel_depthwise_conv_s8, pqk_kernel_fully_connected_s8,
-    pqk_kernel_avg_pool_s8, pqk_kernel_max_pool_s8, pqk_kernel_mean_s8, pqk_kernel_add_s8, pqk_kernel_softmax_s8,
-    pqk_kernel_quantize_s8, pqk_kernel_reshape, pqk_kernel_pad_s8, pqk_kernel_concatenation_s8;
+#define PQK_DECLARE_KERNEL(k) extern const pqk_kernel k;
+PQK_MICRO_KERNELS(PQK_DECLARE_KERNEL)
+#undef PQK_DECLARE_KERNEL
 
 /* Option field ids of Conv2DOptions / DepthwiseConv2DOptions. */
 typedef struct {

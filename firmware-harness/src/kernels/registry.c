@@ -1,22 +1,12 @@
-/* The op table: TFLite builtin code -> kernel. Adding an op adds a line here and a kernel file. */
+/* The op table: TFLite builtin code -> kernel, from the list ops_generated.h holds (scripts/gen-micro-ops.ts writes
+ * it from the op descriptors' `micro` fields). */
 #include <stddef.h>
 
 #include "kernels.h"
 
-static const pqk_kernel *const kernels[] = {
-    &pqk_kernel_add_s8,
-    &pqk_kernel_avg_pool_s8,
-    &pqk_kernel_conv_s8,
-    &pqk_kernel_depthwise_conv_s8,
-    &pqk_kernel_fully_connected_s8,
-    &pqk_kernel_max_pool_s8,
-    &pqk_kernel_reshape,
-    &pqk_kernel_softmax_s8,
-    &pqk_kernel_mean_s8,
-    &pqk_kernel_quantize_s8,
-    &pqk_kernel_pad_s8,
-    &pqk_kernel_concatenation_s8,
-};
+#define PQK_KERNEL_ENTRY(k) &k,
+static const pqk_kernel *const kernels[] = {PQK_MICRO_KERNELS(PQK_KERNEL_ENTRY)};
+#undef PQK_KERNEL_ENTRY
 
 static const struct {
     int32_t code;
