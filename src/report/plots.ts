@@ -76,13 +76,38 @@ export function accuracyBudgetLines(r: RunReport): { label: string; accuracy: nu
   return lines;
 }
 
-// Accuracy through the stages, then on each verified runtime, on a 0-100 axis (a cut axis makes a point look like
-// ten), with the accuracy budgets as dashed lines.
-export function accuracySpec(r: RunReport): TopLevelSpec | undefined {
-  const values: Row[] = [
+// The rows each plot draws, read once for the SVG and for its text twin.
+function accuracyRows(r: RunReport): { step: string; accuracy: number }[] {
+  return [
     ...r.stages.map((s) => ({ step: s.name, accuracy: s.accuracy * 100 })),
     ...Object.entries(r.verification).flatMap(([rt, v]) => (v.accuracy === null ? [] : [{ step: rt, accuracy: v.accuracy * 100 }])),
   ];
+}
+
+function sparsityRows(r: RunReport): { layer: string; sparsity: number }[] {
+  return r.model.sparsityPerLayer.map((l) => ({ layer: l.layer, sparsity: l.sparsity * 100 }));
+}
+
+// Instructions per operator on the target's own emulator, else on the first runtime that counted them.
+function instructionRows(r: RunReport): { runtime: string; rows: { op: string; instructions: number }[] } | undefined {
+  const rt = deviceRuntimeOf(r, (v) => v.instructionsPerOp !== null && v.instructionsPerOp.length > 0);
+  if (rt === undefined) return undefined;
+  return {
+    runtime: rt,
+    rows: r.verification[rt]!.instructionsPerOp!.map((o) => ({ op: `#${o.node} ${o.op}`, instructions: o.instructions })),
+  };
+}
+
+function budgetRows(r: RunReport): { budget: string; percent: number; verdict: string }[] {
+  return r.budgets
+    .filter((b) => b.value !== null && b.limit !== null && b.limit > 0)
+    .map((b) => ({ budget: b.name, percent: (b.value! / b.limit!) * 100, verdict: b.verdict }));
+}
+
+// Accuracy through the stages, then on each verified runtime, on a 0-100 axis (a cut axis makes a point look like
+// ten), with the accuracy budgets as dashed lines.
+export function accuracySpec(r: RunReport): TopLevelSpec | undefined {
+  const values = accuracyRows(r);
   if (values.length === 0) return undefined;
   const y = { field: 'accuracy', type: 'quantitative' as const, title: 'accuracy (%)', scale: { domain: [0, 100] } };
   const lines = accuracyBudgetLines(r);
@@ -116,24 +141,20 @@ export function accuracySpec(r: RunReport): TopLevelSpec | undefined {
 }
 
 function sparsitySpec(r: RunReport): TopLevelSpec | undefined {
-  const values = r.model.sparsityPerLayer.map((l) => ({ layer: l.layer, sparsity: l.sparsity * 100 }));
+  const values = sparsityRows(r);
   if (values.length === 0) return undefined;
   return bars('Sparsity per layer (%)', values, 'layer', 'sparsity', 'zero weights (%)', {});
 }
 
-// Instructions per operator on the target's own emulator, else on the first runtime that counted them.
 function instructionsSpec(r: RunReport): TopLevelSpec | undefined {
-  const rt = deviceRuntimeOf(r, (v) => v.instructionsPerOp !== null && v.instructionsPerOp.length > 0);
-  if (rt === undefined) return undefined;
-  const values = r.verification[rt]!.instructionsPerOp!.map((o) => ({ op: `#${o.node} ${o.op}`, instructions: o.instructions }));
-  return bars(`Instructions per operator (${rt})`, values, 'op', 'instructions', 'instructions per inference');
+  const ops = instructionRows(r);
+  if (ops === undefined) return undefined;
+  return bars(`Instructions per operator (${ops.runtime})`, ops.rows, 'op', 'instructions', 'instructions per inference');
 }
 
 // Each budget's value as a share of its limit; the rule marks 100 %.
 function budgetSpec(r: RunReport): TopLevelSpec | undefined {
-  const values = r.budgets
-    .filter((b) => b.value !== null && b.limit !== null && b.limit > 0)
-    .map((b) => ({ budget: b.name, percent: (b.value! / b.limit!) * 100, verdict: b.verdict }));
+  const values = budgetRows(r);
   if (values.length === 0) return undefined;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -158,38 +179,26 @@ function budgetSpec(r: RunReport): TopLevelSpec | undefined {
 // The text twins of the plots: the same rows on the same scales (accuracy and sparsity on 0-100 %, budgets against
 // the largest of 100 % and their values, instructions against the largest operator).
 function accuracyText(r: RunReport): string[] {
-  const rows: TextBar[] = [
-    ...r.stages.map((s) => ({ label: s.name, value: s.accuracy * 100 })),
-    ...Object.entries(r.verification).flatMap(([rt, v]) => (v.accuracy === null ? [] : [{ label: rt, value: v.accuracy * 100 }])),
+  const rows = [
+    ...accuracyRows(r).map((x) => ({ label: x.step, value: x.accuracy })),
+    ...accuracyBudgetLines(r).map((l) => ({ label: `budget: ${l.label}`, value: l.accuracy })),
   ].map((x) => ({ ...x, shown: `${x.value.toFixed(2)}%` }));
-  const lines = accuracyBudgetLines(r).map((l) => ({ label: `budget: ${l.label}`, value: l.accuracy, shown: `${l.accuracy.toFixed(2)}%` }));
-  return textTable(['step', 'accuracy'], [...rows, ...lines], 100, '100 %');
+  return textTable(['step', 'accuracy'], rows, 100, '100 %');
 }
 
 function sparsityText(r: RunReport): string[] {
-  const rows = r.model.sparsityPerLayer.map((l) => ({
-    label: l.layer,
-    value: l.sparsity * 100,
-    shown: `${(l.sparsity * 100).toFixed(1)}%`,
-  }));
+  const rows = sparsityRows(r).map((l) => ({ label: l.layer, value: l.sparsity, shown: `${l.sparsity.toFixed(1)}%` }));
   return textTable(['layer', 'zero weights'], rows, 100, '100 %');
 }
 
 function instructionsText(r: RunReport): string[] {
-  const rt = deviceRuntimeOf(r, (v) => v.instructionsPerOp !== null && v.instructionsPerOp.length > 0)!;
-  const ops = r.verification[rt]!.instructionsPerOp!;
-  const rows = ops.map((o) => ({ label: `#${o.node} ${o.op}`, value: o.instructions, shown: o.instructions.toLocaleString('en-US') }));
-  return textTable(['operator', `instructions (${rt})`], rows, Math.max(...rows.map((x) => x.value)));
+  const ops = instructionRows(r)!;
+  const rows = ops.rows.map((o) => ({ label: o.op, value: o.instructions, shown: o.instructions.toLocaleString('en-US') }));
+  return textTable(['operator', `instructions (${ops.runtime})`], rows, Math.max(...rows.map((x) => x.value)));
 }
 
 function budgetText(r: RunReport): string[] {
-  const rows = r.budgets
-    .filter((b) => b.value !== null && b.limit !== null && b.limit > 0)
-    .map((b) => ({
-      label: `${b.name} (${b.verdict})`,
-      value: (b.value! / b.limit!) * 100,
-      shown: `${((b.value! / b.limit!) * 100).toFixed(1)}%`,
-    }));
+  const rows = budgetRows(r).map((b) => ({ label: `${b.budget} (${b.verdict})`, value: b.percent, shown: `${b.percent.toFixed(1)}%` }));
   const scale = Math.max(100, ...rows.map((x) => x.value));
   return textTable(['budget', '% of limit'], rows, scale, `${scale.toFixed(0)} %`);
 }
