@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../src/micro.h"
+#include "../src/model_reader.h"
 
 #define HOST_ARENA_BYTES (64u << 20)
 
@@ -53,19 +54,9 @@ static void print_summary(int status)
         pqk_input(&ctx, 0, &in_bytes);
         pqk_output(&ctx, 0, &out_bytes);
     }
-    /* Per node, the arena bytes live while it runs: the activation tensors whose lifetime spans it and its scratch,
-     * each aligned as the planner places them (persistent data such as multipliers is counted once, above). */
+    /* Per node, the arena bytes live while it runs (persistent data such as multipliers is counted once, above). */
     printf("],\"node_live_bytes\":[");
-    for (int n = 0; status == 0 && n < ctx.nnodes; n++) {
-        uint64_t live = 0;
-        for (int i = 0; i < ctx.ntensors; i++) {
-            const pqk_tensor *t = &ctx.tensors[i];
-            if (!t->data && t->first_use >= 0 && t->first_use <= n && n <= t->last_use)
-                live += (t->bytes + PQK_ARENA_ALIGN - 1) & ~(uint32_t)(PQK_ARENA_ALIGN - 1);
-        }
-        live += (ctx.nodes[n].scratch_bytes + PQK_ARENA_ALIGN - 1) & ~(uint32_t)(PQK_ARENA_ALIGN - 1);
-        printf("%s%llu", n ? "," : "", (unsigned long long)live);
-    }
+    for (int n = 0; status == 0 && n < ctx.nnodes; n++) printf("%s%zu", n ? "," : "", pqk_node_live_bytes(&ctx, n));
     printf("],\"input_bytes\":%u,\"output_bytes\":%u}\n", in_bytes, out_bytes);
 }
 

@@ -80,6 +80,16 @@ static uint32_t first_fit(int placed_count, const plan_item *it)
     }
 }
 
+size_t pqk_node_live_bytes(const pqk_ctx *ctx, int n)
+{
+    size_t live = align_up(ctx->nodes[n].scratch_bytes);
+    for (int i = 0; i < ctx->ntensors; i++) {
+        const pqk_tensor *t = &ctx->tensors[i];
+        if (!t->data && t->first_use >= 0 && t->first_use <= n && n <= t->last_use) live += align_up(t->bytes);
+    }
+    return live;
+}
+
 pqk_status pqk_plan_arena(pqk_ctx *ctx)
 {
     mark_lifetimes(ctx);
