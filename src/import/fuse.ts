@@ -125,6 +125,8 @@ class Fuser {
         return;
       case 'add':
         return this.addBlock(p);
+      case 'concat':
+        return this.concatBlock(p);
     }
   }
 
@@ -159,6 +161,22 @@ class Fuser {
       if (next.op === 'act') break;
     }
     this.push({ kind: 'add', name: this.fresh(p.name), inputs, activation: act }, end);
+  }
+
+  // Channels joined: maps of equal height and width, or vectors.
+  private concatBlock(p: Prim & { op: 'concat' }): void {
+    const inputs = p.inputs.map((i) => this.tensor(i, p.source));
+    const shapes = inputs.map((i) => this.shapes.get(i)!);
+    const lead = shapes[0]!.slice(0, -1).join();
+    if (shapes.some((s) => s.length !== shapes[0]!.length || s.slice(0, -1).join() !== lead))
+      throw new UserError(
+        `'${p.source}' joins tensors of shapes ${shapes.map((s) => `[${s}]`).join(', ')}; pqk joins them along channels only`,
+      );
+    if (inputs.length === 1) {
+      this.alias.set(p.name, inputs[0]!);
+      return;
+    }
+    this.push({ kind: 'concat', name: this.fresh(p.name), inputs }, p.name);
   }
 
   // The op that alone reads `name`, when it is one a block can absorb.

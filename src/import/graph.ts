@@ -127,6 +127,16 @@ function pad(n: Node, g: GraphDef): PrimBody[] {
   return [{ op: 'pad', input: '', pads }];
 }
 
+// ConcatV2 of tensors along their last axis (the axis, a constant, is its last input): channels joined.
+function concat(n: Node, g: GraphDef): PrimBody[] {
+  const axisName = n.inputs[n.inputs.length - 1]!;
+  const axis = Number(g.constant(axisName, n).data[0]);
+  const parts = n.inputs.slice(0, -1);
+  if (parts.some((i) => g.isConst(i))) throw unsupported('ConcatV2 of a constant', n.source, ['ConcatV2 of tensors']);
+  if (axis !== -1 && axis !== 3) throw unsupported(`ConcatV2 along axis ${axis}`, n.source, ['ConcatV2 along the channels (axis -1 or 3)']);
+  return [{ op: 'concat', inputs: parts }];
+}
+
 // Squeeze of the height and width of a [batch, 1, 1, C] map (after a pool that keeps dims): a flatten.
 function squeeze(n: Node): PrimBody[] {
   const dims = n.ints('squeeze_dims', []).map((d) => (d < 0 ? d + 4 : d));
@@ -163,6 +173,7 @@ const MAPPERS: Record<string, Mapper> = {
   Reshape: reshape,
   Pad: pad,
   Squeeze: squeeze,
+  ConcatV2: concat,
   Softmax: () => [{ op: 'softmax', input: '' }],
   Identity: () => [{ op: 'identity', input: '' }],
 };

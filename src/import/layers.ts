@@ -112,6 +112,16 @@ function add(c: Ctx): PrimBody[] {
   return out;
 }
 
+// Concatenate: channels joined (axis -1, or the last axis of the inputs' rank).
+function concatenate(c: Ctx): PrimBody[] {
+  if (c.inputs.length < 2) throw new UserError(`${c.source}: Concatenate needs two inputs or more`);
+  const axis = Number(c.cfg.axis ?? -1);
+  const rank = (c.layer.inboundNodes[0]?.inputShapes as number[][] | undefined)?.[0]?.length ?? 0;
+  if (axis !== -1 && axis !== rank - 1)
+    throw unsupported(`Concatenate along axis ${axis} of rank-${rank} inputs`, c.source, ['Concatenate along the channels (axis -1)']);
+  return [{ op: 'concat', inputs: c.inputs }];
+}
+
 // ZeroPadding2D: an int, [h, w] or [[top, bottom], [left, right]].
 function zeroPadding(c: Ctx): PrimBody[] {
   if (c.cfg.dataFormat !== undefined && c.cfg.dataFormat !== 'channelsLast')
@@ -152,6 +162,7 @@ const MAPPERS: Record<string, Mapper> = {
   GlobalAveragePooling2D: (c) => [{ op: 'gpool', input: '', kind: 'avgpool', keepDims: c.cfg.keepDims === true }],
   GlobalMaxPooling2D: (c) => [{ op: 'gpool', input: '', kind: 'maxpool', keepDims: c.cfg.keepDims === true }],
   Add: add,
+  Concatenate: concatenate,
   Flatten: () => [{ op: 'flatten', input: '' }],
   Reshape: reshape,
   ZeroPadding2D: zeroPadding,

@@ -45,7 +45,7 @@ const LAYER_OPS = [
   'Dropout',
   'Pad',
 ];
-const CONST_OPS = ['Constant', 'Shape', 'Gather', 'Unsqueeze', 'Concat', 'Cast'];
+const CONST_OPS = ['Constant', 'Shape', 'Gather', 'Unsqueeze', 'Concat', 'Cast']; // Concat also joins activations' channels
 export const SUPPORTED_ONNX_OPS = [...LAYER_OPS, ...CONST_OPS];
 
 // TensorProto.DataType values pqk reads.
@@ -427,6 +427,26 @@ class Lowering {
     this.emit(n, n.input![0]!, [], x.shape, { pad: Lowering.add([t, l, bo, r], x.pad) });
   }
 
+  // Concat of activations along the channels (axis 1 of NCHW maps or of [N, K] vectors).
+  private concat(n: Node): void {
+    const xs = (n.input ?? []).map((_, i) => this.act(n, i));
+    const rank = xs[0]!.shape.length;
+    const a = attrInt(n, 'axis', 1);
+    if ((a < 0 ? a + rank : a) !== 1)
+      throw unsupported(`Concat along axis ${a} of [${xs[0]!.shape}]`, this.where(n), ['Concat along the channels (axis 1)']);
+    if (xs.some((x) => x.chw && x.chw[1] * x.chw[2] > 1))
+      throw unsupported('Concat of flattened maps', this.where(n), ['Concat of maps before their flatten, or of vectors']);
+    const lead = (s: number[]): string => [s[0], ...s.slice(2)].join();
+    const bad = xs.find((x) => x.shape.length !== rank || lead(x.shape) !== lead(xs[0]!.shape));
+    if (bad)
+      throw unsupported(`Concat of shapes [${xs[0]!.shape}] and [${bad.shape}]`, this.where(n), [
+        'Concat of equal shapes apart from the channels',
+      ]);
+    const shape = [...xs[0]!.shape];
+    shape[1] = xs.reduce((s, x) => s + x.shape[1]!, 0);
+    this.emit(n, n.input![0]!, [{ op: 'concat', inputs: xs.map((x) => x.prim) }], shape);
+  }
+
   private softmax(n: Node): void {
     const x = this.act(n);
     const axis = attrInt(n, 'axis', this.opset < 13 ? 1 : -1);
@@ -590,6 +610,8 @@ class Lowering {
         return this.emit(n, n.input![0]!, [], this.act(n).shape);
       case 'Pad':
         return this.pad(n);
+      case 'Concat':
+        return this.concat(n);
       default:
         throw unsupported(`op ${op}`, this.where(n), SUPPORTED_ONNX_OPS);
     }

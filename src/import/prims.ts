@@ -26,6 +26,7 @@ export type Prim = Base &
     | { op: 'gpool'; input: string; kind: 'avgpool' | 'maxpool'; keepDims: boolean } // over the whole H x W map
     | { op: 'pad'; input: string; pads: [number, number, number, number] } // zeros: top, left, bottom, right
     | { op: 'add'; inputs: [string, string] }
+    | { op: 'concat'; inputs: string[] } // along the channel (last) axis
     | { op: 'flatten' | 'softmax'; input: string }
     | { op: 'identity'; input: string } // Dropout, Identity: passes its input through
   );
@@ -42,7 +43,7 @@ export interface PrimGraph {
 }
 
 export function primInputs(p: Prim): string[] {
-  return p.op === 'add' ? [...p.inputs] : [p.input];
+  return p.op === 'add' || p.op === 'concat' ? [...p.inputs] : [p.input];
 }
 
 // An unsupported construct: names it, where it is, and what is supported.
@@ -82,13 +83,13 @@ export function fill(n: number, v: number): Float32Array {
 }
 
 // Names a chain of ops `name/<op>`, ..., the last one `name`, each reading the one before (the first reads `input`);
-// an add keeps the inputs it names and reads the previous op where it names none ('').
+// an add keeps the inputs it names and reads the previous op where it names none (''); a concat reads the ones it names.
 export function chain(name: string, source: string, input: string, body: PrimBody[]): Prim[] {
   let prev = input;
   return body.map((b, i) => {
     const p = { ...b, name: i === body.length - 1 ? name : `${name}/${b.op}`, owner: name, source } as Prim;
     if (p.op === 'add') p.inputs = [p.inputs[0] || prev, p.inputs[1]];
-    else p.input = prev;
+    else if (p.op !== 'concat') p.input = prev;
     prev = p.name;
     return p;
   });

@@ -19,6 +19,7 @@ export const SUPPORTED_TFLITE_OPS = [
   'MAX_POOL_2D',
   'MEAN',
   'ADD',
+  'CONCATENATION',
   'RESHAPE',
   'PAD',
   'SOFTMAX',
@@ -132,6 +133,17 @@ class Lowering {
       case 'ADD': {
         const [a, b] = [0, 1].map((i) => this.activation(k, op, i)) as [string, string];
         this.emit(k, op, a, [{ op: 'add', inputs: [a, b] }, ...this.tail(k, op, op.options.activation)]);
+        return;
+      }
+      case 'CONCATENATION': {
+        const rank = this.shape(op.outputs[0]!).length;
+        const axis = op.options.axis < 0 ? op.options.axis + rank : op.options.axis;
+        if (axis !== rank - 1)
+          throw new UserError(
+            `${this.where(k, op)}: pqk imports CONCATENATION along the last (channel) axis only, got axis ${op.options.axis}`,
+          );
+        const inputs = op.inputs.map((_, i) => this.activation(k, op, i));
+        this.emit(k, op, inputs[0]!, [{ op: 'concat', inputs }, ...this.tail(k, op, op.options.activation)]);
         return;
       }
       case 'RESHAPE': {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTraining } from '../backend/bn-train.js';
 import { stopGradient } from './grad.js';
 import { BN_EPSILON, type LayerParams, type Model } from './params.js';
-import type { ActName, ModelSpec, NodeSpec, PoolSpec } from './spec.js';
+import { nodeInputs, type ActName, type ModelSpec, type NodeSpec, type PoolSpec } from './spec.js';
 
 export interface FloatForwardOptions {
   training: boolean;
@@ -67,7 +67,7 @@ export function runGraph(
 ): tf.Tensor {
   const values = new Map<string, tf.Tensor>([['input', input]]);
   for (const n of spec.nodes) {
-    const xs = (n.kind === 'add' ? n.inputs : [n.input]).map((i) => values.get(i)!);
+    const xs = nodeInputs(n).map((i) => values.get(i)!);
     const y = n.kind === 'conv' || n.kind === 'depthwise' || n.kind === 'dense' ? weightNode(n, xs[0]) : other(n, xs);
     values.set(n.name, y);
   }
@@ -85,6 +85,8 @@ export function floatOther(n: NodeSpec, xs: tf.Tensor[]): tf.Tensor {
       return padHw(xs[0], n.pads, 0);
     case 'add':
       return activate(tf.add(xs[0], xs[1]), n.activation);
+    case 'concat':
+      return tf.concat(xs, -1);
     default:
       throw new Error(`node '${n.name}' is not a structural node`);
   }

@@ -2,7 +2,7 @@
 // tensor an observed activation range. All tfjs variables, so training never leaves the backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32, normal } from '../util/rng.js';
-import { inferShapes, isWeightNode, weightShape, type ModelSpec, type WeightNodeSpec } from './spec.js';
+import { inferShapes, isWeightNode, KEEPS_QUANTIZATION, weightShape, type ModelSpec, type WeightNodeSpec } from './spec.js';
 
 export interface BatchNorm {
   gamma: tf.Variable; // (C)
@@ -48,11 +48,10 @@ function initKernel(shape: number[], fanIn: number, seed: number): tf.Tensor {
   return tf.tensor(data, shape);
 }
 
-// Tensors whose output is requantized (and so needs a range): the input, and every node but pools, pads and flatten,
-// which keep their input's quantization as TFLite requires.
+// Tensors whose output is requantized (and so needs a range): the input, and every node but pools, pads, flattens and
+// concatenations, which keep their input's quantization as TFLite requires.
 export function quantizedTensors(spec: ModelSpec): string[] {
-  const keeps = new Set(['avgpool', 'maxpool', 'pad', 'flatten']);
-  return ['input', ...spec.nodes.filter((n) => !keeps.has(n.kind)).map((n) => n.name)];
+  return ['input', ...spec.nodes.filter((n) => !KEEPS_QUANTIZATION.has(n.kind)).map((n) => n.name)];
 }
 
 // A variable that owns its initial value (tf.variable keeps the initialiser tensor alive otherwise: a leak per model).

@@ -79,13 +79,21 @@ export interface PadSpec {
   pads: [number, number, number, number];
 }
 
+// Tensors of equal leading dimensions joined along their last (channel) axis, in order. TFLite's int8 CONCATENATION
+// does not rescale: its inputs are quantized as its output is, from the union of their ranges (sharedQuantization).
+export interface ConcatSpec {
+  kind: 'concat';
+  name: string;
+  inputs: string[];
+}
+
 export interface FlattenSpec {
   kind: 'flatten';
   name: string;
   input: string;
 }
 
-export type NodeSpec = ConvSpec | DepthwiseSpec | DenseSpec | PoolSpec | AddSpec | PadSpec | FlattenSpec;
+export type NodeSpec = ConvSpec | DepthwiseSpec | DenseSpec | PoolSpec | AddSpec | ConcatSpec | PadSpec | FlattenSpec;
 export type WeightNodeSpec = ConvSpec | DepthwiseSpec | DenseSpec;
 
 export interface ModelSpec {
@@ -102,7 +110,45 @@ export function isWeightNode(n: NodeSpec): n is WeightNodeSpec {
 }
 
 export function nodeInputs(n: NodeSpec): string[] {
-  return n.kind === 'add' ? [...n.inputs] : [n.input];
+  return n.kind === 'add' || n.kind === 'concat' ? [...n.inputs] : [n.input];
+}
+
+// Nodes whose output keeps their (first) input's quantization, as TFLite requires of int8 pools, pads, reshapes and
+// concatenations; every other node, and the input, requantizes and owns an activation range.
+export const KEEPS_QUANTIZATION: ReadonlySet<NodeSpec['kind']> = new Set(['avgpool', 'maxpool', 'pad', 'flatten', 'concat']);
+
+const sharedCache = new WeakMap<ModelSpec, Map<string, string[]>>();
+
+// The ranges each quantized tensor is quantized from: the tensors a concat joins (traced through the nodes that keep
+// their input's quantization) share one scale and zero point, from the union of their observed ranges. By range
+// name ('input' and every node that requantizes), only those that share; the members in spec order.
+export function sharedQuantization(spec: ModelSpec): Map<string, string[]> {
+  const cached = sharedCache.get(spec);
+  if (cached) return cached;
+  const parent = new Map<string, string>();
+  const find = (t: string): string => {
+    const p = parent.get(t);
+    if (p === undefined || p === t) return t;
+    const r = find(p);
+    parent.set(t, r);
+    return r;
+  };
+  const owner = new Map<string, string>([['input', 'input']]);
+  for (const n of spec.nodes) {
+    const ins = nodeInputs(n).map((i) => owner.get(i) ?? i);
+    if (!KEEPS_QUANTIZATION.has(n.kind)) owner.set(n.name, n.name);
+    else owner.set(n.name, ins[0]!);
+    if (n.kind === 'concat') for (const i of ins.slice(1)) if (find(i) !== find(ins[0]!)) parent.set(find(i), find(ins[0]!));
+  }
+  const sets = new Map<string, string[]>();
+  for (const t of ['input', ...spec.nodes.filter((n) => !KEEPS_QUANTIZATION.has(n.kind)).map((n) => n.name)]) {
+    const r = find(t);
+    sets.set(r, [...(sets.get(r) ?? []), t]);
+  }
+  const shared = new Map<string, string[]>();
+  for (const members of sets.values()) if (members.length > 1) for (const m of members) shared.set(m, members);
+  sharedCache.set(spec, shared);
+  return shared;
 }
 
 // Output size of one axis of a window op (conv, depthwise, pool) with pqk's padding.
@@ -145,6 +191,15 @@ export function inferShapes(spec: ModelSpec): Map<string, number[]> {
         if (ins[0].join() !== ins[1].join()) throw new Error(`model ${spec.name}: add '${n.name}' joins ${ins[0]} and ${ins[1]}`);
         out = ins[0];
         break;
+      case 'concat': {
+        if (ins.length < 2) throw new Error(`model ${spec.name}: concat '${n.name}' needs at least 2 inputs`);
+        const lead = ins[0].slice(0, -1).join();
+        const bad = ins.find((s) => s.slice(0, -1).join() !== lead || s.length !== ins[0].length);
+        if (bad)
+          throw new Error(`model ${spec.name}: concat '${n.name}' joins [${ins[0]}] and [${bad}], which differ outside the last axis`);
+        out = [...ins[0].slice(0, -1), ins.reduce((a, s) => a + s[s.length - 1]!, 0)];
+        break;
+      }
     }
     shapes.set(n.name, out);
   }
@@ -182,7 +237,7 @@ export function countMacs(spec: ModelSpec): number {
 // The channel groups of a model whose spec came without them (an imported model): for each conv or dense layer, its
 // output channels may be pruned when every path from them, through depthwise layers of multiplier 1 (pruned along),
 // pools, pads and flattens, ends in conv or dense layers that read them (pruned on their input axis). A path into an add,
-// a depthwise of another multiplier or the model output keeps the layer's channels whole (no group).
+// a concat, a depthwise of another multiplier or the model output keeps the layer's channels whole (no group).
 export function deriveChannelGroups(spec: Omit<ModelSpec, 'channelGroups'>): ChannelGroup[] {
   const shapes = inferShapes({ ...spec, channelGroups: [] });
   const readers = new Map<string, NodeSpec[]>();

@@ -103,6 +103,37 @@ function flattened(): ModelSpec {
   return { ...spec, channelGroups: deriveChannelGroups(spec) };
 }
 
+// Inception-style branches joined by CONCATENATION: the input joined with a conv's output, then a 1x1 conv (ReLU),
+// a 3x3 conv without activation (negative values) and a max pool joined; every tensor a concat joins is quantized
+// from the union of their ranges, the input's too.
+function concatenated(): ModelSpec {
+  const conv = (name: string, input: string, f: number, k: number, s: number, act: 'relu' | 'none'): NodeSpec => ({
+    kind: 'conv',
+    name,
+    input,
+    filters: f,
+    kernel: [k, k],
+    stride: [s, s],
+    padding: 'same',
+    bn: true,
+    activation: act,
+  });
+  const nodes: NodeSpec[] = [
+    conv('c1', 'input', 6, 3, 1, 'relu'),
+    { kind: 'concat', name: 'j0', inputs: ['input', 'c1'] },
+    conv('a', 'j0', 4, 1, 1, 'relu'),
+    conv('b', 'j0', 4, 3, 1, 'none'),
+    { kind: 'maxpool', name: 'm', input: 'j0', size: [3, 3], stride: [1, 1], padding: 'same' },
+    { kind: 'concat', name: 'j1', inputs: ['a', 'b', 'm'] },
+    conv('c3', 'j1', 8, 3, 2, 'relu'),
+    { kind: 'avgpool', name: 'pool', input: 'c3', size: [6, 6], stride: [6, 6], padding: 'valid' },
+    { kind: 'flatten', name: 'flatten', input: 'pool' },
+    { kind: 'dense', name: 'fc', input: 'flatten', units: 3, activation: 'none' },
+  ];
+  const spec = { name: 'concatenated', inputShape: [12, 12, 1], numClasses: 3, nodes, output: 'fc' };
+  return { ...spec, channelGroups: deriveChannelGroups(spec) };
+}
+
 const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantScheme; p1: Partial<Phase1Config> }[] = [
   {
     name: 'ds-cnn int8 unstructured 0.8',
@@ -161,6 +192,20 @@ const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantSche
     p1: { pattern: 'channel', sparsity: 0.5 },
   },
   {
+    name: 'concatenated branches (CONCATENATION) int8 channel 0.5',
+    spec: concatenated(),
+    shape: [12, 12, 1],
+    scheme: { weightBits: 8, perChannel: true },
+    p1: { pattern: 'channel', sparsity: 0.5 },
+  },
+  {
+    name: 'concatenated branches (CONCATENATION) int4 tflm flavor unstructured 0.5',
+    spec: concatenated(),
+    shape: [12, 12, 1],
+    scheme: { weightBits: 4, perChannel: true, flavor: 'tflm' },
+    p1: { pattern: 'unstructured', sparsity: 0.5 },
+  },
+  {
     name: 'mlp int8 per-tensor unstructured 0.5',
     spec: mlp([8, 4, 1], 3),
     shape: [8, 4, 1],
@@ -205,6 +250,31 @@ for (const c of cases)
       const kept = q.model.tensors[conv.outputs[0]!]!.shape[3]!;
       assert.ok(kept < 8, `channels kept ${kept}`);
       assert.deepEqual(q.model.tensors[fc.inputs[1]!]!.shape, [3, 9 * kept]);
+    }
+    if (c.spec.name === 'concatenated') {
+      // Only the conv after the joins forms a channel group; each CONCATENATION's inputs and output share one
+      // quantization; the max pool carries the first join's into the second, so the input, c1, a and b share one.
+      assert.deepEqual(
+        c.spec.channelGroups.map((g) => g.producers[0]!.weight),
+        ['c3'],
+      );
+      const q = await toQModel(r.model, { scheme: c.scheme, softmax: true, metadata: {} });
+      const joins = q.model.ops.filter((o) => o.op === 'CONCATENATION');
+      assert.deepEqual(
+        joins.map((o) => q.model.tensors[o.outputs[0]!]!.shape),
+        [
+          [1, 12, 12, 7],
+          [1, 12, 12, 15],
+        ],
+      );
+      for (const o of joins) {
+        const y = q.model.tensors[o.outputs[0]!]!;
+        for (const i of o.inputs) assert.deepEqual([q.model.tensors[i]!.scale, q.model.tensors[i]!.zeroPoint], [y.scale, y.zeroPoint]);
+      }
+      assert.equal(q.model.tensors[q.model.inputs[0]!]!.scale[0], q.model.tensors[joins[0]!.outputs[0]!]!.scale[0]);
+      assert.equal(q.model.tensors[joins[0]!.outputs[0]!]!.scale[0], q.model.tensors[joins[1]!.outputs[0]!]!.scale[0]);
+      const c3 = q.model.ops.find((o) => o.op === 'CONV_2D' && q.model.tensors[o.outputs[0]!]!.name === 'c3')!;
+      assert.notEqual(q.model.tensors[c3.outputs[0]!]!.scale[0], q.model.tensors[joins[1]!.outputs[0]!]!.scale[0]);
     }
     if (c.scheme.weightBits === 4) {
       const q = await toQModel(r.model, { scheme: c.scheme, softmax: true, metadata: {} });

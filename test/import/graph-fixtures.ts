@@ -233,6 +233,30 @@ export function graphPad(seed: number): string {
   return g.write();
 }
 
+// Two branches of a conv (Relu, linear) joined with the conv's input by ConcatV2 along axis -1, then a 1x1 conv,
+// Mean and a dense layer.
+export function graphConcat(seed: number): string {
+  const g = new GraphBuilder(seed);
+  const x = g.placeholder('x', [-1, 6, 6, 2]);
+  const a = g.conv(
+    'a',
+    '_FusedConv2D',
+    [x, g.random('a/w', [3, 3, 2, 3]), g.random('a/b', [3])],
+    [1, 1],
+    'SAME',
+    g.fused(['BiasAdd', 'Relu'], 1),
+  );
+  const b = g.conv('b', 'Conv2D', [x, g.random('b/w', [1, 1, 2, 2])], [1, 1], 'SAME');
+  const j = g.op('join', 'ConcatV2', [a, b, x, g.constant('join/axis', [], Int32Array.of(-1))], {
+    N: { i: '3' },
+    Tidx: { type: 'DT_INT32' },
+  });
+  const c = g.conv('c', 'Conv2D', [j, g.random('c/w', [1, 1, 7, 4])], [1, 1], 'VALID');
+  const mean = g.op('gap', 'Mean', [c, g.constant('gap/axes', [2], Int32Array.from([1, 2]))], { keep_dims: { b: false } });
+  g.op('fc', 'MatMul', [mean, g.random('fc/w', [4, 3])], { transpose_a: { b: false }, transpose_b: { b: false } });
+  return g.write();
+}
+
 // A graph with a Tanh activation, which pqk does not support.
 export function graphTanh(seed: number): string {
   const g = new GraphBuilder(seed);

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { convertModel, importedOutput, maxAbsDiff } from '../../src/import/index.js';
-import { graphA, graphB, graphBatchNorm, graphC, graphPad, graphTanh } from './graph-fixtures.js';
+import { graphA, graphB, graphBatchNorm, graphC, graphConcat, graphPad, graphTanh } from './graph-fixtures.js';
 import { removeTempDirs } from './layers-fixtures.js';
 
 after(removeTempDirs);
@@ -65,6 +65,17 @@ test('graph with a Pad before a VALID conv and a Squeeze after global pooling im
     ['pad:0,1,1,2', 'conv', 'avgpool', 'flatten', 'dense'],
   );
   const diff = await maxAbsDiff(im, 8, 5);
+  assert.ok(diff < 1e-4, `maxAbsDiff ${diff}`);
+  im.original.dispose();
+});
+
+test('graph with a ConcatV2 of two conv branches and the input imports as a concat block with the original outputs', async () => {
+  const im = await convertModel(graphConcat(9));
+  assert.deepEqual(
+    im.model.spec.nodes.map((n) => (n.kind === 'concat' ? `concat:${n.inputs}` : n.kind)),
+    ['conv', 'conv', 'concat:a,b,input', 'conv', 'avgpool', 'flatten', 'dense'],
+  );
+  const diff = await maxAbsDiff(im, 8, 6);
   assert.ok(diff < 1e-4, `maxAbsDiff ${diff}`);
   im.original.dispose();
 });

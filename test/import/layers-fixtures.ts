@@ -118,6 +118,22 @@ export function paddedNet(): tfl.LayersModel {
   });
 }
 
+// Inception-style branches: a 1x1 conv (ReLU), a 3x3 conv (linear) and a max pool of the same map joined by
+// Concatenate, a 1x1 conv over the join, global pooling and a dense layer.
+export function branchNet(): tfl.LayersModel {
+  const L = tfl.layers;
+  const x = tfl.input({ shape: [8, 8, 3], name: 'x' });
+  const stem = L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'stem' }).apply(x) as tfl.SymbolicTensor;
+  const a = L.conv2d({ filters: 3, kernelSize: 1, activation: 'relu', name: 'a' }).apply(stem) as tfl.SymbolicTensor;
+  const b = L.conv2d({ filters: 2, kernelSize: 3, padding: 'same', name: 'b' }).apply(stem) as tfl.SymbolicTensor;
+  const m = L.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same', name: 'm' }).apply(stem) as tfl.SymbolicTensor;
+  const j = L.concatenate({ name: 'join' }).apply([a, b, m]) as tfl.SymbolicTensor;
+  const c = L.conv2d({ filters: 5, kernelSize: 1, activation: 'relu', name: 'c' }).apply(j) as tfl.SymbolicTensor;
+  const g = L.globalAveragePooling2d({ name: 'gap' }).apply(c) as tfl.SymbolicTensor;
+  const y = L.dense({ units: 3, name: 'fc' }).apply(g) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: x, outputs: y });
+}
+
 export function lstmNet(): tfl.LayersModel {
   const L = tfl.layers;
   return tfl.sequential({

@@ -8,7 +8,18 @@ import { after, before, test } from 'node:test';
 import { BN_EPSILON } from '../../src/models/params.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { convertModel, importModel, importedOutput, maxAbsDiff, type Imported } from '../../src/import/index.js';
-import { convNet, denseNet, lstmNet, paddedNet, randomize, removeTempDirs, saveLayers, standaloneNet, tempDir } from './layers-fixtures.js';
+import {
+  branchNet,
+  convNet,
+  denseNet,
+  lstmNet,
+  paddedNet,
+  randomize,
+  removeTempDirs,
+  saveLayers,
+  standaloneNet,
+  tempDir,
+} from './layers-fixtures.js';
 
 after(removeTempDirs);
 before(async () => {
@@ -82,6 +93,21 @@ test('ZeroPadding2D becomes a pad block (as TFLite PAD) and keeps the original o
     ['pad 0,0,1,1', 'conv', 'pad 1,1,1,1', 'avgpool', 'flatten', 'dense'],
   );
   await assertMatchesOriginal(im);
+  im.original.dispose();
+});
+
+test('Concatenate of two conv branches and a max pool becomes a concat block and keeps the original outputs', async () => {
+  const im = await importRandom(branchNet, 7);
+  assert.deepEqual(
+    im.model.spec.nodes.map((n) => (n.kind === 'concat' ? `concat:${n.inputs}` : `${n.kind}:${n.name}`)),
+    ['conv:stem', 'conv:a', 'conv:b', 'maxpool:m', 'concat:a,b,m', 'conv:c', 'avgpool:gap', 'flatten:gap/flatten', 'dense:fc'],
+  );
+  // No channel group may cross the join: only c's output channels (read by fc) can be pruned.
+  assert.deepEqual(
+    im.model.spec.channelGroups.map((g) => g.producers[0]!.weight),
+    ['c'],
+  );
+  await assertMatchesOriginal(im, 2);
   im.original.dispose();
 });
 

@@ -14,6 +14,7 @@ import { assertUserError, cli } from '../cli/harness.js';
 const { onnx } = onnxProto;
 const SMALL = 'test/fixtures/onnx/small-cnn.onnx';
 const RESNET = 'test/fixtures/onnx/resnet8.onnx';
+const BRANCHY = 'test/fixtures/onnx/branchy.onnx';
 const root = mkdtempSync(join(tmpdir(), 'pqk-import-onnx-'));
 before(async () => {
   await useCpuBackend();
@@ -113,6 +114,26 @@ test('the MLPerf Tiny ResNet-8 from PyTorch (opset 17, BN folded, symmetric padd
   }
 });
 
+test('Inception-style branches from PyTorch (torch.cat along the channels, twice) import as concat blocks with ONNX Runtime outputs', async () => {
+  const im = await convertModel(BRANCHY);
+  try {
+    const nodes = im.model.spec.nodes;
+    assert.deepEqual(
+      nodes.map((n) => (n.kind === 'concat' ? `concat ${n.inputs.map((i) => i.split('/')[0]).join('+')}` : n.kind)),
+      ['conv', 'conv', 'conv', 'maxpool', 'concat b1+b2+b3', 'pad', 'conv', 'conv', 'conv', 'concat c1+c2', 'avgpool', 'flatten', 'dense'],
+    );
+    // The stride-2 conv over the first join keeps its pad block; only its channels (read by c1 and c2) may be pruned.
+    assert.deepEqual(
+      im.model.spec.channelGroups.map((g) => [g.producers[0]!.weight, g.consumers.map((c) => c.weight)]),
+      [['down/down.0/Conv', ['c1/c1.0/Conv', 'c2/c2.0/Conv']]],
+    );
+    const diff = await maxAbsDiff(im, 8, 4);
+    assert.ok(diff < 1e-5, `max |ONNX Runtime - imported| of the logits ${diff}`);
+  } finally {
+    im.original.dispose();
+  }
+});
+
 // A one-input ONNX graph of `nodes` (input 'x' [1, 4, 6, 6]) with `inits` as initializers.
 function model(nodes: onnxProto.onnx.INodeProto[], inits: onnxProto.onnx.ITensorProto[] = [], out = 'y'): string {
   const dim = (v: number) => ({ dimValue: v });
@@ -182,6 +203,61 @@ test('unsupported ops are listed at once with counts; paddings, groups and files
   const notOnnx = join(root, 'text.onnx');
   writeFileSync(notOnnx, 'not a protobuf at all\n');
   assertUserError(await cli(['import', notOnnx, '--out', join(root, 'text')]), 1, /text\.onnx: not an ONNX model/, 'import', assert);
+});
+
+test('a Concat of two conv branches and a max pool along the channels imports as a concat block with ONNX Runtime outputs', async () => {
+  // x [1, 4, 6, 6] -> Conv 1x1 + Relu (3) | Conv 3x3 pads 1 (2, negative values kept) | MaxPool 3x3 SAME (4) -> Concat axis 1
+  // (9 channels) -> GlobalAveragePool -> Flatten -> Gemm.
+  const file = model(
+    [
+      { opType: 'Conv', input: ['x', 'wa', 'ba'], output: ['a'], attribute: [ints('kernel_shape', [1, 1])] },
+      { opType: 'Relu', input: ['a'], output: ['ar'] },
+      { opType: 'Conv', input: ['x', 'wb', 'bb'], output: ['b'], attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])] },
+      { opType: 'MaxPool', input: ['x'], output: ['m'], attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])] },
+      { opType: 'Concat', input: ['ar', 'b', 'm'], output: ['j'], attribute: [{ name: 'axis', type: 2, i: 1 }] },
+      { opType: 'GlobalAveragePool', input: ['j'], output: ['g'] },
+      { opType: 'Flatten', input: ['g'], output: ['f'] },
+      { opType: 'Gemm', input: ['f', 'fw', 'fb'], output: ['y'], attribute: [{ name: 'transB', type: 2, i: 1 }] },
+    ],
+    [floats('wa', [3, 4, 1, 1]), floats('ba', [3]), floats('wb', [2, 4, 3, 3]), floats('bb', [2]), floats('fw', [3, 9]), floats('fb', [3])],
+  );
+  const im = await convertModel(file);
+  try {
+    assert.deepEqual(
+      im.model.spec.nodes.map((n) => (n.kind === 'concat' ? `concat ${n.inputs}` : n.kind)),
+      ['conv', 'conv', 'maxpool', 'concat a,b,m', 'avgpool', 'flatten', 'dense'],
+    );
+    const diff = await maxAbsDiff(im, 8, 3);
+    assert.ok(diff < 1e-5, `max |ONNX Runtime - imported| ${diff}`);
+  } finally {
+    im.original.dispose();
+  }
+  // Along height, or of a constant, it is refused naming the node.
+  const across = model(
+    [
+      { opType: 'Relu', input: ['x'], output: ['r'] },
+      { opType: 'Concat', input: ['x', 'r'], output: ['y'], attribute: [{ name: 'axis', type: 2, i: 2 }] },
+    ],
+    [],
+  );
+  assertUserError(
+    await cli(['import', across, '--out', join(root, 'across')]),
+    1,
+    /unsupported Concat along axis 2 of \[1,4,6,6\] at .*node 'y' \(Concat\); pqk import supports: Concat along the channels \(axis 1\)/,
+    'import',
+    assert,
+  );
+  const withConst = model(
+    [{ opType: 'Concat', input: ['x', 'k'], output: ['y'], attribute: [{ name: 'axis', type: 2, i: 1 }] }],
+    [floats('k', [1, 2, 6, 6])],
+  );
+  assertUserError(
+    await cli(['import', withConst, '--out', join(root, 'with-const')]),
+    1,
+    /node 'y' \(Concat\): input 1 is a constant; pqk imports ops on activations/,
+    'import',
+    assert,
+  );
 });
 
 test('a Pad node before a conv and an average pool that counts its padding keep ONNX Runtime outputs', async () => {

@@ -22,8 +22,13 @@ before(async () => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 // A float32 model with seeded weights: conv 3x3 stride 2 SAME + RELU6, depthwise 3x3 VALID multiplier 2 + RELU, a
-// residual ADD, max pool 2x2, MEAN over height and width, a dense layer and SOFTMAX; `extra` adds an op before MEAN.
-function floatModel(extra?: (t: (shape: number[], data?: Int32Array) => number, last: number) => { op: QOp; out: number }): QModel {
+// residual ADD, max pool 2x2, MEAN over height and width, a dense layer and SOFTMAX; `extra` adds ops before MEAN.
+type Extra = (
+  t: (shape: number[], data?: Int32Array) => number,
+  last: number,
+  w: (shape: number[], s: number) => number,
+) => { ops: QOp[]; out: number };
+function floatModel(extra?: Extra): QModel {
   const r = mulberry32(5);
   const tensors: QTensor[] = [];
   const ops: QOp[] = [];
@@ -66,16 +71,17 @@ function floatModel(extra?: (t: (shape: number[], data?: Int32Array) => number, 
   });
   let last = m1;
   if (extra) {
-    const e = extra(t, last);
-    ops.push(e.op);
+    const e = extra(t, last, w);
+    ops.push(...e.ops);
     last = e.out;
   }
-  const g = t([1, 8]);
+  const channels = tensors[last]!.shape[3]!;
+  const g = t([1, channels]);
   ops.push({ op: 'MEAN', inputs: [last, t([2], Int32Array.of(1, 2))], outputs: [g], options: { keepDims: false } });
   const logits = t([1, 5]);
   ops.push({
     op: 'FULLY_CONNECTED',
-    inputs: [g, w([5, 8], 0.5), w([5], 0.1)],
+    inputs: [g, w([5, channels], 0.5), w([5], 0.1)],
     outputs: [logits],
     options: { activation: 'NONE', keepNumDims: false },
   });
@@ -108,7 +114,7 @@ test('a float PAD (ZeroPadding2D as the converter writes it) imports as a pad bl
   // PAD of height by [1, 2] and width by [0, 1] after the max pool: [1, 2, 1, 8] -> [1, 5, 2, 8].
   const padded = floatModel((t, last) => {
     const out = t([1, 5, 2, 8]);
-    return { op: { op: 'PAD', inputs: [last, t([4, 2], Int32Array.of(0, 0, 1, 2, 0, 1, 0, 0))], outputs: [out], options: {} }, out };
+    return { ops: [{ op: 'PAD', inputs: [last, t([4, 2], Int32Array.of(0, 0, 1, 2, 0, 1, 0, 0))], outputs: [out], options: {} }], out };
   });
   const file = join(root, 'pad.tflite');
   writeFileSync(file, writeTflite(padded, { minRuntimeVersion: false }));
@@ -121,6 +127,46 @@ test('a float PAD (ZeroPadding2D as the converter writes it) imports as a pad bl
   } finally {
     im.original.dispose();
   }
+});
+
+test('a CONCATENATION of channels (a 1x1 conv branch beside the map it reads) imports as a concat block, matching TFLite 2.9', async () => {
+  const joined = floatModel((t, last, w) => {
+    const c = t([1, 2, 1, 3]);
+    const out = t([1, 2, 1, 11]);
+    const conv = { padding: 'SAME', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'RELU' } as const;
+    return {
+      ops: [
+        { op: 'CONV_2D', inputs: [last, w([3, 1, 1, 8], 0.4), w([3], 0.1)], outputs: [c], options: conv },
+        { op: 'CONCATENATION', inputs: [c, last], outputs: [out], options: { axis: -1, activation: 'NONE' } },
+      ],
+      out,
+    };
+  });
+  const file = join(root, 'concat.tflite');
+  writeFileSync(file, writeTflite(joined, { minRuntimeVersion: false }));
+  const im = await convertModel(file);
+  try {
+    const join_ = im.model.spec.nodes.find((n) => n.kind === 'concat');
+    assert.deepEqual(join_?.kind === 'concat' && join_.inputs, ['conv_2d_5', 'max_pool_2d_4']);
+    const diff = await maxAbsDiff(im, 16, 4);
+    assert.ok(diff < 5e-6, `max |TFLite - imported| of the logits ${diff}`);
+  } finally {
+    im.original.dispose();
+  }
+  // Along another axis it is refused, naming the op.
+  const across = floatModel((t, last) => {
+    const out = t([1, 4, 1, 8]);
+    return { ops: [{ op: 'CONCATENATION', inputs: [last, last], outputs: [out], options: { axis: 1, activation: 'NONE' } }], out };
+  });
+  const bad = join(root, 'concat-h.tflite');
+  writeFileSync(bad, writeTflite(across, { minRuntimeVersion: false }));
+  assertUserError(
+    await cli(['import', bad, '--out', join(root, 'concat-h')]),
+    1,
+    /ops\[5\] CONCATENATION.*along the last \(channel\) axis only, got axis 1/,
+    'import',
+    assert,
+  );
 });
 
 test("the MLPerf Tiny float DS-CNN (the converter's file, int8 weights in its convolutions) imports and writes a float stage", async () => {
@@ -163,17 +209,17 @@ test('an integer .tflite, an op pqk does not import and a dilated convolution ar
     'int8',
     assert,
   );
-  const joined = floatModel((t, last) => {
-    const out = t([1, 2, 1, 16]);
-    return { op: { op: 'CONCATENATION', inputs: [last, last], outputs: [out], options: { axis: 3, activation: 'NONE' } }, out };
+  const quantized = floatModel((t, last) => {
+    const out = t([1, 2, 1, 8]);
+    return { ops: [{ op: 'QUANTIZE', inputs: [last], outputs: [out], options: {} }], out };
   });
-  const file = join(root, 'concat.tflite');
-  writeFileSync(file, writeTflite(joined, { minRuntimeVersion: false }));
+  const file = join(root, 'quantize.tflite');
+  writeFileSync(file, writeTflite(quantized, { minRuntimeVersion: false }));
   assertUserError(
-    await cli(['import', file, '--out', join(root, 'concat')]),
+    await cli(['import', file, '--out', join(root, 'quantize')]),
     1,
-    /concat\.tflite: 1 op pqk import does not support: CONCATENATION \(ops\[5\]\); it supports: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED/,
-    'concat',
+    /quantize\.tflite: 1 op pqk import does not support: QUANTIZE \(ops\[5\]\); it supports: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED/,
+    'quantize',
     assert,
   );
   const dilated = floatModel();

@@ -11,7 +11,7 @@ import { activate, applyKernel, floatOther, runGraph } from '../../models/forwar
 import { batchNormTraining } from '../../backend/bn-train.js';
 import { stopGradient } from '../../models/grad.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
-import { channelShape, qparamsFromRange, steRound } from '../quant/fake-quant.js';
+import { channelShape, qparamsOf, steRound } from '../quant/fake-quant.js';
 import { foldedKernel, quantizeKernel, type QatState } from '../quant/qat.js';
 
 export interface TeacherOptions {
@@ -91,7 +91,7 @@ export function teacherKernel(model: Model, name: string, st: QatState): { w: tf
 
 // Float fake quantization of one activation with the student's frozen range: (clamp(round(y/s) + zp) - zp) * s.
 function fakeQuant(model: Model, name: string, y: tf.Tensor): tf.Tensor {
-  const q = qparamsFromRange(model.ranges.get(name)!);
+  const q = qparamsOf(model, name);
   const v = tf.clipByValue(tf.add(steRound(tf.div(y, q.scale)), q.zeroPoint), -128, 127);
   return tf.mul(tf.sub(v, q.zeroPoint), q.scale);
 }

@@ -4,9 +4,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { QModel, QOp, QTensor, Activation } from '../../int/graph.js';
 import type { LayerParams, Model } from '../../models/params.js';
-import type { ActName, NodeSpec, WeightNodeSpec } from '../../models/spec.js';
+import { nodeInputs, type ActName, type NodeSpec, type WeightNodeSpec } from '../../models/spec.js';
 import { keptChannelsByTensor } from './kept-channels.js';
-import { qparamsFromRange } from './fake-quant.js';
+import { qparamsOf } from './fake-quant.js';
 import { foldedKernel, isPerTensor, quantizeKernel, type QuantScheme } from './qat.js';
 
 export interface ConvertOptions {
@@ -30,7 +30,7 @@ interface TensorRef {
 }
 
 async function actParams(model: Model, name: string): Promise<{ scale: number; zeroPoint: number }> {
-  const q = qparamsFromRange(model.ranges.get(name)!);
+  const q = qparamsOf(model, name);
   const [scale, zeroPoint] = [(await q.scale.data())[0], (await q.zeroPoint.data())[0]];
   q.scale.dispose();
   q.zeroPoint.dispose();
@@ -213,6 +213,18 @@ async function structural(b: Builder, model: Model, n: NodeSpec, xs: TensorRef[]
     b.ops.push({ op: n.kind === 'avgpool' ? 'AVERAGE_POOL_2D' : 'MAX_POOL_2D', inputs: [x.index], outputs: [o], options });
     return { ...x, index: o, shape };
   }
+  if (n.kind === 'concat') {
+    // The inputs share one quantization (sharedQuantization), which the op keeps.
+    const shape = [...x.shape.slice(0, -1), xs.reduce((a, t) => a + t.shape[t.shape.length - 1]!, 0)];
+    const o = b.add({ name: n.name, shape, dtype: 'int8', scale: [x.scale], zeroPoint: [x.zeroPoint] });
+    b.ops.push({
+      op: 'CONCATENATION',
+      inputs: xs.map((t) => t.index),
+      outputs: [o],
+      options: { axis: shape.length - 1, activation: 'NONE' },
+    });
+    return { ...x, index: o, shape };
+  }
   if (n.kind === 'add') {
     const out = await actParams(model, n.name);
     const o = b.add({ name: n.name, shape: x.shape, dtype: 'int8', scale: [out.scale], zeroPoint: [out.zeroPoint] });
@@ -238,7 +250,7 @@ export async function toQModel(model: Model, opts: ConvertOptions): Promise<Conv
     ],
   ]);
   for (const n of model.spec.nodes) {
-    const xs = (n.kind === 'add' ? n.inputs : [n.input]).map((i) => refs.get(i)!);
+    const xs = nodeInputs(n).map((i) => refs.get(i)!);
     const r =
       n.kind === 'conv' || n.kind === 'depthwise' || n.kind === 'dense'
         ? await weightNode(b, model, n, xs[0], keep.get(n.input) ?? null, keep.get(n.name) ?? null, opts, await actParams(model, n.name))

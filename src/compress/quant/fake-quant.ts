@@ -2,8 +2,8 @@
 // points are tensors, ranges are variables updated by tensor ops, so a training step never syncs with the host.
 import * as tf from '@tensorflow/tfjs-core';
 import { stopGradient } from '../../models/grad.js';
-import type { ActRange } from '../../models/params.js';
-import type { ActName } from '../../models/spec.js';
+import type { ActRange, Model } from '../../models/params.js';
+import { sharedQuantization, type ActName } from '../../models/spec.js';
 
 // round(x) forward, identity backward (models/grad.ts). tf.round rounds half to even; exact .5 ties do not occur for
 // the scaled accumulators it sees (irrational multipliers), and weights/biases are read back from the same op at export.
@@ -29,13 +29,27 @@ export interface QParams {
 
 // TFLite's asymmetric int8 parameters for a range: the range is widened to contain 0, scale = range / 255,
 // zero point = round(-128 - min / scale) clamped to int8.
-export function qparamsFromRange(r: ActRange): QParams {
+export function qparamsFromRange(r: { min: tf.Tensor; max: tf.Tensor }): QParams {
   return tf.tidy(() => {
     const lo = tf.minimum(r.min, 0);
     const hi = tf.maximum(tf.maximum(r.max, 0), tf.add(lo, 1e-6));
     const scale = tf.div(tf.sub(hi, lo), 255) as tf.Scalar;
     const zeroPoint = tf.clipByValue(tf.round(tf.sub(-128, tf.div(lo, scale))), -128, 127) as tf.Scalar;
     return { scale, zeroPoint };
+  });
+}
+
+// The quantization of a requantized tensor: from its own range, or from the union of the ranges it shares with the
+// other inputs of a concatenation (sharedQuantization).
+export function qparamsOf(model: Model, name: string): QParams {
+  const members = sharedQuantization(model.spec).get(name);
+  if (!members) return qparamsFromRange(model.ranges.get(name)!);
+  return tf.tidy(() => {
+    const rs = members.map((m) => model.ranges.get(m)!);
+    const min = rs.slice(1).reduce<tf.Tensor>((a, r) => tf.minimum(a, r.min), rs[0]!.min);
+    const max = rs.slice(1).reduce<tf.Tensor>((a, r) => tf.maximum(a, r.max), rs[0]!.max);
+    const q = qparamsFromRange({ min, max });
+    return { scale: q.scale, zeroPoint: q.zeroPoint };
   });
 }
 

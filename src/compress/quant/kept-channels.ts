@@ -28,6 +28,20 @@ export async function keptChannelsByTensor(model: Model): Promise<Map<string, nu
   // Channel-preserving nodes carry their input's kept channels; a flatten of an H x W x C map keeps, at every
   // position p, the entries p * C + c of its kept channels (what the dense layer reading it keeps of its rows).
   for (const n of model.spec.nodes) {
+    if (n.kind === 'concat') {
+      // Each input's kept channels, offset by the channels of the inputs before it.
+      if (!n.inputs.some((i) => keep.has(i))) continue;
+      let offset = 0;
+      const kept: number[] = [];
+      for (const i of n.inputs) {
+        const shape = model.shapes.get(i)!;
+        const c = shape[shape.length - 1]!;
+        kept.push(...(keep.get(i) ?? Array.from({ length: c }, (_, k) => k)).map((k) => k + offset));
+        offset += c;
+      }
+      keep.set(n.name, kept);
+      continue;
+    }
     if (n.kind === 'add' || !keep.has(n.input)) continue;
     const kept = keep.get(n.input)!;
     if (n.kind === 'avgpool' || n.kind === 'maxpool' || n.kind === 'pad') keep.set(n.name, kept);

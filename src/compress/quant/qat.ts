@@ -18,7 +18,7 @@ import {
   channelShape,
   clampTensor,
   observeRange,
-  qparamsFromRange,
+  qparamsOf,
   steRound,
   steRoundAway,
   weightScales,
@@ -137,7 +137,7 @@ function requantize(
 ): IntTensor {
   const range = model.ranges.get(name)!;
   if (st.observe) observeRange(range, activate(real(), act), st.emaDecay, st.steps === 0);
-  const q = qparamsFromRange(range);
+  const q = qparamsOf(model, name);
   const { lo, hi } = activationBounds(act, q);
   const qv = clampTensor(tf.add(scaled(q), q.zeroPoint), lo, hi);
   return { v: tf.sub(qv, q.zeroPoint), q };
@@ -198,6 +198,15 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
     case 'pad':
       // The border is the zero point (TFLite's int8 PAD), a real 0: 0 in the zero-centred integers held here.
       return { v: padHw(x.v, n.pads, 0), q: x.q };
+    case 'concat':
+      // One quantization for every input (qparamsOf), kept by the op: the integers are joined unchanged.
+      return {
+        v: tf.concat(
+          xs.map((t) => t.v),
+          -1,
+        ),
+        q: x.q,
+      };
     case 'maxpool':
       return { v: tf.maxPool(x.v as tf.Tensor4D, n.size, n.stride, n.padding), q: x.q };
     case 'avgpool': {
