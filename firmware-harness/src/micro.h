@@ -54,6 +54,7 @@ typedef struct {
     int32_t mult2, shift2, mult3, shift3, in2_offset, left_shift; /* ADD's second input and output */
     int32_t *mults, *shifts;                                      /* (channels) per-channel multipliers, in the arena */
     float *table;         /* (256) SOFTMAX exp table, in the arena (x86-64 rounding only) */
+    int8_t *lut;          /* (256) LOGISTIC / HARD_SWISH output of every int8 input (index q + 128), in the arena */
     int32_t diff_min;     /* SOFTMAX fixed point: input differences below it contribute nothing */
     int32_t gemm_ties_up; /* CONV_2D / FULLY_CONNECTED rescale: 1 rounds ties up as x86-64 TFLite's ruy, 0 away from
                              zero as TFLite Micro */

@@ -39,7 +39,8 @@ export interface AddParams extends AddRescale {
   actMax: number;
 }
 
-function broadcastStrides(ctx: KernelContext, shape: readonly number[], outShape: readonly number[]): number[] {
+// Per output dimension, the step of an input broadcast NumPy-style to `outShape` (0 where it repeats).
+export function broadcastStrides(ctx: KernelContext, shape: readonly number[], outShape: readonly number[]): number[] {
   const strides = new Array<number>(outShape.length).fill(0);
   let s = 1;
   for (let i = 1; i <= outShape.length; i++) {
@@ -102,6 +103,16 @@ export function addElement(p: AddParams, a: number, b: number): number {
 }
 
 export function add(p: AddParams, a: Int8Array, b: Int8Array): Int8Array {
+  return broadcastBinary(p, a, b, (x, y) => addElement(p, x, y));
+}
+
+// An elementwise op of two int8 inputs broadcast to `outShape` (TFLite's BroadcastAdd4DSlow / BroadcastMul4DSlow order).
+export function broadcastBinary(
+  p: { outShape: number[]; strides1: number[]; strides2: number[] },
+  a: Int8Array,
+  b: Int8Array,
+  f: (x: number, y: number) => number,
+): Int8Array {
   const rank = p.outShape.length;
   const n = p.outShape.reduce((x, d) => x * d, 1);
   const out = new Int8Array(n);
@@ -109,7 +120,7 @@ export function add(p: AddParams, a: Int8Array, b: Int8Array): Int8Array {
   let i1 = 0;
   let i2 = 0;
   for (let i = 0; i < n; i++) {
-    out[i] = addElement(p, a[i1], b[i2]);
+    out[i] = f(a[i1], b[i2]);
     for (let d = rank - 1; d >= 0; d--) {
       i1 += p.strides1[d];
       i2 += p.strides2[d];

@@ -40,6 +40,11 @@ export function int8Kernel<P>(prepare: (ctx: KernelContext) => P, run: (p: P, in
   };
 }
 
+// An elementwise op of one int8 input through a 256-entry table (index q + 128) that its Prepare builds.
+export function lookupKernel(table: (ctx: KernelContext) => Int8Array): OpKernel {
+  return int8Kernel(table, (t, x) => Int8Array.from(x, (q) => t[q + 128]!));
+}
+
 // Element count of the op's input i, or of its output when i is omitted.
 export function elements(ctx: KernelContext, i?: number): number {
   const t = i === undefined ? outputTensor(ctx) : inputTensor(ctx, i);

@@ -1,8 +1,15 @@
-// gemmlowp's fixed-point arithmetic on int32 (fixedpoint/fixedpoint.h), as far as TFLite's reference SOFTMAX uses
-// it: exp on negative values in Q5.26 and the reciprocal of a Q12.19 sum. A FixedPoint<int32, I> is its raw int32
+// gemmlowp's fixed-point arithmetic on int32 (fixedpoint/fixedpoint.h), as far as TFLite's reference SOFTMAX and
+// LOGISTIC use it: exp on negative values and the reciprocal of 1 + x. A FixedPoint<int32, I> is its raw int32
 // value with 31 - I fractional bits; products are SaturatingRoundingDoublingHighMul, sums wrap as int32 does.
 
-import { quantizeMultiplier, roundingDivideByPOT, saturatingRoundingDoublingHighMul } from './quantize.js';
+import { roundHalfAway } from './common.js';
+import {
+  frexp,
+  multiplyByQuantizedMultiplier,
+  quantizeMultiplier,
+  roundingDivideByPOT,
+  saturatingRoundingDoublingHighMul,
+} from './quantize.js';
 
 const INT32_MAX = 2147483647;
 const INT32_MIN = -2147483648;
@@ -131,4 +138,37 @@ export function softmaxFixedPoint(
     }
   }
   return out;
+}
+
+// TFLite Micro's int8 LOGISTIC (reference_integer_ops::Logistic, Prepare in logistic_common.cc): the input minus its
+// zero point scaled into Q4.27 (a multiplier of s_in * 2^27 from frexp, double rounding), gemmlowp's logistic there
+// (1 / (1 + exp(-|x|)) and one minus it for x < 0, exactly 1/2 at 0), then shifted to 8 fractional bits onto zero point
+// -128; inputs beyond the radius where Q4.27 saturates go straight to -128 or 127.
+const LOGISTIC_INPUT_INTEGER_BITS = 4;
+
+export interface LogisticScaling {
+  multiplier: number;
+  leftShift: number;
+  radius: number;
+}
+
+export function logisticInputScaling(inputScale: number): LogisticScaling {
+  const [q, leftShift] = frexp(inputScale * 2 ** (31 - LOGISTIC_INPUT_INTEGER_BITS));
+  const multiplier = roundHalfAway(q * 2 ** 31);
+  const radius = Math.floor((((1 << LOGISTIC_INPUT_INTEGER_BITS) - 1) * 2 ** (31 - LOGISTIC_INPUT_INTEGER_BITS)) / 2 ** leftShift);
+  return { multiplier, leftShift, radius };
+}
+
+export function logisticFixedPoint(v: number, s: LogisticScaling): number {
+  if (v <= -s.radius) return -128;
+  if (v >= s.radius) return 127;
+  const x = multiplyByQuantizedMultiplier(v, s.multiplier, s.leftShift); // Q4.27
+  let y: number; // Q0.31
+  if (x === 0) y = 1 << 30;
+  else {
+    const positive = oneOverOnePlusXForXIn01(expOnNegativeValues(-Math.abs(x) | 0, LOGISTIC_INPUT_INTEGER_BITS));
+    y = x > 0 ? positive : (INT32_MAX - positive) | 0;
+  }
+  const q = roundingDivideByPOT(y, 31 - 8) - 128;
+  return q > 127 ? 127 : q < -128 ? -128 : q;
 }

@@ -29,6 +29,7 @@ export interface OpSignature {
   outputPerChannel: boolean;
   inputChannels?: number; // CONV_2D: activation channels, to detect grouped convolution
   filterChannels?: number; // CONV_2D: filter's input channels
+  rescale?: number; // MUL: input scales' product over the output scale (ext_options.mul)
 }
 
 export interface OpDescriptor<K extends OpCode = OpCode> {

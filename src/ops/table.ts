@@ -9,7 +9,10 @@ import { conv2d } from './conv-2d.js';
 import { depthwiseConv2d } from './depthwise-conv-2d.js';
 import type { OpDescriptor } from './descriptor.js';
 import { fullyConnected } from './fully-connected.js';
+import { hardSwish } from './hard-swish.js';
+import { logistic } from './logistic.js';
 import { mean } from './mean.js';
+import { mul } from './mul.js';
 import { padOp } from './pad.js';
 import { averagePool2d, maxPool2d } from './pool-2d.js';
 import { dequantize, quantize } from './quantize.js';
@@ -30,6 +33,9 @@ export const OPS: { readonly [K in OpCode]: OpDescriptor<K> } = {
   DEQUANTIZE: dequantize,
   PAD: padOp,
   CONCATENATION: concatenation,
+  MUL: mul,
+  LOGISTIC: logistic,
+  HARD_SWISH: hardSwish,
 };
 
 export const OP_LIST: readonly OpDescriptor[] = Object.values(OPS) as OpDescriptor[];

@@ -2,11 +2,13 @@
 // src/tflite/schema/tflite.fbs; a test parses the schema and checks every entry here, and every op descriptor's
 // options table, against it.
 import { OP_LIST } from '../ops/table.js';
-import { QuantizationDetails } from './generated/index.js';
+import { BuiltinOptions, QuantizationDetails } from './generated/index.js';
 import { i32, str, tables, u8, vec, type TableSpec } from './table-spec.js';
 
-// The options table each op may carry, by BuiltinOptions type (from the op descriptors).
-export const OPTION_SPECS: Record<number, TableSpec> = Object.fromEntries(OP_LIST.map((d) => [d.optionsType, d.optionsTable]));
+// The options table each op may carry, by BuiltinOptions type (from the op descriptors; LOGISTIC carries none).
+export const OPTION_SPECS: Record<number, TableSpec> = Object.fromEntries(
+  OP_LIST.filter((d) => d.optionsType !== BuiltinOptions.NONE).map((d) => [d.optionsType, d.optionsTable]),
+);
 
 const CUSTOM_QUANT: TableSpec = { name: 'CustomQuantization', fields: { 0: ['custom', vec(1)] } };
 const QUANT: TableSpec = {

@@ -29,6 +29,10 @@ export function signatureOf(model: QModel, op: QOp): OpSignature {
       sig.filterChannels = w.shape[3];
     }
   }
+  if (op.op === 'MUL') {
+    const [a, b, o] = [t(op.inputs[0]!), t(op.inputs[1]!), model.tensors[op.outputs[0]!]];
+    if (a?.scale.length && b?.scale.length && o?.scale.length) sig.rescale = (a.scale[0]! * b.scale[0]!) / o.scale[0]!;
+  }
   return sig;
 }
 

@@ -8,6 +8,8 @@ import type { QModel } from '../../src/int/graph.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { buildHarness, compareBatches, hostBinary, randomInputs, runHost } from './harness.js';
 import { coverageModel, dscnnModel, GraphBuilder } from './models.js';
+import * as H from '../int/helpers.js';
+import { mulberry32 } from '../../src/util/rng.js';
 
 before(buildHarness);
 
@@ -49,6 +51,31 @@ describe('firmware-harness host build', () => {
       }
     });
   }
+
+  it('LOGISTIC, HARD_SWISH and MUL equal the reference on every int8 input, in both roundings, over a range of scales', async () => {
+    const every = [Int8Array.from({ length: 256 }, (_, i) => i - 128)];
+    const rng = mulberry32(31);
+    let flavourDiffs = 0;
+    for (let k = 0; k < 12; k++) {
+      // Case 0: input scale 1/256, where x = +-2/256 puts the sigmoid on an exact half step that the float table
+      // rounds down and the fixed point up.
+      const inQ: [number, number] = k === 0 ? [1 / 256, 0] : [2 ** (-8 + rng() * 8), Math.floor(rng() * 256) - 128];
+      const outQ: [number, number] = [inQ[0] * (0.3 + rng() * 1.2), Math.floor(rng() * 129) - 128];
+      const gate = H.mulModel([1, 256], [1, 1], inQ, [0.003 + rng() * 0.05, 7], outQ, Int8Array.of(Math.floor(rng() * 256) - 128));
+      for (const m of [H.unaryModel('LOGISTIC', [1, 256], inQ, [0, 0]), H.unaryModel('HARD_SWISH', [1, 256], inQ, outQ), gate]) {
+        const bytes = writeTflite(m);
+        for (const rounding of ['tflm', 'x86-64'] as const) {
+          const got = await runHost(bytes, every, false, rounding);
+          assert.equal(got.status, 0, got.error);
+          const ref = runBatch(m, every, rounding);
+          assert.equal(compareBatches(got.outputs, ref).mismatches, 0, `${m.ops[0]!.op} ${rounding} case ${k}`);
+        }
+        flavourDiffs += compareBatches(runBatch(m, every, 'tflm'), runBatch(m, every, 'x86-64')).mismatches;
+      }
+    }
+    // The fixed-point LOGISTIC of TFLite Micro and the float table of TFLite 2.9 disagree on some inputs.
+    assert.ok(flavourDiffs >= 2, `the two roundings differ on ${flavourDiffs} values`);
+  });
 
   it('plans the arena: two live activations plus per-channel multipliers (and, with x86-64 rounding, the softmax table)', async () => {
     const model = dscnnModel(11);

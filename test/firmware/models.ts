@@ -163,6 +163,25 @@ export class GraphBuilder {
     return out;
   }
 
+  // LOGISTIC and HARD_SWISH: LOGISTIC onto its fixed 1/256 and -128, HARD_SWISH onto a scale a little under its input's.
+  unary(op: 'LOGISTIC' | 'HARD_SWISH', x: number): number {
+    const t = this.tensors[x];
+    const out =
+      op === 'LOGISTIC' ? this.activation(t.shape, 1 / 256, -128) : this.activation(t.shape, t.scale[0] * 0.8, this.int(-100, -60));
+    this.spread.set(out, this.spread.get(x) ?? 50);
+    this.ops.push({ op, inputs: [x], outputs: [out], options: {} } as QOp);
+    return out;
+  }
+
+  // MUL of a map by a tensor of its shape or a [1, 1, 1, C] gate (broadcast).
+  mul(a: number, b: number, activation: Activation): number {
+    const [ta, tb] = [this.tensors[a], this.tensors[b]];
+    const out = this.activation(ta.shape, ta.scale[0] * tb.scale[0] * 90, this.int(-10, 10));
+    this.spread.set(out, this.spread.get(a) ?? 50);
+    this.ops.push({ op: 'MUL', inputs: [a, b], outputs: [out], options: { activation } });
+    return out;
+  }
+
   reshape(x: number, shape: number[]): number {
     const t = this.tensors[x];
     const out = this.activation(shape, t.scale[0], t.zeroPoint[0]);
@@ -251,7 +270,7 @@ export function dscnnModel(seed: number, opts: { channels?: number; blocks?: num
 
 // One of every op and path: int4 and int8 weights (all int8 with `int8Only`, which TFLite 2.9 can run), strides,
 // both paddings, an explicit PAD, a CONCATENATION, a residual ADD, all MEAN paths, QUANTIZE, RELU6, depth multiplier 2, max and
-// average pooling.
+// average pooling, HARD_SWISH, LOGISTIC and a broadcast MUL.
 export function coverageModel(seed: number, int8Only = false): QModel {
   const g = new GraphBuilder(seed);
   const int4: DType = int8Only ? 'int8' : 'int4';
@@ -263,6 +282,9 @@ export function coverageModel(seed: number, int8Only = false): QModel {
   h = g.depthwise(h, [3, 2], [2, 2], 'SAME', 'RELU', int4, 2);
   h = g.pool('MAX_POOL_2D', h, [2, 2], [1, 1], 'SAME');
   h = g.conv(h, 10, [1, 1], [1, 1], 'SAME', 'NONE');
+  // Hard swish, then a squeeze-and-excitation gate: the channel means through LOGISTIC multiply the map (MUL broadcast).
+  h = g.unary('HARD_SWISH', h);
+  h = g.mul(h, g.unary('LOGISTIC', g.mean(h, [1, 2], true, false)), 'NONE');
   // A side branch joins three copies along the width (axis given from the end): TFLite runs it though nothing reads it.
   g.concat([h, h, h], -2);
   // A side branch through the other two MEAN paths: TFLite runs it although no output reads it.

@@ -68,3 +68,27 @@ test('arm64 flavor matches TFLite arm64 on depthwise output-stage groups, MEAN, 
   }
   assert.ok(x86Differs > 0, 'the x86-64 flavor should differ from arm64 somewhere in these cases');
 });
+
+test('MUL (a broadcast gate), LOGISTIC and HARD_SWISH match TFLite arm64 in the arm64 flavor', async () => {
+  const r = H.rng(202);
+  const every = [Int8Array.from({ length: 256 }, (_, i) => i - 128)];
+  const gate = H.mulModel([1, 4, 8, 8], [1, 1, 1, 8], [0.05, 3], [1 / 256, -128], [0.04, -5], H.randInt8(r, 8), 'RELU');
+  assert.equal((await compare(gate, inputs(r, gate, 4))).arm64, 0, 'MUL');
+  for (const [inQ, outQ] of [
+    [
+      [0.047, 12],
+      [0.027, -90],
+    ],
+    [
+      [0.2, -100],
+      [0.15, -120],
+    ],
+    [
+      [0.004, 0],
+      [0.003, -20],
+    ],
+  ] as [number, number][][]) {
+    assert.equal((await compare(H.unaryModel('LOGISTIC', [1, 256], inQ!, [0, 0]), every)).arm64, 0, `LOGISTIC ${inQ}`);
+    assert.equal((await compare(H.unaryModel('HARD_SWISH', [1, 256], inQ!, outQ!), every)).arm64, 0, `HARD_SWISH ${inQ} ${outQ}`);
+  }
+});

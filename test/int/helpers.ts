@@ -227,3 +227,28 @@ export function quantizeModel(n: number, outQ: [number, number]): QModel {
   const input: QTensor = { name: 'in', shape: [1, n], dtype: 'float32', scale: [], zeroPoint: [] };
   return model([input, act('out', [1, n], ...outQ)], { op: 'QUANTIZE', inputs: [0], outputs: [1], options: {} });
 }
+
+// MUL of the model input by a constant (broadcast when its shape differs).
+export function mulModel(
+  shape1: number[],
+  shape2: number[],
+  q1: [number, number],
+  q2: [number, number],
+  qo: [number, number],
+  b: Int8Array,
+  activation: Activation = 'NONE',
+): QModel {
+  const bT: QTensor = { ...act('b', shape2, ...q2), data: b };
+  return model([act('a', shape1, ...q1), bT, act('out', shape1, ...qo)], {
+    op: 'MUL',
+    inputs: [0, 1],
+    outputs: [2],
+    options: { activation },
+  });
+}
+
+// A one-input elementwise activation (LOGISTIC's output at its fixed 1/256, -128).
+export function unaryModel(op: 'LOGISTIC' | 'HARD_SWISH', shape: number[], inQ: [number, number], outQ: [number, number]): QModel {
+  const o: [number, number] = op === 'LOGISTIC' ? [1 / 256, -128] : outQ;
+  return model([act('in', shape, ...inQ), act('out', shape, ...o)], { op, inputs: [0], outputs: [1], options: {} } as QOp);
+}

@@ -5,7 +5,7 @@ import { runModel } from '../../src/ops/interpreter.js';
 import { prepareMean } from '../../src/int/mean.js';
 import type { QModel, QOp } from '../../src/int/graph.js';
 import type { Flavor } from '../../src/int/common.js';
-import { addModel, concatModel, meanModel, padModel, poolModel, quantizeModel, softmaxModel } from './helpers.js';
+import { addModel, concatModel, meanModel, mulModel, padModel, poolModel, quantizeModel, softmaxModel, unaryModel } from './helpers.js';
 
 function run(m: QModel, input: number[] | Float32Array): number[] {
   const x = input instanceof Float32Array ? input : Int8Array.from(input);
@@ -148,4 +148,33 @@ test("CONCATENATION copies each input's block per outer index; its mistakes name
   assert.throws(() => run(relu, x), /fused activation RELU: TFLite's int8 CONCATENATION takes none/);
   assert.throws(() => run(withConst([3, 1], 1, [5, 6, 7]), x), /input 'c1' \[3, 1\] does not match the output \[2, 3\] outside axis 1/);
   assert.throws(() => run(withConst([2, 1], 2, [5, 6]), x), /axis 2 is outside the output's 2 dimensions/);
+});
+
+test('MUL rescales the product by s1 * s2 / s_out as MultiplyByQuantizedMultiplier rounds, broadcasts a per-channel gate, clamps its activation', () => {
+  // 0.5 x 0.25 / 0.125 = 1: the products themselves; a [1, 1, 1, 2] gate over a 1x1x2x2 map, then RELU.
+  const gate = (act: 'NONE' | 'RELU') => mulModel([1, 1, 2, 2], [1, 1, 1, 2], [0.5, 0], [0.25, 0], [0.125, 0], Int8Array.of(2, -3), act);
+  assert.deepEqual(run(gate('NONE'), [3, -4, 5, 10]), [6, 12, 10, -30]);
+  assert.deepEqual(run(gate('RELU'), [3, -4, 5, 10]), [6, 12, 10, 0]);
+  // Rescale 1/2 (multiplier 2^30, no shift) with zero points: (4 - 1) x (3 - 2) / 2 = 1.5 -> 2 and (-2 - 1) x 1 / 2 =
+  // -1.5 -> -1 (the doubling high multiply rounds its ties upwards), then + 10; 126 x 125 / 2 saturates.
+  const half = mulModel([1, 3], [1, 3], [0.5, 1], [0.25, 2], [0.25, 10], Int8Array.of(3, 3, 127), 'NONE');
+  assert.deepEqual(run(half, [4, -2, 127]), [12, 9, 127]);
+  const bad = mulModel([1, 2, 2, 1], [1, 1, 3, 1], [0.5, 0], [0.25, 0], [0.125, 0], Int8Array.of(1, 2, 3));
+  assert.throws(() => run(bad, [1, 2, 3, 4]), /node 0 \(MUL, output 'out'\): cannot broadcast \[1, 1, 3, 1\] to \[1, 2, 2, 1\]/);
+});
+
+test('LOGISTIC lands on 1/256 steps from -128 (both flavours on these values); HARD_SWISH is x * relu6(x + 3) / 6', () => {
+  // Input scale 1/16: 0 -> 0.5, +-1 -> 0.731 / 0.269 (187 / 69 of 256), +-8 saturate.
+  const lg = unaryModel('LOGISTIC', [1, 5], [1 / 16, 0], [0, 0]);
+  for (const flavor of ['x86-64', 'tflm'] as Flavor[])
+    assert.deepEqual(Array.from(runModel(lg, Int8Array.of(0, 16, -16, 127, -128), { flavor }).outputs[0]), [0, 59, -59, 127, -128]);
+  const wrong = unaryModel('LOGISTIC', [1, 2], [1 / 16, 0], [0, 0]);
+  wrong.tensors[1]!.zeroPoint = [0];
+  assert.throws(
+    () => run(wrong, [1, 2]),
+    /LOGISTIC, output 'out'\): output scale 0.00390625 and zero point 0: int8 LOGISTIC needs 1\/256 and -128/,
+  );
+  // Scales 1/16 in and out: x = 1 -> 2/3 (10.67 -> 11), 3 -> 3, -3 -> 0, -1 -> -1/3 (-5.33 -> -5), 4 -> 4, 7.94 -> 7.94, -8 -> 0.
+  const hs = unaryModel('HARD_SWISH', [1, 7], [1 / 16, 0], [1 / 16, 0]);
+  assert.deepEqual(run(hs, [16, 48, -48, -16, 64, 127, -128]), [11, 48, 0, -5, 64, 127, 0]);
 });

@@ -161,6 +161,39 @@ test('CONCATENATION of 2 to 4 tensors, ranks 1 to 4, every axis (negative too), 
   }
 });
 
+test('MUL (equal shapes and a [1, 1, 1, C] gate broadcast over a map), LOGISTIC and HARD_SWISH match TFLite', () => {
+  const r = H.rng(107);
+  const every = Int8Array.from({ length: 256 }, (_, i) => i - 128); // every int8 value, for the elementwise tables
+  for (let k = 0; k < 16; k++) {
+    const [h, w, c] = [H.randInt(r, 1, 6), H.randInt(r, 1, 6), H.randInt(r, 1, 5)];
+    const shape = [1, h, w, c];
+    // Output scales from a tenth to ten times the product of the input scales: rescales below and above 1.
+    const [q1, q2] = [q(r), q(r)];
+    const qo: [number, number] = [q1[0] * q2[0] * 2 ** (r() * 6.6 - 3.3) * 128, H.randInt(r, -128, 127)];
+    const gate = k % 2 ? [1, 1, 1, c] : shape;
+    const m = H.mulModel(
+      shape,
+      gate,
+      q1,
+      q2,
+      qo,
+      H.randInt8(
+        r,
+        gate.reduce((a, d) => a * d, 1),
+      ),
+      ACTS[k % 3],
+    );
+    assert.equal(mismatches(m, randomInputs(r, m, 4)), 0, `MUL case ${k}: [${shape}] x [${gate}]`);
+    // Input scales from 1/256 to 1: LOGISTIC saturates at one end, HARD_SWISH rescales on both.
+    const inQ: [number, number] = [2 ** (-8 + r() * 8), H.randInt(r, -128, 127)];
+    const lg = H.unaryModel('LOGISTIC', [1, 256], inQ, [0, 0]);
+    assert.equal(mismatches(lg, [every]), 0, `LOGISTIC case ${k}: input ${inQ}`);
+    const hsQ: [number, number] = [inQ[0] * (0.3 + r() * 1.2), H.randInt(r, -128, 0)];
+    const hs = H.unaryModel('HARD_SWISH', [1, 256], inQ, hsQ);
+    assert.equal(mismatches(hs, [every]), 0, `HARD_SWISH case ${k}: input ${inQ}, output ${hsQ}`);
+  }
+});
+
 test('a synthetic DS-CNN end to end matches TFLite', () => {
   const r = H.rng(104);
   for (const pooling of ['AVERAGE_POOL_2D', 'MEAN'] as const) {

@@ -190,6 +190,23 @@ export function singleOpModels(): { name: string; model: QModel }[] {
     b.op({ op: 'CONCATENATION', inputs: [x, y], outputs: [o], options: { axis: 2, activation: 'NONE' } });
     return b.model([x, y], [o]);
   });
+  mk('MUL', (b) => {
+    const [x, g, o] = [b.act('x', [1, 3, 3, 4]), b.act('gate', [1, 1, 1, 4]), b.act('out', [1, 3, 3, 4])];
+    b.op({ op: 'MUL', inputs: [x, g], outputs: [o], options: { activation: 'RELU' } });
+    return b.model([x, g], [o]);
+  });
+  mk('LOGISTIC', (b) => {
+    const [i, o] = [b.act('in', [1, 10]), b.act('out', [1, 10])];
+    b.tensors[o]!.scale = [1 / 256]; // TFLite's int8 LOGISTIC output quantization
+    b.tensors[o]!.zeroPoint = [-128];
+    b.op({ op: 'LOGISTIC', inputs: [i], outputs: [o], options: {} });
+    return b.model([i], [o]);
+  });
+  mk('HARD_SWISH', (b) => {
+    const [i, o] = [b.act('in', [1, 2, 2, 8]), b.act('out', [1, 2, 2, 8])];
+    b.op({ op: 'HARD_SWISH', inputs: [i], outputs: [o], options: {} });
+    return b.model([i], [o]);
+  });
   mk('QUANTIZE+DEQUANTIZE', (b) => {
     const [f, q, g] = [b.act('f', [1, 8], 'float32'), b.act('q', [1, 8]), b.act('g', [1, 8], 'float32')];
     b.op({ op: 'QUANTIZE', inputs: [f], outputs: [q], options: {} });

@@ -52,6 +52,9 @@ const EXPECTED_VERSIONS: Record<string, number> = {
   SOFTMAX: 2,
   PAD: 2,
   CONCATENATION: 2,
+  MUL: 2,
+  LOGISTIC: 2,
+  HARD_SWISH: 1,
 };
 
 test('operator versions match op_version.cc for each op and weight type', () => {
@@ -104,14 +107,17 @@ test('schema enum and union values are upstream TFLite values', () => {
     BuiltinOperator.DEPTHWISE_CONV_2D,
     BuiltinOperator.DEQUANTIZE,
     BuiltinOperator.FULLY_CONNECTED,
+    BuiltinOperator.LOGISTIC,
     BuiltinOperator.MAX_POOL_2D,
+    BuiltinOperator.MUL,
     BuiltinOperator.RESHAPE,
     BuiltinOperator.SOFTMAX,
     BuiltinOperator.PAD,
     BuiltinOperator.MEAN,
     BuiltinOperator.QUANTIZE,
+    BuiltinOperator.HARD_SWISH,
   ];
-  assert.deepStrictEqual(ops, [0, 1, 2, 3, 4, 6, 9, 17, 22, 25, 34, 40, 114]);
+  assert.deepStrictEqual(ops, [0, 1, 2, 3, 4, 6, 9, 14, 17, 18, 22, 25, 34, 40, 114, 117]);
   const options = [
     BuiltinOptions.Conv2DOptions,
     BuiltinOptions.DepthwiseConv2DOptions,
@@ -121,12 +127,14 @@ test('schema enum and union values are upstream TFLite values', () => {
     BuiltinOptions.ConcatenationOptions,
     BuiltinOptions.AddOptions,
     BuiltinOptions.ReshapeOptions,
+    BuiltinOptions.MulOptions,
     BuiltinOptions.PadOptions,
     BuiltinOptions.ReducerOptions,
     BuiltinOptions.DequantizeOptions,
     BuiltinOptions.QuantizeOptions,
+    BuiltinOptions.HardSwishOptions,
   ];
-  assert.deepStrictEqual(options, [1, 2, 5, 8, 9, 10, 11, 17, 22, 27, 38, 89]);
+  assert.deepStrictEqual(options, [1, 2, 5, 8, 9, 10, 11, 17, 21, 22, 27, 38, 89, 91]);
   assert.deepStrictEqual([TensorType.FLOAT32, TensorType.INT32, TensorType.INT8, TensorType.INT4], [0, 2, 9, 17]);
 });
 

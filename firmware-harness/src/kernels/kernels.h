@@ -18,6 +18,14 @@ typedef struct {
     int padding, stride_w, stride_h, act, dil_w, dil_h;
 } pqk_conv_fields;
 
+/* gemmlowp fixed point (fixed_point.c): exp(a) for a <= 0 held with `integer_bits` integer bits, result in Q0.31;
+ * 1 / (1 + a) for a in [0, 1), Q0.31 in and out. */
+int32_t pqk_exp_on_negative_values(int32_t a, int integer_bits);
+int32_t pqk_one_over_one_plus_x(int32_t a);
+/* An elementwise int8 op through a 256-entry table (LOGISTIC, HARD_SWISH): Prepare checks the shapes and takes the
+ * table from the arena, Eval looks every value up. */
+pqk_status pqk_table_prepare(pqk_ctx *ctx, pqk_node *node, int8_t **table);
+pqk_status pqk_table_eval(pqk_ctx *ctx, pqk_node *node);
 /* Input 0 and output 0 are quantized int8; their offsets go into the op data. */
 pqk_status pqk_int8_io(pqk_ctx *ctx, pqk_node *node);
 /* Input 1 holds constant weights per-channel along channel_dim, input 2 an optional bias of `channels`. */

@@ -11,12 +11,15 @@ enum {
     PQK_OP_DEPTHWISE_CONV_2D = 4,
     PQK_OP_DEQUANTIZE = 6,
     PQK_OP_FULLY_CONNECTED = 9,
+    PQK_OP_LOGISTIC = 14,
     PQK_OP_MAX_POOL_2D = 17,
+    PQK_OP_MUL = 18,
     PQK_OP_RESHAPE = 22,
     PQK_OP_SOFTMAX = 25,
     PQK_OP_PAD = 34,
     PQK_OP_MEAN = 40,
-    PQK_OP_QUANTIZE = 114
+    PQK_OP_QUANTIZE = 114,
+    PQK_OP_HARD_SWISH = 117
 };
 
 /* The kernels pqk micro carries, X(symbol) each, in builtin-code order. */
@@ -27,11 +30,14 @@ enum {
     X(pqk_kernel_conv_s8)                                                                                              \
     X(pqk_kernel_depthwise_conv_s8)                                                                                    \
     X(pqk_kernel_fully_connected_s8)                                                                                   \
+    X(pqk_kernel_logistic_s8)                                                                                          \
     X(pqk_kernel_max_pool_s8)                                                                                          \
+    X(pqk_kernel_mul_s8)                                                                                               \
     X(pqk_kernel_reshape)                                                                                              \
     X(pqk_kernel_softmax_s8)                                                                                           \
     X(pqk_kernel_pad_s8)                                                                                               \
     X(pqk_kernel_mean_s8)                                                                                              \
-    X(pqk_kernel_quantize_s8)
+    X(pqk_kernel_quantize_s8)                                                                                          \
+    X(pqk_kernel_hard_swish_s8)
 
 #endif

@@ -8,10 +8,13 @@ export enum BuiltinOperator {
   DEPTHWISE_CONV_2D = 4,
   DEQUANTIZE = 6,
   FULLY_CONNECTED = 9,
+  LOGISTIC = 14,
   MAX_POOL_2D = 17,
+  MUL = 18,
   RESHAPE = 22,
   SOFTMAX = 25,
   PAD = 34,
   MEAN = 40,
-  QUANTIZE = 114
+  QUANTIZE = 114,
+  HARD_SWISH = 117
 }

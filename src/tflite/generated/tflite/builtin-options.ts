@@ -6,6 +6,8 @@ import { Conv2DOptions } from '../tflite/conv2doptions.js';
 import { DepthwiseConv2DOptions } from '../tflite/depthwise-conv2doptions.js';
 import { DequantizeOptions } from '../tflite/dequantize-options.js';
 import { FullyConnectedOptions } from '../tflite/fully-connected-options.js';
+import { HardSwishOptions } from '../tflite/hard-swish-options.js';
+import { MulOptions } from '../tflite/mul-options.js';
 import { PadOptions } from '../tflite/pad-options.js';
 import { Pool2DOptions } from '../tflite/pool2doptions.js';
 import { QuantizeOptions } from '../tflite/quantize-options.js';
@@ -24,16 +26,18 @@ export enum BuiltinOptions {
   ConcatenationOptions = 10,
   AddOptions = 11,
   ReshapeOptions = 17,
+  MulOptions = 21,
   PadOptions = 22,
   ReducerOptions = 27,
   DequantizeOptions = 38,
-  QuantizeOptions = 89
+  QuantizeOptions = 89,
+  HardSwishOptions = 91
 }
 
 export function unionToBuiltinOptions(
   type: BuiltinOptions,
-  accessor: (obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null
-): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
+  accessor: (obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null
+): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
   switch(BuiltinOptions[type]) {
     case 'NONE': return null; 
     case 'Conv2DOptions': return accessor(new Conv2DOptions())! as Conv2DOptions;
@@ -44,19 +48,21 @@ export function unionToBuiltinOptions(
     case 'ConcatenationOptions': return accessor(new ConcatenationOptions())! as ConcatenationOptions;
     case 'AddOptions': return accessor(new AddOptions())! as AddOptions;
     case 'ReshapeOptions': return accessor(new ReshapeOptions())! as ReshapeOptions;
+    case 'MulOptions': return accessor(new MulOptions())! as MulOptions;
     case 'PadOptions': return accessor(new PadOptions())! as PadOptions;
     case 'ReducerOptions': return accessor(new ReducerOptions())! as ReducerOptions;
     case 'DequantizeOptions': return accessor(new DequantizeOptions())! as DequantizeOptions;
     case 'QuantizeOptions': return accessor(new QuantizeOptions())! as QuantizeOptions;
+    case 'HardSwishOptions': return accessor(new HardSwishOptions())! as HardSwishOptions;
     default: return null;
   }
 }
 
 export function unionListToBuiltinOptions(
   type: BuiltinOptions, 
-  accessor: (index: number, obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null, 
+  accessor: (index: number, obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null, 
   index: number
-): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
+): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
   switch(BuiltinOptions[type]) {
     case 'NONE': return null; 
     case 'Conv2DOptions': return accessor(index, new Conv2DOptions())! as Conv2DOptions;
@@ -67,10 +73,12 @@ export function unionListToBuiltinOptions(
     case 'ConcatenationOptions': return accessor(index, new ConcatenationOptions())! as ConcatenationOptions;
     case 'AddOptions': return accessor(index, new AddOptions())! as AddOptions;
     case 'ReshapeOptions': return accessor(index, new ReshapeOptions())! as ReshapeOptions;
+    case 'MulOptions': return accessor(index, new MulOptions())! as MulOptions;
     case 'PadOptions': return accessor(index, new PadOptions())! as PadOptions;
     case 'ReducerOptions': return accessor(index, new ReducerOptions())! as ReducerOptions;
     case 'DequantizeOptions': return accessor(index, new DequantizeOptions())! as DequantizeOptions;
     case 'QuantizeOptions': return accessor(index, new QuantizeOptions())! as QuantizeOptions;
+    case 'HardSwishOptions': return accessor(index, new HardSwishOptions())! as HardSwishOptions;
     default: return null;
   }
 }

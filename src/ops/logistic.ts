@@ -1,0 +1,66 @@
+// LOGISTIC: int8 sigmoid onto the fixed output quantization (scale 1/256, zero point -128). TFLite 2.9 builds a
+// 256-entry table in Prepare from float32 arithmetic (PopulateLookupTable: dequantize, 1 / (1 + expf(-x)),
+// round half away); TFLite Micro computes each value in gemmlowp fixed point (src/int/fixedpoint.ts). The two differ
+// by an LSB on some inputs, so the 'tflm' flavour follows TFLite Micro and every other flavour the table.
+import {
+  activationParams,
+  elements,
+  fail,
+  inputTensor,
+  lookupKernel,
+  outputTensor,
+  roundHalfAway,
+  type KernelContext,
+} from '../int/common.js';
+import { expf } from '../int/expf.js';
+import { logisticFixedPoint, logisticInputScaling } from '../int/fixedpoint.js';
+import { BuiltinOperator, BuiltinOptions } from '../tflite/generated/index.js';
+import { emptyTable } from '../tflite/table-spec.js';
+import type { OpDescriptor } from './descriptor.js';
+
+declare module '../int/graph.js' {
+  interface OpOptionsMap {
+    LOGISTIC: Record<string, never>;
+  }
+}
+
+export const LOGISTIC_OUTPUT = { scale: 1 / 256, zeroPoint: -128 } as const;
+
+// The value of every int8 input, indexed by q + 128.
+export function logisticTable(ctx: KernelContext): Int8Array {
+  const [inT, outT] = [inputTensor(ctx, 0), outputTensor(ctx)];
+  const [qi, qo] = [activationParams(ctx, inT), activationParams(ctx, outT)];
+  if (qo.scale !== LOGISTIC_OUTPUT.scale || qo.zeroPoint !== LOGISTIC_OUTPUT.zeroPoint)
+    fail(ctx, `output scale ${qo.scale} and zero point ${qo.zeroPoint}: int8 LOGISTIC needs 1/256 and -128`);
+  if (elements(ctx, 0) !== elements(ctx)) fail(ctx, 'input and output sizes differ');
+  const table = new Int8Array(256);
+  if (ctx.flavor === 'tflm') {
+    const s = logisticInputScaling(qi.scale);
+    for (let q = -128; q <= 127; q++) table[q + 128] = logisticFixedPoint(q - qi.zeroPoint, s);
+    return table;
+  }
+  const inverse = Math.fround(1 / qo.scale);
+  for (let q = -128; q <= 127; q++) {
+    const x = Math.fround(qi.scale * (q - qi.zeroPoint));
+    const y = Math.fround(1 / Math.fround(1 + expf(-x)));
+    const v = roundHalfAway(Math.fround(y * inverse)) + qo.zeroPoint;
+    table[q + 128] = v > 127 ? 127 : v < -128 ? -128 : v;
+  }
+  return table;
+}
+
+export const logistic: OpDescriptor<'LOGISTIC'> = {
+  name: 'LOGISTIC',
+  code: BuiltinOperator.LOGISTIC,
+  optionsType: BuiltinOptions.NONE,
+  optionsTable: emptyTable('(none)'),
+  encode: () => 0,
+  decode: () => ({}),
+  inputs: [1, 1],
+  optionalInputs: [],
+  version: (s) => (s.inputs[0] === 'int8' ? 2 : 1),
+  runtimeVersions: ['1.14.0', '1.14.0', '2.5.0'],
+  macs: () => 0,
+  kernel: lookupKernel(logisticTable),
+  micro: 'pqk_kernel_logistic_s8',
+};
