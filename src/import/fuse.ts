@@ -61,6 +61,11 @@ class Fuser {
       const [a, b] = n.inputs.map((i) => this.shapes.get(i)!);
       if (a.join() !== b.join()) throw new UserError(`'${from}' adds tensors of shapes [${a}] and [${b}]; pqk adds equal shapes only`);
     }
+    if (n.kind === 'mul') {
+      const [a, b] = n.inputs.map((i) => this.shapes.get(i)!) as [number[], number[]];
+      if (a.length !== b.length || a.some((d, i) => d !== b[i] && d !== 1 && b[i] !== 1))
+        throw new UserError(`'${from}' multiplies tensors of shapes [${a}] and [${b}]; pqk multiplies shapes that broadcast`);
+    }
     this.shapes = inferShapes({
       name: 'imported',
       inputShape: this.g.inputShape,
@@ -124,7 +129,11 @@ class Fuser {
         this.push({ kind: 'pad', name: this.fresh(p.name), input: this.tensor(p.input, p.source), pads: p.pads }, p.name);
         return;
       case 'add':
+      case 'mul':
         return this.addBlock(p);
+      case 'nonlinear':
+        this.push({ kind: 'activation', name: this.fresh(p.name), input: this.tensor(p.input, p.source), fn: p.fn }, p.name);
+        return;
       case 'concat':
         return this.concatBlock(p);
     }
@@ -149,7 +158,8 @@ class Fuser {
     if (!p.keepDims) this.push({ kind: 'flatten', name: this.fresh(`${p.name}/flatten`), input: this.alias.get(p.name)! }, p.name);
   }
 
-  private addBlock(p: Prim & { op: 'add' }): void {
+  // An add or a mul, with the ReLU that follows it when it is the only reader.
+  private addBlock(p: Prim & { op: 'add' | 'mul' }): void {
     const inputs: [string, string] = [this.tensor(p.inputs[0], p.source), this.tensor(p.inputs[1], p.source)];
     let act: ActName = 'none';
     let end = p.name;
@@ -160,7 +170,7 @@ class Fuser {
       end = next.name;
       if (next.op === 'act') break;
     }
-    this.push({ kind: 'add', name: this.fresh(p.name), inputs, activation: act }, end);
+    this.push({ kind: p.op, name: this.fresh(p.name), inputs, activation: act }, end);
   }
 
   // Channels joined: maps of equal height and width, or vectors.

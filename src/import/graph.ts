@@ -93,10 +93,12 @@ function add(n: Node, g: GraphDef): PrimBody[] {
   return [{ op: 'bias', input: '', b: channelConst(n, g, 'add').c }];
 }
 
-// Mul / Sub with a constant: a per-channel scale, or a bias of the negated constant (x - c only).
+// Mul with a constant: a per-channel scale; of two tensors: an elementwise product (a gate, a swish).
 function mul(n: Node, g: GraphDef): PrimBody[] {
-  if (n.inputs.filter((i) => g.isConst(i)).length !== 1)
-    throw unsupported(`${n.op} of two tensors`, n.source, [`${n.op} of a tensor and a constant`]);
+  const consts = n.inputs.filter((i) => g.isConst(i)).length;
+  if (consts === 0) return [{ op: 'mul', inputs: [n.inputs[0]!, n.inputs[1]!] }];
+  if (consts !== 1)
+    throw unsupported(`${n.op} of two constants`, n.source, [`${n.op} of a tensor and a constant`, `${n.op} of two tensors`]);
   return [{ op: 'scale', input: '', s: channelConst(n, g, 'Mul').c }];
 }
 
@@ -167,6 +169,7 @@ const MAPPERS: Record<string, Mapper> = {
   FusedBatchNormV3: (n, g) => [batchNorm(n, g, n.inputs.slice(1))],
   Relu: () => [{ op: 'act', input: '', act: 'relu' }],
   Relu6: () => [{ op: 'act', input: '', act: 'relu6' }],
+  Sigmoid: () => [{ op: 'nonlinear', input: '', fn: 'sigmoid' }],
   AvgPool: pool('avgpool'),
   MaxPool: pool('maxpool'),
   Mean: mean,

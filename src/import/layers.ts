@@ -54,12 +54,21 @@ function checkConv(c: Ctx): void {
     throw unsupported(`dilation ${JSON.stringify(d)}`, c.source, ['dilation 1']);
 }
 
-const ACTIVATIONS = ['linear', 'relu', 'relu6', 'softmax'] as const;
+const ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'hardSigmoid', 'softmax'] as const;
 
 function activation(c: Ctx, name = c.cfg.activation): PrimBody[] {
   if (name === undefined || name === null || name === 'linear') return [];
   if (name === 'relu' || name === 'relu6') return [{ op: 'act', input: '', act: name }];
   if (name === 'softmax') return [{ op: 'softmax', input: '' }];
+  if (name === 'sigmoid') return [{ op: 'nonlinear', input: '', fn: 'sigmoid' }];
+  // max(0, min(1, 0.2 x + 0.5)) = relu6(1.2 x + 3) / 6: a scale and bias the block absorbs, its ReLU6, a 1/6 scale.
+  if (name === 'hardSigmoid')
+    return [
+      { op: 'scale', input: '', s: Float32Array.of(1.2) },
+      { op: 'bias', input: '', b: Float32Array.of(3) },
+      { op: 'act', input: '', act: 'relu6' },
+      { op: 'scale', input: '', s: Float32Array.of(1 / 6) },
+    ];
   throw unsupported(`activation '${String(name)}'`, c.source, ACTIVATIONS);
 }
 
@@ -122,6 +131,14 @@ function concatenate(c: Ctx): PrimBody[] {
   return [{ op: 'concat', inputs: c.inputs }];
 }
 
+// Multiply: elementwise, NumPy-broadcast (a [1, 1, C] gate over a map); more than two inputs chain.
+function multiply(c: Ctx): PrimBody[] {
+  if (c.inputs.length < 2) throw new UserError(`${c.source}: Multiply needs two inputs`);
+  const out: PrimBody[] = [{ op: 'mul', inputs: [c.inputs[0], c.inputs[1]] }];
+  for (const extra of c.inputs.slice(2)) out.push({ op: 'mul', inputs: ['', extra] });
+  return out;
+}
+
 // ZeroPadding2D: an int, [h, w] or [[top, bottom], [left, right]].
 function zeroPadding(c: Ctx): PrimBody[] {
   if (c.cfg.dataFormat !== undefined && c.cfg.dataFormat !== 'channelsLast')
@@ -162,6 +179,7 @@ const MAPPERS: Record<string, Mapper> = {
   GlobalAveragePooling2D: (c) => [{ op: 'gpool', input: '', kind: 'avgpool', keepDims: c.cfg.keepDims === true }],
   GlobalMaxPooling2D: (c) => [{ op: 'gpool', input: '', kind: 'maxpool', keepDims: c.cfg.keepDims === true }],
   Add: add,
+  Multiply: multiply,
   Concatenate: concatenate,
   Flatten: () => [{ op: 'flatten', input: '' }],
   Reshape: reshape,

@@ -44,6 +44,9 @@ const LAYER_OPS = [
   'Identity',
   'Dropout',
   'Pad',
+  'Sigmoid',
+  'HardSwish',
+  'HardSigmoid',
 ];
 const CONST_OPS = ['Constant', 'Shape', 'Gather', 'Unsqueeze', 'Concat', 'Cast']; // Concat also joins activations' channels
 export const SUPPORTED_ONNX_OPS = [...LAYER_OPS, ...CONST_OPS];
@@ -380,9 +383,17 @@ class Lowering {
     const cb = this.consts.get(b);
     if (ca && cb) return this.foldConst(n);
     if (!ca && !cb) {
-      if (n.opType !== 'Add')
+      if (n.opType !== 'Add' && n.opType !== 'Mul')
         throw unsupported(`${n.opType} of two activations`, this.where(n), [`${n.opType} of an activation and a constant`]);
       const [xa, xb] = [this.act(n, 0), this.act(n, 1)];
+      if (n.opType === 'Mul') {
+        // x * sigmoid(x) (swish), or a [1, C, 1, 1] gate over a map (squeeze and excitation).
+        const bad = xa.shape.length !== xb.shape.length || xa.shape.some((d, i) => d !== xb.shape[i] && d !== 1 && xb.shape[i] !== 1);
+        if (bad || xa.chw || xb.chw)
+          throw unsupported(`Mul of shapes [${xa.shape}] and [${xb.shape}]`, this.where(n), ['Mul of activations whose shapes broadcast']);
+        const shape = xa.shape.map((d, i) => Math.max(d, xb.shape[i]!));
+        return this.emit(n, a, [{ op: 'mul', inputs: [xa.prim, xb.prim] }], shape);
+      }
       if (xa.shape.join() !== xb.shape.join())
         throw unsupported(`Add of shapes [${xa.shape}] and [${xb.shape}]`, this.where(n), ['Add of equal shapes']);
       return this.emit(n, a, [{ op: 'add', inputs: [xa.prim, xb.prim] }], xa.shape, xa.chw ? { chw: xa.chw } : {});
@@ -558,6 +569,25 @@ class Lowering {
       }
       case 'Clip':
         return this.clip(n);
+      case 'Sigmoid':
+      case 'HardSwish': {
+        const x = this.act(n);
+        const fn = op === 'Sigmoid' ? 'sigmoid' : 'hard_swish';
+        return this.emit(n, n.input![0]!, [{ op: 'nonlinear', input: '', fn }], x.shape, x.chw ? { chw: x.chw } : {});
+      }
+      case 'HardSigmoid': {
+        // max(0, min(1, alpha x + beta)) = relu6(6 alpha x + 6 beta) / 6: a scale and bias the block before absorbs,
+        // its ReLU6, and a 1/6 scale.
+        const x = this.act(n);
+        const [alpha, beta] = [attrFloat(n, 'alpha', 0.2), attrFloat(n, 'beta', 0.5)];
+        const body: PrimBody[] = [
+          { op: 'scale', input: '', s: Float32Array.of(6 * alpha) },
+          { op: 'bias', input: '', b: Float32Array.of(6 * beta) },
+          { op: 'act', input: '', act: 'relu6' },
+          { op: 'scale', input: '', s: Float32Array.of(1 / 6) },
+        ];
+        return this.emit(n, n.input![0]!, body, x.shape, x.chw ? { chw: x.chw } : {});
+      }
       case 'MaxPool':
       case 'AveragePool':
         return this.pool(n);

@@ -26,6 +26,8 @@ export type Prim = Base &
     | { op: 'gpool'; input: string; kind: 'avgpool' | 'maxpool'; keepDims: boolean } // over the whole H x W map
     | { op: 'pad'; input: string; pads: [number, number, number, number] } // zeros: top, left, bottom, right
     | { op: 'add'; inputs: [string, string] }
+    | { op: 'mul'; inputs: [string, string] } // elementwise, NumPy-broadcast (a [1, 1, C] gate over a map)
+    | { op: 'nonlinear'; input: string; fn: 'sigmoid' | 'hard_swish' } // an activation no block can fuse
     | { op: 'concat'; inputs: string[] } // along the channel (last) axis
     | { op: 'flatten' | 'softmax'; input: string }
     | { op: 'identity'; input: string } // Dropout, Identity: passes its input through
@@ -43,7 +45,7 @@ export interface PrimGraph {
 }
 
 export function primInputs(p: Prim): string[] {
-  return p.op === 'add' || p.op === 'concat' ? [...p.inputs] : [p.input];
+  return p.op === 'add' || p.op === 'mul' || p.op === 'concat' ? [...p.inputs] : [p.input];
 }
 
 // An unsupported construct: names it, where it is, and what is supported.
@@ -83,12 +85,16 @@ export function fill(n: number, v: number): Float32Array {
 }
 
 // Names a chain of ops `name/<op>`, ..., the last one `name`, each reading the one before (the first reads `input`);
-// an add keeps the inputs it names and reads the previous op where it names none (''); a concat reads the ones it names.
+// an add or mul keeps the inputs it names and reads the previous op where it names none (''); a concat reads the ones
+// it names.
 export function chain(name: string, source: string, input: string, body: PrimBody[]): Prim[] {
   let prev = input;
+  const seen = new Map<string, number>(); // a second op of a kind in one chain is `name/<op>_2`
   return body.map((b, i) => {
-    const p = { ...b, name: i === body.length - 1 ? name : `${name}/${b.op}`, owner: name, source } as Prim;
-    if (p.op === 'add') p.inputs = [p.inputs[0] || prev, p.inputs[1]];
+    const k = (seen.get(b.op) ?? 0) + 1;
+    seen.set(b.op, k);
+    const p = { ...b, name: i === body.length - 1 ? name : `${name}/${b.op}${k > 1 ? `_${k}` : ''}`, owner: name, source } as Prim;
+    if (p.op === 'add' || p.op === 'mul') p.inputs = [p.inputs[0] || prev, p.inputs[1]];
     else if (p.op !== 'concat') p.input = prev;
     prev = p.name;
     return p;

@@ -19,6 +19,9 @@ export const SUPPORTED_TFLITE_OPS = [
   'MAX_POOL_2D',
   'MEAN',
   'ADD',
+  'MUL',
+  'LOGISTIC',
+  'HARD_SWISH',
   'CONCATENATION',
   'RESHAPE',
   'PAD',
@@ -135,6 +138,27 @@ class Lowering {
         this.emit(k, op, a, [{ op: 'add', inputs: [a, b] }, ...this.tail(k, op, op.options.activation)]);
         return;
       }
+      case 'MUL': {
+        // Of two activations (a gate, a swish); of an activation and a per-channel or scalar constant: a scale.
+        const constant = [0, 1].find((i) => this.consts.has(op.inputs[i] ?? -1));
+        if (constant === undefined) {
+          const [a, b] = [0, 1].map((i) => this.activation(k, op, i)) as [string, string];
+          this.emit(k, op, a, [{ op: 'mul', inputs: [a, b] }, ...this.tail(k, op, op.options.activation)]);
+          return;
+        }
+        const c = this.constant(k, op, constant, 'scale');
+        if (c.shape.slice(0, -1).some((d) => d !== 1))
+          throw new UserError(`${this.where(k, op)}: pqk imports MUL by a per-channel or scalar constant, got one of shape [${c.shape}]`);
+        this.emit(k, op, this.activation(k, op, 1 - constant), [
+          { op: 'scale', input: '', s: c.data },
+          ...this.tail(k, op, op.options.activation),
+        ]);
+        return;
+      }
+      case 'LOGISTIC':
+      case 'HARD_SWISH':
+        this.emit(k, op, this.activation(k, op), [{ op: 'nonlinear', input: '', fn: op.op === 'LOGISTIC' ? 'sigmoid' : 'hard_swish' }]);
+        return;
       case 'CONCATENATION': {
         const rank = this.shape(op.outputs[0]!).length;
         const axis = op.options.axis < 0 ? op.options.axis + rank : op.options.axis;

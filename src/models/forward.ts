@@ -17,6 +17,11 @@ export function activate(x: tf.Tensor, act: ActName): tf.Tensor {
   return x;
 }
 
+// x * relu6(x + 3) / 6.
+export function hardSwish(x: tf.Tensor): tf.Tensor {
+  return tf.div(tf.mul(x, tf.clipByValue(tf.add(x, 3), 0, 6)), 6);
+}
+
 export function pool(n: PoolSpec, x: tf.Tensor4D): tf.Tensor4D {
   const f = n.kind === 'avgpool' ? tf.avgPool : tf.maxPool;
   return f(x, n.size, n.stride, n.padding);
@@ -87,6 +92,10 @@ export function floatOther(n: NodeSpec, xs: tf.Tensor[]): tf.Tensor {
       return activate(tf.add(xs[0], xs[1]), n.activation);
     case 'concat':
       return tf.concat(xs, -1);
+    case 'mul':
+      return activate(tf.mul(xs[0], xs[1]), n.activation);
+    case 'activation':
+      return n.fn === 'sigmoid' ? tf.sigmoid(xs[0]) : hardSwish(xs[0]);
     default:
       throw new Error(`node '${n.name}' is not a structural node`);
   }

@@ -79,6 +79,24 @@ export interface PadSpec {
   pads: [number, number, number, number];
 }
 
+// An activation TFLite runs as an op of its own (it cannot fuse into a conv): 'sigmoid' (LOGISTIC, onto the fixed
+// int8 quantization 1/256, -128) or 'hard_swish' (x * relu6(x + 3) / 6, HARD_SWISH, onto its own range).
+export interface ActivationSpec {
+  kind: 'activation';
+  name: string;
+  input: string;
+  fn: 'sigmoid' | 'hard_swish';
+}
+
+// The elementwise product of two tensors of one rank, NumPy-broadcast (a [1, 1, C] gate over an [H, W, C] map, as
+// squeeze-and-excitation multiplies; x * sigmoid(x), as swish does), then a fused activation: TFLite's MUL.
+export interface MulSpec {
+  kind: 'mul';
+  name: string;
+  inputs: [string, string];
+  activation: ActName;
+}
+
 // Tensors of equal leading dimensions joined along their last (channel) axis, in order. TFLite's int8 CONCATENATION
 // does not rescale: its inputs are quantized as its output is, from the union of their ranges (sharedQuantization).
 export interface ConcatSpec {
@@ -93,7 +111,8 @@ export interface FlattenSpec {
   input: string;
 }
 
-export type NodeSpec = ConvSpec | DepthwiseSpec | DenseSpec | PoolSpec | AddSpec | ConcatSpec | PadSpec | FlattenSpec;
+export type NodeSpec =
+  ConvSpec | DepthwiseSpec | DenseSpec | PoolSpec | AddSpec | MulSpec | ConcatSpec | ActivationSpec | PadSpec | FlattenSpec;
 export type WeightNodeSpec = ConvSpec | DepthwiseSpec | DenseSpec;
 
 export interface ModelSpec {
@@ -110,7 +129,7 @@ export function isWeightNode(n: NodeSpec): n is WeightNodeSpec {
 }
 
 export function nodeInputs(n: NodeSpec): string[] {
-  return n.kind === 'add' || n.kind === 'concat' ? [...n.inputs] : [n.input];
+  return n.kind === 'add' || n.kind === 'mul' || n.kind === 'concat' ? [...n.inputs] : [n.input];
 }
 
 // Nodes whose output keeps their (first) input's quantization, as TFLite requires of int8 pools, pads, reshapes and
@@ -191,6 +210,16 @@ export function inferShapes(spec: ModelSpec): Map<string, number[]> {
         if (ins[0].join() !== ins[1].join()) throw new Error(`model ${spec.name}: add '${n.name}' joins ${ins[0]} and ${ins[1]}`);
         out = ins[0];
         break;
+      case 'activation':
+        out = ins[0];
+        break;
+      case 'mul': {
+        const [a, b] = ins as [number[], number[]];
+        if (a.length !== b.length || a.some((d, i) => d !== b[i] && d !== 1 && b[i] !== 1))
+          throw new Error(`model ${spec.name}: mul '${n.name}' of [${a}] and [${b}], which do not broadcast`);
+        out = a.map((d, i) => Math.max(d, b[i]!));
+        break;
+      }
       case 'concat': {
         if (ins.length < 2) throw new Error(`model ${spec.name}: concat '${n.name}' needs at least 2 inputs`);
         const lead = ins[0].slice(0, -1).join();
@@ -237,7 +266,8 @@ export function countMacs(spec: ModelSpec): number {
 // The channel groups of a model whose spec came without them (an imported model): for each conv or dense layer, its
 // output channels may be pruned when every path from them, through depthwise layers of multiplier 1 (pruned along),
 // pools, pads and flattens, ends in conv or dense layers that read them (pruned on their input axis). A path into an add,
-// a concat, a depthwise of another multiplier or the model output keeps the layer's channels whole (no group).
+// a mul, a concat, a depthwise of another multiplier or the model output keeps the layer's channels whole (no group);
+// a standalone activation passes them through.
 export function deriveChannelGroups(spec: Omit<ModelSpec, 'channelGroups'>): ChannelGroup[] {
   const shapes = inferShapes({ ...spec, channelGroups: [] });
   const readers = new Map<string, NodeSpec[]>();
@@ -258,7 +288,7 @@ export function deriveChannelGroups(spec: Omit<ModelSpec, 'channelGroups'>): Cha
         if (r.kind === 'dense')
           return consumers.push(flat ? { weight: r.name, axis: 0, expand: 'interleaved' } : { weight: r.name, axis: 0 }) > 0;
         if (r.kind === 'depthwise' && r.multiplier === 1) return passthrough.push({ weight: r.name, axis: 2 }) > 0 && walk(r.name, flat);
-        if (r.kind === 'avgpool' || r.kind === 'maxpool' || r.kind === 'pad') return walk(r.name, flat);
+        if (r.kind === 'avgpool' || r.kind === 'maxpool' || r.kind === 'pad' || r.kind === 'activation') return walk(r.name, flat);
         if (r.kind === 'flatten') {
           const s = shapes.get(t)!;
           return walk(r.name, flat || (s.length === 3 && s[0]! * s[1]! > 1));

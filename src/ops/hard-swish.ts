@@ -50,10 +50,19 @@ function multiplier16(real: number): { m: number; exponent: number } {
 export function hardSwishTable(ctx: KernelContext): Int8Array {
   const [qi, qo] = [activationParams(ctx, inputTensor(ctx, 0)), activationParams(ctx, outputTensor(ctx))];
   if (elements(ctx, 0) !== elements(ctx)) fail(ctx, 'input and output sizes differ');
+  try {
+    return hardSwishValues(qi, qo);
+  } catch (e) {
+    return fail(ctx, (e as Error).message);
+  }
+}
+
+// The table for an input and an output quantization; QAT evaluates through it too.
+export function hardSwishValues(qi: { scale: number; zeroPoint: number }, qo: { scale: number; zeroPoint: number }): Int8Array {
   // HardSwishPrepare, in float32 as TFLite computes it.
   const hires = Math.fround(Math.fround(1 / 128) * qi.scale);
   const out = multiplier16(Math.fround(hires / qo.scale));
-  if (out.exponent > 0) fail(ctx, `input scale ${qi.scale} over output scale ${qo.scale} is too large for int8 HARD_SWISH`);
+  if (out.exponent > 0) throw new RangeError(`input scale ${qi.scale} over output scale ${qo.scale} is too large for int8 HARD_SWISH`);
   const reluish = multiplier16(Math.fround(hires / Math.fround(3 / 32768)));
   const table = new Int8Array(256);
   for (let q = -128; q <= 127; q++) {

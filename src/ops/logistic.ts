@@ -10,6 +10,7 @@ import {
   lookupKernel,
   outputTensor,
   roundHalfAway,
+  type Flavor,
   type KernelContext,
 } from '../int/common.js';
 import { expf } from '../int/expf.js';
@@ -33,17 +34,22 @@ export function logisticTable(ctx: KernelContext): Int8Array {
   if (qo.scale !== LOGISTIC_OUTPUT.scale || qo.zeroPoint !== LOGISTIC_OUTPUT.zeroPoint)
     fail(ctx, `output scale ${qo.scale} and zero point ${qo.zeroPoint}: int8 LOGISTIC needs 1/256 and -128`);
   if (elements(ctx, 0) !== elements(ctx)) fail(ctx, 'input and output sizes differ');
+  return logisticValues(qi.scale, qi.zeroPoint, ctx.flavor);
+}
+
+// The table for an input quantization (the output's is LOGISTIC_OUTPUT); QAT evaluates through it too.
+export function logisticValues(inScale: number, inZeroPoint: number, flavor: Flavor): Int8Array {
   const table = new Int8Array(256);
-  if (ctx.flavor === 'tflm') {
-    const s = logisticInputScaling(qi.scale);
-    for (let q = -128; q <= 127; q++) table[q + 128] = logisticFixedPoint(q - qi.zeroPoint, s);
+  if (flavor === 'tflm') {
+    const s = logisticInputScaling(inScale);
+    for (let q = -128; q <= 127; q++) table[q + 128] = logisticFixedPoint(q - inZeroPoint, s);
     return table;
   }
-  const inverse = Math.fround(1 / qo.scale);
+  const inverse = Math.fround(1 / LOGISTIC_OUTPUT.scale);
   for (let q = -128; q <= 127; q++) {
-    const x = Math.fround(qi.scale * (q - qi.zeroPoint));
+    const x = Math.fround(inScale * (q - inZeroPoint));
     const y = Math.fround(1 / Math.fround(1 + expf(-x)));
-    const v = roundHalfAway(Math.fround(y * inverse)) + qo.zeroPoint;
+    const v = roundHalfAway(Math.fround(y * inverse)) + LOGISTIC_OUTPUT.zeroPoint;
     table[q + 128] = v > 127 ? 127 : v < -128 ? -128 : v;
   }
   return table;

@@ -134,6 +134,50 @@ function concatenated(): ModelSpec {
   return { ...spec, channelGroups: deriveChannelGroups(spec) };
 }
 
+// MobileNetV3 / EfficientNet-style blocks: a hard swish, a swish (x * sigmoid(x)) and a squeeze-and-excitation gate
+// (channel means -> two 1x1 convs -> sigmoid) multiplying the map: HARD_SWISH, LOGISTIC and MUL ops.
+function gated(): ModelSpec {
+  const conv = (name: string, input: string, f: number, k: number, act: 'relu' | 'none', bn = true): NodeSpec => ({
+    kind: 'conv',
+    name,
+    input,
+    filters: f,
+    kernel: [k, k],
+    stride: [1, 1],
+    padding: 'same',
+    bn,
+    activation: act,
+  });
+  const nodes: NodeSpec[] = [
+    conv('c1', 'input', 8, 3, 'none'),
+    { kind: 'activation', name: 'h1', input: 'c1', fn: 'hard_swish' },
+    {
+      kind: 'depthwise',
+      name: 'dw',
+      input: 'h1',
+      multiplier: 1,
+      kernel: [3, 3],
+      stride: [2, 2],
+      padding: 'same',
+      bn: true,
+      activation: 'none',
+    },
+    { kind: 'activation', name: 's1', input: 'dw', fn: 'sigmoid' },
+    { kind: 'mul', name: 'swish', inputs: ['dw', 's1'], activation: 'none' },
+    { kind: 'avgpool', name: 'gap', input: 'swish', size: [6, 6], stride: [6, 6], padding: 'valid' },
+    conv('e1', 'gap', 4, 1, 'relu', false),
+    conv('e2', 'e1', 8, 1, 'none', false),
+    { kind: 'activation', name: 'gate', input: 'e2', fn: 'sigmoid' },
+    { kind: 'mul', name: 'se', inputs: ['swish', 'gate'], activation: 'none' },
+    conv('c3', 'se', 8, 1, 'relu'),
+    { kind: 'avgpool', name: 'pool', input: 'c3', size: [6, 6], stride: [6, 6], padding: 'valid' },
+    { kind: 'flatten', name: 'flatten', input: 'pool' },
+    { kind: 'dense', name: 'fc', input: 'flatten', units: 3, activation: 'none' },
+  ];
+  const spec = { name: 'gated', inputShape: [12, 12, 1], numClasses: 3, nodes, output: 'fc' };
+  return { ...spec, channelGroups: deriveChannelGroups(spec) };
+}
+
 const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantScheme; p1: Partial<Phase1Config> }[] = [
   {
     name: 'ds-cnn int8 unstructured 0.8',
@@ -201,6 +245,20 @@ const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantSche
   {
     name: 'concatenated branches (CONCATENATION) int4 tflm flavor unstructured 0.5',
     spec: concatenated(),
+    shape: [12, 12, 1],
+    scheme: { weightBits: 4, perChannel: true, flavor: 'tflm' },
+    p1: { pattern: 'unstructured', sparsity: 0.5 },
+  },
+  {
+    name: 'hard swish, swish and a squeeze-and-excitation gate (HARD_SWISH, LOGISTIC, MUL) int8 channel 0.5',
+    spec: gated(),
+    shape: [12, 12, 1],
+    scheme: { weightBits: 8, perChannel: true },
+    p1: { pattern: 'channel', sparsity: 0.5 },
+  },
+  {
+    name: 'hard swish, swish and a squeeze-and-excitation gate int4 tflm flavor (fixed-point LOGISTIC) unstructured 0.5',
+    spec: gated(),
     shape: [12, 12, 1],
     scheme: { weightBits: 4, perChannel: true, flavor: 'tflm' },
     p1: { pattern: 'unstructured', sparsity: 0.5 },
@@ -275,6 +333,40 @@ for (const c of cases)
       assert.equal(q.model.tensors[joins[0]!.outputs[0]!]!.scale[0], q.model.tensors[joins[1]!.outputs[0]!]!.scale[0]);
       const c3 = q.model.ops.find((o) => o.op === 'CONV_2D' && q.model.tensors[o.outputs[0]!]!.name === 'c3')!;
       assert.notEqual(q.model.tensors[c3.outputs[0]!]!.scale[0], q.model.tensors[joins[1]!.outputs[0]!]!.scale[0]);
+    }
+    if (c.spec.name === 'gated') {
+      // The gate's convs read a mul's input path, so only the groups away from the muls remain; the ops are exported.
+      const q = await toQModel(r.model, { scheme: c.scheme, softmax: true, metadata: {} });
+      assert.deepEqual(
+        q.model.ops.map((o) => o.op),
+        [
+          'CONV_2D',
+          'HARD_SWISH',
+          'DEPTHWISE_CONV_2D',
+          'LOGISTIC',
+          'MUL',
+          'AVERAGE_POOL_2D',
+          'CONV_2D',
+          'CONV_2D',
+          'LOGISTIC',
+          'MUL',
+          'CONV_2D',
+          'AVERAGE_POOL_2D',
+          'RESHAPE',
+          'FULLY_CONNECTED',
+          'SOFTMAX',
+        ],
+      );
+      for (const o of q.model.ops.filter((o) => o.op === 'LOGISTIC'))
+        assert.deepEqual([q.model.tensors[o.outputs[0]!]!.scale, q.model.tensors[o.outputs[0]!]!.zeroPoint], [[1 / 256], [-128]]);
+      const se = q.model.ops.filter((o) => o.op === 'MUL')[1]!;
+      assert.deepEqual(
+        se.inputs.map((i) => q.model.tensors[i]!.shape),
+        [
+          [1, 6, 6, 8],
+          [1, 1, 1, 8],
+        ],
+      );
     }
     if (c.scheme.weightBits === 4) {
       const q = await toQModel(r.model, { scheme: c.scheme, softmax: true, metadata: {} });

@@ -257,6 +257,28 @@ export function graphConcat(seed: number): string {
   return g.write();
 }
 
+// A squeeze-and-excitation gate: a conv, Mean keeping dims, a 1x1 conv, Sigmoid, Mul of the map by the gate (two
+// tensors), Mean and a dense layer.
+export function graphGate(seed: number): string {
+  const g = new GraphBuilder(seed);
+  const x = g.placeholder('x', [-1, 6, 6, 2]);
+  const c = g.conv(
+    'c',
+    '_FusedConv2D',
+    [x, g.random('c/w', [3, 3, 2, 4]), g.random('c/b', [4])],
+    [1, 1],
+    'SAME',
+    g.fused(['BiasAdd', 'Relu'], 1),
+  );
+  const m = g.op('squeeze', 'Mean', [c, g.constant('squeeze/axes', [2], Int32Array.from([1, 2]))], { keep_dims: { b: true } });
+  const e = g.conv('e', 'Conv2D', [m, g.random('e/w', [1, 1, 4, 4])], [1, 1], 'VALID');
+  const s = g.op('gate', 'Sigmoid', [e]);
+  const y = g.op('excite', 'Mul', [c, s]);
+  const mean = g.op('gap', 'Mean', [y, g.constant('gap/axes', [2], Int32Array.from([1, 2]))], { keep_dims: { b: false } });
+  g.op('fc', 'MatMul', [mean, g.random('fc/w', [4, 3])], { transpose_a: { b: false }, transpose_b: { b: false } });
+  return g.write();
+}
+
 // A graph with a Tanh activation, which pqk does not support.
 export function graphTanh(seed: number): string {
   const g = new GraphBuilder(seed);

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { convertModel, importedOutput, maxAbsDiff } from '../../src/import/index.js';
-import { graphA, graphB, graphBatchNorm, graphC, graphConcat, graphPad, graphTanh } from './graph-fixtures.js';
+import { graphA, graphB, graphBatchNorm, graphC, graphConcat, graphGate, graphPad, graphTanh } from './graph-fixtures.js';
 import { removeTempDirs } from './layers-fixtures.js';
 
 after(removeTempDirs);
@@ -76,6 +76,17 @@ test('graph with a ConcatV2 of two conv branches and the input imports as a conc
     ['conv', 'conv', 'concat:a,b,input', 'conv', 'avgpool', 'flatten', 'dense'],
   );
   const diff = await maxAbsDiff(im, 8, 6);
+  assert.ok(diff < 1e-4, `maxAbsDiff ${diff}`);
+  im.original.dispose();
+});
+
+test('graph with a squeeze-and-excitation gate (Sigmoid, Mul of two tensors) imports with the original outputs', async () => {
+  const im = await convertModel(graphGate(10));
+  assert.deepEqual(
+    im.model.spec.nodes.map((n) => (n.kind === 'activation' ? n.fn : n.kind === 'mul' ? `mul:${n.inputs}` : n.kind)),
+    ['conv', 'avgpool', 'conv', 'sigmoid', 'mul:c,gate', 'avgpool', 'flatten', 'dense'],
+  );
+  const diff = await maxAbsDiff(im, 8, 7);
   assert.ok(diff < 1e-4, `maxAbsDiff ${diff}`);
   im.original.dispose();
 });

@@ -12,6 +12,7 @@ import {
   branchNet,
   convNet,
   denseNet,
+  gatedNet,
   lstmNet,
   paddedNet,
   randomize,
@@ -108,6 +109,30 @@ test('Concatenate of two conv branches and a max pool becomes a concat block and
     ['c'],
   );
   await assertMatchesOriginal(im, 2);
+  im.original.dispose();
+});
+
+test('a squeeze-and-excitation gate (Multiply of a hard-sigmoid 1x1 map) and a sigmoid output keep the original outputs', async () => {
+  const im = await importRandom(gatedNet, 9);
+  assert.deepEqual(
+    im.model.spec.nodes.map((n) => (n.kind === 'activation' ? n.fn : n.kind === 'mul' ? `mul ${n.inputs}` : `${n.kind}:${n.name}`)),
+    [
+      'conv:c',
+      'avgpool:squeeze',
+      'conv:e1',
+      'conv:e2',
+      'depthwise:e2_1',
+      'mul c,e2_1',
+      'avgpool:gap',
+      'flatten:gap/flatten',
+      'dense:fc',
+      'sigmoid',
+    ],
+  );
+  // The hard sigmoid's scale 1.2, bias 3 and ReLU6 fold into e2; its 1/6 is a 1x1 depthwise block of its own.
+  const e2 = im.model.spec.nodes.find((n) => n.name === 'e2');
+  assert.ok(e2?.kind === 'conv' && e2.activation === 'relu6');
+  await assertMatchesOriginal(im, 3);
   im.original.dispose();
 });
 

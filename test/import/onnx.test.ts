@@ -15,6 +15,7 @@ const { onnx } = onnxProto;
 const SMALL = 'test/fixtures/onnx/small-cnn.onnx';
 const RESNET = 'test/fixtures/onnx/resnet8.onnx';
 const BRANCHY = 'test/fixtures/onnx/branchy.onnx';
+const GATED = 'test/fixtures/onnx/gated.onnx';
 const root = mkdtempSync(join(tmpdir(), 'pqk-import-onnx-'));
 before(async () => {
   await useCpuBackend();
@@ -134,6 +135,48 @@ test('Inception-style branches from PyTorch (torch.cat along the channels, twice
   }
 });
 
+test('MobileNetV3 / EfficientNet blocks from PyTorch (HardSwish, a squeeze-and-excitation gate with HardSigmoid, SiLU) import with ONNX Runtime outputs', async () => {
+  const im = await convertModel(GATED);
+  try {
+    const nodes = im.model.spec.nodes;
+    assert.deepEqual(
+      nodes.map((n) =>
+        n.kind === 'activation'
+          ? n.fn
+          : n.kind === 'mul'
+            ? `mul ${n.inputs.map((i) => i.split('/').slice(0, 2).join('/')).join(' x ')}`
+            : n.kind,
+      ),
+      [
+        'pad',
+        'conv',
+        'hard_swish',
+        'depthwise',
+        'avgpool',
+        'conv',
+        'conv',
+        'depthwise',
+        'mul dw/dw.0 x se/HardSigmoid',
+        'conv',
+        'depthwise',
+        'sigmoid',
+        'mul dw2/dw2.0 x dw2/dw2.2',
+        'avgpool',
+        'flatten',
+        'dense',
+      ],
+    );
+    // HardSigmoid = relu6(6 alpha x + 6 beta) / 6: the second gate conv absorbs the scale, bias and ReLU6, a 1x1
+    // depthwise block the 1/6.
+    const fc2 = nodes.find((n) => n.name === 'se/fc2/Conv');
+    assert.ok(fc2?.kind === 'conv' && fc2.activation === 'relu6');
+    const diff = await maxAbsDiff(im, 8, 5);
+    assert.ok(diff < 1e-5, `max |ONNX Runtime - imported| of the logits ${diff}`);
+  } finally {
+    im.original.dispose();
+  }
+});
+
 // A one-input ONNX graph of `nodes` (input 'x' [1, 4, 6, 6]) with `inits` as initializers.
 function model(nodes: onnxProto.onnx.INodeProto[], inits: onnxProto.onnx.ITensorProto[] = [], out = 'y'): string {
   const dim = (v: number) => ({ dimValue: v });
@@ -162,14 +205,14 @@ const floats = (name: string, dims: number[]): onnxProto.onnx.ITensorProto => ({
 
 test('unsupported ops are listed at once with counts; paddings, groups and files pqk cannot take are named', async () => {
   const ops = model([
-    { opType: 'Sigmoid', input: ['x'], output: ['a'] },
-    { opType: 'Tanh', input: ['a'], output: ['b'] },
-    { opType: 'Sigmoid', input: ['b'], output: ['y'] },
+    { opType: 'Tanh', input: ['x'], output: ['a'] },
+    { opType: 'Erf', input: ['a'], output: ['b'] },
+    { opType: 'Tanh', input: ['b'], output: ['y'] },
   ]);
   assertUserError(
     await cli(['import', ops, '--out', join(root, 'ops')]),
     1,
-    /2 op types pqk import does not support: Sigmoid x2 \(first at node 'a'\), Tanh x1 \(first at node 'b'\); pqk import supports: Conv, BatchNormalization/,
+    /2 op types pqk import does not support: Tanh x2 \(first at node 'a'\), Erf x1 \(first at node 'b'\); pqk import supports: Conv, BatchNormalization/,
     'import',
     assert,
   );

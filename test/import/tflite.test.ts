@@ -169,6 +169,57 @@ test('a CONCATENATION of channels (a 1x1 conv branch beside the map it reads) im
   );
 });
 
+test('HARD_SWISH, a squeeze-and-excitation gate (MEAN, CONV_2D, LOGISTIC, MUL) and MUL by a constant import, matching TFLite 2.9', async () => {
+  const gated = floatModel((t, last, w) => {
+    const conv = { padding: 'SAME', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE' } as const;
+    const [hs, m, g, s, y, z] = [
+      [1, 2, 1, 8],
+      [1, 1, 1, 8],
+      [1, 1, 1, 8],
+      [1, 1, 1, 8],
+      [1, 2, 1, 8],
+      [1, 2, 1, 8],
+    ].map((sh) => t(sh));
+    const ops: QOp[] = [
+      { op: 'HARD_SWISH', inputs: [last], outputs: [hs!], options: {} },
+      { op: 'MEAN', inputs: [hs!, t([2], Int32Array.of(1, 2))], outputs: [m!], options: { keepDims: true } },
+      { op: 'CONV_2D', inputs: [m!, w([8, 1, 1, 8], 0.5), w([8], 0.2)], outputs: [g!], options: conv },
+      { op: 'LOGISTIC', inputs: [g!], outputs: [s!], options: {} },
+      { op: 'MUL', inputs: [hs!, s!], outputs: [y!], options: { activation: 'NONE' } },
+      { op: 'MUL', inputs: [y!, w([8], 0.7)], outputs: [z!], options: { activation: 'NONE' } },
+    ];
+    return { ops, out: z! };
+  });
+  const file = join(root, 'gated.tflite');
+  writeFileSync(file, writeTflite(gated, { minRuntimeVersion: false }));
+  const im = await convertModel(file);
+  try {
+    assert.deepEqual(
+      im.model.spec.nodes.map((n) => (n.kind === 'activation' ? n.fn : n.kind)),
+      [
+        'conv',
+        'depthwise',
+        'conv',
+        'add',
+        'maxpool',
+        'hard_swish',
+        'avgpool',
+        'conv',
+        'sigmoid',
+        'mul',
+        'depthwise',
+        'avgpool',
+        'flatten',
+        'dense',
+      ],
+    );
+    const diff = await maxAbsDiff(im, 16, 6);
+    assert.ok(diff < 5e-6, `max |TFLite - imported| of the logits ${diff}`);
+  } finally {
+    im.original.dispose();
+  }
+});
+
 test("the MLPerf Tiny float DS-CNN (the converter's file, int8 weights in its convolutions) imports and writes a float stage", async () => {
   const out = join(root, 'mlperf');
   const r = await cli(['import', MLPERF_FLOAT, '--out', out, '--json']);

@@ -118,6 +118,9 @@ export function teacherLogits(
       }
       return fq(n.name, activate(tf.add(applyKernel(p, xin, withUnimportant(p, c, true)), c.b), n.activation));
     },
-    (n, xs) => (n.kind === 'add' ? fq(n.name, floatOther(n, xs)) : floatOther(n, xs)),
+    (n, xs) =>
+      n.kind === 'add' || n.kind === 'mul' || (n.kind === 'activation' && n.fn === 'hard_swish')
+        ? fq(n.name, floatOther(n, xs))
+        : floatOther(n, xs),
   );
 }

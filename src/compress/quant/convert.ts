@@ -225,6 +225,19 @@ async function structural(b: Builder, model: Model, n: NodeSpec, xs: TensorRef[]
     });
     return { ...x, index: o, shape };
   }
+  if (n.kind === 'activation') {
+    const out = n.fn === 'sigmoid' ? { scale: 1 / 256, zeroPoint: -128 } : await actParams(model, n.name);
+    const o = b.add({ name: n.name, shape: x.shape, dtype: 'int8', scale: [out.scale], zeroPoint: [out.zeroPoint] });
+    b.ops.push({ op: n.fn === 'sigmoid' ? 'LOGISTIC' : 'HARD_SWISH', inputs: [x.index], outputs: [o], options: {} });
+    return { index: o, ...out, shape: x.shape };
+  }
+  if (n.kind === 'mul') {
+    const out = await actParams(model, n.name);
+    const shape = x.shape.map((d, i) => Math.max(d, xs[1]!.shape[i]!));
+    const o = b.add({ name: n.name, shape, dtype: 'int8', scale: [out.scale], zeroPoint: [out.zeroPoint] });
+    b.ops.push({ op: 'MUL', inputs: [x.index, xs[1]!.index], outputs: [o], options: { activation: ACT[n.activation] } });
+    return { index: o, ...out, shape };
+  }
   if (n.kind === 'add') {
     const out = await actParams(model, n.name);
     const o = b.add({ name: n.name, shape: x.shape, dtype: 'int8', scale: [out.scale], zeroPoint: [out.zeroPoint] });

@@ -8,10 +8,14 @@ import { addExact, addParams, rescaleExact, rescaleParams } from '../../backend/
 import { quantAddRaw } from '../../backend/quant-add.js';
 import { addRescale } from '../../int/add.js';
 import { noGradient, stopGradient } from '../../models/grad.js';
-import { activate, applyKernel, padHw, runGraph } from '../../models/forward.js';
+import { activate, applyKernel, hardSwish, padHw, runGraph } from '../../models/forward.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
 import type { Flavor } from '../../int/common.js';
 import { convMultipliers, fullyConnectedMultiplier } from '../../int/requantize.js';
+import { quantizeMultiplier } from '../../int/quantize.js';
+import { hardSwishValues } from '../../ops/hard-swish.js';
+import { LOGISTIC_OUTPUT, logisticValues } from '../../ops/logistic.js';
+import { mulMultiplier } from '../../ops/mul.js';
 import type { ActName, NodeSpec, WeightNodeSpec } from '../../models/spec.js';
 import {
   activationBounds,
@@ -198,6 +202,25 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
     case 'pad':
       // The border is the zero point (TFLite's int8 PAD), a real 0: 0 in the zero-centred integers held here.
       return { v: padHw(x.v, n.pads, 0), q: x.q };
+    case 'activation':
+      return n.fn === 'sigmoid' ? qatSigmoid(n.name, x, st) : qatHardSwish(model, n.name, x, st);
+    case 'mul': {
+      // TFLite's MUL: (q1 - z1) * (q2 - z2), an exact integer, times s1 * s2 / s_out as MultiplyByQuantizedMultiplier
+      // rounds it (exactly at evaluation, with the runtime's own multiplier from prepareExact).
+      const [a, b] = xs as [IntTensor, IntTensor];
+      const acc = tf.mul(a.v, b.v);
+      const flavor = st.scheme.flavor ?? 'x86-64';
+      return requantize(
+        model,
+        n.name,
+        st,
+        () => tf.mul(tf.mul(a.v, a.q.scale), tf.mul(b.v, b.q.scale)),
+        (q) =>
+          exactMul(n.name, acc, [a.q.scale, b.q.scale, q.scale], flavor, st) ??
+          fixedPointScale(acc, tf.div(tf.mul(a.q.scale, b.q.scale), q.scale), 'away'),
+        n.activation,
+      );
+    }
     case 'concat':
       // One quantization for every input (qparamsOf), kept by the op: the integers are joined unchanged.
       return {
@@ -245,6 +268,73 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
     default:
       throw new Error(`node '${n.name}' (${n.kind}) is not a structural node`);
   }
+}
+
+// The exact MUL rescale of an evaluation (not LiteRT's float one): the multiplier from prepareExact, rounded away.
+function exactMul(name: string, acc: tf.Tensor, scales: tf.Tensor[], flavor: Flavor, st: QatState): tf.Tensor | undefined {
+  if (!st.exact || flavor === 'litert') return undefined;
+  const params = st.exact.params.get(name);
+  if (params) return rescaleExact(acc, params);
+  st.exact.pending.push({
+    name,
+    kept: scales.map((t) => tf.keep(t.clone())),
+    make: ([s1, s2, so]) => {
+      const m = quantizeMultiplier(mulMultiplier(s1![0]!, s2![0]!, so![0]!, flavor === 'tflm'));
+      return rescaleParams({ multiplier: Int32Array.of(m.multiplier), shift: Int32Array.of(m.shift) }, () => 'away');
+    },
+  });
+  return undefined;
+}
+
+// An elementwise op's output at evaluation: its table (int32 [256], the output q of every input q, index q + 128)
+// from prepareExact, read at the input's values; undefined while the plan is being made or in training.
+function tableLookup(
+  name: string,
+  x: IntTensor,
+  kept: tf.Tensor[],
+  make: (values: Float32Array[]) => Int32Array,
+  st: QatState,
+): tf.Tensor | undefined {
+  if (!st.exact) return undefined;
+  const table = st.exact.params.get(name);
+  if (table) return tf.cast(tf.gather(table, tf.cast(tf.add(tf.add(x.v, x.q.zeroPoint), 128), 'int32')), 'float32');
+  st.exact.pending.push({ name, kept: kept.map((t) => tf.keep(t.clone())), make });
+  return undefined;
+}
+
+// LOGISTIC onto its fixed quantization (1/256, zero point -128): sigmoid of the real input, rounded (straight
+// through) in training; at evaluation the runtime's own table (TFLite's float one, or TFLite Micro's fixed point).
+function qatSigmoid(name: string, x: IntTensor, st: QatState): IntTensor {
+  const q: QParams = { scale: tf.scalar(LOGISTIC_OUTPUT.scale), zeroPoint: tf.scalar(LOGISTIC_OUTPUT.zeroPoint) };
+  const flavor = st.scheme.flavor ?? 'x86-64';
+  const exact = tableLookup(name, x, [x.q.scale, x.q.zeroPoint], ([s, z]) => Int32Array.from(logisticValues(s![0]!, z![0]!, flavor)), st);
+  if (exact) return { v: tf.sub(exact, LOGISTIC_OUTPUT.zeroPoint), q };
+  const y = tf.sigmoid(tf.mul(x.v, x.q.scale));
+  return { v: clampTensor(steRound(tf.mul(y, 256)), tf.scalar(0), tf.scalar(255)), q };
+}
+
+// HARD_SWISH onto its own observed range: x * relu6(x + 3) / 6 of the real input, rounded (straight through) in
+// training; at evaluation reference_ops::HardSwish's table for the input and output quantization.
+function qatHardSwish(model: Model, name: string, x: IntTensor, st: QatState): IntTensor {
+  const real = hardSwish(tf.mul(x.v, x.q.scale));
+  return requantize(
+    model,
+    name,
+    st,
+    () => real,
+    (q) => {
+      const exact = tableLookup(
+        name,
+        x,
+        [x.q.scale, x.q.zeroPoint, q.scale, q.zeroPoint],
+        ([si, zi, so, zo]) =>
+          Int32Array.from(hardSwishValues({ scale: si![0]!, zeroPoint: zi![0]! }, { scale: so![0]!, zeroPoint: zo![0]! })),
+        st,
+      );
+      return exact ? tf.sub(exact, q.zeroPoint) : steRound(tf.div(real, q.scale));
+    },
+    'none',
+  );
 }
 
 // The exact ADD of an evaluation on a backend without the quantAddRaw op (its multipliers from prepareExact).
