@@ -108,6 +108,11 @@ class Fuser {
         if (this.shapeOf(p).length === 1) this.alias.set(p.name, this.tensor(p.input, p.source));
         else this.push({ kind: 'flatten', name: this.fresh(p.name), input: this.tensor(p.input, p.source) }, p.name);
         return;
+      case 'expand':
+        if (this.shapeOf(p).length !== 1)
+          throw new UserError(`${p.source}: reshapes [${this.shapeOf(p)}] to a 1x1 map; pqk does so for vectors only`);
+        this.push({ kind: 'expand', name: this.fresh(p.name), input: this.tensor(p.input, p.source) }, p.name);
+        return;
       case 'pool':
         this.spatial(p, this.shapeOf(p));
         this.push(

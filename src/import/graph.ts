@@ -150,7 +150,8 @@ function squeeze(n: Node): PrimBody[] {
 function reshape(n: Node, g: GraphDef): PrimBody[] {
   const shape = [...g.constant(n.inputs[1], n).data];
   if (shape.length === 2) return [{ op: 'flatten', input: '' }];
-  throw unsupported(`Reshape to [${shape}]`, n.source, ['Reshape to [batch, N] (flatten)']);
+  if (shape.length === 4 && shape[1] === 1 && shape[2] === 1) return [{ op: 'expand', input: '' }]; // a vector as a 1x1 map
+  throw unsupported(`Reshape to [${shape}]`, n.source, ['Reshape to [batch, N] (flatten)', 'Reshape to [batch, 1, 1, C]']);
 }
 
 const MAPPERS: Record<string, Mapper> = {

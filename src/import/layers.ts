@@ -152,7 +152,9 @@ function zeroPadding(c: Ctx): PrimBody[] {
 function reshape(c: Ctx): PrimBody[] {
   const target = c.cfg.targetShape;
   if (Array.isArray(target) && target.length === 1) return [{ op: 'flatten', input: '' }];
-  throw unsupported(`Reshape to ${JSON.stringify(target)}`, c.source, ['Reshape to a vector (Flatten)']);
+  // A vector back to a 1x1 map (a squeeze-and-excitation gate); the fuser checks that its input is a vector.
+  if (Array.isArray(target) && target.length === 3 && target[0] === 1 && target[1] === 1) return [{ op: 'expand', input: '' }];
+  throw unsupported(`Reshape to ${JSON.stringify(target)}`, c.source, ['Reshape to a vector (Flatten)', 'Reshape to [1, 1, C]']);
 }
 
 const MAPPERS: Record<string, Mapper> = {

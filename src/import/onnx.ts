@@ -438,6 +438,20 @@ class Lowering {
     this.emit(n, n.input![0]!, [], x.shape, { pad: Lowering.add([t, l, bo, r], x.pad) });
   }
 
+  // Unsqueeze of a [N, C] vector back to an [N, C, 1, 1] map (a squeeze-and-excitation gate), one axis at a time
+  // too: [N, C, 1] is held until the second.
+  private unsqueeze(n: Node): void {
+    const x = this.act(n);
+    const given = this.opset < 13 ? (attrInts(n, 'axes') ?? []) : [...this.constant(n, 1, 'axes').data].map(Number);
+    const rank = x.shape.length + given.length;
+    const shape = [...x.shape];
+    for (const a of given.map((a) => (a < 0 ? a + rank : a)).sort((p, q) => p - q)) shape.splice(a, 0, 1);
+    if (x.chw || x.shape.slice(2).some((d) => d !== 1) || shape.slice(2).some((d) => d !== 1) || shape[1] !== x.shape[1] || rank > 4)
+      throw unsupported(`Unsqueeze of [${x.shape}] to [${shape}]`, this.where(n), ['Unsqueeze of a [N, C] vector to [N, C, 1, 1]']);
+    // Below rank 4 the tensor is still the vector its prim holds; at rank 4 it becomes the 1x1 map.
+    this.emit(n, n.input![0]!, shape.length < 4 ? [] : [{ op: 'expand', input: '' }], shape);
+  }
+
   // Concat of activations along the channels (axis 1 of NCHW maps or of [N, K] vectors).
   private concat(n: Node): void {
     const xs = (n.input ?? []).map((_, i) => this.act(n, i));
@@ -615,6 +629,8 @@ class Lowering {
         const x = this.act(n);
         const target = this.reshapeTarget(n, x, [...this.constant(n, 1, 'shape').data].map(Number));
         if (target.join() === x.shape.join()) return this.emit(n, n.input![0]!, [], x.shape);
+        if (x.shape.length === 2 && target.length === 4 && target[1] === x.shape[1] && target[2] === 1 && target[3] === 1)
+          return this.emit(n, n.input![0]!, [{ op: 'expand', input: '' }], target);
         return this.flatten(n, x, target);
       }
       case 'Squeeze': {
@@ -625,6 +641,8 @@ class Lowering {
         const to = x.shape.filter((d, i) => (axes ? !axes.includes(i) : d !== 1));
         return this.flatten(n, x, to);
       }
+      case 'Unsqueeze':
+        return this.unsqueeze(n);
       case 'Gemm':
       case 'MatMul':
         return this.dense(n);

@@ -30,6 +30,7 @@ export type Prim = Base &
     | { op: 'nonlinear'; input: string; fn: 'sigmoid' | 'hard_swish' } // an activation no block can fuse
     | { op: 'concat'; inputs: string[] } // along the channel (last) axis
     | { op: 'flatten' | 'softmax'; input: string }
+    | { op: 'expand'; input: string } // a vector as a 1x1 map
     | { op: 'identity'; input: string } // Dropout, Identity: passes its input through
   );
 

@@ -172,8 +172,10 @@ class Lowering {
       }
       case 'RESHAPE': {
         const out = this.shape(op.outputs[0]!);
-        if (out.length !== 2 || out[0] !== 1) throw new UserError(`${this.where(k, op)}: pqk imports RESHAPE to [1, N] (a flatten) only`);
-        this.emit(k, op, this.activation(k, op), [{ op: 'flatten', input: '' }]);
+        const expand = out.length === 4 && out[0] === 1 && out[1] === 1 && out[2] === 1 && this.shape(op.inputs[0]!).length === 2;
+        if (!expand && (out.length !== 2 || out[0] !== 1))
+          throw new UserError(`${this.where(k, op)}: pqk imports RESHAPE to [1, N] (a flatten) and of [1, C] to [1, 1, 1, C] only`);
+        this.emit(k, op, this.activation(k, op), [{ op: expand ? 'expand' : 'flatten', input: '' }]);
         return;
       }
       case 'PAD': {

@@ -86,6 +86,8 @@ export function floatOther(n: NodeSpec, xs: tf.Tensor[]): tf.Tensor {
       return pool(n, xs[0] as tf.Tensor4D);
     case 'flatten':
       return tf.reshape(xs[0], [xs[0].shape[0], -1]);
+    case 'expand':
+      return tf.reshape(xs[0], [xs[0].shape[0], 1, 1, -1]);
     case 'pad':
       return padHw(xs[0], n.pads, 0);
     case 'add':

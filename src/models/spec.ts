@@ -105,6 +105,14 @@ export interface ConcatSpec {
   inputs: string[];
 }
 
+// A vector as a 1x1 map ([C] -> [1, 1, C]), as EXPAND_DIMS / unsqueeze make a squeeze-and-excitation gate: the
+// inverse of a flatten of a 1x1 map, a RESHAPE in the .tflite.
+export interface ExpandSpec {
+  kind: 'expand';
+  name: string;
+  input: string;
+}
+
 export interface FlattenSpec {
   kind: 'flatten';
   name: string;
@@ -112,7 +120,7 @@ export interface FlattenSpec {
 }
 
 export type NodeSpec =
-  ConvSpec | DepthwiseSpec | DenseSpec | PoolSpec | AddSpec | MulSpec | ConcatSpec | ActivationSpec | PadSpec | FlattenSpec;
+  ConvSpec | DepthwiseSpec | DenseSpec | PoolSpec | AddSpec | MulSpec | ConcatSpec | ActivationSpec | PadSpec | FlattenSpec | ExpandSpec;
 export type WeightNodeSpec = ConvSpec | DepthwiseSpec | DenseSpec;
 
 export interface ModelSpec {
@@ -134,7 +142,7 @@ export function nodeInputs(n: NodeSpec): string[] {
 
 // Nodes whose output keeps their (first) input's quantization, as TFLite requires of int8 pools, pads, reshapes and
 // concatenations; every other node, and the input, requantizes and owns an activation range.
-export const KEEPS_QUANTIZATION: ReadonlySet<NodeSpec['kind']> = new Set(['avgpool', 'maxpool', 'pad', 'flatten', 'concat']);
+export const KEEPS_QUANTIZATION: ReadonlySet<NodeSpec['kind']> = new Set(['avgpool', 'maxpool', 'pad', 'flatten', 'expand', 'concat']);
 
 const sharedCache = new WeakMap<ModelSpec, Map<string, string[]>>();
 
@@ -213,6 +221,10 @@ export function inferShapes(spec: ModelSpec): Map<string, number[]> {
       case 'activation':
         out = ins[0];
         break;
+      case 'expand':
+        if (ins[0].length !== 1) throw new Error(`model ${spec.name}: expand '${n.name}' of [${ins[0]}]: it takes a vector`);
+        out = [1, 1, ins[0][0]!];
+        break;
       case 'mul': {
         const [a, b] = ins as [number[], number[]];
         if (a.length !== b.length || a.some((d, i) => d !== b[i] && d !== 1 && b[i] !== 1))
@@ -288,7 +300,8 @@ export function deriveChannelGroups(spec: Omit<ModelSpec, 'channelGroups'>): Cha
         if (r.kind === 'dense')
           return consumers.push(flat ? { weight: r.name, axis: 0, expand: 'interleaved' } : { weight: r.name, axis: 0 }) > 0;
         if (r.kind === 'depthwise' && r.multiplier === 1) return passthrough.push({ weight: r.name, axis: 2 }) > 0 && walk(r.name, flat);
-        if (r.kind === 'avgpool' || r.kind === 'maxpool' || r.kind === 'pad' || r.kind === 'activation') return walk(r.name, flat);
+        if (r.kind === 'avgpool' || r.kind === 'maxpool' || r.kind === 'pad' || r.kind === 'activation' || r.kind === 'expand')
+          return walk(r.name, flat);
         if (r.kind === 'flatten') {
           const s = shapes.get(t)!;
           return walk(r.name, flat || (s.length === 3 && s[0]! * s[1]! > 1));

@@ -135,7 +135,8 @@ function concatenated(): ModelSpec {
 }
 
 // MobileNetV3 / EfficientNet-style blocks: a hard swish, a swish (x * sigmoid(x)) and a squeeze-and-excitation gate
-// (channel means -> two 1x1 convs -> sigmoid) multiplying the map: HARD_SWISH, LOGISTIC and MUL ops.
+// (channel means -> flatten -> two dense layers -> back to a 1x1 map -> sigmoid) multiplying the map: HARD_SWISH,
+// LOGISTIC, MUL and the RESHAPEs around FULLY_CONNECTED.
 function gated(): ModelSpec {
   const conv = (name: string, input: string, f: number, k: number, act: 'relu' | 'none', bn = true): NodeSpec => ({
     kind: 'conv',
@@ -165,9 +166,11 @@ function gated(): ModelSpec {
     { kind: 'activation', name: 's1', input: 'dw', fn: 'sigmoid' },
     { kind: 'mul', name: 'swish', inputs: ['dw', 's1'], activation: 'none' },
     { kind: 'avgpool', name: 'gap', input: 'swish', size: [6, 6], stride: [6, 6], padding: 'valid' },
-    conv('e1', 'gap', 4, 1, 'relu', false),
-    conv('e2', 'e1', 8, 1, 'none', false),
-    { kind: 'activation', name: 'gate', input: 'e2', fn: 'sigmoid' },
+    { kind: 'flatten', name: 'squeeze', input: 'gap' },
+    { kind: 'dense', name: 'e1', input: 'squeeze', units: 4, activation: 'relu' },
+    { kind: 'dense', name: 'e2', input: 'e1', units: 8, activation: 'none' },
+    { kind: 'expand', name: 'unsqueeze', input: 'e2' },
+    { kind: 'activation', name: 'gate', input: 'unsqueeze', fn: 'sigmoid' },
     { kind: 'mul', name: 'se', inputs: ['swish', 'gate'], activation: 'none' },
     conv('c3', 'se', 8, 1, 'relu'),
     { kind: 'avgpool', name: 'pool', input: 'c3', size: [6, 6], stride: [6, 6], padding: 'valid' },
@@ -346,8 +349,10 @@ for (const c of cases)
           'LOGISTIC',
           'MUL',
           'AVERAGE_POOL_2D',
-          'CONV_2D',
-          'CONV_2D',
+          'RESHAPE',
+          'FULLY_CONNECTED',
+          'FULLY_CONNECTED',
+          'RESHAPE',
           'LOGISTIC',
           'MUL',
           'CONV_2D',

@@ -257,7 +257,7 @@ export function graphConcat(seed: number): string {
   return g.write();
 }
 
-// A squeeze-and-excitation gate: a conv, Mean keeping dims, a 1x1 conv, Sigmoid, Mul of the map by the gate (two
+// A squeeze-and-excitation gate: a conv, Mean, Reshape back to [batch, 1, 1, C], a 1x1 conv, Sigmoid, Mul of the map by the gate (two
 // tensors), Mean and a dense layer.
 export function graphGate(seed: number): string {
   const g = new GraphBuilder(seed);
@@ -270,8 +270,11 @@ export function graphGate(seed: number): string {
     'SAME',
     g.fused(['BiasAdd', 'Relu'], 1),
   );
-  const m = g.op('squeeze', 'Mean', [c, g.constant('squeeze/axes', [2], Int32Array.from([1, 2]))], { keep_dims: { b: true } });
-  const e = g.conv('e', 'Conv2D', [m, g.random('e/w', [1, 1, 4, 4])], [1, 1], 'VALID');
+  const m = g.op('squeeze', 'Mean', [c, g.constant('squeeze/axes', [2], Int32Array.from([1, 2]))], { keep_dims: { b: false } });
+  const u = g.op('unsqueeze', 'Reshape', [m, g.constant('unsqueeze/shape', [4], Int32Array.from([-1, 1, 1, 4]))], {
+    Tshape: { type: 'DT_INT32' },
+  });
+  const e = g.conv('e', 'Conv2D', [u, g.random('e/w', [1, 1, 4, 4])], [1, 1], 'VALID');
   const s = g.op('gate', 'Sigmoid', [e]);
   const y = g.op('excite', 'Mul', [c, s]);
   const mean = g.op('gap', 'Mean', [y, g.constant('gap/axes', [2], Int32Array.from([1, 2]))], { keep_dims: { b: false } });

@@ -84,7 +84,7 @@ test('graph with a squeeze-and-excitation gate (Sigmoid, Mul of two tensors) imp
   const im = await convertModel(graphGate(10));
   assert.deepEqual(
     im.model.spec.nodes.map((n) => (n.kind === 'activation' ? n.fn : n.kind === 'mul' ? `mul:${n.inputs}` : n.kind)),
-    ['conv', 'avgpool', 'conv', 'sigmoid', 'mul:c,gate', 'avgpool', 'flatten', 'dense'],
+    ['conv', 'avgpool', 'flatten', 'expand', 'conv', 'sigmoid', 'mul:c,gate', 'avgpool', 'flatten', 'dense'],
   );
   const diff = await maxAbsDiff(im, 8, 7);
   assert.ok(diff < 1e-4, `maxAbsDiff ${diff}`);

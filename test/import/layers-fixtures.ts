@@ -134,14 +134,15 @@ export function branchNet(): tfl.LayersModel {
   return tfl.model({ inputs: x, outputs: y });
 }
 
-// A squeeze-and-excitation gate: channel means as a 1x1 map (an 8x8 average pool), a 1x1 conv (ReLU), a 1x1 conv with a hard sigmoid,
+// A squeeze-and-excitation gate: channel means reshaped back to a 1x1 map, a 1x1 conv (ReLU), a 1x1 conv with a hard sigmoid,
 // multiplied into the map (Multiply); a sigmoid dense layer at the end.
 export function gatedNet(): tfl.LayersModel {
   const L = tfl.layers;
   const x = tfl.input({ shape: [8, 8, 3], name: 'x' });
   const c = L.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c' }).apply(x) as tfl.SymbolicTensor;
-  const m = L.averagePooling2d({ poolSize: 8, name: 'squeeze' }).apply(c) as tfl.SymbolicTensor;
-  const e1 = L.conv2d({ filters: 3, kernelSize: 1, activation: 'relu', name: 'e1' }).apply(m) as tfl.SymbolicTensor;
+  const m = L.globalAveragePooling2d({ name: 'squeeze' }).apply(c) as tfl.SymbolicTensor;
+  const u = L.reshape({ targetShape: [1, 1, 6], name: 'unsqueeze' }).apply(m) as tfl.SymbolicTensor;
+  const e1 = L.conv2d({ filters: 3, kernelSize: 1, activation: 'relu', name: 'e1' }).apply(u) as tfl.SymbolicTensor;
   const e2 = L.conv2d({ filters: 6, kernelSize: 1, activation: 'hardSigmoid', name: 'e2' }).apply(e1) as tfl.SymbolicTensor;
   const se = L.multiply({ name: 'excite' }).apply([c, e2]) as tfl.SymbolicTensor;
   const g = L.globalAveragePooling2d({ name: 'gap' }).apply(se) as tfl.SymbolicTensor;

@@ -119,6 +119,8 @@ test('a squeeze-and-excitation gate (Multiply of a hard-sigmoid 1x1 map) and a s
     [
       'conv:c',
       'avgpool:squeeze',
+      'flatten:squeeze/flatten',
+      'expand:unsqueeze',
       'conv:e1',
       'conv:e2',
       'depthwise:e2_1',

@@ -303,6 +303,38 @@ test('a Concat of two conv branches and a max pool along the channels imports as
   );
 });
 
+test('Unsqueeze of a channel-mean vector back to a map (one axis at a time), a Sigmoid gate and Mul import with ONNX Runtime outputs', async () => {
+  // x [1, 4, 6, 6] -> Conv 1x1 + Relu -> ReduceMean over H, W (keepdims 0) -> [1, 5] -> Unsqueeze 2 -> Unsqueeze 3 ->
+  // Sigmoid -> Mul with the map -> GlobalAveragePool -> Flatten -> Gemm.
+  const axes = (name: string, v: number): onnxProto.onnx.ITensorProto => ({ name, dims: [1], dataType: 7, int64Data: [v] });
+  const file = model(
+    [
+      { opType: 'Conv', input: ['x', 'w', 'b'], output: ['c'], attribute: [ints('kernel_shape', [1, 1])] },
+      { opType: 'Relu', input: ['c'], output: ['r'] },
+      { opType: 'ReduceMean', input: ['r'], output: ['m'], attribute: [ints('axes', [2, 3]), { name: 'keepdims', type: 2, i: 0 }] },
+      { opType: 'Unsqueeze', input: ['m', 'a2'], output: ['u1'] },
+      { opType: 'Unsqueeze', input: ['u1', 'a3'], output: ['u2'] },
+      { opType: 'Sigmoid', input: ['u2'], output: ['s'] },
+      { opType: 'Mul', input: ['r', 's'], output: ['g'] },
+      { opType: 'GlobalAveragePool', input: ['g'], output: ['p'] },
+      { opType: 'Flatten', input: ['p'], output: ['f'] },
+      { opType: 'Gemm', input: ['f', 'fw', 'fb'], output: ['y'], attribute: [{ name: 'transB', type: 2, i: 1 }] },
+    ],
+    [floats('w', [5, 4, 1, 1]), floats('b', [5]), axes('a2', 2), axes('a3', 3), floats('fw', [3, 5]), floats('fb', [3])],
+  );
+  const im = await convertModel(file);
+  try {
+    assert.deepEqual(
+      im.model.spec.nodes.map((n) => (n.kind === 'activation' ? n.fn : n.kind)),
+      ['conv', 'avgpool', 'flatten', 'expand', 'sigmoid', 'mul', 'avgpool', 'flatten', 'dense'],
+    );
+    const diff = await maxAbsDiff(im, 8, 4);
+    assert.ok(diff < 1e-5, `max |ONNX Runtime - imported| ${diff}`);
+  } finally {
+    im.original.dispose();
+  }
+});
+
 test('a Pad node before a conv and an average pool that counts its padding keep ONNX Runtime outputs', async () => {
   // x [1, 4, 6, 6] -> Pad top/left 1 (SAME would pad bottom/right) -> Conv 3x3 stride 2 (7x7 -> 3x3) -> AveragePool 2x2 pads 1 counting them
   // (3x3 -> 2x2) -> GlobalAveragePool -> Flatten -> Gemm: pad blocks where SAME cannot say it.

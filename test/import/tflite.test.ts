@@ -169,11 +169,12 @@ test('a CONCATENATION of channels (a 1x1 conv branch beside the map it reads) im
   );
 });
 
-test('HARD_SWISH, a squeeze-and-excitation gate (MEAN, CONV_2D, LOGISTIC, MUL) and MUL by a constant import, matching TFLite 2.9', async () => {
+test('HARD_SWISH, a squeeze-and-excitation gate (MEAN, RESHAPE to a 1x1 map, CONV_2D, LOGISTIC, MUL) and MUL by a constant import, matching TFLite 2.9', async () => {
   const gated = floatModel((t, last, w) => {
     const conv = { padding: 'SAME', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE' } as const;
-    const [hs, m, g, s, y, z] = [
+    const [hs, m, r, g, s, y, z] = [
       [1, 2, 1, 8],
+      [1, 8],
       [1, 1, 1, 8],
       [1, 1, 1, 8],
       [1, 1, 1, 8],
@@ -182,8 +183,9 @@ test('HARD_SWISH, a squeeze-and-excitation gate (MEAN, CONV_2D, LOGISTIC, MUL) a
     ].map((sh) => t(sh));
     const ops: QOp[] = [
       { op: 'HARD_SWISH', inputs: [last], outputs: [hs!], options: {} },
-      { op: 'MEAN', inputs: [hs!, t([2], Int32Array.of(1, 2))], outputs: [m!], options: { keepDims: true } },
-      { op: 'CONV_2D', inputs: [m!, w([8, 1, 1, 8], 0.5), w([8], 0.2)], outputs: [g!], options: conv },
+      { op: 'MEAN', inputs: [hs!, t([2], Int32Array.of(1, 2))], outputs: [m!], options: { keepDims: false } },
+      { op: 'RESHAPE', inputs: [m!], outputs: [r!], options: { newShape: [1, 1, 1, 8] } },
+      { op: 'CONV_2D', inputs: [r!, w([8, 1, 1, 8], 0.5), w([8], 0.2)], outputs: [g!], options: conv },
       { op: 'LOGISTIC', inputs: [g!], outputs: [s!], options: {} },
       { op: 'MUL', inputs: [hs!, s!], outputs: [y!], options: { activation: 'NONE' } },
       { op: 'MUL', inputs: [y!, w([8], 0.7)], outputs: [z!], options: { activation: 'NONE' } },
@@ -204,6 +206,8 @@ test('HARD_SWISH, a squeeze-and-excitation gate (MEAN, CONV_2D, LOGISTIC, MUL) a
         'maxpool',
         'hard_swish',
         'avgpool',
+        'flatten',
+        'expand',
         'conv',
         'sigmoid',
         'mul',

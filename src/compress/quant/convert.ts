@@ -183,6 +183,12 @@ async function structural(b: Builder, model: Model, n: NodeSpec, xs: TensorRef[]
     b.ops.push({ op: 'RESHAPE', inputs: [x.index], outputs: [o], options: { newShape: [1, size] } });
     return { ...x, index: o, shape: [1, size] };
   }
+  if (n.kind === 'expand') {
+    const shape = [1, 1, 1, x.shape[1]!];
+    const o = b.add({ name: n.name, shape, dtype: 'int8', scale: [x.scale], zeroPoint: [x.zeroPoint] });
+    b.ops.push({ op: 'RESHAPE', inputs: [x.index], outputs: [o], options: { newShape: shape } });
+    return { ...x, index: o, shape };
+  }
   if (n.kind === 'pad') {
     const [t, l, bo, r] = n.pads;
     const shape = [1, x.shape[1]! + t + bo, x.shape[2]! + l + r, x.shape[3]!];

@@ -44,7 +44,8 @@ export async function keptChannelsByTensor(model: Model): Promise<Map<string, nu
     }
     if (n.kind === 'add' || n.kind === 'mul' || !keep.has(n.input)) continue;
     const kept = keep.get(n.input)!;
-    if (n.kind === 'avgpool' || n.kind === 'maxpool' || n.kind === 'pad' || n.kind === 'activation') keep.set(n.name, kept);
+    if (n.kind === 'avgpool' || n.kind === 'maxpool' || n.kind === 'pad' || n.kind === 'activation' || n.kind === 'expand')
+      keep.set(n.name, kept);
     else if (n.kind === 'flatten') {
       const shape = model.shapes.get(n.input)!;
       const c = shape[shape.length - 1]!;

@@ -199,6 +199,8 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
   switch (n.kind) {
     case 'flatten':
       return { v: tf.reshape(x.v, [x.v.shape[0], -1]), q: x.q };
+    case 'expand':
+      return { v: tf.reshape(x.v, [x.v.shape[0], 1, 1, -1]), q: x.q };
     case 'pad':
       // The border is the zero point (TFLite's int8 PAD), a real 0: 0 in the zero-centred integers held here.
       return { v: padHw(x.v, n.pads, 0), q: x.q };
