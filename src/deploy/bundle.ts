@@ -2,6 +2,7 @@
 //   model_data.c/.h  the .tflite as a 16-byte-aligned const array and its length
 //   model.h          input/output shapes and quantization, labels, the arena the planner needs (optimized and plain
 //                    kernels), the MFCC parameters of a keyword-spotting model; generated, naming the run and hash
+//   pqk_kernels_used.h  the kernels the model's ops need: the op table holds only those (PQK_KERNELS_USED)
 //   pqk_micro/       the runtime's sources (firmware-harness/src), with its API in README.md
 //   frontend/        keyword spotting: the C MFCC frontend (firmware-harness/frontend) and its tables for this model
 //   example/main.c   bare-metal: one test clip (KWS: one second of audio through the frontend) or one input tensor
@@ -14,7 +15,8 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createMfcc } from '../data/mfcc.js';
 import type { MfccParams } from '../data/types.js';
-import type { QModel } from '../int/graph.js';
+import type { OpCode, QModel } from '../int/graph.js';
+import { OPS } from '../ops/table.js';
 import { runBatch } from '../ops/interpreter.js';
 import { quantizeValue } from '../int/quantize.js';
 import { boards, firmwareDir, type Board } from '../runtimes/qemu-boards.js';
@@ -293,7 +295,7 @@ CPUFLAGS ?= ${cpuFlags(spec.cpu, spec.board).join(' ')}
 KERNELS ?= ${kernelsFor(spec.board)}
 CFLAGS ?= -O2
 override CFLAGS += $(CPUFLAGS) -std=c99 -Wall -Wextra -ffunction-sections -fdata-sections -ffp-contract=off \\
-	-DPQK_KERNELS=$(KERNELS) -Ipqk_micro${spec.mfcc ? ' -Ifrontend' : ''} -I.
+	-DPQK_KERNELS=$(KERNELS) -DPQK_KERNELS_USED -Ipqk_micro${spec.mfcc ? ' -Ifrontend' : ''} -I.
 SRCS := $(sort $(wildcard pqk_micro/*.c pqk_micro/kernels/*.c${spec.mfcc ? ' frontend/*.c' : ''})) model_data.c
 OBJS := $(SRCS:%.c=build/%.o)
 
@@ -325,7 +327,7 @@ set(PQK_KERNELS ${kernelsFor(spec.board)} CACHE STRING "1: plain kernels, 2: opt
 file(GLOB PQK_MICRO_SOURCES CONFIGURE_DEPENDS \${CMAKE_CURRENT_LIST_DIR}/pqk_micro/*.c \${CMAKE_CURRENT_LIST_DIR}/pqk_micro/kernels/*.c${spec.mfcc ? ' \${CMAKE_CURRENT_LIST_DIR}/frontend/*.c' : ''})
 add_library(pqk_model STATIC \${PQK_MICRO_SOURCES} \${CMAKE_CURRENT_LIST_DIR}/model_data.c)
 target_include_directories(pqk_model PUBLIC \${CMAKE_CURRENT_LIST_DIR} \${CMAKE_CURRENT_LIST_DIR}/pqk_micro${spec.mfcc ? ' \${CMAKE_CURRENT_LIST_DIR}/frontend' : ''})
-target_compile_definitions(pqk_model PUBLIC PQK_KERNELS=\${PQK_KERNELS})
+target_compile_definitions(pqk_model PUBLIC PQK_KERNELS=\${PQK_KERNELS} PQK_KERNELS_USED)
 target_compile_options(pqk_model PRIVATE -std=c99 -Wall -Wextra -ffp-contract=off)
 `;
 }
@@ -412,6 +414,16 @@ function frontendFiles(p: MfccParams): { rel: string; bytes: Uint8Array | string
   return [...src, { rel: 'frontend/pqk_mfcc_tables.c', bytes: mfccTablesC(p) }];
 }
 
+// The kernels the model's ops need, for pqk micro's op table (registry.c, with PQK_KERNELS_USED): the others are
+// left out of the image.
+function kernelsUsed(ops: OpCode[]): string {
+  const kernels = [...new Set(ops.map((op) => OPS[op].micro).filter((k): k is string => k !== undefined))].sort();
+  return `/* The pqk micro kernels this model's ops need (${[...new Set(ops)].join(', ')}); pqk_micro/kernels/registry.c tabulates
+ * only these when PQK_KERNELS_USED is defined, so the linker leaves the other kernels out. Written by pqk. */
+#define PQK_KERNEL_LIST(X) ${kernels.map((k) => `X(${k})`).join(' ')}
+`;
+}
+
 // Writes the bundle into dir (created if needed; files of an earlier bundle are overwritten, others left alone).
 export function writeBundle(dir: string, spec: BundleSpec): BundleResult {
   const modelSha = createHash('sha256').update(spec.model).digest('hex');
@@ -421,6 +433,7 @@ export function writeBundle(dir: string, spec: BundleSpec): BundleResult {
     { rel: 'model_data.h', bytes: data.h },
     { rel: 'model_data.c', bytes: data.c },
     { rel: 'model.h', bytes: modelHeader(spec, modelSha) },
+    { rel: 'pqk_kernels_used.h', bytes: kernelsUsed(ops) },
     ...runtimeFiles(),
     { rel: 'pqk_micro/README.md', bytes: RUNTIME_README },
     ...(spec.mfcc ? frontendFiles(spec.mfcc) : []),

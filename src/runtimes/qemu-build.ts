@@ -126,6 +126,7 @@ async function compile(
     `-DPQK_MAX_NODES=${Math.max(1, s.nodes)}`,
     `-DPQK_OPTIMIZED=${optimized ? 1 : 0}`,
     `-DPQK_KERNELS=${optimized ? 2 : 1}`,
+    '-DPQK_KERNELS_USED', // only the model's kernels (the bundle's pqk_kernels_used.h)
   ];
   if (mfcc) defines.push('-DPQK_AUDIO=1', `-DPQK_AUDIO_SAMPLES=${mfcc.clipSamples}`, `-DPQK_MFCC_SCRATCH=${mfccScratchFloats(mfcc)}`);
   const sources = [

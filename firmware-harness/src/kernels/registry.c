@@ -1,24 +1,26 @@
 /* The op table: TFLite builtin code -> kernel, from the list ops_generated.h holds (scripts/gen-micro-ops.ts writes
- * it from the op descriptors' `micro` fields). */
+ * it from the op descriptors' `micro` fields). A model's bundle defines PQK_KERNELS_USED and lists the kernels its ops
+ * need in pqk_kernels_used.h: then only those are tabulated, and the linker drops the others' code. */
 #include <stddef.h>
 
 #include "kernels.h"
 
+#ifdef PQK_KERNELS_USED
+#include "pqk_kernels_used.h"
+#define PQK_TABLE_KERNELS PQK_KERNEL_LIST
+#else
+#define PQK_TABLE_KERNELS PQK_MICRO_KERNELS
+#endif
+
 #define PQK_KERNEL_ENTRY(k) &k,
-static const pqk_kernel *const kernels[] = {PQK_MICRO_KERNELS(PQK_KERNEL_ENTRY)};
+static const pqk_kernel *const kernels[] = {PQK_TABLE_KERNELS(PQK_KERNEL_ENTRY)};
 #undef PQK_KERNEL_ENTRY
 
 static const struct {
     int32_t code;
     const char *name;
-} other_names[] = {{PQK_OP_DEQUANTIZE, "DEQUANTIZE"},
-                   {14, "LOGISTIC"},
-                   {18, "MUL"},
-                   {19, "RELU"},
-                   {21, "RELU6"},
-                   {28, "TANH"},
-                   {41, "SUB"},
-                   {49, "SPLIT"}};
+} other_names[] = {
+    {PQK_OP_DEQUANTIZE, "DEQUANTIZE"}, {19, "RELU"}, {21, "RELU6"}, {28, "TANH"}, {41, "SUB"}, {49, "SPLIT"}};
 
 const pqk_kernel *pqk_find_kernel(int32_t builtin)
 {
