@@ -2,8 +2,8 @@
 // optimized_integer_ops::ConvPerChannel: im2col with the input zero point as padding value, then ruy's GEMM with
 // per-channel multipliers (rounding as ruy's x86-64 or arm64 kernels do), output zero point, activation clamp.
 
-import { fail, inputTensor, int8Kernel, nhwc, type KernelContext } from './common.js';
-import { requantizeChannel } from './requantize.js';
+import { fail, inputTensor, int8Kernel, nhwc, outputTensor, type KernelContext } from './common.js';
+import { gemmRounding, requantizeChannel } from './requantize.js';
 import { prepareWindow, type WindowParams } from './window.js';
 
 export type ConvParams = WindowParams; // filter [outC, kH, kW, inC]
@@ -12,9 +12,11 @@ export function prepareConv(ctx: KernelContext): ConvParams {
   const [outC, kH, kW, fIn] = nhwc(ctx, inputTensor(ctx, 1));
   const inC = nhwc(ctx, inputTensor(ctx, 0))[3];
   if (fIn !== inC) fail(ctx, `filter has ${fIn} input channels, input has ${inC}`);
-  // ruy's GEMM: x86-64 kernels round the high multiply and the shift separately, arm64 kernels round once;
-  // TFLite Micro's reference_integer_ops::ConvPerChannel uses MultiplyByQuantizedMultiplier (ties away from zero).
-  return prepareWindow(ctx, { kH, kW, outC }, ctx.flavor === 'tflm' ? 'away' : ctx.flavor === 'x86-64' ? 'ties-up' : 'single');
+  // ruy's GEMM: x86-64 kernels round the high multiply and the shift separately, arm64 kernels round once, except
+  // where arm64 runs a one-pixel output as its NEON GEMV (gemmRounding); TFLite Micro's
+  // reference_integer_ops::ConvPerChannel uses MultiplyByQuantizedMultiplier (ties away from zero).
+  const [n, oh, ow] = nhwc(ctx, outputTensor(ctx));
+  return prepareWindow(ctx, { kH, kW, outC }, gemmRounding(ctx.flavor, outC, kH * kW * inC, n * oh * ow));
 }
 
 // Gathers one receptive field as (input - zero point); taps outside the image contribute 0.

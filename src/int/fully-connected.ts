@@ -14,7 +14,7 @@ import {
   weightData,
   type KernelContext,
 } from './common.js';
-import { channelRescaler, fullyConnectedMultiplier, requantizeChannel, type ChannelRescaler } from './requantize.js';
+import { channelRescaler, fullyConnectedMultiplier, gemmRounding, requantizeChannel, type ChannelRescaler } from './requantize.js';
 
 export interface FullyConnectedParams {
   batch: number; // rows: input elements / inDepth
@@ -63,9 +63,10 @@ export function prepareFullyConnected(ctx: KernelContext): FullyConnectedParams 
     outputOffset: outQ.zeroPoint,
     actMin,
     actMax,
-    // ruy rounds FULLY_CONNECTED ties up on x86-64 and on arm64 alike (checked under qemu-aarch64 on DS-CNN's FC);
-    // TFLite Micro's reference_integer_ops::FullyConnected rounds them away from zero.
-    rescaler: channelRescaler({ multiplier, shift }, ctx.flavor === 'litert' ? 'single' : ctx.flavor === 'tflm' ? 'away' : 'ties-up'),
+    // x86-64 rounds ties up; arm64 too where the batch-1 product runs as its NEON GEMV (4 or more outputs, depth 8 or
+    // more), once where it runs in ruy (gemmRounding); TFLite Micro's reference_integer_ops::FullyConnected rounds
+    // them away from zero.
+    rescaler: channelRescaler({ multiplier, shift }, gemmRounding(ctx.flavor, outDepth, inDepth, batch)),
     weights: weightData(ctx, weightsT),
     bias: biasData(ctx, outDepth),
   };

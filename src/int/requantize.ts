@@ -17,6 +17,22 @@ export interface ChannelMultipliers {
 //  'single'  one rounding of the exact product, ties upwards (SQDMULH + SRSHL: ruy's arm64 kernels, the NEON part
 //            of the arm64 depthwise output stage).
 export type Rounding = 'away' | 'ties-up' | 'single';
+
+// Whether TFLite 2.9's arm64 build runs a GEMM as its NEON CustomGemv (cpu_backend_gemm_custom_gemv.h) instead of
+// ruy: one output column (a FULLY_CONNECTED of batch 1, a CONV_2D with one output pixel), at least 4 output rows and a
+// depth of at least 8. CustomGemv rescales with SQRDMULH then a rounding shift (ties up, 'ties-up'); ruy's arm64
+// kernels round once ('single').
+export function arm64Gemv(rows: number, depth: number, columns: number): boolean {
+  return columns === 1 && rows >= 4 && depth >= 8;
+}
+
+// The rescale rounding of a CONV_2D or FULLY_CONNECTED GEMM in each flavour (shapes: output rows, depth, columns).
+export function gemmRounding(flavor: 'x86-64' | 'arm64' | 'litert' | 'tflm', rows: number, depth: number, columns: number): Rounding {
+  if (flavor === 'tflm') return 'away';
+  if (flavor === 'litert') return 'single';
+  if (flavor === 'x86-64') return 'ties-up';
+  return arm64Gemv(rows, depth, columns) ? 'ties-up' : 'single';
+}
 const MODE: Record<Rounding, number> = { away: 0, 'ties-up': 1, single: 2 };
 
 // Per-channel constants of the hot-loop rescale, split so every product is exact in a double (TFLite's Prepare).

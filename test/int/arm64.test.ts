@@ -92,3 +92,40 @@ test('MUL (a broadcast gate), LOGISTIC and HARD_SWISH match TFLite arm64 in the 
     assert.equal((await compare(H.unaryModel('HARD_SWISH', [1, 256], inQ!, outQ!), every)).arm64, 0, `HARD_SWISH ${inQ} ${outQ}`);
   }
 });
+
+test('arm64 runs a one-column GEMM with 4 or more outputs and depth 8 or more as its NEON GEMV (ties up), smaller ones in ruy (one rounding)', async () => {
+  const r = H.rng(203);
+  let x86Differs = 0;
+  // FULLY_CONNECTED of batch 1: 3 outputs (ruy), depth 6 (ruy), 8 x 20 (GEMV).
+  for (const [inD, outD] of [
+    [20, 3],
+    [6, 8],
+    [20, 8],
+  ] as const) {
+    const ws = [0.004];
+    const inQ: [number, number] = [0.05, 3];
+    const m = H.fcModel(
+      1,
+      inD,
+      outD,
+      inQ,
+      [inQ[0] * ws[0]! * Math.sqrt(inD) * 30, 2],
+      H.randInt8(r, inD * outD, -127, 127),
+      ws,
+      Int32Array.from({ length: outD }, () => H.randInt(r, -3000, 3000)),
+      'NONE',
+    );
+    const res = await compare(m, inputs(r, m, 200));
+    assert.equal(res.arm64, 0, `FULLY_CONNECTED ${inD} -> ${outD}`);
+    x86Differs += res.x86;
+  }
+  // CONV_2D with one output pixel (a squeeze-and-excitation conv on a 1x1 map): GEMV with 6 outputs, ruy with 3.
+  for (const outC of [6, 3]) {
+    const spec = H.randomConvSpec(r, 'CONV_2D', [1, 1, 1, 16], outC, 1);
+    const m = H.convModel({ ...spec, padding: 'VALID', strideH: 1, strideW: 1 });
+    const res = await compare(m, inputs(r, m, 200));
+    assert.equal(res.arm64, 0, `CONV_2D 1x1x16 -> ${outC}`);
+    x86Differs += res.x86;
+  }
+  assert.ok(x86Differs > 0, 'the x86-64 flavor should differ from arm64 where ruy runs');
+});

@@ -11,7 +11,7 @@ import { noGradient, stopGradient } from '../../models/grad.js';
 import { activate, applyKernel, hardSwish, padHw, runGraph } from '../../models/forward.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
 import type { Flavor } from '../../int/common.js';
-import { convMultipliers, fullyConnectedMultiplier } from '../../int/requantize.js';
+import { convMultipliers, fullyConnectedMultiplier, gemmRounding } from '../../int/requantize.js';
 import { quantizeMultiplier } from '../../int/quantize.js';
 import { hardSwishValues } from '../../ops/hard-swish.js';
 import { LOGISTIC_OUTPUT, logisticValues } from '../../ops/logistic.js';
@@ -115,14 +115,26 @@ export function quantizeKernel(p: LayerParams, w: tf.Tensor, scheme: QuantScheme
 
 // How TFLite 2.9 rounds acc * multiplier. x86-64: a rounding doubling high multiply (ties up), then a rounding right
 // shift whose ties go up in ruy's GEMM (CONV_2D, FULLY_CONNECTED) and away from zero in common.h (DEPTHWISE_CONV_2D,
-// ADD). arm64: ruy rounds CONV_2D's exact product once ('single') and FULLY_CONNECTED as on x86-64; NEON depthwise
-// rounds ties up in whole groups of 8 channels and away from zero in the rest (src/int/depthwise.ts).
+// ADD). arm64: ruy rounds a GEMM's exact product once ('single'), its NEON GEMV (one output column: a batch-1
+// FULLY_CONNECTED, a one-pixel CONV_2D, with 4 or more outputs and depth 8 or more) as x86-64 does (gemmRounding);
+// NEON depthwise rounds ties up in whole groups of 8 channels and away from zero in the rest (src/int/depthwise.ts).
+// The shapes are the trained ones: a channel-pruned layer that falls below the GEMV's 4 outputs or depth 8 at export
+// rounds as ruy does on arm64.
 export type Rounding = 'ties-up' | 'away' | 'single';
 
-function opRounding(kind: WeightNodeSpec['kind'], flavor: Flavor): Rounding {
-  if (kind === 'depthwise' || flavor === 'tflm') return 'away'; // arm64's tie-up groups are applied per channel in qatWeightNode
-  if (kind === 'dense') return 'ties-up'; // ruy's FULLY_CONNECTED rounds ties up on both
-  return flavor === 'arm64' ? 'single' : 'ties-up';
+function opRounding(model: Model, n: WeightNodeSpec, flavor: Flavor): Rounding {
+  if (n.kind === 'depthwise' || flavor === 'tflm') return 'away'; // arm64's tie-up groups are applied per channel in qatWeightNode
+  if (flavor !== 'arm64') return 'ties-up';
+  const inShape = model.shapes.get(n.input)!;
+  if (n.kind === 'dense')
+    return gemmRounding(
+      flavor,
+      n.units,
+      inShape.reduce((a, d) => a * d, 1),
+      1,
+    );
+  const out = model.shapes.get(n.name)!;
+  return gemmRounding(flavor, n.filters, n.kernel[0] * n.kernel[1] * inShape[2]!, out[0]! * out[1]!);
 }
 
 // acc * m rounded exactly as MultiplyByQuantizedMultiplier rounds it (double rounding), straight-through gradient.
@@ -160,10 +172,14 @@ export function qatWeightNode(model: Model, n: WeightNodeSpec, x: IntTensor, st:
     if (st.exact && flavor !== 'litert') {
       const params = st.exact.params.get(n.name);
       if (params) return rescaleExact(accB, params);
-      st.exact.pending.push({ name: n.name, kept: [x.q.scale, sw, q.scale].map((t) => tf.keep(t.clone())), make: exactParams(n, flavor) });
+      st.exact.pending.push({
+        name: n.name,
+        kept: [x.q.scale, sw, q.scale].map((t) => tf.keep(t.clone())),
+        make: exactParams(n, opRounding(model, n, flavor), flavor),
+      });
     }
     const m = tf.div(sxw, q.scale);
-    const r = fixedPointScale(accB, m, opRounding(n.kind, flavor));
+    const r = fixedPointScale(accB, m, opRounding(model, n, flavor));
     if (n.kind !== 'depthwise' || flavor !== 'arm64') return r;
     const c = m.shape[0]!;
     const neon = c - (c % 8);
@@ -177,7 +193,7 @@ export function qatWeightNode(model: Model, n: WeightNodeSpec, x: IntTensor, st:
 
 // accB * s_in * s_w[c] / s_out as the integer reference rescales it (src/int/requantize.ts): the multiplier and shift
 // from the float32 scales in double, the flavour's roundings per channel.
-function exactParams(n: WeightNodeSpec, flavor: Flavor): (v: Float32Array[]) => Int32Array {
+function exactParams(n: WeightNodeSpec, base: Rounding, flavor: Flavor): (v: Float32Array[]) => Int32Array {
   return ([sIn, sw, sOut]) => {
     const [inScale, outScale, ws] = [sIn![0]!, sOut![0]!, Array.from(sw!)];
     const c = n.kind === 'dense' ? 1 : ws.length;
@@ -188,7 +204,6 @@ function exactParams(n: WeightNodeSpec, flavor: Flavor): (v: Float32Array[]) => 
             return { multiplier: Int32Array.of(q.multiplier), shift: Int32Array.of(q.shift) };
           })()
         : convMultipliers(inScale, ws, outScale, c);
-    const base = opRounding(n.kind, flavor);
     const neon = n.kind === 'depthwise' && flavor === 'arm64' ? c - (c % 8) : 0;
     return rescaleParams(mult, (k) => (k < neon ? 'ties-up' : base));
   };
