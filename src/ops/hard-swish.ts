@@ -64,6 +64,8 @@ export function hardSwishValues(qi: { scale: number; zeroPoint: number }, qo: { 
   const out = multiplier16(Math.fround(hires / qo.scale));
   if (out.exponent > 0) throw new RangeError(`input scale ${qi.scale} over output scale ${qo.scale} is too large for int8 HARD_SWISH`);
   const reluish = multiplier16(Math.fround(hires / Math.fround(3 / 32768)));
+  if (out.exponent < -31 || Math.abs(reluish.exponent) > 31)
+    throw new RangeError(`input scale ${qi.scale} or output scale ${qo.scale} out of range for HARD_SWISH`);
   const table = new Int8Array(256);
   for (let q = -128; q <= 127; q++) {
     const hiresValue = i16((q - qi.zeroPoint) * 128);

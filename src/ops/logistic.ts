@@ -34,6 +34,8 @@ export function logisticTable(ctx: KernelContext): Int8Array {
   if (qo.scale !== LOGISTIC_OUTPUT.scale || qo.zeroPoint !== LOGISTIC_OUTPUT.zeroPoint)
     fail(ctx, `output scale ${qo.scale} and zero point ${qo.zeroPoint}: int8 LOGISTIC needs 1/256 and -128`);
   if (elements(ctx, 0) !== elements(ctx)) fail(ctx, 'input and output sizes differ');
+  if (ctx.flavor === 'tflm' && Math.abs(logisticInputScaling(qi.scale).leftShift) > 31)
+    fail(ctx, `input scale ${qi.scale} out of range for the fixed-point LOGISTIC`);
   return logisticValues(qi.scale, qi.zeroPoint, ctx.flavor);
 }
 

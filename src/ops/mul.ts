@@ -5,7 +5,7 @@
 // in float32 instead (the 'litert' flavour).
 import type { Activation } from '../int/graph.js';
 import { broadcastBinary, broadcastStrides } from '../int/add.js';
-import { activationParams, activationRange, inputTensor, outputTensor, type KernelContext, type OpKernel } from '../int/common.js';
+import { activationParams, activationRange, fail, inputTensor, outputTensor, type KernelContext, type OpKernel } from '../int/common.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../int/quantize.js';
 import { BuiltinOperator, BuiltinOptions, MulOptions } from '../tflite/generated/index.js';
 import { u8 } from '../tflite/table-spec.js';
@@ -46,6 +46,7 @@ export function prepareMul(ctx: KernelContext): MulParams {
   const [q1, q2, qo] = [activationParams(ctx, in1), activationParams(ctx, in2), activationParams(ctx, out)];
   const [actMin, actMax] = activationRange((ctx.op.options as MulOptionsT).activation, qo.scale, qo.zeroPoint);
   const { multiplier, shift } = quantizeMultiplier(mulMultiplier(q1.scale, q2.scale, qo.scale, ctx.flavor === 'tflm'));
+  if (shift > 30) fail(ctx, `s1 * s2 / s_out = ${(q1.scale * q2.scale) / qo.scale} is too large for MUL`);
   return {
     outShape: out.shape.slice(),
     strides1: broadcastStrides(ctx, in1.shape, out.shape),

@@ -75,6 +75,17 @@ describe('firmware-harness host build', () => {
     }
     // The fixed-point LOGISTIC of TFLite Micro and the float table of TFLite 2.9 disagree on some inputs.
     assert.ok(flavourDiffs >= 2, `the two roundings differ on ${flavourDiffs} values`);
+    // Scales whose shifts leave 32 bits are refused in Prepare (the fuzzer's find: a shift of 67), as the reference does.
+    for (const [m, what] of [
+      [H.unaryModel('LOGISTIC', [1, 4], [1e20, 0], [0, 0]), /LOGISTIC.*out of range/],
+      [H.unaryModel('HARD_SWISH', [1, 4], [1e20, 0], [1e21, 0]), /HARD_SWISH.*out of range/],
+      [H.mulModel([1, 4], [1, 4], [1e20, 0], [1, 0], [1e-10, 0], Int8Array.of(1, 2, 3, 4)), /MUL.*too large for MUL/],
+    ] as const) {
+      const got = await runHost(writeTflite(m), [], false, 'tflm');
+      assert.notEqual(got.status, 0);
+      assert.match(got.error ?? '', what);
+      assert.throws(() => runBatch(m, [], 'tflm'), what);
+    }
   });
 
   it('plans the arena: two live activations plus per-channel multipliers (and, with x86-64 rounding, the softmax table)', async () => {

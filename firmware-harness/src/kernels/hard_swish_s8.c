@@ -50,9 +50,14 @@ static pqk_status hard_swish_prepare(pqk_ctx *ctx, pqk_node *node)
     const float hires = (1.0f / 128.0f) * in->scale;
     int32_t out_exp, reluish_exp;
     const int16_t out_mult = multiplier16(hires / out->scale, &out_exp);
-    const int16_t reluish_mult = multiplier16(hires / (3.0f / 32768.0f), &reluish_exp);
+    const float reluish_real = hires / (3.0f / 32768.0f);
+    if (!((double)reluish_real < 2147483648.0))
+        return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "input or output scale out of range for HARD_SWISH");
+    const int16_t reluish_mult = multiplier16(reluish_real, &reluish_exp);
     if (out_exp > 0)
         return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "input scale over output scale is too large for HARD_SWISH");
+    if (out_exp < -31 || reluish_exp > 31 || reluish_exp < -31)
+        return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "input or output scale out of range for HARD_SWISH");
     for (int32_t v = -128; v <= 127; v++) {
         const int16_t hires_value = (int16_t)((v - in->zero_point) * 128);
         const int16_t preshift = srdhm16(hires_value, out_mult);

@@ -30,6 +30,8 @@ static pqk_status logistic_prepare(pqk_ctx *ctx, pqk_node *node)
         /* logistic_common.cc: s_in * 2^27 as a multiplier from frexp, and the radius beyond which Q4.27 saturates. */
         int left_shift;
         const double q = pqk_frexp((double)in->scale * (double)(1 << 27), &left_shift);
+        if (left_shift > 31 || left_shift < -31)
+            return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "input scale out of range for the fixed-point LOGISTIC");
         const int32_t mult = (int32_t)pqk_round(q * 2147483648.0);
         const double pot = left_shift >= 0 ? (double)(1ll << left_shift) : 1.0 / (double)(1ll << -left_shift);
         const double max_rescaled = 15.0 * (double)(1 << 27) / pot;

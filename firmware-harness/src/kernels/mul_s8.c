@@ -27,6 +27,7 @@ static pqk_status mul_prepare(pqk_ctx *ctx, pqk_node *node)
     /* s1 * s2 / s_out: in float32 as TFLite 2.9's mul.cc, in double as TFLite Micro's mul_common.cc. */
     const double real = ctx->x86_rounding ? (double)((a->scale * b->scale) / out->scale)
                                           : (double)a->scale * (double)b->scale / (double)out->scale;
+    if (!(real < 1073741824.0)) return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "s1 * s2 / s_out is too large for MUL");
     pqk_quantize_multiplier(real, &op->mult, &op->shift);
     return pqk_activation_range(ctx, node, fb_u8(&ctx->fb, node->options, OPT_ACT, 0), out, &op->act_min, &op->act_max);
 }
