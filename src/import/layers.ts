@@ -4,7 +4,17 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../errors.js';
 import type { Pad } from '../models/spec.js';
 import { fileHandler, type ModelFiles } from './files.js';
-import { chain, fill, unsupported, unsupportedTypes, type HostTensor, type Prim, type PrimBody, type PrimGraph } from './prims.js';
+import {
+  chain,
+  fill,
+  hardSigmoid,
+  unsupported,
+  unsupportedTypes,
+  type HostTensor,
+  type Prim,
+  type PrimBody,
+  type PrimGraph,
+} from './prims.js';
 
 type Config = Record<string, unknown>;
 type Layer = tfl.layers.Layer;
@@ -61,14 +71,7 @@ function activation(c: Ctx, name = c.cfg.activation): PrimBody[] {
   if (name === 'relu' || name === 'relu6') return [{ op: 'act', input: '', act: name }];
   if (name === 'softmax') return [{ op: 'softmax', input: '' }];
   if (name === 'sigmoid') return [{ op: 'nonlinear', input: '', fn: 'sigmoid' }];
-  // max(0, min(1, 0.2 x + 0.5)) = relu6(1.2 x + 3) / 6: a scale and bias the block absorbs, its ReLU6, a 1/6 scale.
-  if (name === 'hardSigmoid')
-    return [
-      { op: 'scale', input: '', s: Float32Array.of(1.2) },
-      { op: 'bias', input: '', b: Float32Array.of(3) },
-      { op: 'act', input: '', act: 'relu6' },
-      { op: 'scale', input: '', s: Float32Array.of(1 / 6) },
-    ];
+  if (name === 'hardSigmoid') return hardSigmoid(0.2, 0.5); // max(0, min(1, 0.2 x + 0.5))
   throw unsupported(`activation '${String(name)}'`, c.source, ACTIVATIONS);
 }
 

@@ -11,7 +11,7 @@ import { UserError } from '../errors.js';
 import { convGeometry } from '../int/common.js';
 import { convOut, type Pad } from '../models/spec.js';
 import type { LoadedOriginal } from './layers.js';
-import { chain, transpose, unsupported, unsupportedTypes, type HostTensor, type Prim, type PrimBody } from './prims.js';
+import { chain, hardSigmoid, transpose, unsupported, unsupportedTypes, type HostTensor, type Prim, type PrimBody } from './prims.js';
 
 const { onnx } = onnxProto;
 type Node = onnxProto.onnx.INodeProto;
@@ -590,16 +590,8 @@ class Lowering {
         return this.emit(n, n.input![0]!, [{ op: 'nonlinear', input: '', fn }], x.shape, x.chw ? { chw: x.chw } : {});
       }
       case 'HardSigmoid': {
-        // max(0, min(1, alpha x + beta)) = relu6(6 alpha x + 6 beta) / 6: a scale and bias the block before absorbs,
-        // its ReLU6, and a 1/6 scale.
         const x = this.act(n);
-        const [alpha, beta] = [attrFloat(n, 'alpha', 0.2), attrFloat(n, 'beta', 0.5)];
-        const body: PrimBody[] = [
-          { op: 'scale', input: '', s: Float32Array.of(6 * alpha) },
-          { op: 'bias', input: '', b: Float32Array.of(6 * beta) },
-          { op: 'act', input: '', act: 'relu6' },
-          { op: 'scale', input: '', s: Float32Array.of(1 / 6) },
-        ];
+        const body = hardSigmoid(attrFloat(n, 'alpha', 0.2), attrFloat(n, 'beta', 0.5));
         return this.emit(n, n.input![0]!, body, x.shape, x.chw ? { chw: x.chw } : {});
       }
       case 'MaxPool':

@@ -81,6 +81,17 @@ export function nhwcPads(p: ArrayLike<number>): [number, number, number, number]
   return [p[2]!, p[4]!, p[3]!, p[5]!];
 }
 
+// max(0, min(1, alpha x + beta)) = relu6(6 alpha x + 6 beta) / 6: a scale and bias the block before absorbs, its
+// ReLU6, and a 1/6 scale (a block of its own).
+export function hardSigmoid(alpha: number, beta: number): PrimBody[] {
+  return [
+    { op: 'scale', input: '', s: Float32Array.of(6 * alpha) },
+    { op: 'bias', input: '', b: Float32Array.of(6 * beta) },
+    { op: 'act', input: '', act: 'relu6' },
+    { op: 'scale', input: '', s: Float32Array.of(1 / 6) },
+  ];
+}
+
 export function fill(n: number, v: number): Float32Array {
   return new Float32Array(n).fill(v);
 }

@@ -2,6 +2,7 @@
 // prepare time (PopulateConvolutionQuantizationParams, GetQuantizedConvolutionMultipler), and the rounding each
 // TFLite code path applies.
 
+import type { Flavor } from './common.js';
 import { quantizeMultiplier } from './quantize.js';
 
 export interface ChannelMultipliers {
@@ -27,7 +28,7 @@ export function arm64Gemv(rows: number, depth: number, columns: number): boolean
 }
 
 // The rescale rounding of a CONV_2D or FULLY_CONNECTED GEMM in each flavour (shapes: output rows, depth, columns).
-export function gemmRounding(flavor: 'x86-64' | 'arm64' | 'litert' | 'tflm', rows: number, depth: number, columns: number): Rounding {
+export function gemmRounding(flavor: Flavor, rows: number, depth: number, columns: number): Rounding {
   if (flavor === 'tflm') return 'away';
   if (flavor === 'litert') return 'single';
   if (flavor === 'x86-64') return 'ties-up';

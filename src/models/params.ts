@@ -2,7 +2,7 @@
 // tensor an observed activation range. All tfjs variables, so training never leaves the backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32, normal } from '../util/rng.js';
-import { inferShapes, isWeightNode, KEEPS_QUANTIZATION, weightShape, type ModelSpec, type WeightNodeSpec } from './spec.js';
+import { inferShapes, isWeightNode, quantizedTensors, weightShape, type ModelSpec, type WeightNodeSpec } from './spec.js';
 
 export interface BatchNorm {
   gamma: tf.Variable; // (C)
@@ -46,12 +46,6 @@ function initKernel(shape: number[], fanIn: number, seed: number): tf.Tensor {
   const std = Math.sqrt(2 / fanIn);
   for (let i = 0; i < n; i++) data[i] = normal(rng) * std;
   return tf.tensor(data, shape);
-}
-
-// Tensors whose output is requantized (and so needs a range): the input, and every node but pools, pads, flattens and
-// concatenations, which keep their input's quantization as TFLite requires.
-export function quantizedTensors(spec: ModelSpec): string[] {
-  return ['input', ...spec.nodes.filter((n) => !KEEPS_QUANTIZATION.has(n.kind)).map((n) => n.name)];
 }
 
 // A variable that owns its initial value (tf.variable keeps the initialiser tensor alive otherwise: a leak per model).

@@ -144,6 +144,16 @@ export function nodeInputs(n: NodeSpec): string[] {
 // concatenations; every other node, and the input, requantizes and owns an activation range.
 export const KEEPS_QUANTIZATION: ReadonlySet<NodeSpec['kind']> = new Set(['avgpool', 'maxpool', 'pad', 'flatten', 'expand', 'concat']);
 
+// Tensors whose output is requantized (and so needs a range): the input, and every node that does not keep its input's
+// quantization.
+export function quantizedTensors(spec: ModelSpec): string[] {
+  return ['input', ...spec.nodes.filter((n) => !KEEPS_QUANTIZATION.has(n.kind)).map((n) => n.name)];
+}
+
+// Nodes whose output channel c is their input's channel c (pools, pads, standalone activations, a vector's expand to
+// a 1x1 map): channel groups walk through them and they carry their input's kept channels.
+export const PASSES_CHANNELS: ReadonlySet<NodeSpec['kind']> = new Set(['avgpool', 'maxpool', 'pad', 'activation', 'expand']);
+
 const sharedCache = new WeakMap<ModelSpec, Map<string, string[]>>();
 
 // The ranges each quantized tensor is quantized from: the tensors a concat joins (traced through the nodes that keep
@@ -168,7 +178,7 @@ export function sharedQuantization(spec: ModelSpec): Map<string, string[]> {
     if (n.kind === 'concat') for (const i of ins.slice(1)) if (find(i) !== find(ins[0]!)) parent.set(find(i), find(ins[0]!));
   }
   const sets = new Map<string, string[]>();
-  for (const t of ['input', ...spec.nodes.filter((n) => !KEEPS_QUANTIZATION.has(n.kind)).map((n) => n.name)]) {
+  for (const t of quantizedTensors(spec)) {
     const r = find(t);
     sets.set(r, [...(sets.get(r) ?? []), t]);
   }
@@ -300,8 +310,7 @@ export function deriveChannelGroups(spec: Omit<ModelSpec, 'channelGroups'>): Cha
         if (r.kind === 'dense')
           return consumers.push(flat ? { weight: r.name, axis: 0, expand: 'interleaved' } : { weight: r.name, axis: 0 }) > 0;
         if (r.kind === 'depthwise' && r.multiplier === 1) return passthrough.push({ weight: r.name, axis: 2 }) > 0 && walk(r.name, flat);
-        if (r.kind === 'avgpool' || r.kind === 'maxpool' || r.kind === 'pad' || r.kind === 'activation' || r.kind === 'expand')
-          return walk(r.name, flat);
+        if (PASSES_CHANNELS.has(r.kind)) return walk(r.name, flat);
         if (r.kind === 'flatten') {
           const s = shapes.get(t)!;
           return walk(r.name, flat || (s.length === 3 && s[0]! * s[1]! > 1));

@@ -34,9 +34,11 @@ export function logisticTable(ctx: KernelContext): Int8Array {
   if (qo.scale !== LOGISTIC_OUTPUT.scale || qo.zeroPoint !== LOGISTIC_OUTPUT.zeroPoint)
     fail(ctx, `output scale ${qo.scale} and zero point ${qo.zeroPoint}: int8 LOGISTIC needs 1/256 and -128`);
   if (elements(ctx, 0) !== elements(ctx)) fail(ctx, 'input and output sizes differ');
-  if (ctx.flavor === 'tflm' && Math.abs(logisticInputScaling(qi.scale).leftShift) > 31)
-    fail(ctx, `input scale ${qi.scale} out of range for the fixed-point LOGISTIC`);
-  return logisticValues(qi.scale, qi.zeroPoint, ctx.flavor);
+  try {
+    return logisticValues(qi.scale, qi.zeroPoint, ctx.flavor);
+  } catch (e) {
+    return fail(ctx, (e as Error).message);
+  }
 }
 
 // The table for an input quantization (the output's is LOGISTIC_OUTPUT); QAT evaluates through it too.
@@ -44,6 +46,7 @@ export function logisticValues(inScale: number, inZeroPoint: number, flavor: Fla
   const table = new Int8Array(256);
   if (flavor === 'tflm') {
     const s = logisticInputScaling(inScale);
+    if (Math.abs(s.leftShift) > 31) throw new RangeError(`input scale ${inScale} out of range for the fixed-point LOGISTIC`);
     for (let q = -128; q <= 127; q++) table[q + 128] = logisticFixedPoint(q - inZeroPoint, s);
     return table;
   }

@@ -166,7 +166,25 @@ export function meanModel(inShape: number[], axes: number[], keepDims: boolean, 
   });
 }
 
-// The second operand is a constant (the interpreter takes one model input).
+// ADD or MUL of the model input by a constant second operand (the interpreter takes one model input).
+function binaryModel(
+  op: 'ADD' | 'MUL',
+  shape1: number[],
+  shape2: number[],
+  outShape: number[],
+  q: [[number, number], [number, number], [number, number]],
+  b: Int8Array,
+  activation: Activation,
+): QModel {
+  const bT: QTensor = { ...act('b', shape2, ...q[1]), data: b };
+  return model([act('a', shape1, ...q[0]), bT, act('out', outShape, ...q[2])], {
+    op,
+    inputs: [0, 1],
+    outputs: [2],
+    options: { activation },
+  });
+}
+
 export function addModel(
   shape1: number[],
   shape2: number[],
@@ -177,13 +195,7 @@ export function addModel(
   b: Int8Array,
   activation: Activation = 'NONE',
 ): QModel {
-  const bT: QTensor = { ...act('b', shape2, ...q2), data: b };
-  return model([act('a', shape1, ...q1), bT, act('out', outShape, ...qo)], {
-    op: 'ADD',
-    inputs: [0, 1],
-    outputs: [2],
-    options: { activation },
-  });
+  return binaryModel('ADD', shape1, shape2, outShape, [q1, q2, qo], b, activation);
 }
 
 export function softmaxModel(shape: number[], inQ: [number, number], beta = 1): QModel {
@@ -238,13 +250,7 @@ export function mulModel(
   b: Int8Array,
   activation: Activation = 'NONE',
 ): QModel {
-  const bT: QTensor = { ...act('b', shape2, ...q2), data: b };
-  return model([act('a', shape1, ...q1), bT, act('out', shape1, ...qo)], {
-    op: 'MUL',
-    inputs: [0, 1],
-    outputs: [2],
-    options: { activation },
-  });
+  return binaryModel('MUL', shape1, shape2, shape1, [q1, q2, qo], b, activation);
 }
 
 // A one-input elementwise activation (LOGISTIC's output at its fixed 1/256, -128).

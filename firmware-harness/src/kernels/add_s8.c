@@ -7,17 +7,12 @@ static pqk_status add_prepare(pqk_ctx *ctx, pqk_node *node)
 {
     pqk_op_data *op = &node->op;
     pqk_tensor *a = pqk_in(ctx, node, 0), *b = pqk_in(ctx, node, 1), *out = pqk_out(ctx, node, 0);
-    pqk_status s = pqk_expect(ctx, node, a, PQK_INT8, "first input");
-    if (s == PQK_OK) s = pqk_expect(ctx, node, b, PQK_INT8, "second input");
-    if (s == PQK_OK) s = pqk_expect(ctx, node, out, PQK_INT8, "output");
+    pqk_status s = pqk_int8_binary_io(ctx, node);
     if (s != PQK_OK) return s;
     if (a->ndims != b->ndims || a->elems != b->elems || a->elems != out->elems)
         return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "broadcasting is not supported; inputs must have equal shapes");
     for (int d = 0; d < a->ndims; d++)
         if (a->dims[d] != b->dims[d]) return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "broadcasting is not supported");
-    op->in_offset = -a->zero_point;
-    op->in2_offset = -b->zero_point;
-    op->out_offset = out->zero_point;
     op->left_shift = 20;
     /* Same types and order of operations as TFLite's add.cc Prepare. */
     const double twice_max = (double)(2 * (a->scale > b->scale ? a->scale : b->scale));

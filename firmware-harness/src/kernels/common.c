@@ -113,6 +113,19 @@ pqk_status pqk_int8_io(pqk_ctx *ctx, pqk_node *node)
     return PQK_OK;
 }
 
+pqk_status pqk_int8_binary_io(pqk_ctx *ctx, pqk_node *node)
+{
+    pqk_tensor *a = pqk_in(ctx, node, 0), *b = pqk_in(ctx, node, 1), *out = pqk_out(ctx, node, 0);
+    pqk_status s = pqk_expect(ctx, node, a, PQK_INT8, "first input");
+    if (s == PQK_OK) s = pqk_expect(ctx, node, b, PQK_INT8, "second input");
+    if (s == PQK_OK) s = pqk_expect(ctx, node, out, PQK_INT8, "output");
+    if (s != PQK_OK) return s;
+    node->op.in_offset = -a->zero_point;
+    node->op.in2_offset = -b->zero_point;
+    node->op.out_offset = out->zero_point;
+    return PQK_OK;
+}
+
 pqk_status pqk_weights_bias(pqk_ctx *ctx, pqk_node *node, int channel_dim, int32_t channels, int64_t dot_length)
 {
     pqk_status s = pqk_expect_weights(ctx, node, pqk_in(ctx, node, 1), channel_dim);

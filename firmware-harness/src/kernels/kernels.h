@@ -28,6 +28,8 @@ pqk_status pqk_table_prepare(pqk_ctx *ctx, pqk_node *node, int8_t **table);
 pqk_status pqk_table_eval(pqk_ctx *ctx, pqk_node *node);
 /* Input 0 and output 0 are quantized int8; their offsets go into the op data. */
 pqk_status pqk_int8_io(pqk_ctx *ctx, pqk_node *node);
+/* Inputs 0 and 1 and output 0 are quantized int8 (ADD, MUL); their offsets go into the op data. */
+pqk_status pqk_int8_binary_io(pqk_ctx *ctx, pqk_node *node);
 /* Input 1 holds constant weights per-channel along channel_dim, input 2 an optional bias of `channels`. */
 pqk_status pqk_weights_bias(pqk_ctx *ctx, pqk_node *node, int channel_dim, int32_t channels, int64_t dot_length);
 /* Strides, dilations, padding and the fused activation of a convolution, checked against its shapes. */

@@ -9,9 +9,7 @@ static pqk_status mul_prepare(pqk_ctx *ctx, pqk_node *node)
 {
     pqk_op_data *op = &node->op;
     pqk_tensor *a = pqk_in(ctx, node, 0), *b = pqk_in(ctx, node, 1), *out = pqk_out(ctx, node, 0);
-    pqk_status s = pqk_expect(ctx, node, a, PQK_INT8, "first input");
-    if (s == PQK_OK) s = pqk_expect(ctx, node, b, PQK_INT8, "second input");
-    if (s == PQK_OK) s = pqk_expect(ctx, node, out, PQK_INT8, "output");
+    pqk_status s = pqk_int8_binary_io(ctx, node);
     if (s != PQK_OK) return s;
     if (out->ndims > 4 || a->ndims > out->ndims || b->ndims > out->ndims)
         return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "MUL broadcasts up to 4 dimensions");
@@ -21,9 +19,6 @@ static pqk_status mul_prepare(pqk_ctx *ctx, pqk_node *node)
         if ((da != o && da != 1) || (db != o && db != 1))
             return pqk_fail(ctx, node, PQK_ERR_MODEL, "input shapes do not broadcast to the output");
     }
-    op->in_offset = -a->zero_point;
-    op->in2_offset = -b->zero_point;
-    op->out_offset = out->zero_point;
     /* s1 * s2 / s_out: in float32 as TFLite 2.9's mul.cc, in double as TFLite Micro's mul_common.cc. */
     const double real = ctx->x86_rounding ? (double)((a->scale * b->scale) / out->scale)
                                           : (double)a->scale * (double)b->scale / (double)out->scale;
@@ -33,7 +28,7 @@ static pqk_status mul_prepare(pqk_ctx *ctx, pqk_node *node)
 }
 
 /* Steps of a tensor over the output's 4 dimensions (right-aligned), 0 where it repeats. */
-static void steps4(const pqk_tensor *t, const pqk_tensor *out, int32_t steps[4])
+static void steps4(const pqk_tensor *t, int32_t steps[4])
 {
     int32_t stride = 1;
     for (int i = 1; i <= 4; i++) {
@@ -41,7 +36,6 @@ static void steps4(const pqk_tensor *t, const pqk_tensor *out, int32_t steps[4])
         steps[4 - i] = d == 1 ? 0 : stride;
         stride *= d;
     }
-    (void)out;
 }
 
 static pqk_status mul_eval(pqk_ctx *ctx, pqk_node *node)
@@ -53,8 +47,8 @@ static pqk_status mul_eval(pqk_ctx *ctx, pqk_node *node)
     int8_t *y = pqk_tensor_data(ctx, out);
     int32_t dims[4], sa[4], sb[4];
     for (int i = 1; i <= 4; i++) dims[4 - i] = i <= out->ndims ? out->dims[out->ndims - i] : 1;
-    steps4(ta, out, sa);
-    steps4(tb, out, sb);
+    steps4(ta, sa);
+    steps4(tb, sb);
     for (int32_t i0 = 0; i0 < dims[0]; i0++)
         for (int32_t i1 = 0; i1 < dims[1]; i1++)
             for (int32_t i2 = 0; i2 < dims[2]; i2++) {
