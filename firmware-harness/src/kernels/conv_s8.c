@@ -117,48 +117,50 @@ static int is_pointwise(const pqk_op_data *op, const pqk_tensor *w)
            op->pad_w == 0;
 }
 
-/* Optimized: output pixels in fours through the GEMM. A 1x1 convolution with stride 1 reads its
- * columns straight from the input, others from a gather; a missing pixel of the last four repeats the last one into a
- * discarded row. */
+/* Optimized: output pixels in fours through the GEMM. A 1x1 convolution with stride 1 reads its columns straight
+ * from the input, others from a gather; the last four, when fewer pixels are left, repeat the last pixel and are
+ * written to a scratch block, the pixels that exist copied out of it. */
 static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
                       const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
 {
     const pqk_op_data *op = &node->op;
     const int32_t depth = op->gemm_depth;
     uint32_t *col = (uint32_t *)(void *)(ctx->arena + node->scratch_offset);
-    int8_t *tmp = (int8_t *)(col + 2 * PQK_GEMM_PIXELS * depth / 4);
-    int8_t *discard = tmp + depth;
+    int8_t *tmp = (int8_t *)col + pqk_gemm_col_bytes(op->gemm_rows, depth);
+    int8_t *tail = tmp + depth;
     const int32_t oh = out->dims[1], ow = out->dims[2], oc_n = out->dims[3], ic_n = in->dims[3];
     const int32_t pixels = out->dims[0] * oh * ow, pointwise = is_pointwise(op, w);
     const size_t in_batch = (size_t)in->dims[1] * in->dims[2] * ic_n;
 #if defined(PQK_MVE)
-    const int mve = !op->gemm_int4; /* int8 weights on Helium: the pixels' int8 rows as they are, no column */
+    const int mve = !op->gemm_int4; /* int8 weights on Helium: the pixels' int8 inputs in 16-byte chunks */
+    int32_t *bases = (int32_t *)(void *)((int8_t *)col + pqk_gemm_mve_col_bytes(depth));
+    if (mve) pqk_gemm_bases_mve(op, (const int8_t *)w->data, bias, bases);
 #else
     const int mve = 0;
 #endif
     for (int32_t j = 0; j < pixels; j += PQK_GEMM_PIXELS) {
-        int8_t *ys[PQK_GEMM_PIXELS];
-        const int8_t *xs[PQK_GEMM_PIXELS];
+        const int32_t whole = j + PQK_GEMM_PIXELS <= pixels;
+        int8_t *yj = whole ? y + (size_t)j * oc_n : tail;
         for (int p = 0; p < PQK_GEMM_PIXELS; p++) {
             const int32_t k = j + p < pixels ? j + p : pixels - 1, n = k / (oh * ow), oy = k / ow % oh, ox = k % ow;
-            ys[p] = j + p < pixels ? y + (size_t)k * oc_n : discard;
-            if (mve) { /* a gathered pixel p goes into the column's bytes p * depth .. */
-                int8_t *g = (int8_t *)col + (size_t)p * depth;
-                if (!pointwise) gather_pixel_s8(op, in->dims, w->dims, x + n * in_batch, oy, ox, g);
-                xs[p] = pointwise ? x + (size_t)k * ic_n : g;
+            if (!pointwise) gather_pixel_s8(op, in->dims, w->dims, x + n * in_batch, oy, ox, tmp);
+            const int8_t *src = pointwise ? x + (size_t)k * ic_n : tmp;
+#if defined(PQK_MVE)
+            if (mve) {
+                pqk_gemm_col_mve(src, depth, p, (int8_t *)col);
                 continue;
             }
-            if (!pointwise) gather_pixel_s8(op, in->dims, w->dims, x + n * in_batch, oy, ox, tmp);
-            pqk_gemm_col_s8(pointwise ? x + (size_t)k * ic_n : tmp, op->in_offset, depth, p, op->gemm_int4, col);
+#endif
+            pqk_gemm_col_s8(src, op->in_offset, depth, p, op->gemm_int4, col);
         }
 #if defined(PQK_MVE)
-        if (mve) {
-            pqk_gemm_run_mve(op, (const int8_t *)w->data, xs, bias, ys);
-            continue;
-        }
+        if (mve)
+            pqk_gemm_run_mve(op, (const int8_t *)w->data, (const int8_t *)col, bases, yj, oc_n);
+        else
 #endif
-        (void)xs;
-        pqk_gemm_run(op, (const int8_t *)w->data, col, bias, ys);
+            pqk_gemm_run(op, (const int8_t *)w->data, col, bias, yj, oc_n);
+        (void)mve;
+        if (!whole) memcpy(y + (size_t)j * oc_n, tail, (size_t)(pixels - j) * (size_t)oc_n);
     }
 }
 

@@ -6,7 +6,8 @@
 
 static const pqk_conv_fields fields = {.padding = 0, .stride_w = 1, .stride_h = 2, .act = 4, .dil_w = 5, .dil_h = 6};
 enum { OPT_MULT = 3 };
-enum { DW_3X3 = 1, DW_3X3_INT4 = 2 }; /* op->variant of the unrolled 3x3 paths */
+/* op->variant of the unrolled 3x3 paths; DW_3X3_NO_MIN: int8 weights none of which is -128 */
+enum { DW_3X3 = 1, DW_3X3_INT4 = 2, DW_3X3_NO_MIN = 3 };
 
 static pqk_status dw_prepare(pqk_ctx *ctx, pqk_node *node)
 {
@@ -30,6 +31,7 @@ static pqk_status dw_prepare(pqk_ctx *ctx, pqk_node *node)
     if (op->depth_mult == 1 && w->dims[1] == 3 && w->dims[2] == 3 && w->dims[3] % 4 == 0 && op->rescale_short) {
         op->variant = w->type == PQK_INT4 ? DW_3X3_INT4 : DW_3X3;
         node->scratch_bytes += (uint32_t)w->dims[3];
+        if (op->variant == DW_3X3 && !memchr(w->data, 0x80, 9u * (uint32_t)w->dims[3])) op->variant = DW_3X3_NO_MIN;
     }
     return PQK_OK;
 }
@@ -200,7 +202,8 @@ static void dw3x3_run(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
     memset(pad_row, -op->in_offset, (size_t)c_n); /* the input zero point */
     const int is_int4 = op->variant == DW_3X3_INT4;
     pqk_dw3x3_start(op, (const int8_t *)w->data, is_int4, bias, c_n, start);
-    pqk_dw3x3_run(op, x, in->dims, out->dims, (const int8_t *)w->data, is_int4, start, pad_row, y);
+    pqk_dw3x3_run(op, x, in->dims, out->dims, (const int8_t *)w->data, is_int4, op->variant == DW_3X3_NO_MIN, start,
+                  pad_row, y);
 }
 
 static inline __attribute__((always_inline)) void dw_channels_inner(pqk_ctx *ctx, const pqk_node *node,
@@ -241,7 +244,7 @@ static pqk_status dw_eval(pqk_ctx *ctx, pqk_node *node)
     const int8_t *x = pqk_tensor_data(ctx, in);
     const int32_t *bias = pqk_bias_data(ctx, node);
     int8_t *y = pqk_tensor_data(ctx, out);
-    if (pqk_optimized(ctx) && (node->op.variant == DW_3X3 || node->op.variant == DW_3X3_INT4))
+    if (pqk_optimized(ctx) && node->op.variant != 0)
         dw3x3_run(ctx, node, in, w, out, x, bias, y);
     else if (pqk_optimized(ctx) && w->type == PQK_INT4)
         dw_channels_inner(ctx, node, in, w, out, x, bias, y, 1);

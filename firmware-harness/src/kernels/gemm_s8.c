@@ -27,7 +27,7 @@ int pqk_gemm_fits(int32_t depth, int is_int4)
 
 uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth)
 {
-    return 2u * PQK_GEMM_PIXELS * (uint32_t)depth + (uint32_t)depth + (uint32_t)rows;
+    return pqk_gemm_col_bytes(rows, depth) + (uint32_t)depth + PQK_GEMM_PIXELS * (uint32_t)rows;
 }
 
 void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int is_int4, uint32_t *col)
@@ -126,119 +126,188 @@ void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int 
 
 /* The usual case, decided at Prepare (op->rescale_short): the short rescale, seven instructions an output
  * (pqk_out_short); a clamp to the whole int8 range (a ReLU whose zero point is -128, or no activation) is one
- * saturating instruction. */
+ * saturating instruction, a ReLU's floor (hi 127) two more. Pixel p's value of row r goes to y[p * stride + r]. */
 static inline __attribute__((always_inline)) void gemm_run_short(const pqk_op_data *op, const int8_t *weights,
-                                                                 const uint32_t *col, const int32_t *bias, int8_t *y0,
-                                                                 int8_t *y1, int8_t *y2, int8_t *y3, int is_int4,
-                                                                 int full_range)
+                                                                 const uint32_t *col, const int32_t *bias, int8_t *y,
+                                                                 int32_t stride, int is_int4, int clamp)
 {
     const int32_t rows = op->gemm_rows, depth = op->gemm_depth, groups = depth / (is_int4 ? 8 : 4);
     const int32_t *mults = op->mults, *shifts = op->shifts;
     const int32_t lo = op->act_min, hi = op->act_max, k = 2 * op->out_offset + 1;
-    for (int32_t r = 0; r < rows; r++) {
+    for (int32_t r = 0; r < rows; r++, y++) {
         PQK_GEMM_ROW(r)
         const int32_t mult = mults[r], rm1 = ~shifts[r];
-        y0[r] = pqk_out_short(a0, mult, rm1, k, full_range, lo, hi);
-        y1[r] = pqk_out_short(a1, mult, rm1, k, full_range, lo, hi);
-        y2[r] = pqk_out_short(a2, mult, rm1, k, full_range, lo, hi);
-        y3[r] = pqk_out_short(a3, mult, rm1, k, full_range, lo, hi);
+        int8_t *y2 = y + 2 * stride;
+        y[0] = pqk_out_clamped(pqk_rescale_short_x2(a0, mult, rm1, k), clamp, lo, hi);
+        y[stride] = pqk_out_clamped(pqk_rescale_short_x2(a1, mult, rm1, k), clamp, lo, hi);
+        y2[0] = pqk_out_clamped(pqk_rescale_short_x2(a2, mult, rm1, k), clamp, lo, hi);
+        y2[stride] = pqk_out_clamped(pqk_rescale_short_x2(a3, mult, rm1, k), clamp, lo, hi);
     }
 }
 
 static void gemm_run_general(const pqk_op_data *op, const int8_t *weights, const uint32_t *col, const int32_t *bias,
-                             int8_t *const *y, int is_int4)
+                             int8_t *y, int32_t stride, int is_int4)
 {
     const int32_t rows = op->gemm_rows, depth = op->gemm_depth, groups = depth / (is_int4 ? 8 : 4);
     for (int32_t r = 0; r < rows; r++) {
         PQK_GEMM_ROW(r)
-        y[0][r] = pqk_requant_gemm(op, a0, 0, r);
-        y[1][r] = pqk_requant_gemm(op, a1, 0, r);
-        y[2][r] = pqk_requant_gemm(op, a2, 0, r);
-        y[3][r] = pqk_requant_gemm(op, a3, 0, r);
+        y[r] = pqk_requant_gemm(op, a0, 0, r);
+        y[stride + r] = pqk_requant_gemm(op, a1, 0, r);
+        y[2 * stride + r] = pqk_requant_gemm(op, a2, 0, r);
+        y[3 * stride + r] = pqk_requant_gemm(op, a3, 0, r);
     }
 }
 
-void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_t *col, const int32_t *bias,
-                  int8_t *const *y)
+void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_t *col, const int32_t *bias, int8_t *y,
+                  int32_t stride)
 {
     const pqk_op_data op = *op_in; /* a local copy: the int8 stores cannot alias it, so no reloads */
-    const int full_range = op.act_min == -128 && op.act_max == 127;
-    if (op.rescale_short && !op.gemm_int4 && full_range)
-        gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 0, 1);
+    const int clamp = pqk_clamp_kind(op.act_min, op.act_max);
+    if (op.rescale_short && !op.gemm_int4 && clamp == PQK_CLAMP_NONE)
+        gemm_run_short(&op, weights, col, bias, y, stride, 0, PQK_CLAMP_NONE);
+    else if (op.rescale_short && !op.gemm_int4 && clamp == PQK_CLAMP_FLOOR)
+        gemm_run_short(&op, weights, col, bias, y, stride, 0, PQK_CLAMP_FLOOR);
     else if (op.rescale_short && !op.gemm_int4)
-        gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 0, 0);
+        gemm_run_short(&op, weights, col, bias, y, stride, 0, PQK_CLAMP_BOTH);
     else if (op.rescale_short) /* int4: one body, the output range tested per value */
-        gemm_run_short(&op, weights, col, bias, y[0], y[1], y[2], y[3], 1, full_range);
+        gemm_run_short(&op, weights, col, bias, y, stride, 1, clamp);
     else
-        gemm_run_general(&op, weights, col, bias, y, op.gemm_int4);
+        gemm_run_general(&op, weights, col, bias, y, stride, op.gemm_int4);
 }
 
 #if defined(PQK_MVE)
-/* Helium: per row, 16 weights per vector against each pixel's 16 inputs, VMLADAVA summing the products into the
- * pixel's accumulator, VADDVA summing the weights; a tail shorter than 16 is predicated (nothing past the row is
- * read). sum(w * (x + offset)) = sum(w * x) + offset * sum(w) exactly, modulo 2^32 as the plain path's sums. With
- * the short rescale, the four pixels' sums are rescaled as one vector and scattered to their rows with one VSTRB. */
-static inline __attribute__((always_inline)) void gemm_mve(const pqk_op_data *op, const int8_t *weights,
-                                                           const int8_t *x0, const int8_t *x1, const int8_t *x2,
-                                                           const int8_t *x3, const int32_t *bias, int8_t *y0,
-                                                           int8_t *y1, int8_t *y2, int8_t *y3)
+/* Helium. The four pixels' int8 inputs sit in the column interleaved by 16-byte chunks (chunk c of pixel p at
+ * byte (4c + p) x 16, pqk_gemm_col_mve), so one pointer with immediate offsets reads all four; each row's weights,
+ * 16 per vector, feed four VMLADAVAs. The input offset is not added per product: sum(w * (x + offset)) = sum(w * x) +
+ * offset * sum(w) exactly, modulo 2^32 as the plain path's sums, and base[r] = bias + offset * sum(w) is computed
+ * once per Eval (pqk_gemm_bases_mve). A last chunk shorter than 16 loads its weights predicated (zeros past the
+ * row), so whatever the column holds there adds nothing. With the short rescale, the four pixels' sums are
+ * rescaled as one vector and scattered to their rows with one VSTRB. */
+void pqk_gemm_col_mve(const int8_t *x, int32_t depth, int p, int8_t *col)
 {
-    const int32_t depth = op->gemm_depth, whole = depth & ~15;
-    const int32_t *mults = op->mults, *shifts = op->shifts;
-    const int32_t in_offset = op->in_offset, k = 2 * op->out_offset + 1;
-    const int32x4_t vlo = vdupq_n_s32(op->act_min), vhi = vdupq_n_s32(op->act_max);
-    const uint32_t offs[4] = {0u, (uint32_t)(y1 - y0), (uint32_t)(y2 - y0), (uint32_t)(y3 - y0)};
-    const uint32x4_t voffs = vldrwq_u32(offs);
-    const int8_t *w = weights;
-    for (int32_t r = 0; r < op->gemm_rows; r++) {
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ws = 0;
-        const int8_t *p0 = x0, *p1 = x1, *p2 = x2, *p3 = x3;
-        for (int32_t d = whole; d > 0; d -= 16, w += 16, p0 += 16, p1 += 16, p2 += 16, p3 += 16) {
-            const int8x16_t wv = vldrbq_s8(w);
-            ws = vaddvaq_s8(ws, wv);
-            a0 = vmladavaq_s8(a0, wv, vldrbq_s8(p0));
-            a1 = vmladavaq_s8(a1, wv, vldrbq_s8(p1));
-            a2 = vmladavaq_s8(a2, wv, vldrbq_s8(p2));
-            a3 = vmladavaq_s8(a3, wv, vldrbq_s8(p3));
-        }
-        if (whole < depth) {
-            const mve_pred16_t p = vctp8q((uint32_t)(depth - whole));
-            const int8x16_t wv = vldrbq_z_s8(w, p);
-            ws = vaddvaq_s8(ws, wv);
-            a0 = vmladavaq_s8(a0, wv, vldrbq_z_s8(p0, p));
-            a1 = vmladavaq_s8(a1, wv, vldrbq_z_s8(p1, p));
-            a2 = vmladavaq_s8(a2, wv, vldrbq_z_s8(p2, p));
-            a3 = vmladavaq_s8(a3, wv, vldrbq_z_s8(p3, p));
-            w += depth - whole;
-        }
-        const uint32_t base = (uint32_t)(bias ? bias[r] : 0) + (uint32_t)in_offset * (uint32_t)ws;
-        int32x4_t acc = vdupq_n_s32(a0);
-        acc = vsetq_lane_s32(a1, acc, 1), acc = vsetq_lane_s32(a2, acc, 2), acc = vsetq_lane_s32(a3, acc, 3);
-        acc = vaddq_n_s32(acc, (int32_t)base);
-        const int32x4_t out = pqk_out_short_mve_n(acc, mults[r], shifts[r] + 1, k, vlo, vhi);
-        vstrbq_scatter_offset_s32(y0 + r, voffs, out);
+    for (int32_t d = 0; d < depth; d += 16, x += 16) {
+        const mve_pred16_t pr = vctp8q((uint32_t)(depth - d));
+        vstrbq_p_s8(col + (d / 16 * PQK_GEMM_PIXELS + p) * 16, vldrbq_z_s8(x, pr), pr);
     }
 }
 
-void pqk_gemm_run_mve(const pqk_op_data *op_in, const int8_t *weights, const int8_t *const *xs, const int32_t *bias,
-                      int8_t *const *y)
+void pqk_gemm_bases_mve(const pqk_op_data *op, const int8_t *weights, const int32_t *bias, int32_t *base)
+{
+    const int32_t depth = op->gemm_depth;
+    for (int32_t r = 0; r < op->gemm_rows; r++) {
+        int32_t ws = 0;
+        for (int32_t d = 0; d < depth; d += 16, weights += 16)
+            ws = vaddvaq_p_s8(ws, vldrbq_z_s8(weights, vctp8q((uint32_t)(depth - d))), vctp8q((uint32_t)(depth - d)));
+        weights -= (16 - depth % 16) % 16; /* the rows are packed: back to where this one ended */
+        base[r] = (int32_t)((uint32_t)(bias ? bias[r] : 0) + (uint32_t)op->in_offset * (uint32_t)ws);
+    }
+}
+
+/* One row's four sums to the output bytes: the short rescale on the vector of the four pixels, scattered. */
+static inline __attribute__((always_inline)) void gemm_mve_out(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                                                               int32_t mult, int32_t shift, int32_t k, int32x4_t vlo,
+                                                               int32x4_t vhi, uint32x4_t voffs, int8_t *y)
+{
+    int32x4_t acc = vdupq_n_s32(a0);
+    acc = vsetq_lane_s32(a1, acc, 1), acc = vsetq_lane_s32(a2, acc, 2), acc = vsetq_lane_s32(a3, acc, 3);
+    vstrbq_scatter_offset_s32(y, voffs, pqk_out_short_mve_n(acc, mult, shift + 1, k, vlo, vhi));
+}
+
+/* Two rows' sums over whole 16-byte chunks: each load of the four pixels' inputs feeds both rows' VMLADAVAs, 16
+ * instructions for 128 MACs. Written out because VMLADAVA accumulates only into even registers, which the compiler
+ * otherwise reaches through moves and spills; the column pointer starts 16 bytes early so that the last load's
+ * writeback advances it. */
+#define PQK_MVE_ROWS2(n_, w_, v_, x_)                                                                                  \
+    do {                                                                                                               \
+        register int32_t ra0 __asm__("r0") = a0, ra1 __asm__("r2") = a1, ra2 __asm__("r4") = a2;                       \
+        register int32_t ra3 __asm__("r6") = a3, rb0 __asm__("r8") = b0, rb1 __asm__("r10") = b1;                      \
+        register int32_t rb2 __asm__("r12") = b2, rb3 __asm__("lr") = b3;                                              \
+        const int8_t *xb = (x_)-16;                                                                                    \
+        __asm__("1:\n\t"                                                                                               \
+                "vldrb.8 q0, [%[w]], #16\n\t"                                                                          \
+                "vldrb.8 q1, [%[v]], #16\n\t"                                                                          \
+                "vldrb.8 q2, [%[x], #16]\n\t"                                                                          \
+                "vldrb.8 q3, [%[x], #32]\n\t"                                                                          \
+                "vmladava.s8 %[a0], q0, q2\n\t"                                                                        \
+                "vmladava.s8 %[b0], q1, q2\n\t"                                                                        \
+                "vmladava.s8 %[a1], q0, q3\n\t"                                                                        \
+                "vmladava.s8 %[b1], q1, q3\n\t"                                                                        \
+                "vldrb.8 q2, [%[x], #48]\n\t"                                                                          \
+                "vldrb.8 q3, [%[x], #64]!\n\t"                                                                         \
+                "vmladava.s8 %[a2], q0, q2\n\t"                                                                        \
+                "vmladava.s8 %[b2], q1, q2\n\t"                                                                        \
+                "vmladava.s8 %[a3], q0, q3\n\t"                                                                        \
+                "vmladava.s8 %[b3], q1, q3\n\t"                                                                        \
+                "subs %[n], %[n], #1\n\t"                                                                              \
+                "bne 1b"                                                                                               \
+                : [a0] "+r"(ra0), [a1] "+r"(ra1), [a2] "+r"(ra2), [a3] "+r"(ra3), [b0] "+r"(rb0), [b1] "+r"(rb1),      \
+                  [b2] "+r"(rb2), [b3] "+r"(rb3), [w] "+r"(w_), [v] "+r"(v_), [x] "+r"(xb), [n] "+r"(n_)               \
+                :                                                                                                      \
+                : "q0", "q1", "q2", "q3", "memory", "cc");                                                             \
+        a0 = ra0, a1 = ra1, a2 = ra2, a3 = ra3, b0 = rb0, b1 = rb1, b2 = rb2, b3 = rb3;                                \
+    } while (0)
+
+/* Rows in pairs (PQK_MVE_ROWS2), then an odd last row. */
+static void gemm_mve_short(const pqk_op_data *op, const int8_t *weights, const int8_t *col, const int32_t *base,
+                           int8_t *y, int32_t stride)
+{
+    const int32_t depth = op->gemm_depth, whole = depth / 16, rest = depth % 16, rows = op->gemm_rows;
+    const int32_t *mults = op->mults, *shifts = op->shifts;
+    const int32_t k = 2 * op->out_offset + 1;
+    const int32x4_t vlo = vdupq_n_s32(op->act_min), vhi = vdupq_n_s32(op->act_max);
+    const uint32x4_t voffs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)stride);
+    const mve_pred16_t tail = vctp8q((uint32_t)rest);
+    int32_t r = 0;
+    for (; r + 2 <= rows; r += 2) {
+        const int8_t *w = weights + (size_t)r * depth, *v = w + depth;
+        int32_t a0 = base[r], a1 = a0, a2 = a0, a3 = a0, b0 = base[r + 1], b1 = b0, b2 = b0, b3 = b0;
+        if (whole > 0) {
+            int32_t n = whole;
+            PQK_MVE_ROWS2(n, w, v, col);
+        }
+        if (rest) {
+            const int8_t *xp = col + whole * 64;
+            const int8x16_t wv = vldrbq_z_s8(w, tail), vv = vldrbq_z_s8(v, tail);
+            const int8x16_t x0 = vldrbq_s8(xp), x1 = vldrbq_s8(xp + 16);
+            a0 = vmladavaq_s8(a0, wv, x0), b0 = vmladavaq_s8(b0, vv, x0);
+            a1 = vmladavaq_s8(a1, wv, x1), b1 = vmladavaq_s8(b1, vv, x1);
+            const int8x16_t x2 = vldrbq_s8(xp + 32), x3 = vldrbq_s8(xp + 48);
+            a2 = vmladavaq_s8(a2, wv, x2), b2 = vmladavaq_s8(b2, vv, x2);
+            a3 = vmladavaq_s8(a3, wv, x3), b3 = vmladavaq_s8(b3, vv, x3);
+        }
+        gemm_mve_out(a0, a1, a2, a3, mults[r], shifts[r], k, vlo, vhi, voffs, y + r);
+        gemm_mve_out(b0, b1, b2, b3, mults[r + 1], shifts[r + 1], k, vlo, vhi, voffs, y + r + 1);
+    }
+    if (r < rows) { /* an odd last row */
+        const int8_t *w = weights + (size_t)r * depth, *xp = col;
+        int32_t a0 = base[r], a1 = a0, a2 = a0, a3 = a0;
+        for (int32_t d = 0; d < depth; d += 16, w += 16, xp += 64) {
+            const int8x16_t wv = vldrbq_z_s8(w, vctp8q((uint32_t)(depth - d)));
+            a0 = vmladavaq_s8(a0, wv, vldrbq_s8(xp)), a1 = vmladavaq_s8(a1, wv, vldrbq_s8(xp + 16));
+            a2 = vmladavaq_s8(a2, wv, vldrbq_s8(xp + 32)), a3 = vmladavaq_s8(a3, wv, vldrbq_s8(xp + 48));
+        }
+        gemm_mve_out(a0, a1, a2, a3, mults[r], shifts[r], k, vlo, vhi, voffs, y + r);
+    }
+}
+
+void pqk_gemm_run_mve(const pqk_op_data *op_in, const int8_t *weights, const int8_t *col, const int32_t *base,
+                      int8_t *y, int32_t stride)
 {
     const pqk_op_data op = *op_in; /* a local copy: the int8 stores cannot alias it, so no reloads */
     if (op.rescale_short) {
-        gemm_mve(&op, weights, xs[0], xs[1], xs[2], xs[3], bias, y[0], y[1], y[2], y[3]);
+        gemm_mve_short(&op, weights, col, base, y, stride);
         return;
     }
     /* rare: a multiplier of 1 and above, an accumulator that may pass 2^30, or x86-64 rounding: the general rescale
      * per value */
     for (int32_t r = 0; r < op.gemm_rows; r++) {
         const int8_t *w = weights + (size_t)r * (size_t)op.gemm_depth;
-        uint32_t ws = 0, a[4] = {0, 0, 0, 0};
-        for (int32_t d = 0; d < op.gemm_depth; d++) {
-            ws += (uint32_t)w[d];
-            for (int k = 0; k < 4; k++) a[k] += (uint32_t)(w[d] * xs[k][d]);
-        }
-        const uint32_t base = (uint32_t)(bias ? bias[r] : 0) + (uint32_t)op.in_offset * ws;
-        for (int k = 0; k < 4; k++) y[k][r] = pqk_requant_gemm(&op, (int32_t)(base + a[k]), 0, r);
+        uint32_t a[4] = {0, 0, 0, 0};
+        for (int32_t d = 0; d < op.gemm_depth; d++)
+            for (int p = 0; p < PQK_GEMM_PIXELS; p++)
+                a[p] += (uint32_t)(w[d] * col[(d / 16 * PQK_GEMM_PIXELS + p) * 16 + d % 16]);
+        for (int p = 0; p < PQK_GEMM_PIXELS; p++)
+            y[p * stride + r] = pqk_requant_gemm(&op, (int32_t)((uint32_t)base[r] + a[p]), 0, r);
     }
 }
 #endif

@@ -59,22 +59,41 @@ void pqk_dot2_s8_s16(const int8_t *w, int is_int4, uint32_t first_a, uint32_t fi
  * and one byte per row for the outputs of a missing pixel. */
 #define PQK_GEMM_PIXELS 4
 int pqk_gemm_fits(int32_t depth, int is_int4);
+/* The scratch of a GEMM conv, the same in every build (the host sizes the arena): the column area, which holds
+ * either the DSP layout or Helium's 16-byte chunks followed by its row bases (4 x rows), whichever is larger
+ * (pqk_gemm_col_bytes); one gathered pixel (depth bytes); the output block of a last group of fewer than four pixels
+ * (4 x rows). */
+static inline uint32_t pqk_gemm_mve_col_bytes(int32_t depth)
+{
+    return PQK_GEMM_PIXELS * 16u * (((uint32_t)depth + 15u) / 16u);
+}
+static inline uint32_t pqk_gemm_col_bytes(int32_t rows, int32_t depth)
+{
+    const uint32_t dsp = 2u * PQK_GEMM_PIXELS * (uint32_t)depth,
+                   mve = pqk_gemm_mve_col_bytes(depth) + 4u * (uint32_t)rows;
+    return dsp > mve ? dsp : mve;
+}
 uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth);
 void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int is_int4, uint32_t *col);
-void pqk_gemm_run(const pqk_op_data *op, const int8_t *weights, const uint32_t *col, const int32_t *bias,
-                  int8_t *const *y);
-/* Helium, int8 weights: the four pixels' int8 inputs xs[0..3] (depth values each, offset not applied), 16 MACs per
- * VMLADAVA; each row's weight sum times the input offset is added once. */
-void pqk_gemm_run_mve(const pqk_op_data *op, const int8_t *weights, const int8_t *const *xs, const int32_t *bias,
-                      int8_t *const *y);
+/* Pixel p's output of row r goes to y[p * stride + r]. */
+void pqk_gemm_run(const pqk_op_data *op, const int8_t *weights, const uint32_t *col, const int32_t *bias, int8_t *y,
+                  int32_t stride);
+/* Helium, int8 weights: pixel p's int8 inputs (offset not applied) into the column's 16-byte chunks (4c + p);
+ * each row's base (bias + input offset x its weight sum) once per Eval; then 16 MACs per VMLADAVA. */
+void pqk_gemm_col_mve(const int8_t *x, int32_t depth, int p, int8_t *col);
+void pqk_gemm_bases_mve(const pqk_op_data *op, const int8_t *weights, const int32_t *bias, int32_t *base);
+void pqk_gemm_run_mve(const pqk_op_data *op, const int8_t *weights, const int8_t *col, const int32_t *base, int8_t *y,
+                      int32_t stride);
 /* DEPTHWISE_CONV_2D 3x3, multiplier 1, int8 or int4 weights, channels a multiple of 4 (depthwise_conv_3x3_s8.c): the
  * weights are read from the model and widened in registers; each channel's starting sum (bias + input offset x
  * its weights) is computed once per Eval into `start`, then every output pixel runs from nine tap pointers (a
  * tap in the padding points at pad_row, c_n bytes of the input zero point). */
 void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const int32_t *bias, int32_t c_n,
                      int32_t *start);
+/* no_min_weight: no int8 weight is -128, so Helium may sum two taps' products in int16. */
 void pqk_dw3x3_run(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims,
-                   const int8_t *w, int is_int4, const int32_t *start, const int8_t *pad_row, int8_t *y);
+                   const int8_t *w, int is_int4, int no_min_weight, const int32_t *start, const int8_t *pad_row,
+                   int8_t *y);
 pqk_status pqk_same_shape(pqk_ctx *ctx, pqk_node *node, const pqk_tensor *a, const pqk_tensor *b);
 
 /* The tail of every convolution-like output: + bias, per-channel rescale, + output zero point, clamp. GEMM ops
@@ -113,6 +132,22 @@ static inline int8_t pqk_out_short(int32_t acc, int32_t mult, int32_t rm1, int32
 {
     const int32_t t = pqk_rescale_short_x2(acc, mult, rm1, k);
     return full_range ? pqk_sat_s8_asr1(t) : (int8_t)pqk_clamp(t >> 1, lo, hi);
+}
+
+/* How an output's clamp [lo, hi] is applied after the short rescale: the whole int8 range (SSAT alone), a floor with
+ * the top at 127 (a ReLU: SSAT then the floor), or both ends. */
+enum { PQK_CLAMP_NONE, PQK_CLAMP_FLOOR, PQK_CLAMP_BOTH };
+static inline int pqk_clamp_kind(int32_t lo, int32_t hi)
+{
+    return hi != 127 ? PQK_CLAMP_BOTH : (lo == -128 ? PQK_CLAMP_NONE : PQK_CLAMP_FLOOR);
+}
+
+/* t from pqk_rescale_short_x2 (twice the output value, plus one) to the output byte. */
+static inline int8_t pqk_out_clamped(int32_t t, int clamp, int32_t lo, int32_t hi)
+{
+    if (clamp == PQK_CLAMP_BOTH) return (int8_t)pqk_clamp(t >> 1, lo, hi);
+    const int32_t s = pqk_sat_s8_asr1(t);
+    return (int8_t)(clamp == PQK_CLAMP_FLOOR && s < lo ? lo : s);
 }
 
 #if defined(PQK_MVE)
