@@ -24,6 +24,8 @@ export const SUPPORTED_TFLITE_OPS = [
   'HARD_SWISH',
   'CONCATENATION',
   'RESHAPE',
+  'SQUEEZE',
+  'EXPAND_DIMS',
   'PAD',
   'SOFTMAX',
   'DEQUANTIZE',
@@ -33,6 +35,7 @@ class Lowering {
   readonly prims: Prim[] = [];
   private readonly consts = new Map<number, HostTensor>(); // tensor index -> float values (dequantized)
   private readonly names = new Map<number, string>(); // tensor index -> prim tensor name
+  private readonly kinds = new Map<number, 'map' | 'vector'>(); // what a reshaped tensor holds, by tensor index
 
   constructor(
     private readonly m: QModel,
@@ -170,12 +173,27 @@ class Lowering {
         this.emit(k, op, inputs[0]!, [{ op: 'concat', inputs }, ...this.tail(k, op, op.options.activation)]);
         return;
       }
-      case 'RESHAPE': {
-        const out = this.shape(op.outputs[0]!);
-        const expand = out.length === 4 && out[0] === 1 && out[1] === 1 && out[2] === 1 && this.shape(op.inputs[0]!).length === 2;
-        if (!expand && (out.length !== 2 || out[0] !== 1))
-          throw new UserError(`${this.where(k, op)}: pqk imports RESHAPE to [1, N] (a flatten) and of [1, C] to [1, 1, 1, C] only`);
-        this.emit(k, op, this.activation(k, op), [{ op: expand ? 'expand' : 'flatten', input: '' }]);
+      case 'RESHAPE':
+      case 'SQUEEZE':
+      case 'EXPAND_DIMS': {
+        // All three only rename a shape. pqk's blocks hold maps ([1, H, W, C]) and vectors ([1, C]): a flatten turns
+        // a map into a vector, an expand a vector into a 1x1 map; a step through [1, 1, C] (converters add or drop one
+        // dimension at a time) keeps what its input was.
+        const input = op.inputs[0]!;
+        const [inShape, out] = [this.shape(input), this.shape(op.outputs[0]!)];
+        const ones = (s: number[]): boolean => s[0] === 1 && s.slice(0, -1).every((d) => d === 1);
+        const kind = this.kinds.get(input) ?? (inShape.length === 4 ? 'map' : 'vector');
+        let body: 'flatten' | 'expand' | undefined;
+        let outKind = kind;
+        if (out.length === 2 && out[0] === 1) [body, outKind] = [kind === 'map' ? 'flatten' : undefined, 'vector'];
+        else if (out.length === 4 && ones(out) && kind === 'vector') [body, outKind] = ['expand', 'map'];
+        else if (!(ones(out) && ones(inShape) && out.length <= 4))
+          throw new UserError(
+            `${this.where(k, op)}: pqk imports ${op.op} of a map to [1, N] (a flatten), of [1, C] to [1, 1, 1, C] and steps between them only, got [${inShape}] to [${out}]`,
+          );
+        if (body) this.emit(k, op, this.activation(k, op), [{ op: body, input: '' }]);
+        else this.names.set(op.outputs[0]!, this.activation(k, op));
+        this.kinds.set(op.outputs[0]!, outKind);
         return;
       }
       case 'PAD': {

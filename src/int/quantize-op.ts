@@ -91,13 +91,15 @@ export const dequantizeKernel: OpKernel = {
   },
 };
 
+// RESHAPE, and SQUEEZE and EXPAND_DIMS, which are RESHAPEs whose output shape their options or axis input fix.
 export const reshapeKernel: OpKernel = {
   prepare(ctx: KernelContext): Evaluate {
     checkSameSize(ctx);
     const [input, output] = [inputTensor(ctx, 0), outputTensor(ctx)];
-    if (input.dtype !== output.dtype) fail(ctx, `RESHAPE from ${input.dtype} to ${output.dtype}`);
+    const name = String(ctx.op.op);
+    if (input.dtype !== output.dtype) fail(ctx, `${name} from ${input.dtype} to ${output.dtype}`);
     if (input.dtype === 'int8' && (input.scale[0] !== output.scale[0] || input.zeroPoint[0] !== output.zeroPoint[0])) {
-      fail(ctx, 'RESHAPE must keep scale and zero point');
+      fail(ctx, `${name} must keep scale and zero point`);
     }
     return (inputs) => inputs[0].slice();
   },

@@ -8,6 +8,7 @@ import { concatenation } from './concatenation.js';
 import { conv2d } from './conv-2d.js';
 import { depthwiseConv2d } from './depthwise-conv-2d.js';
 import type { OpDescriptor } from './descriptor.js';
+import { expandDims } from './expand-dims.js';
 import { fullyConnected } from './fully-connected.js';
 import { hardSwish } from './hard-swish.js';
 import { logistic } from './logistic.js';
@@ -18,6 +19,7 @@ import { averagePool2d, maxPool2d } from './pool-2d.js';
 import { dequantize, quantize } from './quantize.js';
 import { reshape } from './reshape.js';
 import { softmax } from './softmax.js';
+import { squeeze } from './squeeze.js';
 
 export const OPS: { readonly [K in OpCode]: OpDescriptor<K> } = {
   CONV_2D: conv2d,
@@ -36,6 +38,8 @@ export const OPS: { readonly [K in OpCode]: OpDescriptor<K> } = {
   MUL: mul,
   LOGISTIC: logistic,
   HARD_SWISH: hardSwish,
+  SQUEEZE: squeeze,
+  EXPAND_DIMS: expandDims,
 };
 
 export const OP_LIST: readonly OpDescriptor[] = Object.values(OPS) as OpDescriptor[];

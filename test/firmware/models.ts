@@ -198,6 +198,36 @@ export class GraphBuilder {
     return out;
   }
 
+  // EXPAND_DIMS at `axis` (an int32 constant input) and SQUEEZE of `dims`: RESHAPEs whose shape the op derives.
+  expandDims(x: number, axis: number): number {
+    const t = this.tensors[x];
+    const a = axis < 0 ? axis + t.shape.length + 1 : axis;
+    const out = this.activation([...t.shape.slice(0, a), 1, ...t.shape.slice(a)], t.scale[0], t.zeroPoint[0]);
+    this.spread.set(out, this.spread.get(x) ?? 50);
+    const axisT = this.add({
+      name: `axis${this.tensors.length}`,
+      shape: [1],
+      dtype: 'int32',
+      scale: [],
+      zeroPoint: [],
+      data: Int32Array.of(axis),
+    });
+    this.ops.push({ op: 'EXPAND_DIMS', inputs: [x, axisT], outputs: [out], options: {} });
+    return out;
+  }
+
+  squeeze(x: number, dims: number[]): number {
+    const t = this.tensors[x];
+    const out = this.activation(
+      t.shape.filter((_, i) => !dims.includes(i)),
+      t.scale[0],
+      t.zeroPoint[0],
+    );
+    this.spread.set(out, this.spread.get(x) ?? 50);
+    this.ops.push({ op: 'SQUEEZE', inputs: [x], outputs: [out], options: { squeezeDims: dims } });
+    return out;
+  }
+
   // PAD by [before0, after0, before1, after1, ...]: same quantization, the border at the zero point.
   // CONCATENATION along `axis` of tensors that share one quantization (int8 CONCATENATION does not rescale).
   concat(xs: number[], axis: number): number {
@@ -270,7 +300,7 @@ export function dscnnModel(seed: number, opts: { channels?: number; blocks?: num
 
 // One of every op and path: int4 and int8 weights (all int8 with `int8Only`, which TFLite 2.9 can run), strides,
 // both paddings, an explicit PAD, a CONCATENATION, a residual ADD, all MEAN paths, QUANTIZE, RELU6, depth multiplier 2, max and
-// average pooling, HARD_SWISH, LOGISTIC and a broadcast MUL.
+// average pooling, HARD_SWISH, LOGISTIC, a broadcast MUL, EXPAND_DIMS and SQUEEZE.
 export function coverageModel(seed: number, int8Only = false): QModel {
   const g = new GraphBuilder(seed);
   const int4: DType = int8Only ? 'int8' : 'int4';
@@ -289,6 +319,8 @@ export function coverageModel(seed: number, int8Only = false): QModel {
   g.concat([h, h, h], -2);
   // A side branch through the other two MEAN paths: TFLite runs it although no output reads it.
   g.mean(g.mean(h, [1, 2], true, false), [3], false, true);
+  // Another through EXPAND_DIMS and SQUEEZE: the channel means to [1, 1, C] and back.
+  g.squeeze(g.expandDims(g.mean(h, [1, 2], false, true), -2), [1]);
   const m = g.mean(h, [1], false, false);
   const [, mw, mc] = g.tensors[m].shape;
   h = g.requantize(g.reshape(m, [1, mw * mc]), 0.03, 5);

@@ -224,6 +224,55 @@ test('HARD_SWISH, a squeeze-and-excitation gate (MEAN, RESHAPE to a 1x1 map, CON
   }
 });
 
+test('SQUEEZE and EXPAND_DIMS one dimension at a time (a gate from MEAN with keep_dims, as converters write it) import, matching TFLite 2.9', async () => {
+  const gated = floatModel((t, last, w) => {
+    const conv = { padding: 'SAME', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'NONE' } as const;
+    const [m, q, e1, e2, g, s, y] = [
+      [1, 1, 1, 8],
+      [1, 8],
+      [1, 1, 8],
+      [1, 1, 1, 8],
+      [1, 1, 1, 8],
+      [1, 1, 1, 8],
+      [1, 2, 1, 8],
+    ].map((sh) => t(sh));
+    const ops: QOp[] = [
+      { op: 'MEAN', inputs: [last, t([2], Int32Array.of(1, 2))], outputs: [m!], options: { keepDims: true } },
+      { op: 'SQUEEZE', inputs: [m!], outputs: [q!], options: { squeezeDims: [1, 2] } },
+      { op: 'EXPAND_DIMS', inputs: [q!, t([1], Int32Array.of(1))], outputs: [e1!], options: {} },
+      { op: 'EXPAND_DIMS', inputs: [e1!, t([1], Int32Array.of(-2))], outputs: [e2!], options: {} },
+      { op: 'CONV_2D', inputs: [e2!, w([8, 1, 1, 8], 0.5), w([8], 0.2)], outputs: [g!], options: conv },
+      { op: 'LOGISTIC', inputs: [g!], outputs: [s!], options: {} },
+      { op: 'MUL', inputs: [last, s!], outputs: [y!], options: { activation: 'NONE' } },
+    ];
+    return { ops, out: y! };
+  });
+  const file = join(root, 'squeezed.tflite');
+  writeFileSync(file, writeTflite(gated, { minRuntimeVersion: false }));
+  const im = await convertModel(file);
+  try {
+    const kinds = im.model.spec.nodes.map((n) => (n.kind === 'activation' ? n.fn : n.kind));
+    assert.deepEqual(kinds.slice(5, 10), ['avgpool', 'flatten', 'expand', 'conv', 'sigmoid']);
+    const diff = await maxAbsDiff(im, 16, 6);
+    assert.ok(diff < 5e-6, `max |TFLite - imported| of the logits ${diff}`);
+  } finally {
+    im.original.dispose();
+  }
+  const bad = floatModel((t, last) => {
+    const [s, e] = [t([1, 2, 8]), t([1, 2, 1, 8])];
+    const ops: QOp[] = [
+      { op: 'SQUEEZE', inputs: [last], outputs: [s], options: { squeezeDims: [2] } },
+      { op: 'EXPAND_DIMS', inputs: [s, t([1], Int32Array.of(2))], outputs: [e], options: {} },
+    ];
+    return { ops, out: e };
+  });
+  writeFileSync(join(root, 'bad-squeeze.tflite'), writeTflite(bad, { minRuntimeVersion: false }));
+  await assert.rejects(
+    convertModel(join(root, 'bad-squeeze.tflite')),
+    /ops\[5\] SQUEEZE: pqk imports SQUEEZE of a map to \[1, N\] \(a flatten\), of \[1, C\] to \[1, 1, 1, C\] and steps between them only, got \[1,2,1,8\] to \[1,2,8\]/,
+  );
+});
+
 test("the MLPerf Tiny float DS-CNN (the converter's file, int8 weights in its convolutions) imports and writes a float stage", async () => {
   const out = join(root, 'mlperf');
   const r = await cli(['import', MLPERF_FLOAT, '--out', out, '--json']);

@@ -258,3 +258,25 @@ export function unaryModel(op: 'LOGISTIC' | 'HARD_SWISH', shape: number[], inQ: 
   const o: [number, number] = op === 'LOGISTIC' ? [1 / 256, -128] : outQ;
   return model([act('in', shape, ...inQ), act('out', shape, ...o)], { op, inputs: [0], outputs: [1], options: {} } as QOp);
 }
+
+// SQUEEZE of `dims` (none: every 1) or EXPAND_DIMS at `axis`, the output shape as TFLite computes it; `out` overrides it.
+export function shapeOpModel(
+  op: 'SQUEEZE' | 'EXPAND_DIMS',
+  shape: number[],
+  arg: number[] | number,
+  q: [number, number],
+  out?: number[],
+): QModel {
+  const dims = Array.isArray(arg) ? arg : [];
+  const axis = Array.isArray(arg) ? 0 : arg;
+  const a = axis < 0 ? axis + shape.length + 1 : axis;
+  const outShape =
+    out ??
+    (op === 'SQUEEZE'
+      ? shape.filter((n, i) => (dims.length === 0 ? n !== 1 : !dims.map((d) => (d < 0 ? d + shape.length : d)).includes(i)))
+      : [...shape.slice(0, a), 1, ...shape.slice(a)]);
+  const tensors: QTensor[] = [act('in', shape, ...q), act('out', outShape, ...q)];
+  if (op === 'SQUEEZE') return model(tensors, { op, inputs: [0], outputs: [1], options: { squeezeDims: dims } });
+  tensors.push({ name: 'axis', shape: [1], dtype: 'int32', scale: [], zeroPoint: [], data: Int32Array.of(axis) });
+  return model(tensors, { op, inputs: [0, 2], outputs: [1], options: {} });
+}

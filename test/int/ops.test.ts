@@ -5,7 +5,18 @@ import { runModel } from '../../src/ops/interpreter.js';
 import { prepareMean } from '../../src/int/mean.js';
 import type { QModel, QOp } from '../../src/int/graph.js';
 import type { Flavor } from '../../src/int/common.js';
-import { addModel, concatModel, meanModel, mulModel, padModel, poolModel, quantizeModel, softmaxModel, unaryModel } from './helpers.js';
+import {
+  addModel,
+  concatModel,
+  meanModel,
+  mulModel,
+  padModel,
+  poolModel,
+  quantizeModel,
+  shapeOpModel,
+  softmaxModel,
+  unaryModel,
+} from './helpers.js';
 
 function run(m: QModel, input: number[] | Float32Array): number[] {
   const x = input instanceof Float32Array ? input : Int8Array.from(input);
@@ -177,4 +188,26 @@ test('LOGISTIC lands on 1/256 steps from -128 (both flavours on these values); H
   // Scales 1/16 in and out: x = 1 -> 2/3 (10.67 -> 11), 3 -> 3, -3 -> 0, -1 -> -1/3 (-5.33 -> -5), 4 -> 4, 7.94 -> 7.94, -8 -> 0.
   const hs = unaryModel('HARD_SWISH', [1, 7], [1 / 16, 0], [1 / 16, 0]);
   assert.deepEqual(run(hs, [16, 48, -48, -16, 64, 127, -128]), [11, 48, 0, -5, 64, 127, 0]);
+});
+
+test('SQUEEZE and EXPAND_DIMS copy the values and refuse a shape their options or axis do not give', () => {
+  assert.deepEqual(run(shapeOpModel('SQUEEZE', [1, 1, 1, 3], [1, 2], [0.1, 0]), [1, -2, 3]), [1, -2, 3]);
+  assert.deepEqual(run(shapeOpModel('EXPAND_DIMS', [1, 3], -1, [0.1, 0]), [4, 5, -6]), [4, 5, -6]);
+  assert.throws(
+    () => run(shapeOpModel('SQUEEZE', [1, 2, 1, 3], [1], [0.1, 0], [1, 1, 6]), [0, 0, 0, 0, 0, 0]),
+    /squeeze dimension 1 of input \[1,2,1,3\] is 2, not 1/,
+  );
+  assert.throws(
+    () => run(shapeOpModel('SQUEEZE', [1, 1, 3], [], [0.1, 0], [1, 3]), [0, 0, 0]),
+    /output shape \[1,3\] is not \[3\], input \[1,1,3\] squeezed/,
+  );
+  assert.throws(() => run(shapeOpModel('SQUEEZE', [1, 3], [4], [0.1, 0], [3]), [0, 0, 0]), /squeeze dimension 4 is outside a rank-2 input/);
+  assert.throws(
+    () => run(shapeOpModel('EXPAND_DIMS', [1, 3], 3, [0.1, 0], [1, 3, 1]), [0, 0, 0]),
+    /axis 3 is outside \[-3, 2\] for input \[1,3\]/,
+  );
+  assert.throws(
+    () => run(shapeOpModel('EXPAND_DIMS', [1, 3], 1, [0.1, 0], [1, 3, 1]), [0, 0, 0]),
+    /EXPAND_DIMS.*output shape \[1,3,1\] is not \[1,1,3\]/,
+  );
 });

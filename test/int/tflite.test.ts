@@ -194,6 +194,20 @@ test('MUL (equal shapes and a [1, 1, 1, C] gate broadcast over a map), LOGISTIC 
   }
 });
 
+test('SQUEEZE and EXPAND_DIMS move every value as TFLite does, on random shapes and axes', () => {
+  const r = H.rng(109);
+  for (let k = 0; k < 12; k++) {
+    const shape = [1, H.randInt(r, 1, 3), 1, H.randInt(r, 1, 5)];
+    const qq = q(r);
+    // every size-1 dimension, or the third alone (counted from the end on odd cases)
+    const sq = H.shapeOpModel('SQUEEZE', shape, k % 3 === 0 ? [] : [k % 2 ? -2 : 2], qq);
+    assert.equal(mismatches(sq, randomInputs(r, sq, 2)), 0, `SQUEEZE case ${k}: [${shape}]`);
+    const axis = H.randInt(r, -5, 4);
+    const ex = H.shapeOpModel('EXPAND_DIMS', shape, axis, qq);
+    assert.equal(mismatches(ex, randomInputs(r, ex, 2)), 0, `EXPAND_DIMS case ${k}: [${shape}] at ${axis}`);
+  }
+});
+
 test('a synthetic DS-CNN end to end matches TFLite', () => {
   const r = H.rng(104);
   for (const pooling of ['AVERAGE_POOL_2D', 'MEAN'] as const) {

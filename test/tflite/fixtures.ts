@@ -170,6 +170,16 @@ export function singleOpModels(): { name: string; model: QModel }[] {
     b.op({ op: 'RESHAPE', inputs: [i], outputs: [o], options: { newShape: [1, 24] } });
     return b.model([i], [o]);
   });
+  mk('SQUEEZE', (b) => {
+    const [i, o] = [b.act('in', [1, 1, 1, 8]), b.act('out', [1, 8])];
+    b.op({ op: 'SQUEEZE', inputs: [i], outputs: [o], options: { squeezeDims: [1, 2] } });
+    return b.model([i], [o]);
+  });
+  mk('EXPAND_DIMS', (b) => {
+    const [i, o] = [b.act('in', [1, 8]), b.act('out', [1, 1, 8])];
+    b.op({ op: 'EXPAND_DIMS', inputs: [i, b.int32Const('axis', [1])], outputs: [o], options: {} });
+    return b.model([i], [o]);
+  });
   mk('SOFTMAX', (b) => {
     const [i, o] = [b.act('in', [1, 10]), b.act('out', [1, 10])];
     b.tensors[o]!.scale = [1 / 256]; // TFLite's int8 softmax output quantization

@@ -55,6 +55,8 @@ const EXPECTED_VERSIONS: Record<string, number> = {
   MUL: 2,
   LOGISTIC: 2,
   HARD_SWISH: 1,
+  SQUEEZE: 1,
+  EXPAND_DIMS: 1,
 };
 
 test('operator versions match op_version.cc for each op and weight type', () => {
@@ -114,10 +116,12 @@ test('schema enum and union values are upstream TFLite values', () => {
     BuiltinOperator.SOFTMAX,
     BuiltinOperator.PAD,
     BuiltinOperator.MEAN,
+    BuiltinOperator.SQUEEZE,
+    BuiltinOperator.EXPAND_DIMS,
     BuiltinOperator.QUANTIZE,
     BuiltinOperator.HARD_SWISH,
   ];
-  assert.deepStrictEqual(ops, [0, 1, 2, 3, 4, 6, 9, 14, 17, 18, 22, 25, 34, 40, 114, 117]);
+  assert.deepStrictEqual(ops, [0, 1, 2, 3, 4, 6, 9, 14, 17, 18, 22, 25, 34, 40, 43, 70, 114, 117]);
   const options = [
     BuiltinOptions.Conv2DOptions,
     BuiltinOptions.DepthwiseConv2DOptions,
@@ -130,11 +134,13 @@ test('schema enum and union values are upstream TFLite values', () => {
     BuiltinOptions.MulOptions,
     BuiltinOptions.PadOptions,
     BuiltinOptions.ReducerOptions,
+    BuiltinOptions.SqueezeOptions,
     BuiltinOptions.DequantizeOptions,
+    BuiltinOptions.ExpandDimsOptions,
     BuiltinOptions.QuantizeOptions,
     BuiltinOptions.HardSwishOptions,
   ];
-  assert.deepStrictEqual(options, [1, 2, 5, 8, 9, 10, 11, 17, 21, 22, 27, 38, 89, 91]);
+  assert.deepStrictEqual(options, [1, 2, 5, 8, 9, 10, 11, 17, 21, 22, 27, 30, 38, 52, 89, 91]);
   assert.deepStrictEqual([TensorType.FLOAT32, TensorType.INT32, TensorType.INT8, TensorType.INT4], [0, 2, 9, 17]);
 });
 

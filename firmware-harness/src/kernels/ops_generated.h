@@ -18,6 +18,8 @@ enum {
     PQK_OP_SOFTMAX = 25,
     PQK_OP_PAD = 34,
     PQK_OP_MEAN = 40,
+    PQK_OP_SQUEEZE = 43,
+    PQK_OP_EXPAND_DIMS = 70,
     PQK_OP_QUANTIZE = 114,
     PQK_OP_HARD_SWISH = 117
 };
@@ -37,6 +39,8 @@ enum {
     X(pqk_kernel_softmax_s8)                                                                                           \
     X(pqk_kernel_pad_s8)                                                                                               \
     X(pqk_kernel_mean_s8)                                                                                              \
+    X(pqk_kernel_squeeze)                                                                                              \
+    X(pqk_kernel_expand_dims)                                                                                          \
     X(pqk_kernel_quantize_s8)                                                                                          \
     X(pqk_kernel_hard_swish_s8)
 

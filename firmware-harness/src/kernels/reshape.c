@@ -1,4 +1,5 @@
-/* RESHAPE: the output tensor's shape is already in the model, so Eval is a copy of the bytes. */
+/* RESHAPE, SQUEEZE and EXPAND_DIMS: the output tensor's shape is already in the model, so Eval is a copy of the
+ * bytes (EXPAND_DIMS's axis input and SQUEEZE's options only say what that shape is). */
 #include <string.h>
 
 #include "kernels.h"
@@ -19,3 +20,5 @@ static pqk_status reshape_eval(pqk_ctx *ctx, pqk_node *node)
 }
 
 const pqk_kernel pqk_kernel_reshape = {PQK_OP_RESHAPE, "RESHAPE", reshape_prepare, reshape_eval};
+const pqk_kernel pqk_kernel_squeeze = {PQK_OP_SQUEEZE, "SQUEEZE", reshape_prepare, reshape_eval};
+const pqk_kernel pqk_kernel_expand_dims = {PQK_OP_EXPAND_DIMS, "EXPAND_DIMS", reshape_prepare, reshape_eval};

@@ -15,6 +15,8 @@ export enum BuiltinOperator {
   SOFTMAX = 25,
   PAD = 34,
   MEAN = 40,
+  SQUEEZE = 43,
+  EXPAND_DIMS = 70,
   QUANTIZE = 114,
   HARD_SWISH = 117
 }

@@ -5,6 +5,7 @@ import { ConcatenationOptions } from '../tflite/concatenation-options.js';
 import { Conv2DOptions } from '../tflite/conv2doptions.js';
 import { DepthwiseConv2DOptions } from '../tflite/depthwise-conv2doptions.js';
 import { DequantizeOptions } from '../tflite/dequantize-options.js';
+import { ExpandDimsOptions } from '../tflite/expand-dims-options.js';
 import { FullyConnectedOptions } from '../tflite/fully-connected-options.js';
 import { HardSwishOptions } from '../tflite/hard-swish-options.js';
 import { MulOptions } from '../tflite/mul-options.js';
@@ -14,6 +15,7 @@ import { QuantizeOptions } from '../tflite/quantize-options.js';
 import { ReducerOptions } from '../tflite/reducer-options.js';
 import { ReshapeOptions } from '../tflite/reshape-options.js';
 import { SoftmaxOptions } from '../tflite/softmax-options.js';
+import { SqueezeOptions } from '../tflite/squeeze-options.js';
 
 
 export enum BuiltinOptions {
@@ -29,15 +31,17 @@ export enum BuiltinOptions {
   MulOptions = 21,
   PadOptions = 22,
   ReducerOptions = 27,
+  SqueezeOptions = 30,
   DequantizeOptions = 38,
+  ExpandDimsOptions = 52,
   QuantizeOptions = 89,
   HardSwishOptions = 91
 }
 
 export function unionToBuiltinOptions(
   type: BuiltinOptions,
-  accessor: (obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null
-): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
+  accessor: (obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|ExpandDimsOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|SqueezeOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|ExpandDimsOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|SqueezeOptions|null
+): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|ExpandDimsOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|SqueezeOptions|null {
   switch(BuiltinOptions[type]) {
     case 'NONE': return null; 
     case 'Conv2DOptions': return accessor(new Conv2DOptions())! as Conv2DOptions;
@@ -51,7 +55,9 @@ export function unionToBuiltinOptions(
     case 'MulOptions': return accessor(new MulOptions())! as MulOptions;
     case 'PadOptions': return accessor(new PadOptions())! as PadOptions;
     case 'ReducerOptions': return accessor(new ReducerOptions())! as ReducerOptions;
+    case 'SqueezeOptions': return accessor(new SqueezeOptions())! as SqueezeOptions;
     case 'DequantizeOptions': return accessor(new DequantizeOptions())! as DequantizeOptions;
+    case 'ExpandDimsOptions': return accessor(new ExpandDimsOptions())! as ExpandDimsOptions;
     case 'QuantizeOptions': return accessor(new QuantizeOptions())! as QuantizeOptions;
     case 'HardSwishOptions': return accessor(new HardSwishOptions())! as HardSwishOptions;
     default: return null;
@@ -60,9 +66,9 @@ export function unionToBuiltinOptions(
 
 export function unionListToBuiltinOptions(
   type: BuiltinOptions, 
-  accessor: (index: number, obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null, 
+  accessor: (index: number, obj:AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|ExpandDimsOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|SqueezeOptions) => AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|ExpandDimsOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|SqueezeOptions|null, 
   index: number
-): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|null {
+): AddOptions|ConcatenationOptions|Conv2DOptions|DepthwiseConv2DOptions|DequantizeOptions|ExpandDimsOptions|FullyConnectedOptions|HardSwishOptions|MulOptions|PadOptions|Pool2DOptions|QuantizeOptions|ReducerOptions|ReshapeOptions|SoftmaxOptions|SqueezeOptions|null {
   switch(BuiltinOptions[type]) {
     case 'NONE': return null; 
     case 'Conv2DOptions': return accessor(index, new Conv2DOptions())! as Conv2DOptions;
@@ -76,7 +82,9 @@ export function unionListToBuiltinOptions(
     case 'MulOptions': return accessor(index, new MulOptions())! as MulOptions;
     case 'PadOptions': return accessor(index, new PadOptions())! as PadOptions;
     case 'ReducerOptions': return accessor(index, new ReducerOptions())! as ReducerOptions;
+    case 'SqueezeOptions': return accessor(index, new SqueezeOptions())! as SqueezeOptions;
     case 'DequantizeOptions': return accessor(index, new DequantizeOptions())! as DequantizeOptions;
+    case 'ExpandDimsOptions': return accessor(index, new ExpandDimsOptions())! as ExpandDimsOptions;
     case 'QuantizeOptions': return accessor(index, new QuantizeOptions())! as QuantizeOptions;
     case 'HardSwishOptions': return accessor(index, new HardSwishOptions())! as HardSwishOptions;
     default: return null;
