@@ -8,6 +8,7 @@ import {
   chain,
   fill,
   hardSigmoid,
+  swish,
   unsupported,
   unsupportedTypes,
   type HostTensor,
@@ -64,7 +65,7 @@ function checkConv(c: Ctx): void {
     throw unsupported(`dilation ${JSON.stringify(d)}`, c.source, ['dilation 1']);
 }
 
-const ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'hardSigmoid', 'softmax'] as const;
+const ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'hardSigmoid', 'swish', 'silu', 'softmax'] as const;
 
 function activation(c: Ctx, name = c.cfg.activation): PrimBody[] {
   if (name === undefined || name === null || name === 'linear') return [];
@@ -72,6 +73,7 @@ function activation(c: Ctx, name = c.cfg.activation): PrimBody[] {
   if (name === 'softmax') return [{ op: 'softmax', input: '' }];
   if (name === 'sigmoid') return [{ op: 'nonlinear', input: '', fn: 'sigmoid' }];
   if (name === 'hardSigmoid') return hardSigmoid(0.2, 0.5); // max(0, min(1, 0.2 x + 0.5))
+  if (name === 'swish' || name === 'silu') return swish(); // x * sigmoid(x)
   throw unsupported(`activation '${String(name)}'`, c.source, ACTIVATIONS);
 }
 

@@ -92,23 +92,35 @@ export function hardSigmoid(alpha: number, beta: number): PrimBody[] {
   ];
 }
 
+// An add or mul input naming this reads the input of the prim before it in the chain (swish's x in x * sigmoid(x)).
+export const BEFORE_PREV = "<the previous prim's input>";
+
+// x * sigmoid(x) (Keras and tfjs 'swish', 'silu'): a sigmoid, then a mul of its input by its output.
+export function swish(): PrimBody[] {
+  return [
+    { op: 'nonlinear', input: '', fn: 'sigmoid' },
+    { op: 'mul', inputs: ['', BEFORE_PREV] },
+  ];
+}
+
 export function fill(n: number, v: number): Float32Array {
   return new Float32Array(n).fill(v);
 }
 
 // Names a chain of ops `name/<op>`, ..., the last one `name`, each reading the one before (the first reads `input`);
-// an add or mul keeps the inputs it names and reads the previous op where it names none (''); a concat reads the ones
-// it names.
+// an add or mul keeps the inputs it names and reads the previous op where it names none (''), or the input of the
+// previous op where it names BEFORE_PREV; a concat reads the ones it names.
 export function chain(name: string, source: string, input: string, body: PrimBody[]): Prim[] {
-  let prev = input;
+  let [prev, beforePrev] = [input, input];
   const seen = new Map<string, number>(); // a second op of a kind in one chain is `name/<op>_2`
   return body.map((b, i) => {
     const k = (seen.get(b.op) ?? 0) + 1;
     seen.set(b.op, k);
     const p = { ...b, name: i === body.length - 1 ? name : `${name}/${b.op}${k > 1 ? `_${k}` : ''}`, owner: name, source } as Prim;
-    if (p.op === 'add' || p.op === 'mul') p.inputs = [p.inputs[0] || prev, p.inputs[1]];
+    const named = (s: string): string => (s === BEFORE_PREV ? beforePrev : s);
+    if (p.op === 'add' || p.op === 'mul') p.inputs = [named(p.inputs[0]) || prev, named(p.inputs[1])];
     else if (p.op !== 'concat') p.input = prev;
-    prev = p.name;
+    [beforePrev, prev] = [prev, p.name];
     return p;
   });
 }

@@ -150,6 +150,18 @@ export function gatedNet(): tfl.LayersModel {
   return tfl.model({ inputs: x, outputs: y });
 }
 
+// Swish (x * sigmoid(x)) as a layer activation: on a conv, a depthwise conv and a dense layer.
+export function swishNet(): tfl.LayersModel {
+  const L = tfl.layers;
+  const x = tfl.input({ shape: [6, 6, 3], name: 'x' });
+  const c = L.conv2d({ filters: 4, kernelSize: 3, activation: 'swish', name: 'c' }).apply(x) as tfl.SymbolicTensor;
+  const d = L.depthwiseConv2d({ kernelSize: 3, padding: 'same', activation: 'swish', name: 'd' }).apply(c) as tfl.SymbolicTensor;
+  const g = L.globalAveragePooling2d({ name: 'gap' }).apply(d) as tfl.SymbolicTensor;
+  const h = L.dense({ units: 5, activation: 'swish', name: 'h' }).apply(g) as tfl.SymbolicTensor;
+  const y = L.dense({ units: 3, name: 'fc' }).apply(h) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: x, outputs: y });
+}
+
 export function lstmNet(): tfl.LayersModel {
   const L = tfl.layers;
   return tfl.sequential({

@@ -13,6 +13,7 @@ import {
   convNet,
   denseNet,
   gatedNet,
+  swishNet,
   lstmNet,
   paddedNet,
   randomize,
@@ -135,6 +136,31 @@ test('a squeeze-and-excitation gate (Multiply of a hard-sigmoid 1x1 map) and a s
   const e2 = im.model.spec.nodes.find((n) => n.name === 'e2');
   assert.ok(e2?.kind === 'conv' && e2.activation === 'relu6');
   await assertMatchesOriginal(im, 3);
+  im.original.dispose();
+});
+
+test('a swish activation (x * sigmoid(x)) on a conv, a depthwise and a dense layer imports as a sigmoid and a mul, keeping the original outputs', async () => {
+  const im = await importRandom(swishNet, 10);
+  assert.deepEqual(
+    im.model.spec.nodes.map((n) =>
+      n.kind === 'mul' ? `mul:${n.name} ${n.inputs}` : `${n.kind === 'activation' ? n.fn : n.kind}:${n.name}`,
+    ),
+    [
+      'conv:c',
+      'sigmoid:c/nonlinear',
+      'mul:c_1 c/nonlinear,c',
+      'depthwise:d',
+      'sigmoid:d/nonlinear',
+      'mul:d_1 d/nonlinear,d',
+      'avgpool:gap',
+      'flatten:gap/flatten',
+      'dense:h',
+      'sigmoid:h/nonlinear',
+      'mul:h_1 h/nonlinear,h',
+      'dense:fc',
+    ],
+  );
+  await assertMatchesOriginal(im, 4);
   im.original.dispose();
 });
 
