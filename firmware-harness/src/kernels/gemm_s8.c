@@ -118,7 +118,13 @@ void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int 
         a2 = pqk_add_wrap(a2 >> 4, b), a3 = pqk_add_wrap(a3 >> 4, b);                                                  \
     } else {                                                                                                           \
         if (groups & 1) PQK_GEMM_STEP_S8();                                                                            \
-        for (int32_t g = groups >> 1; g > 0; g--) {                                                                    \
+        if (groups & 2) {                                                                                              \
+            PQK_GEMM_STEP_S8();                                                                                        \
+            PQK_GEMM_STEP_S8();                                                                                        \
+        }                                                                                                              \
+        for (int32_t g = groups >> 2; g > 0; g--) {                                                                    \
+            PQK_GEMM_STEP_S8();                                                                                        \
+            PQK_GEMM_STEP_S8();                                                                                        \
             PQK_GEMM_STEP_S8();                                                                                        \
             PQK_GEMM_STEP_S8();                                                                                        \
         }                                                                                                              \
@@ -145,6 +151,101 @@ static inline __attribute__((always_inline)) void gemm_run_short(const pqk_op_da
     }
 }
 
+#if defined(PQK_DSP)
+/* The int8 row loop with the short rescale and a clamp to the whole range or a ReLU's floor, for an even number of
+ * groups and a bias, written out as one block: the compiler's version of the same loop reloads its state from the
+ * stack around every row's rescale (some 30 instructions a row more). Registers: r0-r3 the four pixels' sums, r4
+ * the column, r5 the weights (running across rows), r6 the group count, r8-r11 column words, r12 a weight word,
+ * lr a widened weight pair; everything else is in `gemm_dsp_state`, whose address is the one register left. */
+typedef struct {
+    const uint32_t *col;   /* 0 */
+    int32_t quads;         /* 4: groups / 4 */
+    const int32_t *bias;   /* 8: advances a row at a time, as do the next three */
+    const int32_t *mults;  /* 12 */
+    const int32_t *shifts; /* 16 */
+    int8_t *y;             /* 20 */
+    int32_t stride;        /* 24 */
+    int32_t k;             /* 28: 2 x output offset + 1 */
+    int32_t lo;            /* 32 */
+    const int8_t *y_end;   /* 36 */
+    const int8_t *weights; /* 40 */
+    int32_t pair;          /* 44: groups / 2 is odd (one two-group step before the four-group loop) */
+} gemm_dsp_state;
+
+#define PQK_DSP_MAC4(rw)                                                                                               \
+    "ldmia r4!, {r8, r9, r10, r11}\n\t"                                                                                \
+    "smlad r0, " rw ", r8, r0\n\t"                                                                                     \
+    "smlad r1, " rw ", r9, r1\n\t"                                                                                     \
+    "smlad r2, " rw ", r10, r2\n\t"                                                                                    \
+    "smlad r3, " rw ", r11, r3\n\t"
+#define PQK_DSP_GROUP                                                                                                  \
+    "ldr r12, [r5], #4\n\t"                                                                                            \
+    "sxtb16 lr, r12\n\t" PQK_DSP_MAC4("lr") "sxtb16 lr, r12, ror #8\n\t" PQK_DSP_MAC4("lr")
+#define PQK_DSP_RESCALE(ra)                                                                                            \
+    "lsl " ra ", " ra ", #1\n\t"                                                                                       \
+    "smmulr " ra ", " ra ", r12\n\t"                                                                                   \
+    "sub " ra ", " ra ", " ra ", lsr #31\n\t"                                                                          \
+    "asr " ra ", " ra ", lr\n\t"                                                                                       \
+    "add " ra ", " ra ", r9\n\t"                                                                                       \
+    "ssat " ra ", #8, " ra ", asr #1\n\t"
+#define PQK_DSP_FLOOR(ra)                                                                                              \
+    "cmp " ra ", r10\n\t"                                                                                              \
+    "it lt\n\t"                                                                                                        \
+    "movlt " ra ", r10\n\t"
+#define PQK_DSP_ROWS(floor)                                                                                            \
+    "ldr r5, [%[st], #40]\n\t"                                                                                         \
+    "1:\n\t"                                                                                                           \
+    "ldr r8, [%[st], #8]\n\t"                                                                                          \
+    "ldr r0, [r8], #4\n\t"                                                                                             \
+    "str r8, [%[st], #8]\n\t"                                                                                          \
+    "mov r1, r0\n\t"                                                                                                   \
+    "mov r2, r0\n\t"                                                                                                   \
+    "mov r3, r0\n\t"                                                                                                   \
+    "ldr r4, [%[st], #0]\n\t"                                                                                          \
+    "ldr r6, [%[st], #44]\n\t"                                                                                         \
+    "cmp r6, #0\n\t"                                                                                                   \
+    "beq 3f\n\t" PQK_DSP_GROUP PQK_DSP_GROUP "3:\n\t"                                                                  \
+    "ldr r6, [%[st], #4]\n\t"                                                                                          \
+    "cmp r6, #0\n\t"                                                                                                   \
+    "beq 4f\n\t"                                                                                                       \
+    "2:\n\t" PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP "subs r6, r6, #1\n\t"                             \
+    "bne 2b\n\t"                                                                                                       \
+    "4:\n\t"                                                                                                           \
+    "ldr r8, [%[st], #12]\n\t"                                                                                         \
+    "ldr r12, [r8], #4\n\t"                                                                                            \
+    "str r8, [%[st], #12]\n\t"                                                                                         \
+    "ldr r8, [%[st], #16]\n\t"                                                                                         \
+    "ldr lr, [r8], #4\n\t"                                                                                             \
+    "str r8, [%[st], #16]\n\t"                                                                                         \
+    "mvn lr, lr\n\t"                                                                                                   \
+    "ldr r9, [%[st], #28]\n\t" PQK_DSP_RESCALE("r0") PQK_DSP_RESCALE("r1") PQK_DSP_RESCALE("r2") PQK_DSP_RESCALE("r3") \
+        floor "ldr r8, [%[st], #20]\n\t"                                                                               \
+              "ldr r9, [%[st], #24]\n\t"                                                                               \
+              "strb r0, [r8]\n\t"                                                                                      \
+              "strb r1, [r8, r9]\n\t"                                                                                  \
+              "add r10, r8, r9, lsl #1\n\t"                                                                            \
+              "strb r2, [r10]\n\t"                                                                                     \
+              "strb r3, [r10, r9]\n\t"                                                                                 \
+              "add r8, r8, #1\n\t"                                                                                     \
+              "str r8, [%[st], #20]\n\t"                                                                               \
+              "ldr r9, [%[st], #36]\n\t"                                                                               \
+              "cmp r8, r9\n\t"                                                                                         \
+              "bne 1b"
+#define PQK_DSP_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"
+
+static void gemm_rows_dsp(gemm_dsp_state *st, int floor)
+{
+    if (floor)
+        __asm__ volatile(PQK_DSP_ROWS("ldr r10, [%[st], #32]\n\t" PQK_DSP_FLOOR("r0") PQK_DSP_FLOOR("r1")
+                                          PQK_DSP_FLOOR("r2") PQK_DSP_FLOOR("r3"))
+                         :
+                         : [st] "r"(st)
+                         : PQK_DSP_CLOBBERS);
+    else
+        __asm__ volatile(PQK_DSP_ROWS("") : : [st] "r"(st) : PQK_DSP_CLOBBERS);
+}
+#endif
+
 static void gemm_run_general(const pqk_op_data *op, const int8_t *weights, const uint32_t *col, const int32_t *bias,
                              int8_t *y, int32_t stride, int is_int4)
 {
@@ -163,6 +264,16 @@ void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_
 {
     const pqk_op_data op = *op_in; /* a local copy: the int8 stores cannot alias it, so no reloads */
     const int clamp = pqk_clamp_kind(op.act_min, op.act_max);
+#if defined(PQK_DSP)
+    const int32_t groups = op.gemm_depth / 4;
+    if (op.rescale_short && !op.gemm_int4 && clamp != PQK_CLAMP_BOTH && bias && groups % 2 == 0 && op.gemm_rows > 0) {
+        gemm_dsp_state st = {
+            col,        groups / 4,       bias,    op.mults,        op.shifts, y, stride, 2 * op.out_offset + 1,
+            op.act_min, y + op.gemm_rows, weights, (groups / 2) % 2};
+        gemm_rows_dsp(&st, clamp == PQK_CLAMP_FLOOR);
+        return;
+    }
+#endif
     if (op.rescale_short && !op.gemm_int4 && clamp == PQK_CLAMP_NONE)
         gemm_run_short(&op, weights, col, bias, y, stride, 0, PQK_CLAMP_NONE);
     else if (op.rescale_short && !op.gemm_int4 && clamp == PQK_CLAMP_FLOOR)
