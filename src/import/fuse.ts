@@ -1,7 +1,16 @@
 // Fusion of a primitive graph into pqk layer blocks: a conv / depthwise / matmul absorbs the bias, batch norm and
 // activation that follow it (when it is their only reader), pools, adds and flattens map one to one, and a bias,
 // batch norm or activation with nothing to fuse into becomes an identity depthwise (or diagonal dense) block.
-import { deriveChannelGroups, inferShapes, type ActName, type ModelSpec, type NodeSpec, type WeightNodeSpec } from '../models/spec.js';
+import {
+  deriveChannelGroups,
+  inferShapes,
+  KEEPS_QUANTIZATION,
+  nodeInputs,
+  type ActName,
+  type ModelSpec,
+  type NodeSpec,
+  type WeightNodeSpec,
+} from '../models/spec.js';
 import { absorb, type Absorbable, type Block, type BlockWeights } from './fold.js';
 import { fill, primInputs, type Prim, type PrimGraph } from './prims.js';
 import { UserError } from '../errors.js';
@@ -190,6 +199,17 @@ class Fuser {
     if (inputs.length === 1) {
       this.alias.set(p.name, inputs[0]!);
       return;
+    }
+    // The joined tensors share one int8 quantization; a sigmoid's is fixed (LOGISTIC's 1/256, -128), so joining one
+    // would need a requantizing op before the join, which pqk does not write yet: refused now rather than at export.
+    const byName = new Map(this.nodes.map((n) => [n.name, n]));
+    for (const i of inputs) {
+      let n = byName.get(i);
+      while (n && KEEPS_QUANTIZATION.has(n.kind) && n.kind !== 'concat') n = byName.get(nodeInputs(n)[0]!);
+      if (n?.kind === 'activation' && n.fn === 'sigmoid')
+        throw new UserError(
+          `'${p.source}' joins the output of the sigmoid '${n.name}': TFLite fixes an int8 LOGISTIC's output quantization at 1/256, -128, while the tensors a CONCATENATION joins share one; pqk does not requantize before a join yet`,
+        );
     }
     this.push({ kind: 'concat', name: this.fresh(p.name), inputs }, p.name);
   }

@@ -273,6 +273,26 @@ test('SQUEEZE and EXPAND_DIMS one dimension at a time (a gate from MEAN with kee
   );
 });
 
+test('a CONCATENATION joining a LOGISTIC output is refused at import, naming both', async () => {
+  const joined = floatModel((t, last) => {
+    const [s, c] = [t([1, 2, 1, 8]), t([1, 2, 1, 16])];
+    const ops: QOp[] = [
+      { op: 'LOGISTIC', inputs: [last], outputs: [s], options: {} },
+      { op: 'CONCATENATION', inputs: [last, s], outputs: [c], options: { axis: 3, activation: 'NONE' } },
+    ];
+    return { ops, out: c };
+  });
+  writeFileSync(join(root, 'joined.tflite'), writeTflite(joined, { minRuntimeVersion: false }));
+  await assert.rejects(
+    convertModel(join(root, 'joined.tflite')),
+    (e: Error) =>
+      e.name === 'UserError' &&
+      /'ops\[6\] CONCATENATION' joins the output of the sigmoid 'logistic_5': TFLite fixes an int8 LOGISTIC's output quantization at 1\/256, -128/.test(
+        e.message,
+      ),
+  );
+});
+
 test("the MLPerf Tiny float DS-CNN (the converter's file, int8 weights in its convolutions) imports and writes a float stage", async () => {
   const out = join(root, 'mlperf');
   const r = await cli(['import', MLPERF_FLOAT, '--out', out, '--json']);
