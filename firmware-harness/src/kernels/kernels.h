@@ -53,10 +53,9 @@ int32_t pqk_dot_s8_s16(const int8_t *w, int is_int4, uint32_t first, const int16
 void pqk_dot2_s8_s16(const int8_t *w, int is_int4, uint32_t first_a, uint32_t first_b, const int16_t *x, int32_t n,
                      int32_t *a, int32_t *b);
 /* The GEMM of CONV_2D with int8 or int4 weights [rows, depth] (gemm_s8.c), for a depth that is a multiple of 4
- * (int8) or 8 (int4): Eval
- * fills a column of PQK_GEMM_PIXELS pixels (pixel p with pqk_gemm_col_s8 from the input or an int8 gather) and
- * runs every output channel of the four pixels into y[0..3]. Scratch: the column, a gather buffer of one pixel
- * and one byte per row for the outputs of a missing pixel. */
+ * (int8) or 8 (int4): Eval fills a column of PQK_GEMM_PIXELS pixels (pixel p with pqk_gemm_col_s8, or on Helium
+ * pqk_gemm_col_mve, from the input or an int8 gather) and runs every output channel of the four pixels. Scratch:
+ * pqk_gemm_scratch_bytes, below. */
 #define PQK_GEMM_PIXELS 4
 int pqk_gemm_fits(int32_t depth, int is_int4);
 /* The scratch of a GEMM conv, the same in every build (the host sizes the arena): the column area, which holds
