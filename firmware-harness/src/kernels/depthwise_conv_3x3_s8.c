@@ -114,6 +114,24 @@ static inline __attribute__((always_inline)) void dw_mve_tap16(const int8_t *xt,
             : [xt] "r"(xt), [wt] "r"(wt)
             : "memory");
 }
+#define PQK_DW_MVE_OUT(v)                                                                                              \
+    vstrbq_s32(y + c + 4 * (v), pqk_out_short_mve(acc##v, vldrwq_s32(op->mults + c + 4 * (v)),                         \
+                                                  vaddq_n_s32(vldrwq_s32(op->shifts + c + 4 * (v)), 1), k, lo, hi))
+/* Channels c..c+3 of one pixel (a channel count that is not a multiple of 16 ends in these). */
+static inline __attribute__((always_inline)) void dw_mve_channels4(const pqk_op_data *op, const int8_t *const *taps,
+                                                                   int32_t c, int32_t c_n, const int8_t *w,
+                                                                   const int32_t *start, int8_t *y, int32_t k,
+                                                                   int32x4_t lo, int32x4_t hi)
+{
+    int32x4_t acc0 = vldrwq_s32(start + c);
+    const int8_t *wt = w + c;
+    for (int32_t t = 0; t < 9; t++, wt += c_n) {
+        const int8_t *xt = taps[t] + c;
+        PQK_DW_MVE_TAP(t, 0);
+    }
+    PQK_DW_MVE_OUT(0);
+}
+
 /* Helium with no weight -128: taps in pairs, eight channels at a time (half h of a block of sixteen): the inputs and
  * weights widened to int16 by the loads, each tap's products by VMUL.I16, the two taps' products summed in int16,
  * which is exact as no weight is -128 (Prepare checks: |x w| <= 128 x 127, so two of them stay within 32,767), then
@@ -188,20 +206,8 @@ static void dw3x3_pixel_mve_pairs(const pqk_op_data *op, const int8_t *const *ta
             vstrbq_scatter_offset_s32(y + c, lanes[v], pqk_out_short_mve(acc[v], mult, sh, k, lo, hi));
         }
     }
-    for (int32_t c = c_n & ~15; c < c_n; c += 4) {
-        int32x4_t acc0 = vldrwq_s32(start + c);
-        const int8_t *wt = w + c;
-        for (int32_t t = 0; t < 9; t++, wt += c_n) {
-            const int8_t *xt = taps[t] + c;
-            PQK_DW_MVE_TAP(t, 0);
-        }
-        vstrbq_s32(y + c, pqk_out_short_mve(acc0, vldrwq_s32(op->mults + c), vaddq_n_s32(vldrwq_s32(op->shifts + c), 1),
-                                            k, lo, hi));
-    }
+    for (int32_t c = c_n & ~15; c < c_n; c += 4) dw_mve_channels4(op, taps, c, c_n, w, start, y, k, lo, hi);
 }
-#define PQK_DW_MVE_OUT(v)                                                                                              \
-    vstrbq_s32(y + c + 4 * (v), pqk_out_short_mve(acc##v, vldrwq_s32(op->mults + c + 4 * (v)),                         \
-                                                  vaddq_n_s32(vldrwq_s32(op->shifts + c + 4 * (v)), 1), k, lo, hi))
 static void dw3x3_pixel_mve(const pqk_op_data *op, const int8_t *const *taps, int32_t c_n, const int8_t *w,
                             const int32_t *start, int8_t *y)
 {
@@ -218,15 +224,7 @@ static void dw3x3_pixel_mve(const pqk_op_data *op, const int8_t *const *taps, in
         PQK_DW_MVE_OUT(2);
         PQK_DW_MVE_OUT(3);
     }
-    for (; c < c_n; c += 4) {
-        int32x4_t acc0 = vldrwq_s32(start + c);
-        const int8_t *wt = w + c;
-        for (int32_t t = 0; t < 9; t++, wt += c_n) {
-            const int8_t *xt = taps[t] + c;
-            PQK_DW_MVE_TAP(t, 0);
-        }
-        PQK_DW_MVE_OUT(0);
-    }
+    for (; c < c_n; c += 4) dw_mve_channels4(op, taps, c, c_n, w, start, y, k, lo, hi);
 }
 #endif
 

@@ -306,10 +306,12 @@ void pqk_gemm_bases_mve(const pqk_op_data *op, const int8_t *weights, const int3
 {
     const int32_t depth = op->gemm_depth;
     for (int32_t r = 0; r < op->gemm_rows; r++) {
+        const int8_t *w = weights + (size_t)r * (size_t)depth;
         int32_t ws = 0;
-        for (int32_t d = 0; d < depth; d += 16, weights += 16)
-            ws = vaddvaq_p_s8(ws, vldrbq_z_s8(weights, vctp8q((uint32_t)(depth - d))), vctp8q((uint32_t)(depth - d)));
-        weights -= (16 - depth % 16) % 16; /* the rows are packed: back to where this one ended */
+        for (int32_t d = 0; d < depth; d += 16) {
+            const mve_pred16_t p = vctp8q((uint32_t)(depth - d));
+            ws = vaddvaq_p_s8(ws, vldrbq_z_s8(w + d, p), p);
+        }
         base[r] = (int32_t)((uint32_t)(bias ? bias[r] : 0) + (uint32_t)op->in_offset * (uint32_t)ws);
     }
 }

@@ -168,6 +168,7 @@ export function qatWeightNode(model: Model, n: WeightNodeSpec, x: IntTensor, st:
   const bi = steRound(tf.div(b, sxw)); // int32 bias
   const accB = tf.add(acc, bi);
   const flavor = st.scheme.flavor ?? 'x86-64';
+  const rounding = opRounding(model, n, flavor);
   const scaled = (q: QParams): tf.Tensor => {
     if (st.exact && flavor !== 'litert') {
       const params = st.exact.params.get(n.name);
@@ -175,11 +176,11 @@ export function qatWeightNode(model: Model, n: WeightNodeSpec, x: IntTensor, st:
       st.exact.pending.push({
         name: n.name,
         kept: [x.q.scale, sw, q.scale].map((t) => tf.keep(t.clone())),
-        make: exactParams(n, opRounding(model, n, flavor), flavor),
+        make: exactParams(n, rounding, flavor),
       });
     }
     const m = tf.div(sxw, q.scale);
-    const r = fixedPointScale(accB, m, opRounding(model, n, flavor));
+    const r = fixedPointScale(accB, m, rounding);
     if (n.kind !== 'depthwise' || flavor !== 'arm64') return r;
     const c = m.shape[0]!;
     const neon = c - (c % 8);
