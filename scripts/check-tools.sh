@@ -17,6 +17,7 @@ tools=(
   "aarch64-linux-gnu-nm binutils-aarch64-linux-gnu"
   "espeak-ng espeak-ng"
   "sox sox"
+  "flite flite"
   "flatc flatbuffers-compiler"
   "clang clang"
   "clang-format clang-format"

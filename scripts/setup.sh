@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # What pqk and its tests use. PyTorch (python3-torch) is no part of it: only `npm run bench:train` installs it.
 APT_PACKAGES=(
   qemu-system-arm qemu-user gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi gcc-aarch64-linux-gnu
-  binutils-aarch64-linux-gnu libc6-dev-arm64-cross libstdc++6-arm64-cross espeak-ng sox flatbuffers-compiler
+  binutils-aarch64-linux-gnu libc6-dev-arm64-cross libstdc++6-arm64-cross espeak-ng sox flite flatbuffers-compiler
   libopenblas-dev clang libclang-rt-14-dev make clang-format
 )
 bash scripts/apt-install.sh "${APT_PACKAGES[@]}"

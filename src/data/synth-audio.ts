@@ -5,6 +5,7 @@ import { cutNoise, mixAtSnr } from './augment.js';
 import { reverb, resample } from './dsp.js';
 import { DataError } from './errors.js';
 import { espeakSampleRate, speak } from './espeak.js';
+import { speakFlite, type FliteVoice } from './flite.js';
 import { mulberry32 } from '../util/rng.js';
 import type { ClipPlan } from './synth-plan.js';
 import { runTool } from './tools.js';
@@ -38,9 +39,19 @@ export async function renderNoise(dir: string, noise: (typeof NOISES)[number]): 
   await writeWav(join(dir, `${noise.name}.wav`), int16le(raw), RATE);
 }
 
+// The word at RATE. flite's voices are used as they ship and played 2^((pitch - 50) / 120) times faster (tempo,
+// pitch and formants together, +-3 semitones): resampled from their rate times that speed, rounded to 100 Hz so
+// that the resampler's phases stay few.
 function spoken(plan: ClipPlan): Float32Array {
+  const v = plan.voice;
+  if (v.engine === 'flite') {
+    const w = speakFlite(v.name as FliteVoice, plan.text);
+    let x = toFloat(w.samples);
+    if (plan.reverb !== undefined) x = reverb(x, w.sampleRate, plan.reverb, plan.room);
+    return resample(x, Math.round((w.sampleRate * 2 ** ((plan.pitch - 50) / 120)) / 100) * 100, RATE);
+  }
   const rate = espeakSampleRate();
-  let x = toFloat(speak({ voice: plan.voice.espeak, text: plan.text, rate: plan.rate, pitch: plan.pitch, range: plan.range, amplitude: plan.amplitude, gap: plan.gap }));
+  let x = toFloat(speak({ voice: v.name, text: plan.text, rate: plan.rate, pitch: plan.pitch, range: plan.range, amplitude: plan.amplitude, gap: plan.gap }));
   if (plan.reverb !== undefined) x = reverb(x, rate, plan.reverb, plan.room);
   return resample(x, rate, RATE);
 }

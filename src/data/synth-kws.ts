@@ -47,7 +47,7 @@ export interface SynthKwsResult {
 }
 
 interface Stamp {
-  params: { format: string; seed: number; clipsPerWord: number; holdout?: VoiceFamily; espeak: string; sox: string };
+  params: { format: string; seed: number; clipsPerWord: number; holdout?: VoiceFamily; espeak: string; sox: string; flite?: string };
   complete: boolean;
   result?: Omit<SynthKwsResult, 'out' | 'seconds' | 'reused'>; // nothing run-specific, so the same seed gives the same bytes
 }
@@ -99,7 +99,15 @@ export async function synthKws(opts: SynthKwsOptions): Promise<SynthKwsResult> {
   const seed = opts.seed ?? 0;
   const clipsPerWord = opts.clipsPerWord ?? DEFAULT_CLIPS_PER_WORD;
   if (!Number.isInteger(clipsPerWord) || clipsPerWord < 3) throw new Error(`clipsPerWord must be an integer >= 3, got ${clipsPerWord}`);
-  const params = { format: FORMAT, seed, clipsPerWord, ...(opts.holdout ? { holdout: opts.holdout } : {}), espeak: await toolVersion('espeak-ng'), sox: await toolVersion('sox') };
+  const params = {
+    format: FORMAT,
+    seed,
+    clipsPerWord,
+    ...(opts.holdout ? { holdout: opts.holdout } : {}),
+    espeak: await toolVersion('espeak-ng'),
+    sox: await toolVersion('sox'),
+    ...(opts.holdout === 'flite' ? { flite: await toolVersion('flite', [0, 1]) } : {}),
+  };
   const reused = await checkOut(out, params);
   if (reused) return reused;
   const words = [...KWS_KEYWORDS, ...UNKNOWN_WORDS];

@@ -1,4 +1,5 @@
 // What the synthetic Speech Commands set contains: words, espeak-ng voices split by voice, per-clip parameters.
+import { FLITE_VOICES } from './flite.js';
 import { KWS_KEYWORDS } from './speech-commands.js';
 import { type Rng, pick, randInt, rngFor, shuffle, uniform } from '../util/rng.js';
 import type { SplitName } from './sc-layout.js';
@@ -15,14 +16,21 @@ const VARIANTS = [
   ...['iven', 'iven2', 'iven3', 'iven4', 'john', 'kaukovalta', 'linda', 'marcelo', 'max', 'michel', 'miguel', 'norbert', 'pablo', 'paul', 'pedro', 'quincy'],
   ...['rob', 'robert', 'sandro', 'shelby', 'steph', 'steph2', 'steph3', 'travis', 'victor', 'whisper', 'whisperf', 'zac'],
 ];
-export const VOICE_FAMILIES = { klatt: (variant: string) => variant.startsWith('klatt'), whisper: (variant: string) => variant.startsWith('whisper') } as const;
+// Families a set can hold out for its test split. 'flite': CMU Flite's five voices, another engine altogether (its own
+// front end, lexicon and waveform synthesis), which only such a set contains.
+export const VOICE_FAMILIES = {
+  klatt: (v: Voice) => v.variant.startsWith('klatt'),
+  whisper: (v: Voice) => v.variant.startsWith('whisper'),
+  flite: (v: Voice) => v.engine === 'flite',
+} as const;
 export type VoiceFamily = keyof typeof VOICE_FAMILIES;
 const ENDINGS = ['', '.', '!', '?']; // punctuation changes espeak-ng's intonation
 
 export interface Voice {
-  id: string; // file-name safe speaker id, 'en-us-f2'
-  espeak: string; // espeak-ng -v value, 'en-us+f2'
-  variant: string; // 'f2'
+  id: string; // file-name safe speaker id, 'en-us-f2', 'flite-slt'
+  engine: 'espeak-ng' | 'flite';
+  name: string; // the engine's voice: espeak-ng's -v value 'en-us+f2', flite's 'slt'
+  variant: string; // 'f2', 'slt'
 }
 
 export interface ClipPlan {
@@ -32,7 +40,7 @@ export interface ClipPlan {
   voice: Voice;
   text: string;
   rate: number; // words per minute (espeak-ng -s)
-  pitch: number; // 0..99 (-p)
+  pitch: number; // 0..99 (-p); flite: the speed of the resampling, 2^((pitch - 50) / 120), +-3 semitones
   range: number; // pitch range 0..100 (espeak-ng's espeakRANGE; 50 is the voice's own)
   amplitude: number; // 0..200 (-a)
   gap: number; // word gap in 10 ms units (-g)
@@ -44,8 +52,13 @@ export interface ClipPlan {
   seed: number; // the clip's own noise-cut stream
 }
 
+// espeak-ng's voices: every set's training and validation voices, and its test voices unless a family is held out.
 export function allVoices(): Voice[] {
-  return LANGS.flatMap((l) => VARIANTS.map((v) => ({ id: `${l}-${v}`, espeak: `${l}+${v}`, variant: v })));
+  return LANGS.flatMap((l) => VARIANTS.map((v) => ({ id: `${l}-${v}`, engine: 'espeak-ng' as const, name: `${l}+${v}`, variant: v })));
+}
+
+export function fliteVoices(): Voice[] {
+  return FLITE_VOICES.map((v) => ({ id: `flite-${v}`, engine: 'flite' as const, name: v, variant: v }));
 }
 
 // Voices split 80/10/10 by seed; a voice speaks in exactly one split. With `holdout`, that family's voices are the
@@ -54,9 +67,10 @@ export function splitVoices(seed: number, holdout?: VoiceFamily): Record<SplitNa
   const all = allVoices();
   if (holdout) {
     const inFamily = VOICE_FAMILIES[holdout];
-    const rest = shuffle(rngFor(seed, 'voices'), all.filter((v) => !inFamily(v.variant)));
+    const rest = shuffle(rngFor(seed, 'voices'), all.filter((v) => !inFamily(v)));
     const k = Math.max(1, Math.round(rest.length / 10));
-    return { test: all.filter((v) => inFamily(v.variant)), val: rest.slice(0, k), train: rest.slice(k) };
+    const test = holdout === 'flite' ? fliteVoices() : all.filter((v) => inFamily(v));
+    return { test, val: rest.slice(0, k), train: rest.slice(k) };
   }
   const voices = shuffle(rngFor(seed, 'voices'), all);
   const k = Math.max(1, Math.round(voices.length / 10));

@@ -6,20 +6,20 @@ function text(x: unknown): string {
   return typeof x === 'string' ? x : '';
 }
 
-export async function runTool(file: string, args: readonly string[], input?: Uint8Array): Promise<Buffer> {
-  try {
-    const r = await execa(file, args, { encoding: 'buffer', input, stripFinalNewline: false });
-    return Buffer.from(r.stdout);
-  } catch (e) {
-    if (!(e instanceof ExecaError)) throw e;
-    const command = [file, ...args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`))].join(' ');
-    if (e.code === 'ENOENT') throw new Error(`${file} not found (needed for: ${command}); install it (scripts/setup.sh installs espeak-ng and sox)`);
-    throw new Error(`${command} failed (exit ${e.exitCode ?? e.signal ?? '?'}): ${text(e.stderr).trim() || e.shortMessage}`);
-  }
+// `okExits`: exit codes that mean success (flite --version exits 1).
+export async function runTool(file: string, args: readonly string[], input?: Uint8Array, okExits: readonly number[] = [0]): Promise<Buffer> {
+  // With reject: false a failure comes back as the result (an ExecaError) instead of being thrown.
+  const r = await execa(file, args, { encoding: 'buffer', input, stripFinalNewline: false, reject: false });
+  if (r.exitCode !== undefined && okExits.includes(r.exitCode)) return Buffer.from(r.stdout);
+  const command = [file, ...args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`))].join(' ');
+  const e = (r as unknown) instanceof ExecaError ? (r as unknown as ExecaError) : undefined;
+  if (e?.code === 'ENOENT') throw new Error(`${file} not found (needed for: ${command}); install it (scripts/setup.sh installs espeak-ng, sox and flite)`);
+  throw new Error(`${command} failed (exit ${r.exitCode ?? r.signal ?? '?'}): ${text(r.stderr).trim() || e?.shortMessage || 'not an allowed exit code'}`);
 }
 
-// First line of `<tool> --version`, recorded in the synthetic set's stamp.
-export async function toolVersion(file: string): Promise<string> {
-  const out = await runTool(file, ['--version']);
-  return out.toString('utf8').split('\n')[0].trim();
+// The line of `<tool> --version` that names a version (the first with a dotted number: flite's starts with its
+// copyright), recorded in the synthetic set's stamp.
+export async function toolVersion(file: string, okExits: readonly number[] = [0]): Promise<string> {
+  const lines = (await runTool(file, ['--version'], undefined, okExits)).toString('utf8').split('\n').map((l) => l.trim());
+  return lines.find((l) => /\d+\.\d+/.test(l)) ?? lines[0]!;
 }

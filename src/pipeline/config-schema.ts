@@ -60,7 +60,29 @@ const PHASE2: JsonSchema = {
   },
 };
 
-const COMMON = { model: MODEL, data: { type: 'string', minLength: 1 }, seed: SEED, float: FLOAT, phase1: PHASE1, phase2: PHASE2 };
+// Training-split augmentation of a keyword-spotting set (src/data/augment.ts); what is not given keeps its default.
+const AUGMENT: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    shiftMs: { type: 'number', minimum: 0, maximum: 500 },
+    noiseProb: { type: 'number', minimum: 0, maximum: 1 },
+    snrDb: { type: 'array', items: { type: 'number', minimum: -20, maximum: 100 }, minItems: 2, maxItems: 2 },
+    copies: int(1, 100),
+    speed: { type: 'array', items: { type: 'number', minimum: 0.5, maximum: 2 }, minItems: 2, maxItems: 2 },
+    bandLimitProb: { type: 'number', minimum: 0, maximum: 1 },
+  },
+};
+
+const COMMON = {
+  model: MODEL,
+  data: { type: 'string', minLength: 1 },
+  seed: SEED,
+  float: FLOAT,
+  phase1: PHASE1,
+  phase2: PHASE2,
+  augment: AUGMENT,
+};
 
 // `pqk run --config FILE`: the settings a user may give.
 export const CONFIG_SCHEMA: JsonSchema = {

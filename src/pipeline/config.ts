@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PHASE1_DEFAULTS, type Phase1Config } from '../compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS, type Phase2Config } from '../compress/pqk/phase2.js';
 import type { QatState, QuantScheme } from '../compress/quant/qat.js';
+import type { AugmentConfig } from '../data/augment.js';
 import type { TargetProfile } from '../targets/types.js';
 import { FLOAT_DEFAULTS, type FloatConfig } from '../train/float.js';
 import { ConfigError, RunStateError } from '../errors.js';
@@ -21,6 +22,7 @@ export interface RunConfig {
   float: FloatConfig;
   phase1: Phase1Config;
   phase2: Phase2Config;
+  augment?: Partial<AugmentConfig>; // keyword-spotting sets: changes to the training split's augmentation
   source?: string; // imported model
 }
 
@@ -59,6 +61,7 @@ export function readRunConfig(runDir: string, target?: TargetProfile): RunConfig
     float: { ...FLOAT_DEFAULTS, seed, ...c.float },
     phase1: { ...PHASE1_DEFAULTS, seed, ...fromTarget, ...c.phase1 },
     phase2: { ...PHASE2_DEFAULTS, seed, ...c.phase2 },
+    ...(c.augment ? { augment: c.augment } : {}),
     source: c.source,
   };
 }
@@ -96,6 +99,23 @@ export function guardRunSettings(runDir: string, now: Record<string, unknown>): 
       `${runDir} holds a run made with other settings (${differs.map((k) => `${k}: ${brief(old[k])} there, ${brief(now[k])} now`).join('; ')}); use another folder or remove this one`,
     );
   atomicWriteJson(file, { ...old, ...now });
+}
+
+// The settings a run's checkpoints depend on, guarded by guardRunSettings (pqk run and pqk compress). Which students
+// are trained beside phase 2 and which one ships change no checkpoint: a finished run may add the CE control.
+export function guardTrainingSettings(runDir: string, c: RunConfig, target: TargetProfile): void {
+  const { control: _c, ship: _s, ...phase2 } = c.phase2;
+  guardRunSettings(runDir, {
+    model: c.model,
+    data: c.data,
+    seed: c.seed,
+    float: c.float,
+    phase1: c.phase1,
+    phase2,
+    augment: c.augment ?? null,
+    quantization: target.quantization,
+    scheme: schemeOf(target),
+  });
 }
 
 function brief(v: unknown): string {

@@ -30,7 +30,7 @@ import { atomicWrite, atomicWriteJson, readJson } from '../util/fs.js';
 import { checkSchema } from '../util/schema.js';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import { PQK_VERSION } from '../version.js';
-import { checkpointsDir, guardRunSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
+import { checkpointsDir, guardTrainingSettings, schemeOf, writeRunConfig, type RunConfig } from './config.js';
 import { channelsPerWeights, checkDataFitsModel, checkModelFits, storedModelSpec } from './size-check.js';
 import { exportModel, firstTestClip, prepareData, stageFloat, stagePhase1, stagePhase2, type RunContext } from './stages.js';
 import { flavorOf, reportedVerification, verifyFromAudio, verifyModel, type VerifyResult } from './verify.js';
@@ -175,19 +175,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const { ctx, target } = a;
   const runDir = ctx.runDir;
   mkdirSync(runDir, { recursive: true });
-  const { model, data: dataSpec, seed, float, phase1, phase2 } = ctx.cfg;
-  // Which students are trained beside phase 2 and which one ships change no checkpoint: a finished run may add the control.
-  const { control: _c, ship: _s, ...phase2Training } = phase2;
-  guardRunSettings(runDir, {
-    model,
-    data: dataSpec,
-    seed,
-    float,
-    phase1,
-    phase2: phase2Training,
-    quantization: target.quantization,
-    scheme: schemeOf(target),
-  });
+  guardTrainingSettings(runDir, ctx.cfg, target);
   writeRunConfig(runDir, ctx.cfg);
   seedFrom(a.from, runDir);
   // A model that cannot fit the target is refused before anything is trained; a model given with --from (or a
@@ -196,7 +184,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const stored = storedModelSpec(runDir);
   if (stored) checkModelFits(stored, target, pattern, sparsity, ctx.log);
   const t0 = Date.now();
-  const data = await prepareData(ctx.cfg.data, ctx.log, stored?.inputShape);
+  const data = await prepareData(ctx.cfg.data, ctx.log, stored?.inputShape, ctx.cfg.augment);
   if (stored) checkDataFitsModel(stored, runDir, ctx.cfg.data, data);
   const dataSeconds = (Date.now() - t0) / 1000;
   const f = await stageFloat(ctx, data);

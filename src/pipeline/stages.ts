@@ -7,7 +7,7 @@ import { runPhase1 } from '../compress/pqk/phase1.js';
 import { runPhase2 } from '../compress/pqk/phase2.js';
 import { toQModel } from '../compress/quant/convert.js';
 import type { QatState } from '../compress/quant/qat.js';
-import { loadDataset, synthKws } from '../data/index.js';
+import { DEFAULT_AUGMENT, loadDataset, synthKws, type AugmentConfig } from '../data/index.js';
 import { loadSplitAudio } from '../data/speech-commands.js';
 import type { Dataset } from '../data/types.js';
 import type { QModel } from '../int/graph.js';
@@ -35,7 +35,13 @@ export interface RunContext {
 // The dataset of a run; the default synthetic KWS set is generated on first use.
 // imageShape: the stored model's input (height, width, channels), to which a folder of images is resized when the folder
 // does not declare a shape of its own (dataset.json).
-export async function prepareData(spec: string, log: (l: string) => void, imageShape?: number[]): Promise<Dataset> {
+// augment: the run's changes to the default augmentation of a keyword-spotting set's training split.
+export async function prepareData(
+  spec: string,
+  log: (l: string) => void,
+  imageShape?: number[],
+  augment?: Partial<AugmentConfig>,
+): Promise<Dataset> {
   if (spec === DEFAULT_DATA || (spec.endsWith('synth-kws') && !existsSync(spec))) {
     log(`data: synthesizing the keyword-spotting set in ${spec} (espeak-ng + sox; reused when present)`);
     let last = 0;
@@ -52,7 +58,11 @@ export async function prepareData(spec: string, log: (l: string) => void, imageS
     log(`data: ${r.clips} clips ${r.reused ? '(reused)' : `in ${r.seconds.toFixed(0)} s`}`);
   }
   // The data seed is fixed (0, as `pqk verify --data` loads it), so every run and every check sees the same splits.
-  const data = await loadDataset(spec, { onWarning: (m: string) => log(`data: warning: ${m}`), imageShape });
+  const data = await loadDataset(spec, {
+    onWarning: (m: string) => log(`data: warning: ${m}`),
+    imageShape,
+    ...(augment ? { augment: { ...DEFAULT_AUGMENT, ...augment } } : {}),
+  });
   log(
     `data: ${data.name}: ${data.train.n} train / ${data.val.n} val / ${data.test.n} test, ${data.labels.length} classes, input ${data.inputShape.join('x')}`,
   );

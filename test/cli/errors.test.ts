@@ -162,6 +162,9 @@ describe('bad files exit 1 with one line naming the file', () => {
       [{ phase2: { mutualEpochs: 1e9 } }, /\/phase2\/mutualEpochs must be <= 10000/],
       [{ epochs: 3 }, /\/ has unknown field 'epochs'; valid: /],
       [{ phase2: { batchSize: 0 } }, /\/phase2\/batchSize must be >= 1/],
+      [{ augment: { spead: [0.9, 1.1] } }, /\/augment has unknown field 'spead'; did you mean 'speed'\?/],
+      [{ augment: { speed: [0.9] } }, /\/augment\/speed must NOT have fewer than 2 items/],
+      [{ augment: { bandLimitProb: 2 } }, /\/augment\/bandLimitProb must be <= 1/],
     ];
     for (const [value, pattern] of cases) {
       const file = config('cfg', value);

@@ -7,8 +7,9 @@ import { dataSynthKwsCommand } from '../../src/cli/commands/data.js';
 import { loadDataset } from '../../src/data/index.js';
 import { KWS_KEYWORDS } from '../../src/data/speech-commands.js';
 import { synthKws } from '../../src/data/synth-kws.js';
-import { runTool } from '../../src/data/tools.js';
+import { runTool, toolVersion } from '../../src/data/tools.js';
 import { readWav } from '../../src/data/wav.js';
+import { prepareData } from '../../src/pipeline/stages.js';
 
 const made: string[] = [];
 const tmp = (): string => {
@@ -100,7 +101,48 @@ test('the loader reads the synthetic set: 12 labels, fair shares, 49x10x1 featur
   assert.equal(ds.train.x.length, 48 * 49 * 10);
 });
 
+test('--holdout flite: the test split is another engine, which no other split hears; its clips are byte-stable', async () => {
+  const hold = { clipsPerWord: 6, seed: 3, holdout: 'flite' as const };
+  const [outF, outG] = [join(tmp(), 'kws'), join(tmp(), 'kws')];
+  const r = await synthKws({ out: outF, ...hold });
+  assert.deepEqual(r.testVoices, ['flite-awb', 'flite-kal', 'flite-kal16', 'flite-rms', 'flite-slt']);
+  for (const v of [...r.trainVoices, ...r.valVoices]) assert.ok(!v.startsWith('flite-'), `${v} outside the test split`);
+  const test_ = lines(join(outF, 'testing_list.txt'));
+  assert.equal(test_.length, 30);
+  for (const rel of test_) assert.match(speaker(rel), /^flite-(awb|kal|kal16|rms|slt)$/);
+  for (const rel of lines(join(outF, 'validation_list.txt'))) assert.ok(!speaker(rel).startsWith('flite-'));
+  const wav = await readWav(join(outF, test_[0]!), { sampleRate: 16000 });
+  assert.equal(wav.samples.length, 16000);
+  const peak = wav.samples.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.ok(peak > 32768 * 0.05 && peak < 32768 * 0.9, `peak ${peak}`);
+  // espeak-ng and flite clips interleave in each renderer process; a second set has the same bytes
+  await synthKws({ out: outG, ...hold });
+  for (const f of files(outF)) assert.ok(readFileSync(join(outF, f)).equals(readFileSync(join(outG, f))), `${f} differs`);
+  const stamp = JSON.parse(readFileSync(join(outF, '.pqk-synth.json'), 'utf8')) as { params: { flite?: string; holdout?: string } };
+  assert.equal(stamp.params.holdout, 'flite');
+  assert.match(stamp.params.flite ?? '', /flite-\d+\.\d+/, 'the stamp records the flite version (flite --version exits 1)');
+  // klatt: espeak-ng's Klatt voices alone make the test split
+  const k = await synthKws({ out: join(tmp(), 'kws'), clipsPerWord: 3, seed: 3, holdout: 'klatt' });
+  assert.ok(k.testVoices.length > 0 && k.testVoices.every((v) => /-klatt\d?$/.test(v)), k.testVoices.join(' '));
+  assert.ok(k.trainVoices.every((v) => !/klatt/.test(v)));
+});
+
+test("a run's augment settings change the training features only", async () => {
+  await synthKws({ out: outA, ...tiny });
+  const quiet = (): void => undefined;
+  const plain = await prepareData(outA, quiet);
+  const fast = await prepareData(outA, quiet, undefined, { speed: [1.2, 1.2] });
+  assert.equal(fast.train.n, plain.train.n);
+  assert.notDeepEqual(fast.train.x, plain.train.x);
+  assert.deepEqual(fast.val.x, plain.val.x);
+  assert.deepEqual(fast.test.x, plain.test.x);
+  // the settings given are merged into the defaults: the shift and noise draws are the same, so a speed of exactly 1
+  // gives the default features
+  assert.deepEqual((await prepareData(outA, quiet, undefined, { speed: [1, 1] })).train.x, plain.train.x);
+});
+
 test('a failing program names its command and stderr', async () => {
+  await assert.rejects(toolVersion('sox', [1]), /sox --version failed \(exit 0\)/);
   await assert.rejects(runTool('sox', ['/nonexistent/in.wav', '-n']), /sox \/nonexistent\/in\.wav -n failed \(exit 2\): .*can't open input file/);
   await assert.rejects(runTool('pqk-no-such-tool', ['x']), /pqk-no-such-tool not found/);
 });

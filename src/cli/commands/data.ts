@@ -42,7 +42,7 @@ async function runSynth(ctx: CommandContext): Promise<number> {
 export const dataSynthKwsCommand: Command = {
   name: 'data synth-kws',
   summary: 'generate a synthetic Speech Commands set (espeak-ng voices in process, room reverb, noise), split by voice',
-  usage: 'data synth-kws --out DIR [--size tiny|default|large] [--clips-per-word N] [--seed S] [--holdout klatt|whisper] [--json]',
+  usage: 'data synth-kws --out DIR [--size tiny|default|large] [--clips-per-word N] [--seed S] [--holdout klatt|whisper|flite] [--json]',
   flags: {
     out: { type: 'string', value: 'DIR', help: 'the folder to write (Speech Commands layout) (required; resumed when it exists)' },
     size: {

@@ -50,7 +50,7 @@ export const exportCommand: Command = {
     const cfg = readRunConfig(runDir);
     const t = loadTarget(str(ctx, 'target', cfg.target ?? 'cortex-m4'));
     await startBackend(ctx);
-    const data = await prepareData(cfg.data, ctx.log);
+    const data = await prepareData(cfg.data, ctx.log, undefined, cfg.augment);
     const rc = { runDir, cfg, log: ctx.log };
     const { stage, model } = await latestCompressed(rc);
     const { bytes } = await exportModel(rc, data, t, model, { floatIO: ctx.values['float-io'] === true });

@@ -82,6 +82,7 @@ export const runCommand: Command = {
       float: { ...FLOAT_DEFAULTS, model, seed, ...file.float },
       phase1: { ...PHASE1_DEFAULTS, pattern: t.sparsity.pattern, sparsity: t.sparsity.level, seed, ...file.phase1 },
       phase2: { ...PHASE2_DEFAULTS, seed, ...file.phase2, ...(ctx.values['ce-control'] === true ? { control: 'ce' as const } : {}) },
+      ...(file.augment ? { augment: file.augment } : {}),
     };
     const verifyLimit = optInt(ctx, 'verify-limit', { min: 1 });
     const strict = strictBudgets(ctx);
