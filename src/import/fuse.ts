@@ -200,18 +200,19 @@ class Fuser {
       this.alias.set(p.name, inputs[0]!);
       return;
     }
-    // The joined tensors share one int8 quantization; a sigmoid's is fixed (LOGISTIC's 1/256, -128), so joining one
-    // would need a requantizing op before the join, which pqk does not write yet: refused now rather than at export.
+    // The joined tensors share one int8 quantization; a sigmoid's is fixed (LOGISTIC's 1/256, -128), so a sigmoid's
+    // output (through nodes that keep its quantization) is moved onto the shared one first: a requantize node,
+    // TFLite's QUANTIZE.
     const byName = new Map(this.nodes.map((n) => [n.name, n]));
-    for (const i of inputs) {
+    const joined = inputs.map((i) => {
       let n = byName.get(i);
       while (n && KEEPS_QUANTIZATION.has(n.kind) && n.kind !== 'concat') n = byName.get(nodeInputs(n)[0]!);
-      if (n?.kind === 'activation' && n.fn === 'sigmoid')
-        throw new UserError(
-          `'${p.source}' joins the output of the sigmoid '${n.name}': TFLite fixes an int8 LOGISTIC's output quantization at 1/256, -128, while the tensors a CONCATENATION joins share one; pqk does not requantize before a join yet`,
-        );
-    }
-    this.push({ kind: 'concat', name: this.fresh(p.name), inputs }, p.name);
+      if (n?.kind !== 'activation' || n.fn !== 'sigmoid') return i;
+      const key = `${i}#requantized`;
+      if (!this.alias.has(key)) this.push({ kind: 'requantize', name: this.fresh(`${i}/requantized`), input: i }, key);
+      return this.alias.get(key)!;
+    });
+    this.push({ kind: 'concat', name: this.fresh(p.name), inputs: joined }, p.name);
   }
 
   // The op that alone reads `name`, when it is one a block can absorb.

@@ -98,6 +98,8 @@ export function floatOther(n: NodeSpec, xs: tf.Tensor[]): tf.Tensor {
       return activate(tf.mul(xs[0], xs[1]), n.activation);
     case 'activation':
       return n.fn === 'sigmoid' ? tf.sigmoid(xs[0]) : hardSwish(xs[0]);
+    case 'requantize':
+      return xs[0];
     default:
       throw new Error(`node '${n.name}' is not a structural node`);
   }

@@ -113,6 +113,14 @@ export interface ExpandSpec {
   input: string;
 }
 
+// An int8 tensor moved onto a quantization of its own (TFLite's QUANTIZE, int8 -> int8), the identity in float: how a
+// tensor whose quantization is fixed (a sigmoid's 1/256, -128) joins a concatenation, whose inputs share one.
+export interface RequantizeSpec {
+  kind: 'requantize';
+  name: string;
+  input: string;
+}
+
 export interface FlattenSpec {
   kind: 'flatten';
   name: string;
@@ -120,7 +128,18 @@ export interface FlattenSpec {
 }
 
 export type NodeSpec =
-  ConvSpec | DepthwiseSpec | DenseSpec | PoolSpec | AddSpec | MulSpec | ConcatSpec | ActivationSpec | PadSpec | FlattenSpec | ExpandSpec;
+  | ConvSpec
+  | DepthwiseSpec
+  | DenseSpec
+  | PoolSpec
+  | AddSpec
+  | MulSpec
+  | ConcatSpec
+  | ActivationSpec
+  | PadSpec
+  | FlattenSpec
+  | ExpandSpec
+  | RequantizeSpec;
 export type WeightNodeSpec = ConvSpec | DepthwiseSpec | DenseSpec;
 
 export interface ModelSpec {
@@ -152,7 +171,7 @@ export function quantizedTensors(spec: ModelSpec): string[] {
 
 // Nodes whose output channel c is their input's channel c (pools, pads, standalone activations, a vector's expand to
 // a 1x1 map): channel groups walk through them and they carry their input's kept channels.
-export const PASSES_CHANNELS: ReadonlySet<NodeSpec['kind']> = new Set(['avgpool', 'maxpool', 'pad', 'activation', 'expand']);
+export const PASSES_CHANNELS: ReadonlySet<NodeSpec['kind']> = new Set(['avgpool', 'maxpool', 'pad', 'activation', 'expand', 'requantize']);
 
 const sharedCache = new WeakMap<ModelSpec, Map<string, string[]>>();
 
@@ -229,6 +248,7 @@ export function inferShapes(spec: ModelSpec): Map<string, number[]> {
         out = ins[0];
         break;
       case 'activation':
+      case 'requantize':
         out = ins[0];
         break;
       case 'expand':

@@ -103,34 +103,47 @@ function flattened(): ModelSpec {
   return { ...spec, channelGroups: deriveChannelGroups(spec) };
 }
 
+// A SAME-padded conv with batch norm: f filters of k x k, stride s.
+function bnConv(name: string, input: string, f: number, k: number, s: number, act: 'relu' | 'none'): NodeSpec {
+  return { kind: 'conv', name, input, filters: f, kernel: [k, k], stride: [s, s], padding: 'same', bn: true, activation: act };
+}
+
 // Inception-style branches joined by CONCATENATION: the input joined with a conv's output, then a 1x1 conv (ReLU),
 // a 3x3 conv without activation (negative values) and a max pool joined; every tensor a concat joins is quantized
 // from the union of their ranges, the input's too.
 function concatenated(): ModelSpec {
-  const conv = (name: string, input: string, f: number, k: number, s: number, act: 'relu' | 'none'): NodeSpec => ({
-    kind: 'conv',
-    name,
-    input,
-    filters: f,
-    kernel: [k, k],
-    stride: [s, s],
-    padding: 'same',
-    bn: true,
-    activation: act,
-  });
   const nodes: NodeSpec[] = [
-    conv('c1', 'input', 6, 3, 1, 'relu'),
+    bnConv('c1', 'input', 6, 3, 1, 'relu'),
     { kind: 'concat', name: 'j0', inputs: ['input', 'c1'] },
-    conv('a', 'j0', 4, 1, 1, 'relu'),
-    conv('b', 'j0', 4, 3, 1, 'none'),
+    bnConv('a', 'j0', 4, 1, 1, 'relu'),
+    bnConv('b', 'j0', 4, 3, 1, 'none'),
     { kind: 'maxpool', name: 'm', input: 'j0', size: [3, 3], stride: [1, 1], padding: 'same' },
     { kind: 'concat', name: 'j1', inputs: ['a', 'b', 'm'] },
-    conv('c3', 'j1', 8, 3, 2, 'relu'),
+    bnConv('c3', 'j1', 8, 3, 2, 'relu'),
     { kind: 'avgpool', name: 'pool', input: 'c3', size: [6, 6], stride: [6, 6], padding: 'valid' },
     { kind: 'flatten', name: 'flatten', input: 'pool' },
     { kind: 'dense', name: 'fc', input: 'flatten', units: 3, activation: 'none' },
   ];
   const spec = { name: 'concatenated', inputShape: [12, 12, 1], numClasses: 3, nodes, output: 'fc' };
+  return { ...spec, channelGroups: deriveChannelGroups(spec) };
+}
+
+// A sigmoid's output joined with another branch: LOGISTIC's fixed quantization (1/256, -128) moved onto the join's
+// shared one by a requantize node (QUANTIZE int8 -> int8) before the CONCATENATION. 10 x 10 x 6 = 600 values: on arm64
+// 37 NEON groups of 16 round ties upward and the last 8 away from zero.
+function sigmoidJoined(): ModelSpec {
+  const nodes: NodeSpec[] = [
+    bnConv('c1', 'input', 6, 3, 1, 'none'),
+    { kind: 'activation', name: 's', input: 'c1', fn: 'sigmoid' },
+    { kind: 'requantize', name: 'r', input: 's' },
+    bnConv('c2', 'input', 6, 3, 1, 'relu'),
+    { kind: 'concat', name: 'j', inputs: ['c2', 'r'] },
+    bnConv('c3', 'j', 8, 3, 2, 'relu'),
+    { kind: 'avgpool', name: 'pool', input: 'c3', size: [5, 5], stride: [5, 5], padding: 'valid' },
+    { kind: 'flatten', name: 'flatten', input: 'pool' },
+    { kind: 'dense', name: 'fc', input: 'flatten', units: 3, activation: 'none' },
+  ];
+  const spec = { name: 'sigmoid-joined', inputShape: [10, 10, 1], numClasses: 3, nodes, output: 'fc' };
   return { ...spec, channelGroups: deriveChannelGroups(spec) };
 }
 
@@ -266,6 +279,13 @@ const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantSche
     scheme: { weightBits: 4, perChannel: true, flavor: 'tflm' },
     p1: { pattern: 'unstructured', sparsity: 0.5 },
   },
+  ...(['x86-64', 'arm64', 'tflm'] as const).map((flavor) => ({
+    name: `a sigmoid joined by a concatenation (LOGISTIC, QUANTIZE int8 -> int8, CONCATENATION) int8 ${flavor} flavor unstructured 0.5`,
+    spec: sigmoidJoined(),
+    shape: [10, 10, 1],
+    scheme: { weightBits: 8 as const, perChannel: true, flavor },
+    p1: { pattern: 'unstructured' as const, sparsity: 0.5 },
+  })),
   {
     name: 'mlp int8 per-tensor unstructured 0.5',
     spec: mlp([8, 4, 1], 3),
@@ -274,6 +294,32 @@ const cases: { name: string; spec: ModelSpec; shape: number[]; scheme: QuantSche
     p1: { pattern: 'unstructured', sparsity: 0.5 },
   },
 ];
+
+test('QUANTIZE int8 -> int8 at exact ties: fake quant equals the integer reference in every flavour (arm64 by position)', async () => {
+  // A requantize node on a signed tensor: c1's range [-1, 1.5] (scale 2.5 / 255, zero point -26) onto the join's
+  // [-4, 6] (scale 10 / 255, zero point -26), a multiplier of exactly 1/4 (2^30 and a right shift of 1), so every
+  // q - zp = 4k + 2 is a tie, of either sign, where NEON's rounding shift and TFLite's differ below zero.
+  const spec = sigmoidJoined();
+  const nodes = spec.nodes.map((n) => (n.name === 'r' ? { ...n, input: 'c1' } : n)).filter((n) => n.name !== 's');
+  const signed = { ...spec, name: 'signed-joined', nodes, channelGroups: deriveChannelGroups({ ...spec, nodes }) };
+  const r = await phase1(signed, [10, 10, 1], { weightBits: 8, perChannel: true }, { pattern: 'unstructured', sparsity: 0.5 });
+  const set = (name: string, lo: number, hi: number): void => {
+    r.model.ranges.get(name)!.min.assign(tf.scalar(lo));
+    r.model.ranges.get(name)!.max.assign(tf.scalar(hi));
+  };
+  set('c1', -1, 1.5);
+  set('c2', -4, 6);
+  set('r', -4, 6);
+  for (const flavor of ['x86-64', 'arm64', 'tflm'] as const) {
+    const qat = { ...r.qat, scheme: { ...r.qat.scheme, flavor } };
+    assertFaithful(`ties, ${flavor}`, await evaluateQuantized(r.model, qat, r.data, 'test'));
+  }
+  const q = await toQModel(r.model, { scheme: r.qat.scheme, softmax: true, metadata: {} });
+  const rq = q.model.ops.find((o) => o.op === 'QUANTIZE')!;
+  const [x, y] = [q.model.tensors[rq.inputs[0]!]!, q.model.tensors[rq.outputs[0]!]!];
+  assert.deepEqual([x.zeroPoint, y.zeroPoint], [[-26], [-26]]);
+  assert.equal(Math.fround(x.scale[0]! / y.scale[0]!), 0.25);
+});
 
 for (const c of cases)
   test(`fake quant equals the integer reference: ${c.name}`, async () => {
@@ -336,6 +382,18 @@ for (const c of cases)
       assert.equal(q.model.tensors[joins[0]!.outputs[0]!]!.scale[0], q.model.tensors[joins[1]!.outputs[0]!]!.scale[0]);
       const c3 = q.model.ops.find((o) => o.op === 'CONV_2D' && q.model.tensors[o.outputs[0]!]!.name === 'c3')!;
       assert.notEqual(q.model.tensors[c3.outputs[0]!]!.scale[0], q.model.tensors[joins[1]!.outputs[0]!]!.scale[0]);
+    }
+    if (c.spec.name === 'sigmoid-joined') {
+      // LOGISTIC keeps its fixed quantization; QUANTIZE moves it onto the one the join shares with the other branch.
+      const q = await toQModel(r.model, { scheme: c.scheme, softmax: true, metadata: {} });
+      const t = (i: number): [number[], number[]] => [q.model.tensors[i]!.scale, q.model.tensors[i]!.zeroPoint];
+      const [lg, rq, join] = ['LOGISTIC', 'QUANTIZE', 'CONCATENATION'].map((op) => q.model.ops.find((o) => o.op === op)!);
+      assert.deepEqual(t(lg!.outputs[0]!), [[1 / 256], [-128]]);
+      assert.equal(rq!.inputs[0], lg!.outputs[0]);
+      assert.deepEqual(join!.inputs[1], rq!.outputs[0]);
+      assert.deepEqual(t(rq!.outputs[0]!), t(join!.outputs[0]!));
+      assert.deepEqual(t(join!.inputs[0]!), t(join!.outputs[0]!));
+      assert.notDeepEqual(t(rq!.outputs[0]!), t(lg!.outputs[0]!));
     }
     if (c.spec.name === 'gated') {
       // The gate's convs read a mul's input path, so only the groups away from the muls remain; the ops are exported.

@@ -231,6 +231,12 @@ async function structural(b: Builder, model: Model, n: NodeSpec, xs: TensorRef[]
     });
     return { ...x, index: o, shape };
   }
+  if (n.kind === 'requantize') {
+    const q = await actParams(model, n.name);
+    const o = b.add({ name: n.name, shape: x.shape, dtype: 'int8', scale: [q.scale], zeroPoint: [q.zeroPoint] });
+    b.ops.push({ op: 'QUANTIZE', inputs: [x.index], outputs: [o], options: {} });
+    return { index: o, ...q, shape: x.shape };
+  }
   if (n.kind === 'activation') {
     const out = n.fn === 'sigmoid' ? { scale: 1 / 256, zeroPoint: -128 } : await actParams(model, n.name);
     const o = b.add({ name: n.name, shape: x.shape, dtype: 'int8', scale: [out.scale], zeroPoint: [out.zeroPoint] });

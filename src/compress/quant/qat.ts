@@ -13,6 +13,7 @@ import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js
 import type { Flavor } from '../../int/common.js';
 import { convMultipliers, fullyConnectedMultiplier, gemmRounding } from '../../int/requantize.js';
 import { quantizeMultiplier } from '../../int/quantize.js';
+import { requantize as requantizeInt8 } from '../../int/quantize-op.js';
 import { hardSwishValues } from '../../ops/hard-swish.js';
 import { LOGISTIC_OUTPUT, logisticValues } from '../../ops/logistic.js';
 import { mulMultiplier } from '../../ops/mul.js';
@@ -222,6 +223,8 @@ function intOther(model: Model, n: NodeSpec, xs: IntTensor[], st: QatState): Int
       return { v: padHw(x.v, n.pads, 0), q: x.q };
     case 'activation':
       return n.fn === 'sigmoid' ? qatSigmoid(n.name, x, st) : qatHardSwish(model, n.name, x, st);
+    case 'requantize':
+      return qatRequantize(model, n.name, x, st);
     case 'mul': {
       // TFLite's MUL: (q1 - z1) * (q2 - z2), an exact integer, times s1 * s2 / s_out as MultiplyByQuantizedMultiplier
       // rounds it (exactly at evaluation, with the runtime's own multiplier from prepareExact).
@@ -353,6 +356,52 @@ function qatHardSwish(model: Model, name: string, x: IntTensor, st: QatState): I
     },
     'none',
   );
+}
+
+// QUANTIZE int8 -> int8 onto the node's own range (shared with the concatenation it feeds): x * s_in / s_out rounded
+// (straight through) in training; at evaluation the integer reference's Requantize of every int8 value, two tables
+// on arm64 (its NEON groups of 16 leading values round ties upward, the rest away from zero), chosen per position.
+function qatRequantize(model: Model, name: string, x: IntTensor, st: QatState): IntTensor {
+  const flavor = st.scheme.flavor ?? 'x86-64';
+  return requantize(
+    model,
+    name,
+    st,
+    () => tf.mul(x.v, x.q.scale),
+    (q) => {
+      const exact = requantizeLookup(name, x, q, flavor, st);
+      return exact ? tf.sub(exact, q.zeroPoint) : fixedPointScale(x.v, tf.div(x.q.scale, q.scale), 'away');
+    },
+    'none',
+  );
+}
+
+function requantizeLookup(name: string, x: IntTensor, q: QParams, flavor: Flavor, st: QatState): tf.Tensor | undefined {
+  if (!st.exact) return undefined;
+  const table = st.exact.params.get(name);
+  if (!table) {
+    st.exact.pending.push({
+      name,
+      kept: [x.q.scale, x.q.zeroPoint, q.scale, q.zeroPoint].map((t) => tf.keep(t.clone())),
+      make: ([si, zi, so, zo]) => {
+        const all = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+        const [inQ, outQ] = [
+          { scale: si![0]!, zeroPoint: zi![0]! },
+          { scale: so![0]!, zeroPoint: zo![0]! },
+        ];
+        // [0, 256): ties away from zero; [256, 512): ties upward (a NEON group: all 256 values are 16 groups of 16)
+        return Int32Array.from([...requantizeInt8(all, inQ, outQ, 'x86-64'), ...requantizeInt8(all, inQ, outQ, 'arm64')]);
+      },
+    });
+    return undefined;
+  }
+  let index = tf.add(tf.add(x.v, x.q.zeroPoint), 128);
+  if (flavor === 'arm64') {
+    const per = x.v.shape.slice(1).reduce((a, d) => a * d, 1);
+    const neon = per - (per % 16);
+    index = tf.add(index, tf.reshape(tf.mul(tf.cast(tf.less(tf.range(0, per), neon), 'float32'), 256), x.v.shape.slice(1)));
+  }
+  return tf.cast(tf.gather(table, tf.cast(index, 'int32')), 'float32');
 }
 
 // The exact ADD of an evaluation on a backend without the quantAddRaw op (its multipliers from prepareExact).
