@@ -28,7 +28,17 @@ function pathWithout(missing: string | undefined): string {
 }
 
 test('check-tools lists at least the emulators, cross compilers, speech tools and the fuzzing compiler', () => {
-  for (const p of ['qemu-system-arm', 'qemu-aarch64', 'arm-none-eabi-gcc', 'aarch64-linux-gnu-gcc', 'espeak-ng', 'sox', 'flatc', 'clang'])
+  for (const p of [
+    'qemu-system-arm',
+    'qemu-aarch64',
+    'arm-none-eabi-gcc',
+    'aarch64-linux-gnu-gcc',
+    'espeak-ng',
+    'sox',
+    'flite',
+    'flatc',
+    'clang',
+  ])
     assert.ok(
       tools.some((t) => t.program === p),
       p,
