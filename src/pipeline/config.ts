@@ -2,7 +2,7 @@
 // a run starts, read by every later command on the same run folder.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PHASE1_DEFAULTS, type Phase1Config } from '../compress/pqk/phase1.js';
+import { PHASE1_DEFAULTS, resolvePhase1, type Phase1Config } from '../compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS, type Phase2Config } from '../compress/pqk/phase2.js';
 import type { QatState, QuantScheme } from '../compress/quant/qat.js';
 import type { AugmentConfig } from '../data/augment.js';
@@ -59,7 +59,7 @@ export function readRunConfig(runDir: string, target?: TargetProfile): RunConfig
     seed,
     target: c.target,
     float: { ...FLOAT_DEFAULTS, seed, ...c.float },
-    phase1: { ...PHASE1_DEFAULTS, seed, ...fromTarget, ...c.phase1 },
+    phase1: resolvePhase1(c.phase1, { seed, ...fromTarget }),
     phase2: { ...PHASE2_DEFAULTS, seed, ...c.phase2 },
     ...(c.augment ? { augment: c.augment } : {}),
     source: c.source,

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { roundLevels } from '../../src/compress/pqk/phase1.js';
 import { readRunConfig } from '../../src/pipeline/config.js';
 import { loadTarget } from '../../src/targets/load.js';
 
@@ -29,4 +30,25 @@ test("a folder made by 'pqk train' takes the target's pattern and level, and its
   );
   const own = readRunConfig(dir, loadTarget('cortex-m4'));
   assert.deepEqual([own.phase1.pattern, own.phase1.sparsity, own.phase1.seed, own.phase2.seed], ['unstructured', 0.8, 3, 7]);
+});
+
+test('unstructured pruning takes its gradual schedule unless rounds or epochs per round are set', () => {
+  const write = (phase1: object): void =>
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ model: 'ds-cnn', data: 'data/x', seed: 1, phase1 }));
+  const m4 = loadTarget('cortex-m4');
+  write({ pattern: 'unstructured', sparsity: 0.8 });
+  const u = readRunConfig(dir, m4).phase1;
+  assert.deepEqual([u.rounds, u.epochsPerRound, u.finalEpochs], [8, 1, 20]);
+  assert.deepEqual(
+    roundLevels(u).map((l) => +l.toFixed(4)),
+    [0.1822, 0.3313, 0.4531, 0.5528, 0.6343, 0.7009, 0.7554, 0.8],
+  );
+  write({ pattern: 'unstructured', sparsity: 0.8, rounds: 3 });
+  assert.deepEqual([readRunConfig(dir, m4).phase1.rounds, readRunConfig(dir, m4).phase1.epochsPerRound], [3, 3]);
+  write({ pattern: 'unstructured', sparsity: 0.8, epochsPerRound: 2 });
+  assert.deepEqual([readRunConfig(dir, m4).phase1.rounds, readRunConfig(dir, m4).phase1.epochsPerRound], [3, 2]);
+  // Channel pruning (the targets' pattern) keeps three rounds of three epochs.
+  write({});
+  const c = readRunConfig(dir, m4).phase1;
+  assert.deepEqual([c.pattern, c.rounds, c.epochsPerRound], ['channel', 3, 3]);
 });

@@ -2,6 +2,7 @@
 import { checkDataFitsModel, checkModelFits, storedModelSpec } from '../../pipeline/size-check.js';
 import { resolve } from 'node:path';
 import { evaluateQuantized } from '../../compress/pqk/evaluate.js';
+import { resolvePhase1 } from '../../compress/pqk/phase1.js';
 import type { QatState } from '../../compress/quant/qat.js';
 import type { Model } from '../../models/params.js';
 import { guardTrainingSettings, readRunConfig, readStoredRunConfig, writeRunConfig } from '../../pipeline/config.js';
@@ -56,7 +57,8 @@ export const compressCommand: Command = {
     const pattern = optStr(ctx, 'pattern') === undefined ? cfg.phase1.pattern : choice(ctx, 'pattern', PATTERNS);
     const sparsity = num(ctx, 'sparsity', cfg.phase1.sparsity, { min: 0, max: 0.99 });
     cfg.target = t.name;
-    cfg.phase1 = { ...cfg.phase1, pattern, sparsity };
+    // A pattern given here takes its own schedule unless the run folder set one.
+    cfg.phase1 = resolvePhase1({ ...stored.phase1, pattern, sparsity }, { seed: cfg.seed });
     const storedSpec = storedModelSpec(runDir);
     if (storedSpec && phase !== '2') checkModelFits(storedSpec, t, pattern, sparsity, ctx.log);
     const data = await prepareData(cfg.data, ctx.log, storedSpec?.inputShape, cfg.augment);

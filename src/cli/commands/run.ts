@@ -1,6 +1,6 @@
 // pqk run: the main job, from data to a verified, budget-checked model (resumable).
 import { resolve } from 'node:path';
-import { PHASE1_DEFAULTS } from '../../compress/pqk/phase1.js';
+import { resolvePhase1 } from '../../compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS } from '../../compress/pqk/phase2.js';
 import { RunStateError, UsageError } from '../../errors.js';
 import { MODEL_NAMES } from '../../models/zoo.js';
@@ -80,7 +80,7 @@ export const runCommand: Command = {
       seed,
       target: t.name,
       float: { ...FLOAT_DEFAULTS, model, seed, ...file.float },
-      phase1: { ...PHASE1_DEFAULTS, pattern: t.sparsity.pattern, sparsity: t.sparsity.level, seed, ...file.phase1 },
+      phase1: resolvePhase1(file.phase1, { pattern: t.sparsity.pattern, sparsity: t.sparsity.level, seed }),
       phase2: { ...PHASE2_DEFAULTS, seed, ...file.phase2, ...(ctx.values['ce-control'] === true ? { control: 'ce' as const } : {}) },
       ...(file.augment ? { augment: file.augment } : {}),
     };

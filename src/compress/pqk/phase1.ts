@@ -58,6 +58,21 @@ export const PHASE1_DEFAULTS: Phase1Config = {
   seed: 1,
 };
 
+// Unstructured pruning's schedule when a config sets neither rounds nor epochsPerRound: eight rounds of one epoch
+// (18%, 33%, ..., 80% for 80%: each round prunes the same share of what is left), then finalEpochs. At 80% int8 on
+// the large synthetic set (2,040 test clips, the benchmark's float models of seeds 1-3): 88.73 / 89.22 / 87.25%
+// against 85.78 / 86.57 / 84.80% with three rounds of three epochs at lr 3e-3, and 87.94 / 87.40% (seeds 1, 2)
+// with three rounds at lr 6e-3; int4, seed 1: 87.11% against 83.77%.
+export const UNSTRUCTURED_SCHEDULE = { rounds: 8, epochsPerRound: 1 } as const satisfies Partial<Phase1Config>;
+
+// Phase 1's settings: those given over `fill` (a target's pattern and level, the run's seed) over the defaults;
+// unstructured pruning takes UNSTRUCTURED_SCHEDULE unless rounds or epochsPerRound is given.
+export function resolvePhase1(given: Partial<Phase1Config> | undefined, fill: Partial<Phase1Config>): Phase1Config {
+  const c = { ...PHASE1_DEFAULTS, ...fill, ...given };
+  const scheduled = given?.rounds !== undefined || given?.epochsPerRound !== undefined;
+  return c.pattern === 'unstructured' && !scheduled ? { ...c, ...UNSTRUCTURED_SCHEDULE } : c;
+}
+
 export function roundLevels(cfg: Phase1Config): number[] {
   if (cfg.pattern === '2:4' || cfg.pattern === '1:4') return [cfg.pattern === '2:4' ? 0.5 : 0.75];
   if (cfg.sparsity <= 0) return [0];
