@@ -291,6 +291,20 @@ describe('run folders', () => {
     assert.ok(!existsSync(join(run, '.pqk.lock')));
   });
 
+  test("train --config: the file's float and augment settings where no flag gives them; another augment is refused", async () => {
+    const run = join(root, 'run-config');
+    const file = config('train-cfg', { float: { epochs: 1, batchSize: 16 }, augment: { speed: [1.2, 1.2] }, phase1: { rounds: 2 } });
+    const r = await cli(['train', '--data', data, '--out', run, '--config', file, '--batch', '8', '--backend', 'cpu']);
+    assert.equal(r.code, 0, r.stderr);
+    const stored = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as Record<string, any>;
+    assert.deepEqual([stored.float.epochs, stored.float.batchSize], [1, 8]);
+    assert.deepEqual(stored.augment, { speed: [1.2, 1.2] });
+    assert.equal(stored.phase1.rounds, 2);
+    const other = config('train-cfg2', { float: { epochs: 1, batchSize: 16 }, augment: { speed: [0.9, 0.9] } });
+    const again = await cli(['train', '--data', data, '--out', run, '--config', other, '--batch', '8', '--backend', 'cpu']);
+    assertUserError(again, 1, /holds a run made with other settings \(augment: \{"speed":\[1\.2,1\.2\]\} there/, 'augment', assert);
+  });
+
   test('a folder made for int8 is refused for an int4 target, naming the difference', async () => {
     const run = join(root, 'run-int8');
     mkdirSync(run, { recursive: true });

@@ -34,7 +34,7 @@ export const runCommand: Command = {
     config: {
       type: 'string',
       value: 'FILE',
-      help: 'JSON with model, data, seed, float, phase1 and phase2 settings (unknown keys are refused)',
+      help: 'JSON with model, data, seed, float, phase1, phase2 and augment settings (unknown keys are refused)',
     },
     from: { type: 'string', value: 'RUN_DIR', help: "start from this run's float checkpoint (trained or imported)" },
     seed: { type: 'string', value: 'S', help: 'seed of every stage (integer)', default: '1' },

@@ -5,17 +5,19 @@ import { paramCount } from '../../models/params.js';
 import { countMacs } from '../../models/spec.js';
 import { MODEL_NAMES } from '../../models/zoo.js';
 import { guardRunSettings, readRunConfig, writeRunConfig, type RunConfig } from '../../pipeline/config.js';
+import { loadConfigFile } from '../../pipeline/run.js';
 import { prepareData, stageFloat } from '../../pipeline/stages.js';
 import { FLOAT_DEFAULTS, floatLogits } from '../../train/float.js';
 import { lockRunDir } from '../../util/lock.js';
-import { EXIT, choice, int, num, printJson, str, type Command } from '../command.js';
+import { EXIT, choice, int, num, optStr, printJson, str, type Command } from '../command.js';
 import { progressPrinter } from '../progress.js';
 import { BACKEND_FLAG, startBackend } from './common.js';
 
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a model in float (resumes after a kill)',
-  usage: 'train --model ds-cnn|resnet|mlp --data DIR --epochs N --out RUN_DIR [--backend B] [--seed S] [--batch N] [--lr X] [--json]',
+  usage:
+    'train --model ds-cnn|resnet|mlp --data DIR --epochs N --out RUN_DIR [--config pqk.json] [--backend B] [--seed S] [--batch N] [--lr X] [--json]',
   flags: {
     model: { type: 'string', value: 'NAME', help: MODEL_NAMES.join(', '), default: FLOAT_DEFAULTS.model },
     data: { type: 'string', value: 'DIR', help: 'a Speech Commands folder, a folder of IDX files, mnist or fashion-mnist (required)' },
@@ -24,6 +26,11 @@ export const trainCommand: Command = {
     seed: { type: 'string', value: 'S', help: 'initialization and shuffling seed (integer)', default: '1' },
     batch: { type: 'string', value: 'N', help: 'batch size (1..65536)', default: String(FLOAT_DEFAULTS.batchSize) },
     lr: { type: 'string', value: 'X', help: 'Adam learning rate (> 0)', default: String(FLOAT_DEFAULTS.lr) },
+    config: {
+      type: 'string',
+      value: 'FILE',
+      help: 'a pqk run --config file: its model, data, seed, float and augment settings where no flag gives them; its phase1 and phase2 settings go into run.json for pqk compress',
+    },
     ...BACKEND_FLAG,
   },
   examples: [
@@ -31,22 +38,35 @@ export const trainCommand: Command = {
     'pqk train --model resnet --data fashion-mnist --epochs 5 --out runs/fm --json',
   ],
   async run(ctx) {
-    const model = choice(ctx, 'model', MODEL_NAMES, FLOAT_DEFAULTS.model);
+    // Flags win over the config file, which wins over the defaults.
+    const file = loadConfigFile(optStr(ctx, 'config'));
+    const base = { ...FLOAT_DEFAULTS, ...file.float };
+    const model = choice(ctx, 'model', MODEL_NAMES, file.model ?? base.model);
     const out = resolve(str(ctx, 'out'));
-    const seed = int(ctx, 'seed', 1, { min: 0, max: 2 ** 31 - 1 });
-    const dataSpec = str(ctx, 'data');
+    const seed = int(ctx, 'seed', file.seed ?? 1, { min: 0, max: 2 ** 31 - 1 });
+    const dataSpec = str(ctx, 'data', file.data);
     const float = {
-      ...FLOAT_DEFAULTS,
+      ...base,
       model,
-      seed,
-      epochs: int(ctx, 'epochs', FLOAT_DEFAULTS.epochs, { min: 1, max: 10000 }),
-      batchSize: int(ctx, 'batch', FLOAT_DEFAULTS.batchSize, { min: 1, max: 65536 }),
-      lr: num(ctx, 'lr', FLOAT_DEFAULTS.lr, { above: 0, max: 10 }),
+      seed: file.float?.seed ?? seed,
+      epochs: int(ctx, 'epochs', base.epochs, { min: 1, max: 10000 }),
+      batchSize: int(ctx, 'batch', base.batchSize, { min: 1, max: 65536 }),
+      lr: num(ctx, 'lr', base.lr, { above: 0, max: 10 }),
     };
-    const cfg: Partial<RunConfig> & Pick<RunConfig, 'float'> = { format: 'pqk-run-1', model, data: dataSpec, seed, float };
-    const data = await prepareData(dataSpec, ctx.log);
+    const { augment, phase1, phase2 } = file;
+    const cfg: Partial<RunConfig> & Pick<RunConfig, 'float'> = {
+      format: 'pqk-run-1',
+      model,
+      data: dataSpec,
+      seed,
+      float,
+      ...(augment ? { augment } : {}),
+      ...(phase1 ? { phase1: phase1 as RunConfig['phase1'] } : {}),
+      ...(phase2 ? { phase2: phase2 as RunConfig['phase2'] } : {}),
+    };
+    const data = await prepareData(dataSpec, ctx.log, undefined, augment);
     const unlock = lockRunDir(out, 'train');
-    guardRunSettings(out, { model, data: dataSpec, seed, float });
+    guardRunSettings(out, { model, data: dataSpec, seed, float, augment: augment ?? null });
     const backend = await startBackend(ctx);
     writeRunConfig(out, cfg);
     const t0 = Date.now();
