@@ -69,8 +69,7 @@ export function splitVoices(seed: number, holdout?: VoiceFamily): Record<SplitNa
     const inFamily = VOICE_FAMILIES[holdout];
     const rest = shuffle(rngFor(seed, 'voices'), all.filter((v) => !inFamily(v)));
     const k = Math.max(1, Math.round(rest.length / 10));
-    const test = holdout === 'flite' ? fliteVoices() : all.filter((v) => inFamily(v));
-    return { test, val: rest.slice(0, k), train: rest.slice(k) };
+    return { test: [...all, ...fliteVoices()].filter((v) => inFamily(v)), val: rest.slice(0, k), train: rest.slice(k) };
   }
   const voices = shuffle(rngFor(seed, 'voices'), all);
   const k = Math.max(1, Math.round(voices.length / 10));

@@ -308,17 +308,22 @@ function exactMul(name: string, acc: tf.Tensor, scales: tf.Tensor[], flavor: Fla
 }
 
 // An elementwise op's output at evaluation: its table (int32 [256], the output q of every input q, index q + 128)
-// from prepareExact, read at the input's values; undefined while the plan is being made or in training.
+// from prepareExact, read at the input's values; undefined while the plan is being made or in training. `offset`
+// (per element of a sample) picks among several tables of 256 laid end to end.
 function tableLookup(
   name: string,
   x: IntTensor,
   kept: tf.Tensor[],
   make: (values: Float32Array[]) => Int32Array,
   st: QatState,
+  offset?: () => tf.Tensor,
 ): tf.Tensor | undefined {
   if (!st.exact) return undefined;
   const table = st.exact.params.get(name);
-  if (table) return tf.cast(tf.gather(table, tf.cast(tf.add(tf.add(x.v, x.q.zeroPoint), 128), 'int32')), 'float32');
+  if (table) {
+    const index = tf.add(tf.add(x.v, x.q.zeroPoint), 128);
+    return tf.cast(tf.gather(table, tf.cast(offset ? tf.add(index, offset()) : index, 'int32')), 'float32');
+  }
   st.exact.pending.push({ name, kept: kept.map((t) => tf.keep(t.clone())), make });
   return undefined;
 }
@@ -376,32 +381,29 @@ function qatRequantize(model: Model, name: string, x: IntTensor, st: QatState): 
   );
 }
 
+// Tables [0, 256): ties away from zero; [256, 512): ties upward (a NEON group: all 256 values are 16 groups of 16).
+// On arm64 a sample's leading multiple of 16 values read the second.
 function requantizeLookup(name: string, x: IntTensor, q: QParams, flavor: Flavor, st: QatState): tf.Tensor | undefined {
-  if (!st.exact) return undefined;
-  const table = st.exact.params.get(name);
-  if (!table) {
-    st.exact.pending.push({
-      name,
-      kept: [x.q.scale, x.q.zeroPoint, q.scale, q.zeroPoint].map((t) => tf.keep(t.clone())),
-      make: ([si, zi, so, zo]) => {
-        const all = Int8Array.from({ length: 256 }, (_, i) => i - 128);
-        const [inQ, outQ] = [
-          { scale: si![0]!, zeroPoint: zi![0]! },
-          { scale: so![0]!, zeroPoint: zo![0]! },
-        ];
-        // [0, 256): ties away from zero; [256, 512): ties upward (a NEON group: all 256 values are 16 groups of 16)
-        return Int32Array.from([...requantizeInt8(all, inQ, outQ, 'x86-64'), ...requantizeInt8(all, inQ, outQ, 'arm64')]);
-      },
-    });
-    return undefined;
-  }
-  let index = tf.add(tf.add(x.v, x.q.zeroPoint), 128);
-  if (flavor === 'arm64') {
+  const neonGroups = (): tf.Tensor => {
     const per = x.v.shape.slice(1).reduce((a, d) => a * d, 1);
     const neon = per - (per % 16);
-    index = tf.add(index, tf.reshape(tf.mul(tf.cast(tf.less(tf.range(0, per), neon), 'float32'), 256), x.v.shape.slice(1)));
-  }
-  return tf.cast(tf.gather(table, tf.cast(index, 'int32')), 'float32');
+    return tf.reshape(tf.mul(tf.cast(tf.less(tf.range(0, per), neon), 'float32'), 256), x.v.shape.slice(1));
+  };
+  return tableLookup(
+    name,
+    x,
+    [x.q.scale, x.q.zeroPoint, q.scale, q.zeroPoint],
+    ([si, zi, so, zo]) => {
+      const all = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+      const [inQ, outQ] = [
+        { scale: si![0]!, zeroPoint: zi![0]! },
+        { scale: so![0]!, zeroPoint: zo![0]! },
+      ];
+      return Int32Array.from([...requantizeInt8(all, inQ, outQ, 'x86-64'), ...requantizeInt8(all, inQ, outQ, 'arm64')]);
+    },
+    st,
+    flavor === 'arm64' ? neonGroups : undefined,
+  );
 }
 
 // The exact ADD of an evaluation on a backend without the quantAddRaw op (its multipliers from prepareExact).
