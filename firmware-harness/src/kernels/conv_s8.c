@@ -27,7 +27,7 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
         node->op.gemm_int4 = w->type == PQK_INT4;
         node->op.gemm_depth = (int32_t)depth;
         node->op.rescale_short = pqk_rescale_short_ok(&node->op, pqk_bias_data(ctx, node), w->dims[0], depth);
-        node->scratch_bytes = pqk_gemm_scratch_bytes(w->dims[0], (int32_t)depth);
+        node->scratch_bytes = pqk_gemm_scratch_bytes(w->dims[0], (int32_t)depth, w->type == PQK_INT4);
         return PQK_OK;
     }
     node->scratch_bytes = 2u * (uint32_t)depth;
@@ -126,7 +126,7 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
     const pqk_op_data *op = &node->op;
     const int32_t depth = op->gemm_depth;
     uint32_t *col = (uint32_t *)(void *)(ctx->arena + node->scratch_offset);
-    int8_t *tmp = (int8_t *)col + pqk_gemm_col_bytes(op->gemm_rows, depth);
+    int8_t *tmp = (int8_t *)col + pqk_gemm_col_bytes(op->gemm_rows, depth, op->gemm_int4);
     int8_t *tail = tmp + depth;
     const int32_t oh = out->dims[1], ow = out->dims[2], oc_n = out->dims[3], ic_n = in->dims[3];
     const int32_t pixels = out->dims[0] * oh * ow, pointwise = is_pointwise(op, w);
@@ -138,6 +138,7 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
 #else
     const int mve = 0;
 #endif
+    if (!mve) pqk_gemm_rows_begin(op, bias, col);
     for (int32_t j = 0; j < pixels; j += PQK_GEMM_PIXELS) {
         const int32_t whole = j + PQK_GEMM_PIXELS <= pixels;
         int8_t *yj = whole ? y + (size_t)j * oc_n : tail;

@@ -7,6 +7,8 @@
  * zero point, whose product with the weights that start cancels. Sums wrap modulo 2^32 as the plain path's int32
  * sums do. int4 nibbles are placed at the top of their bytes, so their products come out times 16 and are shifted
  * back exactly (nine terms of 255 x 8) before the start is added. */
+#include <string.h>
+
 #include "kernels.h"
 #include "simd.h"
 
@@ -259,141 +261,190 @@ static inline __attribute__((always_inline)) void dw3x3_taps(const pqk_op_data *
     }
 }
 
-#if defined(PQK_DSP) && !defined(PQK_MVE)
-/* DSP, int8 weights, a clamp to the whole range or a ReLU's floor: two horizontally adjacent output pixels at a time,
- * so each tap's four weights are loaded and widened once for both (20 instructions a tap for 8 MACs against 13 for
- * 4). Written out as one block: the two pixels' eight sums, the widened weights and inputs, the state pointer and
- * the channel offset take all fourteen registers. Registers: r0-r3 pixel 1's sums of channels c..c+3, r4-r6 and r8
- * pixel 2's, r9 / r10 the weights (c, c+2) / (c+1, c+3), r11 / r12 the inputs likewise, lr the channel c, r7 (the
- * one left) the state. */
-typedef struct {
-    const int8_t *x1[9];   /* 0: pixel 1's taps (channel 0) */
-    const int8_t *x2[9];   /* 36: pixel 2's */
-    const int8_t *w[9];    /* 72: the weights of each tap (channel 0) */
-    const int32_t *start;  /* 108 */
-    const int32_t *mults;  /* 112 */
-    const int32_t *shifts; /* 116 */
-    int8_t *y1;            /* 120 */
-    int8_t *y2;            /* 124 */
-    int32_t c_n;           /* 128 */
-    int32_t k;             /* 132: 2 x output offset + 1 */
-    int32_t lo;            /* 136 */
-    int32_t spill[4];      /* 140: pixel 2's sums while pixel 1's are rescaled */
-} dw_pair_state;
+/* int8 weights and a clamp to the whole range or a ReLU's floor (every build but Helium): the weights of each group of
+ * four channels are laid out once per Eval in a record, in the order the taps read them and already widened, beside
+ * the group's starting sums and rescale: then a tap is one LDRD of two weight pairs, one LDR of four inputs, two
+ * SXTB16 and four MACs, and the record pointer is the only state that moves besides the three input rows. Record
+ * words: 0-3 the starting sums of channels c..c+3; 4-21 the nine taps, row by row and within a row the filter
+ * column 2, 1, 0, each as (w[c], w[c+2]) then (w[c+1], w[c+3]); 22 the four right shifts less one, a byte each;
+ * 23-26 the four multipliers. */
+enum { DW_REC_WORDS = 27 };
+#if !defined(PQK_MVE)
 
-#define PQK_DW2_TAP(t)                                                                                                 \
-    "ldr r10, [r7, #(72 + 4 * " #t ")]\n\t"                                                                            \
-    "ldr r10, [r10, lr]\n\t"                                                                                           \
-    "sxtb16 r9, r10\n\t"                                                                                               \
-    "sxtb16 r10, r10, ror #8\n\t"                                                                                      \
-    "ldr r12, [r7, #(4 * " #t ")]\n\t"                                                                                 \
-    "ldr r12, [r12, lr]\n\t"                                                                                           \
-    "sxtb16 r11, r12\n\t"                                                                                              \
-    "sxtb16 r12, r12, ror #8\n\t"                                                                                      \
-    "smlabb r0, r9, r11, r0\n\t"                                                                                       \
-    "smlatt r2, r9, r11, r2\n\t"                                                                                       \
-    "smlabb r1, r10, r12, r1\n\t"                                                                                      \
-    "smlatt r3, r10, r12, r3\n\t"                                                                                      \
-    "ldr r12, [r7, #(36 + 4 * " #t ")]\n\t"                                                                            \
-    "ldr r12, [r12, lr]\n\t"                                                                                           \
-    "sxtb16 r11, r12\n\t"                                                                                              \
-    "sxtb16 r12, r12, ror #8\n\t"                                                                                      \
-    "smlabb r4, r9, r11, r4\n\t"                                                                                       \
-    "smlatt r6, r9, r11, r6\n\t"                                                                                       \
-    "smlabb r5, r10, r12, r5\n\t"                                                                                      \
-    "smlatt r8, r10, r12, r8\n\t"
-/* Channel c + off / 4 of r0-r3 by the short rescale (pqk_out_short): r4 / r5 the multipliers / shifts at c, r6 k. */
-#define PQK_DW2_RESCALE(ra, off)                                                                                       \
-    "ldr r10, [r4, #" #off "]\n\t"                                                                                     \
-    "ldr r11, [r5, #" #off "]\n\t"                                                                                     \
-    "mvn r11, r11\n\t"                                                                                                 \
-    "lsl " ra ", " ra ", #1\n\t"                                                                                       \
-    "smmulr " ra ", " ra ", r10\n\t"                                                                                   \
-    "sub " ra ", " ra ", " ra ", lsr #31\n\t"                                                                          \
-    "asr " ra ", " ra ", r11\n\t"                                                                                      \
-    "add " ra ", " ra ", r6\n\t"                                                                                       \
-    "ssat " ra ", #8, " ra ", asr #1\n\t"
-#define PQK_DW2_FLOOR(ra)                                                                                              \
-    "cmp " ra ", r8\n\t"                                                                                               \
-    "it lt\n\t"                                                                                                        \
-    "movlt " ra ", r8\n\t"
-/* r0-r3 rescaled, floored at lo unless lo is -128, and stored at the pixel whose pointer is at `yoff` in the state,
- * channels c..c+3. */
-/* clang-format off */
-#define PQK_DW2_OUT(yoff) \
-    "ldr r4, [r7, #112]\n\t" \
-    "add r4, r4, lr, lsl #2\n\t" \
-    "ldr r5, [r7, #116]\n\t" \
-    "add r5, r5, lr, lsl #2\n\t" \
-    "ldr r6, [r7, #132]\n\t" \
-    "ldr r8, [r7, #136]\n\t" \
-    PQK_DW2_RESCALE("r0", 0) PQK_DW2_RESCALE("r1", 4) PQK_DW2_RESCALE("r2", 8) PQK_DW2_RESCALE("r3", 12) \
-    "cmn r8, #128\n\t" \
-    "beq 5f\n\t" \
-    PQK_DW2_FLOOR("r0") PQK_DW2_FLOOR("r1") PQK_DW2_FLOOR("r2") PQK_DW2_FLOOR("r3") \
-    "5:\n\t" \
-    "ldr r9, [r7, #" #yoff "]\n\t" \
-    "add r9, r9, lr\n\t" \
-    "strb r0, [r9]\n\t" \
-    "strb r1, [r9, #1]\n\t" \
-    "strb r2, [r9, #2]\n\t" \
-    "strb r3, [r9, #3]\n\t"
-#define PQK_DW2_BODY \
-    "mov lr, #0\n\t" \
-    "1:\n\t" \
-    "ldr r9, [r7, #108]\n\t" \
-    "add r9, r9, lr, lsl #2\n\t" \
-    "ldm r9, {r0, r1, r2, r3}\n\t" \
-    "mov r4, r0\n\t" \
-    "mov r5, r1\n\t" \
-    "mov r6, r2\n\t" \
-    "mov r8, r3\n\t" \
-    PQK_DW2_TAP(0) PQK_DW2_TAP(1) PQK_DW2_TAP(2) PQK_DW2_TAP(3) PQK_DW2_TAP(4) \
-    PQK_DW2_TAP(5) PQK_DW2_TAP(6) PQK_DW2_TAP(7) PQK_DW2_TAP(8) \
-    "add r9, r7, #140\n\t" \
-    "stm r9, {r4, r5, r6, r8}\n\t" \
-    PQK_DW2_OUT(120) \
-    "add r9, r7, #140\n\t" \
-    "ldm r9, {r0, r1, r2, r3}\n\t" \
-    PQK_DW2_OUT(124) \
-    "add lr, lr, #4\n\t" \
-    "ldr r9, [r7, #128]\n\t" \
-    "cmp lr, r9\n\t" \
-    "blt 1b"
-/* clang-format on */
-#define PQK_DW2_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"
-
-static void dw3x3_pair_dsp(dw_pair_state *st)
+static inline int32_t dw_rec_tap(int32_t i) /* record tap i's filter position: rows in order, columns 2, 1, 0 */
 {
-    __asm__ volatile(PQK_DW2_BODY : : "r"(st) : PQK_DW2_CLOBBERS);
+    return i / 3 * 3 + 2 - i % 3;
 }
 
-/* Every output pixel, two at a time along each row; a row's odd last pixel through dw3x3_pixel. */
-static void dw3x3_all_pairs(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims,
-                            const int8_t *w, const int32_t *start, const int8_t *pad_row, int8_t *y, int clamp)
+static void dw_rec_fill(const pqk_op_data *op, const int8_t *w, const int32_t *bias, int32_t c_n, uint32_t *rec)
 {
-    const int32_t ih = in_dims[1], iw = in_dims[2], c_n = in_dims[3];
+    for (int32_t c = 0; c < c_n; c += 4, rec += DW_REC_WORDS) {
+        uint32_t rm1 = 0;
+        for (int32_t j = 0; j < 4; j++) {
+            uint32_t s = bias ? (uint32_t)bias[c + j] : 0u;
+            for (int32_t t = 0; t < 9; t++) s += (uint32_t)(op->in_offset * w[t * c_n + c + j]);
+            rec[j] = s;
+            rm1 |= ((uint32_t)~op->shifts[c + j] & 0xffu) << (8 * j);
+            rec[23 + j] = (uint32_t)op->mults[c + j];
+        }
+        for (int32_t i = 0; i < 9; i++) {
+            const uint32_t w4 = pqk_load_u32(w + dw_rec_tap(i) * c_n + c);
+            rec[4 + 2 * i] = pqk_sxtb16(w4), rec[5 + 2 * i] = pqk_sxtb16_ror8(w4);
+        }
+        rec[22] = rm1;
+    }
+}
+
+/* One output pixel from the records, its taps as dw3x3_taps gives them: the readable form of the DSP code below,
+ * which runs it where that does not apply (a filter row with both ends in the padding) and on cores without it. */
+static void dw_rec_pixel(const uint32_t *rec, const int8_t *const *taps, int32_t c_n, int8_t *y, int32_t k, int32_t lo)
+{
+    for (int32_t c = 0; c < c_n; c += 4, rec += DW_REC_WORDS) {
+        int32_t a0 = (int32_t)rec[0], a1 = (int32_t)rec[1], a2 = (int32_t)rec[2], a3 = (int32_t)rec[3];
+        for (int32_t i = 0; i < 9; i++) {
+            const uint32_t x4 = pqk_load_u32(taps[dw_rec_tap(i)] + c), xe = pqk_sxtb16(x4), xo = pqk_sxtb16_ror8(x4);
+            const uint32_t we = rec[4 + 2 * i], wo = rec[5 + 2 * i];
+            a0 = pqk_smlabb(we, xe, a0), a2 = pqk_smlatt(we, xe, a2);
+            a1 = pqk_smlabb(wo, xo, a1), a3 = pqk_smlatt(wo, xo, a3);
+        }
+        const uint32_t rm1 = rec[22];
+        const int32_t acc[4] = {a0, a1, a2, a3};
+        for (int32_t j = 0; j < 4; j++)
+            y[c + j] = pqk_out_short(acc[j], (int32_t)rec[23 + j], (int32_t)((rm1 >> (8 * j)) & 0xffu), k, 0, lo, 127);
+    }
+}
+
+#if defined(PQK_DSP)
+/* The DSP form, one output pixel, written out: the four sums, a tap's two weight pairs and two input pairs, the
+ * record, the three input rows, the channel count and the output take all fourteen registers: r0-r3 the sums of
+ * channels c..c+3, r4 / r5 the weights (c, c+2) / (c+1, c+3), r6 / r12 the inputs likewise, r7 the record, r8-r10
+ * the rows, r11 the channel count, lr the output. A row points at its filter column 0, which the three taps read as
+ * [row, 2 c_n], [row, c_n] and [row] (moving the row on four channels); where column 0 (2) is in the padding the
+ * row points at column 1 (0), the tap in the padding reads the input zero point from the stack, and the others
+ * move up one place. The rescale is the short one (pqk_out_short); the four bytes are stored as one word after
+ * a floor on each byte (SSUB8 / SEL against the floor in every byte: no change where it is -128). */
+typedef struct {
+    const int8_t *rows[3]; /* 0 */
+    int8_t *y;             /* 12 */
+    const uint32_t *rec;   /* 16 */
+    const int8_t *y_end;   /* 20: y + c_n */
+    int32_t c_n;           /* 24 */
+    int32_t k;             /* 28: 2 x output offset + 1 */
+    uint32_t lo4;          /* 32: the floor in each byte */
+    uint32_t zp2;          /* 36: the input zero point in both halfwords */
+} dw_rec_state;
+
+#define PQK_DWR_TAP(xaddr)                                                                                             \
+    "ldrd r4, r5, [r7], #8\n\t"                                                                                        \
+    "ldr r12, " xaddr "\n\t"                                                                                           \
+    "sxtb16 r6, r12\n\t"                                                                                               \
+    "sxtb16 r12, r12, ror #8\n\t"                                                                                      \
+    "smlabb r0, r4, r6, r0\n\t"                                                                                        \
+    "smlatt r2, r4, r6, r2\n\t"                                                                                        \
+    "smlabb r1, r5, r12, r1\n\t"                                                                                       \
+    "smlatt r3, r5, r12, r3\n\t"
+#define PQK_DWR_PAD                                                                                                    \
+    "ldrd r4, r5, [r7], #8\n\t"                                                                                        \
+    "ldr r6, [sp, #12]\n\t"                                                                                            \
+    "smlabb r0, r4, r6, r0\n\t"                                                                                        \
+    "smlatt r2, r4, r6, r2\n\t"                                                                                        \
+    "smlabb r1, r5, r6, r1\n\t"                                                                                        \
+    "smlatt r3, r5, r6, r3\n\t"
+#define PQK_DWR_ROW_MID(r)   PQK_DWR_TAP("[" r ", r11, lsl #1]") PQK_DWR_TAP("[" r ", r11]") PQK_DWR_TAP("[" r "], #4")
+#define PQK_DWR_ROW_LEFT(r)  PQK_DWR_TAP("[" r ", r11]") PQK_DWR_TAP("[" r "], #4") PQK_DWR_PAD
+#define PQK_DWR_ROW_RIGHT(r) PQK_DWR_PAD PQK_DWR_TAP("[" r ", r11]") PQK_DWR_TAP("[" r "], #4")
+/* Channel ra by the short rescale: multiplier in rm, right shift less one in r12's low byte, k in r5. */
+#define PQK_DWR_RESCALE(ra, rm)                                                                                        \
+    "lsl " ra ", " ra ", #1\n\t"                                                                                       \
+    "smmulr " ra ", " ra ", " rm "\n\t"                                                                                \
+    "sub " ra ", " ra ", " ra ", lsr #31\n\t"                                                                          \
+    "asr " ra ", " ra ", r12\n\t"                                                                                      \
+    "add " ra ", " ra ", r5\n\t"                                                                                       \
+    "ssat " ra ", #8, " ra ", asr #1\n\t"
+/* clang-format off */
+#define PQK_DWR_BODY(ROW) \
+    "push {r4-r11, lr}\n\t" \
+    "ldr r4, [r0, #20]\n\t" \
+    "ldr r5, [r0, #28]\n\t" \
+    "ldr r6, [r0, #32]\n\t" \
+    "ldr r12, [r0, #36]\n\t" \
+    "push {r4, r5, r6, r12}\n\t" /* sp: y_end, k, lo4, zp2 */ \
+    "ldr r7, [r0, #16]\n\t" \
+    "ldr r11, [r0, #24]\n\t" \
+    "ldm r0, {r8, r9, r10, lr}\n\t" \
+    "1:\n\t" \
+    "ldmia r7!, {r0, r1, r2, r3}\n\t" \
+    ROW("r8") ROW("r9") ROW("r10") \
+    "ldr r12, [r7], #4\n\t" \
+    "ldr r5, [sp, #4]\n\t" \
+    "ldrd r4, r6, [r7], #8\n\t" \
+    PQK_DWR_RESCALE("r0", "r4") "lsr r12, r12, #8\n\t" PQK_DWR_RESCALE("r1", "r6") "lsr r12, r12, #8\n\t" \
+    "ldrd r4, r6, [r7], #8\n\t" \
+    PQK_DWR_RESCALE("r2", "r4") "lsr r12, r12, #8\n\t" PQK_DWR_RESCALE("r3", "r6") \
+    "bfi r0, r1, #8, #8\n\t" \
+    "bfi r0, r2, #16, #8\n\t" \
+    "bfi r0, r3, #24, #8\n\t" \
+    "ldr r4, [sp, #8]\n\t" \
+    "ssub8 r5, r0, r4\n\t" \
+    "sel r0, r0, r4\n\t" \
+    "str r0, [lr], #4\n\t" \
+    "ldr r6, [sp]\n\t" \
+    "cmp lr, r6\n\t" \
+    "bne 1b\n\t" \
+    "add sp, sp, #16\n\t" \
+    "pop {r4-r11, pc}"
+/* clang-format on */
+__attribute__((naked, noinline)) static void dw_rec_mid(dw_rec_state *st __attribute__((unused)))
+{
+    __asm__(PQK_DWR_BODY(PQK_DWR_ROW_MID));
+}
+__attribute__((naked, noinline)) static void dw_rec_left(dw_rec_state *st __attribute__((unused)))
+{
+    __asm__(PQK_DWR_BODY(PQK_DWR_ROW_LEFT));
+}
+__attribute__((naked, noinline)) static void dw_rec_right(dw_rec_state *st __attribute__((unused)))
+{
+    __asm__(PQK_DWR_BODY(PQK_DWR_ROW_RIGHT));
+}
+#endif
+
+/* Every output pixel from the records: on DSP cores through dw_rec_mid / left / right where at most one end of the
+ * filter's rows is in the padding, otherwise through dw_rec_pixel. */
+static void dw3x3_all_rec(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims,
+                          const uint32_t *rec, const int8_t *zp_row, int8_t *y)
+{
+    const int32_t ih = in_dims[1], iw = in_dims[2], c_n = in_dims[3], k = 2 * op->out_offset + 1;
     int32_t toff[9];
     for (int32_t t = 0; t < 9; t++) toff[t] = ((t / 3) * op->dil_h * iw + (t % 3) * op->dil_w) * c_n;
-    dw_pair_state st;
-    for (int32_t t = 0; t < 9; t++) st.w[t] = w + t * c_n;
-    st.start = start, st.mults = op->mults, st.shifts = op->shifts, st.c_n = c_n;
-    st.k = 2 * op->out_offset + 1, st.lo = op->act_min;
+#if defined(PQK_DSP)
+    dw_rec_state st = {.rec = rec, .c_n = c_n, .k = k, .lo4 = (uint8_t)op->act_min * 0x01010101u};
+    st.zp2 = ((uint32_t)-op->in_offset & 0xffffu) * 0x00010001u;
+#endif
     for (int32_t n = 0; n < in_dims[0]; n++) {
         const int8_t *xb = x + (size_t)n * ih * iw * c_n;
         for (int32_t oy = 0; oy < out_dims[1]; oy++) {
-            int32_t ox = 0;
-            for (; ox + 1 < out_dims[2]; ox += 2, y += 2 * c_n) {
-                dw3x3_taps(op, xb, in_dims, toff, oy, ox, pad_row, st.x1);
-                dw3x3_taps(op, xb, in_dims, toff, oy, ox + 1, pad_row, st.x2);
-                st.y1 = y, st.y2 = y + c_n;
-                dw3x3_pair_dsp(&st);
-            }
-            if (ox < out_dims[2]) {
+            for (int32_t ox = 0; ox < out_dims[2]; ox++, y += c_n) {
+#if defined(PQK_DSP)
+                const int32_t iy0 = oy * op->stride_h - op->pad_h, ix0 = ox * op->stride_w - op->pad_w;
+                const int left = ix0 < 0, right = ix0 + 2 >= iw;
+                if (ix0 >= -1 && ix0 + 1 < iw && !(left && right)) {
+                    for (int32_t ky = 0; ky < 3; ky++) {
+                        const int32_t iy = iy0 + ky * op->dil_h;
+                        st.rows[ky] = iy >= 0 && iy < ih ? xb + ((size_t)iy * iw + ix0 + left) * c_n : zp_row;
+                    }
+                    st.y = y, st.y_end = y + c_n;
+                    if (left)
+                        dw_rec_left(&st);
+                    else if (right)
+                        dw_rec_right(&st);
+                    else
+                        dw_rec_mid(&st);
+                    continue;
+                }
+#endif
                 const int8_t *taps[9];
-                dw3x3_taps(op, xb, in_dims, toff, oy, ox, pad_row, taps);
-                dw3x3_pixel(op, taps, c_n, w, start, y, 0, clamp == PQK_CLAMP_NONE);
-                y += c_n;
+                dw3x3_taps(op, xb, in_dims, toff, oy, ox, zp_row, taps);
+                dw_rec_pixel(rec, taps, c_n, y, k, op->act_min);
             }
         }
     }
@@ -431,25 +482,67 @@ dw3x3_all(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const 
     }
 }
 
-void pqk_dw3x3_run(const pqk_op_data *op_in, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims,
-                   const int8_t *w, int is_int4, int no_min_weight, const int32_t *start, const int8_t *pad_row,
-                   int8_t *y)
+/* The record path: int8 weights, a clamp that is the whole range or a floor at the top of it, filter columns next to
+ * each other. Decided on the op alone, so that the scratch a host sizes is the scratch every core uses. */
+static int dw3x3_records(const pqk_op_data *op, int is_int4)
+{
+    return !is_int4 && pqk_clamp_kind(op->act_min, op->act_max) != PQK_CLAMP_BOTH && op->dil_w == 1;
+}
+
+uint32_t pqk_dw3x3_scratch_bytes(const pqk_op_data *op, int32_t c_n, int is_int4)
+{
+    /* records and three pixels of the input zero point, or the starting sums and one pixel of it */
+    return dw3x3_records(op, is_int4) ? (4u * DW_REC_WORDS / 4u + 3u) * (uint32_t)c_n : 5u * (uint32_t)c_n;
+}
+
+/* The paths that read the weights from the model, from the starting sums and one pixel of the input zero point. Not
+ * inlined nor specialized (GCC's noclone): the compiler's register choices in these loops follow the function's
+ * shape, and this one keeps those of the M4's int4 and the M55's paths as measured. */
+#if defined(__clang__)
+#define PQK_NOCLONE
+#else
+#define PQK_NOCLONE __attribute__((noclone))
+#endif
+static __attribute__((noinline)) PQK_NOCLONE void
+dw3x3_run_start(const pqk_op_data *op_in, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims,
+                const int8_t *w, int is_int4, int no_min_weight, const int32_t *start, const int8_t *pad_row, int8_t *y)
 {
     const pqk_op_data op = *op_in; /* int8 stores cannot alias a local: no reloads */
     const int full_range = op.act_min == -128 && op.act_max == 127;
+#if defined(PQK_MVE)
     if (is_int4) /* one body, the output range tested per value */
         dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 1, full_range, 0);
-#if defined(PQK_MVE)
     else
         dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 0, no_min_weight ? 2 : 1);
 #else
-#if defined(PQK_DSP)
-    else if (pqk_clamp_kind(op.act_min, op.act_max) != PQK_CLAMP_BOTH)
-        dw3x3_all_pairs(&op, x, in_dims, out_dims, w, start, pad_row, y, pqk_clamp_kind(op.act_min, op.act_max));
-#endif
-    else if ((void)no_min_weight, full_range)
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 1, 0);
-    else
+    if (is_int4 && full_range)
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 1, 1, 0);
+    else if (is_int4)
+        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 1, 0, 0);
+    else /* int8 with a clamp at both ends or dilated columns, rare: the output range tested per value */
         dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 0, 0);
+    (void)no_min_weight;
 #endif
+}
+
+void pqk_dw3x3_run(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims,
+                   const int8_t *w, const int32_t *bias, int is_int4, int no_min_weight, void *scratch, int8_t *y)
+{
+#if !defined(PQK_MVE)
+    if (dw3x3_records(op, is_int4)) {
+        const int32_t c_n = in_dims[3];
+        uint32_t *rec = (uint32_t *)scratch;
+        int8_t *zp_row = (int8_t *)(rec + DW_REC_WORDS * (c_n / 4));
+        memset(zp_row, -op->in_offset, 3u * (size_t)c_n);
+        dw_rec_fill(op, w, bias, c_n, rec);
+        dw3x3_all_rec(op, x, in_dims, out_dims, rec, zp_row, y);
+        return;
+    }
+#endif
+    const int32_t c_n = in_dims[3];
+    int32_t *start = (int32_t *)scratch;
+    int8_t *pad_row = (int8_t *)(start + c_n);
+    memset(pad_row, -op->in_offset, (size_t)c_n); /* the input zero point */
+    pqk_dw3x3_start(op, w, is_int4, bias, c_n, start);
+    dw3x3_run_start(op, x, in_dims, out_dims, w, is_int4, no_min_weight, start, pad_row, y);
 }

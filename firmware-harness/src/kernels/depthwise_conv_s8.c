@@ -30,7 +30,7 @@ static pqk_status dw_prepare(pqk_ctx *ctx, pqk_node *node)
     op->rescale_short = pqk_rescale_short_ok(op, pqk_bias_data(ctx, node), w->dims[3], 9);
     if (op->depth_mult == 1 && w->dims[1] == 3 && w->dims[2] == 3 && w->dims[3] % 4 == 0 && op->rescale_short) {
         op->variant = w->type == PQK_INT4 ? DW_3X3_INT4 : DW_3X3;
-        node->scratch_bytes += (uint32_t)w->dims[3];
+        node->scratch_bytes = pqk_dw3x3_scratch_bytes(op, w->dims[3], w->type == PQK_INT4);
         if (op->variant == DW_3X3 && !memchr(w->data, 0x80, 9u * (uint32_t)w->dims[3])) op->variant = DW_3X3_NO_MIN;
     }
     return PQK_OK;
@@ -195,15 +195,8 @@ static int dw_pixel_vector(const pqk_op_data *op, const int8_t *xb, const int8_t
 static void dw3x3_run(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, const pqk_tensor *w,
                       const pqk_tensor *out, const int8_t *x, const int32_t *bias, int8_t *y)
 {
-    const pqk_op_data *op = &node->op;
-    const int32_t c_n = in->dims[3];
-    int32_t *start = (int32_t *)(void *)(ctx->arena + node->scratch_offset);
-    int8_t *pad_row = (int8_t *)(start + c_n);
-    memset(pad_row, -op->in_offset, (size_t)c_n); /* the input zero point */
-    const int is_int4 = op->variant == DW_3X3_INT4;
-    pqk_dw3x3_start(op, (const int8_t *)w->data, is_int4, bias, c_n, start);
-    pqk_dw3x3_run(op, x, in->dims, out->dims, (const int8_t *)w->data, is_int4, op->variant == DW_3X3_NO_MIN, start,
-                  pad_row, y);
+    pqk_dw3x3_run(&node->op, x, in->dims, out->dims, (const int8_t *)w->data, bias, node->op.variant == DW_3X3_INT4,
+                  node->op.variant == DW_3X3_NO_MIN, ctx->arena + node->scratch_offset, y);
 }
 
 static inline __attribute__((always_inline)) void dw_channels_inner(pqk_ctx *ctx, const pqk_node *node,

@@ -25,9 +25,9 @@ int pqk_gemm_fits(int32_t depth, int is_int4)
     return depth > 0 && depth % (is_int4 ? 8 : 4) == 0;
 }
 
-uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth)
+uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth, int is_int4)
 {
-    return pqk_gemm_col_bytes(rows, depth) + (uint32_t)depth + PQK_GEMM_PIXELS * (uint32_t)rows;
+    return pqk_gemm_col_bytes(rows, depth, is_int4) + (uint32_t)depth + PQK_GEMM_PIXELS * (uint32_t)rows;
 }
 
 void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int is_int4, uint32_t *col)
@@ -153,23 +153,22 @@ static inline __attribute__((always_inline)) void gemm_run_short(const pqk_op_da
 
 #if defined(PQK_DSP)
 /* The int8 row loop with the short rescale and a clamp to the whole range or a ReLU's floor, for an even number of
- * groups and a bias, written out as one block: the compiler's version of the same loop reloads its state from the
- * stack around every row's rescale (some 30 instructions a row more). Registers: r0-r3 the four pixels' sums, r4
- * the column, r5 the weights (running across rows), r6 the group count, r8-r11 column words, r12 a weight word,
- * lr a widened weight pair; everything else is in `gemm_dsp_state`, whose address is the one register left. */
+ * groups, at least four, and a bias, written out as one block: the compiler's version of the same loop reloads its
+ * state from the stack around every row's rescale (some 30 instructions a row more). Registers: r0-r3 the four
+ * pixels' sums, r4 the column, r5 the weights (running across rows), r6 the group count, r8-r11 column words, r12
+ * a weight word, lr a widened weight pair; everything else is in `gemm_dsp_state`, whose address is the one
+ * register left. Each row's bias, multiplier and right shift less one are three words in the scratch, laid out
+ * once per Eval (pqk_gemm_rows_begin), read by one LDM. */
 typedef struct {
     const uint32_t *col;   /* 0 */
-    int32_t quads;         /* 4: groups / 4 */
-    const int32_t *bias;   /* 8: advances a row at a time, as do the next three */
-    const int32_t *mults;  /* 12 */
-    const int32_t *shifts; /* 16 */
-    int8_t *y;             /* 20 */
-    int32_t stride;        /* 24 */
-    int32_t k;             /* 28: 2 x output offset + 1 */
-    int32_t lo;            /* 32 */
-    const int8_t *y_end;   /* 36 */
-    const int8_t *weights; /* 40 */
-    int32_t pair;          /* 44: groups / 2 is odd (one two-group step before the four-group loop) */
+    int32_t steps;         /* 4: groups / 4, times 2, plus 1 where groups / 2 is odd (one two-group step first) */
+    const uint32_t *rows;  /* 8: this row's bias, multiplier, right shift less one; advances a row at a time */
+    int8_t *y;             /* 12: advances a row at a time */
+    int32_t stride;        /* 16 */
+    int32_t k;             /* 20: 2 x output offset + 1 */
+    uint32_t lo4;          /* 24: the floor in each byte */
+    const int8_t *y_end;   /* 28 */
+    const int8_t *weights; /* 32 */
 } gemm_dsp_state;
 
 #define PQK_DSP_MAC4(rw)                                                                                               \
@@ -188,47 +187,53 @@ typedef struct {
     "asr " ra ", " ra ", lr\n\t"                                                                                       \
     "add " ra ", " ra ", r9\n\t"                                                                                       \
     "ssat " ra ", #8, " ra ", asr #1\n\t"
-#define PQK_DSP_FLOOR(ra)                                                                                              \
-    "cmp " ra ", r10\n\t"                                                                                              \
-    "it lt\n\t"                                                                                                        \
-    "movlt " ra ", r10\n\t"
-#define PQK_DSP_ROWS(floor)                                                                                            \
-    "ldr r5, [%[st], #40]\n\t"                                                                                         \
+/* r0-r3 to the four pixels: r8 the first one's byte, r9 the stride. */
+#define PQK_DSP_STORE                                                                                                  \
+    "strb r0, [r8]\n\t"                                                                                                \
+    "strb r1, [r8, r9]\n\t"                                                                                            \
+    "add r10, r8, r9, lsl #1\n\t"                                                                                      \
+    "strb r2, [r10]\n\t"                                                                                               \
+    "strb r3, [r10, r9]\n\t"
+/* The same after a floor on each byte: r0-r3 packed into r0, SSUB8 / SEL against the floor in every byte. */
+#define PQK_DSP_STORE_FLOOR                                                                                            \
+    "bfi r0, r1, #8, #8\n\t"                                                                                           \
+    "bfi r0, r2, #16, #8\n\t"                                                                                          \
+    "bfi r0, r3, #24, #8\n\t"                                                                                          \
+    "ldr r10, [%[st], #24]\n\t"                                                                                        \
+    "ssub8 r11, r0, r10\n\t"                                                                                           \
+    "sel r0, r0, r10\n\t"                                                                                              \
+    "ldr r8, [%[st], #12]\n\t"                                                                                         \
+    "ldr r9, [%[st], #16]\n\t"                                                                                         \
+    "strb r0, [r8]\n\t"                                                                                                \
+    "lsr r0, r0, #8\n\t"                                                                                               \
+    "strb r0, [r8, r9]\n\t"                                                                                            \
+    "lsr r0, r0, #8\n\t"                                                                                               \
+    "add r10, r8, r9, lsl #1\n\t"                                                                                      \
+    "strb r0, [r10]\n\t"                                                                                               \
+    "lsr r0, r0, #8\n\t"                                                                                               \
+    "strb r0, [r10, r9]\n\t"
+#define PQK_DSP_ROWS(store)                                                                                            \
+    "ldr r5, [%[st], #32]\n\t"                                                                                         \
     "1:\n\t"                                                                                                           \
     "ldr r8, [%[st], #8]\n\t"                                                                                          \
-    "ldr r0, [r8], #4\n\t"                                                                                             \
-    "str r8, [%[st], #8]\n\t"                                                                                          \
+    "ldr r0, [r8]\n\t"                                                                                                 \
     "mov r1, r0\n\t"                                                                                                   \
     "mov r2, r0\n\t"                                                                                                   \
     "mov r3, r0\n\t"                                                                                                   \
     "ldr r4, [%[st], #0]\n\t"                                                                                          \
-    "ldr r6, [%[st], #44]\n\t"                                                                                         \
-    "cmp r6, #0\n\t"                                                                                                   \
-    "beq 3f\n\t" PQK_DSP_GROUP PQK_DSP_GROUP "3:\n\t"                                                                  \
     "ldr r6, [%[st], #4]\n\t"                                                                                          \
-    "cmp r6, #0\n\t"                                                                                                   \
-    "beq 4f\n\t"                                                                                                       \
-    "2:\n\t" PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP "subs r6, r6, #1\n\t"                             \
+    "lsrs r6, r6, #1\n\t"                                                                                              \
+    "bcc 2f\n\t" PQK_DSP_GROUP PQK_DSP_GROUP "2:\n\t" PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP          \
+    "subs r6, r6, #1\n\t"                                                                                              \
     "bne 2b\n\t"                                                                                                       \
-    "4:\n\t"                                                                                                           \
-    "ldr r8, [%[st], #12]\n\t"                                                                                         \
-    "ldr r12, [r8], #4\n\t"                                                                                            \
-    "str r8, [%[st], #12]\n\t"                                                                                         \
-    "ldr r8, [%[st], #16]\n\t"                                                                                         \
-    "ldr lr, [r8], #4\n\t"                                                                                             \
-    "str r8, [%[st], #16]\n\t"                                                                                         \
-    "mvn lr, lr\n\t"                                                                                                   \
-    "ldr r9, [%[st], #28]\n\t" PQK_DSP_RESCALE("r0") PQK_DSP_RESCALE("r1") PQK_DSP_RESCALE("r2") PQK_DSP_RESCALE("r3") \
-        floor "ldr r8, [%[st], #20]\n\t"                                                                               \
-              "ldr r9, [%[st], #24]\n\t"                                                                               \
-              "strb r0, [r8]\n\t"                                                                                      \
-              "strb r1, [r8, r9]\n\t"                                                                                  \
-              "add r10, r8, r9, lsl #1\n\t"                                                                            \
-              "strb r2, [r10]\n\t"                                                                                     \
-              "strb r3, [r10, r9]\n\t"                                                                                 \
+    "ldr r8, [%[st], #8]\n\t"                                                                                          \
+    "ldmia r8!, {r10, r12, lr}\n\t"                                                                                    \
+    "str r8, [%[st], #8]\n\t"                                                                                          \
+    "ldr r9, [%[st], #20]\n\t" PQK_DSP_RESCALE("r0") PQK_DSP_RESCALE("r1") PQK_DSP_RESCALE("r2") PQK_DSP_RESCALE("r3") \
+        store "ldr r8, [%[st], #12]\n\t"                                                                               \
               "add r8, r8, #1\n\t"                                                                                     \
-              "str r8, [%[st], #20]\n\t"                                                                               \
-              "ldr r9, [%[st], #36]\n\t"                                                                               \
+              "str r8, [%[st], #12]\n\t"                                                                               \
+              "ldr r9, [%[st], #28]\n\t"                                                                               \
               "cmp r8, r9\n\t"                                                                                         \
               "bne 1b"
 #define PQK_DSP_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"
@@ -236,15 +241,39 @@ typedef struct {
 static void gemm_rows_dsp(gemm_dsp_state *st, int floor)
 {
     if (floor)
-        __asm__ volatile(PQK_DSP_ROWS("ldr r10, [%[st], #32]\n\t" PQK_DSP_FLOOR("r0") PQK_DSP_FLOOR("r1")
-                                          PQK_DSP_FLOOR("r2") PQK_DSP_FLOOR("r3"))
+        __asm__ volatile(PQK_DSP_ROWS(PQK_DSP_STORE_FLOOR) : : [st] "r"(st) : PQK_DSP_CLOBBERS);
+    else
+        __asm__ volatile(PQK_DSP_ROWS("ldr r8, [%[st], #12]\n\tldr r9, [%[st], #16]\n\t" PQK_DSP_STORE)
                          :
                          : [st] "r"(st)
                          : PQK_DSP_CLOBBERS);
-    else
-        __asm__ volatile(PQK_DSP_ROWS("") : : [st] "r"(st) : PQK_DSP_CLOBBERS);
+}
+
+static int gemm_dsp_rows_ok(const pqk_op_data *op, const int32_t *bias)
+{
+    const int32_t groups = op->gemm_depth / 4;
+    return op->rescale_short && !op->gemm_int4 && pqk_clamp_kind(op->act_min, op->act_max) != PQK_CLAMP_BOTH && bias &&
+           groups % 2 == 0 && groups >= 4 && op->gemm_rows > 0;
+}
+
+/* The three words per row the DSP row loop reads, after the DSP column in the column area. */
+static uint32_t *gemm_dsp_rows(const pqk_op_data *op, const uint32_t *col)
+{
+    return (uint32_t *)col + 2 * PQK_GEMM_PIXELS * op->gemm_depth / 4;
 }
 #endif
+
+void pqk_gemm_rows_begin(const pqk_op_data *op, const int32_t *bias, uint32_t *col)
+{
+#if defined(PQK_DSP)
+    if (!gemm_dsp_rows_ok(op, bias)) return;
+    uint32_t *rows = gemm_dsp_rows(op, col);
+    for (int32_t r = 0; r < op->gemm_rows; r++, rows += 3)
+        rows[0] = (uint32_t)bias[r], rows[1] = (uint32_t)op->mults[r], rows[2] = ~(uint32_t)op->shifts[r];
+#else
+    (void)op, (void)bias, (void)col;
+#endif
+}
 
 static void gemm_run_general(const pqk_op_data *op, const int8_t *weights, const uint32_t *col, const int32_t *bias,
                              int8_t *y, int32_t stride, int is_int4)
@@ -265,11 +294,17 @@ void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_
     const pqk_op_data op = *op_in; /* a local copy: the int8 stores cannot alias it, so no reloads */
     const int clamp = pqk_clamp_kind(op.act_min, op.act_max);
 #if defined(PQK_DSP)
-    const int32_t groups = op.gemm_depth / 4;
-    if (op.rescale_short && !op.gemm_int4 && clamp != PQK_CLAMP_BOTH && bias && groups % 2 == 0 && op.gemm_rows > 0) {
-        gemm_dsp_state st = {
-            col,        groups / 4,       bias,    op.mults,        op.shifts, y, stride, 2 * op.out_offset + 1,
-            op.act_min, y + op.gemm_rows, weights, (groups / 2) % 2};
+    if (gemm_dsp_rows_ok(op_in, bias)) {
+        const int32_t groups = op.gemm_depth / 4;
+        gemm_dsp_state st = {col,
+                             groups / 4 * 2 + (groups / 2) % 2,
+                             gemm_dsp_rows(op_in, col),
+                             y,
+                             stride,
+                             2 * op.out_offset + 1,
+                             (uint8_t)op.act_min * 0x01010101u,
+                             y + op.gemm_rows,
+                             weights};
         gemm_rows_dsp(&st, clamp == PQK_CLAMP_FLOOR);
         return;
     }

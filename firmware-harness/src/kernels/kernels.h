@@ -59,21 +59,23 @@ void pqk_dot2_s8_s16(const int8_t *w, int is_int4, uint32_t first_a, uint32_t fi
 #define PQK_GEMM_PIXELS 4
 int pqk_gemm_fits(int32_t depth, int is_int4);
 /* The scratch of a GEMM conv, the same in every build (the host sizes the arena): the column area, which holds
- * either the DSP layout or Helium's 16-byte chunks followed by its row bases (4 x rows), whichever is larger
- * (pqk_gemm_col_bytes); one gathered pixel (depth bytes); the output block of a last group of fewer than four pixels
- * (4 x rows). */
+ * either the DSP layout followed, for int8 weights, by three words a row (pqk_gemm_rows_begin) or Helium's 16-byte
+ * chunks followed by its row bases (4 x rows), whichever is larger (pqk_gemm_col_bytes); one gathered pixel (depth
+ * bytes); the output block of a last group of fewer than four pixels (4 x rows). */
 static inline uint32_t pqk_gemm_mve_col_bytes(int32_t depth)
 {
     return PQK_GEMM_PIXELS * 16u * (((uint32_t)depth + 15u) / 16u);
 }
-static inline uint32_t pqk_gemm_col_bytes(int32_t rows, int32_t depth)
+static inline uint32_t pqk_gemm_col_bytes(int32_t rows, int32_t depth, int is_int4)
 {
-    const uint32_t dsp = 2u * PQK_GEMM_PIXELS * (uint32_t)depth,
+    const uint32_t dsp = 2u * PQK_GEMM_PIXELS * (uint32_t)depth + (is_int4 ? 0u : 12u * (uint32_t)rows),
                    mve = pqk_gemm_mve_col_bytes(depth) + 4u * (uint32_t)rows;
     return dsp > mve ? dsp : mve;
 }
-uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth);
+uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth, int is_int4);
 void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int is_int4, uint32_t *col);
+/* Once per Eval, before the pixels: what the DSP row loop reads of each row, in the column area. */
+void pqk_gemm_rows_begin(const pqk_op_data *op, const int32_t *bias, uint32_t *col);
 /* Pixel p's output of row r goes to y[p * stride + r]. */
 void pqk_gemm_run(const pqk_op_data *op, const int8_t *weights, const uint32_t *col, const int32_t *bias, int8_t *y,
                   int32_t stride);
@@ -84,15 +86,16 @@ void pqk_gemm_bases_mve(const pqk_op_data *op, const int8_t *weights, const int3
 void pqk_gemm_run_mve(const pqk_op_data *op, const int8_t *weights, const int8_t *col, const int32_t *base, int8_t *y,
                       int32_t stride);
 /* DEPTHWISE_CONV_2D 3x3, multiplier 1, int8 or int4 weights, channels a multiple of 4 (depthwise_conv_3x3_s8.c): the
- * weights are read from the model and widened in registers; each channel's starting sum (bias + input offset x
- * its weights) is computed once per Eval into `start`, then every output pixel runs from nine tap pointers (a
- * tap in the padding points at pad_row, c_n bytes of the input zero point). */
+ * weights are read from the model and widened in registers, or laid out widened in the scratch once per Eval
+ * beside each channel group's starting sum (bias + input offset x its weights) and rescale; taps in the padding
+ * read rows of the input zero point in the scratch. pqk_dw3x3_scratch_bytes: the scratch an op needs, the same on
+ * every core. */
 void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const int32_t *bias, int32_t c_n,
                      int32_t *start);
+uint32_t pqk_dw3x3_scratch_bytes(const pqk_op_data *op, int32_t c_n, int is_int4);
 /* no_min_weight: no int8 weight is -128, so Helium may sum two taps' products in int16. */
 void pqk_dw3x3_run(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims,
-                   const int8_t *w, int is_int4, int no_min_weight, const int32_t *start, const int8_t *pad_row,
-                   int8_t *y);
+                   const int8_t *w, const int32_t *bias, int is_int4, int no_min_weight, void *scratch, int8_t *y);
 pqk_status pqk_same_shape(pqk_ctx *ctx, pqk_node *node, const pqk_tensor *a, const pqk_tensor *b);
 
 /* The tail of every convolution-like output: + bias, per-channel rescale, + output zero point, clamp. GEMM ops
