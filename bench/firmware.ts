@@ -1,8 +1,10 @@
 // Figures for a DS-CNN-shaped model (49x10x1 MFCC input, conv 10x4/2 to 64 channels, 4 depthwise-separable blocks,
 // average pool, FC 12, softmax) on every emulated board: instructions per inference and per MAC, plain C and
 // optimized kernels (per op for the optimized ones), flash / arena / RAM bytes, and the wall time of a 1000-sample
-// batch on the M4. Then the same figures for the MLPerf Tiny reference DS-CNN (a TFLite-converter file, int8) where
-// ../shared/fixtures has it. "code" is flash minus the model: start-up, runtime and kernels.
+// batch on the M4; int8, int4 and int8 with 2:4 sparsity, then a table of the optimized kernels' figures per board
+// (2:4 against dense: the kernels store and multiply its zeros). Then the same figures for the MLPerf Tiny reference
+// DS-CNN (a TFLite-converter file, int8) where ../shared/fixtures has it. "code" is flash minus the model: start-up,
+// runtime and kernels.
 //   node --import tsx bench/firmware.ts [--samples 1000]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,11 +27,35 @@ function macs(model: QModel): number {
 
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 
+// The int8 DS-CNN with 2:4 sparsity along the input depth of every CONV_2D and FULLY_CONNECTED (the two smallest
+// weights of each four zeroed): what a 2:4-trained model looks like to the kernels, which store and multiply it dense.
+function twoOfFour(model: QModel): QModel {
+  const m = structuredClone(model);
+  for (const op of m.ops.filter((o) => o.op === 'CONV_2D' || o.op === 'FULLY_CONNECTED')) {
+    const w = m.tensors[op.inputs[1]];
+    const d = w.data as Int8Array;
+    for (let i = 0; i + 4 <= d.length; i += 4) {
+      const order = [0, 1, 2, 3].sort((a, b) => Math.abs(d[i + a]) - Math.abs(d[i + b]));
+      d[i + order[0]] = 0;
+      d[i + order[1]] = 0;
+    }
+  }
+  return m;
+}
+
+interface Figures {
+  instructions: number;
+  flash: number;
+  arena: number;
+  code: number;
+}
+
 async function main(): Promise<void> {
   const samplesArg = process.argv.indexOf('--samples');
   const bigBatch = samplesArg > 0 ? Number(process.argv[samplesArg + 1]) : 1000;
-  for (const weights of ['int8', 'int4'] as const) {
-    const model = dscnnModel(1, { weights });
+  const table = new Map<string, Figures>(); // "weights cpu" -> the optimized figures
+  for (const weights of ['int8', 'int4', '2:4 int8'] as const) {
+    const model = weights === '2:4 int8' ? twoOfFour(dscnnModel(1)) : dscnnModel(1, { weights });
     const bytes = writeTflite(model);
     const inputs = randomInputs(model, 10, 2);
     const want = runBatch(model, inputs, 'tflm');
@@ -42,13 +68,40 @@ async function main(): Promise<void> {
         console.log(
           `  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(model)).toFixed(2)} instr/MAC  flash ${r.flashBytes} (code ${(r.flashBytes ?? 0) - bytes.length})  arena ${r.arenaBytes}  RAM ${r.ramBytes}  mismatches ${bad}`,
         );
-        if (optimized)
+        if (optimized) {
+          table.set(`${weights} ${cpu}`, {
+            instructions: ins,
+            flash: r.flashBytes ?? 0,
+            arena: r.arenaBytes ?? 0,
+            code: (r.flashBytes ?? 0) - bytes.length,
+          });
           console.log(
             `    per op (M instr): ${(r.instructionsPerOp ?? []).map((o) => `${o.op} ${(o.instructions / 1e6).toFixed(3)}`).join(', ')}`,
           );
+        }
       }
     }
   }
+  // The kernel goals side by side: optimized kernels, the DS-CNN above (2,656,768 MACs).
+  const dense = (cpu: string): Figures => table.get(`int8 ${cpu}`)!;
+  const f = (v: number, d = 2): string => v.toFixed(d);
+  const row = (name: string, cell: (cpu: string) => string): void =>
+    console.log(
+      `  ${name.padEnd(52)}${qemuCpus()
+        .map((c) => cell(c).padStart(12))
+        .join('')}`,
+    );
+  console.log('\nOptimized kernels, the DS-CNN above');
+  row('', (c) => c);
+  row('int8 dense: instructions per MAC', (c) => f(dense(c).instructions / 2656768));
+  row('int8 dense: arena bytes', (c) => String(dense(c).arena));
+  row('int4 dense: instructions per MAC', (c) => f(table.get(`int4 ${c}`)!.instructions / 2656768));
+  row('2:4 int8: instructions per inference / dense int8', (c) => f(table.get(`2:4 int8 ${c}`)!.instructions / dense(c).instructions));
+  row('2:4 int8: model flash / dense int8', (c) => {
+    const sparse = table.get(`2:4 int8 ${c}`)!;
+    return f((sparse.flash - sparse.code) / (dense(c).flash - dense(c).code));
+  });
+  row('runtime code bytes (optimized image less the model)', (c) => String(dense(c).code));
   const fixture = join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'mlperf-tiny-kws', 'kws_ref_model.tflite');
   if (existsSync(fixture)) {
     const bytes = new Uint8Array(readFileSync(fixture));
