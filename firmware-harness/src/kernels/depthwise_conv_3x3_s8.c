@@ -491,8 +491,9 @@ static int dw3x3_records(const pqk_op_data *op, int is_int4)
 
 uint32_t pqk_dw3x3_scratch_bytes(const pqk_op_data *op, int32_t c_n, int is_int4)
 {
-    /* records and three pixels of the input zero point, or the starting sums and one pixel of it */
-    return dw3x3_records(op, is_int4) ? (4u * DW_REC_WORDS / 4u + 3u) * (uint32_t)c_n : 5u * (uint32_t)c_n;
+    /* records (DW_REC_WORDS words per four channels: that many bytes a channel) and three pixels of the input zero
+     * point, or the starting sums (4 bytes a channel) and one pixel of it */
+    return dw3x3_records(op, is_int4) ? (DW_REC_WORDS + 3u) * (uint32_t)c_n : 5u * (uint32_t)c_n;
 }
 
 /* The paths that read the weights from the model, from the starting sums and one pixel of the input zero point. Not
