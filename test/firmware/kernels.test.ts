@@ -158,18 +158,18 @@ describe('optimized kernel variants', () => {
     }
   });
 
-  // The int8 3x3 depthwise path that lays the widened weights out once per Eval (dw_rec_* in
-  // depthwise_conv_3x3_s8.c): on DSP cores a pixel whose filter column 0 or 2 is in the padding, or neither, runs
-  // its own code; one with both (an input one pixel wide) the C form. Every case, with a ReLU's floor above -128,
-  // strides 1 and 2, weights of -128 and inputs at both ends of the range.
+  // The 3x3 depthwise path that lays the widened weights out once per Eval (dw_rec_* in depthwise_conv_3x3_s8.c): on
+  // DSP cores a pixel whose filter column 0 or 2 is in the padding, or neither, runs its own code; one with both (an
+  // input one pixel wide) the C form. Every case, with a ReLU's floor above -128, strides 1 and 2, int8 weights of
+  // -128, int4 weights of -8 and inputs at both ends of the range.
   it('run 3x3 depthwise from widened weight records exactly in every padding case, on the host and qemu:cortex-m4', async () => {
-    const chain = (shape: number[], steps: (g: GraphBuilder, h: number) => number, seed: number): QModel => {
+    const chain = (shape: number[], steps: (g: GraphBuilder, h: number) => number, seed: number, min = -128): QModel => {
       const g = new GraphBuilder(seed);
       const x = g.activation(shape, 0.05, g.int(-20, 20));
       const m = g.build(x, steps(g, x));
       for (const op of m.ops) {
         const w = m.tensors[op.inputs[1]];
-        w.data = Int8Array.from(w.data as Int8Array, (v, i) => (i % 7 === 3 ? -128 : v));
+        w.data = Int8Array.from(w.data as Int8Array, (v, i) => (i % 7 === 3 ? min : v));
       }
       return m;
     };
@@ -185,6 +185,12 @@ describe('optimized kernel variants', () => {
       ),
       chain([1, 4, 1, 12], (g, x) => g.depthwise(x, [3, 3], [1, 1], 'SAME', 'RELU'), 4), // both ends in the padding
       chain([1, 3, 2, 4], (g, x) => g.depthwise(x, [3, 3], [1, 1], 'SAME', 'NONE'), 5), // two columns: left, right
+      chain(
+        [1, 5, 4, 8],
+        (g, x) => g.depthwise(g.depthwise(x, [3, 3], [1, 1], 'SAME', 'RELU', 'int4'), [3, 3], [2, 2], 'SAME', 'NONE', 'int4'),
+        6,
+        -8,
+      ), // int4 weights, -8 among them
     ];
     const runtime = new QemuRuntime('cortex-m4', { countInstructions: false });
     for (const [i, m] of models.entries()) {

@@ -261,9 +261,9 @@ static inline __attribute__((always_inline)) void dw3x3_taps(const pqk_op_data *
     }
 }
 
-/* int8 weights and a clamp to the whole range or a ReLU's floor (every build but Helium): the weights of each group of
- * four channels are laid out once per Eval in a record, in the order the taps read them and already widened, beside
- * the group's starting sums and rescale: then a tap is one LDRD of two weight pairs, one LDR of four inputs, two
+/* A clamp to the whole range or a ReLU's floor, int8 or int4 weights (every build but Helium): the weights of each
+ * group of four channels are laid out once per Eval in a record, in the order the taps read them and already widened,
+ * beside the group's starting sums and rescale: then a tap is one LDRD of two weight pairs, one LDR of four inputs, two
  * SXTB16 and four MACs, and the record pointer is the only state that moves besides the three input rows. Record
  * words: 0-3 the starting sums of channels c..c+3; 4-21 the nine taps, row by row and within a row the filter
  * column 2, 1, 0, each as (w[c], w[c+2]) then (w[c+1], w[c+3]); 22 the four right shifts less one, a byte each;
@@ -276,23 +276,42 @@ static inline int32_t dw_rec_tap(int32_t i) /* record tap i's filter position: r
     return i / 3 * 3 + 2 - i % 3;
 }
 
-static void dw_rec_fill(const pqk_op_data *op, const int8_t *w, const int32_t *bias, int32_t c_n, uint32_t *rec)
+static inline __attribute__((always_inline)) void dw_rec_fill_as(const pqk_op_data *op, const int8_t *w, int is_int4,
+                                                                 const int32_t *bias, int32_t c_n, uint32_t *rec)
 {
     for (int32_t c = 0; c < c_n; c += 4, rec += DW_REC_WORDS) {
         uint32_t rm1 = 0;
         for (int32_t j = 0; j < 4; j++) {
             uint32_t s = bias ? (uint32_t)bias[c + j] : 0u;
-            for (int32_t t = 0; t < 9; t++) s += (uint32_t)(op->in_offset * w[t * c_n + c + j]);
+            for (int32_t t = 0; t < 9; t++)
+                s += (uint32_t)(op->in_offset * pqk_weight(w, is_int4, (uint32_t)(t * c_n + c + j)));
             rec[j] = s;
             rm1 |= ((uint32_t)~op->shifts[c + j] & 0xffu) << (8 * j);
             rec[23 + j] = (uint32_t)op->mults[c + j];
         }
         for (int32_t i = 0; i < 9; i++) {
-            const uint32_t w4 = pqk_load_u32(w + dw_rec_tap(i) * c_n + c);
-            rec[4 + 2 * i] = pqk_sxtb16(w4), rec[5 + 2 * i] = pqk_sxtb16_ror8(w4);
+            const uint32_t base = (uint32_t)(dw_rec_tap(i) * c_n + c);
+            if (!is_int4) {
+                const uint32_t w4 = pqk_load_u32(w + base);
+                rec[4 + 2 * i] = pqk_sxtb16(w4), rec[5 + 2 * i] = pqk_sxtb16_ror8(w4);
+                continue;
+            }
+            int32_t v[4];
+            for (int32_t j = 0; j < 4; j++) v[j] = pqk_weight(w, 1, base + (uint32_t)j);
+            rec[4 + 2 * i] = ((uint32_t)v[0] & 0xffffu) | ((uint32_t)v[2] << 16);
+            rec[5 + 2 * i] = ((uint32_t)v[1] & 0xffffu) | ((uint32_t)v[3] << 16);
         }
         rec[22] = rm1;
     }
+}
+
+static void dw_rec_fill(const pqk_op_data *op, const int8_t *w, int is_int4, const int32_t *bias, int32_t c_n,
+                        uint32_t *rec)
+{
+    if (is_int4)
+        dw_rec_fill_as(op, w, 1, bias, c_n, rec);
+    else
+        dw_rec_fill_as(op, w, 0, bias, c_n, rec);
 }
 
 /* One output pixel from the records, its taps as dw3x3_taps gives them: the readable form of the DSP code below,
@@ -482,18 +501,18 @@ dw3x3_all(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const 
     }
 }
 
-/* The record path: int8 weights, a clamp that is the whole range or a floor at the top of it, filter columns next to
- * each other. Decided on the op alone, so that the scratch a host sizes is the scratch every core uses. */
-static int dw3x3_records(const pqk_op_data *op, int is_int4)
+/* The record path: a clamp that is the whole range or a floor at the top of it, filter columns next to each other.
+ * Decided on the op alone, so that the scratch a host sizes is the scratch every core uses. */
+static int dw3x3_records(const pqk_op_data *op)
 {
-    return !is_int4 && pqk_clamp_kind(op->act_min, op->act_max) != PQK_CLAMP_BOTH && op->dil_w == 1;
+    return pqk_clamp_kind(op->act_min, op->act_max) != PQK_CLAMP_BOTH && op->dil_w == 1;
 }
 
-uint32_t pqk_dw3x3_scratch_bytes(const pqk_op_data *op, int32_t c_n, int is_int4)
+uint32_t pqk_dw3x3_scratch_bytes(const pqk_op_data *op, int32_t c_n)
 {
     /* records (DW_REC_WORDS words per four channels: that many bytes a channel) and three pixels of the input zero
      * point, or the starting sums (4 bytes a channel) and one pixel of it */
-    return dw3x3_records(op, is_int4) ? (DW_REC_WORDS + 3u) * (uint32_t)c_n : 5u * (uint32_t)c_n;
+    return dw3x3_records(op) ? (DW_REC_WORDS + 3u) * (uint32_t)c_n : 5u * (uint32_t)c_n;
 }
 
 /* The paths that read the weights from the model, from the starting sums and one pixel of the input zero point. Not
@@ -516,13 +535,9 @@ dw3x3_run_start(const pqk_op_data *op_in, const int8_t *x, const int32_t *in_dim
     else
         dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 0, no_min_weight ? 2 : 1);
 #else
-    if (is_int4 && full_range)
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 1, 1, 0);
-    else if (is_int4)
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 1, 0, 0);
-    else /* int8 with a clamp at both ends or dilated columns, rare: the output range tested per value */
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 0, 0);
-    (void)no_min_weight;
+    /* a clamp at both ends or dilated columns, rare: the output range tested per value */
+    dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, is_int4, 0, 0);
+    (void)no_min_weight, (void)full_range;
 #endif
 }
 
@@ -530,12 +545,12 @@ void pqk_dw3x3_run(const pqk_op_data *op, const int8_t *x, const int32_t *in_dim
                    const int8_t *w, const int32_t *bias, int is_int4, int no_min_weight, void *scratch, int8_t *y)
 {
 #if !defined(PQK_MVE)
-    if (dw3x3_records(op, is_int4)) {
+    if (dw3x3_records(op)) {
         const int32_t c_n = in_dims[3];
         uint32_t *rec = (uint32_t *)scratch;
         int8_t *zp_row = (int8_t *)(rec + DW_REC_WORDS * (c_n / 4));
         memset(zp_row, -op->in_offset, 3u * (size_t)c_n);
-        dw_rec_fill(op, w, bias, c_n, rec);
+        dw_rec_fill(op, w, is_int4, bias, c_n, rec);
         dw3x3_all_rec(op, x, in_dims, out_dims, rec, zp_row, y);
         return;
     }

@@ -92,7 +92,7 @@ void pqk_gemm_run_mve(const pqk_op_data *op, const int8_t *weights, const int8_t
  * every core. */
 void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const int32_t *bias, int32_t c_n,
                      int32_t *start);
-uint32_t pqk_dw3x3_scratch_bytes(const pqk_op_data *op, int32_t c_n, int is_int4);
+uint32_t pqk_dw3x3_scratch_bytes(const pqk_op_data *op, int32_t c_n);
 /* no_min_weight: no int8 weight is -128, so Helium may sum two taps' products in int16. */
 void pqk_dw3x3_run(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims,
                    const int8_t *w, const int32_t *bias, int is_int4, int no_min_weight, void *scratch, int8_t *y);
