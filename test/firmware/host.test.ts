@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { runBatch } from '../../src/ops/interpreter.js';
 import type { QModel } from '../../src/int/graph.js';
 import { writeTflite } from '../../src/tflite/writer.js';
-import { buildHarness, compareBatches, hostBinary, randomInputs, runHost } from './harness.js';
+import { buildHarness, compareBatches, hostBinary, prefixModel, randomInputs, runHost } from './harness.js';
 import { coverageModel, dscnnModel, GraphBuilder } from './models.js';
 import * as H from '../int/helpers.js';
 import { mulberry32 } from '../../src/util/rng.js';
@@ -35,7 +35,7 @@ describe('firmware-harness host build', () => {
       const inputs = randomInputs(model, 30, 5);
       // The model cut after each op in turn, so every op's output is compared, not only what survives SOFTMAX.
       for (let k = 0; k < model.ops.length; k++) {
-        const prefix: QModel = { ...model, ops: model.ops.slice(0, k + 1), outputs: [model.ops[k].outputs[0]] };
+        const prefix = prefixModel(model, k);
         const bytes = writeTflite(prefix);
         const got = await runHost(bytes, inputs);
         assert.equal(got.status, 0, got.error);

@@ -9,7 +9,7 @@ import { runBatch } from '../../src/ops/interpreter.js';
 import type { QModel } from '../../src/int/graph.js';
 import { QemuRuntime } from '../../src/runtimes/qemu.js';
 import { writeTflite } from '../../src/tflite/writer.js';
-import { buildHarness, compareBatches, randomInputs, runHost } from './harness.js';
+import { buildHarness, compareBatches, prefixModel, randomInputs, runHost } from './harness.js';
 import { GraphBuilder } from './models.js';
 
 before(buildHarness);
@@ -83,7 +83,7 @@ describe('optimized kernel variants', () => {
 
   it('equal the integer reference after every op on the host, plain and optimized', async () => {
     for (let k = 0; k < model.ops.length; k++) {
-      const prefix: QModel = { ...model, ops: model.ops.slice(0, k + 1), outputs: [model.ops[k].outputs[0]] };
+      const prefix = prefixModel(model, k);
       const bytes = writeTflite(prefix);
       const want = runBatch(prefix, inputs, 'tflm');
       const plain = await runHost(bytes, inputs);
@@ -117,7 +117,7 @@ describe('optimized kernel variants', () => {
     // x86-64 TFLite rounds the GEMM's ties upwards: where the two flavours differ, ties were met.
     const x86 = runBatch(ties, tieInputs, 'x86-64');
     for (let k = 0; k < ties.ops.length; k++) {
-      const prefix: QModel = { ...ties, ops: ties.ops.slice(0, k + 1), outputs: [ties.ops[k].outputs[0]] };
+      const prefix = prefixModel(ties, k);
       const bytes = writeTflite(prefix);
       const want = runBatch(prefix, tieInputs, 'tflm');
       const fast = await runHost(bytes, tieInputs, true);
@@ -197,7 +197,7 @@ describe('optimized kernel variants', () => {
       const ins = randomInputs(m, 6, 20 + i);
       ins.push(new Int8Array(ins[0].length).fill(-128), new Int8Array(ins[0].length).fill(127));
       for (let k = 0; k < m.ops.length; k++) {
-        const prefix: QModel = { ...m, ops: m.ops.slice(0, k + 1), outputs: [m.ops[k].outputs[0]] };
+        const prefix = prefixModel(m, k);
         const bytes = writeTflite(prefix);
         const want = runBatch(prefix, ins, 'tflm');
         const host = await runHost(bytes, ins, true);
@@ -214,7 +214,7 @@ describe('optimized kernel variants', () => {
     it(`give the plain kernels' bytes and the reference on qemu:${cpu}`, async () => {
       const runtime = new QemuRuntime(cpu, { countInstructions: false });
       for (const k of cpu === 'cortex-m4' ? [1, 2, 5, 11, 13, model.ops.length - 1] : [model.ops.length - 1]) {
-        const prefix: QModel = { ...model, ops: model.ops.slice(0, k + 1), outputs: [model.ops[k].outputs[0]] };
+        const prefix = prefixModel(model, k);
         const bytes = writeTflite(prefix);
         const fast = await runtime.run(bytes, inputs, { optimized: true });
         assert.equal(compareBatches(fast.outputs, runBatch(prefix, inputs, 'tflm')).mismatches, 0, `after op ${k}`);

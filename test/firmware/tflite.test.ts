@@ -8,7 +8,7 @@ import { runBatch } from '../../src/ops/interpreter.js';
 import { QemuRuntime } from '../../src/runtimes/qemu.js';
 import { TfliteRuntime } from '../../src/runtimes/tflite.js';
 import { writeTflite } from '../../src/tflite/writer.js';
-import { buildHarness, compareBatches, randomInputs, runHost } from './harness.js';
+import { buildHarness, compareBatches, prefixModel, randomInputs, runHost } from './harness.js';
 import { coverageModel, dscnnModel } from './models.js';
 
 before(buildHarness);
@@ -19,7 +19,7 @@ describe('pqk micro vs TFLite 2.9.0', () => {
       const model = coverageModel(seed, true);
       const inputs = randomInputs(model, 30, 12);
       for (let k = 0; k < model.ops.length; k++) {
-        const prefix: QModel = { ...model, ops: model.ops.slice(0, k + 1), outputs: [model.ops[k].outputs[0]] };
+        const prefix = prefixModel(model, k);
         const bytes = writeTflite(prefix);
         const want = (await new TfliteRuntime().run(bytes, inputs)).outputs;
         for (const optimized of [false, true]) {
