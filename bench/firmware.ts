@@ -1,10 +1,10 @@
 // Figures for a DS-CNN-shaped model (49x10x1 MFCC input, conv 10x4/2 to 64 channels, 4 depthwise-separable blocks,
 // average pool, FC 12, softmax) on every emulated board: instructions per inference and per MAC, plain C and
 // optimized kernels (per op for the optimized ones), flash / arena / RAM bytes, and the wall time of a 1000-sample
-// batch on the M4; int8, int4 and int8 with 2:4 sparsity, then a table of the optimized kernels' figures per board
-// (2:4 against dense: the kernels store and multiply its zeros). Then the same figures for the MLPerf Tiny reference
-// DS-CNN (a TFLite-converter file, int8) where ../shared/fixtures has it. "code" is flash minus the model: start-up,
-// runtime and kernels.
+// batch on the M4; int8, int4 and int8 with 2:4 sparsity (written with its packed form, which the DSP cores' 1x1
+// convolutions read and Helium leaves for its dense GEMM), then a table of the optimized kernels' figures per board.
+// Then the same figures for the MLPerf Tiny reference DS-CNN (a TFLite-converter file, int8) where ../shared/fixtures
+// has it. "code" is flash minus the model (both forms of 2:4 weights): start-up, runtime and kernels.
 //   node --import tsx bench/firmware.ts [--samples 1000]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +28,8 @@ function macs(model: QModel): number {
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 
 // The int8 DS-CNN with 2:4 sparsity along the input depth of every CONV_2D and FULLY_CONNECTED (the two smallest
-// weights of each four zeroed): what a 2:4-trained model looks like to the kernels, which store and multiply it dense.
+// weights of each four zeroed): what a 2:4-trained model looks like to the kernels. pqk's pruning leaves the first
+// conv (one input channel) and the depthwise convs dense, as here.
 function twoOfFour(model: QModel): QModel {
   const m = structuredClone(model);
   for (const op of m.ops.filter((o) => o.op === 'CONV_2D' || o.op === 'FULLY_CONNECTED')) {
@@ -45,6 +46,7 @@ function twoOfFour(model: QModel): QModel {
 
 interface Figures {
   instructions: number;
+  conv: number; // CONV_2D instructions
   flash: number;
   arena: number;
   code: number;
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
   const table = new Map<string, Figures>(); // "weights cpu" -> the optimized figures
   for (const weights of ['int8', 'int4', '2:4 int8'] as const) {
     const model = weights === '2:4 int8' ? twoOfFour(dscnnModel(1)) : dscnnModel(1, { weights });
-    const bytes = writeTflite(model);
+    const bytes = writeTflite(model, { packTwoOfFour: weights === '2:4 int8' });
     const inputs = randomInputs(model, 10, 2);
     const want = runBatch(model, inputs, 'tflm');
     console.log(`DS-CNN ${weights}: ${macs(model)} MACs, model ${bytes.length} bytes`);
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
         if (optimized) {
           table.set(`${weights} ${cpu}`, {
             instructions: ins,
+            conv: (r.instructionsPerOp ?? []).filter((o) => o.op === 'CONV_2D').reduce((a, o) => a + o.instructions, 0),
             flash: r.flashBytes ?? 0,
             arena: r.arenaBytes ?? 0,
             code: (r.flashBytes ?? 0) - bytes.length,
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
   row('int8 dense: arena bytes', (c) => String(dense(c).arena));
   row('int4 dense: instructions per MAC', (c) => f(table.get(`int4 ${c}`)!.instructions / 2656768));
   row('2:4 int8: instructions per inference / dense int8', (c) => f(table.get(`2:4 int8 ${c}`)!.instructions / dense(c).instructions));
+  row('2:4 int8: CONV_2D instructions / dense int8', (c) => f(table.get(`2:4 int8 ${c}`)!.conv / dense(c).conv));
   row('2:4 int8: model flash / dense int8', (c) => {
     const sparse = table.get(`2:4 int8 ${c}`)!;
     return f((sparse.flash - sparse.code) / (dense(c).flash - dense(c).code));

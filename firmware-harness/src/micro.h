@@ -43,6 +43,7 @@ typedef struct {
     int quantized_dim;
     int first_use, last_use; /* node indices bounding the lifetime; -1 when unused */
     fb_off name;             /* flatbuffer string, for error messages */
+    const uint8_t *packed24; /* 2:4 weights in pqk's packed layout (metadata "pqk_2of4", see gemm_s8.c), or NULL */
 } pqk_tensor;
 
 /* Op data a kernel's Prepare leaves for its Eval: fixed-size scalars here, per-channel arrays in the arena. */
@@ -62,6 +63,7 @@ typedef struct {
     int32_t variant;      /* kernel-specific path selector */
     int32_t axes_mask;    /* MEAN: reduced axes as bits */
     int32_t gemm_rows, gemm_depth, gemm_int4; /* CONV_2D: the GEMM path's shape (rows > 0 when it is taken) */
+    int32_t gemm_2of4;                        /* CONV_2D: the GEMM reads the weights' packed 2:4 form */
     int32_t rescale_short; /* every channel's rescale may take the short form (pqk_rescale_short_ok) */
 } pqk_op_data;
 

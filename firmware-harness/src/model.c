@@ -4,7 +4,8 @@
 #include <string.h>
 
 /* Field ids from tensorflow/lite/schema/schema.fbs. */
-enum { MODEL_OPERATOR_CODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4 };
+enum { MODEL_OPERATOR_CODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4, MODEL_METADATA = 6 };
+enum { METADATA_NAME = 0, METADATA_BUFFER = 1 };
 enum { OPCODE_DEPRECATED_BUILTIN = 0, OPCODE_BUILTIN = 3 };
 enum { SUBGRAPH_TENSORS = 0, SUBGRAPH_INPUTS = 1, SUBGRAPH_OUTPUTS = 2, SUBGRAPH_OPERATORS = 3 };
 enum { TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3, TENSOR_QUANT = 4 };
@@ -131,6 +132,52 @@ static pqk_status read_node(pqk_ctx *ctx, fb_off ot, fb_vec opcodes, int index)
     return s;
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The metadata entry "pqk_2of4", which TFLite ignores: the packed 2:4 form of CONV_2D weights (gemm_s8.c). Words:
+ * version (1), entry count, then per entry the weight tensor's index, the byte offset of its packed rows in this
+ * buffer (a multiple of 4) and their size; each packed form must hold exactly the tensor's own weights. */
+static pqk_status read_packed24(pqk_ctx *ctx, fb_vec data)
+{
+    const uint8_t *p = ctx->fb.buf + data.data;
+    if ((data.data & 3) != 0 || data.len < 8 || le32(p) != 1 || le32(p + 4) > (data.len - 8) / 12)
+        return model_error(ctx, "pqk_2of4 metadata header", -1);
+    const uint32_t n = le32(p + 4);
+    for (uint32_t e = 0; e < n; e++) {
+        const uint8_t *h = p + 8 + 12 * e;
+        const uint32_t ti = le32(h), off = le32(h + 4), bytes = le32(h + 8);
+        if (ti >= (uint32_t)ctx->ntensors) return model_error(ctx, "pqk_2of4 metadata: tensor index", ti);
+        pqk_tensor *t = &ctx->tensors[ti];
+        const int32_t rows = t->ndims > 0 ? t->dims[0] : 0, depth = rows > 0 ? (int32_t)(t->elems / (uint32_t)rows) : 0;
+        if (t->type != PQK_INT8 || !t->data || depth % 16 != 0 || (off & 3) != 0 || off > data.len ||
+            bytes != 3u * t->elems / 4u || bytes > data.len - off ||
+            !pqk_2of4_matches(p + off, (const int8_t *)t->data, rows, depth))
+            return model_error(ctx, "pqk_2of4 metadata does not hold the weights of tensor", ti);
+        t->packed24 = p + off;
+    }
+    return PQK_OK;
+}
+
+static pqk_status read_metadata(pqk_ctx *ctx, fb_off model, fb_vec buffers)
+{
+    fb_buf *b = &ctx->fb;
+    fb_vec entries = fb_vector(b, model, MODEL_METADATA, 4);
+    for (uint32_t i = 0; i < entries.len && !b->bad; i++) {
+        fb_off m = fb_vec_table(b, entries, i);
+        fb_vec name = fb_vector(b, m, METADATA_NAME, 1);
+        const uint32_t buffer = fb_u32(b, m, METADATA_BUFFER, 0);
+        if (b->bad || name.len != 8 || memcmp(b->buf + name.data, "pqk_2of4", 8) != 0) continue;
+        if (buffer >= buffers.len) return model_error(ctx, "buffer index out of range in metadata", i);
+        fb_vec data = fb_vector(b, fb_vec_table(b, buffers, buffer), BUFFER_DATA, 1);
+        if (b->bad) return model_error(ctx, "metadata buffer", i);
+        return read_packed24(ctx, data);
+    }
+    return b->bad ? model_error(ctx, "metadata", -1) : PQK_OK;
+}
+
 pqk_status pqk_read_model(pqk_ctx *ctx)
 {
     fb_buf *b = &ctx->fb;
@@ -161,5 +208,5 @@ pqk_status pqk_read_model(pqk_ctx *ctx)
         s = read_index_list(ctx, fb_vector(b, sg, SUBGRAPH_OUTPUTS, 4), ctx->outputs, &ctx->noutputs, PQK_MAX_IO, 0);
     if (s == PQK_OK && (ctx->ninputs < 1 || ctx->noutputs < 1))
         return model_error(ctx, "model has no input or no output", -1);
-    return s;
+    return s == PQK_OK ? read_metadata(ctx, model, buffers) : s;
 }

@@ -13,6 +13,7 @@ import type { Dataset } from '../data/types.js';
 import type { QModel } from '../int/graph.js';
 import type { Model } from '../models/params.js';
 import type { TargetProfile } from '../targets/types.js';
+import { boardForMachine } from '../runtimes/qemu-boards.js';
 import { writeTflite } from '../tflite/writer.js';
 import { checkpointExists, loadCheckpoint } from '../train/checkpoint.js';
 import { trainFloat } from '../train/float.js';
@@ -165,7 +166,15 @@ export async function exportModel(
   if (data.frontend) info.mfccFrontend = data.frontend;
   const metadata = { pqk: JSON.stringify(info) };
   const { model: qmodel } = await toQModel(model, { scheme: schemeOf(target), softmax: true, metadata });
-  return { bytes: writeTflite(qmodel, { floatIO: opts.floatIO }), qmodel };
+  return { bytes: writeTflite(qmodel, { floatIO: opts.floatIO, packTwoOfFour: packsTwoOfFour(ctx.cfg, target) }), qmodel };
+}
+
+// 2:4 weights get their packed form (the kernels that skip the zeros read it) for a board whose kernels use it: the
+// DSP cores; Helium's dense GEMM is faster than the packed path, so a Helium board would only carry more flash.
+export function packsTwoOfFour(cfg: RunConfig, target: TargetProfile): boolean {
+  if (cfg.phase1.pattern !== '2:4' || target.quantization.weightBits !== 8 || target.emulator.type !== 'qemu-system') return false;
+  const board = boardForMachine(target.emulator.machine);
+  return board !== undefined && !board.mve;
 }
 
 export function resolveRunDir(p: string): string {

@@ -10,6 +10,7 @@ import { dataBytes, decodeData, fromTensorType } from './tensor-data.js';
 import { validateModel } from './validate.js';
 import { formatError, TfliteFormatError, verifyTflite } from './verify.js';
 import { MIN_RUNTIME_KEY, SCHEMA_VERSION } from './writer.js';
+import { PACKED_2OF4_KEY } from './packed-2of4.js';
 
 export interface ParsedTflite {
   model: QModel;
@@ -102,7 +103,7 @@ function readMetadata(m: Model): { metadata: Record<string, string>; minRuntime?
     const bytes = bufferData(m, e.buffer(), where) ?? new Uint8Array(0);
     total += bytes.length;
     if (name === MIN_RUNTIME_KEY) minRuntime = dec.decode(bytes).replace(/\0+$/, '');
-    else metadata[name] = dec.decode(bytes);
+    else if (name !== PACKED_2OF4_KEY) metadata[name] = dec.decode(bytes); // binary, derived from the weights
   }
   return minRuntime === undefined ? { metadata, bytes: total } : { metadata, minRuntime, bytes: total };
 }

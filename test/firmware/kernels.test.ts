@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { runBatch } from '../../src/ops/interpreter.js';
 import type { QModel } from '../../src/int/graph.js';
 import { QemuRuntime } from '../../src/runtimes/qemu.js';
+import { pack2of4 } from '../../src/tflite/packed-2of4.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { buildHarness, compareBatches, prefixModel, randomInputs, runHost } from './harness.js';
 import { GraphBuilder } from './models.js';
@@ -208,6 +209,64 @@ describe('optimized kernel variants', () => {
         assert.ok(distinct >= 8, `model ${i}, op ${k}: outputs take only ${distinct} values`);
       }
     }
+  });
+
+  it('skip the zeros of 2:4 weights read from their packed form, exactly, on the host and qemu:cortex-m4', async () => {
+    // 35 pixels (a last group of three), depths 32 and 144 (a 3x3 gather with padding taps), an output clamp of the
+    // whole range and a ReLU's floor above -128; every group of four keeps its two largest weights, or one, or none,
+    // and -128 is among them. Last a ReLU6 (a clamp at both ends), which the packed path leaves to the dense one.
+    const g = new GraphBuilder(7);
+    const x = g.activation([1, 5, 7, 32], 0.05, g.int(-20, 20));
+    let h = g.conv(x, 32, [1, 1], [1, 1], 'SAME', 'NONE');
+    h = g.conv(h, 16, [1, 1], [1, 1], 'SAME', 'RELU');
+    h = g.conv(h, 16, [3, 3], [1, 1], 'SAME', 'RELU');
+    h = g.conv(h, 16, [1, 1], [1, 1], 'SAME', 'RELU6');
+    const model = g.build(x, h);
+    for (const k of [1, 2]) model.tensors[model.ops[k].outputs[0]].zeroPoint = [-20];
+    Object.assign(model.tensors[model.ops[3].outputs[0]], { scale: [6 / 170], zeroPoint: [-60] }); // clamp [-60, 110]
+    for (const op of model.ops) {
+      const d = model.tensors[op.inputs[1]].data as Int8Array;
+      for (let i = 0; i < d.length; i += 4) {
+        const order = [0, 1, 2, 3].sort((a, b) => Math.abs(d[i + a]) - Math.abs(d[i + b]));
+        const drop = i % 44 === 0 ? 4 : i % 20 === 0 ? 3 : 2;
+        for (let k = 0; k < drop; k++) d[i + order[k]] = 0;
+        if (i % 36 === 8) d[i + order[3]] = -128;
+      }
+    }
+    const ins = randomInputs(model, 6, 31);
+    ins.push(new Int8Array(ins[0].length).fill(-128), new Int8Array(ins[0].length).fill(127));
+    const runtime = new QemuRuntime('cortex-m4');
+    for (let k = 0; k < model.ops.length; k++) {
+      const prefix = prefixModel(model, k);
+      const dense = writeTflite(prefix);
+      const bytes = writeTflite(prefix, { packTwoOfFour: true });
+      const op = prefix.tensors[prefix.ops[k].inputs[1]];
+      assert.equal(bytes.length - dense.length >= ((op.data as Int8Array).length * 3) / 4, true, `op ${k}: packed form written`);
+      const want = runBatch(prefix, ins, 'tflm');
+      for (const optimized of [false, true]) {
+        const host = await runHost(bytes, ins, optimized);
+        assert.equal(host.status, 0, host.error);
+        assert.equal(compareBatches(host.outputs, want).mismatches, 0, `host ${optimized ? 'optimized' : 'plain'}, op ${k}`);
+      }
+      const [sparse, full] = [await runtime.run(bytes, ins, { optimized: true }), await runtime.run(dense, ins, { optimized: true })];
+      const { mismatches, distinct } = compareBatches(sparse.outputs, want);
+      assert.equal(mismatches, 0, `qemu:cortex-m4, op ${k}`);
+      assert.ok(distinct >= 8, `op ${k}: outputs take only ${distinct} values`);
+      // The instruction counts are exact: the packed path must retire fewer than the dense one on the same weights.
+      const last = (r: typeof sparse): number => r.instructionsPerOp!.at(-1)!.instructions;
+      if (k < 3) assert.ok(last(sparse) < last(full), `op ${k}: ${last(sparse)} vs dense ${last(full)} instructions`);
+      else assert.equal(last(sparse), last(full), `op ${k}: the dense path`);
+    }
+    // A packed form that does not hold the tensor's weights is refused at load, naming the tensor.
+    const bytes = writeTflite(model, { packTwoOfFour: true });
+    const packed = pack2of4(model.tensors[model.ops[0].inputs[1]].data as Int8Array, 32, 32)!;
+    const at = Buffer.from(bytes).indexOf(Buffer.from(packed));
+    assert.ok(at > 0);
+    const bad = bytes.slice();
+    bad[at + 4] ^= 1; // group 0's first weight
+    const r = await runHost(bad, ins.slice(0, 1), true);
+    assert.notEqual(r.status, 0);
+    assert.match(r.error, new RegExp(`pqk_2of4 metadata does not hold the weights of tensor ${model.ops[0].inputs[1]}`));
   });
 
   for (const cpu of ['cortex-m4', 'cortex-m55'] as const) {

@@ -28,6 +28,13 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
         node->op.gemm_depth = (int32_t)depth;
         node->op.rescale_short = pqk_rescale_short_ok(&node->op, pqk_bias_data(ctx, node), w->dims[0], depth);
         node->scratch_bytes = pqk_gemm_scratch_bytes(w->dims[0], (int32_t)depth, w->type == PQK_INT4);
+        /* 2:4 weights with a packed form skip their zeros where that pays (pqk_gemm_2of4_pays); not on Helium,
+         * whose dense GEMM is faster, but its scratch is sized the same, so that the host plans the arena the
+         * device uses. */
+        node->op.gemm_2of4 = w->packed24 != NULL && pqk_gemm_2of4_pays(&node->op, pqk_bias_data(ctx, node));
+        if (node->op.gemm_2of4)
+            node->scratch_bytes +=
+                pqk_gemm_2of4_col_bytes(w->dims[0], (int32_t)depth) - pqk_gemm_col_bytes(w->dims[0], (int32_t)depth, 0);
         return PQK_OK;
     }
     node->scratch_bytes = 2u * (uint32_t)depth;
@@ -126,7 +133,8 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
     const pqk_op_data *op = &node->op;
     const int32_t depth = op->gemm_depth;
     uint32_t *col = (uint32_t *)(void *)(ctx->arena + node->scratch_offset);
-    int8_t *tmp = (int8_t *)col + pqk_gemm_col_bytes(op->gemm_rows, depth, op->gemm_int4);
+    int8_t *tmp = (int8_t *)col + (op->gemm_2of4 ? pqk_gemm_2of4_col_bytes(op->gemm_rows, depth)
+                                                 : pqk_gemm_col_bytes(op->gemm_rows, depth, op->gemm_int4));
     int8_t *tail = tmp + depth;
     const int32_t oh = out->dims[1], ow = out->dims[2], oc_n = out->dims[3], ic_n = in->dims[3];
     const int32_t pixels = out->dims[0] * oh * ow, pointwise = is_pointwise(op, w);
@@ -138,6 +146,7 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
 #else
     const int mve = 0;
 #endif
+    const int two_of_four = !mve && op->gemm_2of4;
     if (!mve) pqk_gemm_rows_begin(op, bias, col);
     for (int32_t j = 0; j < pixels; j += PQK_GEMM_PIXELS) {
         const int32_t whole = j + PQK_GEMM_PIXELS <= pixels;
@@ -152,13 +161,17 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
                 continue;
             }
 #endif
-            pqk_gemm_col_s8(src, op->in_offset, depth, p, op->gemm_int4, col);
+            if (two_of_four)
+                pqk_gemm_2of4_col(src, op->in_offset, depth, p, col);
+            else
+                pqk_gemm_col_s8(src, op->in_offset, depth, p, op->gemm_int4, col);
         }
+        if (two_of_four) pqk_gemm_2of4_run(op, w->packed24, col, bias, yj, oc_n);
 #if defined(PQK_MVE)
-        if (mve)
+        else if (mve)
             pqk_gemm_run_mve(op, (const int8_t *)w->data, (const int8_t *)col, bases, yj, oc_n);
-        else
 #endif
+        else
             pqk_gemm_run(op, (const int8_t *)w->data, col, bias, yj, oc_n);
         (void)mve;
         if (!whole) memcpy(y + (size_t)j * oc_n, tail, (size_t)(pixels - j) * (size_t)oc_n);

@@ -12,6 +12,8 @@
  * widens it times 16: (w0, w4), (w2, w6), (w1, w5), (w3, w7) of the group, in that order in the column (16 words).
  * 32 MACs in 31 instructions; the sums come out times 16 and are shifted back exactly (at most 65,535 terms of
  * 255 x 8 stay below 2^27), then the bias is added. */
+#include <string.h>
+
 #include "kernels.h"
 #include "simd.h"
 
@@ -212,7 +214,13 @@ typedef struct {
     "strb r0, [r10]\n\t"                                                                                               \
     "lsr r0, r0, #8\n\t"                                                                                               \
     "strb r0, [r10, r9]\n\t"
-#define PQK_DSP_ROWS(store)                                                                                            \
+/* The dense groups of one row: r6 the step count. */
+#define PQK_DSP_DENSE_LOOP                                                                                             \
+    "lsrs r6, r6, #1\n\t"                                                                                              \
+    "bcc 2f\n\t" PQK_DSP_GROUP PQK_DSP_GROUP "2:\n\t" PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP          \
+    "subs r6, r6, #1\n\t"                                                                                              \
+    "bne 2b\n\t"
+#define PQK_DSP_ROWS(loop, store)                                                                                      \
     "ldr r5, [%[st], #32]\n\t"                                                                                         \
     "1:\n\t"                                                                                                           \
     "ldr r8, [%[st], #8]\n\t"                                                                                          \
@@ -221,12 +229,7 @@ typedef struct {
     "mov r2, r0\n\t"                                                                                                   \
     "mov r3, r0\n\t"                                                                                                   \
     "ldr r4, [%[st], #0]\n\t"                                                                                          \
-    "ldr r6, [%[st], #4]\n\t"                                                                                          \
-    "lsrs r6, r6, #1\n\t"                                                                                              \
-    "bcc 2f\n\t" PQK_DSP_GROUP PQK_DSP_GROUP "2:\n\t" PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP          \
-    "subs r6, r6, #1\n\t"                                                                                              \
-    "bne 2b\n\t"                                                                                                       \
-    "ldr r8, [%[st], #8]\n\t"                                                                                          \
+    "ldr r6, [%[st], #4]\n\t" loop "ldr r8, [%[st], #8]\n\t"                                                           \
     "ldmia r8!, {r10, r12, lr}\n\t"                                                                                    \
     "str r8, [%[st], #8]\n\t"                                                                                          \
     "ldr r9, [%[st], #20]\n\t" PQK_DSP_RESCALE("r0") PQK_DSP_RESCALE("r1") PQK_DSP_RESCALE("r2") PQK_DSP_RESCALE("r3") \
@@ -238,12 +241,50 @@ typedef struct {
               "bne 1b"
 #define PQK_DSP_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"
 
+#define PQK_DSP_STORE_PLAIN "ldr r8, [%[st], #12]\n\tldr r9, [%[st], #16]\n\t" PQK_DSP_STORE
+
 static void gemm_rows_dsp(gemm_dsp_state *st, int floor)
 {
     if (floor)
-        __asm__ volatile(PQK_DSP_ROWS(PQK_DSP_STORE_FLOOR) : : [st] "r"(st) : PQK_DSP_CLOBBERS);
+        __asm__ volatile(PQK_DSP_ROWS(PQK_DSP_DENSE_LOOP, PQK_DSP_STORE_FLOOR) : : [st] "r"(st) : PQK_DSP_CLOBBERS);
     else
-        __asm__ volatile(PQK_DSP_ROWS("ldr r8, [%[st], #12]\n\tldr r9, [%[st], #16]\n\t" PQK_DSP_STORE)
+        __asm__ volatile(PQK_DSP_ROWS(PQK_DSP_DENSE_LOOP, PQK_DSP_STORE_PLAIN) : : [st] "r"(st) : PQK_DSP_CLOBBERS);
+}
+
+/* 2:4: one group's two weights (widened, in the state's register) against the table entry at r8 for four pixels. */
+#define PQK_DSP_2OF4_MAC4                                                                                              \
+    "ldm r8, {r8, r9, r10, r11}\n\t"                                                                                   \
+    "smlad r0, %[st], r8, r0\n\t"                                                                                      \
+    "smlad r1, %[st], r9, r1\n\t"                                                                                      \
+    "smlad r2, %[st], r10, r2\n\t"                                                                                     \
+    "smlad r3, %[st], r11, r3\n\t"
+/* Four groups a step (r6 steps): r12 their four entry offsets, lr two groups' weights; the weight pair takes the
+ * state's register, reloaded from the stack after the row. 35 instructions for 32 MACs of a row and four pixels
+ * (the dense loop: 52 for 64, half of them products with a zero). */
+#define PQK_DSP_2OF4_LOOP                                                                                              \
+    "2:\n\t"                                                                                                           \
+    "ldr r12, [r5], #4\n\t"                                                                                            \
+    "ldr lr, [r5], #4\n\t"                                                                                             \
+    "sxtb16 %[st], lr\n\t"                                                                                             \
+    "uxtab r8, r4, r12\n\t" PQK_DSP_2OF4_MAC4 "sxtb16 %[st], lr, ror #8\n\t"                                           \
+    "uxtab r8, r4, r12, ror #8\n\t" PQK_DSP_2OF4_MAC4 "add r4, r4, #192\n\t"                                           \
+    "ldr lr, [r5], #4\n\t"                                                                                             \
+    "sxtb16 %[st], lr\n\t"                                                                                             \
+    "uxtab r8, r4, r12, ror #16\n\t" PQK_DSP_2OF4_MAC4 "sxtb16 %[st], lr, ror #8\n\t"                                  \
+    "add r8, r4, r12, lsr #24\n\t" PQK_DSP_2OF4_MAC4 "add r4, r4, #192\n\t"                                            \
+    "subs r6, r6, #1\n\t"                                                                                              \
+    "bne 2b\n\t"                                                                                                       \
+    "ldr %[st], [sp]\n\t"
+
+static void gemm_2of4_rows_dsp(gemm_dsp_state *st, int floor)
+{
+    if (floor)
+        __asm__ volatile("push {%[st]}\n\t" PQK_DSP_ROWS(PQK_DSP_2OF4_LOOP, PQK_DSP_STORE_FLOOR) "\n\tadd sp, sp, #4"
+                         :
+                         : [st] "r"(st)
+                         : PQK_DSP_CLOBBERS);
+    else
+        __asm__ volatile("push {%[st]}\n\t" PQK_DSP_ROWS(PQK_DSP_2OF4_LOOP, PQK_DSP_STORE_PLAIN) "\n\tadd sp, sp, #4"
                          :
                          : [st] "r"(st)
                          : PQK_DSP_CLOBBERS);
@@ -256,10 +297,10 @@ static int gemm_dsp_rows_ok(const pqk_op_data *op, const int32_t *bias)
            groups % 2 == 0 && groups >= 4 && op->gemm_rows > 0;
 }
 
-/* The three words per row the DSP row loop reads, after the DSP column in the column area. */
+/* The three words per row the DSP row loop reads, after the DSP column (or the 2:4 table) in the column area. */
 static uint32_t *gemm_dsp_rows(const pqk_op_data *op, const uint32_t *col)
 {
-    return (uint32_t *)col + 2 * PQK_GEMM_PIXELS * op->gemm_depth / 4;
+    return (uint32_t *)col + (op->gemm_2of4 ? 6 : 2) * PQK_GEMM_PIXELS * op->gemm_depth / 4;
 }
 #endif
 
@@ -319,6 +360,103 @@ void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_
         gemm_run_short(&op, weights, col, bias, y, stride, 1, clamp);
     else
         gemm_run_general(&op, weights, col, bias, y, stride, op.gemm_int4);
+}
+
+/* 2:4 weights: in each group of four depth elements at most two weights are not zero, and only those two are stored
+ * and multiplied. Packed form (written by pqk beside the dense weights, metadata "pqk_2of4"), per row, per four
+ * groups 12 bytes: a word of four entry offsets, then one word per two groups holding their weight pairs (a0, a1,
+ * b0, b1): SXTB16 gives group 0's (a, b), with ROR #8 group 1's. A group's pair (i, j), i < j, is one of six,
+ * numbered (0,1) (0,2) (0,3) (1,2) (1,3) (2,3); its entry offset is 16 x that number, plus 96 for the second group
+ * of two. Each pixel's table holds, per group, the six pairs of its inputs, offset and widened to int16 pairs, for
+ * the four pixels side by side (96 bytes a group): a row reads its groups' pairs at base + offset and the base
+ * moves 192 bytes every two groups. A group with fewer than two weights names any pair that holds them. */
+static const uint8_t pairs24[6][2] = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
+
+int pqk_2of4_matches(const uint8_t *packed, const int8_t *dense, int32_t rows, int32_t depth)
+{
+    for (int32_t r = 0; r < rows; r++) {
+        for (int32_t d = 0; d < depth; d += 16, packed += 12) {
+            for (int32_t k = 0; k < 4; k++) {
+                const int32_t off = packed[k] - (k & 1) * 96, pair = off / 16;
+                if (off < 0 || off % 16 != 0 || pair >= 6) return 0;
+                const int8_t *g = dense + (size_t)r * (size_t)depth + d + 4 * k;
+                const int8_t *ws = (const int8_t *)packed + 4 + 4 * (k / 2) + (k & 1);
+                int8_t want[4] = {0, 0, 0, 0};
+                want[pairs24[pair][0]] = ws[0], want[pairs24[pair][1]] = ws[2];
+                if (memcmp(want, g, 4) != 0) return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Where the packed path runs, decided on the op alone: the DSP row loop's case (the short rescale, a clamp of the
+ * whole range or a ReLU's floor, a bias) and at least 16 rows, over which the table (three times the dense column's
+ * work) is repaid: per group of four pixels the table costs some 36 instructions more, and each row saves about 4. */
+int pqk_gemm_2of4_pays(const pqk_op_data *op, const int32_t *bias)
+{
+    return op->gemm_depth % 16 == 0 && !op->gemm_int4 && op->gemm_rows >= 16 && op->rescale_short && bias &&
+           pqk_clamp_kind(op->act_min, op->act_max) != PQK_CLAMP_BOTH;
+}
+
+void pqk_gemm_2of4_col(const int8_t *x, int32_t offset, int32_t depth, int p, uint32_t *table)
+{
+    const uint32_t off2 = pack16(offset, offset);
+    const int8_t *end = x + depth;
+    for (uint32_t *t = table + p; x < end; x += 4, t += 6 * PQK_GEMM_PIXELS) {
+        const uint32_t x4 = pqk_load_u32(x);
+        const uint32_t e = pqk_sadd16(pqk_sxtb16(x4), off2), o = pqk_sadd16(pqk_sxtb16_ror8(x4), off2);
+        t[0] = pqk_pkhbt_lsl16(e, o);  /* (0, 1) */
+        t[4] = e;                      /* (0, 2) */
+        t[8] = pqk_pkhbt(e, o);        /* (0, 3) */
+        t[12] = pqk_pkhbt(o, e);       /* (1, 2) */
+        t[16] = o;                     /* (1, 3) */
+        t[20] = pqk_pkhtb_asr16(o, e); /* (2, 3) */
+    }
+}
+
+static inline __attribute__((always_inline)) void gemm_2of4_mac4(uint32_t w2, const uint8_t *entry, int32_t *a)
+{
+    const uint32_t *x = (const uint32_t *)(const void *)entry;
+    a[0] = pqk_smlad(w2, x[0], a[0]), a[1] = pqk_smlad(w2, x[1], a[1]);
+    a[2] = pqk_smlad(w2, x[2], a[2]), a[3] = pqk_smlad(w2, x[3], a[3]);
+}
+
+void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint32_t *table, const int32_t *bias,
+                       int8_t *y, int32_t stride)
+{
+#if defined(PQK_DSP)
+    if (gemm_dsp_rows_ok(op, bias)) {
+        gemm_dsp_state st = {table,
+                             op->gemm_depth / 16,
+                             gemm_dsp_rows(op, table),
+                             y,
+                             stride,
+                             2 * op->out_offset + 1,
+                             (uint8_t)op->act_min * 0x01010101u,
+                             y + op->gemm_rows,
+                             (const int8_t *)packed};
+        gemm_2of4_rows_dsp(&st, pqk_clamp_kind(op->act_min, op->act_max) == PQK_CLAMP_FLOOR);
+        return;
+    }
+#endif
+    const int clamp = pqk_clamp_kind(op->act_min, op->act_max);
+    for (int32_t r = 0; r < op->gemm_rows; r++) {
+        const int32_t b = bias[r];
+        int32_t a[4] = {b, b, b, b};
+        const uint8_t *t = (const uint8_t *)table;
+        for (int32_t d = 0; d < op->gemm_depth; d += 16, packed += 12, t += 384) {
+            const uint32_t offs = pqk_load_u32(packed), w01 = pqk_load_u32(packed + 4), w23 = pqk_load_u32(packed + 8);
+            gemm_2of4_mac4(pqk_sxtb16(w01), t + (offs & 0xffu), a);
+            gemm_2of4_mac4(pqk_sxtb16_ror8(w01), t + (offs >> 8 & 0xffu), a);
+            gemm_2of4_mac4(pqk_sxtb16(w23), t + 192 + (offs >> 16 & 0xffu), a);
+            gemm_2of4_mac4(pqk_sxtb16_ror8(w23), t + 192 + (offs >> 24), a);
+        }
+        const int32_t mult = op->mults[r], rm1 = ~op->shifts[r], k = 2 * op->out_offset + 1;
+        for (int p = 0; p < PQK_GEMM_PIXELS; p++)
+            y[p * stride + r] =
+                pqk_out_clamped(pqk_rescale_short_x2(a[p], mult, rm1, k), clamp, op->act_min, op->act_max);
+    }
 }
 
 #if defined(PQK_MVE)

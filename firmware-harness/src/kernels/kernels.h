@@ -72,10 +72,23 @@ static inline uint32_t pqk_gemm_col_bytes(int32_t rows, int32_t depth, int is_in
                    mve = pqk_gemm_mve_col_bytes(depth) + 4u * (uint32_t)rows;
     return dsp > mve ? dsp : mve;
 }
+/* The same with 2:4 weights read from their packed form (pqk_gemm_2of4_*): the pixel table (24 x depth bytes) and the
+ * three words a row in place of the DSP column, or Helium's layout where that is larger (Helium runs it dense). */
+static inline uint32_t pqk_gemm_2of4_col_bytes(int32_t rows, int32_t depth)
+{
+    const uint32_t table = 24u * (uint32_t)depth + 12u * (uint32_t)rows, dense = pqk_gemm_col_bytes(rows, depth, 0);
+    return table > dense ? table : dense;
+}
 uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth, int is_int4);
 void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int is_int4, uint32_t *col);
 /* Once per Eval, before the pixels: what the DSP row loop reads of each row, in the column area. */
 void pqk_gemm_rows_begin(const pqk_op_data *op, const int32_t *bias, uint32_t *col);
+/* 2:4 weights (depth a multiple of 16), read from their packed form: pixel p's table (pqk_gemm_2of4_col), the rows
+ * (pqk_gemm_rows_begin with the op's gemm_2of4 set), then pqk_gemm_2of4_run, whose output goes as pqk_gemm_run's. */
+int pqk_gemm_2of4_pays(const pqk_op_data *op, const int32_t *bias);
+void pqk_gemm_2of4_col(const int8_t *x, int32_t offset, int32_t depth, int p, uint32_t *table);
+void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint32_t *table, const int32_t *bias,
+                       int8_t *y, int32_t stride);
 /* Pixel p's output of row r goes to y[p * stride + r]. */
 void pqk_gemm_run(const pqk_op_data *op, const int8_t *weights, const uint32_t *col, const int32_t *bias, int8_t *y,
                   int32_t stride);

@@ -73,6 +73,27 @@ static inline uint32_t pqk_sxtab16_ror8(uint32_t acc, uint32_t x) /* acc's halfw
     __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(x));
     return r;
 }
+
+static inline uint32_t pqk_pkhbt(uint32_t a, uint32_t b) /* a's low halfword, b's high one */
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+static inline uint32_t pqk_pkhbt_lsl16(uint32_t a, uint32_t b) /* a's low halfword, b's low one above it */
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+static inline uint32_t pqk_pkhtb_asr16(uint32_t a, uint32_t b) /* b's high halfword, a's high one above it */
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
 #else
 /* The same operations in plain C, so hosts run the optimized paths' data layouts too. */
 static inline uint32_t pqk_load_u32(const void *p)
@@ -130,6 +151,18 @@ static inline uint32_t pqk_sxtab16(uint32_t acc, uint32_t x)
 static inline uint32_t pqk_sxtab16_ror8(uint32_t acc, uint32_t x)
 {
     return pqk_sadd16(acc, pqk_sxtb16_ror8(x));
+}
+static inline uint32_t pqk_pkhbt(uint32_t a, uint32_t b)
+{
+    return (a & 0xffffu) | (b & 0xffff0000u);
+}
+static inline uint32_t pqk_pkhbt_lsl16(uint32_t a, uint32_t b)
+{
+    return (a & 0xffffu) | (b << 16);
+}
+static inline uint32_t pqk_pkhtb_asr16(uint32_t a, uint32_t b)
+{
+    return (a & 0xffff0000u) | (b >> 16);
 }
 #endif
 

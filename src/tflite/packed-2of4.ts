@@ -1,0 +1,98 @@
+// The packed form of 2:4 CONV_2D weights that pqk micro's kernels read instead of the dense tensor, stored in the
+// metadata entry "pqk_2of4" (a buffer TFLite and TFLite Micro ignore: the file stays a standard one, its dense weights
+// as usual). Layout, as firmware-harness/src/kernels/gemm_s8.c reads it: per weight row (output channel), per 16
+// depth elements 12 bytes: four entry offsets, one per group of four depth elements (16 x the group's pair number,
+// plus 96 for the second group of each two), then per two groups a word (a0, a1, b0, b1) of their two kept weights.
+// The entry: words version 1, entry count, then per entry (tensor index, byte offset of its rows, byte count).
+import type { QModel } from '../int/graph.js';
+
+export const PACKED_2OF4_KEY = 'pqk_2of4';
+
+// The six pairs of positions a group of four may keep, in the kernels' numbering.
+const PAIRS: readonly (readonly [number, number])[] = [
+  [0, 1],
+  [0, 2],
+  [0, 3],
+  [1, 2],
+  [1, 3],
+  [2, 3],
+];
+
+// The pair that holds a group's non-zero positions (at most two), or -1.
+function pairOf(g: ArrayLike<number>, at: number): number {
+  const nz = [0, 1, 2, 3].filter((k) => g[at + k] !== 0);
+  if (nz.length > 2) return -1;
+  return PAIRS.findIndex(([i, j]) => nz.every((k) => k === i || k === j));
+}
+
+// int8 weights [rows, depth] (depth a multiple of 16) in the packed layout, or undefined when a group of four keeps
+// more than two weights.
+export function pack2of4(w: Int8Array, rows: number, depth: number): Uint8Array | undefined {
+  if (depth % 16 !== 0 || w.length !== rows * depth) return undefined;
+  const out = new Uint8Array((rows * depth * 3) / 4);
+  let o = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let d = 0; d < depth; d += 16, o += 12) {
+      for (let k = 0; k < 4; k++) {
+        const at = r * depth + d + 4 * k;
+        const pair = pairOf(w, at);
+        if (pair < 0) return undefined;
+        out[o + k] = 16 * pair + 96 * (k & 1);
+        const [i, j] = PAIRS[pair]!;
+        const word = o + 4 + 4 * (k >> 1) + (k & 1);
+        out[word] = w[at + i]! & 0xff;
+        out[word + 2] = w[at + j]! & 0xff;
+      }
+    }
+  }
+  return out;
+}
+
+// The weights back from their packed form: the inverse of pack2of4, for tests and checks.
+export function unpack2of4(p: Uint8Array, rows: number, depth: number): Int8Array {
+  const w = new Int8Array(rows * depth);
+  const s = new Int8Array(p.buffer, p.byteOffset, p.length);
+  let o = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let d = 0; d < depth; d += 16, o += 12) {
+      for (let k = 0; k < 4; k++) {
+        const [i, j] = PAIRS[(p[o + k]! - 96 * (k & 1)) / 16]!;
+        const word = o + 4 + 4 * (k >> 1) + (k & 1);
+        w[r * depth + d + 4 * k + i] = s[word]!;
+        w[r * depth + d + 4 * k + j] = s[word + 2]!;
+      }
+    }
+  }
+  return w;
+}
+
+// The "pqk_2of4" entry for every CONV_2D whose int8 weights are 2:4 along a depth that is a multiple of 16, or
+// undefined when there is none.
+export function packed2of4Metadata(model: QModel): Uint8Array | undefined {
+  const entries: { tensor: number; packed: Uint8Array }[] = [];
+  for (const op of model.ops) {
+    if (op.op !== 'CONV_2D') continue;
+    const ti = op.inputs[1]!;
+    const t = model.tensors[ti]!;
+    if (t.dtype !== 'int8' || !(t.data instanceof Int8Array) || t.shape.length !== 4) continue;
+    if (entries.some((e) => e.tensor === ti)) continue;
+    const rows = t.shape[0]!;
+    const packed = pack2of4(t.data, rows, t.data.length / rows);
+    if (packed) entries.push({ tensor: ti, packed });
+  }
+  if (entries.length === 0) return undefined;
+  const head = 8 + 12 * entries.length;
+  const out = new Uint8Array(head + entries.reduce((n, e) => n + e.packed.length, 0));
+  const v = new DataView(out.buffer);
+  v.setUint32(0, 1, true);
+  v.setUint32(4, entries.length, true);
+  let at = head;
+  entries.forEach((e, i) => {
+    v.setUint32(8 + 12 * i, e.tensor, true);
+    v.setUint32(12 + 12 * i, at, true);
+    v.setUint32(16 + 12 * i, e.packed.length, true);
+    out.set(e.packed, at);
+    at += e.packed.length;
+  });
+  return out;
+}

@@ -1,0 +1,68 @@
+// The packed form of 2:4 CONV_2D weights (metadata "pqk_2of4"): its layout byte for byte, the inverse, which weights
+// get one, and that the file stays what TFLite reads (the reader gives back the same model).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mulberry32 } from '../../src/util/rng.js';
+import { pack2of4, packed2of4Metadata, unpack2of4 } from '../../src/tflite/packed-2of4.js';
+import { parseTflite, readTflite } from '../../src/tflite/reader.js';
+import { writeTflite } from '../../src/tflite/writer.js';
+import { dsCnn } from './fixtures.js';
+
+// Every group of four keeps its two largest (or fewer) weights.
+function sparsify(d: Int8Array, seed: number): Int8Array {
+  const r = mulberry32(seed);
+  const out = Int8Array.from(d);
+  for (let i = 0; i < out.length; i += 4) {
+    const order = [0, 1, 2, 3].sort((a, b) => Math.abs(out[i + a]!) - Math.abs(out[i + b]!));
+    const drop = 2 + Math.floor(r() * 3); // 2, 3 or 4 of the four
+    for (let k = 0; k < drop; k++) out[i + order[k]!] = 0;
+  }
+  return out;
+}
+
+test('2:4 packing: offsets and weight pairs where the kernels read them', () => {
+  // Row 0: groups [0, 5, 0, -3] (pair (1,3), number 4), [7, 0, 0, 0] (pair (0,1)), [0, 0, -128, 127] (pair (2,3), 5),
+  // [0, 0, 0, 0] (pair (0,1)).
+  const w = Int8Array.from([0, 5, 0, -3, 7, 0, 0, 0, 0, 0, -128, 127, 0, 0, 0, 0]);
+  const p = pack2of4(w, 1, 16)!;
+  assert.deepEqual([...p], [64, 96, 80, 96, 5, 7, 0xfd, 0, 0x80, 0, 127, 0]);
+  assert.deepEqual(unpack2of4(p, 1, 16), w);
+});
+
+test('2:4 packing: inverse on random weights; three weights in a group or a depth not a multiple of 16: none', () => {
+  const r = mulberry32(5);
+  const dense = Int8Array.from({ length: 24 * 48 }, () => Math.floor(r() * 256) - 128);
+  const w = sparsify(dense, 6);
+  const p = pack2of4(w, 24, 48)!;
+  assert.equal(p.length, (24 * 48 * 3) / 4);
+  assert.deepEqual(unpack2of4(p, 24, 48), w);
+  const three = w.slice();
+  three.set([1, 2, 3, 0], 40);
+  assert.equal(pack2of4(three, 24, 48), undefined);
+  assert.equal(pack2of4(w.subarray(0, 24 * 40), 24, 40), undefined);
+});
+
+test('2:4 packing: the writer adds it for 2:4 convs only, and the reader gives back the same model', () => {
+  const m = dsCnn('int8');
+  const plain = writeTflite(m);
+  assert.deepEqual(writeTflite(m, { packTwoOfFour: true }), plain, 'dense weights: nothing to pack');
+  const convs = m.ops.filter((o) => o.op === 'CONV_2D').map((o) => o.inputs[1]!);
+  const packable = convs.filter((t) => ((m.tensors[t]!.data as Int8Array).length / m.tensors[t]!.shape[0]!) % 16 === 0);
+  assert.ok(packable.length > 0 && packable.length < convs.length, `${packable.length} of ${convs.length} convs`);
+  for (const t of convs) m.tensors[t]!.data = sparsify(m.tensors[t]!.data as Int8Array, t);
+  const meta = packed2of4Metadata(m)!;
+  const v = new DataView(meta.buffer);
+  assert.equal(v.getUint32(4, true), packable.length);
+  packable.forEach((t, i) => {
+    assert.equal(v.getUint32(8 + 12 * i, true), t);
+    const [off, bytes] = [v.getUint32(12 + 12 * i, true), v.getUint32(16 + 12 * i, true)];
+    const rows = m.tensors[t]!.shape[0]!;
+    const data = m.tensors[t]!.data as Int8Array;
+    assert.deepEqual(unpack2of4(meta.subarray(off, off + bytes), rows, data.length / rows), data);
+  });
+  const bytes = writeTflite(m, { packTwoOfFour: true });
+  const without = writeTflite(m);
+  assert.ok(bytes.length >= without.length + meta.length, `${bytes.length} vs ${without.length} + ${meta.length}`);
+  assert.deepStrictEqual(readTflite(bytes), readTflite(without));
+  assert.equal(parseTflite(bytes).metadataBytes - parseTflite(without).metadataBytes, meta.length);
+});
