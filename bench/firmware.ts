@@ -1,10 +1,11 @@
 // Figures for a DS-CNN-shaped model (49x10x1 MFCC input, conv 10x4/2 to 64 channels, 4 depthwise-separable blocks,
 // average pool, FC 12, softmax) on every emulated board: instructions per inference and per MAC, plain C and
 // optimized kernels (per op for the optimized ones), flash / arena / RAM bytes, and the wall time of a 1000-sample
-// batch on the M4; int8, int4 and int8 with 2:4 sparsity (written with its packed form, which the DSP cores' 1x1
-// convolutions read and Helium leaves for its dense GEMM), then a table of the optimized kernels' figures per board.
-// Then the same figures for the MLPerf Tiny reference DS-CNN (a TFLite-converter file, int8) where ../shared/fixtures
-// has it. "code" is flash minus the model (both forms of 2:4 weights): start-up, runtime and kernels.
+// batch on the M4; int8, int4 and int8 with 2:4 sparsity (with its packed form for the DSP cores, whose 1x1
+// convolutions read it, without for Helium, which runs it dense: as pqk run exports it for each board), then a
+// table of the optimized kernels' figures per board. Then the same figures for the MLPerf Tiny reference DS-CNN (a
+// TFLite-converter file, int8) where ../shared/fixtures has it. "code" is flash minus the model (with both forms of
+// 2:4 weights where it has them): start-up, runtime and kernels.
 //   node --import tsx bench/firmware.ts [--samples 1000]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { runBatch } from '../src/ops/interpreter.js';
 import { opCosts } from '../src/ops/table.js';
 import type { QModel } from '../src/int/graph.js';
-import { qemuCpus } from '../src/runtimes/qemu-boards.js';
+import { boardForCpu, qemuCpus } from '../src/runtimes/qemu-boards.js';
 import { QemuRuntime } from '../src/runtimes/qemu.js';
 import { readTflite } from '../src/tflite/reader.js';
 import { writeTflite } from '../src/tflite/writer.js';
@@ -58,11 +59,15 @@ async function main(): Promise<void> {
   const table = new Map<string, Figures>(); // "weights cpu" -> the optimized figures
   for (const weights of ['int8', 'int4', '2:4 int8'] as const) {
     const model = weights === '2:4 int8' ? twoOfFour(dscnnModel(1)) : dscnnModel(1, { weights });
-    const bytes = writeTflite(model, { packTwoOfFour: weights === '2:4 int8' });
+    const dense = writeTflite(model);
+    const packed = weights === '2:4 int8' ? writeTflite(model, { packTwoOfFour: true }) : dense;
     const inputs = randomInputs(model, 10, 2);
     const want = runBatch(model, inputs, 'tflm');
-    console.log(`DS-CNN ${weights}: ${macs(model)} MACs, model ${bytes.length} bytes`);
+    console.log(
+      `DS-CNN ${weights}: ${macs(model)} MACs, model ${dense.length} bytes${packed === dense ? '' : ` (${packed.length} with the packed form)`}`,
+    );
     for (const cpu of qemuCpus()) {
+      const bytes = boardForCpu(cpu).mve ? dense : packed; // as pqk run exports it for the board
       for (const optimized of [false, true]) {
         const r = await new QemuRuntime(cpu).run(bytes, inputs, { optimized });
         const bad = r.outputs.reduce((n, o, i) => n + o.filter((v, j) => v !== want[i][j]).length, 0);
@@ -106,6 +111,7 @@ async function main(): Promise<void> {
     return f((sparse.flash - sparse.code) / (dense(c).flash - dense(c).code));
   });
   row('runtime code bytes (optimized image less the model)', (c) => String(dense(c).code));
+  row('the same, 2:4 image (its packed path in)', (c) => String(table.get(`2:4 int8 ${c}`)!.code));
   const fixture = join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'mlperf-tiny-kws', 'kws_ref_model.tflite');
   if (existsSync(fixture)) {
     const bytes = new Uint8Array(readFileSync(fixture));

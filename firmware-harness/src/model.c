@@ -1,6 +1,8 @@
 /* Reads a TFLite Model flatbuffer into the interpreter's tensor and node tables, checking every index and size. */
 #include "model_reader.h"
 
+#include "pqk_features.h"
+
 #include <string.h>
 
 /* Field ids from tensorflow/lite/schema/schema.fbs. */
@@ -163,6 +165,7 @@ static pqk_status read_packed24(pqk_ctx *ctx, fb_vec data)
 
 static pqk_status read_metadata(pqk_ctx *ctx, fb_off model, fb_vec buffers)
 {
+    if (!PQK_2OF4) return PQK_OK; /* a build without the packed path runs 2:4 weights dense */
     fb_buf *b = &ctx->fb;
     fb_vec entries = fb_vector(b, model, MODEL_METADATA, 4);
     for (uint32_t i = 0; i < entries.len && !b->bad; i++) {

@@ -22,6 +22,7 @@ import { quantizeValue } from '../int/quantize.js';
 import { boards, firmwareDir, type Board } from '../runtimes/qemu-boards.js';
 import { plannedArena } from '../runtimes/micro-host.js';
 import type { TargetProfile } from '../targets/types.js';
+import { hasPacked2of4 } from '../tflite/packed-2of4.js';
 import { readTflite } from '../tflite/reader.js';
 import { atomicWrite } from '../util/fs.js';
 import { mfccScratchFloats, mfccTablesC } from './frontend.js';
@@ -415,12 +416,16 @@ function frontendFiles(p: MfccParams): { rel: string; bytes: Uint8Array | string
 }
 
 // The kernels the model's ops need, for pqk micro's op table (registry.c, with PQK_KERNELS_USED): the others are
-// left out of the image.
-function kernelsUsed(ops: OpCode[]): string {
+// left out of the image, and the packed 2:4 path (pqk_micro/pqk_features.h) unless the model carries packed weights.
+function kernelsUsed(ops: OpCode[], packed2of4: boolean): string {
   const kernels = [...new Set(ops.map((op) => OPS[op].micro).filter((k): k is string => k !== undefined))].sort();
   return `/* The pqk micro kernels this model's ops need (${[...new Set(ops)].join(', ')}); pqk_micro/kernels/registry.c tabulates
  * only these when PQK_KERNELS_USED is defined, so the linker leaves the other kernels out. Written by pqk. */
+#ifndef PQK_KERNELS_USED_H
+#define PQK_KERNELS_USED_H
 #define PQK_KERNEL_LIST(X) ${kernels.map((k) => `X(${k})`).join(' ')}
+#define PQK_2OF4 ${packed2of4 ? 1 : 0} /* the model ${packed2of4 ? 'carries' : 'has no'} packed 2:4 weights */
+#endif
 `;
 }
 
@@ -433,7 +438,7 @@ export function writeBundle(dir: string, spec: BundleSpec): BundleResult {
     { rel: 'model_data.h', bytes: data.h },
     { rel: 'model_data.c', bytes: data.c },
     { rel: 'model.h', bytes: modelHeader(spec, modelSha) },
-    { rel: 'pqk_kernels_used.h', bytes: kernelsUsed(ops) },
+    { rel: 'pqk_kernels_used.h', bytes: kernelsUsed(ops, hasPacked2of4(spec.model)) },
     ...runtimeFiles(),
     { rel: 'pqk_micro/README.md', bytes: RUNTIME_README },
     ...(spec.mfcc ? frontendFiles(spec.mfcc) : []),

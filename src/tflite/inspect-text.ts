@@ -37,7 +37,9 @@ export function renderInspect(r: InspectReport, file?: string): string {
   }
   lines.push('', 'tensors:');
   for (const t of r.tensors) {
-    const sparsity = t.sparsity === undefined ? '' : `  sparsity=${(100 * t.sparsity).toFixed(1)}%`;
+    const sparsity =
+      (t.sparsity === undefined ? '' : `  sparsity=${(100 * t.sparsity).toFixed(1)}%`) +
+      (t.packed2of4Bytes === undefined ? '' : `  packed 2:4 ${fmtNum(t.packed2of4Bytes)} B`);
     const kind = t.constant ? 'const' : 'act';
     lines.push(`  #${t.index} ${t.name}  ${t.dtype}[${t.shape.join(',')}]  ${kind} ${fmtNum(t.bytes)} B  ${fmtQuant(t)}${sparsity}`);
   }

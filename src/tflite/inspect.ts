@@ -3,6 +3,7 @@
 import type { QModel, QOp, QTensor } from '../int/graph.js';
 import { elementCount } from '../int/graph.js';
 import { opMacs, weightsOf } from '../ops/table.js';
+import { packed2of4Tensors } from './packed-2of4.js';
 import { parseTflite } from './reader.js';
 import { dataBytes } from './tensor-data.js';
 
@@ -17,6 +18,7 @@ export interface InspectTensor {
   constant: boolean;
   bytes: number; // constant data bytes in the file; activation bytes (elements x dtype size) otherwise
   sparsity?: number; // weight tensors: fraction of zero elements
+  packed2of4Bytes?: number; // the bytes of its packed 2:4 form (metadata "pqk_2of4"), which pqk micro reads
 }
 
 export interface InspectOp {
@@ -53,7 +55,7 @@ function weightIndices(model: QModel): Set<number> {
   return s;
 }
 
-function describeTensor(t: QTensor, index: number, isWeight: boolean): InspectTensor {
+function describeTensor(t: QTensor, index: number, isWeight: boolean, packed?: number): InspectTensor {
   const n = elementCount(t.shape);
   const r: InspectTensor = {
     index,
@@ -66,6 +68,7 @@ function describeTensor(t: QTensor, index: number, isWeight: boolean): InspectTe
     bytes: dataBytes(t.dtype, n),
   };
   if (t.quantizedDim !== undefined) r.quantizedDim = t.quantizedDim;
+  if (packed !== undefined) r.packed2of4Bytes = packed;
   if (isWeight && t.data) {
     let zeros = 0;
     for (let i = 0; i < t.data.length; i++) if (t.data[i] === 0) zeros++;
@@ -77,7 +80,8 @@ function describeTensor(t: QTensor, index: number, isWeight: boolean): InspectTe
 export function inspectTflite(bytes: Uint8Array): InspectReport {
   const { model, opVersions, minRuntimeVersion, metadataBytes } = parseTflite(bytes);
   const weights = weightIndices(model);
-  const tensors = model.tensors.map((t, i) => describeTensor(t, i, weights.has(i)));
+  const packed = packed2of4Tensors(bytes);
+  const tensors = model.tensors.map((t, i) => describeTensor(t, i, weights.has(i), packed.get(i)));
   const operators = model.ops.map((op, i) => ({
     index: i,
     op: op.op,

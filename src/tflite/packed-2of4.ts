@@ -4,7 +4,9 @@
 // depth elements 12 bytes: four entry offsets, one per group of four depth elements (16 x the group's pair number,
 // plus 96 for the second group of each two), then per two groups a word (a0, a1, b0, b1) of their two kept weights.
 // The entry: words version 1, entry count, then per entry (tensor index, byte offset of its rows, byte count).
+import * as flatbuffers from 'flatbuffers';
 import type { QModel } from '../int/graph.js';
+import { Model } from './generated/index.js';
 
 export const PACKED_2OF4_KEY = 'pqk_2of4';
 
@@ -95,4 +97,28 @@ export function packed2of4Metadata(model: QModel): Uint8Array | undefined {
     at += e.packed.length;
   });
   return out;
+}
+
+// The weight tensors a .tflite carries a packed form of, with its bytes (empty without the entry). pqk micro checks
+// each against the tensor when it loads the model; this only reads the entry's header.
+export function packed2of4Tensors(bytes: Uint8Array): Map<number, number> {
+  const out = new Map<number, number>();
+  const m = Model.getRootAsModel(new flatbuffers.ByteBuffer(bytes));
+  for (let i = 0; i < m.metadataLength(); i++) {
+    const e = m.metadata(i);
+    if (e?.name() !== PACKED_2OF4_KEY) continue;
+    const data = m.buffers(Number(e.buffer()))?.dataArray();
+    if (!data || data.length < 8) return out;
+    const v = new DataView(data.buffer, data.byteOffset, data.length);
+    const n = v.getUint32(4, true);
+    for (let k = 0; k < n && 20 + 12 * k <= data.length; k++) out.set(v.getUint32(8 + 12 * k, true), v.getUint32(16 + 12 * k, true));
+  }
+  return out;
+}
+
+// Whether a .tflite carries the entry (a bundle builds the packed path only then).
+export function hasPacked2of4(bytes: Uint8Array): boolean {
+  const m = Model.getRootAsModel(new flatbuffers.ByteBuffer(bytes));
+  for (let i = 0; i < m.metadataLength(); i++) if (m.metadata(i)?.name() === PACKED_2OF4_KEY) return true;
+  return false;
 }

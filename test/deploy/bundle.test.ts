@@ -84,6 +84,8 @@ describe('C bundle', () => {
     const arena = Number(/PQK_MODEL_ARENA_BYTES_OPTIMIZED (\d+)u/.exec(h)?.[1]);
     assert.ok(arena > 1000 && arena < 64 * 1024, `arena ${arena}`);
     assert.ok(bundle.files.includes('pqk_micro/kernels/gemm_s8.c') && bundle.files.includes('example/main.c'));
+    // Dense weights: the packed 2:4 path stays out of the image (qemu:cortex-m4's 2:4 test runs it in).
+    assert.match(readFileSync(join(dir, 'pqk_kernels_used.h'), 'utf8'), /#define PQK_2OF4 0 /);
     assert.match(bundle.sha256, /^[0-9a-f]{64}$/);
   });
 

@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../../src/util/rng.js';
 import { pack2of4, packed2of4Metadata, unpack2of4 } from '../../src/tflite/packed-2of4.js';
+import { inspectTflite } from '../../src/tflite/inspect.js';
+import { renderInspect } from '../../src/tflite/inspect-text.js';
 import { parseTflite, readTflite } from '../../src/tflite/reader.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { dsCnn } from './fixtures.js';
@@ -65,4 +67,19 @@ test('2:4 packing: the writer adds it for 2:4 convs only, and the reader gives b
   assert.ok(bytes.length >= without.length + meta.length, `${bytes.length} vs ${without.length} + ${meta.length}`);
   assert.deepStrictEqual(readTflite(bytes), readTflite(without));
   assert.equal(parseTflite(bytes).metadataBytes - parseTflite(without).metadataBytes, meta.length);
+  // pqk inspect names the tensors that have a packed form and its bytes.
+  const report = inspectTflite(bytes);
+  for (const t of report.tensors)
+    assert.equal(
+      t.packed2of4Bytes,
+      packable.includes(t.index) ? (t.shape.reduce((a, b) => a * b, 1) * 3) / 4 : undefined,
+      `tensor ${t.index}`,
+    );
+  assert.equal(
+    renderInspect(report)
+      .split('\n')
+      .filter((l) => l.includes('packed 2:4 3,072 B')).length,
+    packable.length,
+  );
+  assert.ok(inspectTflite(without).tensors.every((t) => t.packed2of4Bytes === undefined));
 });

@@ -1,6 +1,7 @@
 /* CONV_2D, int8 activations with per-channel int8 or packed int4 weights (TFLite ConvPerChannel arithmetic). */
 #include <string.h>
 
+#include "../pqk_features.h"
 #include "kernels.h"
 #include "simd.h"
 
@@ -31,7 +32,7 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
         /* 2:4 weights with a packed form skip their zeros where that pays (pqk_gemm_2of4_pays); not on Helium,
          * whose dense GEMM is faster, but its scratch is sized the same, so that the host plans the arena the
          * device uses. */
-        node->op.gemm_2of4 = w->packed24 != NULL && pqk_gemm_2of4_pays(&node->op, pqk_bias_data(ctx, node));
+        node->op.gemm_2of4 = PQK_2OF4 && w->packed24 && pqk_gemm_2of4_pays(&node->op, pqk_bias_data(ctx, node));
         if (node->op.gemm_2of4)
             node->scratch_bytes +=
                 pqk_gemm_2of4_col_bytes(w->dims[0], (int32_t)depth) - pqk_gemm_col_bytes(w->dims[0], (int32_t)depth, 0);
@@ -146,7 +147,7 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
 #else
     const int mve = 0;
 #endif
-    const int two_of_four = !mve && op->gemm_2of4;
+    const int two_of_four = PQK_2OF4 && !mve && op->gemm_2of4;
     if (!mve) pqk_gemm_rows_begin(op, bias, col);
     for (int32_t j = 0; j < pixels; j += PQK_GEMM_PIXELS) {
         const int32_t whole = j + PQK_GEMM_PIXELS <= pixels;

@@ -415,31 +415,32 @@ void pqk_gemm_2of4_col(const int8_t *x, int32_t offset, int32_t depth, int p, ui
     }
 }
 
+#if !defined(PQK_DSP)
 static inline __attribute__((always_inline)) void gemm_2of4_mac4(uint32_t w2, const uint8_t *entry, int32_t *a)
 {
     const uint32_t *x = (const uint32_t *)(const void *)entry;
     a[0] = pqk_smlad(w2, x[0], a[0]), a[1] = pqk_smlad(w2, x[1], a[1]);
     a[2] = pqk_smlad(w2, x[2], a[2]), a[3] = pqk_smlad(w2, x[3], a[3]);
 }
+#endif
 
 void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint32_t *table, const int32_t *bias,
                        int8_t *y, int32_t stride)
 {
 #if defined(PQK_DSP)
-    if (gemm_dsp_rows_ok(op, bias)) {
-        gemm_dsp_state st = {table,
-                             op->gemm_depth / 16,
-                             gemm_dsp_rows(op, table),
-                             y,
-                             stride,
-                             2 * op->out_offset + 1,
-                             (uint8_t)op->act_min * 0x01010101u,
-                             y + op->gemm_rows,
-                             (const int8_t *)packed};
-        gemm_2of4_rows_dsp(&st, pqk_clamp_kind(op->act_min, op->act_max) == PQK_CLAMP_FLOOR);
-        return;
-    }
-#endif
+    /* pqk_gemm_2of4_pays is the DSP row loop's case; the biases are in the rows' words (pqk_gemm_rows_begin). */
+    (void)bias;
+    gemm_dsp_state st = {table,
+                         op->gemm_depth / 16,
+                         gemm_dsp_rows(op, table),
+                         y,
+                         stride,
+                         2 * op->out_offset + 1,
+                         (uint8_t)op->act_min * 0x01010101u,
+                         y + op->gemm_rows,
+                         (const int8_t *)packed};
+    gemm_2of4_rows_dsp(&st, pqk_clamp_kind(op->act_min, op->act_max) == PQK_CLAMP_FLOOR);
+#else
     const int clamp = pqk_clamp_kind(op->act_min, op->act_max);
     for (int32_t r = 0; r < op->gemm_rows; r++) {
         const int32_t b = bias[r];
@@ -457,6 +458,7 @@ void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint3
             y[p * stride + r] =
                 pqk_out_clamped(pqk_rescale_short_x2(a[p], mult, rm1, k), clamp, op->act_min, op->act_max);
     }
+#endif
 }
 
 #if defined(PQK_MVE)

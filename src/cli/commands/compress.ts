@@ -45,7 +45,7 @@ export const compressCommand: Command = {
   },
   examples: [
     'pqk compress --run runs/float-kws --target cortex-m4 --phase all',
-    'pqk compress --run runs/float-kws --target cortex-m55 --phase 1 --pattern 2:4 --json',
+    'pqk compress --run runs/float-kws --target cortex-m4 --phase 1 --pattern 2:4 --json',
   ],
   async run(ctx) {
     const runDir = resolve(str(ctx, 'run'));
