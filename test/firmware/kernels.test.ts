@@ -1,8 +1,8 @@
 // Edge cases of the optimized kernel variants (the four-pixel GEMM for CONV_2D, unrolled 3x3 DEPTHWISE_CONV_2D,
 // channel-group AVERAGE_POOL_2D): channel counts that are not multiples of 4, depths the GEMM does not take, pixel
-// counts that are not multiples of 4, padding taps, strides, and the
-// int4 / depth-multiplier models that fall back to the other optimized paths. Each op's output equals the integer
-// reference on the host (plain and optimized), and the whole chain does on the M4 (DSP) and M55 (Helium) boards.
+// counts that are not multiples of 4, padding taps, strides, the int4 / depth-multiplier models that fall back to the
+// other optimized paths, and 2:4 weights read from their packed form. Each op's output equals the integer reference
+// on the host (plain and optimized), and the whole chain does on the M4 (DSP) and M55 (Helium) boards.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBatch } from '../../src/ops/interpreter.js';

@@ -392,7 +392,7 @@ int pqk_2of4_matches(const uint8_t *packed, const int8_t *dense, int32_t rows, i
 
 /* Where the packed path runs, decided on the op alone: the DSP row loop's case (the short rescale, a clamp of the
  * whole range or a ReLU's floor, a bias) and at least 16 rows, over which the table (three times the dense column's
- * work) is repaid: per group of four pixels the table costs some 36 instructions more, and each row saves about 4. */
+ * work) is repaid: per group of four pixels the table costs some 40 instructions more, and each row saves about 4. */
 int pqk_gemm_2of4_pays(const pqk_op_data *op, const int32_t *bias)
 {
     return op->gemm_depth % 16 == 0 && !op->gemm_int4 && op->gemm_rows >= 16 && op->rescale_short && bias &&
