@@ -18,7 +18,7 @@ import { QemuRuntime } from '../src/runtimes/qemu.js';
 import { readTflite } from '../src/tflite/reader.js';
 import { writeTflite } from '../src/tflite/writer.js';
 import { randomInputs } from '../test/firmware/harness.js';
-import { dscnnModel } from '../test/firmware/models.js';
+import { dscnnModel, twoOfFour } from '../test/firmware/models.js';
 
 function macs(model: QModel): number {
   return opCosts(model)
@@ -27,23 +27,6 @@ function macs(model: QModel): number {
 }
 
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
-
-// The int8 DS-CNN with 2:4 sparsity along the input depth of every CONV_2D and FULLY_CONNECTED (the two smallest
-// weights of each four zeroed): what a 2:4-trained model looks like to the kernels. pqk's pruning leaves the first
-// conv (one input channel) and the depthwise convs dense, as here.
-function twoOfFour(model: QModel): QModel {
-  const m = structuredClone(model);
-  for (const op of m.ops.filter((o) => o.op === 'CONV_2D' || o.op === 'FULLY_CONNECTED')) {
-    const w = m.tensors[op.inputs[1]];
-    const d = w.data as Int8Array;
-    for (let i = 0; i + 4 <= d.length; i += 4) {
-      const order = [0, 1, 2, 3].sort((a, b) => Math.abs(d[i + a]) - Math.abs(d[i + b]));
-      d[i + order[0]] = 0;
-      d[i + order[1]] = 0;
-    }
-  }
-  return m;
-}
 
 interface Figures {
   instructions: number;

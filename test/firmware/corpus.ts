@@ -1,7 +1,7 @@
 // The fuzzing seed corpus: valid models and deterministic corruptions of them.
 import { writeTflite } from '../../src/tflite/writer.js';
 import { mulberry32 } from '../../src/util/rng.js';
-import { coverageModel, dscnnModel } from './models.js';
+import { coverageModel, dscnnModel, twoOfFour } from './models.js';
 
 // Valid models, then per model: single-bit flips, 32-bit words overwritten with extreme values, truncations.
 export function seedCorpus(): Uint8Array[] {
@@ -11,6 +11,8 @@ export function seedCorpus(): Uint8Array[] {
     dscnnModel(3, { channels: 8, blocks: 1 }),
     dscnnModel(4, { channels: 4, blocks: 1, weights: 'int4' }),
   ].map((m) => writeTflite(m));
+  // 2:4 weights with their packed form (metadata "pqk_2of4"), which the loader checks against the tensors.
+  valid.push(writeTflite(twoOfFour(dscnnModel(5, { channels: 16, blocks: 1 })), { packTwoOfFour: true }));
   const r = mulberry32(99);
   const out: Uint8Array[] = [...valid];
   for (const v of valid) {

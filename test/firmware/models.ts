@@ -327,3 +327,23 @@ export function coverageModel(seed: number, int8Only = false): QModel {
   h = g.fc(h, 7, 'NONE', int4, 0.1);
   return g.build(x, g.softmax(h));
 }
+
+/**
+ * The model with 2:4 sparsity as pqk's pruning makes it: along the input channels of every CONV_2D and
+ * FULLY_CONNECTED whose input channels come in fours, the two smallest weights of each four zeroed (a conv with one
+ * input channel, as a DS-CNN's first, and the depthwise convs stay dense).
+ */
+export function twoOfFour(model: QModel): QModel {
+  const m = structuredClone(model);
+  for (const op of m.ops.filter((o) => o.op === 'CONV_2D' || o.op === 'FULLY_CONNECTED')) {
+    const w = m.tensors[op.inputs[1]];
+    if (w.shape[w.shape.length - 1] % 4 !== 0) continue;
+    const d = w.data as Int8Array;
+    for (let i = 0; i + 4 <= d.length; i += 4) {
+      const order = [0, 1, 2, 3].sort((a, b) => Math.abs(d[i + a]) - Math.abs(d[i + b]));
+      d[i + order[0]] = 0;
+      d[i + order[1]] = 0;
+    }
+  }
+  return m;
+}
