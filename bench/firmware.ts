@@ -2,10 +2,10 @@
 // average pool, FC 12, softmax) on every emulated board: instructions per inference and per MAC, plain C and
 // optimized kernels (per op for the optimized ones), flash / arena / RAM bytes, and the wall time of a 1000-sample
 // batch on the M4; int8, int4 and int8 with 2:4 sparsity (with its packed form for the DSP cores, whose 1x1
-// convolutions read it, without for Helium, which runs it dense: as pqk run exports it for each board), then a
-// table of the optimized kernels' figures per board. Then the same figures for the MLPerf Tiny reference DS-CNN (a
-// TFLite-converter file, int8) where ../shared/fixtures has it. "code" is flash minus the model (with both forms of
-// 2:4 weights where it has them): start-up, runtime and kernels.
+// convolutions read it and whose images hold only it, without for Helium, which runs it dense: as pqk run exports
+// and flashes it for each board), then a table of the optimized kernels' figures per board. Then the same figures
+// for the MLPerf Tiny reference DS-CNN (a TFLite-converter file, int8) where ../shared/fixtures has it. "code" is
+// flash minus the model as the image holds it: start-up, runtime and kernels.
 //   node --import tsx bench/firmware.ts [--samples 1000]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { opCosts } from '../src/ops/table.js';
 import type { QModel } from '../src/int/graph.js';
 import { boardForCpu, qemuCpus } from '../src/runtimes/qemu-boards.js';
 import { QemuRuntime } from '../src/runtimes/qemu.js';
+import { deviceForm } from '../src/deploy/device-form.js';
 import { readTflite } from '../src/tflite/reader.js';
 import { writeTflite } from '../src/tflite/writer.js';
 import { randomInputs } from '../test/firmware/harness.js';
@@ -46,17 +47,19 @@ async function main(): Promise<void> {
     const packed = weights === '2:4 int8' ? writeTflite(model, { packTwoOfFour: true }) : dense;
     const inputs = randomInputs(model, 10, 2);
     const want = runBatch(model, inputs, 'tflm');
+    const device = deviceForm(packed); // what the DSP cores' images hold: the 2:4 weights only in packed form
     console.log(
-      `DS-CNN ${weights}: ${macs(model)} MACs, model ${dense.length} bytes${packed === dense ? '' : ` (${packed.length} with the packed form)`}`,
+      `DS-CNN ${weights}: ${macs(model)} MACs, model ${dense.length} bytes${packed === dense ? '' : ` (${packed.length} with the packed form, ${device.length} in the device form)`}`,
     );
     for (const cpu of qemuCpus()) {
       const bytes = boardForCpu(cpu).mve ? dense : packed; // as pqk run exports it for the board
+      const held = boardForCpu(cpu).mve ? dense : device; // and as the board's image holds it
       for (const optimized of [false, true]) {
         const r = await new QemuRuntime(cpu).run(bytes, inputs, { optimized });
         const bad = r.outputs.reduce((n, o, i) => n + o.filter((v, j) => v !== want[i][j]).length, 0);
         const ins = mean(r.instructionsPerInference ?? []);
         console.log(
-          `  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(model)).toFixed(2)} instr/MAC  flash ${r.flashBytes} (code ${(r.flashBytes ?? 0) - bytes.length})  arena ${r.arenaBytes}  RAM ${r.ramBytes}  mismatches ${bad}`,
+          `  qemu:${cpu.padEnd(10)} ${optimized ? 'optimized' : 'plain    '} ${Math.round(ins).toString().padStart(9)} instr/inference  ${(ins / macs(model)).toFixed(2)} instr/MAC  flash ${r.flashBytes} (code ${(r.flashBytes ?? 0) - held.length})  arena ${r.arenaBytes}  RAM ${r.ramBytes}  mismatches ${bad}`,
         );
         if (optimized) {
           table.set(`${weights} ${cpu}`, {
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
             conv: (r.instructionsPerOp ?? []).filter((o) => o.op === 'CONV_2D').reduce((a, o) => a + o.instructions, 0),
             flash: r.flashBytes ?? 0,
             arena: r.arenaBytes ?? 0,
-            code: (r.flashBytes ?? 0) - bytes.length,
+            code: (r.flashBytes ?? 0) - held.length,
           });
           console.log(
             `    per op (M instr): ${(r.instructionsPerOp ?? []).map((o) => `${o.op} ${(o.instructions / 1e6).toFixed(3)}`).join(', ')}`,

@@ -44,6 +44,7 @@ typedef struct {
     int first_use, last_use; /* node indices bounding the lifetime; -1 when unused */
     fb_off name;             /* flatbuffer string, for error messages */
     const uint8_t *packed24; /* 2:4 weights in pqk's packed layout (metadata "pqk_2of4", see gemm_s8.c), or NULL */
+    int packed_only;         /* the model has no dense copy: data is packed24, which only the 2:4 paths read */
 } pqk_tensor;
 
 /* Op data a kernel's Prepare leaves for its Eval: fixed-size scalars here, per-channel arrays in the arena. */

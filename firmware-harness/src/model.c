@@ -139,9 +139,28 @@ static uint32_t le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Whether tensor ti is neither a model input or output nor any op's output, and every op that reads it is a CONV_2D
+ * (builtin 3) reading it as its weights. */
+static int only_conv_weights(const pqk_ctx *ctx, int ti)
+{
+    for (int i = 0; i < ctx->ninputs; i++)
+        if (ctx->inputs[i] == ti) return 0;
+    for (int i = 0; i < ctx->noutputs; i++)
+        if (ctx->outputs[i] == ti) return 0;
+    for (int n = 0; n < ctx->nnodes; n++) {
+        const pqk_node *node = &ctx->nodes[n];
+        for (int i = 0; i < node->noutputs; i++)
+            if (node->outputs[i] == ti) return 0;
+        for (int i = 0; i < node->ninputs; i++)
+            if (node->inputs[i] == ti && (node->builtin != 3 || i != 1)) return 0;
+    }
+    return 1;
+}
+
 /* The metadata entry "pqk_2of4", which TFLite ignores: the packed 2:4 form of CONV_2D weights (gemm_s8.c). Words:
  * version (1), entry count, then per entry the weight tensor's index, the byte offset of its packed rows in this
- * buffer (a multiple of 4) and their size; each packed form must hold exactly the tensor's own weights. */
+ * buffer (a multiple of 4) and their size; each packed form must hold exactly the tensor's own weights. A bundle's
+ * device form of the model leaves the dense copy out (packed_only): then only CONV_2D may read the tensor. */
 static pqk_status read_packed24(pqk_ctx *ctx, fb_vec data)
 {
     const uint8_t *p = ctx->fb.buf + data.data;
@@ -154,11 +173,13 @@ static pqk_status read_packed24(pqk_ctx *ctx, fb_vec data)
         if (ti >= (uint32_t)ctx->ntensors) return model_error(ctx, "pqk_2of4 metadata: tensor index", ti);
         pqk_tensor *t = &ctx->tensors[ti];
         const int32_t rows = t->ndims > 0 ? t->dims[0] : 0, depth = rows > 0 ? (int32_t)(t->elems / (uint32_t)rows) : 0;
-        if (t->type != PQK_INT8 || !t->data || depth % 16 != 0 || (off & 3) != 0 || off > data.len ||
+        const int packed_only = t->data == NULL && only_conv_weights(ctx, (int)ti);
+        if (t->type != PQK_INT8 || (!t->data && !packed_only) || depth % 16 != 0 || (off & 3) != 0 || off > data.len ||
             bytes != 3u * t->elems / 4u || bytes > data.len - off ||
-            !pqk_2of4_matches(p + off, (const int8_t *)t->data, rows, depth))
+            (t->data && !pqk_2of4_matches(p + off, (const int8_t *)t->data, rows, depth)))
             return model_error(ctx, "pqk_2of4 metadata does not hold the weights of tensor", ti);
         t->packed24 = p + off;
+        if (packed_only) t->data = t->packed24, t->packed_only = 1;
     }
     return PQK_OK;
 }

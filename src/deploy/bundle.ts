@@ -1,5 +1,6 @@
 // The C bundle of a model: what a firmware project needs to run it with pqk micro, and nothing it does not.
-//   model_data.c/.h  the .tflite as a 16-byte-aligned const array and its length
+//   model_data.c/.h  the .tflite as a 16-byte-aligned const array and its length (its device form: packed 2:4
+//                    weights without their dense copy, device-form.ts)
 //   model.h          input/output shapes and quantization, labels, the arena the planner needs (optimized and plain
 //                    kernels), the MFCC parameters of a keyword-spotting model; generated, naming the run and hash
 //   pqk_kernels_used.h  the kernels the model's ops need: the op table holds only those (PQK_KERNELS_USED)
@@ -23,6 +24,7 @@ import { boards, firmwareDir, type Board } from '../runtimes/qemu-boards.js';
 import { plannedArena } from '../runtimes/micro-host.js';
 import type { TargetProfile } from '../targets/types.js';
 import { hasPacked2of4 } from '../tflite/packed-2of4.js';
+import { deviceForm } from './device-form.js';
 import { readTflite } from '../tflite/reader.js';
 import { atomicWrite } from '../util/fs.js';
 import { mfccScratchFloats, mfccTablesC } from './frontend.js';
@@ -369,7 +371,7 @@ function bundleReadme(spec: BundleSpec, ops: string[]): string {
   );
   return `# ${spec.source}: C bundle for ${spec.cpu}
 
-- \`model_data.c\` / \`model_data.h\`: the model (${spec.model.length} bytes) as \`pqk_model_data\`, 16-byte aligned.
+- \`model_data.c\` / \`model_data.h\`: the model (${spec.model.length} bytes) as \`pqk_model_data\`, 16-byte aligned.${hasPacked2of4(spec.model) ? " Its 2:4 weights are there only in the packed form pqk micro reads (metadata `pqk_2of4`); the run's model.tflite also holds them dense, for TFLite and TFLite Micro." : ''}
 - \`model.h\`: input and output shapes and quantization, labels, \`PQK_MODEL_ARENA_BYTES\` (${spec.arena.optimized} B with
   the optimized kernels, ${spec.arena.plain} B with the plain ones)${spec.mfcc ? ', and the MFCC parameters the model was trained on' : ''}.
 - \`pqk_micro/\`: the runtime (API in \`pqk_micro/README.md\`).
@@ -386,7 +388,7 @@ ${
 - \`make\` builds \`build/libpqk_model.a\` and \`build/example.o\` with arm-none-eabi-gcc; \`CMakeLists.txt\` adds the
   library to a CMake firmware project.
 
-The same \`model_data.c\` runs in TensorFlow Lite Micro's \`MicroInterpreter\`; this model's ops are:
+${hasPacked2of4(spec.model) ? "The run's \`model.tflite\` (with the dense weights; this \`model_data.c\` holds only the packed ones) runs" : 'The same \`model_data.c\` runs'} in TensorFlow Lite Micro's \`MicroInterpreter\`; this model's ops are:
 
 \`\`\`c++
 tflite::MicroMutableOpResolver<${new Set(ops).size}> op_resolver;
@@ -430,7 +432,8 @@ function kernelsUsed(ops: OpCode[], packed2of4: boolean): string {
 }
 
 // Writes the bundle into dir (created if needed; files of an earlier bundle are overwritten, others left alone).
-export function writeBundle(dir: string, spec: BundleSpec): BundleResult {
+export function writeBundle(dir: string, source: BundleSpec): BundleResult {
+  const spec = { ...source, model: deviceForm(source.model) };
   const modelSha = createHash('sha256').update(spec.model).digest('hex');
   const data = modelData(spec);
   const ops = spec.qmodel.ops.map((o) => o.op);
@@ -492,7 +495,7 @@ export async function bundleForTarget(
     source,
     cpu: target.cpu,
     board,
-    arena: await plannedArena(model),
+    arena: await plannedArena(deviceForm(model)),
     labels: meta.labels,
     mfcc: meta.mfccFrontend,
     sample,

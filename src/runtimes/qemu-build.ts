@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import type { MfccParams } from '../data/types.js';
 import { writeVerificationBundle } from '../deploy/bundle.js';
 import { mfccScratchFloats, mfccTablesC } from '../deploy/frontend.js';
+import { deviceForm } from '../deploy/device-form.js';
 import { hostSummary, type HostSummary } from './micro-host.js';
 import { firmwareDir, linkerScript, type Board, type MemoryLimits } from './qemu-boards.js';
 import { packageRoot } from './paths.js';
@@ -164,7 +165,7 @@ async function compile(
 // mfcc: an audio firmware, which runs the bundle's MFCC frontend on int16 clips before the model. bundle: build from
 // that bundle's files (copied beside the image) instead of writing one for the model.
 export async function buildFirmware(
-  model: Uint8Array,
+  file: Uint8Array,
   board: Board,
   limits: MemoryLimits,
   optimized: boolean,
@@ -172,6 +173,7 @@ export async function buildFirmware(
   bundle?: BundleFiles,
 ): Promise<FirmwareImage> {
   const where = `qemu:${board.cpu} (${board.machine})`;
+  const model = deviceForm(file); // what the board holds: the bundle's model_data.c
   const dir = join(packageRoot(), '.cache', 'firmware', imageKey(model, board, limits, optimized, mfcc, bundle));
   const metaPath = join(dir, 'image.json');
   if (existsSync(metaPath)) return JSON.parse(readFileSync(metaPath, 'utf8')) as FirmwareImage;

@@ -71,6 +71,11 @@ export function unpack2of4(p: Uint8Array, rows: number, depth: number): Int8Arra
 // The "pqk_2of4" entry for every CONV_2D whose int8 weights are 2:4 along a depth that is a multiple of 16, or
 // undefined when there is none.
 export function packed2of4Metadata(model: QModel): Uint8Array | undefined {
+  return packed2of4(model)?.bytes;
+}
+
+// The entry and the tensors it packs.
+export function packed2of4(model: QModel): { bytes: Uint8Array; tensors: number[] } | undefined {
   const entries: { tensor: number; packed: Uint8Array }[] = [];
   for (const op of model.ops) {
     if (op.op !== 'CONV_2D') continue;
@@ -96,7 +101,7 @@ export function packed2of4Metadata(model: QModel): Uint8Array | undefined {
     out.set(e.packed, at);
     at += e.packed.length;
   });
-  return out;
+  return { bytes: out, tensors: entries.map((e) => e.tensor) };
 }
 
 // The weight tensors a .tflite carries a packed form of, with its bytes (empty without the entry). pqk micro checks

@@ -18,13 +18,16 @@ import { validateModel } from './validate.js';
 import { minRuntimeVersion, opVersion, signatureOf } from './versions.js';
 import { withFloatIO } from './float-io.js';
 import { BUFFER_ALIGN, VectorPool } from './vector-pool.js';
-import { PACKED_2OF4_KEY, packed2of4Metadata } from './packed-2of4.js';
+import { PACKED_2OF4_KEY, packed2of4 } from './packed-2of4.js';
 
 export interface WriteOptions {
   floatIO?: boolean; // float32 model I/O through QUANTIZE / DEQUANTIZE around the integer graph
   minRuntimeVersion?: boolean; // write the `min_runtime_version` metadata entry, as TFLite's converter does (default true)
   // Add the packed form of 2:4 CONV_2D weights that pqk micro's kernels read (metadata "pqk_2of4", packed-2of4.ts).
   packTwoOfFour?: boolean;
+  // With packTwoOfFour: leave out the dense data of the weights that have a packed form. Only pqk micro runs such a
+  // file (a bundle's device form of the model); TFLite and TFLite Micro need the dense weights.
+  packedOnly?: boolean;
 }
 
 export const SCHEMA_VERSION = 3;
@@ -116,12 +119,11 @@ function opcodeTable(b: flatbuffers.Builder, op: OpCode, version: number): flatb
   return OperatorCode.createOperatorCode(b, Math.min(code, 127), 0, version, code);
 }
 
-function metadataEntries(model: QModel, minRuntime: string | undefined, pack24: boolean): [string, Uint8Array][] {
+function metadataEntries(model: QModel, minRuntime: string | undefined, packed: Uint8Array | undefined): [string, Uint8Array][] {
   const enc = new TextEncoder();
   const out: [string, Uint8Array][] = Object.entries(model.metadata)
     .filter(([k]) => k !== MIN_RUNTIME_KEY && k !== PACKED_2OF4_KEY)
     .map(([k, v]) => [k, enc.encode(v)]);
-  const packed = pack24 ? packed2of4Metadata(model) : undefined;
   if (packed) out.push([PACKED_2OF4_KEY, packed]);
   if (minRuntime !== undefined) {
     const bytes = new Uint8Array(16); // converter's fixed 16-byte, NUL-padded field
@@ -136,15 +138,17 @@ export function writeTflite(model: QModel, opts: WriteOptions = {}): Uint8Array 
   const m = opts.floatIO ? withFloatIO(model) : model;
   const { codes, index } = operatorCodes(m);
   const minRuntime = opts.minRuntimeVersion === false ? undefined : minRuntimeVersion(codes);
-  const meta = metadataEntries(m, minRuntime, opts.packTwoOfFour === true);
+  const packed = opts.packTwoOfFour === true ? packed2of4(m) : undefined;
+  const meta = metadataEntries(m, minRuntime, packed?.bytes);
+  const dropped = new Set(opts.packedOnly === true ? (packed?.tensors ?? []) : []);
   const payload = m.tensors.reduce((s, t) => s + (t.data ? t.data.byteLength : 0), 0);
   const b = new flatbuffers.Builder(payload + 4096);
 
   // Constant data first: the builder writes back to front, so the large buffers end up at the end of the file.
   const pool = new VectorPool(b, m.tensors);
   const bufferOffsets = [bufferTable(b, undefined)];
-  const tensorBuffer = m.tensors.map((t) =>
-    t.data && t.data.length > 0 ? bufferOffsets.push(bufferTable(b, encodeData({ ...t, data: t.data }), pool)) - 1 : 0,
+  const tensorBuffer = m.tensors.map((t, i) =>
+    t.data && t.data.length > 0 && !dropped.has(i) ? bufferOffsets.push(bufferTable(b, encodeData({ ...t, data: t.data }), pool)) - 1 : 0,
   );
   const metaBuffer = meta.map(([, bytes]) => bufferOffsets.push(bufferTable(b, bytes, pool)) - 1);
 

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../../src/util/rng.js';
-import { pack2of4, packed2of4Metadata, unpack2of4 } from '../../src/tflite/packed-2of4.js';
+import { deviceForm } from '../../src/deploy/device-form.js';
+import { pack2of4, packed2of4Metadata, packed2of4Tensors, unpack2of4 } from '../../src/tflite/packed-2of4.js';
 import { inspectTflite } from '../../src/tflite/inspect.js';
 import { renderInspect } from '../../src/tflite/inspect-text.js';
 import { parseTflite, readTflite } from '../../src/tflite/reader.js';
@@ -82,4 +83,20 @@ test('2:4 packing: the writer adds it for 2:4 convs only, and the reader gives b
     packable.length,
   );
   assert.ok(inspectTflite(without).tensors.every((t) => t.packed2of4Bytes === undefined));
+});
+
+test('2:4 packing: the device form leaves the dense copies out, once', () => {
+  const m = dsCnn('int8');
+  const dense = writeTflite(m);
+  assert.equal(deviceForm(dense), dense, 'no packed weights: the same bytes');
+  const convs = m.ops.filter((o) => o.op === 'CONV_2D').map((o) => o.inputs[1]!);
+  for (const t of convs) m.tensors[t]!.data = sparsify(m.tensors[t]!.data as Int8Array, t);
+  const both = writeTflite(m, { packTwoOfFour: true });
+  const device = deviceForm(both);
+  const packed = packed2of4Tensors(both);
+  const denseBytes = [...packed.keys()].reduce((n, t) => n + (m.tensors[t]!.data as Int8Array).length, 0);
+  assert.ok(both.length - device.length >= denseBytes, `${both.length} -> ${device.length}, ${denseBytes} dense bytes`);
+  assert.ok(device.length < writeTflite(m).length, 'smaller than the dense file');
+  assert.deepEqual(packed2of4Tensors(device), packed, 'the same packed tensors');
+  assert.equal(deviceForm(device), device, 'the device form of the device form is itself');
 });

@@ -16,6 +16,8 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
         w->dims[0] != out->dims[3])
         return pqk_fail(ctx, node, PQK_ERR_MODEL, "filter shape [O,KH,KW,I] does not match input and output");
     const int64_t depth = (int64_t)w->dims[1] * w->dims[2] * w->dims[3];
+    if (w->packed_only && !PQK_2OF4)
+        return pqk_fail(ctx, node, PQK_ERR_UNSUPPORTED, "weights only in packed 2:4 form need a build with PQK_2OF4");
     s = pqk_weights_bias(ctx, node, 0, w->dims[0], depth);
     if (s == PQK_OK) s = pqk_conv_geometry(ctx, node, &fields);
     if (s != PQK_OK) return s;
@@ -32,7 +34,8 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
         /* 2:4 weights with a packed form skip their zeros where that pays (pqk_gemm_2of4_pays); not on Helium,
          * whose dense GEMM is faster, but its scratch is sized the same, so that the host plans the arena the
          * device uses. */
-        node->op.gemm_2of4 = PQK_2OF4 && w->packed24 && pqk_gemm_2of4_pays(&node->op, pqk_bias_data(ctx, node));
+        node->op.gemm_2of4 =
+            PQK_2OF4 && w->packed24 && (w->packed_only || pqk_gemm_2of4_pays(&node->op, pqk_bias_data(ctx, node)));
         if (node->op.gemm_2of4)
             node->scratch_bytes +=
                 pqk_gemm_2of4_col_bytes(w->dims[0], (int32_t)depth) - pqk_gemm_col_bytes(w->dims[0], (int32_t)depth, 0);
@@ -141,7 +144,9 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
     const int32_t pixels = out->dims[0] * oh * ow, pointwise = is_pointwise(op, w);
     const size_t in_batch = (size_t)in->dims[1] * in->dims[2] * ic_n;
 #if defined(PQK_MVE)
-    const int mve = !op->gemm_int4; /* int8 weights on Helium: the pixels' int8 inputs in 16-byte chunks */
+    /* int8 weights on Helium: the pixels' int8 inputs in 16-byte chunks; weights only in packed form take the 2:4 path
+     */
+    const int mve = !op->gemm_int4 && !w->packed_only;
     int32_t *bases = (int32_t *)(void *)((int8_t *)col + pqk_gemm_mve_col_bytes(depth));
     if (mve) pqk_gemm_bases_mve(op, (const int8_t *)w->data, bias, bases);
 #else
@@ -181,8 +186,9 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
 
 /* One output pixel's accumulation over the clipped filter window; the taps outside are padding, which adds 0. */
 static inline __attribute__((always_inline)) int32_t conv_pixel(const pqk_op_data *op, const int8_t *x, const int8_t *w,
-                                                                int is_int4, int32_t oc, const int32_t *dims,
-                                                                const int32_t *wdims, int32_t iy0, int32_t ix0)
+                                                                int is_int4, int packed, int32_t oc,
+                                                                const int32_t *dims, const int32_t *wdims, int32_t iy0,
+                                                                int32_t ix0)
 {
     const int32_t iw = dims[2], ic_n = dims[3], kh = wdims[1], kw = wdims[2];
     int32_t ky0, ky1, kx0, kx1, acc = 0;
@@ -194,7 +200,11 @@ static inline __attribute__((always_inline)) int32_t conv_pixel(const pqk_op_dat
             const int32_t ix = ix0 + kx * op->dil_w;
             const int8_t *xp = x + ((size_t)iy * iw + ix) * ic_n;
             const uint32_t wbase = (((uint32_t)oc * kh + ky) * kw + kx) * ic_n;
-            for (int32_t ic = 0; ic < ic_n; ic++) acc += pqk_weight(w, is_int4, wbase + ic) * (xp[ic] + op->in_offset);
+            for (int32_t ic = 0; ic < ic_n; ic++) {
+                const int32_t wv = packed ? pqk_2of4_weight((const uint8_t *)w, kh * kw * ic_n, wbase + ic)
+                                          : pqk_weight(w, is_int4, wbase + ic);
+                acc += wv * (xp[ic] + op->in_offset);
+            }
         }
     }
     return acc;
@@ -202,7 +212,7 @@ static inline __attribute__((always_inline)) int32_t conv_pixel(const pqk_op_dat
 
 static inline __attribute__((always_inline)) void conv_run(const pqk_op_data *op, const pqk_tensor *in,
                                                            const pqk_tensor *w, const pqk_tensor *out, const int8_t *x,
-                                                           const int32_t *bias, int8_t *y, int is_int4)
+                                                           const int32_t *bias, int8_t *y, int is_int4, int packed)
 {
     const int32_t oh = out->dims[1], ow = out->dims[2], oc_n = out->dims[3];
     const size_t in_batch = (size_t)in->dims[1] * in->dims[2] * in->dims[3];
@@ -213,7 +223,7 @@ static inline __attribute__((always_inline)) void conv_run(const pqk_op_data *op
                 const int32_t iy0 = oy * op->stride_h - op->pad_h, ix0 = ox * op->stride_w - op->pad_w;
                 for (int32_t oc = 0; oc < oc_n; oc++) {
                     const int32_t acc =
-                        conv_pixel(op, xb, (const int8_t *)w->data, is_int4, oc, in->dims, w->dims, iy0, ix0);
+                        conv_pixel(op, xb, (const int8_t *)w->data, is_int4, packed, oc, in->dims, w->dims, iy0, ix0);
                     *y++ = pqk_requant_gemm(op, acc, bias, oc);
                 }
             }
@@ -232,9 +242,11 @@ static pqk_status conv_eval(pqk_ctx *ctx, pqk_node *node)
     else if (pqk_optimized(ctx))
         conv_im2col(ctx, node, in, w, out, x, bias, y);
     else if (w->type == PQK_INT4)
-        conv_run(&node->op, in, w, out, x, bias, y, 1);
+        conv_run(&node->op, in, w, out, x, bias, y, 1, 0);
+    else if (PQK_2OF4 && w->packed_only) /* the weights only in packed 2:4 form (a bundle's device form) */
+        conv_run(&node->op, in, w, out, x, bias, y, 0, 1);
     else
-        conv_run(&node->op, in, w, out, x, bias, y, 0);
+        conv_run(&node->op, in, w, out, x, bias, y, 0, 0);
     return PQK_OK;
 }
 

@@ -171,6 +171,7 @@ typedef struct {
     uint32_t lo4;          /* 24: the floor in each byte */
     const int8_t *y_end;   /* 28 */
     const int8_t *weights; /* 32 */
+    uint32_t hi4;          /* 36: the ceiling in each byte (the 2:4 loop's clamp at both ends) */
 } gemm_dsp_state;
 
 #define PQK_DSP_MAC4(rw)                                                                                               \
@@ -196,15 +197,19 @@ typedef struct {
     "add r10, r8, r9, lsl #1\n\t"                                                                                      \
     "strb r2, [r10]\n\t"                                                                                               \
     "strb r3, [r10, r9]\n\t"
-/* The same after a floor on each byte: r0-r3 packed into r0, SSUB8 / SEL against the floor in every byte. */
-#define PQK_DSP_STORE_FLOOR                                                                                            \
+/* The same after a floor on each byte: r0-r3 packed into r0, SSUB8 / SEL against the floor in every byte (and,
+ * with PQK_DSP_CEILING, against the ceiling). */
+#define PQK_DSP_CEILING                                                                                                \
+    "ldr r10, [%[st], #36]\n\t"                                                                                        \
+    "ssub8 r11, r0, r10\n\t"                                                                                           \
+    "sel r0, r10, r0\n\t"
+#define PQK_DSP_STORE_CLAMPED(ceiling)                                                                                 \
     "bfi r0, r1, #8, #8\n\t"                                                                                           \
     "bfi r0, r2, #16, #8\n\t"                                                                                          \
     "bfi r0, r3, #24, #8\n\t"                                                                                          \
     "ldr r10, [%[st], #24]\n\t"                                                                                        \
     "ssub8 r11, r0, r10\n\t"                                                                                           \
-    "sel r0, r0, r10\n\t"                                                                                              \
-    "ldr r8, [%[st], #12]\n\t"                                                                                         \
+    "sel r0, r0, r10\n\t" ceiling "ldr r8, [%[st], #12]\n\t"                                                           \
     "ldr r9, [%[st], #16]\n\t"                                                                                         \
     "strb r0, [r8]\n\t"                                                                                                \
     "lsr r0, r0, #8\n\t"                                                                                               \
@@ -214,6 +219,7 @@ typedef struct {
     "strb r0, [r10]\n\t"                                                                                               \
     "lsr r0, r0, #8\n\t"                                                                                               \
     "strb r0, [r10, r9]\n\t"
+#define PQK_DSP_STORE_FLOOR PQK_DSP_STORE_CLAMPED("")
 /* The dense groups of one row: r6 the step count. */
 #define PQK_DSP_DENSE_LOOP                                                                                             \
     "lsrs r6, r6, #1\n\t"                                                                                              \
@@ -276,10 +282,13 @@ static void gemm_rows_dsp(gemm_dsp_state *st, int floor)
     "bne 2b\n\t"                                                                                                       \
     "ldr %[st], [sp]\n\t"
 
-static void gemm_2of4_rows_dsp(gemm_dsp_state *st, int floor)
+/* clamp: a floor, a ceiling or both on the outputs (one loop: a ReLU's floor alone takes a ceiling of 127), or
+ * neither. */
+static void gemm_2of4_rows_dsp(gemm_dsp_state *st, int clamp)
 {
-    if (floor)
-        __asm__ volatile("push {%[st]}\n\t" PQK_DSP_ROWS(PQK_DSP_2OF4_LOOP, PQK_DSP_STORE_FLOOR) "\n\tadd sp, sp, #4"
+    if (clamp)
+        __asm__ volatile("push {%[st]}\n\t" PQK_DSP_ROWS(PQK_DSP_2OF4_LOOP,
+                                                         PQK_DSP_STORE_CLAMPED(PQK_DSP_CEILING)) "\n\tadd sp, sp, #4"
                          :
                          : [st] "r"(st)
                          : PQK_DSP_CLOBBERS);
@@ -297,6 +306,12 @@ static int gemm_dsp_rows_ok(const pqk_op_data *op, const int32_t *bias)
            groups % 2 == 0 && groups >= 4 && op->gemm_rows > 0;
 }
 
+/* The 2:4 row loop's case: the short rescale and a bias, any clamp. */
+static int gemm_2of4_dsp_ok(const pqk_op_data *op, const int32_t *bias)
+{
+    return op->rescale_short && !op->gemm_int4 && bias && op->gemm_depth % 16 == 0 && op->gemm_rows > 0;
+}
+
 /* The three words per row the DSP row loop reads, after the DSP column (or the 2:4 table) in the column area. */
 static uint32_t *gemm_dsp_rows(const pqk_op_data *op, const uint32_t *col)
 {
@@ -307,7 +322,7 @@ static uint32_t *gemm_dsp_rows(const pqk_op_data *op, const uint32_t *col)
 void pqk_gemm_rows_begin(const pqk_op_data *op, const int32_t *bias, uint32_t *col)
 {
 #if defined(PQK_DSP)
-    if (!gemm_dsp_rows_ok(op, bias)) return;
+    if (!(op->gemm_2of4 ? gemm_2of4_dsp_ok(op, bias) : gemm_dsp_rows_ok(op, bias))) return;
     uint32_t *rows = gemm_dsp_rows(op, col);
     for (int32_t r = 0; r < op->gemm_rows; r++, rows += 3)
         rows[0] = (uint32_t)bias[r], rows[1] = (uint32_t)op->mults[r], rows[2] = ~(uint32_t)op->shifts[r];
@@ -345,7 +360,8 @@ void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_
                              2 * op.out_offset + 1,
                              (uint8_t)op.act_min * 0x01010101u,
                              y + op.gemm_rows,
-                             weights};
+                             weights,
+                             0x7f7f7f7fu};
         gemm_rows_dsp(&st, clamp == PQK_CLAMP_FLOOR);
         return;
     }
@@ -390,13 +406,21 @@ int pqk_2of4_matches(const uint8_t *packed, const int8_t *dense, int32_t rows, i
     return 1;
 }
 
-/* Where the packed path runs, decided on the op alone: the DSP row loop's case (the short rescale, a clamp of the
- * whole range or a ReLU's floor, a bias) and at least 16 rows, over which the table (three times the dense column's
- * work) is repaid: per group of four pixels the table costs some 40 instructions more, and each row saves about 4. */
+int32_t pqk_2of4_weight(const uint8_t *packed, int32_t depth, uint32_t i)
+{
+    const uint32_t d = i % (uint32_t)depth, k = d % 16 / 4;
+    const uint8_t *block = packed + (i / (uint32_t)depth * ((uint32_t)depth / 16) + d / 16) * 12;
+    const uint8_t *pair = pairs24[(block[k] - (k & 1) * 96) / 16];
+    const int8_t *ws = (const int8_t *)block + 4 + 4 * (k / 2) + (k & 1);
+    return d % 4 == pair[0] ? ws[0] : d % 4 == pair[1] ? ws[2] : 0;
+}
+
+/* Where the packed path runs beside dense weights, decided on the op alone: the DSP row loop's case (the short
+ * rescale and a bias) and at least 16 rows, over which the table (three times the dense column's work) is repaid:
+ * per group of four pixels the table costs some 40 instructions more, and each row saves about 4. */
 int pqk_gemm_2of4_pays(const pqk_op_data *op, const int32_t *bias)
 {
-    return op->gemm_depth % 16 == 0 && !op->gemm_int4 && op->gemm_rows >= 16 && op->rescale_short && bias &&
-           pqk_clamp_kind(op->act_min, op->act_max) != PQK_CLAMP_BOTH;
+    return op->gemm_depth % 16 == 0 && !op->gemm_int4 && op->gemm_rows >= 16 && op->rescale_short && bias;
 }
 
 void pqk_gemm_2of4_col(const int8_t *x, int32_t offset, int32_t depth, int p, uint32_t *table)
@@ -415,35 +439,20 @@ void pqk_gemm_2of4_col(const int8_t *x, int32_t offset, int32_t depth, int p, ui
     }
 }
 
-#if !defined(PQK_DSP)
 static inline __attribute__((always_inline)) void gemm_2of4_mac4(uint32_t w2, const uint8_t *entry, int32_t *a)
 {
     const uint32_t *x = (const uint32_t *)(const void *)entry;
     a[0] = pqk_smlad(w2, x[0], a[0]), a[1] = pqk_smlad(w2, x[1], a[1]);
     a[2] = pqk_smlad(w2, x[2], a[2]), a[3] = pqk_smlad(w2, x[3], a[3]);
 }
-#endif
 
-void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint32_t *table, const int32_t *bias,
-                       int8_t *y, int32_t stride)
+/* The C loop (the hosts' path, and on DSP cores packed-only weights without the short rescale or a bias): the
+ * plain rescale, any clamp. */
+static void gemm_2of4_run_c(const pqk_op_data *op, const uint8_t *packed, const uint32_t *table, const int32_t *bias,
+                            int8_t *y, int32_t stride)
 {
-#if defined(PQK_DSP)
-    /* pqk_gemm_2of4_pays is the DSP row loop's case; the biases are in the rows' words (pqk_gemm_rows_begin). */
-    (void)bias;
-    gemm_dsp_state st = {table,
-                         op->gemm_depth / 16,
-                         gemm_dsp_rows(op, table),
-                         y,
-                         stride,
-                         2 * op->out_offset + 1,
-                         (uint8_t)op->act_min * 0x01010101u,
-                         y + op->gemm_rows,
-                         (const int8_t *)packed};
-    gemm_2of4_rows_dsp(&st, pqk_clamp_kind(op->act_min, op->act_max) == PQK_CLAMP_FLOOR);
-#else
-    const int clamp = pqk_clamp_kind(op->act_min, op->act_max);
     for (int32_t r = 0; r < op->gemm_rows; r++) {
-        const int32_t b = bias[r];
+        const int32_t b = bias ? bias[r] : 0;
         int32_t a[4] = {b, b, b, b};
         const uint8_t *t = (const uint8_t *)table;
         for (int32_t d = 0; d < op->gemm_depth; d += 16, packed += 12, t += 384) {
@@ -453,12 +462,30 @@ void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint3
             gemm_2of4_mac4(pqk_sxtb16(w23), t + 192 + (offs >> 16 & 0xffu), a);
             gemm_2of4_mac4(pqk_sxtb16_ror8(w23), t + 192 + (offs >> 24), a);
         }
-        const int32_t mult = op->mults[r], rm1 = ~op->shifts[r], k = 2 * op->out_offset + 1;
-        for (int p = 0; p < PQK_GEMM_PIXELS; p++)
-            y[p * stride + r] =
-                pqk_out_clamped(pqk_rescale_short_x2(a[p], mult, rm1, k), clamp, op->act_min, op->act_max);
+        for (int p = 0; p < PQK_GEMM_PIXELS; p++) y[p * stride + r] = pqk_requant_gemm(op, a[p], 0, r);
+    }
+}
+
+void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint32_t *table, const int32_t *bias,
+                       int8_t *y, int32_t stride)
+{
+#if defined(PQK_DSP)
+    if (gemm_2of4_dsp_ok(op, bias)) { /* the biases are in the rows' words */
+        gemm_dsp_state st = {table,
+                             op->gemm_depth / 16,
+                             gemm_dsp_rows(op, table),
+                             y,
+                             stride,
+                             2 * op->out_offset + 1,
+                             (uint8_t)op->act_min * 0x01010101u,
+                             y + op->gemm_rows,
+                             (const int8_t *)packed,
+                             (uint8_t)op->act_max * 0x01010101u};
+        gemm_2of4_rows_dsp(&st, pqk_clamp_kind(op->act_min, op->act_max) != PQK_CLAMP_NONE);
+        return;
     }
 #endif
+    gemm_2of4_run_c(op, packed, table, bias, y, stride);
 }
 
 #if defined(PQK_MVE)
