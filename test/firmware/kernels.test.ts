@@ -9,7 +9,7 @@ import { runBatch } from '../../src/ops/interpreter.js';
 import type { QModel } from '../../src/int/graph.js';
 import { QemuRuntime } from '../../src/runtimes/qemu.js';
 import { deviceForm } from '../../src/deploy/device-form.js';
-import { pack2of4 } from '../../src/tflite/packed-2of4.js';
+import { pack2of4, packed2of4Tensors } from '../../src/tflite/packed-2of4.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { buildHarness, compareBatches, prefixModel, randomInputs, runHost } from './harness.js';
 import { GraphBuilder } from './models.js';
@@ -227,15 +227,32 @@ describe('optimized kernel variants', () => {
     const model = g.build(x, h);
     for (const k of [1, 2]) model.tensors[model.ops[k].outputs[0]].zeroPoint = [-20];
     Object.assign(model.tensors[model.ops[3].outputs[0]], { scale: [6 / 170], zeroPoint: [-60] }); // clamp [-60, 110]
-    for (const op of model.ops) {
-      const d = model.tensors[op.inputs[1]].data as Int8Array;
-      for (let i = 0; i < d.length; i += 4) {
-        const order = [0, 1, 2, 3].sort((a, b) => Math.abs(d[i + a]) - Math.abs(d[i + b]));
-        const drop = i % 44 === 0 ? 4 : i % 20 === 0 ? 3 : 2;
-        for (let k = 0; k < drop; k++) d[i + order[k]] = 0;
-        if (i % 36 === 8) d[i + order[3]] = -128;
+    const sparsify = (m: QModel): QModel => {
+      for (const op of m.ops) {
+        const d = m.tensors[op.inputs[1]].data as Int8Array;
+        for (let i = 0; i < d.length; i += 4) {
+          const order = [0, 1, 2, 3].sort((a, b) => Math.abs(d[i + a]) - Math.abs(d[i + b]));
+          const drop = i % 44 === 0 ? 4 : i % 20 === 0 ? 3 : 2;
+          for (let k = 0; k < drop; k++) d[i + order[k]] = 0;
+          if (i % 36 === 8) d[i + order[3]] = -128;
+        }
       }
-    }
+      return m;
+    };
+    sparsify(model);
+    // One input channel and 4x4 taps: groups of four that span taps (the plain kernels read such weights one by one).
+    const g1 = new GraphBuilder(8);
+    const x1 = g1.activation([1, 6, 5, 1], 0.05, 3);
+    const taps = sparsify(g1.build(x1, g1.conv(x1, 16, [4, 4], [1, 1], 'SAME', 'RELU')));
+    const tapIns = randomInputs(taps, 6, 32);
+    const tapBytes = writeTflite(taps, { packTwoOfFour: true });
+    assert.equal(packed2of4Tensors(tapBytes).size, 1);
+    for (const b of [tapBytes, deviceForm(tapBytes)])
+      for (const optimized of [false, true]) {
+        const host = await runHost(b, tapIns, optimized);
+        assert.equal(host.status, 0, host.error);
+        assert.equal(compareBatches(host.outputs, runBatch(taps, tapIns, 'tflm')).mismatches, 0, `4x4 taps, ${optimized}`);
+      }
     const ins = randomInputs(model, 6, 31);
     ins.push(new Int8Array(ins[0].length).fill(-128), new Int8Array(ins[0].length).fill(127));
     const runtime = new QemuRuntime('cortex-m4');

@@ -200,11 +200,22 @@ static inline __attribute__((always_inline)) int32_t conv_pixel(const pqk_op_dat
             const int32_t ix = ix0 + kx * op->dil_w;
             const int8_t *xp = x + ((size_t)iy * iw + ix) * ic_n;
             const uint32_t wbase = (((uint32_t)oc * kh + ky) * kw + kx) * ic_n;
-            for (int32_t ic = 0; ic < ic_n; ic++) {
-                const int32_t wv = packed ? pqk_2of4_weight((const uint8_t *)w, kh * kw * ic_n, wbase + ic)
-                                          : pqk_weight(w, is_int4, wbase + ic);
-                acc += wv * (xp[ic] + op->in_offset);
+            if (packed) { /* weight d of row oc in its packed form: 12 bytes per 16 of the row */
+                const uint8_t *row = (const uint8_t *)w + (size_t)oc * (size_t)(kh * kw * ic_n / 16) * 12;
+                const uint32_t d0 = (uint32_t)(ky * kw + kx) * (uint32_t)ic_n;
+                if (ic_n % 4 == 0) { /* whole groups of four: their two weights against the inputs they name */
+                    for (int32_t ic = 0; ic < ic_n; ic += 4) {
+                        int32_t at[2], wv[2];
+                        pqk_2of4_group(row, d0 + (uint32_t)ic, at, wv);
+                        acc += wv[0] * (xp[ic + at[0]] + op->in_offset) + wv[1] * (xp[ic + at[1]] + op->in_offset);
+                    }
+                    continue;
+                }
+                for (int32_t ic = 0; ic < ic_n; ic++)
+                    acc += pqk_2of4_weight(row, d0 + (uint32_t)ic) * (xp[ic] + op->in_offset);
+                continue;
             }
+            for (int32_t ic = 0; ic < ic_n; ic++) acc += pqk_weight(w, is_int4, wbase + ic) * (xp[ic] + op->in_offset);
         }
     }
     return acc;

@@ -406,10 +406,19 @@ int pqk_2of4_matches(const uint8_t *packed, const int8_t *dense, int32_t rows, i
     return 1;
 }
 
-int32_t pqk_2of4_weight(const uint8_t *packed, int32_t depth, uint32_t i)
+void pqk_2of4_group(const uint8_t *row, uint32_t d, int32_t *at, int32_t *w)
 {
-    const uint32_t d = i % (uint32_t)depth, k = d % 16 / 4;
-    const uint8_t *block = packed + (i / (uint32_t)depth * ((uint32_t)depth / 16) + d / 16) * 12;
+    const uint8_t *block = row + d / 16 * 12;
+    const uint32_t k = d % 16 / 4;
+    const uint8_t *pair = pairs24[(block[k] - (k & 1) * 96) / 16];
+    const int8_t *ws = (const int8_t *)block + 4 + 4 * (k / 2) + (k & 1);
+    at[0] = pair[0], at[1] = pair[1], w[0] = ws[0], w[1] = ws[2];
+}
+
+int32_t pqk_2of4_weight(const uint8_t *row, uint32_t d)
+{
+    const uint8_t *block = row + d / 16 * 12;
+    const uint32_t k = d % 16 / 4;
     const uint8_t *pair = pairs24[(block[k] - (k & 1) * 96) / 16];
     const int8_t *ws = (const int8_t *)block + 4 + 4 * (k / 2) + (k & 1);
     return d % 4 == pair[0] ? ws[0] : d % 4 == pair[1] ? ws[2] : 0;

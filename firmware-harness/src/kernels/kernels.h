@@ -86,8 +86,10 @@ void pqk_gemm_rows_begin(const pqk_op_data *op, const int32_t *bias, uint32_t *c
 /* 2:4 weights (depth a multiple of 16), read from their packed form: pixel p's table (pqk_gemm_2of4_col), the rows
  * (pqk_gemm_rows_begin with the op's gemm_2of4 set), then pqk_gemm_2of4_run, whose output goes as pqk_gemm_run's. */
 int pqk_gemm_2of4_pays(const pqk_op_data *op, const int32_t *bias);
-/* Weight i of a packed form of rows of `depth` (the plain kernels' reading of packed-only weights). */
-int32_t pqk_2of4_weight(const uint8_t *packed, int32_t depth, uint32_t i);
+/* Weight d of one row's packed form (the plain kernels' reading of weights only in packed form). */
+int32_t pqk_2of4_weight(const uint8_t *row, uint32_t d);
+/* The group of four that starts at d (a multiple of 4): its two positions and weights. */
+void pqk_2of4_group(const uint8_t *row, uint32_t d, int32_t *at, int32_t *w);
 void pqk_gemm_2of4_col(const int8_t *x, int32_t offset, int32_t depth, int p, uint32_t *table);
 void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint32_t *table, const int32_t *bias,
                        int8_t *y, int32_t stride);
