@@ -134,11 +134,6 @@ static pqk_status read_node(pqk_ctx *ctx, fb_off ot, fb_vec opcodes, int index)
     return s;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Whether tensor ti is neither a model input or output nor any op's output, and every op that reads it is a CONV_2D
  * (builtin 3) reading it as its weights. */
 static int only_conv_weights(const pqk_ctx *ctx, int ti)
@@ -163,13 +158,16 @@ static int only_conv_weights(const pqk_ctx *ctx, int ti)
  * device form of the model leaves the dense copy out (packed_only): then only CONV_2D may read the tensor. */
 static pqk_status read_packed24(pqk_ctx *ctx, fb_vec data)
 {
-    const uint8_t *p = ctx->fb.buf + data.data;
-    if ((data.data & 3) != 0 || data.len < 8 || le32(p) != 1 || le32(p + 4) > (data.len - 8) / 12)
+    fb_buf *b = &ctx->fb;
+    const uint8_t *p = b->buf + data.data;
+    const fb_vec words = {data.data, data.len / 4};
+    if ((data.data & 3) != 0 || words.len < 2 || fb_vec_i32(b, words, 0) != 1 ||
+        (uint32_t)fb_vec_i32(b, words, 1) > (words.len - 2) / 3)
         return model_error(ctx, "pqk_2of4 metadata header", -1);
-    const uint32_t n = le32(p + 4);
+    const uint32_t n = (uint32_t)fb_vec_i32(b, words, 1);
     for (uint32_t e = 0; e < n; e++) {
-        const uint8_t *h = p + 8 + 12 * e;
-        const uint32_t ti = le32(h), off = le32(h + 4), bytes = le32(h + 8);
+        const uint32_t ti = (uint32_t)fb_vec_i32(b, words, 2 + 3 * e), off = (uint32_t)fb_vec_i32(b, words, 3 + 3 * e),
+                       bytes = (uint32_t)fb_vec_i32(b, words, 4 + 3 * e);
         if (ti >= (uint32_t)ctx->ntensors) return model_error(ctx, "pqk_2of4 metadata: tensor index", ti);
         pqk_tensor *t = &ctx->tensors[ti];
         const int32_t rows = t->ndims > 0 ? t->dims[0] : 0, depth = rows > 0 ? (int32_t)(t->elems / (uint32_t)rows) : 0;

@@ -360,7 +360,7 @@ const int8_t *y = pqk_output(&ctx, 0, &n);  /* n int8 scores */
 - \`pqk_marker\` is called before each op; define it to time ops on your board.
 `;
 
-function bundleReadme(spec: BundleSpec, ops: string[]): string {
+function bundleReadme(spec: BundleSpec, ops: string[], packedOnly: boolean): string {
   const tflmLines = [...new Set(ops)].map(
     (op) =>
       `op_resolver.Add${op
@@ -371,7 +371,7 @@ function bundleReadme(spec: BundleSpec, ops: string[]): string {
   );
   return `# ${spec.source}: C bundle for ${spec.cpu}
 
-- \`model_data.c\` / \`model_data.h\`: the model (${spec.model.length} bytes) as \`pqk_model_data\`, 16-byte aligned.${hasPacked2of4(spec.model) ? " Its 2:4 weights are there only in the packed form pqk micro reads (metadata `pqk_2of4`); the run's model.tflite also holds them dense, for TFLite and TFLite Micro." : ''}
+- \`model_data.c\` / \`model_data.h\`: the model (${spec.model.length} bytes) as \`pqk_model_data\`, 16-byte aligned.${packedOnly ? " Its 2:4 weights are there only in the packed form pqk micro reads (metadata `pqk_2of4`); the run's model.tflite also holds them dense, for TFLite and TFLite Micro." : ''}
 - \`model.h\`: input and output shapes and quantization, labels, \`PQK_MODEL_ARENA_BYTES\` (${spec.arena.optimized} B with
   the optimized kernels, ${spec.arena.plain} B with the plain ones)${spec.mfcc ? ', and the MFCC parameters the model was trained on' : ''}.
 - \`pqk_micro/\`: the runtime (API in \`pqk_micro/README.md\`).
@@ -388,7 +388,7 @@ ${
 - \`make\` builds \`build/libpqk_model.a\` and \`build/example.o\` with arm-none-eabi-gcc; \`CMakeLists.txt\` adds the
   library to a CMake firmware project.
 
-${hasPacked2of4(spec.model) ? "The run's \`model.tflite\` (with the dense weights; this \`model_data.c\` holds only the packed ones) runs" : 'The same \`model_data.c\` runs'} in TensorFlow Lite Micro's \`MicroInterpreter\`; this model's ops are:
+${packedOnly ? "The run's \`model.tflite\` (with the dense weights; this \`model_data.c\` holds only the packed ones) runs" : 'The same \`model_data.c\` runs'} in TensorFlow Lite Micro's \`MicroInterpreter\`; this model's ops are:
 
 \`\`\`c++
 tflite::MicroMutableOpResolver<${new Set(ops).size}> op_resolver;
@@ -434,6 +434,7 @@ function kernelsUsed(ops: OpCode[], packed2of4: boolean): string {
 // Writes the bundle into dir (created if needed; files of an earlier bundle are overwritten, others left alone).
 export function writeBundle(dir: string, source: BundleSpec): BundleResult {
   const spec = { ...source, model: deviceForm(source.model) };
+  const packedOnly = hasPacked2of4(spec.model); // the device form: 2:4 weights only in packed form
   const modelSha = createHash('sha256').update(spec.model).digest('hex');
   const data = modelData(spec);
   const ops = spec.qmodel.ops.map((o) => o.op);
@@ -441,7 +442,7 @@ export function writeBundle(dir: string, source: BundleSpec): BundleResult {
     { rel: 'model_data.h', bytes: data.h },
     { rel: 'model_data.c', bytes: data.c },
     { rel: 'model.h', bytes: modelHeader(spec, modelSha) },
-    { rel: 'pqk_kernels_used.h', bytes: kernelsUsed(ops, hasPacked2of4(spec.model)) },
+    { rel: 'pqk_kernels_used.h', bytes: kernelsUsed(ops, packedOnly) },
     ...runtimeFiles(),
     { rel: 'pqk_micro/README.md', bytes: RUNTIME_README },
     ...(spec.mfcc ? frontendFiles(spec.mfcc) : []),
@@ -449,7 +450,7 @@ export function writeBundle(dir: string, source: BundleSpec): BundleResult {
     { rel: 'example/example_input.h', bytes: exampleInput(spec) },
     { rel: 'Makefile', bytes: makefile(spec) },
     { rel: 'CMakeLists.txt', bytes: cmake(spec) },
-    { rel: 'README.md', bytes: bundleReadme(spec, ops) },
+    { rel: 'README.md', bytes: bundleReadme(spec, ops, packedOnly) },
   ];
   const h = createHash('sha256');
   for (const f of files) {

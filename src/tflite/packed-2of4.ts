@@ -68,13 +68,8 @@ export function unpack2of4(p: Uint8Array, rows: number, depth: number): Int8Arra
   return w;
 }
 
-// The "pqk_2of4" entry for every CONV_2D whose int8 weights are 2:4 along a depth that is a multiple of 16, or
-// undefined when there is none.
-export function packed2of4Metadata(model: QModel): Uint8Array | undefined {
-  return packed2of4(model)?.bytes;
-}
-
-// The entry and the tensors it packs.
+// The "pqk_2of4" entry for every CONV_2D whose int8 weights are 2:4 along a depth that is a multiple of 16, and the
+// tensors it packs; undefined when there is none.
 export function packed2of4(model: QModel): { bytes: Uint8Array; tensors: number[] } | undefined {
   const entries: { tensor: number; packed: Uint8Array }[] = [];
   for (const op of model.ops) {
@@ -104,26 +99,29 @@ export function packed2of4(model: QModel): { bytes: Uint8Array; tensors: number[
   return { bytes: out, tensors: entries.map((e) => e.tensor) };
 }
 
+// The entry's bytes in a .tflite (empty when its buffer is), or undefined without the entry.
+function entryOf(bytes: Uint8Array): Uint8Array | undefined {
+  const m = Model.getRootAsModel(new flatbuffers.ByteBuffer(bytes));
+  for (let i = 0; i < m.metadataLength(); i++) {
+    const e = m.metadata(i);
+    if (e?.name() === PACKED_2OF4_KEY) return m.buffers(Number(e.buffer()))?.dataArray() ?? new Uint8Array(0);
+  }
+  return undefined;
+}
+
 // The weight tensors a .tflite carries a packed form of, with its bytes (empty without the entry). pqk micro checks
 // each against the tensor when it loads the model; this only reads the entry's header.
 export function packed2of4Tensors(bytes: Uint8Array): Map<number, number> {
   const out = new Map<number, number>();
-  const m = Model.getRootAsModel(new flatbuffers.ByteBuffer(bytes));
-  for (let i = 0; i < m.metadataLength(); i++) {
-    const e = m.metadata(i);
-    if (e?.name() !== PACKED_2OF4_KEY) continue;
-    const data = m.buffers(Number(e.buffer()))?.dataArray();
-    if (!data || data.length < 8) return out;
-    const v = new DataView(data.buffer, data.byteOffset, data.length);
-    const n = v.getUint32(4, true);
-    for (let k = 0; k < n && 20 + 12 * k <= data.length; k++) out.set(v.getUint32(8 + 12 * k, true), v.getUint32(16 + 12 * k, true));
-  }
+  const data = entryOf(bytes);
+  if (!data || data.length < 8) return out;
+  const v = new DataView(data.buffer, data.byteOffset, data.length);
+  const n = v.getUint32(4, true);
+  for (let k = 0; k < n && 20 + 12 * k <= data.length; k++) out.set(v.getUint32(8 + 12 * k, true), v.getUint32(16 + 12 * k, true));
   return out;
 }
 
 // Whether a .tflite carries the entry (a bundle builds the packed path only then).
 export function hasPacked2of4(bytes: Uint8Array): boolean {
-  const m = Model.getRootAsModel(new flatbuffers.ByteBuffer(bytes));
-  for (let i = 0; i < m.metadataLength(); i++) if (m.metadata(i)?.name() === PACKED_2OF4_KEY) return true;
-  return false;
+  return entryOf(bytes) !== undefined;
 }

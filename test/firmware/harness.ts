@@ -25,12 +25,12 @@ export function hostBinary(name: string): string {
   return join(firmwareDir(), 'build', 'host', name);
 }
 
-// Uniform random int8 samples for the model's input, seeded.
 /** The model up to op k, whose output is the model's: checks each op of a chain on its own. */
 export function prefixModel(model: QModel, k: number): QModel {
   return { ...model, ops: model.ops.slice(0, k + 1), outputs: [model.ops[k].outputs[0]] };
 }
 
+// Uniform random int8 samples for the model's input, seeded.
 export function randomInputs(model: QModel, count: number, seed: number): Int8Array[] {
   const n = elementCount(model.tensors[model.inputs[0]].shape);
   const r = mulberry32(seed);

@@ -283,10 +283,10 @@ describe('optimized kernel variants', () => {
       const last = (r: typeof sparse): number => r.instructionsPerOp!.at(-1)!.instructions;
       if (k < 4) assert.ok(last(sparse) < last(full), `op ${k}: ${last(sparse)} vs dense ${last(full)} instructions`);
     }
-    const plain = await new QemuRuntime('cortex-m4', { countInstructions: false }).run(writeTflite(model, { packTwoOfFour: true }), ins);
+    const bytes = writeTflite(model, { packTwoOfFour: true });
+    const plain = await new QemuRuntime('cortex-m4', { countInstructions: false }).run(bytes, ins);
     assert.equal(compareBatches(plain.outputs, runBatch(model, ins, 'tflm')).mismatches, 0, 'qemu:cortex-m4 plain, device form');
     // A packed form that does not hold the tensor's weights is refused at load, naming the tensor.
-    const bytes = writeTflite(model, { packTwoOfFour: true });
     const packed = pack2of4(model.tensors[model.ops[0].inputs[1]].data as Int8Array, 32, 32)!;
     const at = Buffer.from(bytes).indexOf(Buffer.from(packed));
     assert.ok(at > 0);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../../src/util/rng.js';
 import { deviceForm } from '../../src/deploy/device-form.js';
-import { pack2of4, packed2of4Metadata, packed2of4Tensors, unpack2of4 } from '../../src/tflite/packed-2of4.js';
+import { pack2of4, packed2of4, packed2of4Tensors, unpack2of4 } from '../../src/tflite/packed-2of4.js';
 import { inspectTflite } from '../../src/tflite/inspect.js';
 import { renderInspect } from '../../src/tflite/inspect-text.js';
 import { parseTflite, readTflite } from '../../src/tflite/reader.js';
@@ -53,7 +53,7 @@ test('2:4 packing: the writer adds it for 2:4 convs only, and the reader gives b
   const packable = convs.filter((t) => ((m.tensors[t]!.data as Int8Array).length / m.tensors[t]!.shape[0]!) % 16 === 0);
   assert.ok(packable.length > 0 && packable.length < convs.length, `${packable.length} of ${convs.length} convs`);
   for (const t of convs) m.tensors[t]!.data = sparsify(m.tensors[t]!.data as Int8Array, t);
-  const meta = packed2of4Metadata(m)!;
+  const meta = packed2of4(m)!.bytes;
   const v = new DataView(meta.buffer);
   assert.equal(v.getUint32(4, true), packable.length);
   packable.forEach((t, i) => {

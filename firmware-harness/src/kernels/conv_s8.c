@@ -31,9 +31,9 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
         node->op.gemm_depth = (int32_t)depth;
         node->op.rescale_short = pqk_rescale_short_ok(&node->op, pqk_bias_data(ctx, node), w->dims[0], depth);
         node->scratch_bytes = pqk_gemm_scratch_bytes(w->dims[0], (int32_t)depth, w->type == PQK_INT4);
-        /* 2:4 weights with a packed form skip their zeros where that pays (pqk_gemm_2of4_pays); not on Helium,
-         * whose dense GEMM is faster, but its scratch is sized the same, so that the host plans the arena the
-         * device uses. */
+        /* 2:4 weights with a packed form skip their zeros where that pays (pqk_gemm_2of4_pays) and always when the
+         * model has no dense copy. Beside dense weights Helium keeps its faster dense GEMM, but its scratch is sized
+         * the same, so that the host plans the arena the device uses. */
         node->op.gemm_2of4 =
             PQK_2OF4 && w->packed24 && (w->packed_only || pqk_gemm_2of4_pays(&node->op, pqk_bias_data(ctx, node)));
         if (node->op.gemm_2of4)

@@ -153,6 +153,12 @@ static inline __attribute__((always_inline)) void gemm_run_short(const pqk_op_da
     }
 }
 
+/* The 2:4 row loop's case (DSP cores): the short rescale and a bias, any clamp. */
+static int gemm_2of4_dsp_ok(const pqk_op_data *op, const int32_t *bias)
+{
+    return op->rescale_short && !op->gemm_int4 && bias && op->gemm_depth % 16 == 0 && op->gemm_rows > 0;
+}
+
 #if defined(PQK_DSP)
 /* The int8 row loop with the short rescale and a clamp to the whole range or a ReLU's floor, for an even number of
  * groups, at least four, and a bias, written out as one block: the compiler's version of the same loop reloads its
@@ -306,12 +312,6 @@ static int gemm_dsp_rows_ok(const pqk_op_data *op, const int32_t *bias)
            groups % 2 == 0 && groups >= 4 && op->gemm_rows > 0;
 }
 
-/* The 2:4 row loop's case: the short rescale and a bias, any clamp. */
-static int gemm_2of4_dsp_ok(const pqk_op_data *op, const int32_t *bias)
-{
-    return op->rescale_short && !op->gemm_int4 && bias && op->gemm_depth % 16 == 0 && op->gemm_rows > 0;
-}
-
 /* The three words per row the DSP row loop reads, after the DSP column (or the 2:4 table) in the column area. */
 static uint32_t *gemm_dsp_rows(const pqk_op_data *op, const uint32_t *col)
 {
@@ -388,24 +388,6 @@ void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_
  * moves 192 bytes every two groups. A group with fewer than two weights names any pair that holds them. */
 static const uint8_t pairs24[6][2] = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
 
-int pqk_2of4_matches(const uint8_t *packed, const int8_t *dense, int32_t rows, int32_t depth)
-{
-    for (int32_t r = 0; r < rows; r++) {
-        for (int32_t d = 0; d < depth; d += 16, packed += 12) {
-            for (int32_t k = 0; k < 4; k++) {
-                const int32_t off = packed[k] - (k & 1) * 96, pair = off / 16;
-                if (off < 0 || off % 16 != 0 || pair >= 6) return 0;
-                const int8_t *g = dense + (size_t)r * (size_t)depth + d + 4 * k;
-                const int8_t *ws = (const int8_t *)packed + 4 + 4 * (k / 2) + (k & 1);
-                int8_t want[4] = {0, 0, 0, 0};
-                want[pairs24[pair][0]] = ws[0], want[pairs24[pair][1]] = ws[2];
-                if (memcmp(want, g, 4) != 0) return 0;
-            }
-        }
-    }
-    return 1;
-}
-
 void pqk_2of4_group(const uint8_t *row, uint32_t d, int32_t *at, int32_t *w)
 {
     const uint8_t *block = row + d / 16 * 12;
@@ -417,11 +399,25 @@ void pqk_2of4_group(const uint8_t *row, uint32_t d, int32_t *at, int32_t *w)
 
 int32_t pqk_2of4_weight(const uint8_t *row, uint32_t d)
 {
-    const uint8_t *block = row + d / 16 * 12;
-    const uint32_t k = d % 16 / 4;
-    const uint8_t *pair = pairs24[(block[k] - (k & 1) * 96) / 16];
-    const int8_t *ws = (const int8_t *)block + 4 + 4 * (k / 2) + (k & 1);
-    return d % 4 == pair[0] ? ws[0] : d % 4 == pair[1] ? ws[2] : 0;
+    int32_t at[2], w[2];
+    pqk_2of4_group(row, d & ~3u, at, w);
+    return (int32_t)(d % 4) == at[0] ? w[0] : (int32_t)(d % 4) == at[1] ? w[1] : 0;
+}
+
+int pqk_2of4_matches(const uint8_t *packed, const int8_t *dense, int32_t rows, int32_t depth)
+{
+    for (uint32_t d = 0; d < (uint32_t)rows * (uint32_t)depth; d += 4) {
+        const uint8_t *row = packed + d / (uint32_t)depth * ((uint32_t)depth / 16 * 12);
+        const uint32_t k = d % 16 / 4;
+        const int32_t off = row[d % (uint32_t)depth / 16 * 12 + k] - (int32_t)(k & 1) * 96;
+        if (off < 0 || off % 16 != 0 || off / 16 >= 6) return 0; /* an offset that names no pair */
+        int32_t at[2], w[2];
+        int8_t want[4] = {0, 0, 0, 0};
+        pqk_2of4_group(row, d % (uint32_t)depth, at, w);
+        want[at[0]] = (int8_t)w[0], want[at[1]] = (int8_t)w[1];
+        if (memcmp(want, dense + d, 4) != 0) return 0;
+    }
+    return 1;
 }
 
 /* Where the packed path runs beside dense weights, decided on the op alone: the DSP row loop's case (the short
@@ -429,7 +425,7 @@ int32_t pqk_2of4_weight(const uint8_t *row, uint32_t d)
  * per group of four pixels the table costs some 40 instructions more, and each row saves about 4. */
 int pqk_gemm_2of4_pays(const pqk_op_data *op, const int32_t *bias)
 {
-    return op->gemm_depth % 16 == 0 && !op->gemm_int4 && op->gemm_rows >= 16 && op->rescale_short && bias;
+    return gemm_2of4_dsp_ok(op, bias) && op->gemm_rows >= 16;
 }
 
 void pqk_gemm_2of4_col(const int8_t *x, int32_t offset, int32_t depth, int p, uint32_t *table)
