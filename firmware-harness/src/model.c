@@ -174,7 +174,7 @@ static pqk_status read_packed24(pqk_ctx *ctx, fb_vec data)
         const int packed_only = t->data == NULL && only_conv_weights(ctx, (int)ti);
         if (t->type != PQK_INT8 || (!t->data && !packed_only) || depth % 16 != 0 || (off & 3) != 0 || off > data.len ||
             bytes != 3u * t->elems / 4u || bytes > data.len - off ||
-            (t->data && !pqk_2of4_matches(p + off, (const int8_t *)t->data, rows, depth)))
+            !pqk_2of4_matches(p + off, (const int8_t *)t->data, rows, depth))
             return model_error(ctx, "pqk_2of4 metadata does not hold the weights of tensor", ti);
         t->packed24 = p + off;
         if (packed_only) t->data = t->packed24, t->packed_only = 1;

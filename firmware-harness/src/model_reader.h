@@ -5,7 +5,8 @@
 #include "micro.h"
 
 pqk_status pqk_read_model(pqk_ctx *ctx);
-/* Whether `packed` (gemm_s8.c's 2:4 layout) holds exactly the int8 weights [rows, depth]; depth a multiple of 16. */
+/* Whether every entry offset of `packed` (gemm_s8.c's 2:4 layout, depth a multiple of 16) names a pair and, unless
+ * dense is NULL (weights only in packed form), the packed form holds exactly the int8 weights [rows, depth]. */
 int pqk_2of4_matches(const uint8_t *packed, const int8_t *dense, int32_t rows, int32_t depth);
 /* Greedy first-fit (largest first) placement of every arena tensor and node scratch by lifetime. */
 pqk_status pqk_plan_arena(pqk_ctx *ctx);

@@ -295,6 +295,14 @@ describe('optimized kernel variants', () => {
     const r = await runHost(bad, ins.slice(0, 1), true);
     assert.notEqual(r.status, 0);
     assert.match(r.error, new RegExp(`pqk_2of4 metadata does not hold the weights of tensor ${model.ops[0].inputs[1]}`));
+    // Without a dense copy to compare with, an entry offset that names no pair is refused all the same.
+    const device = deviceForm(bytes).slice();
+    const atDevice = Buffer.from(device).indexOf(Buffer.from(packed));
+    assert.ok(atDevice > 0);
+    device[atDevice] = 0xff; // group 0's entry offset
+    const d = await runHost(device, ins.slice(0, 1), true);
+    assert.notEqual(d.status, 0);
+    assert.match(d.error, new RegExp(`pqk_2of4 metadata does not hold the weights of tensor ${model.ops[0].inputs[1]}`));
   });
 
   for (const cpu of ['cortex-m4', 'cortex-m55'] as const) {

@@ -415,7 +415,7 @@ int pqk_2of4_matches(const uint8_t *packed, const int8_t *dense, int32_t rows, i
         int8_t want[4] = {0, 0, 0, 0};
         pqk_2of4_group(row, d % (uint32_t)depth, at, w);
         want[at[0]] = (int8_t)w[0], want[at[1]] = (int8_t)w[1];
-        if (memcmp(want, dense + d, 4) != 0) return 0;
+        if (dense && memcmp(want, dense + d, 4) != 0) return 0;
     }
     return 1;
 }
