@@ -4,7 +4,7 @@
 import {
   deriveChannelGroups,
   inferShapes,
-  KEEPS_QUANTIZATION,
+  keepsQuantization,
   nodeInputs,
   type ActName,
   type ModelSpec,
@@ -206,7 +206,7 @@ class Fuser {
     const byName = new Map(this.nodes.map((n) => [n.name, n]));
     const joined = inputs.map((i) => {
       let n = byName.get(i);
-      while (n && KEEPS_QUANTIZATION.has(n.kind) && n.kind !== 'concat') n = byName.get(nodeInputs(n)[0]!);
+      while (n && keepsQuantization(n.kind) && n.kind !== 'concat') n = byName.get(nodeInputs(n)[0]!);
       if (n?.kind !== 'activation' || n.fn !== 'sigmoid') return i;
       const key = `${i}#requantized`;
       if (!this.alias.has(key)) this.push({ kind: 'requantize', name: this.fresh(`${i}/requantized`), input: i }, key);

@@ -2,7 +2,7 @@
 // tensor an observed activation range. All tfjs variables, so training never leaves the backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32, normal } from '../util/rng.js';
-import { inferShapes, isWeightNode, quantizedTensors, weightShape, type ModelSpec, type WeightNodeSpec } from './spec.js';
+import { inferShapes, isWeightNode, outChannels, quantizedTensors, weightShape, type ModelSpec, type WeightNodeSpec } from './spec.js';
 
 export interface BatchNorm {
   gamma: tf.Variable; // (C)
@@ -62,8 +62,8 @@ export function createModel(spec: ModelSpec, seed: number): Model {
   for (const n of spec.nodes) {
     if (!isWeightNode(n)) continue;
     const ws = weightShape(n, shapes.get(n.input)!);
-    const fanIn = n.kind === 'dense' ? ws[0] : n.kind === 'depthwise' ? ws[0] * ws[1] : ws[0] * ws[1] * ws[2];
-    const outC = n.kind === 'depthwise' ? ws[2] * ws[3] : ws[ws.length - 1];
+    const outC = outChannels(n, shapes.get(n.input)!);
+    const fanIn = ws.reduce((a, d) => a * d, 1) / outC; // the weights one output reads
     const p: LayerParams = {
       spec: n,
       w: owned(initKernel(ws, fanIn, seed * 1000 + k++), true),

@@ -1,3 +1,5 @@
+import { blockOf, blocks, weightsOf } from './blocks/table.js';
+
 // A model is a small graph of pqk layer blocks. The spec is pure data (JSON-serialisable, stored in checkpoints);
 // the parameters live in ./params.ts. Tensor layouts follow tfjs: NHWC activations, conv filter [kh, kw, in, out],
 // depthwise filter [kh, kw, in, mult], dense kernel [in, out].
@@ -152,26 +154,30 @@ export interface ModelSpec {
 }
 
 export function isWeightNode(n: NodeSpec): n is WeightNodeSpec {
-  return n.kind === 'conv' || n.kind === 'depthwise' || n.kind === 'dense';
+  return blockOf(n).weights !== undefined;
 }
 
 export function nodeInputs(n: NodeSpec): string[] {
-  return n.kind === 'add' || n.kind === 'mul' || n.kind === 'concat' ? [...n.inputs] : [n.input];
+  return blockOf(n).inputs(n);
 }
 
-// Nodes whose output keeps their (first) input's quantization, as TFLite requires of int8 pools, pads, reshapes and
-// concatenations; every other node, and the input, requantizes and owns an activation range.
-export const KEEPS_QUANTIZATION: ReadonlySet<NodeSpec['kind']> = new Set(['avgpool', 'maxpool', 'pad', 'flatten', 'expand', 'concat']);
+// Blocks whose output keeps their (first) input's quantization, as TFLite requires of int8 pools, pads, reshapes and
+// concatenations; every other block, and the input, requantizes and owns an activation range.
+export function keepsQuantization(kind: NodeSpec['kind']): boolean {
+  return blocks()[kind].keepsQuantization;
+}
 
 // Tensors whose output is requantized (and so needs a range): the input, and every node that does not keep its input's
 // quantization.
 export function quantizedTensors(spec: ModelSpec): string[] {
-  return ['input', ...spec.nodes.filter((n) => !KEEPS_QUANTIZATION.has(n.kind)).map((n) => n.name)];
+  return ['input', ...spec.nodes.filter((n) => !keepsQuantization(n.kind)).map((n) => n.name)];
 }
 
-// Nodes whose output channel c is their input's channel c (pools, pads, standalone activations, a vector's expand to
+// Blocks whose output channel c is their input's channel c (pools, pads, standalone activations, a vector's expand to
 // a 1x1 map): channel groups walk through them and they carry their input's kept channels.
-export const PASSES_CHANNELS: ReadonlySet<NodeSpec['kind']> = new Set(['avgpool', 'maxpool', 'pad', 'activation', 'expand', 'requantize']);
+export function passesChannels(kind: NodeSpec['kind']): boolean {
+  return blocks()[kind].passesChannels;
+}
 
 const sharedCache = new WeakMap<ModelSpec, Map<string, string[]>>();
 
@@ -192,7 +198,7 @@ export function sharedQuantization(spec: ModelSpec): Map<string, string[]> {
   const owner = new Map<string, string>([['input', 'input']]);
   for (const n of spec.nodes) {
     const ins = nodeInputs(n).map((i) => owner.get(i) ?? i);
-    if (!KEEPS_QUANTIZATION.has(n.kind)) owner.set(n.name, n.name);
+    if (!keepsQuantization(n.kind)) owner.set(n.name, n.name);
     else owner.set(n.name, ins[0]!);
     if (n.kind === 'concat') for (const i of ins.slice(1)) if (find(i) !== find(ins[0]!)) parent.set(find(i), find(ins[0]!));
   }
@@ -207,10 +213,7 @@ export function sharedQuantization(spec: ModelSpec): Map<string, string[]> {
   return shared;
 }
 
-// Output size of one axis of a window op (conv, depthwise, pool) with pqk's padding.
-export function convOut(size: number, k: number, s: number, pad: Pad): number {
-  return pad === 'same' ? Math.ceil(size / s) : Math.floor((size - k) / s) + 1;
-}
+export { convOut } from './blocks/descriptor.js';
 
 // Output shape [H, W, C] (or [units]) of every node, by name; 'input' included.
 export function inferShapes(spec: ModelSpec): Map<string, number[]> {
@@ -221,73 +224,18 @@ export function inferShapes(spec: ModelSpec): Map<string, number[]> {
       if (!s) throw new Error(`model ${spec.name}: node '${n.name}' reads unknown tensor '${i}'`);
       return s;
     });
-    const [h, w, c] = ins[0];
-    let out: number[];
-    switch (n.kind) {
-      case 'conv':
-        out = [convOut(h, n.kernel[0], n.stride[0], n.padding), convOut(w, n.kernel[1], n.stride[1], n.padding), n.filters];
-        break;
-      case 'depthwise':
-        out = [convOut(h, n.kernel[0], n.stride[0], n.padding), convOut(w, n.kernel[1], n.stride[1], n.padding), c * n.multiplier];
-        break;
-      case 'avgpool':
-      case 'maxpool':
-        out = [convOut(h, n.size[0], n.stride[0], n.padding), convOut(w, n.size[1], n.stride[1], n.padding), c];
-        break;
-      case 'dense':
-        out = [n.units];
-        break;
-      case 'pad':
-        out = [h + n.pads[0] + n.pads[2], w + n.pads[1] + n.pads[3], c];
-        break;
-      case 'flatten':
-        out = [ins[0].reduce((a, b) => a * b, 1)];
-        break;
-      case 'add':
-        if (ins[0].join() !== ins[1].join()) throw new Error(`model ${spec.name}: add '${n.name}' joins ${ins[0]} and ${ins[1]}`);
-        out = ins[0];
-        break;
-      case 'activation':
-      case 'requantize':
-        out = ins[0];
-        break;
-      case 'expand':
-        if (ins[0].length !== 1) throw new Error(`model ${spec.name}: expand '${n.name}' of [${ins[0]}]: it takes a vector`);
-        out = [1, 1, ins[0][0]!];
-        break;
-      case 'mul': {
-        const [a, b] = ins as [number[], number[]];
-        if (a.length !== b.length || a.some((d, i) => d !== b[i] && d !== 1 && b[i] !== 1))
-          throw new Error(`model ${spec.name}: mul '${n.name}' of [${a}] and [${b}], which do not broadcast`);
-        out = a.map((d, i) => Math.max(d, b[i]!));
-        break;
-      }
-      case 'concat': {
-        if (ins.length < 2) throw new Error(`model ${spec.name}: concat '${n.name}' needs at least 2 inputs`);
-        const lead = ins[0].slice(0, -1).join();
-        const bad = ins.find((s) => s.slice(0, -1).join() !== lead || s.length !== ins[0].length);
-        if (bad)
-          throw new Error(`model ${spec.name}: concat '${n.name}' joins [${ins[0]}] and [${bad}], which differ outside the last axis`);
-        out = [...ins[0].slice(0, -1), ins.reduce((a, s) => a + s[s.length - 1]!, 0)];
-        break;
-      }
-    }
-    shapes.set(n.name, out);
+    shapes.set(n.name, blockOf(n).shape(n, ins, `model ${spec.name}: ${n.kind} '${n.name}'`));
   }
   return shapes;
 }
 
 // Weight shape of a weight node given its input shape.
 export function weightShape(n: WeightNodeSpec, inShape: number[]): number[] {
-  const inC = inShape[inShape.length - 1];
-  if (n.kind === 'conv') return [n.kernel[0], n.kernel[1], inC, n.filters];
-  if (n.kind === 'depthwise') return [n.kernel[0], n.kernel[1], inC, n.multiplier];
-  return [inShape.reduce((a, b) => a * b, 1), n.units];
+  return weightsOf(n).shape(n, inShape);
 }
 
 export function outChannels(n: WeightNodeSpec, inShape: number[]): number {
-  const ws = weightShape(n, inShape);
-  return n.kind === 'depthwise' ? ws[2] * ws[3] : ws[ws.length - 1];
+  return weightsOf(n).outChannels(weightShape(n, inShape));
 }
 
 // Multiply-accumulates of one inference (dense count, before any pruning).
@@ -297,10 +245,7 @@ export function countMacs(spec: ModelSpec): number {
   for (const n of spec.nodes) {
     if (!isWeightNode(n)) continue;
     const out = shapes.get(n.name)!;
-    const ws = weightShape(n, shapes.get(n.input)!);
-    if (n.kind === 'conv') macs += out[0] * out[1] * out[2] * ws[0] * ws[1] * ws[2];
-    else if (n.kind === 'depthwise') macs += out[0] * out[1] * out[2] * ws[0] * ws[1];
-    else macs += ws[0] * ws[1];
+    macs += weightsOf(n).macs(out, weightShape(n, shapes.get(n.input)!));
   }
   return macs;
 }
@@ -330,7 +275,7 @@ export function deriveChannelGroups(spec: Omit<ModelSpec, 'channelGroups'>): Cha
         if (r.kind === 'dense')
           return consumers.push(flat ? { weight: r.name, axis: 0, expand: 'interleaved' } : { weight: r.name, axis: 0 }) > 0;
         if (r.kind === 'depthwise' && r.multiplier === 1) return passthrough.push({ weight: r.name, axis: 2 }) > 0 && walk(r.name, flat);
-        if (PASSES_CHANNELS.has(r.kind)) return walk(r.name, flat);
+        if (passesChannels(r.kind)) return walk(r.name, flat);
         if (r.kind === 'flatten') {
           const s = shapes.get(t)!;
           return walk(r.name, flat || (s.length === 3 && s[0]! * s[1]! > 1));

@@ -10,7 +10,7 @@ import { crossEntropy } from '../../train/stage.js';
 import { mulberry32, permutation } from '../../util/rng.js';
 import type { SparsityPattern } from '../../targets/types.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
-import { channelShape } from '../quant/fake-quant.js';
+import { weightsOf } from '../../models/blocks/table.js';
 
 export interface PruneOptions {
   pattern: SparsityPattern;
@@ -81,7 +81,7 @@ export async function taylorChannelScores(model: Model, t: TaylorData): Promise<
 function importanceValues(p: LayerParams, importance: 'raw' | 'folded'): tf.Tensor {
   if (importance === 'raw' || !p.bn) return p.w;
   return tf.tidy(() =>
-    tf.mul(p.w, tf.reshape(tf.div(p.bn!.gamma, tf.sqrt(tf.add(p.bn!.variance, BN_EPSILON))), channelShape(p.spec.kind, p.w.shape))),
+    tf.mul(p.w, tf.reshape(tf.div(p.bn!.gamma, tf.sqrt(tf.add(p.bn!.variance, BN_EPSILON))), weightsOf(p.spec).channelShape(p.w.shape))),
   );
 }
 

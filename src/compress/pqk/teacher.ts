@@ -7,11 +7,13 @@
 // ablation: a channel that phase 1 removed has near-zero variance there, so re-adding its filter is amplified).
 // Activations are full precision unless asked otherwise (then the student's frozen ranges are used).
 import * as tf from '@tensorflow/tfjs-core';
-import { activate, applyKernel, floatOther, runGraph } from '../../models/forward.js';
+import { applyKernel, floatOther, runGraph } from '../../models/forward.js';
+import { activate } from '../../models/blocks/descriptor.js';
 import { batchNormTraining } from '../../backend/bn-train.js';
 import { stopGradient } from '../../models/grad.js';
 import { BN_EPSILON, type LayerParams, type Model } from '../../models/params.js';
-import { channelShape, qparamsOf, steRound } from '../quant/fake-quant.js';
+import { qparamsOf, steRound } from '../quant/fake-quant.js';
+import { blockOf, weightsOf } from '../../models/blocks/table.js';
 import { foldedKernel, quantizeKernel, type QatState } from '../quant/qat.js';
 
 export interface TeacherOptions {
@@ -23,7 +25,7 @@ export interface TeacherOptions {
 function studentPart(p: LayerParams, st: QatState): { wq: tf.Tensor; b: tf.Tensor } {
   const important = foldedKernel(p);
   const { wi, sw } = quantizeKernel(p, important.w, st.scheme);
-  return { wq: tf.mul(wi, tf.reshape(sw, channelShape(p.spec.kind, p.w.shape))), b: important.b };
+  return { wq: tf.mul(wi, tf.reshape(sw, weightsOf(p.spec).channelShape(p.w.shape))), b: important.b };
 }
 
 // What the teacher takes from the student in one layer, as constants: the teacher's loss moves only the unimportant
@@ -40,7 +42,7 @@ function layerConstants(p: LayerParams, st: QatState, opts: TeacherOptions): Tea
   const { wq, b } = studentPart(p, st);
   if (!p.bn) return { student: wq, b: tf.clone(b) }; // b is the bias variable itself: the constants are disposed
   const kk = tf.div(p.bn.gamma, tf.sqrt(tf.add(p.bn.variance, BN_EPSILON)));
-  const scale = tf.reshape(kk, channelShape(p.spec.kind, p.w.shape));
+  const scale = tf.reshape(kk, weightsOf(p.spec).channelShape(p.w.shape));
   if ((opts.batchNorm ?? 'batch') === 'frozen') return { student: wq, b, scale };
   const safe = tf.reshape(tf.where(tf.greater(tf.abs(kk), 1e-12), kk, tf.onesLike(kk)), scale.shape);
   return { student: tf.div(wq, safe), b, scale, gamma: tf.clone(p.bn.gamma), beta: tf.clone(p.bn.beta) };
@@ -118,9 +120,6 @@ export function teacherLogits(
       }
       return fq(n.name, activate(tf.add(applyKernel(p, xin, withUnimportant(p, c, true)), c.b), n.activation));
     },
-    (n, xs) =>
-      n.kind === 'add' || n.kind === 'mul' || (n.kind === 'activation' && n.fn === 'hard_swish')
-        ? fq(n.name, floatOther(n, xs))
-        : floatOther(n, xs),
+    (n, xs) => (blockOf(n).teacherQuantizes?.(n) ? fq(n.name, floatOther(n, xs)) : floatOther(n, xs)),
   );
 }

@@ -99,24 +99,14 @@ export function clampTensor(x: tf.Tensor, lo: tf.Tensor, hi: tf.Tensor): tf.Tens
   return op(x, lo, hi) as tf.Tensor;
 }
 
-// Per-output-channel symmetric weight scales: max|w| / qmax, over every axis but the channel axis.
-// kind: conv (kh, kw, in, out) -> out; depthwise (kh, kw, in, mult) -> in*mult; dense (in, out) -> out.
-// perTensor: one scale broadcast to every channel.
-export function weightScales(w: tf.Tensor, kind: 'conv' | 'depthwise' | 'dense', qmax: number, perTensor: boolean): tf.Tensor1D {
+// Per-output-channel symmetric weight scales: max|w| / qmax, over every axis but the output channels, which are the
+// weight's last `channels` values in the tfjs layouts (conv (kh, kw, in, out): out; depthwise (kh, kw, in, mult):
+// in * mult; dense (in, out): out). perTensor: one scale broadcast to every channel.
+export function weightScales(w: tf.Tensor, channels: number, qmax: number, perTensor: boolean): tf.Tensor1D {
   return tf.tidy(() => {
-    const a = tf.abs(w);
-    let m: tf.Tensor;
-    if (kind === 'depthwise') m = tf.max(tf.reshape(a, [-1, w.shape[2]! * w.shape[3]!]), 0);
-    else m = tf.max(tf.reshape(a, [-1, w.shape[w.shape.length - 1]!]), 0);
+    let m: tf.Tensor = tf.max(tf.reshape(tf.abs(w), [-1, channels]), 0);
     if (perTensor) m = tf.mul(tf.onesLike(m), tf.max(m));
     // An all-zero (fully pruned) channel gets scale 1/qmax so its bias stays finite.
     return tf.div(tf.where(tf.greater(m, 0), m, tf.onesLike(m)), qmax) as tf.Tensor1D;
   });
-}
-
-// Reshape per-channel values (C) so they broadcast against a kernel of this kind.
-export function channelShape(kind: 'conv' | 'depthwise' | 'dense', wShape: number[]): number[] {
-  if (kind === 'depthwise') return [1, 1, wShape[2], wShape[3]];
-  if (kind === 'conv') return [1, 1, 1, wShape[3]];
-  return [1, wShape[1]];
 }

@@ -1,7 +1,7 @@
 // Which channels of each activation tensor survive export. A channel can be dropped exactly when every weight
 // that reads it is zero in its mask: then its value never reaches an output, whatever its producer computes.
 import type { Model } from '../../models/params.js';
-import { PASSES_CHANNELS } from '../../models/spec.js';
+import { passesChannels } from '../../models/spec.js';
 import { forEachInChannel, resolveGroup } from '../sparsity/slices.js';
 
 // Kept channel indices by tensor name (only tensors that lose channels are present).
@@ -45,7 +45,7 @@ export async function keptChannelsByTensor(model: Model): Promise<Map<string, nu
     }
     if (n.kind === 'add' || n.kind === 'mul' || !keep.has(n.input)) continue;
     const kept = keep.get(n.input)!;
-    if (PASSES_CHANNELS.has(n.kind)) keep.set(n.name, kept);
+    if (passesChannels(n.kind)) keep.set(n.name, kept);
     else if (n.kind === 'flatten') {
       const shape = model.shapes.get(n.input)!;
       const c = shape[shape.length - 1]!;
