@@ -1,7 +1,9 @@
 // The primitive graph both tfjs formats lower to before fusion into pqk layer blocks: one op per conv, bias, batch
 // norm or activation, so that Keras layers and GraphDef nodes (fused or not) share one fuser.
 import { UserError } from '../errors.js';
-import type { Pad } from '../models/spec.js';
+
+// A window op's padding (models/spec.ts Pad).
+type Pad = 'same' | 'valid';
 
 export interface HostTensor {
   data: Float32Array;

@@ -22,4 +22,8 @@ export const add: OpDescriptor<'ADD'> = {
   macs: () => 0,
   kernel: addKernel,
   micro: 'pqk_kernel_add_s8',
+  importFloat(l, op) {
+    const [a, b] = [l.activation(0), l.activation(1)];
+    l.emit(a, [{ op: 'add', inputs: [a, b] }, ...l.tail(op.options.activation)]);
+  },
 };

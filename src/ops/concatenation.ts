@@ -90,4 +90,11 @@ export const concatenation: OpDescriptor<'CONCATENATION'> = {
   macs: () => 0,
   kernel: concatKernel,
   micro: 'pqk_kernel_concatenation_s8',
+  importFloat(l, op) {
+    const rank = l.shape(op.outputs[0]!).length;
+    const axis = op.options.axis < 0 ? op.options.axis + rank : op.options.axis;
+    if (axis !== rank - 1) throw l.error(`pqk imports CONCATENATION along the last (channel) axis only, got axis ${op.options.axis}`);
+    const inputs = op.inputs.map((_, i) => l.activation(i));
+    l.emit(inputs[0]!, [{ op: 'concat', inputs }, ...l.tail(op.options.activation)]);
+  },
 };

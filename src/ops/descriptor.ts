@@ -18,6 +18,7 @@ import {
   Padding,
 } from '../tflite/generated/index.js';
 import type { TableSpec } from '../tflite/table-spec.js';
+import type { HostTensor, PrimBody } from '../import/prims.js';
 
 // What op_version.cc's OpSignature carries that matters for pqk's ops.
 export interface OpSignature {
@@ -52,9 +53,39 @@ export interface OpDescriptor<K extends OpCode = OpCode> {
   // Multiply-accumulates per inference (0 for ops that multiply nothing).
   macs(model: QModel, op: QOp & { op: K }): number;
   kernel: OpKernel;
+  // How `pqk import` lowers the op of a float .tflite onto the primitive ops every importer shares (import/prims.ts),
+  // which the fuser makes pqk's layer blocks of; absent: the import refuses the op.
+  importFloat?(l: FloatLowering, op: QOp & { op: K }): void;
   // pqk micro's C kernel for the op (firmware-harness/src/kernels/), by its `pqk_kernel` symbol; absent where pqk
   // micro does not run the op. scripts/gen-micro-ops.ts writes the C op table from these.
   micro?: string;
+}
+
+// What an op's float import sees of the .tflite being lowered (src/import/tflite.ts), bound to the op.
+export interface FloatLowering {
+  readonly where: string; // '<file>: ops[k] OP', for errors
+  // A user error naming the file and the op.
+  error(message: string): Error;
+  // A constant input's values, dequantized to float; an error naming `what` when the input is no constant.
+  constant(input: number, what: string): HostTensor;
+  isConstant(input: number): boolean;
+  // The prim tensor an input of the op is (the model input or an earlier op's output).
+  activation(input?: number): string;
+  // A tensor's shape, by tensor index.
+  shape(tensor: number): number[];
+  // Writes the op's chain of prims, named after the op, reading `input`; the op's output is the chain's last prim.
+  emit(input: string, body: PrimBody[]): void;
+  // Writes a chain of its own ahead of the op's, named `<prefix>_<k>`, and returns that name.
+  emitBefore(prefix: string, input: string, body: PrimBody[]): string;
+  // The bias and fused activation of a weighted or elementwise op, as prims.
+  tail(activation: Activation, bias?: HostTensor): PrimBody[];
+  // The op's output is this prim tensor (an op that only renames a shape), or this constant (DEQUANTIZE).
+  alias(name: string): void;
+  aliasConstant(c: HostTensor): void;
+  // What a tensor holds for the shape-renaming ops, by tensor index: a map [1, H, W, C] or a vector [1, C]; set
+  // for the op's output.
+  holds(tensor: number): 'map' | 'vector';
+  setHolds(kind: 'map' | 'vector'): void;
 }
 
 export const ACT: Record<Activation, ActivationFunctionType> = {
@@ -106,6 +137,11 @@ export const WEIGHTED_INPUTS = { inputs: [2, 3], optionalInputs: [2], weightsInp
   OpDescriptor,
   'inputs' | 'optionalInputs' | 'weightsInput'
 >;
+
+// A weighted op's optional bias (input 2) as a float import reads it.
+export function optionalBias(l: FloatLowering, op: QOp): HostTensor | undefined {
+  return (op.inputs[2] ?? -1) >= 0 ? l.constant(2, 'bias') : undefined;
+}
 
 // The common version rule of the simple int8 ops: 2 for int8, else 1.
 export const int8IsVersion2 = (s: OpSignature): number => (s.inputs[0] === 'int8' ? 2 : 1);

@@ -5,6 +5,7 @@ import { reshapeKernel } from '../int/quantize-op.js';
 import { BuiltinOperator, BuiltinOptions, ExpandDimsOptions } from '../tflite/generated/index.js';
 import { emptyTable } from '../tflite/table-spec.js';
 import type { OpDescriptor } from './descriptor.js';
+import { importShapeOp } from './reshape.js';
 
 declare module '../int/graph.js' {
   interface OpOptionsMap {
@@ -47,4 +48,5 @@ export const expandDims: OpDescriptor<'EXPAND_DIMS'> = {
     },
   },
   micro: 'pqk_kernel_expand_dims',
+  importFloat: importShapeOp,
 };

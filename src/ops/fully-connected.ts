@@ -3,7 +3,8 @@ import { fullyConnectedKernel } from '../int/fully-connected.js';
 import { BuiltinOperator, BuiltinOptions, FullyConnectedOptions } from '../tflite/generated/index.js';
 import { formatError } from '../tflite/format-error.js';
 import { u8 } from '../tflite/table-spec.js';
-import { ACT, activation, optionsTable, weightedMacs, type OpDescriptor, WEIGHTED_INPUTS } from './descriptor.js';
+import { ACT, activation, optionalBias, optionsTable, weightedMacs, type OpDescriptor, WEIGHTED_INPUTS } from './descriptor.js';
+import { transpose } from '../import/prims.js';
 
 export const fullyConnected: OpDescriptor<'FULLY_CONNECTED'> = {
   name: 'FULLY_CONNECTED',
@@ -44,4 +45,10 @@ export const fullyConnected: OpDescriptor<'FULLY_CONNECTED'> = {
   macs: (model, op) => weightedMacs(model, op, [1]), // out elements x I
   kernel: fullyConnectedKernel,
   micro: 'pqk_kernel_fully_connected_s8',
+  importFloat(l, op) {
+    let input = l.activation();
+    if (l.shape(op.inputs[0]!).length !== 2) input = l.emitBefore('flatten', input, [{ op: 'flatten', input: '' }]);
+    const w = transpose(l.constant(1, 'weights'), [1, 0]); // [O, I] -> (in, out)
+    l.emit(input, [{ op: 'matmul', input: '', w }, ...l.tail(op.options.activation, optionalBias(l, op))]);
+  },
 };

@@ -99,4 +99,5 @@ export const hardSwish: OpDescriptor<'HARD_SWISH'> = {
   macs: () => 0,
   kernel: lookupKernel(hardSwishTable),
   micro: 'pqk_kernel_hard_swish_s8',
+  importFloat: (l) => l.emit(l.activation(), [{ op: 'nonlinear', input: '', fn: 'hard_swish' }]),
 };

@@ -74,4 +74,5 @@ export const logistic: OpDescriptor<'LOGISTIC'> = {
   macs: () => 0,
   kernel: lookupKernel(logisticTable),
   micro: 'pqk_kernel_logistic_s8',
+  importFloat: (l) => l.emit(l.activation(), [{ op: 'nonlinear', input: '', fn: 'sigmoid' }]),
 };

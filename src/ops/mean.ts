@@ -18,4 +18,10 @@ export const mean: OpDescriptor<'MEAN'> = {
   macs: () => 0,
   kernel: meanKernel,
   micro: 'pqk_kernel_mean_s8',
+  importFloat(l, op) {
+    const axes = Array.from(l.constant(1, 'axes').data).map((a) => (a < 0 ? a + 4 : a));
+    if (l.shape(op.inputs[0]!).length !== 4 || axes.sort().join() !== '1,2')
+      throw l.error('pqk imports MEAN over height and width of an NHWC tensor only');
+    l.emit(l.activation(), [{ op: 'gpool', input: '', kind: 'avgpool', keepDims: op.options.keepDims }]);
+  },
 };

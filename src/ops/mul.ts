@@ -104,4 +104,17 @@ export const mul: OpDescriptor<'MUL'> = {
   macs: () => 0,
   kernel: mulKernel,
   micro: 'pqk_kernel_mul_s8',
+  importFloat(l, op) {
+    // Of two activations (a gate, a swish); of an activation and a per-channel or scalar constant: a scale.
+    const constant = [0, 1].find((i) => l.isConstant(i));
+    if (constant === undefined) {
+      const [a, b] = [l.activation(0), l.activation(1)];
+      l.emit(a, [{ op: 'mul', inputs: [a, b] }, ...l.tail(op.options.activation)]);
+      return;
+    }
+    const c = l.constant(constant, 'scale');
+    if (c.shape.slice(0, -1).some((d) => d !== 1))
+      throw l.error(`pqk imports MUL by a per-channel or scalar constant, got one of shape [${c.shape}]`);
+    l.emit(l.activation(1 - constant), [{ op: 'scale', input: '', s: c.data }, ...l.tail(op.options.activation)]);
+  },
 };

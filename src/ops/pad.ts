@@ -14,6 +14,7 @@ import {
 import { BuiltinOperator, BuiltinOptions, PadOptions } from '../tflite/generated/index.js';
 import { emptyTable } from '../tflite/table-spec.js';
 import { int8IsVersion2, type OpDescriptor } from './descriptor.js';
+import { nhwcPads } from '../import/prims.js';
 
 declare module '../int/graph.js' {
   interface OpOptionsMap {
@@ -88,4 +89,10 @@ export const padOp: OpDescriptor<'PAD'> = {
   macs: () => 0,
   kernel: padKernel,
   micro: 'pqk_kernel_pad_s8',
+  importFloat(l, op) {
+    const p = l.constant(1, 'paddings').data;
+    const pads = l.shape(op.inputs[0]!).length === 4 ? nhwcPads(p) : undefined;
+    if (!pads) throw l.error(`pqk imports PAD of height and width of an NHWC tensor only, got paddings [${[...p]}]`);
+    l.emit(l.activation(), [{ op: 'pad', input: '', pads }]);
+  },
 };

@@ -4,6 +4,7 @@ import type { OpKernel } from '../int/common.js';
 import { BuiltinOperator, BuiltinOptions, Padding, Pool2DOptions } from '../tflite/generated/index.js';
 import { i32, u8 } from '../tflite/table-spec.js';
 import { ACT, activation, int8IsVersion2, optionsTable, padding, type OpDescriptor } from './descriptor.js';
+import type { PrimBody } from '../import/prims.js';
 
 function pool<K extends 'AVERAGE_POOL_2D' | 'MAX_POOL_2D'>(
   name: K,
@@ -46,6 +47,24 @@ function pool<K extends 'AVERAGE_POOL_2D' | 'MAX_POOL_2D'>(
     macs: () => 0,
     kernel,
     micro,
+    importFloat(l, op) {
+      const o = op.options;
+      const [, h, w] = l.shape(op.inputs[0]!);
+      const kind = name === 'AVERAGE_POOL_2D' ? 'avgpool' : 'maxpool';
+      // A window over the whole map is a global pool.
+      const pool: PrimBody =
+        o.padding === 'VALID' && o.filterH === h && o.filterW === w
+          ? { op: 'gpool', input: '', kind, keepDims: true }
+          : {
+              op: 'pool',
+              input: '',
+              kind,
+              size: [o.filterH, o.filterW],
+              stride: [o.strideH, o.strideW],
+              padding: o.padding === 'SAME' ? 'same' : 'valid',
+            };
+      l.emit(l.activation(), [pool, ...l.tail(o.activation)]);
+    },
   };
 }
 

@@ -41,4 +41,6 @@ export const dequantize: OpDescriptor<'DEQUANTIZE'> = {
   runtimeVersions: ['1.13.1', '1.14.0', '1.15.0', '2.2.0', '2.7.0'],
   macs: () => 0,
   kernel: dequantizeKernel,
+  // Weights stored as int8 or float16 and dequantized by an op: the result is a constant like any other.
+  importFloat: (l) => l.aliasConstant(l.constant(0, 'input')),
 };

@@ -18,4 +18,8 @@ export const softmax: OpDescriptor<'SOFTMAX'> = {
   macs: () => 0,
   kernel: softmaxKernel,
   micro: 'pqk_kernel_softmax_s8',
+  importFloat(l, op) {
+    if (op.options.beta !== 1) throw l.error(`SOFTMAX with beta ${op.options.beta} is not imported`);
+    l.emit(l.activation(), [{ op: 'softmax', input: '' }]);
+  },
 };

@@ -5,6 +5,7 @@ import { reshapeKernel } from '../int/quantize-op.js';
 import { BuiltinOperator, BuiltinOptions, SqueezeOptions } from '../tflite/generated/index.js';
 import { vec } from '../tflite/table-spec.js';
 import { optionsTable, type OpDescriptor } from './descriptor.js';
+import { importShapeOp } from './reshape.js';
 
 declare module '../int/graph.js' {
   interface OpOptionsMap {
@@ -54,4 +55,5 @@ export const squeeze: OpDescriptor<'SQUEEZE'> = {
     },
   },
   micro: 'pqk_kernel_squeeze',
+  importFloat: importShapeOp,
 };

@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { QModel, QOp, QTensor } from '../../src/int/graph.js';
-import { convertModel, importModel, maxAbsDiff } from '../../src/import/index.js';
+import { convertModel, importModel, maxAbsDiff, SUPPORTED_TFLITE_OPS } from '../../src/import/index.js';
+import { OP_LIST } from '../../src/ops/table.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { mulberry32, normal } from '../../src/util/rng.js';
 import { assertUserError, cli } from '../cli/harness.js';
@@ -350,6 +351,14 @@ test('an integer .tflite, an op pqk does not import and a dilated convolution ar
     /quantize\.tflite: 1 op pqk import does not support: QUANTIZE \(ops\[5\]\); it supports: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED/,
     'quantize',
     assert,
+  );
+  // The list the error names is the ops whose descriptor lowers them: every op of the table but QUANTIZE, which a
+  // float model does not hold.
+  assert.deepEqual(
+    [...SUPPORTED_TFLITE_OPS].sort(),
+    OP_LIST.map((d) => d.name)
+      .filter((n) => n !== 'QUANTIZE')
+      .sort(),
   );
   const dilated = floatModel();
   const c = dilated.ops[0] as QOp & { op: 'CONV_2D' };
