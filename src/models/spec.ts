@@ -1,8 +1,9 @@
-import { blockOf, blocks, weightsOf } from './blocks/table.js';
-
 // A model is a small graph of pqk layer blocks. The spec is pure data (JSON-serialisable, stored in checkpoints);
 // the parameters live in ./params.ts. Tensor layouts follow tfjs: NHWC activations, conv filter [kh, kw, in, out],
-// depthwise filter [kh, kw, in, mult], dense kernel [in, out].
+// depthwise filter [kh, kw, in, mult], dense kernel [in, out]. What each block kind does (shape, quantization,
+// forwards, TFLite ops) is its descriptor in ./blocks/.
+import { blockOf, blocks, weightsOf } from './blocks/table.js';
+
 // One slice of a weight along an axis; `expand` says how a consumer wider than the group reads channel i:
 // 'interleaved' = index j reads channel j % size (flatten of an NHWC map), 'blocked' = j reads channel floor(j / r)
 // where r = axisLength / size (the outputs c*mult + m of a depthwise conv with multiplier r).
@@ -200,7 +201,7 @@ export function sharedQuantization(spec: ModelSpec): Map<string, string[]> {
     const ins = nodeInputs(n).map((i) => owner.get(i) ?? i);
     if (!keepsQuantization(n.kind)) owner.set(n.name, n.name);
     else owner.set(n.name, ins[0]!);
-    if (n.kind === 'concat') for (const i of ins.slice(1)) if (find(i) !== find(ins[0]!)) parent.set(find(i), find(ins[0]!));
+    if (blockOf(n).sharesQuantization) for (const i of ins.slice(1)) if (find(i) !== find(ins[0]!)) parent.set(find(i), find(ins[0]!));
   }
   const sets = new Map<string, string[]>();
   for (const t of quantizedTensors(spec)) {

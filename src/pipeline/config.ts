@@ -16,7 +16,7 @@ import { RUN_JSON_SCHEMA } from './config-schema.js';
 export interface RunConfig {
   format: 'pqk-run-1';
   model: string;
-  data: string; // a Speech Commands folder, 'mnist' or 'fashion-mnist'
+  data: string; // a Speech Commands folder, a folder of class folders of images, 'mnist' or 'fashion-mnist'
   seed: number;
   target?: string;
   float: FloatConfig;

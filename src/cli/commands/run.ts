@@ -26,7 +26,7 @@ export const runCommand: Command = {
     data: {
       type: 'string',
       value: 'DIR',
-      help: 'a Speech Commands folder, mnist or fashion-mnist; the default set is synthesized on first use',
+      help: 'a Speech Commands folder, a folder of class folders of images or of IDX files, mnist or fashion-mnist; the default set is synthesized on first use',
       default: DEFAULT_DATA,
     },
     model: { type: 'string', value: 'NAME', help: `${MODEL_NAMES.join(', ')}`, default: 'ds-cnn' },

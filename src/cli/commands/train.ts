@@ -20,7 +20,11 @@ export const trainCommand: Command = {
     'train --model ds-cnn|resnet|mlp --data DIR --epochs N --out RUN_DIR [--config pqk.json] [--backend B] [--seed S] [--batch N] [--lr X] [--json]',
   flags: {
     model: { type: 'string', value: 'NAME', help: MODEL_NAMES.join(', '), default: FLOAT_DEFAULTS.model },
-    data: { type: 'string', value: 'DIR', help: 'a Speech Commands folder, a folder of IDX files, mnist or fashion-mnist (required)' },
+    data: {
+      type: 'string',
+      value: 'DIR',
+      help: 'a Speech Commands folder, a folder of class folders of images or of IDX files, mnist or fashion-mnist (required)',
+    },
     epochs: { type: 'string', value: 'N', help: 'training epochs (1..10000)', default: String(FLOAT_DEFAULTS.epochs) },
     out: { type: 'string', value: 'RUN_DIR', help: 'the run folder: run.json and checkpoints (required; resumed when it exists)' },
     seed: { type: 'string', value: 'S', help: 'initialization and shuffling seed (integer)', default: '1' },

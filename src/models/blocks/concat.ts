@@ -15,6 +15,7 @@ export const concat: BlockDescriptor<'concat'> = {
     return [...first.slice(0, -1), ins.reduce((a, s) => a + s[s.length - 1]!, 0)];
   },
   keepsQuantization: true,
+  sharesQuantization: true,
   passesChannels: false,
   float: (_n, xs) => tf.concat(xs, -1),
   // One quantization for every input (qparamsOf), kept by the op: the integers are joined unchanged.

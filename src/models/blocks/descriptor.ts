@@ -24,6 +24,8 @@ export interface BlockDescriptor<K extends BlockKind = BlockKind> {
   // The output keeps its (first) input's quantization, as TFLite requires of int8 pools, pads, reshapes and
   // concatenations; every other block requantizes and owns an activation range.
   keepsQuantization: boolean;
+  // Its inputs share one quantization (TFLite's int8 CONCATENATION does not rescale them).
+  sharesQuantization?: boolean;
   // Output channel c is input channel c: channel groups walk through the block, which carries its input's kept
   // channels (pools, pads, standalone activations, an expand of a vector to a 1x1 map).
   passesChannels: boolean;
