@@ -1,5 +1,6 @@
-// Leaner gradients for the ops of batch norm with tf.moments, used only while the native backend is active: one
-// native kernel where tfjs-core's gradient runs 3 to 12 full-size elementwise ops. Other backends keep tfjs-core's.
+// Leaner gradients for batch norm with tf.moments, ReLU and ReLU6 (a clip), used only while the native backend is
+// active: one kernel where tfjs-core's gradient runs 3 to 12 full-size elementwise ops. Other backends keep
+// tfjs-core's.
 import * as tf from '@tensorflow/tfjs-core';
 import { getGradient, registerGradient, registerKernel, util, type GradConfig, type NamedAttrMap } from '@tensorflow/tfjs-core';
 import { BINARY, type NativeAddon } from './addon.js';
@@ -8,6 +9,7 @@ import { alloc, output, values, type KernelArgs } from './kernels/util.js';
 
 const BN_GRAD = 'PqkBatchNormGrad';
 const RELU_GRAD = 'PqkReluGrad';
+const CLIP_GRAD = 'PqkClipGrad';
 
 type Grads = Record<string, () => tf.Tensor>;
 
@@ -64,6 +66,14 @@ function reluGrad(dy: tf.Tensor, saved: tf.Tensor[]): Grads | undefined {
   return { x: () => tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor };
 }
 
+// dy where min <= x <= max, else 0 (ReLU6 is a clip): one pass instead of tfjs-core's two comparisons, a logical and
+// and a select, which run as the cpu backend's broadcasting JS on native.
+function clipGrad(dy: tf.Tensor, saved: tf.Tensor[], attrs: NamedAttrMap): Grads | undefined {
+  const [x] = saved as [tf.Tensor];
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !util.arraysEqual(x.shape, dy.shape)) return undefined;
+  return { x: () => tf.engine().runKernel(CLIP_GRAD, { dy, x }, attrs) as tf.Tensor };
+}
+
 function registerKernels(addon: NativeAddon): void {
   registerKernel({
     kernelName: BN_GRAD,
@@ -79,6 +89,18 @@ function registerKernels(addon: NativeAddon): void {
       const v = (t: typeof x) => values(backend, t!);
       addon.bnGrad(Number(attrs.varianceEpsilon ?? 0.001), v(dy), v(x), v(mean), v(variance), v(scale), ...outs);
       return [output(backend, x!.shape, outs[0]), ...outs.slice(1).map((o) => output(backend, [c], o))];
+    },
+  });
+  registerKernel({
+    kernelName: CLIP_GRAD,
+    backendName: 'native',
+    kernelFunc: (raw) => {
+      const { inputs, backend, attrs = {} } = raw as unknown as KernelArgs;
+      const [dy, x] = [values(backend, inputs.dy!), values(backend, inputs.x!)];
+      const [lo, hi] = [Number(attrs.clipValueMin), Number(attrs.clipValueMax)];
+      const out = alloc(inputs.x!.shape);
+      for (let i = 0; i < out.length; i++) out[i] = x[i]! >= lo && x[i]! <= hi ? dy[i]! : 0;
+      return output(backend, inputs.x!.shape, out);
     },
   });
   registerKernel({
@@ -101,4 +123,5 @@ export function registerGradOverrides(addon: NativeAddon): void {
   onNative('FusedBatchNorm', batchNormGrad);
   onNative('Mean', meanGrad);
   onNative('Relu', reluGrad);
+  onNative('ClipByValue', clipGrad);
 }

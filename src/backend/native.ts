@@ -14,13 +14,21 @@ import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { poolKernels } from './kernels/pool.js';
+import { shapeKernels } from './kernels/shape.js';
 import { unaryKernels } from './kernels/unary.js';
 
 export const NATIVE_BACKEND = 'native';
 
 // The kernel configs the addon backs (every other kernel on native is the cpu backend's JS).
 function nativeKernels(addon: NativeAddon): KernelConfig[] {
-  return [...convKernels(addon), ...elementwiseKernels(addon), ...matmulKernels(addon), ...unaryKernels(addon), ...poolKernels(addon)];
+  return [
+    ...convKernels(addon),
+    ...elementwiseKernels(addon),
+    ...matmulKernels(addon),
+    ...unaryKernels(addon),
+    ...poolKernels(addon),
+    ...shapeKernels(),
+  ];
 }
 
 // The kernels the addon implements (the others on 'native' are the cpu backend's), once the backend is registered.

@@ -1,4 +1,4 @@
-// Times the training steps pqk runs, on the model pqk trains (the zoo's), on the active tfjs backend: the float step
+// Times the training steps pqk runs, on the model pqk trains (the zoo's, or a run's float checkpoint), on the active tfjs backend: the float step
 // of stage 'float', the QAT step of phase 1 (ranges observed, the slower half of a round) and the mutual step of
 // phase 2 (student and teacher). Warm-up steps first, then the median of N steps, wall and process CPU time.
 import * as tf from '@tensorflow/tfjs-core';
@@ -7,6 +7,8 @@ import { qatStep } from '../compress/pqk/phase1.js';
 import type { QatState } from '../compress/quant/qat.js';
 import { createModel, disposeModel, type Model } from '../models/params.js';
 import { modelSpec } from '../models/zoo.js';
+import { checkpointsDir } from './config.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
 import { floatStep, makeOptimizer } from '../train/float.js';
 import type { StepFn } from '../train/loop.js';
 
@@ -27,6 +29,7 @@ export interface StepTiming {
 
 export interface TimingOptions {
   model: string;
+  from?: string; // a run folder: time its float checkpoint (an imported model) instead of the zoo model
   step: StepKind;
   batch: number;
   steps: number;
@@ -43,6 +46,18 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+// The model the steps run: the run's float checkpoint, or the zoo model at its benchmark shape.
+async function benchModel(
+  o: Pick<TimingOptions, 'model' | 'from' | 'seed'>,
+): Promise<{ model: Model; inputShape: number[]; classes: number }> {
+  if (o.from) {
+    const { model } = await loadCheckpoint(checkpointsDir(o.from), 'float');
+    return { model, inputShape: model.spec.inputShape, classes: model.spec.numClasses };
+  }
+  const { inputShape, classes } = benchShape(o.model);
+  return { model: createModel(modelSpec(o.model, inputShape, classes), o.seed ?? 1), inputShape, classes };
 }
 
 function makeStep(kind: StepKind, model: Model, inputShape: number[], classes: number, lr: number): { step: StepFn; dispose: () => void } {
@@ -63,9 +78,8 @@ function makeStep(kind: StepKind, model: Model, inputShape: number[], classes: n
 // One optimizer step per timed step, on a fixed random batch. Each step ends when its loss has been read back
 // (asynchronously: a GPU backend has no synchronous read in Node), so the time is the step's, queue included.
 export async function timeTrainingSteps(o: TimingOptions): Promise<StepTiming> {
-  const { inputShape, classes } = benchShape(o.model);
   const seed = o.seed ?? 1;
-  const model = createModel(modelSpec(o.model, inputShape, classes), seed);
+  const { model, inputShape, classes } = await benchModel(o);
   const x = tf.randomNormal([o.batch, ...inputShape], 0, 1, 'float32', seed + 6);
   const y = tf.randomUniform([o.batch], 0, classes, 'int32', seed + 7);
   const { step, dispose } = makeStep(o.step, model, inputShape, classes, 1e-3);
@@ -104,8 +118,7 @@ export interface KernelShare {
 
 // Per-kernel time of one step (after a warm-up step), largest first: where the step's time goes.
 export async function profileTrainingStep(o: Omit<TimingOptions, 'steps' | 'warmup'>): Promise<{ kernels: KernelShare[]; stepMs: number }> {
-  const { inputShape, classes } = benchShape(o.model);
-  const model = createModel(modelSpec(o.model, inputShape, classes), o.seed ?? 1);
+  const { model, inputShape, classes } = await benchModel(o);
   const x = tf.randomNormal([o.batch, ...inputShape], 0, 1, 'float32', 7);
   const y = tf.randomUniform([o.batch], 0, classes, 'int32', 8);
   const { step, dispose } = makeStep(o.step, model, inputShape, classes, 1e-3);

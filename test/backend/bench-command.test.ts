@@ -1,18 +1,34 @@
-// pqk bench train --json times the steps pqk trains with (float, phase-1 QAT, phase-2 mutual) on the zoo's model.
+// pqk bench train --json times the steps pqk trains with (float, phase-1 QAT, phase-2 mutual) on the zoo's model or
+// on a run's float checkpoint.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { benchTrainCommand } from '../../src/cli/commands/bench.js';
 import { UserError, type CommandContext } from '../../src/cli/command.js';
 import { timeTrainingSteps } from '../../src/pipeline/step-timing.js';
 import { forwardFloat } from '../../src/models/forward.js';
-import { createModel, disposeModel } from '../../src/models/params.js';
+import { createModel, disposeModel, type Model } from '../../src/models/params.js';
 import { modelSpec } from '../../src/models/zoo.js';
+import { checkpointsDir } from '../../src/pipeline/config.js';
+import { saveCheckpoint } from '../../src/train/checkpoint.js';
 import { crossEntropy } from '../../src/train/stage.js';
 import { useBackend } from './use-backend.js';
 
 function ctx(values: CommandContext['values']): CommandContext {
   return { values, positionals: [], json: true, log: () => {} };
+}
+
+// The loss of a model's first float step on the batch the timing draws for this seed.
+function firstLoss(model: Model, batch: number, seed: number): number {
+  const classes = model.spec.numClasses;
+  return tf.tidy(() => {
+    const x = tf.randomNormal([batch, ...model.spec.inputShape], 0, 1, 'float32', seed + 6);
+    const y = tf.randomUniform([batch], 0, classes, 'int32', seed + 7);
+    return crossEntropy(forwardFloat(model, x, { training: true }), y, classes).dataSync()[0]!;
+  });
 }
 
 describe('bench train command', () => {
@@ -55,13 +71,27 @@ describe('bench train command', () => {
     useBackend('native');
     const t = await timeTrainingSteps({ model: 'ds-cnn-32', step: 'float', batch: 4, steps: 1, warmup: 0, seed: 3 });
     const model = createModel(modelSpec('ds-cnn-32', [49, 10, 1], 12), 3);
-    const loss = tf.tidy(() => {
-      const x = tf.randomNormal([4, 49, 10, 1], 0, 1, 'float32', 3 + 6);
-      const y = tf.randomUniform([4], 0, 12, 'int32', 3 + 7);
-      return crossEntropy(forwardFloat(model, x, { training: true }), y, 12).dataSync()[0]!;
-    });
+    assert.equal(t.loss, firstLoss(model, 4, 3));
     disposeModel(model);
-    assert.equal(t.loss, loss);
+  });
+
+  it("--from times a run's float checkpoint: the first float step has that model's loss", async () => {
+    useBackend('native');
+    const dir = mkdtempSync(join(tmpdir(), 'pqk-bench-from-'));
+    try {
+      // A model the zoo does not make at this shape: a ResNet on 12x12x3 inputs with 4 classes.
+      const model = createModel(modelSpec('resnet', [12, 12, 3], 4), 5);
+      await saveCheckpoint(checkpointsDir(dir), 'float', model, {});
+      const t = await timeTrainingSteps({ model: 'unused', from: dir, step: 'float', batch: 3, steps: 1, warmup: 0, seed: 2 });
+      assert.equal(t.loss, firstLoss(model, 3, 2));
+      disposeModel(model);
+      await assert.rejects(
+        benchTrainCommand.run(ctx({ from: dir, model: 'ds-cnn' })),
+        (e: unknown) => e instanceof UserError && /--model and --from name two models: give one/.test(e.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects an unknown model or step with a UserError naming the flag', async () => {

@@ -95,6 +95,8 @@ describe('initBackend', () => {
       'MaxPoolGrad',
       'Round',
       'ClipByValue',
+      'PadV2',
+      'Slice',
       'Maximum',
       'Minimum',
       'Floor',
