@@ -1,7 +1,8 @@
 // A folder of images, one subfolder per class (the layout of Keras' image_dataset_from_directory and torchvision's
 // ImageFolder), PNG or JPEG:
 //   DIR/<class>/<image>                        split by pqk: per class a seeded 10% to test and 10% to validation
-//   DIR/{train,val,test}/<class>/<image>       the user's own split (every split names the same classes)
+//   DIR/{train,val,test}/<class>/<image>       the user's own split (every split names the same classes), each
+//                                              split in a seeded order
 // Classes are the subfolder names in sorted order. Pixels are scaled to [0, 1]. Every image has the size and channels
 // of the first one unless DIR/dataset.json says {"size": [height, width], "channels": 1 | 3}: then each image is
 // resized (bilinear, half-pixel centres) and converted (grey = 0.299 R + 0.587 G + 0.114 B) to that shape.
@@ -11,6 +12,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { DataError } from './errors.js';
 import { stratifiedSplit } from './images.js';
+import { rngFor, shuffle } from '../util/rng.js';
 import type { Dataset, Split } from './types.js';
 
 const EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
@@ -179,8 +181,17 @@ export function loadImageFolder(dir: string, opts: { splitSeed?: number; imageSh
       const extra = subfolders(join(dir, s)).filter((c) => !classes.includes(c));
       if (extra.length) throw new DataError(join(dir, s), `class folder '${extra[0]}' is not in ${join(dir, 'train')}`);
     }
+    // Each split in a seeded order, as pqk's own split is: the first N samples of a split (pqk run --verify-limit,
+    // the import's comparison on --data) are then a sample of every class, not the first classes' images.
     const [train, val, test] = SPLITS.map((s) => readSplit(join(dir, s), classes, shape, resize));
-    return { ...base, train: toSplit(train!, per, all(train!)), val: toSplit(val!, per, all(val!)), test: toSplit(test!, per, all(test!)) };
+    const order = (imgs: Float32Array[][], s: string): [number, number][] =>
+      shuffle(rngFor(opts.splitSeed ?? 0, `images:${classes.join(',')}`, 'order', s), all(imgs));
+    return {
+      ...base,
+      train: toSplit(train!, per, order(train!, 'train')),
+      val: toSplit(val!, per, order(val!, 'val')),
+      test: toSplit(test!, per, order(test!, 'test')),
+    };
   }
   const byClass = readSplit(dir, classes, shape, resize);
   const refs = stratifiedSplit(

@@ -126,6 +126,19 @@ export function chooseStudent(
   };
 }
 
+// The test samples a verification runs on (the first `limit` of the split, inputs and labels): a dataset whose order
+// or contents changed is verified again.
+export function samplesHash(data: Dataset, limit: number | undefined): string {
+  const n = Math.min(limit ?? data.test.n, data.test.n);
+  const per = data.test.x.length / Math.max(data.test.n, 1);
+  const x = data.test.x.subarray(0, n * per);
+  const y = data.test.y.subarray(0, n);
+  const h = createHash('sha256');
+  h.update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+  h.update(new Uint8Array(y.buffer, y.byteOffset, y.byteLength));
+  return h.digest('hex').slice(0, 16);
+}
+
 // bundle: the run's C bundle; the target's own board builds its firmware from it, so the report names what was verified.
 async function verifyCached(
   runDir: string,
@@ -139,15 +152,22 @@ async function verifyCached(
   bundle?: BundleResult,
 ): Promise<VerifyResult> {
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  const samples = samplesHash(data, limit);
   const file = join(runDir, 'verify', `${runtime.replace(':', '-')}.json`);
   // A keyword-spotting model on an emulated board is also run from raw audio, through the C frontend.
   const fromAudio = isMicrocontroller(runtime) && data.task === 'kws' && data.frontend !== undefined;
   const fromBundle = bundle && runtime === `qemu:${target.cpu}` ? bundle : undefined;
   if (existsSync(file)) {
-    const { modelHash, limit: oldLimit, ...old } = readJson<VerifyResult & { modelHash: string; limit: number | null }>(file);
-    // A result checked against another flavour of the reference (an older pqk) is not this check.
+    const {
+      modelHash,
+      samplesHash: oldSamples,
+      limit: oldLimit,
+      ...old
+    } = readJson<VerifyResult & { modelHash: string; samplesHash?: string; limit: number | null }>(file);
+    // A result checked against another flavour of the reference (an older pqk), or on other samples, is not this check.
     if (
       modelHash === hash &&
+      oldSamples === samples &&
       oldLimit === (limit ?? null) &&
       old.reference === flavorOf(runtime) &&
       (!fromAudio || old.audio !== undefined) &&
@@ -167,7 +187,7 @@ async function verifyCached(
       `verify ${runtime}: from audio ${formatAccuracy(a.accuracyFromAudio)} (from features ${formatAccuracy(a.accuracyFromFeatures)}), ${a.featureValuesDiffering} feature values and ${a.predictionsDiffering} predictions differ; frontend ${Math.round(a.frontendInstructions?.mean ?? 0)} instructions per clip`,
     );
   }
-  atomicWriteJson(file, { ...r, modelHash: hash, limit: limit ?? null });
+  atomicWriteJson(file, { ...r, modelHash: hash, samplesHash: samples, limit: limit ?? null });
   return r;
 }
 

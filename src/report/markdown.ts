@@ -22,7 +22,10 @@ function accuracyPath(r: RunReport): string {
   const steps = r.stages.map((s) => `${s.name} ${formatValue(s.accuracy, 'accuracy')}`);
   const dev = deviceRuntimeOf(r);
   const onDevice = dev === undefined ? null : r.verification[dev]!.accuracy;
-  if (onDevice !== null) steps.push(`on-device ${formatValue(onDevice, 'accuracy')} (${dev})`);
+  // The stages are measured on the whole test split; a verification on part of it says so.
+  const n = dev === undefined ? 0 : r.verification[dev]!.samples;
+  const part = r.dataset !== undefined && n < r.dataset.test ? `, ${n} of ${r.dataset.test} test samples` : '';
+  if (onDevice !== null) steps.push(`on-device ${formatValue(onDevice, 'accuracy')} (${dev}${part})`);
   return steps.length > 0 ? steps.join(' → ') : '—';
 }
 

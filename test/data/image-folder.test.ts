@@ -76,6 +76,13 @@ test("the user's own train/val/test folders; a class folder only in val is an er
   makeFolder(join(dir, 'test'), ['a', 'b'], 3);
   const d = await loadDataset(dir);
   assert.deepEqual([d.train.n, d.val.n, d.test.n], [8, 4, 6]);
+  // In a seeded order, not class by class: the labels are those of the folders, each split's own count per class,
+  // and the same order on a second load.
+  const labels = (split: { n: number; y: Int32Array }): number[] => Array.from(split.y).slice(0, split.n);
+  assert.deepEqual([...labels(d.test)].sort(), [0, 0, 0, 1, 1, 1]);
+  assert.deepEqual([...labels(d.train)].sort(), [0, 0, 0, 0, 1, 1, 1, 1]);
+  assert.notDeepEqual(labels(d.train), [0, 0, 0, 0, 1, 1, 1, 1]);
+  assert.deepEqual(labels((await loadDataset(dir)).train), labels(d.train));
   makeFolder(join(dir, 'val'), ['c'], 1);
   await assert.rejects(loadDataset(dir), (e: unknown) => e instanceof DataError && /val: class folder 'c' is not in .*train/.test(e.message));
 });

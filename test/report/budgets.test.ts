@@ -250,3 +250,22 @@ test('a checked model (pqk check): accuracy judged only with labels, the drop ne
   assert.equal(byName(h, 'instructionsPerInference').verdict, 'fail');
   assert.match(byName(h, 'instructionsPerInference').message, /cannot be measured/);
 });
+
+test('the accuracy drop counts the same samples on both sides: a verification on part of the test split that is exact drops to the shipped stage on the whole split', () => {
+  const r = sampleReport(); // float 91% and phase 2 90% over 10 test samples; runtimes 90% over all 10
+  const b = withBudgets({ maxAccuracyDrop: 0.2 });
+  const part = (n: number, mismatches = 0) => ({
+    ...r,
+    dataset: { ...r.dataset!, test: 40 },
+    shipped: { stage: 'phase1' as const, reason: 'test' },
+    verification: Object.fromEntries(Object.entries(r.verification).map(([k, v]) => [k, { ...v, samples: n, accuracy: 0.7, mismatches }])),
+  });
+  const drop = byName(checkBudgets(part(10), b), 'maxAccuracyDrop');
+  assert.equal(drop.value, 0.02); // float 0.91 - phase1 0.89, not 0.91 - 0.70
+  assert.match(drop.message, /float -> phase1 on all 40 test samples; runtimes exact on 10/);
+  // A runtime that differs from the reference, or a verification of the whole split, is judged as measured.
+  assert.equal(byName(checkBudgets(part(10, 3), b), 'maxAccuracyDrop').value, 0.21);
+  assert.equal(byName(checkBudgets(part(40), b), 'maxAccuracyDrop').value, 0.21);
+  // minAccuracy stays the runtimes' own figure.
+  assert.equal(byName(checkBudgets(part(10), withBudgets({ minAccuracy: 0.5 })), 'minAccuracy').value, 0.7);
+});

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkBudgets } from '../../src/report/budgets.js';
 import { readReport } from '../../src/report/json.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 import { writeReport } from '../../src/report/write.js';
 import { accuracyBudgetLines, accuracySpec, textBar } from '../../src/report/plots.js';
 import { loadTarget } from '../../src/targets/load.js';
@@ -152,4 +153,10 @@ test('readReport names the file and the bad field', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('report.md: an on-device accuracy over part of the test split names its sample count', () => {
+  const r = sampleReport();
+  const md = renderMarkdown({ ...r, dataset: { ...r.dataset!, test: 40 } }, [], loadTarget('cortex-m4'));
+  assert.match(md, /→ on-device 90\.00% \(qemu:cortex-m4, 10 of 40 test samples\)/);
 });
