@@ -1,5 +1,6 @@
-// The primitive graph both tfjs formats lower to before fusion into pqk layer blocks: one op per conv, bias, batch
-// norm or activation, so that Keras layers and GraphDef nodes (fused or not) share one fuser.
+// The primitive graph every importer lowers a model to before fusion into pqk layer blocks (Keras layers, tfjs
+// GraphDef nodes fused or not, ONNX nodes, and a float .tflite's ops through their descriptors' importFloat): one op
+// per conv, bias, batch norm or activation, so that every format shares one fuser.
 import { UserError } from '../errors.js';
 
 // A window op's padding (models/spec.ts Pad).
