@@ -39,7 +39,6 @@ class Lowering {
     };
     const out = op.outputs[0]!;
     return {
-      where,
       error,
       constant: (input, what) => {
         const c = this.consts.get(op.inputs[input] ?? -1);

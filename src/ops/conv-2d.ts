@@ -2,8 +2,8 @@
 import { convKernel } from '../int/conv.js';
 import { BuiltinOperator, BuiltinOptions, Conv2DOptions, Padding } from '../tflite/generated/index.js';
 import { i32, u8 } from '../tflite/table-spec.js';
-import { ACT, convOptions, optionalBias, optionsTable, weightedMacs, type OpDescriptor, WEIGHTED_INPUTS } from './descriptor.js';
-import { transpose, type PrimBody } from '../import/prims.js';
+import { ACT, convOptions, lowerConvolution, optionsTable, weightedMacs, type OpDescriptor, WEIGHTED_INPUTS } from './descriptor.js';
+import { transpose } from '../import/prims.js';
 
 export const conv2d: OpDescriptor<'CONV_2D'> = {
   name: 'CONV_2D',
@@ -41,11 +41,6 @@ export const conv2d: OpDescriptor<'CONV_2D'> = {
   macs: (model, op) => weightedMacs(model, op, [1, 2, 3]), // out elements x KH x KW x I
   kernel: convKernel,
   micro: 'pqk_kernel_conv_s8',
-  importFloat(l, op) {
-    const o = op.options;
-    if (o.dilationH !== 1 || o.dilationW !== 1) throw l.error('dilated convolutions are not imported');
-    const w = transpose(l.constant(1, 'filter'), [1, 2, 3, 0]); // [O, KH, KW, I] -> (kh, kw, in, out)
-    const conv: PrimBody = { op: 'conv', input: '', w, stride: [o.strideH, o.strideW], padding: o.padding === 'SAME' ? 'same' : 'valid' };
-    l.emit(l.activation(), [conv, ...l.tail(o.activation, optionalBias(l, op))]);
-  },
+  // The filter [O, KH, KW, I] as (kh, kw, in, out).
+  importFloat: (l, op) => lowerConvolution(l, op, 'conv', (w) => transpose(w, [1, 2, 3, 0])),
 };

@@ -2,8 +2,7 @@
 import { depthwiseKernel } from '../int/depthwise.js';
 import { BuiltinOperator, BuiltinOptions, DepthwiseConv2DOptions, Padding } from '../tflite/generated/index.js';
 import { i32, u8 } from '../tflite/table-spec.js';
-import { ACT, convOptions, optionalBias, optionsTable, weightedMacs, type OpDescriptor, WEIGHTED_INPUTS } from './descriptor.js';
-import type { PrimBody } from '../import/prims.js';
+import { ACT, convOptions, lowerConvolution, optionsTable, weightedMacs, type OpDescriptor, WEIGHTED_INPUTS } from './descriptor.js';
 
 export const depthwiseConv2d: OpDescriptor<'DEPTHWISE_CONV_2D'> = {
   name: 'DEPTHWISE_CONV_2D',
@@ -51,21 +50,11 @@ export const depthwiseConv2d: OpDescriptor<'DEPTHWISE_CONV_2D'> = {
   macs: (model, op) => weightedMacs(model, op, [1, 2]), // out elements x KH x KW
   kernel: depthwiseKernel,
   micro: 'pqk_kernel_depthwise_conv_s8',
-  importFloat(l, op) {
-    const o = op.options;
-    if (o.dilationH !== 1 || o.dilationW !== 1) throw l.error('dilated convolutions are not imported');
-    // TFLite's filter [1, KH, KW, C x M] holds (kh, kw, c, m) in the same order: only the shape changes.
-    const f = l.constant(1, 'filter');
-    const [, kh, kw, cm] = f.shape as [number, number, number, number];
-    const c = l.shape(op.inputs[0]!)[3]!;
-    const w = { data: f.data, shape: [kh, kw, c, cm / c] };
-    const dw: PrimBody = {
-      op: 'depthwise',
-      input: '',
-      w,
-      stride: [o.strideH, o.strideW],
-      padding: o.padding === 'SAME' ? 'same' : 'valid',
-    };
-    l.emit(l.activation(), [dw, ...l.tail(o.activation, optionalBias(l, op))]);
-  },
+  // TFLite's filter [1, KH, KW, C x M] holds (kh, kw, c, m) in the same order: only the shape changes.
+  importFloat: (l, op) =>
+    lowerConvolution(l, op, 'depthwise', (f) => {
+      const [, kh, kw, cm] = f.shape as [number, number, number, number];
+      const c = l.shape(op.inputs[0]!)[3]!;
+      return { data: f.data, shape: [kh, kw, c, cm / c] };
+    }),
 };

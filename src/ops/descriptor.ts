@@ -63,7 +63,6 @@ export interface OpDescriptor<K extends OpCode = OpCode> {
 
 // What an op's float import sees of the .tflite being lowered (src/import/tflite.ts), bound to the op.
 export interface FloatLowering {
-  readonly where: string; // '<file>: ops[k] OP', for errors
   // A user error naming the file and the op.
   error(message: string): Error;
   // A constant input's values, dequantized to float; an error naming `what` when the input is no constant.
@@ -141,6 +140,21 @@ export const WEIGHTED_INPUTS = { inputs: [2, 3], optionalInputs: [2], weightsInp
 // A weighted op's optional bias (input 2) as a float import reads it.
 export function optionalBias(l: FloatLowering, op: QOp): HostTensor | undefined {
   return (op.inputs[2] ?? -1) >= 0 ? l.constant(2, 'bias') : undefined;
+}
+
+// CONV_2D and DEPTHWISE_CONV_2D as a float import lowers them: undilated, the filter (its TFLite tensor, input 1)
+// in the tfjs layout `filter` gives, then the bias and the fused activation.
+export function lowerConvolution(
+  l: FloatLowering,
+  op: QOp & { op: 'CONV_2D' | 'DEPTHWISE_CONV_2D' },
+  kind: 'conv' | 'depthwise',
+  filter: (w: HostTensor) => HostTensor,
+): void {
+  const o = op.options;
+  if (o.dilationH !== 1 || o.dilationW !== 1) throw l.error('dilated convolutions are not imported');
+  const w = filter(l.constant(1, 'filter'));
+  const head: PrimBody = { op: kind, input: '', w, stride: [o.strideH, o.strideW], padding: o.padding === 'SAME' ? 'same' : 'valid' };
+  l.emit(l.activation(), [head, ...l.tail(o.activation, optionalBias(l, op))]);
 }
 
 // The common version rule of the simple int8 ops: 2 for int8, else 1.

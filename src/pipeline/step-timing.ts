@@ -1,6 +1,7 @@
-// Times the training steps pqk runs, on the model pqk trains (the zoo's, or a run's float checkpoint), on the active tfjs backend: the float step
-// of stage 'float', the QAT step of phase 1 (ranges observed, the slower half of a round) and the mutual step of
-// phase 2 (student and teacher). Warm-up steps first, then the median of N steps, wall and process CPU time.
+// Times the training steps pqk runs, on the model pqk trains (the zoo's, or a run's float checkpoint), on the active
+// tfjs backend: the float step of stage 'float', the QAT step of phase 1 (ranges observed, the slower half of a
+// round) and the mutual step of phase 2 (student and teacher). Warm-up steps first, then the median of N steps, wall
+// and process CPU time.
 import * as tf from '@tensorflow/tfjs-core';
 import { phase2Step, PHASE2_DEFAULTS } from '../compress/pqk/phase2.js';
 import { qatStep } from '../compress/pqk/phase1.js';

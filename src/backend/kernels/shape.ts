@@ -23,8 +23,8 @@ function copyBox(src: Numeric, from: number[], srcStart: number[], dst: Numeric,
   const rank = size.length;
   let k = rank - 1; // the box is contiguous from dimension k on in both tensors
   while (k > 0 && size[k] === from[k] && size[k] === to[k]) k--;
+  if (size.some((d) => d === 0)) return;
   const block = size.slice(k).reduce((a, d) => a * d, 1);
-  if (block === 0 || size.some((d) => d === 0)) return;
   const [fs, ts] = [util.computeStrides(from), util.computeStrides(to)];
   const stride = (s: number[], d: number): number => (d < rank - 1 ? s[d]! : 1);
   const at = new Array<number>(k).fill(0);

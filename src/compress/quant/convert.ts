@@ -65,6 +65,7 @@ async function weightNode(
   let scales = Array.from((await sw.data()) as Float32Array);
   let bias = Int32Array.from((await bi.data()) as Float32Array);
   tf.dispose([wi, sw, bi]);
+  const kernel = weightsOf(n);
   let shape = [...p.w.shape];
   // Drop pruned channels: input channels first, then output channels.
   if (n.kind === 'depthwise') {
@@ -74,14 +75,13 @@ async function weightNode(
       bias = Int32Array.from(inKeep.map((c) => bias[c]));
     }
   } else {
-    ({ data: q, shape } = pick(q, shape, weightsOf(n).inAxis, inKeep));
+    ({ data: q, shape } = pick(q, shape, kernel.inAxis, inKeep));
     ({ data: q, shape } = pick(q, shape, shape.length - 1, outKeep));
     if (outKeep) {
       scales = outKeep.map((c) => scales[c]);
       bias = Int32Array.from(outKeep.map((c) => bias[c]));
     }
   }
-  const kernel = weightsOf(n);
   const tl = kernel.tfliteLayout(q, shape);
   const perTensor = isPerTensor(n.kind, opts.scheme);
   const wScale = perTensor ? [scales[0]] : scales;
@@ -105,7 +105,7 @@ async function weightNode(
     data: bias,
   });
   const outC = tl.shape[kernel.quantizedDim]!;
-  const outShape = n.kind === 'dense' ? [1, outC] : [1, ...model.shapes.get(n.name)!.slice(0, 2), outC];
+  const outShape = [1, ...model.shapes.get(n.name)!.slice(0, -1), outC]; // [1, H, W, C] or [1, units]
   const o = b.activation(n.name, outShape, out);
   b.ops.push({ ...kernel.op(n, ACT[n.activation]), inputs: [x.index, wIdx, bIdx], outputs: [o] } as QModel['ops'][number]);
   return { index: o, ...out, shape: outShape };
