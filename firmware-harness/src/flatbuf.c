@@ -1,4 +1,8 @@
 /* Bounds-checked FlatBuffers reading: little-endian loads through memcpy, so unaligned data is safe too. */
+/* Load-time code: it runs once, when the model is read and prepared, never per inference; built for size. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("Os")
+#endif
 #include "flatbuf.h"
 
 #include <string.h>

@@ -1,4 +1,8 @@
 /* Reads a TFLite Model flatbuffer into the interpreter's tensor and node tables, checking every index and size. */
+/* Load-time code: it runs once, when the model is read and prepared, never per inference; built for size. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("Os")
+#endif
 #include "model_reader.h"
 
 #include "pqk_features.h"

@@ -1,5 +1,9 @@
 /* Static memory planning: one arena, tensors placed greedily (largest first, lowest fitting offset) so that
  * tensors whose lifetimes overlap never share bytes. Scratch buffers live for their one node. */
+/* Load-time code: it runs once, when the model is read and prepared, never per inference; built for size. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("Os")
+#endif
 #include <string.h>
 
 #include "model_reader.h"

@@ -1,4 +1,8 @@
 /* Prepare-time quantization helpers, mirroring tensorflow/lite/kernels/internal/quantization_util.cc. */
+/* Load-time code: it runs once, when the model is read and prepared, never per inference; built for size. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("Os")
+#endif
 #include "quant.h"
 
 #include <string.h>

@@ -1,4 +1,8 @@
 /* Prepare-time checks and multiplier set-up shared by the kernels. */
+/* Load-time code: it runs once, when the model is read and prepared, never per inference; built for size. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("Os")
+#endif
 #include "kernels.h"
 
 pqk_status pqk_expect(pqk_ctx *ctx, pqk_node *node, const pqk_tensor *t, int type, const char *what)

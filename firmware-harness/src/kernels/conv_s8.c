@@ -144,10 +144,10 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
     const int32_t pixels = out->dims[0] * oh * ow, pointwise = is_pointwise(op, w);
     const size_t in_batch = (size_t)in->dims[1] * in->dims[2] * ic_n;
 #if defined(PQK_MVE)
-    /* int8 weights on Helium: the pixels' int8 inputs in 16-byte chunks; weights only in packed form take the 2:4 path
-     */
-    const int mve = !op->gemm_int4 && !w->packed_only;
-    int32_t *bases = (int32_t *)(void *)((int8_t *)col + pqk_gemm_mve_col_bytes(depth));
+    /* Helium: the pixels' int8 inputs in 16-byte (int8 weights) or 32-byte (int4) chunks; weights only in packed form
+     * take the 2:4 path */
+    const int mve = !w->packed_only;
+    int32_t *bases = (int32_t *)(void *)((int8_t *)col + pqk_gemm_mve_col_bytes(depth, op->gemm_int4));
     if (mve) pqk_gemm_bases_mve(op, (const int8_t *)w->data, bias, bases);
 #else
     const int mve = 0;
@@ -163,7 +163,7 @@ static void conv_gemm(pqk_ctx *ctx, const pqk_node *node, const pqk_tensor *in, 
             const int8_t *src = pointwise ? x + (size_t)k * ic_n : tmp;
 #if defined(PQK_MVE)
             if (mve) {
-                pqk_gemm_col_mve(src, depth, p, (int8_t *)col);
+                pqk_gemm_col_mve(src, depth, p, op->gemm_int4, (int8_t *)col);
                 continue;
             }
 #endif

@@ -508,11 +508,13 @@ static int dw3x3_records(const pqk_op_data *op)
     return pqk_clamp_kind(op->act_min, op->act_max) != PQK_CLAMP_BOTH && op->dil_w == 1;
 }
 
-uint32_t pqk_dw3x3_scratch_bytes(const pqk_op_data *op, int32_t c_n)
+uint32_t pqk_dw3x3_scratch_bytes(const pqk_op_data *op, int32_t c_n, int is_int4)
 {
     /* records (DW_REC_WORDS words per four channels: that many bytes a channel) and three pixels of the input zero
-     * point, or the starting sums (4 bytes a channel) and one pixel of it */
-    return dw3x3_records(op) ? (DW_REC_WORDS + 3u) * (uint32_t)c_n : 5u * (uint32_t)c_n;
+     * point, or the starting sums (4 bytes a channel) and one pixel of it, then for int4 weights on Helium the nine
+     * taps' weights as int8 */
+    const uint32_t start = (is_int4 ? 14u : 5u) * (uint32_t)c_n, rec = (DW_REC_WORDS + 3u) * (uint32_t)c_n;
+    return dw3x3_records(op) && rec > start ? rec : start;
 }
 
 /* The paths that read the weights from the model, from the starting sums and one pixel of the input zero point (on
@@ -531,10 +533,8 @@ dw3x3_run_start(const pqk_op_data *op_in, const int8_t *x, const int32_t *in_dim
     const pqk_op_data op = *op_in; /* int8 stores cannot alias a local: no reloads */
     const int full_range = op.act_min == -128 && op.act_max == 127;
 #if defined(PQK_MVE)
-    if (is_int4) /* one body, the output range tested per value */
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 1, full_range, 0);
-    else
-        dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 0, no_min_weight ? 2 : 1);
+    (void)is_int4, (void)full_range; /* int4 weights come widened to int8 (pqk_dw3x3_run) */
+    dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, 0, 0, no_min_weight ? 2 : 1);
 #else
     /* a clamp at both ends or dilated columns, rare: the output range tested per value */
     dw3x3_all(&op, x, in_dims, out_dims, w, start, pad_row, y, is_int4, 0, 0);
@@ -561,5 +561,12 @@ void pqk_dw3x3_run(const pqk_op_data *op, const int8_t *x, const int32_t *in_dim
     int8_t *pad_row = (int8_t *)(start + c_n);
     memset(pad_row, -op->in_offset, (size_t)c_n); /* the input zero point */
     pqk_dw3x3_start(op, w, is_int4, bias, c_n, start);
+#if defined(PQK_MVE)
+    if (is_int4) { /* Helium runs int4 weights as int8 (never -128, so the paired taps), widened once per Eval */
+        int8_t *w8 = pad_row + c_n;
+        for (int32_t i = 0; i < 9 * c_n; i++) w8[i] = (int8_t)pqk_weight(w, 1, (uint32_t)i);
+        w = w8, is_int4 = 0, no_min_weight = 1;
+    }
+#endif
     dw3x3_run_start(op, x, in_dims, out_dims, w, is_int4, no_min_weight, start, pad_row, y);
 }

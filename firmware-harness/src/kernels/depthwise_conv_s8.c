@@ -30,7 +30,7 @@ static pqk_status dw_prepare(pqk_ctx *ctx, pqk_node *node)
     op->rescale_short = pqk_rescale_short_ok(op, pqk_bias_data(ctx, node), w->dims[3], 9);
     if (op->depth_mult == 1 && w->dims[1] == 3 && w->dims[2] == 3 && w->dims[3] % 4 == 0 && op->rescale_short) {
         op->variant = w->type == PQK_INT4 ? DW_3X3_INT4 : DW_3X3;
-        node->scratch_bytes = pqk_dw3x3_scratch_bytes(op, w->dims[3]);
+        node->scratch_bytes = pqk_dw3x3_scratch_bytes(op, w->dims[3], op->variant == DW_3X3_INT4);
         if (op->variant == DW_3X3 && !memchr(w->data, 0x80, 9u * (uint32_t)w->dims[3])) op->variant = DW_3X3_NO_MIN;
     }
     return PQK_OK;

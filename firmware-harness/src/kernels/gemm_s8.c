@@ -501,23 +501,50 @@ void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint3
  * once per Eval (pqk_gemm_bases_mve). A last chunk shorter than 16 loads its weights predicated (zeros past the
  * row), so whatever the column holds there adds nothing. With the short rescale, the four pixels' sums are
  * rescaled as one vector and scattered to their rows with one VSTRB. */
-void pqk_gemm_col_mve(const int8_t *x, int32_t depth, int p, int8_t *col)
+void pqk_gemm_col_mve(const int8_t *x, int32_t depth, int p, int is_int4, int8_t *col)
 {
+    if (is_int4) { /* VLD2 splits 32 inputs into their even and odd elements, as the nibbles of 16 weight bytes */
+        for (int32_t d = 0; d < depth; d += 32, x += 32) {
+            int8_t *dst = col + (d / 32 * PQK_GEMM_PIXELS + p) * 32;
+            if (depth - d >= 32) {
+                const int8x16x2_t v = vld2q_s8(x);
+                vstrbq_s8(dst, v.val[0]), vstrbq_s8(dst + 16, v.val[1]);
+            } else { /* a last chunk of 8, 16 or 24: the weights past the row are loaded as zeros */
+                for (int32_t i = 0; i < depth - d; i++) dst[(i & 1) * 16 + i / 2] = x[i];
+            }
+        }
+        return;
+    }
     for (int32_t d = 0; d < depth; d += 16, x += 16) {
         const mve_pred16_t pr = vctp8q((uint32_t)(depth - d));
         vstrbq_p_s8(col + (d / 16 * PQK_GEMM_PIXELS + p) * 16, vldrbq_z_s8(x, pr), pr);
     }
 }
 
+/* 32 int4 weights of a row from its 16 bytes (loaded predicated: zeros past the row), as int8: the low nibbles (the
+ * even elements) and the high ones (the odd elements), sign-extended by an arithmetic shift. */
+static inline __attribute__((always_inline)) void gemm_mve_nibbles(int8x16_t b, int8x16_t *even, int8x16_t *odd)
+{
+    *even = vshrq_n_s8(vshlq_n_s8(b, 4), 4);
+    *odd = vshrq_n_s8(b, 4);
+}
+
 void pqk_gemm_bases_mve(const pqk_op_data *op, const int8_t *weights, const int32_t *bias, int32_t *base)
 {
-    const int32_t depth = op->gemm_depth;
+    const int32_t depth = op->gemm_depth, row_bytes = op->gemm_int4 ? depth / 2 : depth;
     for (int32_t r = 0; r < op->gemm_rows; r++) {
-        const int8_t *w = weights + (size_t)r * (size_t)depth;
+        const int8_t *w = weights + (size_t)r * (size_t)row_bytes;
         int32_t ws = 0;
-        for (int32_t d = 0; d < depth; d += 16) {
-            const mve_pred16_t p = vctp8q((uint32_t)(depth - d));
-            ws = vaddvaq_p_s8(ws, vldrbq_z_s8(w + d, p), p);
+        for (int32_t d = 0; d < row_bytes; d += 16) {
+            const mve_pred16_t p = vctp8q((uint32_t)(row_bytes - d));
+            const int8x16_t b = vldrbq_z_s8(w + d, p);
+            if (op->gemm_int4) {
+                int8x16_t even, odd;
+                gemm_mve_nibbles(b, &even, &odd);
+                ws = vaddvaq_s8(vaddvaq_s8(ws, even), odd);
+            } else {
+                ws = vaddvaq_s8(ws, b);
+            }
         }
         base[r] = (int32_t)((uint32_t)(bias ? bias[r] : 0) + (uint32_t)op->in_offset * (uint32_t)ws);
     }
@@ -610,10 +637,109 @@ static void gemm_mve_short(const pqk_op_data *op, const int8_t *weights, const i
     }
 }
 
+/* One pixel's even half (at byte `e` of the chunk) against both rows' even weights, its odd half against the odd. */
+#define PQK_MVE_INT4_PIXEL(a, b, e, o)                                                                                 \
+    "vldrb.8 q4, [%[x], #" #e "]\n\t"                                                                                  \
+    "vldrb.8 q5, [%[x], #" #o "]\n\t"                                                                                  \
+    "vmladava.s8 %[" #a "], q2, q4\n\t"                                                                                \
+    "vmladava.s8 %[" #b "], q3, q4\n\t"                                                                                \
+    "vmladava.s8 %[" #a "], q0, q5\n\t"                                                                                \
+    "vmladava.s8 %[" #b "], q1, q5\n\t"
+/* Both rows' 16 bytes of the chunk, split into even (q2, q3) and odd (q0, q1) weights. */
+#define PQK_MVE_INT4_WEIGHTS                                                                                           \
+    "vldrb.8 q0, [%[w]], #16\n\t"                                                                                      \
+    "vldrb.8 q1, [%[v]], #16\n\t"                                                                                      \
+    "vshl.i8 q2, q0, #4\n\t"                                                                                           \
+    "vshl.i8 q3, q1, #4\n\t"                                                                                           \
+    "vshr.s8 q0, q0, #4\n\t"                                                                                           \
+    "vshr.s8 q1, q1, #4\n\t"                                                                                           \
+    "vshr.s8 q2, q2, #4\n\t"                                                                                           \
+    "vshr.s8 q3, q3, #4\n\t"
+/* The next chunk. */
+#define PQK_MVE_INT4_NEXT                                                                                              \
+    "add %[x], %[x], #128\n\t"                                                                                         \
+    "subs %[n], %[n], #1\n\t"                                                                                          \
+    "bne 1b"
+/* int4 weights, two rows over whole 32-element chunks: each row's 16 bytes give its even and odd weights in three
+ * shifts (as gemm_mve_nibbles), and each of the four pixels' even and odd halves feeds both rows: 35 instructions
+ * for 256 MACs. */
+#define PQK_MVE_ROWS2_INT4(n_, w_, v_, x_)                                                                             \
+    do {                                                                                                               \
+        register int32_t ra0 __asm__("r0") = a0, ra1 __asm__("r2") = a1, ra2 __asm__("r4") = a2;                       \
+        register int32_t ra3 __asm__("r6") = a3, rb0 __asm__("r8") = b0, rb1 __asm__("r10") = b1;                      \
+        register int32_t rb2 __asm__("r12") = b2, rb3 __asm__("lr") = b3;                                              \
+        const int8_t *xb = (x_);                                                                                       \
+        __asm__("1:\n\t" PQK_MVE_INT4_WEIGHTS PQK_MVE_INT4_PIXEL(a0, b0, 0, 16) PQK_MVE_INT4_PIXEL(a1, b1, 32, 48)     \
+                    PQK_MVE_INT4_PIXEL(a2, b2, 64, 80) PQK_MVE_INT4_PIXEL(a3, b3, 96, 112) PQK_MVE_INT4_NEXT           \
+                : [a0] "+r"(ra0), [a1] "+r"(ra1), [a2] "+r"(ra2), [a3] "+r"(ra3), [b0] "+r"(rb0), [b1] "+r"(rb1),      \
+                  [b2] "+r"(rb2), [b3] "+r"(rb3), [w] "+r"(w_), [v] "+r"(v_), [x] "+r"(xb), [n] "+r"(n_)               \
+                :                                                                                                      \
+                : "q0", "q1", "q2", "q3", "q4", "q5", "memory", "cc");                                                 \
+        a0 = ra0, a1 = ra1, a2 = ra2, a3 = ra3, b0 = rb0, b1 = rb1, b2 = rb2, b3 = rb3;                                \
+    } while (0)
+
+/* One row's sums of the four pixels over the 32-element chunks from `from` on (int4 weights). */
+static inline __attribute__((always_inline)) void gemm_mve_int4_row(const int8_t *w, const int8_t *xp, int32_t from,
+                                                                    int32_t depth, int32_t *a)
+{
+    for (int32_t d = from; d < depth; d += 32, w += 16, xp += 128) {
+        int8x16_t even, odd;
+        gemm_mve_nibbles(vldrbq_z_s8(w, vctp8q((uint32_t)(depth - d) / 2)), &even, &odd);
+        for (int p = 0; p < PQK_GEMM_PIXELS; p++)
+            a[p] = vmladavaq_s8(vmladavaq_s8(a[p], even, vldrbq_s8(xp + 32 * p)), odd, vldrbq_s8(xp + 32 * p + 16));
+    }
+}
+
+/* int4 weights: rows in pairs (PQK_MVE_ROWS2_INT4) over the whole chunks, a last shorter chunk and an odd last row
+ * through gemm_mve_int4_row. */
+static __attribute__((noinline)) void gemm_mve_short_int4(const pqk_op_data *op, const int8_t *weights,
+                                                          const int8_t *col, const int32_t *base, int8_t *y,
+                                                          int32_t stride)
+{
+    const int32_t depth = op->gemm_depth, whole = depth / 32, rows = op->gemm_rows, row_bytes = depth / 2;
+    const int32_t *mults = op->mults, *shifts = op->shifts;
+    const int32_t k = 2 * op->out_offset + 1;
+    const int32x4_t vlo = vdupq_n_s32(op->act_min), vhi = vdupq_n_s32(op->act_max);
+    const uint32x4_t voffs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)stride);
+    for (int32_t r = 0; r < rows; r += 2) {
+        const int8_t *w = weights + (size_t)r * row_bytes, *v = w + row_bytes;
+        int32_t a[4] = {base[r], base[r], base[r], base[r]};
+        if (r + 1 == rows) { /* an odd last row */
+            gemm_mve_int4_row(w, col, 0, depth, a);
+            gemm_mve_out(a[0], a[1], a[2], a[3], mults[r], shifts[r], k, vlo, vhi, voffs, y + r);
+            break;
+        }
+        int32_t a0 = a[0], a1 = a0, a2 = a0, a3 = a0, b0 = base[r + 1], b1 = b0, b2 = b0, b3 = b0;
+        if (whole > 0) {
+            int32_t n = whole;
+            PQK_MVE_ROWS2_INT4(n, w, v, col);
+        }
+        int32_t b[4] = {b0, b1, b2, b3};
+        a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
+        if (depth % 32) {
+            gemm_mve_int4_row(w, col + whole * 128, whole * 32, depth, a);
+            gemm_mve_int4_row(v, col + whole * 128, whole * 32, depth, b);
+        }
+        gemm_mve_out(a[0], a[1], a[2], a[3], mults[r], shifts[r], k, vlo, vhi, voffs, y + r);
+        gemm_mve_out(b[0], b[1], b[2], b[3], mults[r + 1], shifts[r + 1], k, vlo, vhi, voffs, y + r + 1);
+    }
+}
+
+/* Pixel p's input d in the column (either layout). */
+static inline int32_t gemm_mve_col_at(const int8_t *col, int32_t d, int p, int is_int4)
+{
+    return is_int4 ? col[(d / 32 * PQK_GEMM_PIXELS + p) * 32 + (d & 1) * 16 + d % 32 / 2]
+                   : col[(d / 16 * PQK_GEMM_PIXELS + p) * 16 + d % 16];
+}
+
 void pqk_gemm_run_mve(const pqk_op_data *op_in, const int8_t *weights, const int8_t *col, const int32_t *base,
                       int8_t *y, int32_t stride)
 {
     const pqk_op_data op = *op_in; /* a local copy: the int8 stores cannot alias it, so no reloads */
+    if (op.rescale_short && op.gemm_int4) {
+        gemm_mve_short_int4(&op, weights, col, base, y, stride);
+        return;
+    }
     if (op.rescale_short) {
         gemm_mve_short(&op, weights, col, base, y, stride);
         return;
@@ -621,11 +747,11 @@ void pqk_gemm_run_mve(const pqk_op_data *op_in, const int8_t *weights, const int
     /* rare: a multiplier of 1 and above, an accumulator that may pass 2^30, or x86-64 rounding: the general rescale
      * per value */
     for (int32_t r = 0; r < op.gemm_rows; r++) {
-        const int8_t *w = weights + (size_t)r * (size_t)op.gemm_depth;
         uint32_t a[4] = {0, 0, 0, 0};
-        for (int32_t d = 0; d < op.gemm_depth; d++)
-            for (int p = 0; p < PQK_GEMM_PIXELS; p++)
-                a[p] += (uint32_t)(w[d] * col[(d / 16 * PQK_GEMM_PIXELS + p) * 16 + d % 16]);
+        for (int32_t d = 0; d < op.gemm_depth; d++) {
+            const int32_t wv = pqk_weight(weights, op.gemm_int4, (uint32_t)(r * op.gemm_depth + d));
+            for (int p = 0; p < PQK_GEMM_PIXELS; p++) a[p] += (uint32_t)(wv * gemm_mve_col_at(col, d, p, op.gemm_int4));
+        }
         for (int p = 0; p < PQK_GEMM_PIXELS; p++)
             y[p * stride + r] = pqk_requant_gemm(&op, (int32_t)((uint32_t)base[r] + a[p]), 0, r);
     }

@@ -60,16 +60,17 @@ void pqk_dot2_s8_s16(const int8_t *w, int is_int4, uint32_t first_a, uint32_t fi
 int pqk_gemm_fits(int32_t depth, int is_int4);
 /* The scratch of a GEMM conv, the same in every build (the host sizes the arena): the column area, which holds
  * either the DSP layout followed, for int8 weights, by three words a row (pqk_gemm_rows_begin) or Helium's 16-byte
- * chunks followed by its row bases (4 x rows), whichever is larger (pqk_gemm_col_bytes); one gathered pixel (depth
- * bytes); the output block of a last group of fewer than four pixels (4 x rows). */
-static inline uint32_t pqk_gemm_mve_col_bytes(int32_t depth)
+ * (int8) or 32-byte (int4) chunks followed by its row bases (4 x rows), whichever is larger (pqk_gemm_col_bytes); one
+ * gathered pixel (depth bytes); the output block of a last group of fewer than four pixels (4 x rows). */
+static inline uint32_t pqk_gemm_mve_col_bytes(int32_t depth, int is_int4)
 {
-    return PQK_GEMM_PIXELS * 16u * (((uint32_t)depth + 15u) / 16u);
+    return is_int4 ? PQK_GEMM_PIXELS * 32u * (((uint32_t)depth + 31u) / 32u)
+                   : PQK_GEMM_PIXELS * 16u * (((uint32_t)depth + 15u) / 16u);
 }
 static inline uint32_t pqk_gemm_col_bytes(int32_t rows, int32_t depth, int is_int4)
 {
     const uint32_t dsp = 2u * PQK_GEMM_PIXELS * (uint32_t)depth + (is_int4 ? 0u : 12u * (uint32_t)rows),
-                   mve = pqk_gemm_mve_col_bytes(depth) + 4u * (uint32_t)rows;
+                   mve = pqk_gemm_mve_col_bytes(depth, is_int4) + 4u * (uint32_t)rows;
     return dsp > mve ? dsp : mve;
 }
 /* The same with 2:4 weights read from their packed form (pqk_gemm_2of4_*): the pixel table (24 x depth bytes) and the
@@ -96,20 +97,21 @@ void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint3
 /* Pixel p's output of row r goes to y[p * stride + r]. */
 void pqk_gemm_run(const pqk_op_data *op, const int8_t *weights, const uint32_t *col, const int32_t *bias, int8_t *y,
                   int32_t stride);
-/* Helium, int8 weights: pixel p's int8 inputs (offset not applied) into the column's 16-byte chunks (4c + p);
- * each row's base (bias + input offset x its weight sum) once per Eval; then 16 MACs per VMLADAVA. */
-void pqk_gemm_col_mve(const int8_t *x, int32_t depth, int p, int8_t *col);
+/* Helium: pixel p's int8 inputs (offset not applied) into the column: int8 weights, 16-byte chunks (4c + p); int4
+ * weights, 32-byte chunks (4c + p) of the 32 inputs' even elements, then their odd ones; each row's base (bias +
+ * input offset x its weight sum) once per Eval; then 16 MACs per VMLADAVA. */
+void pqk_gemm_col_mve(const int8_t *x, int32_t depth, int p, int is_int4, int8_t *col);
 void pqk_gemm_bases_mve(const pqk_op_data *op, const int8_t *weights, const int32_t *bias, int32_t *base);
 void pqk_gemm_run_mve(const pqk_op_data *op, const int8_t *weights, const int8_t *col, const int32_t *base, int8_t *y,
                       int32_t stride);
 /* DEPTHWISE_CONV_2D 3x3, multiplier 1, int8 or int4 weights, channels a multiple of 4 (depthwise_conv_3x3_s8.c): the
  * weights are read from the model and widened in registers, or laid out widened in the scratch once per Eval
  * beside each channel group's starting sum (bias + input offset x its weights) and rescale; taps in the padding
- * read rows of the input zero point in the scratch. pqk_dw3x3_scratch_bytes: the scratch an op needs, the same on
- * every core. */
+ * read rows of the input zero point in the scratch (Helium widens int4 weights to int8 there, once per Eval).
+ * pqk_dw3x3_scratch_bytes: the scratch an op needs, the same on every core. */
 void pqk_dw3x3_start(const pqk_op_data *op, const int8_t *w, int is_int4, const int32_t *bias, int32_t c_n,
                      int32_t *start);
-uint32_t pqk_dw3x3_scratch_bytes(const pqk_op_data *op, int32_t c_n);
+uint32_t pqk_dw3x3_scratch_bytes(const pqk_op_data *op, int32_t c_n, int is_int4);
 /* no_min_weight: no int8 weight is -128, so Helium may sum two taps' products in int16. */
 void pqk_dw3x3_run(const pqk_op_data *op, const int8_t *x, const int32_t *in_dims, const int32_t *out_dims,
                    const int8_t *w, const int32_t *bias, int is_int4, int no_min_weight, void *scratch, int8_t *y);
