@@ -678,11 +678,10 @@ static void gemm_mve_short(const pqk_op_data *op, const int8_t *weights, const i
         a0 = ra0, a1 = ra1, a2 = ra2, a3 = ra3, b0 = rb0, b1 = rb1, b2 = rb2, b3 = rb3;                                \
     } while (0)
 
-/* One row's sums of the four pixels over the 32-element chunks from `from` on (int4 weights). */
-static inline __attribute__((always_inline)) void gemm_mve_int4_row(const int8_t *w, const int8_t *xp, int32_t from,
-                                                                    int32_t depth, int32_t *a)
+/* One row's sums of the four pixels (int4 weights), the last chunk's bytes loaded predicated. */
+static void gemm_mve_int4_row(const int8_t *w, const int8_t *xp, int32_t depth, int32_t *a)
 {
-    for (int32_t d = from; d < depth; d += 32, w += 16, xp += 128) {
+    for (int32_t d = 0; d < depth; d += 32, w += 16, xp += 128) {
         int8x16_t even, odd;
         gemm_mve_nibbles(vldrbq_z_s8(w, vctp8q((uint32_t)(depth - d) / 2)), &even, &odd);
         for (int p = 0; p < PQK_GEMM_PIXELS; p++)
@@ -690,8 +689,8 @@ static inline __attribute__((always_inline)) void gemm_mve_int4_row(const int8_t
     }
 }
 
-/* int4 weights: rows in pairs (PQK_MVE_ROWS2_INT4) over the whole chunks, a last shorter chunk and an odd last row
- * through gemm_mve_int4_row. */
+/* int4 weights: rows in pairs (PQK_MVE_ROWS2_INT4) over the whole chunks, then a last shorter chunk of both rows
+ * (their bytes loaded predicated); an odd last row through gemm_mve_int4_row. */
 static __attribute__((noinline)) void gemm_mve_short_int4(const pqk_op_data *op, const int8_t *weights,
                                                           const int8_t *col, const int32_t *base, int8_t *y,
                                                           int32_t stride)
@@ -701,27 +700,38 @@ static __attribute__((noinline)) void gemm_mve_short_int4(const pqk_op_data *op,
     const int32_t k = 2 * op->out_offset + 1;
     const int32x4_t vlo = vdupq_n_s32(op->act_min), vhi = vdupq_n_s32(op->act_max);
     const uint32x4_t voffs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)stride);
-    for (int32_t r = 0; r < rows; r += 2) {
+    const mve_pred16_t tail = vctp8q((uint32_t)(depth % 32) / 2);
+    const int8_t *xt = col + whole * 128;
+    int32_t r = 0;
+    for (; r + 2 <= rows; r += 2) {
         const int8_t *w = weights + (size_t)r * row_bytes, *v = w + row_bytes;
-        int32_t a[4] = {base[r], base[r], base[r], base[r]};
-        if (r + 1 == rows) { /* an odd last row */
-            gemm_mve_int4_row(w, col, 0, depth, a);
-            gemm_mve_out(a[0], a[1], a[2], a[3], mults[r], shifts[r], k, vlo, vhi, voffs, y + r);
-            break;
-        }
-        int32_t a0 = a[0], a1 = a0, a2 = a0, a3 = a0, b0 = base[r + 1], b1 = b0, b2 = b0, b3 = b0;
+        int32_t a0 = base[r], a1 = a0, a2 = a0, a3 = a0, b0 = base[r + 1], b1 = b0, b2 = b0, b3 = b0;
         if (whole > 0) {
             int32_t n = whole;
             PQK_MVE_ROWS2_INT4(n, w, v, col);
         }
-        int32_t b[4] = {b0, b1, b2, b3};
-        a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
-        if (depth % 32) {
-            gemm_mve_int4_row(w, col + whole * 128, whole * 32, depth, a);
-            gemm_mve_int4_row(v, col + whole * 128, whole * 32, depth, b);
+        if (depth % 32) { /* w and v have moved on to the last chunk */
+            int8x16_t we, wo, ve, vo;
+            gemm_mve_nibbles(vldrbq_z_s8(w, tail), &we, &wo);
+            gemm_mve_nibbles(vldrbq_z_s8(v, tail), &ve, &vo);
+#define PQK_MVE_INT4_TAIL(a, b, p)                                                                                     \
+    do {                                                                                                               \
+        const int8x16_t xe = vldrbq_s8(xt + 32 * (p)), xo = vldrbq_s8(xt + 32 * (p) + 16);                             \
+        a = vmladavaq_s8(vmladavaq_s8(a, we, xe), wo, xo), b = vmladavaq_s8(vmladavaq_s8(b, ve, xe), vo, xo);          \
+    } while (0)
+            PQK_MVE_INT4_TAIL(a0, b0, 0);
+            PQK_MVE_INT4_TAIL(a1, b1, 1);
+            PQK_MVE_INT4_TAIL(a2, b2, 2);
+            PQK_MVE_INT4_TAIL(a3, b3, 3);
+#undef PQK_MVE_INT4_TAIL
         }
+        gemm_mve_out(a0, a1, a2, a3, mults[r], shifts[r], k, vlo, vhi, voffs, y + r);
+        gemm_mve_out(b0, b1, b2, b3, mults[r + 1], shifts[r + 1], k, vlo, vhi, voffs, y + r + 1);
+    }
+    if (r < rows) { /* an odd last row */
+        int32_t a[4] = {base[r], base[r], base[r], base[r]};
+        gemm_mve_int4_row(weights + (size_t)r * row_bytes, col, depth, a);
         gemm_mve_out(a[0], a[1], a[2], a[3], mults[r], shifts[r], k, vlo, vhi, voffs, y + r);
-        gemm_mve_out(b[0], b[1], b[2], b[3], mults[r + 1], shifts[r + 1], k, vlo, vhi, voffs, y + r + 1);
     }
 }
 
