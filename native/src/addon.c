@@ -176,6 +176,27 @@ static napi_value unary_fn(napi_env env, napi_callback_info info)
     return NULL;
 }
 
+/* clipGrad(dy, x, lo, hi, out) */
+static napi_value clip_grad_fn(napi_env env, napi_callback_info info)
+{
+    napi_value argv[5];
+    double lo, hi;
+    float *dy, *x, *out;
+    size_t ndy, nx, nout;
+    CHECK(env,
+          get_args(env, info, 5, argv) && napi_get_value_double(env, argv[2], &lo) == napi_ok &&
+              napi_get_value_double(env, argv[3], &hi) == napi_ok,
+          "clipGrad(dy, x, lo, hi, out)");
+    CHECK(env,
+          typed(env, argv[0], napi_float32_array, (void **)&dy, &ndy) &&
+              typed(env, argv[1], napi_float32_array, (void **)&x, &nx) &&
+              typed(env, argv[4], napi_float32_array, (void **)&out, &nout) && ndy == nx && nout == nx,
+          "clipGrad: dy, x, out must be Float32Arrays of one size");
+    clip_grad((long)nx, dy, x, (float)lo, (float)hi, out);
+    CHECK_MEMORY(env, "clipGrad");
+    return NULL;
+}
+
 /* tile(shape, reps, x, out) */
 static napi_value tile_fn(napi_env env, napi_callback_info info)
 {
@@ -279,6 +300,7 @@ static napi_value init(napi_env env, napi_value exports)
         {"reduce", NULL, reduce, NULL, NULL, NULL, napi_default, NULL},
         {"transpose", NULL, transpose_fn, NULL, NULL, NULL, napi_default, NULL},
         {"unary", NULL, unary_fn, NULL, NULL, NULL, napi_default, NULL},
+        {"clipGrad", NULL, clip_grad_fn, NULL, NULL, NULL, napi_default, NULL},
         {"tile", NULL, tile_fn, NULL, NULL, NULL, napi_default, NULL},
         {"batchnorm", NULL, batchnorm_fn, NULL, NULL, NULL, napi_default, NULL},
         {"pool", NULL, pool_fn, NULL, NULL, NULL, napi_default, NULL},

@@ -69,6 +69,8 @@ enum unary_op {
     UN_SCALE
 };
 void unary(int op, long n, const float *x, float p0, float p1, float *out);
+/* the gradient of a clip to [lo, hi]: dy where lo <= x <= hi, else 0 */
+void clip_grad(long n, const float *dy, const float *x, float lo, float hi, float *out);
 void tile(int rank, const int *shape, const int *reps, const float *x, float *out);
 #define PQK_BN_MAX_CHANNELS 4096
 void batchnorm(long rows, long c, const float *x, const float *mean, const float *var, const float *offset,

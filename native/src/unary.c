@@ -72,6 +72,28 @@ void unary(int op, long n, const float *x, float p0, float p1, float *out)
     parallel_for(n, 1L << 16, unary_range, &j);
 }
 
+typedef struct {
+    float lo, hi;
+    const float *dy, *x;
+    float *out;
+} clip_grad_job;
+
+static void clip_grad_range(void *ctx, long lo, long hi, int slot)
+{
+    const clip_grad_job *j = ctx;
+    const float *restrict dy = j->dy, *restrict x = j->x;
+    float *restrict y = j->out;
+    const float a = j->lo, b = j->hi;
+    (void)slot;
+    for (long i = lo; i < hi; i++) y[i] = x[i] >= a && x[i] <= b ? dy[i] : 0.0f;
+}
+
+void clip_grad(long n, const float *dy, const float *x, float lo, float hi, float *out)
+{
+    clip_grad_job j = {lo, hi, dy, x, out};
+    parallel_for(n, 1L << 16, clip_grad_range, &j);
+}
+
 /* out = x repeated reps[d] times along each dim d */
 void tile(int rank, const int *shape, const int *reps, const float *x, float *out)
 {

@@ -47,6 +47,7 @@ export interface NativeAddon {
   reduce(op: number, shape: Int32Array, reduced: Int32Array, x: Float32Array, out: Float32Array): void;
   transpose(shape: Int32Array, perm: Int32Array, x: Float32Array, out: Float32Array): void;
   unary(op: number, x: Float32Array, p0: number, p1: number, out: Float32Array): void;
+  clipGrad(dy: Float32Array, x: Float32Array, lo: number, hi: number, out: Float32Array): void; // dy where lo <= x <= hi, else 0
   tile(shape: Int32Array, reps: Int32Array, x: Float32Array, out: Float32Array): void;
   // mean, variance, offset, scale: one value per channel (the last dim of x)
   batchnorm(

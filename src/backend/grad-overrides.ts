@@ -96,10 +96,8 @@ function registerKernels(addon: NativeAddon): void {
     backendName: 'native',
     kernelFunc: (raw) => {
       const { inputs, backend, attrs = {} } = raw as unknown as KernelArgs;
-      const [dy, x] = [values(backend, inputs.dy!), values(backend, inputs.x!)];
-      const [lo, hi] = [Number(attrs.clipValueMin), Number(attrs.clipValueMax)];
       const out = alloc(inputs.x!.shape);
-      for (let i = 0; i < out.length; i++) out[i] = x[i]! >= lo && x[i]! <= hi ? dy[i]! : 0;
+      addon.clipGrad(values(backend, inputs.dy!), values(backend, inputs.x!), Number(attrs.clipValueMin), Number(attrs.clipValueMax), out);
       return output(backend, inputs.x!.shape, out);
     },
   });

@@ -6,6 +6,7 @@ import { loadAddon, type NativeAddon } from './addon.js';
 import { bufferPool } from './buffer-pool.js';
 import { registerBnTrainKernels } from './bn-train.js';
 import './exact-rescale.js'; // its cpu kernels, which the copy below gives native too
+import { registerClampKernels } from './clamp.js';
 import { registerFixedPointKernel } from './fixed-point.js';
 import { QUANT_ADD, registerQuantAddKernel } from './quant-add.js';
 import { ensureGradients } from './gradients.js';
@@ -94,6 +95,7 @@ export async function registerNativeBackend(): Promise<{ ok: true; threads: numb
   for (const k of own) registerKernel(k);
   registerBnTrainKernels(addon);
   registerFixedPointKernel(addon);
+  registerClampKernels(addon);
   registerQuantAddKernel(addon);
   registerGradOverrides(addon);
   return (registered = { ok: true, threads: addon.threads() });

@@ -1,7 +1,11 @@
-// Native PadV2 and Slice (block copies) and the ReLU6 / clip gradient equal the cpu backend's, value for value.
+// Native PadV2 and Slice (block copies), the ReLU6 / clip gradient and QAT's clamp to tensor bounds (PqkClamp and its
+// gradient) equal the cpu backend's, value for value.
 import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { clampSte } from '../../src/backend/clamp.js';
 import { assertSameOnBoth, gradsOf, rand, setupBackends } from './compare.js';
+import { useBackend } from './use-backend.js';
 
 const PADS: [number[], [number, number][], number][] = [
   [
@@ -134,5 +138,23 @@ describe('native shape kernels', () => {
       ),
       0,
     );
+  });
+
+  it("QAT's clamp of integers to scalar tensor bounds: one kernel each way on native, the cpu ops' values and gradient", async () => {
+    // Integers from -140 to 140 around the bounds [-128 - zp, 127 - zp] of an output zero point zp = 5: values at
+    // both bounds pass the gradient, one past them do not.
+    const x = () => tf.round(tf.mul(rand([2, 6, 5, 8], 7), 140));
+    const clamp = (v: tf.Tensor) => clampSte(v, tf.sub(tf.scalar(-128), 5), tf.sub(tf.scalar(127), 5));
+    const f = () => tf.concat([x(), tf.tile(tf.tensor([-133, -134, -132, 122, 123, 121], [1, 1, 1, 6]), [2, 6, 5, 1])], 3);
+    assertSameOnBoth(
+      'clampSte',
+      gradsOf(clamp, () => [f()]),
+      0,
+    );
+    useBackend('native');
+    const info = await tf.profile(() => tf.tidy(() => tf.grads((v: tf.Tensor) => tf.sum(clamp(v)))([f()])[0]!));
+    const names = info.kernels.map((k) => k.name);
+    assert.ok(names.includes('PqkClamp') && names.includes('PqkClampGrad'), names.join(' '));
+    assert.ok(!names.includes('Step') && !names.includes('Maximum'), names.join(' '));
   });
 });

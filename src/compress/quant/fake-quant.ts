@@ -79,25 +79,9 @@ export function activationBounds(act: ActName, q: QParams): { lo: tf.Scalar; hi:
   });
 }
 
-// Clamp of an integer-valued tensor with a straight-through gradient inside the bounds and zero outside (like ReLU
-// / ReLU6). The mask is step(x - lo + 0.5) * step(hi - x + 0.5): exact at the bounds for integers, and made only of
-// ops every backend runs natively (comparisons are slow generic kernels on the CPU backends).
-export function clampTensor(x: tf.Tensor, lo: tf.Tensor, hi: tf.Tensor): tf.Tensor {
-  const op = tf.customGrad((...args) => {
-    const [v, a, b] = args as tf.Tensor[];
-    (args[3] as (t: tf.Tensor[]) => void)([v, a, b]);
-    const value = tf.minimum(tf.maximum(v, a), b);
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sv, sa, sb] = saved;
-        const inside = tf.mul(tf.step(tf.add(tf.sub(sv, sa), 0.5)), tf.step(tf.add(tf.sub(sb, sv), 0.5)));
-        return [tf.mul(dy, inside), tf.zerosLike(sa), tf.zerosLike(sb)];
-      },
-    };
-  });
-  return op(x, lo, hi) as tf.Tensor;
-}
+// Clamp of an integer-valued tensor to scalar bounds with a straight-through gradient inside them and zero outside
+// (like ReLU / ReLU6); one pass each way on the native backend.
+export { clampSte as clampTensor } from '../../backend/clamp.js';
 
 // Per-output-channel symmetric weight scales: max|w| / qmax, over every axis but the output channels, which are the
 // weight's last `channels` values in the tfjs layouts (conv (kh, kw, in, out): out; depthwise (kh, kw, in, mult):

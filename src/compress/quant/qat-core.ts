@@ -79,8 +79,8 @@ export function requantizeOutput(
   if (st.observe) observeRange(range, activate(real(), act), st.emaDecay, st.steps === 0);
   const q = qparamsOf(model, name);
   const { lo, hi } = activationBounds(act, q);
-  const qv = clampTensor(tf.add(scaled(q), q.zeroPoint), lo, hi);
-  return { v: tf.sub(qv, q.zeroPoint), q };
+  // clamp(s + zp, lo, hi) - zp, with the zero point moved onto the bounds (integers: exactly the same values)
+  return { v: clampTensor(scaled(q), tf.sub(lo, q.zeroPoint), tf.sub(hi, q.zeroPoint)), q };
 }
 
 // The integer parameters of a block at evaluation, from prepareExact; undefined while the plan is being made (the
