@@ -13,6 +13,7 @@ import { pack2of4, packed2of4Tensors } from '../../src/tflite/packed-2of4.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { buildHarness, compareBatches, prefixModel, randomInputs, runHost } from './harness.js';
 import { GraphBuilder } from './models.js';
+import { addModel } from '../int/helpers.js';
 
 before(buildHarness);
 
@@ -317,4 +318,82 @@ describe('optimized kernel variants', () => {
       }
     });
   }
+});
+
+// The optimized ADD (one SMMULR per rescale on DSP cores, VQRDMULH / VRSHL on Helium) against the reference
+// arithmetic: every pair of int8 inputs, under scales that give right shifts of 0 (equal input scales: a multiplier of
+// exactly 0.5), small and large ones, exact .5 ties of both signs, and each fused activation's clamp.
+describe('optimized ADD', () => {
+  const a = Int8Array.from({ length: 65536 }, (_, i) => (i & 255) - 128);
+  const b = Int8Array.from({ length: 65536 }, (_, i) => (i >> 8) - 128);
+  const configs: { q: [number, number][]; act: 'NONE' | 'RELU' | 'RELU6'; qemu?: boolean }[] = [
+    {
+      q: [
+        [0.5, 0],
+        [0.5, 0],
+        [1, 0],
+      ],
+      act: 'NONE',
+      qemu: true,
+    }, // ties: 0.5a + 0.5b onto scale 1
+    {
+      q: [
+        [0.0235, -3],
+        [0.0417, 17],
+        [0.051, -9],
+      ],
+      act: 'NONE',
+    },
+    {
+      q: [
+        [0.1, 100],
+        [0.1, -100],
+        [0.07, 0],
+      ],
+      act: 'NONE',
+      qemu: true,
+    }, // equal scales: no right shift on the inputs
+    {
+      q: [
+        [0.03, 5],
+        [0.011, -60],
+        [0.02, -128],
+      ],
+      act: 'RELU',
+    },
+    {
+      q: [
+        [0.001, 0],
+        [0.5, 0],
+        [0.25, 3],
+      ],
+      act: 'NONE',
+      qemu: true,
+    }, // a right shift of 9 on the first input
+    {
+      q: [
+        [0.05, -20],
+        [0.04, 30],
+        [6 / 255, -128],
+      ],
+      act: 'RELU6',
+    },
+  ];
+  it('equals the reference on the host for every input pair, and on qemu:cortex-m4 and cortex-m55', async () => {
+    for (const [k, c] of configs.entries()) {
+      const model = addModel([1, 65536], [1, 65536], [1, 65536], c.q[0]!, c.q[1]!, c.q[2]!, b, c.act);
+      const bytes = writeTflite(model);
+      const want = runBatch(model, [a], 'tflm');
+      const fast = await runHost(bytes, [a], true);
+      assert.equal(fast.status, 0, fast.error);
+      const { mismatches, distinct } = compareBatches(fast.outputs, want);
+      assert.equal(mismatches, 0, `config ${k}, host optimized`);
+      assert.ok(distinct >= 20, `config ${k}: ${distinct} output values`);
+      if (!c.qemu) continue;
+      for (const cpu of ['cortex-m4', 'cortex-m55'] as const) {
+        const r = await new QemuRuntime(cpu, { countInstructions: false }).run(bytes, [a], { optimized: true });
+        assert.equal(compareBatches(r.outputs, want).mismatches, 0, `config ${k}, qemu:${cpu}`);
+      }
+    }
+  });
 });
