@@ -397,3 +397,25 @@ describe('optimized ADD', () => {
     }
   });
 });
+
+describe('PAD', () => {
+  it('copies a row of pixels at once where the channels are not padded, pixel by pixel where they are', async () => {
+    for (const paddings of [
+      [0, 0, 1, 1, 1, 1, 0, 0],
+      [0, 0, 0, 1, 2, 0, 0, 0],
+      [0, 0, 1, 0, 0, 1, 1, 2],
+      [0, 0, 0, 0, 0, 0, 3, 0],
+    ]) {
+      const g = new GraphBuilder(5);
+      const x = g.activation([1, 4, 5, 6], 0.05, 3);
+      const model = g.build(x, g.pad(x, paddings));
+      const inputs = randomInputs(model, 3, 9);
+      const want = runBatch(model, inputs, 'tflm');
+      for (const optimized of [false, true]) {
+        const r = await runHost(writeTflite(model), inputs, optimized);
+        assert.equal(r.status, 0, r.error);
+        assert.equal(compareBatches(r.outputs, want).mismatches, 0, `paddings ${paddings}, optimized ${optimized}`);
+      }
+    }
+  });
+});

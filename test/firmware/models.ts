@@ -228,7 +228,6 @@ export class GraphBuilder {
     return out;
   }
 
-  // PAD by [before0, after0, before1, after1, ...]: same quantization, the border at the zero point.
   // CONCATENATION along `axis` of tensors that share one quantization (int8 CONCATENATION does not rescale).
   concat(xs: number[], axis: number): number {
     const t = this.tensors[xs[0]];
@@ -240,6 +239,7 @@ export class GraphBuilder {
     return out;
   }
 
+  // PAD by [before0, after0, before1, after1, ...]: same quantization, the border at the zero point.
   pad(x: number, paddings: number[]): number {
     const t = this.tensors[x];
     const out = this.activation(

@@ -49,12 +49,14 @@ static pqk_status pad_eval(pqk_ctx *ctx, pqk_node *node)
     const int8_t *x = pqk_tensor_data(ctx, in);
     int8_t *y = pqk_tensor_data(ctx, out);
     memset(y, (int8_t)node->op.out_offset, out->elems);
+    /* Without padding in the last dim, a row of the third is one run in both (an image's row of pixels): one copy. */
+    const int whole_rows = i4[3] == o4[3];
     for (int32_t a = 0; a < i4[0]; a++)
         for (int32_t b = 0; b < i4[1]; b++)
-            for (int32_t c = 0; c < i4[2]; c++) {
+            for (int32_t c = 0; c < i4[2]; c += whole_rows ? i4[2] : 1) {
                 const int8_t *src = x + ((a * i4[1] + b) * i4[2] + c) * i4[3];
                 int8_t *dst = y + (((a + b4[0]) * o4[1] + (b + b4[1])) * o4[2] + (c + b4[2])) * o4[3] + b4[3];
-                memcpy(dst, src, (size_t)i4[3]);
+                memcpy(dst, src, (size_t)i4[3] * (size_t)(whole_rows ? i4[2] : 1));
             }
     return PQK_OK;
 }
