@@ -38,10 +38,10 @@ test('unstructured pruning takes its gradual schedule unless rounds or epochs pe
   const m4 = loadTarget('cortex-m4');
   write({ pattern: 'unstructured', sparsity: 0.8 });
   const u = readRunConfig(dir, m4).phase1;
-  assert.deepEqual([u.rounds, u.epochsPerRound, u.finalEpochs], [8, 1, 20]);
+  assert.deepEqual([u.rounds, u.epochsPerRound, u.finalEpochs], [16, 1, 20]);
   assert.deepEqual(
     roundLevels(u).map((l) => +l.toFixed(4)),
-    [0.1822, 0.3313, 0.4531, 0.5528, 0.6343, 0.7009, 0.7554, 0.8],
+    [0.0957, 0.1822, 0.2605, 0.3313, 0.3953, 0.4531, 0.5055, 0.5528, 0.5956, 0.6343, 0.6693, 0.7009, 0.7296, 0.7554, 0.7788, 0.8],
   );
   write({ pattern: 'unstructured', sparsity: 0.8, rounds: 3 });
   assert.deepEqual([readRunConfig(dir, m4).phase1.rounds, readRunConfig(dir, m4).phase1.epochsPerRound], [3, 3]);
