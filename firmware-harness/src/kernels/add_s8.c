@@ -35,10 +35,8 @@ static pqk_status add_prepare(pqk_ctx *ctx, pqk_node *node)
  * through the 64-bit reference arithmetic; Helium does four lanes at a time with VQRDMULH and VRSHL. */
 static inline int32_t add_rescale(int32_t x, int32_t mult, int32_t right)
 {
-    int32_t v = pqk_smmulr((int32_t)((uint32_t)x << 1), mult);
-    if (right == 0) return v;
-    v -= (int32_t)((uint32_t)v >> 31);
-    return (v + (1 << (right - 1))) >> right;
+    if (right == 0) return pqk_smmulr((int32_t)((uint32_t)x << 1), mult);
+    return pqk_rescale_short_x2(x, mult, right - 1, 1) >> 1; /* twice the value plus one, halved: the rounding */
 }
 
 #if defined(PQK_MVE)

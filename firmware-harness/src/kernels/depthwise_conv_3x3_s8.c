@@ -566,8 +566,8 @@ void pqk_dw3x3_run(const pqk_op_data *op, const int8_t *x, const int32_t *in_dim
         int8_t *w8 = pad_row + c_n;
         int32_t i = 0;
         for (; i + 32 <= 9 * c_n; i += 32) { /* 16 bytes: the low nibbles are the even weights, the high the odd */
-            const int8x16_t b = vldrbq_s8(w + i / 2);
-            const int8x16x2_t v = {{vshrq_n_s8(vshlq_n_s8(b, 4), 4), vshrq_n_s8(b, 4)}};
+            int8x16x2_t v;
+            pqk_nibbles_mve(vldrbq_s8(w + i / 2), &v.val[0], &v.val[1]);
             vst2q_s8(w8 + i, v);
         }
         for (; i < 9 * c_n; i++) w8[i] = (int8_t)pqk_weight(w, 1, (uint32_t)i);

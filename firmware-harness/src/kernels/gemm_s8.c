@@ -521,14 +521,6 @@ void pqk_gemm_col_mve(const int8_t *x, int32_t depth, int p, int is_int4, int8_t
     }
 }
 
-/* 32 int4 weights of a row from its 16 bytes (loaded predicated: zeros past the row), as int8: the low nibbles (the
- * even elements) and the high ones (the odd elements), sign-extended by an arithmetic shift. */
-static inline __attribute__((always_inline)) void gemm_mve_nibbles(int8x16_t b, int8x16_t *even, int8x16_t *odd)
-{
-    *even = vshrq_n_s8(vshlq_n_s8(b, 4), 4);
-    *odd = vshrq_n_s8(b, 4);
-}
-
 void pqk_gemm_bases_mve(const pqk_op_data *op, const int8_t *weights, const int32_t *bias, int32_t *base)
 {
     const int32_t depth = op->gemm_depth, row_bytes = op->gemm_int4 ? depth / 2 : depth;
@@ -540,7 +532,7 @@ void pqk_gemm_bases_mve(const pqk_op_data *op, const int8_t *weights, const int3
             const int8x16_t b = vldrbq_z_s8(w + d, p);
             if (op->gemm_int4) {
                 int8x16_t even, odd;
-                gemm_mve_nibbles(b, &even, &odd);
+                pqk_nibbles_mve(b, &even, &odd);
                 ws = vaddvaq_s8(vaddvaq_s8(ws, even), odd);
             } else {
                 ws = vaddvaq_s8(ws, b);
@@ -661,7 +653,7 @@ static void gemm_mve_short(const pqk_op_data *op, const int8_t *weights, const i
     "subs %[n], %[n], #1\n\t"                                                                                          \
     "bne 1b"
 /* int4 weights, two rows over whole 32-element chunks: each row's 16 bytes give its even and odd weights in three
- * shifts (as gemm_mve_nibbles), and each of the four pixels' even and odd halves feeds both rows: 35 instructions
+ * shifts (as pqk_nibbles_mve), and each of the four pixels' even and odd halves feeds both rows: 35 instructions
  * for 256 MACs. */
 #define PQK_MVE_ROWS2_INT4(n_, w_, v_, x_)                                                                             \
     do {                                                                                                               \
@@ -683,7 +675,7 @@ static void gemm_mve_int4_row(const int8_t *w, const int8_t *xp, int32_t depth, 
 {
     for (int32_t d = 0; d < depth; d += 32, w += 16, xp += 128) {
         int8x16_t even, odd;
-        gemm_mve_nibbles(vldrbq_z_s8(w, vctp8q((uint32_t)(depth - d) / 2)), &even, &odd);
+        pqk_nibbles_mve(vldrbq_z_s8(w, vctp8q((uint32_t)(depth - d) / 2)), &even, &odd);
         for (int p = 0; p < PQK_GEMM_PIXELS; p++)
             a[p] = vmladavaq_s8(vmladavaq_s8(a[p], even, vldrbq_s8(xp + 32 * p)), odd, vldrbq_s8(xp + 32 * p + 16));
     }
@@ -712,8 +704,8 @@ static __attribute__((noinline)) void gemm_mve_short_int4(const pqk_op_data *op,
         }
         if (depth % 32) { /* w and v have moved on to the last chunk */
             int8x16_t we, wo, ve, vo;
-            gemm_mve_nibbles(vldrbq_z_s8(w, tail), &we, &wo);
-            gemm_mve_nibbles(vldrbq_z_s8(v, tail), &ve, &vo);
+            pqk_nibbles_mve(vldrbq_z_s8(w, tail), &we, &wo);
+            pqk_nibbles_mve(vldrbq_z_s8(v, tail), &ve, &vo);
 #define PQK_MVE_INT4_TAIL(a, b, p)                                                                                     \
     do {                                                                                                               \
         const int8x16_t xe = vldrbq_s8(xt + 32 * (p)), xo = vldrbq_s8(xt + 32 * (p) + 16);                             \

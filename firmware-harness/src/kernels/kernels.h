@@ -172,6 +172,14 @@ static inline int8_t pqk_out_clamped(int32_t t, int clamp, int32_t lo, int32_t h
 }
 
 #if defined(PQK_MVE)
+/* 16 bytes of packed int4 weights (low nibble first) as int8: the low nibbles (the even elements) and the high ones
+ * (the odd elements), sign-extended by an arithmetic shift. */
+static inline void pqk_nibbles_mve(int8x16_t b, int8x16_t *even, int8x16_t *odd)
+{
+    *even = vshrq_n_s8(vshlq_n_s8(b, 4), 4);
+    *odd = vshrq_n_s8(b, 4);
+}
+
 /* The short rescale on four lanes (Helium): VQRDMULH is SaturatingRoundingDoublingHighMul itself, saturation
  * included, so no bound on the accumulator is needed here; then RoundingDivideByPOT as in pqk_rescale_short_x2 and
  * the clamp to [lo, hi]. pqk_out_short_mve gives each lane its own multiplier and shift + 1 = -(right - 1);
