@@ -48,6 +48,15 @@ export function addExact(v1: tf.Tensor, v2: tf.Tensor, params: tf.Tensor): tf.Te
 
 // ---- CPU backends: the integer reference's own functions (ADD: quant-add.ts's, which the QAT ADD runs on them).
 
+// The parameters as the int32 values they are: read as float32 (kernels/util.ts values()), a 31-bit multiplier
+// would lose its low 7 bits and round near-ties the other way.
+function int32Values(b: MathBackendCPU, t: TensorInfo): Int32Array {
+  const v = b.data.get(t.dataId).values;
+  if (t.dtype !== 'int32' || !(v instanceof Int32Array))
+    throw new Error(`exact rescale: parameters must be an int32 tensor (got ${t.dtype} of shape [${t.shape}])`);
+  return v;
+}
+
 export function rescaleValues(acc: ArrayLike<number>, params: ArrayLike<number>): Float32Array {
   const channels = params.length / 3;
   const m: ChannelMultipliers = { multiplier: new Int32Array(channels), shift: new Int32Array(channels) };
@@ -71,7 +80,7 @@ const CPU_KERNELS: KernelConfig[] = [
     kernelFunc: ({ inputs, backend }) => {
       const b = backend as MathBackendCPU;
       const { acc, params } = inputs as Record<string, TensorInfo>;
-      return b.makeTensorInfo(acc!.shape, 'float32', rescaleValues(values(b, acc!), values(b, params!)));
+      return b.makeTensorInfo(acc!.shape, 'float32', rescaleValues(values(b, acc!), int32Values(b, params!)));
     },
   },
   {
@@ -80,7 +89,7 @@ const CPU_KERNELS: KernelConfig[] = [
     kernelFunc: ({ inputs, backend }) => {
       const b = backend as MathBackendCPU;
       const { v1, v2, params } = inputs as Record<string, TensorInfo>;
-      return b.makeTensorInfo(v1!.shape, 'float32', quantAddValues(addRescaleOf(values(b, params!)), values(b, v1!), values(b, v2!)));
+      return b.makeTensorInfo(v1!.shape, 'float32', quantAddValues(addRescaleOf(int32Values(b, params!)), values(b, v1!), values(b, v2!)));
     },
   },
 ];

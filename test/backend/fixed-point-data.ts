@@ -1,5 +1,7 @@
 // Inputs for the fixed-point rounding tests: multipliers across [1e-6, 4] with the awkward ones on purpose (powers of
 // two and their float32 neighbours, significands of few bits), accumulators with ties constructed on purpose.
+import assert from 'node:assert/strict';
+import { addRescale, type AddRescale } from '../../src/int/add.js';
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
@@ -83,4 +85,42 @@ export function tieCounts(acc: Float32Array, m: Float32Array): { product: number
     if (pow > 1 && ((t % pow) + pow) % pow === pow / 2) shift++;
   });
   return { product, shift };
+}
+
+// Parameters and accumulators for the exact rescale kernel (backend/exact-rescale.ts): 48 channels with every
+// rounding, every shift from -31 to 7 then typical ones, multipliers at 2^30, near 2^31 and with all 31 bits in use
+// (a float32 holds 24 of them); accumulators of both signs up to 2^23, zero and powers of two (exact ties in the shift).
+export function rescaleCases(rnd: () => number): { acc: Float32Array; params: Int32Array; channels: number } {
+  const channels = 48;
+  const params = new Int32Array(3 * channels);
+  for (let c = 0; c < channels; c++) {
+    const m = c % 6 === 0 ? 2 ** 31 - 1 - (c % 4) : c % 6 === 1 ? 2 ** 30 : 2 ** 30 + Math.floor(rnd() * 2 ** 30);
+    const shift = c < 39 ? -31 + c : -1 - Math.floor(rnd() * 12);
+    params.set([m, Math.min(shift, 7), c % 3], 3 * c);
+  }
+  const acc = Float32Array.from({ length: 4096 * channels }, (_, i) => {
+    const k = i % 7;
+    if (k === 0) return 0;
+    if (k === 1) return (rnd() < 0.5 ? -1 : 1) * 2 ** Math.floor(rnd() * 24);
+    const shift = params[3 * (i % channels) + 1]!;
+    const bound = shift > 0 ? 2 ** (23 - shift) : 2 ** 23; // keep x * 2^shift inside int32 as TFLite requires
+    return Math.round((rnd() * 2 - 1) * bound);
+  });
+  return { acc, params, channels };
+}
+
+// Every pair of int8 differences (511 x 511) and four random scale triples of an ADD with their TFLite rescale.
+export function addCases(rnd: () => number): {
+  v: Float32Array;
+  w: Float32Array;
+  rescales: { s1: number; s2: number; so: number; r: AddRescale }[];
+} {
+  const v = Float32Array.from({ length: 511 * 511 }, (_, i) => (i % 511) - 255);
+  const w = Float32Array.from({ length: 511 * 511 }, (_, i) => Math.floor(i / 511) - 255);
+  const rescales = Array.from({ length: 4 }, () => {
+    const [s1, s2] = [Math.fround(0.001 + rnd() * 0.1), Math.fround(0.001 + rnd() * 0.1)];
+    const so = Math.fround((s1 + s2) * (0.6 + rnd()));
+    return { s1, s2, so, r: addRescale(s1, s2, so, (why) => assert.fail(why)) };
+  });
+  return { v, w, rescales };
 }

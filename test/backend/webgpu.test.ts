@@ -9,9 +9,8 @@ import { addExact, addParams, rescaleExact, rescaleValues } from '../../src/back
 import { quantAddValues } from '../../src/backend/quant-add.js';
 import { fixedPointRoundOps, type FixedPointRounding } from '../../src/backend/fixed-point.js';
 import { backendLabel, describeAdapter, initBackend, type BackendChoice } from '../../src/backend/select.js';
-import { addRescale } from '../../src/int/add.js';
 import { quantizeMultiplier } from '../../src/int/quantize.js';
-import { accumulator, lcg, multiplier } from './fixed-point-data.js';
+import { accumulator, addCases, lcg, multiplier, rescaleCases } from './fixed-point-data.js';
 
 let choice: BackendChoice;
 before(async () => {
@@ -42,24 +41,8 @@ describe('webgpu backend', () => {
   });
 
   it('WGSL rescale equals the integer reference: every rounding, shifts -31..7, multipliers from 2^30 to 2^31 - 1, both signs', async () => {
-    const rnd = lcg(11);
-    const channels = 48;
-    const params = new Int32Array(3 * channels);
-    for (let c = 0; c < channels; c++) {
-      const m = c % 6 === 0 ? 2 ** 31 - 1 - (c % 4) : c % 6 === 1 ? 2 ** 30 : 2 ** 30 + Math.floor(rnd() * 2 ** 30);
-      const shift = c < 39 ? -31 + c : -1 - Math.floor(rnd() * 12); // every shift from -31 to 7, then typical ones
-      params.set([m, Math.min(shift, 7), c % 3], 3 * c);
-    }
-    const n = 4096;
-    const acc = Float32Array.from({ length: n * channels }, (_, i) => {
-      const k = i % 7;
-      if (k === 0) return 0;
-      if (k === 1) return (rnd() < 0.5 ? -1 : 1) * 2 ** Math.floor(rnd() * 24); // powers of two: exact ties in the shift
-      const shift = params[3 * (i % channels) + 1]!;
-      const bound = shift > 0 ? 2 ** (23 - shift) : 2 ** 23; // keep x * 2^shift inside int32 as TFLite requires
-      return Math.round((rnd() * 2 - 1) * bound);
-    });
-    const got = await on('webgpu', () => rescaleExact(tf.tensor(acc, [n, channels]), tf.tensor1d(params, 'int32')));
+    const { acc, params, channels } = rescaleCases(lcg(11));
+    const got = await on('webgpu', () => rescaleExact(tf.tensor(acc, [acc.length / channels, channels]), tf.tensor1d(params, 'int32')));
     const want = rescaleValues(acc, params);
     const i = firstDifference(got, want);
     assert.equal(
@@ -70,13 +53,8 @@ describe('webgpu backend', () => {
   });
 
   it('WGSL ADD equals the integer reference on every input pair of random scale triples', async () => {
-    const rnd = lcg(12);
-    const v = Float32Array.from({ length: 511 * 511 }, (_, i) => (i % 511) - 255);
-    const w = Float32Array.from({ length: 511 * 511 }, (_, i) => Math.floor(i / 511) - 255);
-    for (let k = 0; k < 4; k++) {
-      const [s1, s2] = [Math.fround(0.001 + rnd() * 0.1), Math.fround(0.001 + rnd() * 0.1)];
-      const so = Math.fround((s1 + s2) * (0.6 + rnd()));
-      const r = addRescale(s1, s2, so, (why) => assert.fail(why));
+    const { v, w, rescales } = addCases(lcg(12));
+    for (const { s1, s2, so, r } of rescales) {
       const p = addParams(r);
       const got = await on('webgpu', () => addExact(tf.tensor(v), tf.tensor(w), tf.tensor1d(p, 'int32')));
       const want = quantAddValues(r, v, w); // the QAT ADD's own reference on the CPU backends
