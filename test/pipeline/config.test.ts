@@ -32,23 +32,29 @@ test("a folder made by 'pqk train' takes the target's pattern and level, and its
   assert.deepEqual([own.phase1.pattern, own.phase1.sparsity, own.phase1.seed, own.phase2.seed], ['unstructured', 0.8, 3, 7]);
 });
 
-test('unstructured pruning takes its gradual schedule unless rounds or epochs per round are set', () => {
+test('unstructured pruning takes its gradual schedule and final epochs unless a config sets them', () => {
   const write = (phase1: object): void =>
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ model: 'ds-cnn', data: 'data/x', seed: 1, phase1 }));
   const m4 = loadTarget('cortex-m4');
   write({ pattern: 'unstructured', sparsity: 0.8 });
   const u = readRunConfig(dir, m4).phase1;
-  assert.deepEqual([u.rounds, u.epochsPerRound, u.finalEpochs], [16, 1, 20]);
+  assert.deepEqual([u.rounds, u.epochsPerRound, u.finalEpochs], [16, 1, 40]);
   assert.deepEqual(
     roundLevels(u).map((l) => +l.toFixed(4)),
     [0.0957, 0.1822, 0.2605, 0.3313, 0.3953, 0.4531, 0.5055, 0.5528, 0.5956, 0.6343, 0.6693, 0.7009, 0.7296, 0.7554, 0.7788, 0.8],
   );
+  const schedule = (): number[] => {
+    const p = readRunConfig(dir, m4).phase1;
+    return [p.rounds, p.epochsPerRound, p.finalEpochs];
+  };
   write({ pattern: 'unstructured', sparsity: 0.8, rounds: 3 });
-  assert.deepEqual([readRunConfig(dir, m4).phase1.rounds, readRunConfig(dir, m4).phase1.epochsPerRound], [3, 3]);
+  assert.deepEqual(schedule(), [3, 3, 40]);
   write({ pattern: 'unstructured', sparsity: 0.8, epochsPerRound: 2 });
-  assert.deepEqual([readRunConfig(dir, m4).phase1.rounds, readRunConfig(dir, m4).phase1.epochsPerRound], [3, 2]);
-  // Channel pruning (the targets' pattern) keeps three rounds of three epochs.
+  assert.deepEqual(schedule(), [3, 2, 40]);
+  write({ pattern: 'unstructured', sparsity: 0.8, finalEpochs: 12 });
+  assert.deepEqual(schedule(), [16, 1, 12]);
+  // Channel pruning (the targets' pattern) keeps three rounds of three epochs and 20 at the final level.
   write({});
   const c = readRunConfig(dir, m4).phase1;
-  assert.deepEqual([c.pattern, c.rounds, c.epochsPerRound], ['channel', 3, 3]);
+  assert.deepEqual([c.pattern, c.rounds, c.epochsPerRound, c.finalEpochs], ['channel', 3, 3, 20]);
 });
