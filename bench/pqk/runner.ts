@@ -53,6 +53,7 @@ async function floatModel(c: SeedContext): Promise<{ dir: string; model: Model }
     batchSize: c.t.batchSize,
     lr: c.t.floatLr,
     optimizer: 'adam' as const,
+    weightDecay: c.t.floatWeightDecay ?? 0,
     seed: c.seed,
   };
   const { model } = await trainFloat({ dir, data: c.data, cfg, log: c.log });
@@ -119,6 +120,7 @@ async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string):
     epochsPerRound: c.t.p1EpochsPerRound,
     finalEpochs: c.t.p1FinalEpochs,
     lr: c.t.p1Lr,
+    weightDecay: c.t.p1WeightDecay ?? 0,
     scope: c.t.p1Scope,
     importance: c.t.p1Importance,
     batchSize: c.t.batchSize,
@@ -171,7 +173,15 @@ async function runScratch(c: SeedContext, cfg: CompressConfig): Promise<void> {
   const f = await trainFloat({
     dir,
     data: c.data,
-    cfg: { model: spec.name, epochs: c.t.floatEpochs, batchSize: c.t.batchSize, lr: c.t.floatLr, optimizer: 'adam', seed: c.seed },
+    cfg: {
+      model: spec.name,
+      epochs: c.t.floatEpochs,
+      batchSize: c.t.batchSize,
+      lr: c.t.floatLr,
+      optimizer: 'adam',
+      weightDecay: c.t.floatWeightDecay ?? 0,
+      seed: c.seed,
+    },
     init: async () => createModel(spec, c.seed),
     log: c.log,
   });
@@ -186,6 +196,7 @@ async function runScratch(c: SeedContext, cfg: CompressConfig): Promise<void> {
       rounds: 1,
       finalEpochs: epochs,
       lr: c.t.p1Lr,
+      weightDecay: c.t.p1WeightDecay ?? 0,
       batchSize: c.t.batchSize,
       seed: c.seed,
     },

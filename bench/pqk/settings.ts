@@ -27,10 +27,14 @@ export interface TrainSettings {
   batchSize: number;
   floatEpochs: number;
   floatLr: number;
+  // Decoupled weight decay of the float stage (FloatConfig.weightDecay); absent is 0, which the presets below were
+  // recorded with (an absent key keeps their settings hash, so their resumable results stay valid).
+  floatWeightDecay?: number;
   p1Rounds: number;
   p1EpochsPerRound: number;
   p1FinalEpochs: number; // the last round's epochs (at the final level)
   p1Lr: number;
+  p1WeightDecay?: number; // Phase1Config.weightDecay; absent is 0, as floatWeightDecay
   p1Scope: 'per-layer' | 'global'; // unstructured magnitude threshold per layer or over the whole network
   // What phase 1 ranks by ('taylor': channels by the measured loss change, single weights by LAMP score). Part of the
   // settings hash, so work folders made while single weights were ranked by folded magnitude are not reused.

@@ -13,7 +13,15 @@ const MODEL = { type: 'string', minLength: 1 };
 const FLOAT: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { model: MODEL, epochs: EPOCHS, batchSize: BATCH, lr: LR, optimizer: { enum: ['adam', 'sgd'] }, seed: SEED },
+  properties: {
+    model: MODEL,
+    epochs: EPOCHS,
+    batchSize: BATCH,
+    lr: LR,
+    optimizer: { enum: ['adam', 'sgd'] },
+    weightDecay: { type: 'number', minimum: 0, maximum: 1000 },
+    seed: SEED,
+  },
 };
 
 const PHASE1: JsonSchema = {
@@ -36,6 +44,7 @@ const PHASE1: JsonSchema = {
     freezeRangesAfter: { type: 'number', minimum: 0, maximum: 1 },
     distill: { type: 'number', minimum: 0, maximum: 100 },
     distillTau: positive(100),
+    weightDecay: { type: 'number', minimum: 0, maximum: 1000 },
     seed: SEED,
   },
 };

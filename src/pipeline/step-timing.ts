@@ -4,13 +4,13 @@
 // and process CPU time.
 import * as tf from '@tensorflow/tfjs-core';
 import { phase2Step, PHASE2_DEFAULTS } from '../compress/pqk/phase2.js';
-import { qatStep } from '../compress/pqk/phase1.js';
+import { CHANNEL_WEIGHT_DECAY, qatStep } from '../compress/pqk/phase1.js';
 import type { QatState } from '../compress/quant/qat.js';
 import { createModel, disposeModel, type Model } from '../models/params.js';
 import { modelSpec } from '../models/zoo.js';
 import { checkpointsDir } from './config.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
-import { floatStep, makeOptimizer } from '../train/float.js';
+import { FLOAT_DEFAULTS, floatStep, makeOptimizer } from '../train/float.js';
 import type { StepFn } from '../train/loop.js';
 
 export const STEP_KINDS = ['float', 'qat', 'phase2'] as const;
@@ -63,9 +63,10 @@ async function benchModel(
 
 function makeStep(kind: StepKind, model: Model, inputShape: number[], classes: number, lr: number): { step: StepFn; dispose: () => void } {
   const opt = makeOptimizer('adam', lr);
-  if (kind === 'float') return { step: floatStep(model, opt, classes), dispose: () => opt.dispose() };
+  if (kind === 'float') return { step: floatStep(model, opt, classes, FLOAT_DEFAULTS.weightDecay), dispose: () => opt.dispose() };
   const st: QatState = { scheme: { weightBits: 8, perChannel: true }, emaDecay: 0.95, freezeAfterSteps: Infinity, steps: 0, observe: true };
-  if (kind === 'qat') return { step: qatStep(model, opt, st, Infinity, classes), dispose: () => opt.dispose() };
+  if (kind === 'qat')
+    return { step: qatStep(model, opt, st, Infinity, classes, undefined, CHANNEL_WEIGHT_DECAY), dispose: () => opt.dispose() };
   // Phase 2 after phase 1: ranges observed once, then frozen; masks as they are (the step's cost does not depend on them).
   const observeOnce = makeOptimizer('adam', 0);
   tf.tidy(() => qatStep(model, observeOnce, st, 1, classes)(tf.zeros([2, ...inputShape]), tf.zeros([2], 'int32'), 0));

@@ -1,6 +1,7 @@
 // Stage 'float': train the full network from scratch (batch norm with batch statistics, no masks yet).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../data/types.js';
+import { ConfigError } from '../errors.js';
 import { forwardFloat } from '../models/forward.js';
 import { createModel, trainableVariables, type Model } from '../models/params.js';
 import { modelSpec } from '../models/zoo.js';
@@ -13,10 +14,21 @@ export interface FloatConfig {
   batchSize: number;
   lr: number;
   optimizer: 'adam' | 'sgd';
+  // Decoupled weight decay (as AdamW's): after each step every kernel followed by batch norm is multiplied by
+  // 1 - lr * weightDecay, lr being the step's scheduled rate (decayKernels). 0 turns it off.
+  weightDecay: number;
   seed: number;
 }
 
-export const FLOAT_DEFAULTS: FloatConfig = { model: 'ds-cnn', epochs: 30, batchSize: 100, lr: 0.003, optimizer: 'adam', seed: 1 };
+export const FLOAT_DEFAULTS: FloatConfig = {
+  model: 'ds-cnn',
+  epochs: 30,
+  batchSize: 100,
+  lr: 0.003,
+  optimizer: 'adam',
+  weightDecay: 3, // README: 94.11% mean test accuracy on the default set against 88.47% without (seeds 1-3)
+  seed: 1,
+};
 
 export function makeOptimizer(kind: 'adam' | 'sgd', lr: number): tf.Optimizer {
   return kind === 'adam' ? tf.train.adam(lr) : tf.train.momentum(lr, 0.9);
@@ -26,13 +38,32 @@ export function setLearningRate(opt: tf.Optimizer, lr: number): void {
   (opt as unknown as { learningRate: number }).learningRate = lr;
 }
 
-// One Adam (or SGD) step of the float model: batch statistics, cross-entropy; the loss of the batch.
-export function floatStep(model: Model, opt: tf.Optimizer, classes: number): StepFn {
+// Decoupled weight decay: multiplies kernels by 1 - lr * weightDecay (biases and batch norm are left alone).
+// 'batch-normed': every kernel followed by batch norm, which the float stage decays: batch norm makes the output
+// independent of the kernel's scale, so the decay changes no function, only the size of later steps relative to the
+// weights (it grows as they shrink); a kernel without batch norm (a dense head, an MLP) is left to the gradient.
+// 'kept': the weights the masks keep, in every kernel (phase 1, where batch norm is frozen and the decay is an L2
+// penalty); the pruned ones keep their values for phase 2's teacher.
+export function decayKernels(model: Model, lr: number, weightDecay: number, which: 'batch-normed' | 'kept'): void {
+  if (weightDecay === 0) return;
+  const rate = lr * weightDecay;
+  tf.tidy(() => {
+    for (const p of model.layers.values()) {
+      if (which === 'kept') p.w.assign(tf.mul(p.w, tf.sub(1, tf.mul(p.mask, rate))));
+      else if (p.bn) p.w.assign(tf.mul(p.w, 1 - rate));
+    }
+  });
+}
+
+// One Adam (or SGD) step of the float model: batch statistics, cross-entropy, then the weight decay; the loss of the
+// batch.
+export function floatStep(model: Model, opt: tf.Optimizer, classes: number, weightDecay = 0): StepFn {
   const vars = trainableVariables(model);
   return (x, y, lr) => {
     setLearningRate(opt, lr);
     const { value, grads } = tf.variableGrads(() => crossEntropy(forwardFloat(model, x, { training: true }), y, classes), vars);
     opt.applyGradients(grads);
+    decayKernels(model, lr, weightDecay, 'batch-normed');
     return value;
   };
 }
@@ -50,6 +81,9 @@ export async function trainFloat(args: {
   log: (line: string) => void;
 }): Promise<{ model: Model; state: StageState }> {
   const { cfg, data } = args;
+  if (!(cfg.weightDecay >= 0 && cfg.lr * cfg.weightDecay < 1)) {
+    throw new ConfigError(`float.weightDecay ${cfg.weightDecay} with lr ${cfg.lr}: lr x weightDecay must lie in [0, 1)`);
+  }
   return runStage({
     dir: args.dir,
     stage: 'float',
@@ -57,7 +91,7 @@ export async function trainFloat(args: {
     cfg: { epochs: cfg.epochs, batchSize: cfg.batchSize, lr: cfg.lr, schedule: 'cosine', seed: cfg.seed },
     init: args.init ?? (async () => createModel(modelSpec(cfg.model, data.inputShape, data.labels.length), cfg.seed)),
     makeOptimizer: (lr) => makeOptimizer(cfg.optimizer, lr),
-    makeStep: (model, opt) => ({ step: floatStep(model, opt, data.labels.length), extra: () => ({}) }),
+    makeStep: (model, opt) => ({ step: floatStep(model, opt, data.labels.length, cfg.weightDecay), extra: () => ({}) }),
     evalLogits: floatLogits,
     onProgress: args.onProgress,
     log: args.log,

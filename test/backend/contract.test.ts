@@ -129,7 +129,7 @@ async function start(c: Case): Promise<{ dir: string; qat: QatState; data: Retur
   const f = await trainFloat({
     dir,
     data,
-    cfg: { model: c.spec.name, epochs: 1, batchSize: BATCH, lr: 0.01, optimizer: 'adam', seed: 2 },
+    cfg: { model: c.spec.name, epochs: 1, batchSize: BATCH, lr: 0.01, optimizer: 'adam', weightDecay: 0, seed: 2 },
     init: async () => createModel(c.spec, 2),
     log: quiet,
   });

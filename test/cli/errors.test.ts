@@ -68,6 +68,7 @@ describe('usage errors exit 2 and name the flag', () => {
     [['train', '--data', 'x', '--out', 'y', '--epochs', '0'], /--epochs must be an integer >= 1/],
     [['train', '--data', 'x', '--out', 'y', '--lr=-1'], /--lr must be a number > 0 and <= 10, got '-1'/],
     [['train', '--data', 'x', '--out', 'y', '--lr', '1e-3x'], /--lr must be a number > 0 and <= 10, got '1e-3x'/],
+    [['train', '--data', 'x', '--out', 'y', '--weight-decay=-0.5'], /--weight-decay must be a number >= 0 and <= 1000, got '-0.5'/],
     [['train', '--data', 'x', '--out', 'y', '--model', 'vgg'], /--model must be one of ds-cnn, ds-cnn-32, resnet, mlp, got 'vgg'/],
     [['train', '--data', 'x'], /missing required flag --out/],
     [['compress', '--run', 'x', '--phase', '3'], /--phase must be one of 1, 2, all, got '3'/],

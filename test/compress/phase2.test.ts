@@ -35,7 +35,7 @@ async function pruned(spec: ModelSpec, shape: number[]) {
   const f = await trainFloat({
     dir,
     data,
-    cfg: { model: spec.name, epochs: 1, batchSize: 40, lr: 0.01, optimizer: 'adam', seed: 4 },
+    cfg: { model: spec.name, epochs: 1, batchSize: 40, lr: 0.01, optimizer: 'adam', weightDecay: 0, seed: 4 },
     init: async () => createModel(spec, 4),
     log: quiet,
   });

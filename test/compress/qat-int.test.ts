@@ -31,7 +31,7 @@ async function phase1(spec: ModelSpec, inputShape: number[], scheme: QuantScheme
   const f = await trainFloat({
     dir,
     data,
-    cfg: { model: spec.name, epochs: 1, batchSize: 40, lr: 0.01, optimizer: 'adam', seed: 2 },
+    cfg: { model: spec.name, epochs: 1, batchSize: 40, lr: 0.01, optimizer: 'adam', weightDecay: 0, seed: 2 },
     init: async () => createModel(spec, 2),
     log: quiet,
   });

@@ -17,7 +17,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'train a model in float (resumes after a kill)',
   usage:
-    'train --model ds-cnn|resnet|mlp --data DIR --epochs N --out RUN_DIR [--config pqk.json] [--backend B] [--seed S] [--batch N] [--lr X] [--json]',
+    'train --model ds-cnn|resnet|mlp --data DIR --epochs N --out RUN_DIR [--config pqk.json] [--backend B] [--seed S] [--batch N] [--lr X] [--weight-decay X] [--json]',
   flags: {
     model: { type: 'string', value: 'NAME', help: MODEL_NAMES.join(', '), default: FLOAT_DEFAULTS.model },
     data: {
@@ -30,6 +30,12 @@ export const trainCommand: Command = {
     seed: { type: 'string', value: 'S', help: 'initialization and shuffling seed (integer)', default: '1' },
     batch: { type: 'string', value: 'N', help: 'batch size (1..65536)', default: String(FLOAT_DEFAULTS.batchSize) },
     lr: { type: 'string', value: 'X', help: 'Adam learning rate (> 0)', default: String(FLOAT_DEFAULTS.lr) },
+    'weight-decay': {
+      type: 'string',
+      value: 'X',
+      help: 'decoupled weight decay: each step multiplies the kernels by 1 - lr * X (0..1000; 0 turns it off)',
+      default: String(FLOAT_DEFAULTS.weightDecay),
+    },
     config: {
       type: 'string',
       value: 'FILE',
@@ -56,6 +62,7 @@ export const trainCommand: Command = {
       epochs: int(ctx, 'epochs', base.epochs, { min: 1, max: 10000 }),
       batchSize: int(ctx, 'batch', base.batchSize, { min: 1, max: 65536 }),
       lr: num(ctx, 'lr', base.lr, { above: 0, max: 10 }),
+      weightDecay: num(ctx, 'weight-decay', base.weightDecay, { min: 0, max: 1000 }),
     };
     const { augment, phase1, phase2 } = file;
     const cfg: Partial<RunConfig> & Pick<RunConfig, 'float'> = {
