@@ -33,7 +33,7 @@ export const trainCommand: Command = {
     'weight-decay': {
       type: 'string',
       value: 'X',
-      help: 'decoupled weight decay: each step multiplies the kernels by 1 - lr * X (0..1000; 0 turns it off)',
+      help: 'decoupled weight decay: each step multiplies the kernels followed by batch norm by 1 - lr * X (0..1000; 0 turns it off)',
       default: String(FLOAT_DEFAULTS.weightDecay),
     },
     config: {
