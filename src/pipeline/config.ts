@@ -46,6 +46,7 @@ export function readStoredRunConfig(runDir: string): Partial<RunConfig> {
 // target is given), else the defaults; the run's seed reaches every stage that sets none of its own.
 export function readRunConfig(runDir: string, target?: TargetProfile): RunConfig {
   const c = readStoredRunConfig(runDir);
+  const recorded = readRecordedSettings(runDir);
   if (!c.data)
     throw new ConfigError(
       `${runConfigPath(runDir)}: /data is missing: the run does not say which dataset it trains on (pass --data to 'pqk import' or 'pqk train')`,
@@ -58,8 +59,11 @@ export function readRunConfig(runDir: string, target?: TargetProfile): RunConfig
     data: c.data,
     seed,
     target: c.target,
-    float: { ...FLOAT_DEFAULTS, seed, ...c.float },
-    phase1: resolvePhase1(c.phase1, { seed, ...fromTarget }),
+    float: { ...FLOAT_DEFAULTS, seed, ...(c.float ? addedSince(c.float, 'float') : {}), ...c.float },
+    phase1: resolvePhase1(
+      { ...(isObject(recorded.phase1) ? addedSince(recorded.phase1, 'phase1') : {}), ...c.phase1 },
+      { seed, ...fromTarget },
+    ),
     phase2: { ...PHASE2_DEFAULTS, seed, ...c.phase2 },
     ...(c.augment ? { augment: c.augment } : {}),
     source: c.source,
@@ -88,12 +92,42 @@ export function frozenQat(scheme: QuantScheme, emaDecay = PHASE1_DEFAULTS.emaDec
   return { scheme, emaDecay, freezeAfterSteps: 0, steps: 1, observe: false };
 }
 
+// Settings keys added after run folders were first written, with the value that reproduces what a run recorded
+// without them did: a float section written before weight decay existed trained without it, and so did a phase 1.
+const ADDED_SINCE: Record<string, Record<string, unknown>> = { float: { weightDecay: 0 }, phase1: { weightDecay: 0 } };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+// The ADDED_SINCE values of `section` that `recorded` (a section written by an earlier version) does not set.
+function addedSince(recorded: object, section: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(ADDED_SINCE[section] ?? {}).filter(([k]) => !(k in recorded)));
+}
+
+function readRecordedSettings(runDir: string): Record<string, unknown> {
+  const file = join(runDir, 'settings.json');
+  return existsSync(file) ? readJson<Record<string, unknown>>(file, 'run settings') : {};
+}
+
+// A recorded setting and the current one are the same when equal, or when the recorded section lacks only keys added
+// since whose current values are those ADDED_SINCE gives.
+function sameSetting(key: string, old: unknown, now: unknown): boolean {
+  if (JSON.stringify(old) === JSON.stringify(now)) return true;
+  if (!isObject(old) || !isObject(now)) return false;
+  const added = addedSince(old, key);
+  const rest = Object.fromEntries(
+    Object.entries(now).filter(([k]) => !(k in added && JSON.stringify(now[k]) === JSON.stringify(added[k]))),
+  );
+  return JSON.stringify(old) === JSON.stringify(rest);
+}
+
 // A run folder holds checkpoints of one set of settings; continuing it with others would mix them. `now` names the
 // settings the calling command depends on; those recorded earlier must be equal, the others are added.
 export function guardRunSettings(runDir: string, now: Record<string, unknown>): void {
   const file = join(runDir, 'settings.json');
-  const old = existsSync(file) ? readJson<Record<string, unknown>>(file, 'run settings') : {};
-  const differs = Object.keys(now).filter((k) => k in old && JSON.stringify(old[k]) !== JSON.stringify(now[k]));
+  const old = readRecordedSettings(runDir);
+  const differs = Object.keys(now).filter((k) => k in old && !sameSetting(k, old[k], now[k]));
   if (differs.length > 0)
     throw new RunStateError(
       `${runDir} holds a run made with other settings (${differs.map((k) => `${k}: ${brief(old[k])} there, ${brief(now[k])} now`).join('; ')}); use another folder or remove this one`,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CHANNEL_WEIGHT_DECAY, roundLevels } from '../../src/compress/pqk/phase1.js';
 import { FLOAT_DEFAULTS } from '../../src/train/float.js';
-import { readRunConfig } from '../../src/pipeline/config.js';
+import { guardTrainingSettings, readRunConfig, schemeOf } from '../../src/pipeline/config.js';
 import { loadTarget } from '../../src/targets/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pqk-config-'));
@@ -73,4 +73,36 @@ test('channel pruning decays the kept weights in phase 1 unless a config sets we
   assert.equal(decay({ pattern: 'unstructured', sparsity: 0.8 }), 0);
   assert.equal(decay({ pattern: '2:4' }), 0);
   assert.equal(readRunConfig(dir, m4).float.weightDecay, FLOAT_DEFAULTS.weightDecay);
+});
+
+test('a run folder written before weight decay existed keeps training without it, and its recorded settings still match', () => {
+  const old = mkdtempSync(join(tmpdir(), 'pqk-config-old-'));
+  try {
+    const float = { model: 'ds-cnn', epochs: 30, batchSize: 100, lr: 0.003, optimizer: 'adam', seed: 1 };
+    writeFileSync(join(old, 'run.json'), JSON.stringify({ format: 'pqk-run-1', model: 'ds-cnn', data: 'data/x', seed: 1, float }));
+    const m4 = loadTarget('cortex-m4');
+    const before = readRunConfig(old, m4);
+    const { weightDecay: _w, ...phase1 } = before.phase1;
+    const { control: _c, ship: _s, ...phase2 } = before.phase2;
+    const recorded = { model: 'ds-cnn', data: 'data/x', seed: 1, float, phase1, phase2, augment: null };
+    writeFileSync(join(old, 'settings.json'), JSON.stringify({ ...recorded, quantization: m4.quantization, scheme: schemeOf(m4) }));
+    const c = readRunConfig(old, m4);
+    assert.equal(c.float.weightDecay, 0);
+    assert.equal(c.phase1.weightDecay, 0);
+    guardTrainingSettings(old, c, m4); // does not throw
+    // A setting that really changed is still refused.
+    writeFileSync(
+      join(old, 'run.json'),
+      JSON.stringify({ format: 'pqk-run-1', model: 'ds-cnn', data: 'data/x', seed: 1, float: { ...float, lr: 0.01 } }),
+    );
+    assert.throws(() => guardTrainingSettings(old, readRunConfig(old, m4), m4), /holds a run made with other settings \(float: /);
+    // So is a weight decay set now on a run recorded without it.
+    writeFileSync(
+      join(old, 'run.json'),
+      JSON.stringify({ format: 'pqk-run-1', model: 'ds-cnn', data: 'data/x', seed: 1, float: { ...float, weightDecay: 3 } }),
+    );
+    assert.throws(() => guardTrainingSettings(old, readRunConfig(old, m4), m4), /float: /);
+  } finally {
+    rmSync(old, { recursive: true, force: true });
+  }
 });
