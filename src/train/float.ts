@@ -40,8 +40,9 @@ export function setLearningRate(opt: tf.Optimizer, lr: number): void {
 
 // Decoupled weight decay: multiplies kernels by 1 - lr * weightDecay (biases and batch norm are left alone).
 // 'batch-normed': every kernel followed by batch norm, which the float stage decays: batch norm makes the output
-// independent of the kernel's scale, so the decay changes no function, only the size of later steps relative to the
-// weights (it grows as they shrink); a kernel without batch norm (a dense head, an MLP) is left to the gradient.
+// independent of the kernel's scale (but for its epsilon, which comes to matter once a channel's variance shrinks
+// towards it), so the decay acts mostly through the size of later steps relative to the weights, which grows as they
+// shrink; a kernel without batch norm (a dense head, an MLP) is left to the gradient.
 // 'kept': the weights the masks keep, in every kernel (phase 1, where batch norm is frozen and the decay is an L2
 // penalty); the pruned ones keep their values for phase 2's teacher.
 export function decayKernels(model: Model, lr: number, weightDecay: number, which: 'batch-normed' | 'kept'): void {
