@@ -56,6 +56,13 @@ export function decayKernels(model: Model, lr: number, weightDecay: number, whic
   });
 }
 
+// Refuses a decay whose factor 1 - lr * weightDecay would not lie in (0, 1] (`section`: the config key that set it).
+export function checkWeightDecay(section: string, lr: number, weightDecay: number): void {
+  if (!(weightDecay >= 0 && lr * weightDecay < 1)) {
+    throw new ConfigError(`${section}.weightDecay ${weightDecay} with lr ${lr}: lr x weightDecay must lie in [0, 1)`);
+  }
+}
+
 // One Adam (or SGD) step of the float model: batch statistics, cross-entropy, then the weight decay; the loss of the
 // batch.
 export function floatStep(model: Model, opt: tf.Optimizer, classes: number, weightDecay = 0): StepFn {
@@ -82,9 +89,7 @@ export async function trainFloat(args: {
   log: (line: string) => void;
 }): Promise<{ model: Model; state: StageState }> {
   const { cfg, data } = args;
-  if (!(cfg.weightDecay >= 0 && cfg.lr * cfg.weightDecay < 1)) {
-    throw new ConfigError(`float.weightDecay ${cfg.weightDecay} with lr ${cfg.lr}: lr x weightDecay must lie in [0, 1)`);
-  }
+  checkWeightDecay('float', cfg.lr, cfg.weightDecay);
   return runStage({
     dir: args.dir,
     stage: 'float',

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { decayKernels, floatLogits, floatStep, makeOptimizer, trainFloat, type FloatConfig } from '../../src/train/float.js';
 import { evaluate } from '../../src/train/stage.js';
+import { PHASE1_DEFAULTS, runPhase1 } from '../../src/compress/pqk/phase1.js';
 import { checkpointExists, loadCheckpoint } from '../../src/train/checkpoint.js';
 import { createModel, disposeModel, namedVariables } from '../../src/models/params.js';
 import { modelSpec } from '../../src/models/zoo.js';
@@ -143,4 +144,20 @@ test('phase 1 decays only the kept weights: the pruned ones keep their values fo
     }
   }
   disposeModel(model);
+});
+
+test("phase 1 refuses such a weight decay too, naming phase1's setting, before it trains", async () => {
+  await assert.rejects(
+    runPhase1({
+      dir: tmp(),
+      data,
+      cfg: { ...PHASE1_DEFAULTS, lr: 0.006, weightDecay: 500 },
+      scheme: { weightBits: 8, perChannel: true },
+      start: async () => {
+        throw new Error('should not start');
+      },
+      log: quiet,
+    }),
+    /phase1\.weightDecay 500 with lr 0\.006: lr x weightDecay must lie in \[0, 1\)/,
+  );
 });

@@ -4,12 +4,11 @@
 // optimizer per round means a zero gradient is a zero update.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../../data/types.js';
-import { ConfigError } from '../../errors.js';
 import { forwardFloat } from '../../models/forward.js';
 import { BN_EPSILON, disposeModel, trainableVariables, type Model } from '../../models/params.js';
 import { weightsOf } from '../../models/blocks/table.js';
 import type { SparsityPattern } from '../../targets/types.js';
-import { decayKernels, makeOptimizer, setLearningRate } from '../../train/float.js';
+import { checkWeightDecay, decayKernels, makeOptimizer, setLearningRate } from '../../train/float.js';
 import { batchTensors, type Progress } from '../../train/loop.js';
 import { crossEntropy, runStage, type StageState } from '../../train/stage.js';
 import { mulberry32, permutation } from '../../util/rng.js';
@@ -178,9 +177,7 @@ export interface Phase1Args {
 
 export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: StageState; qat: QatState }> {
   const { cfg, data } = a;
-  if (!(cfg.weightDecay >= 0 && cfg.lr * cfg.weightDecay < 1)) {
-    throw new ConfigError(`phase1.weightDecay ${cfg.weightDecay} with lr ${cfg.lr}: lr x weightDecay must lie in [0, 1)`);
-  }
+  checkWeightDecay('phase1', cfg.lr, cfg.weightDecay);
   const levels = roundLevels(cfg);
   const prune: PruneOptions = {
     pattern: cfg.pattern,
