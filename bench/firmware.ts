@@ -1,7 +1,7 @@
 // Figures for a DS-CNN-shaped model (49x10x1 MFCC input, conv 10x4/2 to 64 channels, 4 depthwise-separable blocks,
 // average pool, FC 12, softmax) on every emulated board: instructions per inference and per MAC, plain C and
 // optimized kernels (per op for the optimized ones), flash / arena / RAM bytes, and the wall time of a 1000-sample
-// batch on the M4; int8, int4 and int8 with 2:4 sparsity (with its packed form for the DSP cores, whose 1x1
+// batch on the M4; int8, int4, and int8 and int4 with 2:4 sparsity (with its packed form for the DSP cores, whose 1x1
 // convolutions read it and whose images hold only it, without for Helium, which runs it dense: as pqk run exports
 // and flashes it for each board), then a table of the optimized kernels' figures per board. Then the same figures
 // for the MLPerf Tiny reference DS-CNN (a TFLite-converter file, int8) where ../shared/fixtures has it. "code" is
@@ -41,10 +41,12 @@ async function main(): Promise<void> {
   const samplesArg = process.argv.indexOf('--samples');
   const bigBatch = samplesArg > 0 ? Number(process.argv[samplesArg + 1]) : 1000;
   const table = new Map<string, Figures>(); // "weights cpu" -> the optimized figures
-  for (const weights of ['int8', 'int4', '2:4 int8'] as const) {
-    const model = weights === '2:4 int8' ? twoOfFour(dscnnModel(1)) : dscnnModel(1, { weights });
+  for (const weights of ['int8', 'int4', '2:4 int8', '2:4 int4'] as const) {
+    const bits = weights.endsWith('int4') ? 'int4' : 'int8';
+    const sparse = weights.startsWith('2:4');
+    const model = sparse ? twoOfFour(dscnnModel(1, { weights: bits })) : dscnnModel(1, { weights: bits });
     const dense = writeTflite(model);
-    const packed = weights === '2:4 int8' ? writeTflite(model, { packTwoOfFour: true }) : dense;
+    const packed = sparse ? writeTflite(model, { packTwoOfFour: true }) : dense;
     const inputs = randomInputs(model, 10, 2);
     const want = runBatch(model, inputs, 'tflm');
     const device = deviceForm(packed); // what the DSP cores' images hold: the 2:4 weights only in packed form
@@ -90,14 +92,22 @@ async function main(): Promise<void> {
   row('int8 dense: instructions per MAC', (c) => f(dense(c).instructions / 2656768));
   row('int8 dense: arena bytes', (c) => String(dense(c).arena));
   row('int4 dense: instructions per MAC', (c) => f(table.get(`int4 ${c}`)!.instructions / 2656768));
-  row('2:4 int8: instructions per inference / dense int8', (c) => f(table.get(`2:4 int8 ${c}`)!.instructions / dense(c).instructions));
-  row('2:4 int8: CONV_2D instructions / dense int8', (c) => f(table.get(`2:4 int8 ${c}`)!.conv / dense(c).conv));
-  row('2:4 int8: model flash / dense int8', (c) => {
-    const sparse = table.get(`2:4 int8 ${c}`)!;
-    return f((sparse.flash - sparse.code) / (dense(c).flash - dense(c).code));
+  for (const bits of ['int8', 'int4'] as const) {
+    const base = (cpu: string): Figures => table.get(`${bits} ${cpu}`)!;
+    const sparse = (cpu: string): Figures => table.get(`2:4 ${bits} ${cpu}`)!;
+    row(`2:4 ${bits}: instructions per inference / dense ${bits}`, (c) => f(sparse(c).instructions / base(c).instructions));
+    row(`2:4 ${bits}: CONV_2D instructions / dense ${bits}`, (c) => f(sparse(c).conv / base(c).conv));
+    row(`2:4 ${bits}: model flash / dense ${bits}`, (c) => f((sparse(c).flash - sparse(c).code) / (base(c).flash - base(c).code)));
+  }
+  row('2:4 int4: instructions per inference / dense int8', (c) => f(table.get(`2:4 int4 ${c}`)!.instructions / dense(c).instructions));
+  row('2:4 int4: model flash / dense int8', (c) => {
+    const s = table.get(`2:4 int4 ${c}`)!;
+    return f((s.flash - s.code) / (dense(c).flash - dense(c).code));
   });
   row('runtime code bytes (optimized image less the model)', (c) => String(dense(c).code));
-  row('the same, 2:4 image (its packed path in)', (c) => String(table.get(`2:4 int8 ${c}`)!.code));
+  row('the same, int4 image', (c) => String(table.get(`int4 ${c}`)!.code));
+  row('the same, 2:4 int8 image (its packed path in)', (c) => String(table.get(`2:4 int8 ${c}`)!.code));
+  row('the same, 2:4 int4 image (its packed path in)', (c) => String(table.get(`2:4 int4 ${c}`)!.code));
   const fixture = join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'mlperf-tiny-kws', 'kws_ref_model.tflite');
   if (existsSync(fixture)) {
     const bytes = new Uint8Array(readFileSync(fixture));

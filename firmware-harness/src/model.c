@@ -158,8 +158,9 @@ static int only_conv_weights(const pqk_ctx *ctx, int ti)
 
 /* The metadata entry "pqk_2of4", which TFLite ignores: the packed 2:4 form of CONV_2D weights (gemm_s8.c). Words:
  * version (1), entry count, then per entry the weight tensor's index, the byte offset of its packed rows in this
- * buffer (a multiple of 4) and their size; each packed form must hold exactly the tensor's own weights. A bundle's
- * device form of the model leaves the dense copy out (packed_only): then only CONV_2D may read the tensor. */
+ * buffer (a multiple of 4) and their size (the layout is the tensor's type's: int8 or int4); each packed form must hold
+ * exactly the tensor's own weights. A bundle's device form of the model leaves the dense copy out (packed_only): then
+ * only CONV_2D may read the tensor. */
 static pqk_status read_packed24(pqk_ctx *ctx, fb_vec data)
 {
     fb_buf *b = &ctx->fb;
@@ -176,9 +177,11 @@ static pqk_status read_packed24(pqk_ctx *ctx, fb_vec data)
         pqk_tensor *t = &ctx->tensors[ti];
         const int32_t rows = t->ndims > 0 ? t->dims[0] : 0, depth = rows > 0 ? (int32_t)(t->elems / (uint32_t)rows) : 0;
         const int packed_only = t->data == NULL && only_conv_weights(ctx, (int)ti);
-        if (t->type != PQK_INT8 || (!t->data && !packed_only) || depth % 16 != 0 || (off & 3) != 0 || off > data.len ||
-            bytes != 3u * t->elems / 4u || bytes > data.len - off ||
-            !pqk_2of4_matches(p + off, (const int8_t *)t->data, rows, depth))
+        const int is_int4 = t->type == PQK_INT4;
+        if ((t->type == PQK_INT8 ? !PQK_2OF4_S8 : !is_int4 || !PQK_2OF4_S4) || (!t->data && !packed_only) ||
+            depth % (is_int4 ? 32 : 16) != 0 || (off & 3) != 0 || off > data.len ||
+            bytes != 3u * t->elems / (is_int4 ? 8u : 4u) || bytes > data.len - off ||
+            !pqk_2of4_matches(p + off, (const int8_t *)t->data, rows, depth, is_int4))
             return model_error(ctx, "pqk_2of4 metadata does not hold the weights of tensor", ti);
         t->packed24 = p + off;
         if (packed_only) t->data = t->packed24, t->packed_only = 1;
@@ -195,7 +198,11 @@ static pqk_status read_metadata(pqk_ctx *ctx, fb_off model, fb_vec buffers)
         fb_off m = fb_vec_table(b, entries, i);
         fb_vec name = fb_vector(b, m, METADATA_NAME, 1);
         const uint32_t buffer = fb_u32(b, m, METADATA_BUFFER, 0);
-        if (b->bad || name.len != 8 || memcmp(b->buf + name.data, "pqk_2of4", 8) != 0) continue;
+        if (b->bad || name.len != 8) continue;
+        const uint8_t *s = b->buf + name.data; /* "pqk_2of4", compared without memcmp (which the image would link) */
+        uint32_t diff = 0;
+        for (int k = 0; k < 8; k++) diff |= (uint32_t)(s[k] ^ (uint8_t) "pqk_2of4"[k]);
+        if (diff != 0) continue;
         if (buffer >= buffers.len) return model_error(ctx, "buffer index out of range in metadata", i);
         fb_vec data = fb_vector(b, fb_vec_table(b, buffers, buffer), BUFFER_DATA, 1);
         if (b->bad) return model_error(ctx, "metadata buffer", i);

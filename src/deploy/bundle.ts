@@ -23,7 +23,7 @@ import { quantizeValue } from '../int/quantize.js';
 import { boards, firmwareDir, type Board } from '../runtimes/qemu-boards.js';
 import { plannedArena } from '../runtimes/micro-host.js';
 import type { TargetProfile } from '../targets/types.js';
-import { hasPacked2of4 } from '../tflite/packed-2of4.js';
+import { packed2of4Types } from '../tflite/packed-2of4.js';
 import { deviceForm } from './device-form.js';
 import { readTflite } from '../tflite/reader.js';
 import { atomicWrite } from '../util/fs.js';
@@ -418,15 +418,16 @@ function frontendFiles(p: MfccParams): { rel: string; bytes: Uint8Array | string
 }
 
 // The kernels the model's ops need, for pqk micro's op table (registry.c, with PQK_KERNELS_USED): the others are
-// left out of the image, and the packed 2:4 path (pqk_micro/pqk_features.h) unless the model carries packed weights.
-function kernelsUsed(ops: OpCode[], packed2of4: boolean): string {
+// left out of the image, and the packed 2:4 paths (pqk_micro/pqk_features.h) of weight types the model does not pack
+// (packed2of4Types: bit 0 int8, bit 1 int4).
+function kernelsUsed(ops: OpCode[], packed2of4: number): string {
   const kernels = [...new Set(ops.map((op) => OPS[op].micro).filter((k): k is string => k !== undefined))].sort();
   return `/* The pqk micro kernels this model's ops need (${[...new Set(ops)].join(', ')}); pqk_micro/kernels/registry.c tabulates
  * only these when PQK_KERNELS_USED is defined, so the linker leaves the other kernels out. Written by pqk. */
 #ifndef PQK_KERNELS_USED_H
 #define PQK_KERNELS_USED_H
 #define PQK_KERNEL_LIST(X) ${kernels.map((k) => `X(${k})`).join(' ')}
-#define PQK_2OF4 ${packed2of4 ? 1 : 0} /* the model ${packed2of4 ? 'carries' : 'has no'} packed 2:4 weights */
+#define PQK_2OF4 ${packed2of4} /* ${['the model has no packed 2:4 weights', 'packed 2:4 int8 weights', 'packed 2:4 int4 weights', 'packed 2:4 int8 and int4 weights'][packed2of4]} */
 #endif
 `;
 }
@@ -434,7 +435,7 @@ function kernelsUsed(ops: OpCode[], packed2of4: boolean): string {
 // Writes the bundle into dir (created if needed; files of an earlier bundle are overwritten, others left alone).
 export function writeBundle(dir: string, source: BundleSpec): BundleResult {
   const spec = { ...source, model: deviceForm(source.model) };
-  const packedOnly = hasPacked2of4(spec.model); // the device form: 2:4 weights only in packed form
+  const packedTypes = packed2of4Types(spec.model); // the device form: 2:4 weights only in packed form
   const modelSha = createHash('sha256').update(spec.model).digest('hex');
   const data = modelData(spec);
   const ops = spec.qmodel.ops.map((o) => o.op);
@@ -442,7 +443,7 @@ export function writeBundle(dir: string, source: BundleSpec): BundleResult {
     { rel: 'model_data.h', bytes: data.h },
     { rel: 'model_data.c', bytes: data.c },
     { rel: 'model.h', bytes: modelHeader(spec, modelSha) },
-    { rel: 'pqk_kernels_used.h', bytes: kernelsUsed(ops, packedOnly) },
+    { rel: 'pqk_kernels_used.h', bytes: kernelsUsed(ops, packedTypes) },
     ...runtimeFiles(),
     { rel: 'pqk_micro/README.md', bytes: RUNTIME_README },
     ...(spec.mfcc ? frontendFiles(spec.mfcc) : []),
@@ -450,7 +451,7 @@ export function writeBundle(dir: string, source: BundleSpec): BundleResult {
     { rel: 'example/example_input.h', bytes: exampleInput(spec) },
     { rel: 'Makefile', bytes: makefile(spec) },
     { rel: 'CMakeLists.txt', bytes: cmake(spec) },
-    { rel: 'README.md', bytes: bundleReadme(spec, ops, packedOnly) },
+    { rel: 'README.md', bytes: bundleReadme(spec, ops, packedTypes !== 0) },
   ];
   const h = createHash('sha256');
   for (const f of files) {

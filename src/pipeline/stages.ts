@@ -172,7 +172,7 @@ export async function exportModel(
 // 2:4 weights get their packed form (the kernels that skip the zeros read it) for a board whose kernels use it: the
 // DSP cores; Helium's dense GEMM is faster than the packed path, so a Helium board would only carry more flash.
 export function packsTwoOfFour(cfg: RunConfig, target: TargetProfile): boolean {
-  if (cfg.phase1.pattern !== '2:4' || target.quantization.weightBits !== 8 || target.emulator.type !== 'qemu-system') return false;
+  if (cfg.phase1.pattern !== '2:4' || target.emulator.type !== 'qemu-system') return false;
   const board = boardForMachine(target.emulator.machine);
   return board !== undefined && !board.mve;
 }

@@ -80,6 +80,36 @@ function tieModel(seed: number): QModel {
   return model;
 }
 
+// Every weight tensor 2:4 in place: each group of four keeps its two largest weights, or one, or none (groups at
+// multiples of 20 and 44), and the most negative value (`lowest`) stands in for the largest now and then.
+function twoOfFourWeights(m: QModel, lowest: number): QModel {
+  for (const op of m.ops) {
+    const d = m.tensors[op.inputs[1]].data as Int8Array;
+    for (let i = 0; i < d.length; i += 4) {
+      const order = [0, 1, 2, 3].sort((a, b) => Math.abs(d[i + a]) - Math.abs(d[i + b]));
+      const drop = i % 44 === 0 ? 4 : i % 20 === 0 ? 3 : 2;
+      for (let k = 0; k < drop; k++) d[i + order[k]] = 0;
+      if (i % 36 === 8) d[i + order[3]] = lowest;
+    }
+  }
+  return m;
+}
+
+// Both forms of a file with packed 2:4 weights on the host, plain and optimized: the file (dense and packed weights)
+// and the device form (packed only, which the plain kernels read too; the emulated boards hold it).
+async function hostForms(bytes: Uint8Array, ins: Int8Array[], want: Int8Array[], label: string): Promise<void> {
+  for (const [form, b] of [
+    ['file', bytes],
+    ['device form', deviceForm(bytes)],
+  ] as const) {
+    for (const optimized of [false, true]) {
+      const host = await runHost(b, ins, optimized);
+      assert.equal(host.status, 0, host.error);
+      assert.equal(compareBatches(host.outputs, want).mismatches, 0, `host ${form} ${optimized ? 'optimized' : 'plain'}, ${label}`);
+    }
+  }
+}
+
 describe('optimized kernel variants', () => {
   const model = edgeModel(41);
   const inputs = randomInputs(model, 12, 13);
@@ -228,18 +258,7 @@ describe('optimized kernel variants', () => {
     const model = g.build(x, h);
     for (const k of [1, 2]) model.tensors[model.ops[k].outputs[0]].zeroPoint = [-20];
     Object.assign(model.tensors[model.ops[3].outputs[0]], { scale: [6 / 170], zeroPoint: [-60] }); // clamp [-60, 110]
-    const sparsify = (m: QModel): QModel => {
-      for (const op of m.ops) {
-        const d = m.tensors[op.inputs[1]].data as Int8Array;
-        for (let i = 0; i < d.length; i += 4) {
-          const order = [0, 1, 2, 3].sort((a, b) => Math.abs(d[i + a]) - Math.abs(d[i + b]));
-          const drop = i % 44 === 0 ? 4 : i % 20 === 0 ? 3 : 2;
-          for (let k = 0; k < drop; k++) d[i + order[k]] = 0;
-          if (i % 36 === 8) d[i + order[3]] = -128;
-        }
-      }
-      return m;
-    };
+    const sparsify = (m: QModel): QModel => twoOfFourWeights(m, -128);
     sparsify(model);
     // One input channel and 4x4 taps: groups of four that span taps (the plain kernels read such weights one by one).
     const g1 = new GraphBuilder(8);
@@ -264,18 +283,7 @@ describe('optimized kernel variants', () => {
       const op = prefix.tensors[prefix.ops[k].inputs[1]];
       assert.equal(bytes.length - dense.length >= ((op.data as Int8Array).length * 3) / 4, true, `op ${k}: packed form written`);
       const want = runBatch(prefix, ins, 'tflm');
-      // Both forms on the host: the file (dense and packed weights) and the device form (packed only, which the
-      // plain kernels read too); the emulated board holds the device form.
-      for (const [form, b] of [
-        ['file', bytes],
-        ['device form', deviceForm(bytes)],
-      ] as const) {
-        for (const optimized of [false, true]) {
-          const host = await runHost(b, ins, optimized);
-          assert.equal(host.status, 0, host.error);
-          assert.equal(compareBatches(host.outputs, want).mismatches, 0, `host ${form} ${optimized ? 'optimized' : 'plain'}, op ${k}`);
-        }
-      }
+      await hostForms(bytes, ins, want, `op ${k}`);
       const [sparse, full] = [await runtime.run(bytes, ins, { optimized: true }), await runtime.run(dense, ins, { optimized: true })];
       const { mismatches, distinct } = compareBatches(sparse.outputs, want);
       assert.equal(mismatches, 0, `qemu:cortex-m4, op ${k}`);
@@ -304,6 +312,51 @@ describe('optimized kernel variants', () => {
     const d = await runHost(device, ins.slice(0, 1), true);
     assert.notEqual(d.status, 0);
     assert.match(d.error, new RegExp(`pqk_2of4 metadata does not hold the weights of tensor ${model.ops[0].inputs[1]}`));
+  });
+
+  it('skip the zeros of 2:4 int4 weights read from their packed form, exactly, on the host and qemu:cortex-m4', async () => {
+    // Depths 64, 32, 288 (a 3x3 gather with padding taps) and 32, packed 12 bytes per 32 weights; no clamp, a ReLU's
+    // floor above -128, a ReLU6 (both ends); -8 among the kept weights. The last conv (8 rows) takes the packed path
+    // only without a dense copy (the board's device form), and one of its biases is too large for int4 sums times 16,
+    // which sends it to the C loop.
+    const g = new GraphBuilder(9);
+    const x = g.activation([1, 5, 7, 64], 0.05, g.int(-20, 20));
+    let h = g.conv(x, 32, [1, 1], [1, 1], 'SAME', 'NONE', 'int4');
+    h = g.conv(h, 32, [1, 1], [1, 1], 'SAME', 'RELU', 'int4');
+    h = g.conv(h, 32, [3, 3], [1, 1], 'SAME', 'RELU', 'int4');
+    h = g.conv(h, 32, [1, 1], [1, 1], 'SAME', 'RELU6', 'int4');
+    h = g.conv(h, 8, [1, 1], [1, 1], 'SAME', 'NONE', 'int4');
+    const model = g.build(x, h);
+    for (const k of [1, 2]) model.tensors[model.ops[k].outputs[0]].zeroPoint = [-20];
+    Object.assign(model.tensors[model.ops[3].outputs[0]], { scale: [6 / 170], zeroPoint: [-60] });
+    twoOfFourWeights(model, -8);
+    (model.tensors[model.ops[4].inputs[2]].data as Int32Array)[5] = 3 << 26;
+    // Scales that spread the small int4 sums over the int8 range: the ReLU6 reaches its ceiling (110), the last conv
+    // both ends.
+    const w3 = model.tensors[model.ops[3].inputs[1]];
+    w3.scale = w3.scale.map((v) => v * 300);
+    model.tensors[model.ops[4].outputs[0]].scale = [0.004];
+    const bytes = writeTflite(model, { packTwoOfFour: true });
+    const dense = writeTflite(model);
+    assert.deepEqual(
+      [...packed2of4Tensors(bytes).values()],
+      [64 * 32, 32 * 32, 288 * 32, 32 * 32, 32 * 8].map((n) => (n * 3) / 8),
+    );
+    const ins = randomInputs(model, 6, 33);
+    ins.push(new Int8Array(ins[0].length).fill(-128), new Int8Array(ins[0].length).fill(127));
+    const want = runBatch(model, ins, 'tflm');
+    await hostForms(bytes, ins, want, 'int4');
+    const runtime = new QemuRuntime('cortex-m4');
+    const [sparse, full] = [await runtime.run(bytes, ins, { optimized: true }), await runtime.run(dense, ins, { optimized: true })];
+    const { mismatches, distinct } = compareBatches(sparse.outputs, want);
+    assert.equal(mismatches, 0, 'qemu:cortex-m4');
+    assert.ok(distinct >= 8, `outputs take only ${distinct} values`);
+    assert.equal(compareBatches(full.outputs, want).mismatches, 0, 'qemu:cortex-m4, dense int4');
+    // Exact counts: the packed DSP loop retires fewer instructions than the dense int4 GEMM on the same weights.
+    for (let k = 0; k < 4; k++) {
+      const [s2, d2] = [sparse.instructionsPerOp![k].instructions, full.instructionsPerOp![k].instructions];
+      assert.ok(s2 < 0.85 * d2, `op ${k}: ${s2} vs dense ${d2} instructions`);
+    }
   });
 
   for (const cpu of ['cortex-m4', 'cortex-m55'] as const) {

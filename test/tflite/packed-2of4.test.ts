@@ -4,7 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../../src/util/rng.js';
 import { deviceForm } from '../../src/deploy/device-form.js';
-import { pack2of4, packed2of4, packed2of4Tensors, unpack2of4 } from '../../src/tflite/packed-2of4.js';
+import {
+  pack2of4,
+  pack2of4Int4,
+  packed2of4,
+  packed2of4Tensors,
+  packed2of4Types,
+  unpack2of4,
+  unpack2of4Int4,
+} from '../../src/tflite/packed-2of4.js';
 import { inspectTflite } from '../../src/tflite/inspect.js';
 import { renderInspect } from '../../src/tflite/inspect-text.js';
 import { parseTflite, readTflite } from '../../src/tflite/reader.js';
@@ -43,6 +51,53 @@ test('2:4 packing: inverse on random weights; three weights in a group or a dept
   three.set([1, 2, 3, 0], 40);
   assert.equal(pack2of4(three, 24, 48), undefined);
   assert.equal(pack2of4(w.subarray(0, 24 * 40), 24, 40), undefined);
+});
+
+test('2:4 int4 packing: entry numbers in nibbles, the weights where a dense int4 word widens them', () => {
+  // Groups 0-7: [0, 5, 0, -3] (pair (1,3), number 4), [7, 0, 0, 0] (pair (0,1), 0 + 6), [0, 0, -8, 7] (pair (2,3),
+  // 5), zeros (pair (0,1), 0 + 6), [1, -1, 0, 0] (0), [0, 0, 0, 2] (a pair that holds position 3: (0,3), 2 + 6),
+  // [0, -4, 6, 0] ((1,2), 3), [-2, 0, 3, 0] ((0,2), 1 + 6).
+  const w = Int8Array.from([0, 5, 0, -3, 7, 0, 0, 0, 0, 0, -8, 7, 0, 0, 0, 0, 1, -1, 0, 0, 0, 0, 0, 2, 0, -4, 6, 0, -2, 0, 3, 0]);
+  const p = pack2of4Int4(w, 1, 32)!;
+  // Numbers nibble by nibble (group 0 lowest): 4, 6, 5, 6, 0, 8, 3, 7. Word 1 (groups 0-3): byte 0 = g0's first
+  // (5) low, g2's first (-8) high; byte 1 = g1's first (7), g3's (0); byte 2 = g0's second (-3 = 0xd), g2's (7);
+  // byte 3 = g1's second (0), g3's (0). Word 2 likewise: 1 | -4, 0 | -2, -1 | 6, 2 | 3.
+  assert.deepEqual([...p], [0x64, 0x65, 0x80, 0x73, 0x85, 0x07, 0x7d, 0x00, 0xc1, 0xe0, 0x6f, 0x32]);
+  assert.deepEqual(unpack2of4Int4(p, 1, 32), w);
+});
+
+test('2:4 int4 packing: inverse on random weights, 3/8 of a byte a weight; a depth not a multiple of 32: none', () => {
+  const r = mulberry32(7);
+  const w = sparsify(
+    Int8Array.from({ length: 24 * 96 }, () => Math.floor(r() * 16) - 8),
+    8,
+  );
+  const p = pack2of4Int4(w, 24, 96)!;
+  assert.equal(p.length, (24 * 96 * 3) / 8);
+  assert.deepEqual(unpack2of4Int4(p, 24, 96), w);
+  assert.equal(pack2of4Int4(w.subarray(0, 24 * 48), 24, 48), undefined);
+  const three = w.slice();
+  three.set([1, 2, 3, 0], 40);
+  assert.equal(pack2of4Int4(three, 24, 96), undefined);
+});
+
+test('2:4 packing: int4 convs get the int4 layout, and the entry says which types it packs', () => {
+  const m = dsCnn('int4');
+  const convs = m.ops.filter((o) => o.op === 'CONV_2D').map((o) => o.inputs[1]!);
+  for (const t of convs) m.tensors[t]!.data = sparsify(m.tensors[t]!.data as Int8Array, t);
+  const bytes = writeTflite(m, { packTwoOfFour: true });
+  const packed = packed2of4Tensors(bytes);
+  const packable = convs.filter((t) => ((m.tensors[t]!.data as Int8Array).length / m.tensors[t]!.shape[0]!) % 32 === 0);
+  assert.ok(packable.length > 0);
+  assert.deepEqual([...packed.keys()], packable);
+  for (const t of packable) assert.equal(packed.get(t), ((m.tensors[t]!.data as Int8Array).length * 3) / 8);
+  assert.equal(packed2of4Types(bytes), 2);
+  assert.deepStrictEqual(readTflite(bytes), readTflite(writeTflite(m)));
+  const m8 = dsCnn('int8');
+  for (const o of m8.ops.filter((o) => o.op === 'CONV_2D'))
+    m8.tensors[o.inputs[1]!]!.data = sparsify(m8.tensors[o.inputs[1]!]!.data as Int8Array, 3);
+  assert.equal(packed2of4Types(writeTflite(m8, { packTwoOfFour: true })), 1);
+  assert.equal(packed2of4Types(writeTflite(m8)), 0);
 });
 
 test('2:4 packing: the writer adds it for 2:4 convs only, and the reader gives back the same model', () => {

@@ -152,6 +152,16 @@ pqk_status pqk_conv_geometry(pqk_ctx *ctx, pqk_node *node, const pqk_conv_fields
     return pqk_activation_range(ctx, node, fb_u8(b, node->options, f->act, 0), out, &op->act_min, &op->act_max);
 }
 
+int pqk_rescale_x16_ok(const int32_t *bias, int32_t channels, int64_t dot_length)
+{
+    const int64_t products = 8 * 255 * dot_length; /* int4 weights */
+    for (int32_t c = 0; c < channels; c++) {
+        const int64_t b = bias ? (int64_t)bias[c] : 0;
+        if ((b < 0 ? -b : b) + products >= (1 << 27)) return 0;
+    }
+    return 1;
+}
+
 int pqk_rescale_short_ok(const pqk_op_data *op, const int32_t *bias, int32_t channels, int64_t dot_length)
 {
     if (op->gemm_ties_up || dot_length <= 0 || dot_length > (1 << 14)) return 0;

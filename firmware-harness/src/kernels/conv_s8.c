@@ -30,6 +30,9 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
         node->op.gemm_int4 = w->type == PQK_INT4;
         node->op.gemm_depth = (int32_t)depth;
         node->op.rescale_short = pqk_rescale_short_ok(&node->op, pqk_bias_data(ctx, node), w->dims[0], depth);
+        if (PQK_2OF4_S4 && node->op.rescale_short && node->op.gemm_int4 &&
+            pqk_rescale_x16_ok(pqk_bias_data(ctx, node), w->dims[0], depth))
+            node->op.rescale_short = 2;
         node->scratch_bytes = pqk_gemm_scratch_bytes(w->dims[0], (int32_t)depth, w->type == PQK_INT4);
         /* 2:4 weights with a packed form skip their zeros where that pays (pqk_gemm_2of4_pays) and always when the
          * model has no dense copy. Beside dense weights Helium keeps its faster dense GEMM, but its scratch is sized
@@ -37,8 +40,8 @@ static pqk_status conv_prepare(pqk_ctx *ctx, pqk_node *node)
         node->op.gemm_2of4 =
             PQK_2OF4 && w->packed24 && (w->packed_only || pqk_gemm_2of4_pays(&node->op, pqk_bias_data(ctx, node)));
         if (node->op.gemm_2of4)
-            node->scratch_bytes +=
-                pqk_gemm_2of4_col_bytes(w->dims[0], (int32_t)depth) - pqk_gemm_col_bytes(w->dims[0], (int32_t)depth, 0);
+            node->scratch_bytes += pqk_gemm_2of4_col_bytes(w->dims[0], (int32_t)depth) -
+                                   pqk_gemm_col_bytes(w->dims[0], (int32_t)depth, w->type == PQK_INT4);
         return PQK_OK;
     }
     node->scratch_bytes = 2u * (uint32_t)depth;
@@ -200,19 +203,19 @@ static inline __attribute__((always_inline)) int32_t conv_pixel(const pqk_op_dat
             const int32_t ix = ix0 + kx * op->dil_w;
             const int8_t *xp = x + ((size_t)iy * iw + ix) * ic_n;
             const uint32_t wbase = (((uint32_t)oc * kh + ky) * kw + kx) * ic_n;
-            if (packed) { /* weight d of row oc in its packed form: 12 bytes per 16 of the row */
-                const uint8_t *row = (const uint8_t *)w + (size_t)oc * (size_t)(kh * kw * ic_n / 16) * 12;
+            if (packed) { /* weight d of row oc in its packed form */
+                const uint8_t *row = (const uint8_t *)w + (size_t)oc * pqk_2of4_row_bytes(kh * kw * ic_n, is_int4);
                 const uint32_t d0 = (uint32_t)(ky * kw + kx) * (uint32_t)ic_n;
                 if (ic_n % 4 == 0) { /* whole groups of four: their two weights against the inputs they name */
                     for (int32_t ic = 0; ic < ic_n; ic += 4) {
                         int32_t at[2], wv[2];
-                        pqk_2of4_group(row, d0 + (uint32_t)ic, at, wv);
+                        pqk_2of4_group(row, d0 + (uint32_t)ic, is_int4, at, wv);
                         acc += wv[0] * (xp[ic + at[0]] + op->in_offset) + wv[1] * (xp[ic + at[1]] + op->in_offset);
                     }
                     continue;
                 }
                 for (int32_t ic = 0; ic < ic_n; ic++)
-                    acc += pqk_2of4_weight(row, d0 + (uint32_t)ic) * (xp[ic] + op->in_offset);
+                    acc += pqk_2of4_weight(row, d0 + (uint32_t)ic, is_int4) * (xp[ic] + op->in_offset);
                 continue;
             }
             for (int32_t ic = 0; ic < ic_n; ic++) acc += pqk_weight(w, is_int4, wbase + ic) * (xp[ic] + op->in_offset);
@@ -252,10 +255,10 @@ static pqk_status conv_eval(pqk_ctx *ctx, pqk_node *node)
         conv_gemm(ctx, node, in, w, out, x, bias, y);
     else if (pqk_optimized(ctx))
         conv_im2col(ctx, node, in, w, out, x, bias, y);
+    else if (PQK_2OF4 && w->packed_only) /* the weights only in packed 2:4 form (a bundle's device form) */
+        conv_run(&node->op, in, w, out, x, bias, y, w->type == PQK_INT4, 1);
     else if (w->type == PQK_INT4)
         conv_run(&node->op, in, w, out, x, bias, y, 1, 0);
-    else if (PQK_2OF4 && w->packed_only) /* the weights only in packed 2:4 form (a bundle's device form) */
-        conv_run(&node->op, in, w, out, x, bias, y, 0, 1);
     else
         conv_run(&node->op, in, w, out, x, bias, y, 0, 0);
     return PQK_OK;

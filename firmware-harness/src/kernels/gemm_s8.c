@@ -14,6 +14,7 @@
  * 255 x 8 stay below 2^27), then the bias is added. */
 #include <string.h>
 
+#include "../pqk_features.h"
 #include "kernels.h"
 #include "simd.h"
 
@@ -153,10 +154,13 @@ static inline __attribute__((always_inline)) void gemm_run_short(const pqk_op_da
     }
 }
 
-/* The 2:4 row loop's case (DSP cores): the short rescale and a bias, any clamp. */
+/* The 2:4 row loop's case (DSP cores): the short rescale and a bias, any clamp; int4 weights when their sums times 16
+ * fit it too (rescale_short 2). */
 static int gemm_2of4_dsp_ok(const pqk_op_data *op, const int32_t *bias)
 {
-    return op->rescale_short && !op->gemm_int4 && bias && op->gemm_depth % 16 == 0 && op->gemm_rows > 0;
+    return op->gemm_int4
+               ? PQK_2OF4_S4 && op->rescale_short == 2 && bias && op->gemm_depth % 32 == 0 && op->gemm_rows > 0
+               : op->rescale_short && bias && op->gemm_depth % 16 == 0 && op->gemm_rows > 0;
 }
 
 #if defined(PQK_DSP)
@@ -169,7 +173,8 @@ static int gemm_2of4_dsp_ok(const pqk_op_data *op, const int32_t *bias)
  * once per Eval (pqk_gemm_rows_begin), read by one LDM. */
 typedef struct {
     const uint32_t *col;   /* 0 */
-    int32_t steps;         /* 4: groups / 4, times 2, plus 1 where groups / 2 is odd (one two-group step first) */
+    int32_t steps;         /* 4: groups / 4, times 2, plus 1 where groups / 2 is odd (one two-group step first); 2:4:
+                              depth / 16, int4 the table's end */
     const uint32_t *rows;  /* 8: this row's bias, multiplier, right shift less one; advances a row at a time */
     int8_t *y;             /* 12: advances a row at a time */
     int32_t stride;        /* 16 */
@@ -189,13 +194,16 @@ typedef struct {
 #define PQK_DSP_GROUP                                                                                                  \
     "ldr r12, [r5], #4\n\t"                                                                                            \
     "sxtb16 lr, r12\n\t" PQK_DSP_MAC4("lr") "sxtb16 lr, r12, ror #8\n\t" PQK_DSP_MAC4("lr")
-#define PQK_DSP_RESCALE(ra)                                                                                            \
-    "lsl " ra ", " ra ", #1\n\t"                                                                                       \
-    "smmulr " ra ", " ra ", r12\n\t"                                                                                   \
-    "sub " ra ", " ra ", " ra ", lsr #31\n\t"                                                                          \
-    "asr " ra ", " ra ", lr\n\t"                                                                                       \
-    "add " ra ", " ra ", r9\n\t"                                                                                       \
-    "ssat " ra ", #8, " ra ", asr #1\n\t"
+/* The short rescale of r0-r3 from their sums (twice: 2 x the sum from it, PQK_DSP_TWICE; from int4 sums times 16,
+ * PQK_DSP_TWICE_X16). */
+#define PQK_DSP_TWICE(ra)     "lsl " ra ", " ra ", #1\n\t"
+#define PQK_DSP_TWICE_X16(ra) "asr " ra ", " ra ", #3\n\t"
+#define PQK_DSP_RESCALE(ra, twice)                                                                                     \
+    twice(ra) "smmulr " ra ", " ra ", r12\n\t"                                                                         \
+              "sub " ra ", " ra ", " ra ", lsr #31\n\t"                                                                \
+              "asr " ra ", " ra ", lr\n\t"                                                                             \
+              "add " ra ", " ra ", r9\n\t"                                                                             \
+              "ssat " ra ", #8, " ra ", asr #1\n\t"
 /* r0-r3 to the four pixels: r8 the first one's byte, r9 the stride. */
 #define PQK_DSP_STORE                                                                                                  \
     "strb r0, [r8]\n\t"                                                                                                \
@@ -232,7 +240,7 @@ typedef struct {
     "bcc 2f\n\t" PQK_DSP_GROUP PQK_DSP_GROUP "2:\n\t" PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP PQK_DSP_GROUP          \
     "subs r6, r6, #1\n\t"                                                                                              \
     "bne 2b\n\t"
-#define PQK_DSP_ROWS(loop, store)                                                                                      \
+#define PQK_DSP_ROWS(loop, store, twice)                                                                               \
     "ldr r5, [%[st], #32]\n\t"                                                                                         \
     "1:\n\t"                                                                                                           \
     "ldr r8, [%[st], #8]\n\t"                                                                                          \
@@ -244,13 +252,13 @@ typedef struct {
     "ldr r6, [%[st], #4]\n\t" loop "ldr r8, [%[st], #8]\n\t"                                                           \
     "ldmia r8!, {r10, r12, lr}\n\t"                                                                                    \
     "str r8, [%[st], #8]\n\t"                                                                                          \
-    "ldr r9, [%[st], #20]\n\t" PQK_DSP_RESCALE("r0") PQK_DSP_RESCALE("r1") PQK_DSP_RESCALE("r2") PQK_DSP_RESCALE("r3") \
-        store "ldr r8, [%[st], #12]\n\t"                                                                               \
-              "add r8, r8, #1\n\t"                                                                                     \
-              "str r8, [%[st], #12]\n\t"                                                                               \
-              "ldr r9, [%[st], #28]\n\t"                                                                               \
-              "cmp r8, r9\n\t"                                                                                         \
-              "bne 1b"
+    "ldr r9, [%[st], #20]\n\t" PQK_DSP_RESCALE("r0", twice) PQK_DSP_RESCALE("r1", twice) PQK_DSP_RESCALE("r2", twice)  \
+        PQK_DSP_RESCALE("r3", twice) store "ldr r8, [%[st], #12]\n\t"                                                  \
+                                           "add r8, r8, #1\n\t"                                                        \
+                                           "str r8, [%[st], #12]\n\t"                                                  \
+                                           "ldr r9, [%[st], #28]\n\t"                                                  \
+                                           "cmp r8, r9\n\t"                                                            \
+                                           "bne 1b"
 #define PQK_DSP_CLOBBERS "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory"
 
 #define PQK_DSP_STORE_PLAIN "ldr r8, [%[st], #12]\n\tldr r9, [%[st], #16]\n\t" PQK_DSP_STORE
@@ -258,9 +266,15 @@ typedef struct {
 static void gemm_rows_dsp(gemm_dsp_state *st, int floor)
 {
     if (floor)
-        __asm__ volatile(PQK_DSP_ROWS(PQK_DSP_DENSE_LOOP, PQK_DSP_STORE_FLOOR) : : [st] "r"(st) : PQK_DSP_CLOBBERS);
+        __asm__ volatile(PQK_DSP_ROWS(PQK_DSP_DENSE_LOOP, PQK_DSP_STORE_FLOOR, PQK_DSP_TWICE)
+                         :
+                         : [st] "r"(st)
+                         : PQK_DSP_CLOBBERS);
     else
-        __asm__ volatile(PQK_DSP_ROWS(PQK_DSP_DENSE_LOOP, PQK_DSP_STORE_PLAIN) : : [st] "r"(st) : PQK_DSP_CLOBBERS);
+        __asm__ volatile(PQK_DSP_ROWS(PQK_DSP_DENSE_LOOP, PQK_DSP_STORE_PLAIN, PQK_DSP_TWICE)
+                         :
+                         : [st] "r"(st)
+                         : PQK_DSP_CLOBBERS);
 }
 
 /* 2:4: one group's two weights (widened, in the state's register) against the table entry at r8 for four pixels. */
@@ -288,21 +302,56 @@ static void gemm_rows_dsp(gemm_dsp_state *st, int floor)
     "bne 2b\n\t"                                                                                                       \
     "ldr %[st], [sp]\n\t"
 
+/* int4: four groups of one weight word (lr), their entry numbers in r12's low 16 bits: r6 holds the word's low or
+ * high nibbles moved to the top of each byte, SXTB16 widens a group's pair times 16 into the state's register. */
+#define PQK_DSP_2OF4_S4_ENTRY(bits)                                                                                    \
+    "ubfx r8, r12, #" bits ", #4\n\t"                                                                                  \
+    "add r8, r4, r8, lsl #4\n\t"
+#define PQK_DSP_2OF4_S4_WORD                                                                                           \
+    "lsl r6, lr, #4\n\t"                                                                                               \
+    "and r6, r6, #0xf0f0f0f0\n\t"                                                                                      \
+    "sxtb16 %[st], r6\n\t" PQK_DSP_2OF4_S4_ENTRY("0") PQK_DSP_2OF4_MAC4                                                \
+        "sxtb16 %[st], r6, ror #8\n\t" PQK_DSP_2OF4_S4_ENTRY("4") PQK_DSP_2OF4_MAC4                                    \
+        "add r4, r4, #192\n\t"                                                                                         \
+        "and r6, lr, #0xf0f0f0f0\n\t"                                                                                  \
+        "sxtb16 %[st], r6\n\t" PQK_DSP_2OF4_S4_ENTRY("8") PQK_DSP_2OF4_MAC4                                            \
+        "sxtb16 %[st], r6, ror #8\n\t" PQK_DSP_2OF4_S4_ENTRY("12") PQK_DSP_2OF4_MAC4 "add r4, r4, #192\n\t"
+/* Eight groups a step, r12 their entry numbers, until the table's end (the state's step word, which r6 brings in
+ * and the stack keeps). 81 instructions for 32 depth elements of a row and four pixels (the dense int4 loop: 124). */
+#define PQK_DSP_2OF4_S4_LOOP                                                                                           \
+    "push {r6}\n\t"                                                                                                    \
+    "2:\n\t"                                                                                                           \
+    "ldr r12, [r5], #4\n\t"                                                                                            \
+    "ldr lr, [r5], #4\n\t" PQK_DSP_2OF4_S4_WORD "ldr lr, [r5], #4\n\t"                                                 \
+    "lsr r12, r12, #16\n\t" PQK_DSP_2OF4_S4_WORD "ldr r8, [sp]\n\t"                                                    \
+    "cmp r4, r8\n\t"                                                                                                   \
+    "bne 2b\n\t"                                                                                                       \
+    "add sp, sp, #4\n\t"                                                                                               \
+    "ldr %[st], [sp]\n\t"
+
 /* clamp: a floor, a ceiling or both on the outputs (one loop: a ReLU's floor alone takes a ceiling of 127), or
- * neither. */
-static void gemm_2of4_rows_dsp(gemm_dsp_state *st, int clamp)
+ * neither. int4: the sums come times 16 (the row words' biases too), and one loop clamps always (the state's floor and
+ * ceiling are the whole range where the op has none), which keeps its code to one copy. */
+static void gemm_2of4_rows_dsp(gemm_dsp_state *st, int clamp, int is_int4)
 {
-    if (clamp)
-        __asm__ volatile("push {%[st]}\n\t" PQK_DSP_ROWS(PQK_DSP_2OF4_LOOP,
-                                                         PQK_DSP_STORE_CLAMPED(PQK_DSP_CEILING)) "\n\tadd sp, sp, #4"
+    if (PQK_2OF4_S4 && is_int4)
+        __asm__ volatile("push {%[st]}\n\t" PQK_DSP_ROWS(PQK_DSP_2OF4_S4_LOOP, PQK_DSP_STORE_CLAMPED(PQK_DSP_CEILING),
+                                                         PQK_DSP_TWICE_X16) "\n\tadd sp, sp, #4"
                          :
                          : [st] "r"(st)
                          : PQK_DSP_CLOBBERS);
-    else
-        __asm__ volatile("push {%[st]}\n\t" PQK_DSP_ROWS(PQK_DSP_2OF4_LOOP, PQK_DSP_STORE_PLAIN) "\n\tadd sp, sp, #4"
+    else if (PQK_2OF4_S8 && clamp)
+        __asm__ volatile("push {%[st]}\n\t" PQK_DSP_ROWS(PQK_DSP_2OF4_LOOP, PQK_DSP_STORE_CLAMPED(PQK_DSP_CEILING),
+                                                         PQK_DSP_TWICE) "\n\tadd sp, sp, #4"
                          :
                          : [st] "r"(st)
                          : PQK_DSP_CLOBBERS);
+    else if (PQK_2OF4_S8)
+        __asm__ volatile(
+            "push {%[st]}\n\t" PQK_DSP_ROWS(PQK_DSP_2OF4_LOOP, PQK_DSP_STORE_PLAIN, PQK_DSP_TWICE) "\n\tadd sp, sp, #4"
+            :
+            : [st] "r"(st)
+            : PQK_DSP_CLOBBERS);
 }
 
 static int gemm_dsp_rows_ok(const pqk_op_data *op, const int32_t *bias)
@@ -315,17 +364,18 @@ static int gemm_dsp_rows_ok(const pqk_op_data *op, const int32_t *bias)
 /* The three words per row the DSP row loop reads, after the DSP column (or the 2:4 table) in the column area. */
 static uint32_t *gemm_dsp_rows(const pqk_op_data *op, const uint32_t *col)
 {
-    return (uint32_t *)col + (op->gemm_2of4 ? 6 : 2) * PQK_GEMM_PIXELS * op->gemm_depth / 4;
+    return (uint32_t *)col + (PQK_2OF4 && op->gemm_2of4 ? 6 : 2) * PQK_GEMM_PIXELS * op->gemm_depth / 4;
 }
 #endif
 
 void pqk_gemm_rows_begin(const pqk_op_data *op, const int32_t *bias, uint32_t *col)
 {
 #if defined(PQK_DSP)
-    if (!(op->gemm_2of4 ? gemm_2of4_dsp_ok(op, bias) : gemm_dsp_rows_ok(op, bias))) return;
+    if (!(PQK_2OF4 && op->gemm_2of4 ? gemm_2of4_dsp_ok(op, bias) : gemm_dsp_rows_ok(op, bias))) return;
     uint32_t *rows = gemm_dsp_rows(op, col);
+    const uint32_t times = PQK_2OF4_S4 && op->gemm_2of4 && op->gemm_int4 ? 16u : 1u; /* int4 2:4 sums come times 16 */
     for (int32_t r = 0; r < op->gemm_rows; r++, rows += 3)
-        rows[0] = (uint32_t)bias[r], rows[1] = (uint32_t)op->mults[r], rows[2] = ~(uint32_t)op->shifts[r];
+        rows[0] = (uint32_t)bias[r] * times, rows[1] = (uint32_t)op->mults[r], rows[2] = ~(uint32_t)op->shifts[r];
 #else
     (void)op, (void)bias, (void)col;
 #endif
@@ -385,37 +435,66 @@ void pqk_gemm_run(const pqk_op_data *op_in, const int8_t *weights, const uint32_
  * numbered (0,1) (0,2) (0,3) (1,2) (1,3) (2,3); its entry offset is 16 x that number, plus 96 for the second group
  * of two. Each pixel's table holds, per group, the six pairs of its inputs, offset and widened to int16 pairs, for
  * the four pixels side by side (96 bytes a group): a row reads its groups' pairs at base + offset and the base
- * moves 192 bytes every two groups. A group with fewer than two weights names any pair that holds them. */
+ * moves 192 bytes every two groups. A group with fewer than two weights names any pair that holds them.
+ * int4 weights, per row, per eight groups 12 bytes: a word of eight entry numbers, a nibble each (the entry offset
+ * over 16), then per four groups a word of their weights, a nibble each, where a dense int4 word's widening puts
+ * them: group 0's pair in the low nibbles of bytes 0 and 2, group 1's of bytes 1 and 3, groups 2 and 3 in the high
+ * nibbles. The same table serves both. */
 static const uint8_t pairs24[6][2] = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
 
-void pqk_2of4_group(const uint8_t *row, uint32_t d, int32_t *at, int32_t *w)
+/* is_int4 as the build has it: a build with one type's packed path only (a bundle's) drops the other's code. */
+#define PACKED_INT4(is_int4) (PQK_2OF4_S8 ? PQK_2OF4_S4 && (is_int4) : 1)
+
+static inline int32_t nibble_s4(uint32_t v)
 {
-    const uint8_t *block = row + d / 16 * 12;
-    const uint32_t k = d % 16 / 4;
-    const uint8_t *pair = pairs24[(block[k] - (k & 1) * 96) / 16];
-    const int8_t *ws = (const int8_t *)block + 4 + 4 * (k / 2) + (k & 1);
-    at[0] = pair[0], at[1] = pair[1], w[0] = ws[0], w[1] = ws[2];
+    return (int32_t)(v << 28) >> 28;
 }
 
-int32_t pqk_2of4_weight(const uint8_t *row, uint32_t d)
+/* Group k's entry number (int4: a nibble of the block's first word; int8: the offset byte over 16). */
+static inline uint32_t group_number(const uint8_t *block, uint32_t k, int is_int4)
+{
+    return is_int4 ? pqk_load_u32(block) >> (4 * k) & 15u : block[k] / 16u;
+}
+
+void pqk_2of4_group(const uint8_t *row, uint32_t d, int is_int4, int32_t *at, int32_t *w)
+{
+    is_int4 = PACKED_INT4(is_int4);
+    const uint32_t span = is_int4 ? 32 : 16, k = d % span / 4;
+    const uint8_t *block = row + d / span * 12;
+    const uint8_t *pair = pairs24[group_number(block, k, is_int4) - (k & 1) * 6];
+    at[0] = pair[0], at[1] = pair[1];
+    if (is_int4) {
+        const uint8_t *ws = block + 4 + 4 * (k / 4) + (k & 1);
+        const uint32_t shift = (k & 2) ? 4 : 0;
+        w[0] = nibble_s4(ws[0] >> shift), w[1] = nibble_s4(ws[2] >> shift);
+        return;
+    }
+    const int8_t *ws = (const int8_t *)block + 4 + 4 * (k / 2) + (k & 1);
+    w[0] = ws[0], w[1] = ws[2];
+}
+
+int32_t pqk_2of4_weight(const uint8_t *row, uint32_t d, int is_int4)
 {
     int32_t at[2], w[2];
-    pqk_2of4_group(row, d & ~3u, at, w);
+    pqk_2of4_group(row, d & ~3u, is_int4, at, w);
     return (int32_t)(d % 4) == at[0] ? w[0] : (int32_t)(d % 4) == at[1] ? w[1] : 0;
 }
 
-int pqk_2of4_matches(const uint8_t *packed, const int8_t *dense, int32_t rows, int32_t depth)
+int pqk_2of4_matches(const uint8_t *packed, const int8_t *dense, int32_t rows, int32_t depth, int is_int4)
 {
+    is_int4 = PACKED_INT4(is_int4);
+    const uint32_t span = is_int4 ? 32 : 16, row_bytes = (uint32_t)depth / span * 12;
     for (uint32_t d = 0; d < (uint32_t)rows * (uint32_t)depth; d += 4) {
-        const uint8_t *row = packed + d / (uint32_t)depth * ((uint32_t)depth / 16 * 12);
-        const uint32_t k = d % 16 / 4;
-        const int32_t off = row[d % (uint32_t)depth / 16 * 12 + k] - (int32_t)(k & 1) * 96;
-        if (off < 0 || off % 16 != 0 || off / 16 >= 6) return 0; /* an offset that names no pair */
-        int32_t at[2], w[2];
-        int8_t want[4] = {0, 0, 0, 0};
-        pqk_2of4_group(row, d % (uint32_t)depth, at, w);
-        want[at[0]] = (int8_t)w[0], want[at[1]] = (int8_t)w[1];
-        if (dense && memcmp(want, dense + d, 4) != 0) return 0;
+        const uint8_t *row = packed + d / (uint32_t)depth * row_bytes;
+        const uint32_t k = d % span / 4, n = group_number(row + d % (uint32_t)depth / span * 12, k, is_int4);
+        if (!is_int4 && row[d % (uint32_t)depth / 16 * 12 + k] % 16 != 0) return 0; /* an offset off the grid */
+        if (n < 6 * (k & 1) || n >= 6 * (k & 1) + 6) return 0;                      /* a number that names no pair */
+        int32_t at[2], w[2], want[4] = {0, 0, 0, 0};
+        pqk_2of4_group(row, d % (uint32_t)depth, is_int4, at, w);
+        want[at[0]] = w[0], want[at[1]] = w[1];
+        if (dense)
+            for (uint32_t j = 0; j < 4; j++)
+                if (pqk_weight(dense, is_int4, d + j) != want[j]) return 0;
     }
     return 1;
 }
@@ -452,14 +531,34 @@ static inline __attribute__((always_inline)) void gemm_2of4_mac4(uint32_t w2, co
 }
 
 /* The C loop (the hosts' path, and on DSP cores packed-only weights without the short rescale or a bias): the
- * plain rescale, any clamp. */
+ * plain rescale, any clamp. int4 weights widen times 16 (as the dense int4 GEMM's), their sums shifted back. */
 static void gemm_2of4_run_c(const pqk_op_data *op, const uint8_t *packed, const uint32_t *table, const int32_t *bias,
                             int8_t *y, int32_t stride)
 {
     for (int32_t r = 0; r < op->gemm_rows; r++) {
         const int32_t b = bias ? bias[r] : 0;
-        int32_t a[4] = {b, b, b, b};
         const uint8_t *t = (const uint8_t *)table;
+        if (PQK_2OF4_S4 && op->gemm_int4) {
+            int32_t a[4] = {0, 0, 0, 0};
+            for (int32_t d = 0; d < op->gemm_depth; d += 32, packed += 12, t += 768) {
+                const uint32_t n = pqk_load_u32(packed);
+                for (int h = 0; h < 2; h++) {
+                    const uint32_t w8 = pqk_load_u32(packed + 4 + 4 * h), low = (w8 << 4) & 0xf0f0f0f0u,
+                                   high = w8 & 0xf0f0f0f0u;
+                    const uint8_t *th = t + 384 * h;
+                    const uint32_t nh = n >> (16 * h);
+                    gemm_2of4_mac4(pqk_sxtb16(low), th + 16 * (nh & 15u), a);
+                    gemm_2of4_mac4(pqk_sxtb16_ror8(low), th + 16 * (nh >> 4 & 15u), a);
+                    gemm_2of4_mac4(pqk_sxtb16(high), th + 192 + 16 * (nh >> 8 & 15u), a);
+                    gemm_2of4_mac4(pqk_sxtb16_ror8(high), th + 192 + 16 * (nh >> 12 & 15u), a);
+                }
+            }
+            for (int p = 0; p < PQK_GEMM_PIXELS; p++)
+                y[p * stride + r] = pqk_requant_gemm(op, pqk_add_wrap(a[p] >> 4, b), 0, r);
+            continue;
+        }
+        if (!PQK_2OF4_S8) continue;
+        int32_t a[4] = {b, b, b, b};
         for (int32_t d = 0; d < op->gemm_depth; d += 16, packed += 12, t += 384) {
             const uint32_t offs = pqk_load_u32(packed), w01 = pqk_load_u32(packed + 4), w23 = pqk_load_u32(packed + 8);
             gemm_2of4_mac4(pqk_sxtb16(w01), t + (offs & 0xffu), a);
@@ -475,9 +574,11 @@ void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint3
                        int8_t *y, int32_t stride)
 {
 #if defined(PQK_DSP)
-    if (gemm_2of4_dsp_ok(op, bias)) { /* the biases are in the rows' words */
+    if (gemm_2of4_dsp_ok(op, bias)) {      /* the biases are in the rows' words */
+        const int is_int4 = op->gemm_int4; /* int4: the step word is the table's end */
         gemm_dsp_state st = {table,
-                             op->gemm_depth / 16,
+                             is_int4 ? (int32_t)(uintptr_t)((const uint8_t *)table + 24 * op->gemm_depth)
+                                     : op->gemm_depth / 16,
                              gemm_dsp_rows(op, table),
                              y,
                              stride,
@@ -486,7 +587,7 @@ void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint3
                              y + op->gemm_rows,
                              (const int8_t *)packed,
                              (uint8_t)op->act_max * 0x01010101u};
-        gemm_2of4_rows_dsp(&st, pqk_clamp_kind(op->act_min, op->act_max) != PQK_CLAMP_NONE);
+        gemm_2of4_rows_dsp(&st, pqk_clamp_kind(op->act_min, op->act_max) != PQK_CLAMP_NONE, is_int4);
         return;
     }
 #endif

@@ -84,13 +84,19 @@ uint32_t pqk_gemm_scratch_bytes(int32_t rows, int32_t depth, int is_int4);
 void pqk_gemm_col_s8(const int8_t *x, int32_t offset, int32_t depth, int p, int is_int4, uint32_t *col);
 /* Once per Eval, before the pixels: what the DSP row loop reads of each row, in the column area. */
 void pqk_gemm_rows_begin(const pqk_op_data *op, const int32_t *bias, uint32_t *col);
-/* 2:4 weights (depth a multiple of 16), read from their packed form: pixel p's table (pqk_gemm_2of4_col), the rows
- * (pqk_gemm_rows_begin with the op's gemm_2of4 set), then pqk_gemm_2of4_run, whose output goes as pqk_gemm_run's. */
+/* 2:4 weights (depth a multiple of 16; int4 of 32), read from their packed form: pixel p's table (pqk_gemm_2of4_col),
+ * the rows (pqk_gemm_rows_begin with the op's gemm_2of4 set), then pqk_gemm_2of4_run, whose output goes as
+ * pqk_gemm_run's. */
 int pqk_gemm_2of4_pays(const pqk_op_data *op, const int32_t *bias);
+/* The bytes of one row's packed form: 12 per 16 of the depth (int8), per 32 (int4). */
+static inline uint32_t pqk_2of4_row_bytes(int32_t depth, int is_int4)
+{
+    return (uint32_t)depth / (is_int4 ? 32u : 16u) * 12u;
+}
 /* Weight d of one row's packed form (the plain kernels' reading of weights only in packed form). */
-int32_t pqk_2of4_weight(const uint8_t *row, uint32_t d);
+int32_t pqk_2of4_weight(const uint8_t *row, uint32_t d, int is_int4);
 /* The group of four that starts at d (a multiple of 4): its two positions and weights. */
-void pqk_2of4_group(const uint8_t *row, uint32_t d, int32_t *at, int32_t *w);
+void pqk_2of4_group(const uint8_t *row, uint32_t d, int is_int4, int32_t *at, int32_t *w);
 void pqk_gemm_2of4_col(const int8_t *x, int32_t offset, int32_t depth, int p, uint32_t *table);
 void pqk_gemm_2of4_run(const pqk_op_data *op, const uint8_t *packed, const uint32_t *table, const int32_t *bias,
                        int8_t *y, int32_t stride);
@@ -208,6 +214,9 @@ static inline int32x4_t pqk_out_short_mve_n(int32x4_t acc, int32_t mult, int32_t
  * multiplier, and |bias| + 128 x 255 x dot_length below 2^30 for every channel (|weight| <= 128, |input + offset|
  * <= 255). */
 int pqk_rescale_short_ok(const pqk_op_data *op, const int32_t *bias, int32_t channels, int64_t dot_length);
+/* Whether int4 sums times 16, the bias included, stay below 2^31: |bias| + 8 x 255 x dot_length below 2^27 for every
+ * channel (the 2:4 int4 row loop's sums; conv_prepare sets rescale_short to 2 then). */
+int pqk_rescale_x16_ok(const int32_t *bias, int32_t channels, int64_t dot_length);
 
 static inline const int32_t *pqk_bias_data(pqk_ctx *ctx, pqk_node *node)
 {
