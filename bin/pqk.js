@@ -2,7 +2,7 @@
 // Thin launcher: the CLI lives in dist/ (built by `npm run build`). In a checkout whose src/ was edited after the last
 // build, it rebuilds the TypeScript before running (the tests run src/ directly; an unbuilt edit must not run stale).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -19,6 +19,33 @@ function newestSource(dir) {
   return best;
 }
 
+// One rebuild at a time: commands started together after an edit would otherwise each run tsc, and one could import
+// a dist/ another is halfway through writing. The lock is a directory (made atomically); a command that finds it
+// waits until it is gone, then looks again. A lock left by a killed build is taken over after 10 minutes.
+function withBuildLock(fn) {
+  const lock = join(root, 'dist', '.build-lock');
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') return fn(); // dist/ not writable: no lock to take (nor a build to write)
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // gone meanwhile: try again
+      }
+      Atomics.wait(nap, 0, 0, 100);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 if (!existsSync(built)) {
   process.stderr.write(`pqk: ${built} is missing: run 'npm run build' (or 'bash scripts/setup.sh') first\n`);
   process.exit(1);
@@ -27,19 +54,26 @@ if (!existsSync(built)) {
 // it), so the command runs the code the tests run; a build that fails stops here with tsc's errors. Without
 // TypeScript installed it warns and runs the old build.
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
-if (existsSync(join(root, 'src'))) {
+const stale = () => {
   const src = newestSource(join(root, 'src'));
-  const newer = `${src.file.slice(root.length + 1)} is newer than the build in dist/`;
-  if (src.mtime > statSync(built).mtimeMs && !existsSync(tsc)) {
-    process.stderr.write(`pqk: warning: ${newer}; run 'npm run build' (this runs the old build)\n`);
-  } else if (src.mtime > statSync(built).mtimeMs) {
-    process.stderr.write(`pqk: ${newer}: rebuilding (tsc -p tsconfig.json)\n`);
-    const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
-    if (r.status !== 0) {
-      process.stderr.write(`pqk: the build failed; fix the errors above or run 'npm run build'\n`);
-      process.exit(1);
+  return src.mtime > statSync(built).mtimeMs ? `${src.file.slice(root.length + 1)} is newer than the build in dist/` : undefined;
+};
+if (existsSync(join(root, 'src')) && (stale() || existsSync(join(root, 'dist', '.build-lock')))) {
+  const ok = withBuildLock(() => {
+    const newer = stale(); // again: another command may have rebuilt meanwhile
+    if (newer && !existsSync(tsc)) {
+      process.stderr.write(`pqk: warning: ${newer}; run 'npm run build' (this runs the old build)\n`);
+    } else if (newer) {
+      process.stderr.write(`pqk: ${newer}: rebuilding (tsc -p tsconfig.json)\n`);
+      const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+      if (r.status !== 0) return false;
+      utimesSync(built, new Date(), new Date()); // tsc leaves an unchanged output's time alone
     }
-    utimesSync(built, new Date(), new Date()); // tsc leaves an unchanged output's time alone
+    return true;
+  });
+  if (!ok) {
+    process.stderr.write(`pqk: the build failed; fix the errors above or run 'npm run build'\n`);
+    process.exit(1);
   }
 }
 const { main } = await import(pathToFileURL(built).href);
