@@ -5,6 +5,7 @@
 import * as flatbuffers from 'flatbuffers';
 import { Model } from '../tflite/generated/index.js';
 import { hasPacked2of4, packed2of4Tensors } from '../tflite/packed-2of4.js';
+import type { TargetProfile } from '../targets/types.js';
 import { readTflite } from '../tflite/reader.js';
 import { writeTflite } from '../tflite/writer.js';
 
@@ -16,4 +17,12 @@ export function deviceForm(model: Uint8Array): Uint8Array {
   const sg = m.subgraphs(0);
   const dense = [...packed2of4Tensors(model).keys()].some((t) => (m.buffers(sg?.tensors(t)?.buffer() ?? 0)?.dataLength() ?? 0) > 0);
   return dense ? writeTflite(readTflite(model), { packTwoOfFour: true, packedOnly: true }) : model;
+}
+
+// The bytes a microcontroller target flashes where they are not the file's (packed 2:4 weights without their dense
+// copy: the device form), for the report's model figures and the flash budget; nothing where they are the file's.
+export function deviceBytes(model: Uint8Array, target: TargetProfile): { deviceBytes?: number } {
+  if (target.emulator.type !== 'qemu-system') return {};
+  const device = deviceForm(model);
+  return device === model ? {} : { deviceBytes: device.length };
 }

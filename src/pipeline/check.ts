@@ -2,6 +2,7 @@
 // on the inputs given (a dataset's test split, a .npy array, or seeded random int8 tensors) and is compared value for
 // value with the integer reference; the report, its budgets and exit code are `pqk run`'s, without training stages.
 import { isMicrocontroller } from '../runtimes/names.js';
+import { deviceBytes } from '../deploy/device-form.js';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadDataset } from '../data/index.js';
@@ -125,7 +126,12 @@ export async function runCheck(a: CheckArgs): Promise<RunReport> {
     versions: reportVersions(null, verified),
     stages: [],
     verification: verified,
-    model: modelFigures(m.qm, { name: basename(a.file).replace(/\.tflite$/, ''), file: 'model.tflite', fileBytes: a.bytes.length }),
+    model: modelFigures(m.qm, {
+      name: basename(a.file).replace(/\.tflite$/, ''),
+      file: 'model.tflite',
+      fileBytes: a.bytes.length,
+      ...deviceBytes(a.bytes, target),
+    }),
     check: { inputs: a.inputs.kind, labelled, file: a.file },
   };
   const report = finalizeReport(base, target, { strict: a.strict, baseline: a.baseline });

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { bundleForTarget, type BundleResult } from '../deploy/bundle.js';
+import { deviceBytes } from '../deploy/device-form.js';
 import { evaluateQuantized } from '../compress/pqk/evaluate.js';
 import { modelSparsity } from '../compress/pqk/masks.js';
 import type { Dataset } from '../data/types.js';
@@ -266,6 +267,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
       name: ctx.cfg.model,
       file: 'model.tflite',
       fileBytes: bytes.length,
+      ...deviceBytes(bytes, target),
       channelsBefore: channelsPerWeights(f.model.spec),
     }),
     ...(bundle ? { deploy: { dir: 'deploy', files: bundle.files.length, sha256: bundle.sha256 } } : {}),

@@ -2,7 +2,8 @@
 // payload (weights at the target's bit width, int32 biases) after the run's sparsity, against the part's flash (a
 // refusal) and the model-size budget (a warning). Zeros of unstructured and N:M sparsity stay in a dense TFLite tensor, so
 // only channel pruning shrinks the file: at level L a layer keeps at least (1 - L)^2 of its weights (both its input
-// and output channels pruned) and (1 - L) of its biases.
+// and output channels pruned) and (1 - L) of its biases. A microcontroller may flash N:M weights packed instead (the
+// device form: 3/4 of their dense bytes), so there the bound takes 3/4 of every weight tensor's.
 import type { Dataset } from '../data/types.js';
 import { DataError, UserError, EXIT } from '../errors.js';
 import { inferShapes, isWeightNode, outChannels, weightShape, type ModelSpec } from '../models/spec.js';
@@ -24,9 +25,16 @@ export function channelsPerWeights(spec: ModelSpec): Record<string, number> {
   return out;
 }
 
-export function minimumModelBytes(spec: ModelSpec, weightBits: 4 | 8, pattern: SparsityPattern, level: number): SizeBound {
+export function minimumModelBytes(
+  spec: ModelSpec,
+  weightBits: 4 | 8,
+  pattern: SparsityPattern,
+  level: number,
+  microcontroller = false,
+): SizeBound {
   const shapes = inferShapes(spec);
   const keep = pattern === 'channel' ? 1 - level : 1;
+  const packed = microcontroller && (pattern === '2:4' || pattern === '1:4') ? 3 / 4 : 1;
   let params = 0;
   let bytes = 0;
   for (const n of spec.nodes) {
@@ -35,7 +43,7 @@ export function minimumModelBytes(spec: ModelSpec, weightBits: 4 | 8, pattern: S
     const weights = weightShape(n, inShape).reduce((a, d) => a * d, 1);
     const channels = outChannels(n, inShape);
     params += weights + channels;
-    bytes += (weights * keep * keep * weightBits) / 8 + channels * keep * 4;
+    bytes += (weights * keep * keep * packed * weightBits) / 8 + channels * keep * 4;
   }
   return { params, bytes: Math.ceil(bytes) };
 }
@@ -49,7 +57,8 @@ export function checkModelFits(
   level: number,
   log: (line: string) => void,
 ): void {
-  const { params, bytes } = minimumModelBytes(spec, target.quantization.weightBits, pattern, level);
+  const microcontroller = target.emulator.type === 'qemu-system';
+  const { params, bytes } = minimumModelBytes(spec, target.quantization.weightBits, pattern, level, microcontroller);
   const after = pattern === 'channel' && level > 0 ? ` after ${Math.round(level * 100)}% channel pruning` : '';
   const size = `its ${params.toLocaleString('en-US')} parameters take at least ${formatValue(bytes, 'bytes')} as int${target.quantization.weightBits}${after}`;
   if (bytes > target.memory.flashBytes) {

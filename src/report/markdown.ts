@@ -55,7 +55,7 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
       ...(r.shipped ? [['shipped', `${r.shipped.stage}: ${r.shipped.reason}`]] : []),
       [
         'model',
-        `${formatValue(m.fileBytes, 'bytes')} file (${formatValue(m.payloadBytes, 'bytes')} payload), ${m.params.toLocaleString('en-US')} params, ${(m.macs / 1e6).toFixed(2)} M MACs, ${formatPercent(m.sparsity)} sparse`,
+        `${formatValue(m.fileBytes, 'bytes')} file (${formatValue(m.payloadBytes, 'bytes')} payload${m.deviceBytes === undefined ? '' : `; ${formatValue(m.deviceBytes, 'bytes')} on the board, 2:4 weights packed only`}), ${m.params.toLocaleString('en-US')} params, ${(m.macs / 1e6).toFixed(2)} M MACs, ${formatPercent(m.sparsity)} sparse`,
       ],
       ['instructions', instructions],
       ['arena', arenaRt === undefined ? '—' : `${formatValue(r.verification[arenaRt]!.arenaBytes!, 'bytes')} (${arenaRt})`],
@@ -226,12 +226,17 @@ function memorySection(r: RunReport, target?: TargetProfile): string[] {
   if (dev === undefined) return [];
   const v = r.verification[dev]!;
   const [flash, ram, arena, stack] = [v.flashBytes!, v.ramBytes!, v.arenaBytes!, v.stackBytes ?? null];
-  const model = Math.min(r.model.fileBytes, flash);
+  const model = Math.min(r.model.deviceBytes ?? r.model.fileBytes, flash);
   const b = (n: number | null): string => (n === null ? '—' : formatValue(n, 'bytes'));
   const of = (n: number, total: number | undefined): string => (total ? formatPercent(n / total) : '—');
   const [flashPart, ramPart] = [target?.memory.flashBytes, target?.memory.ramBytes];
   const rows = [
-    ['flash', 'model (`model.tflite` as a C array)', b(model), of(model, flashPart)],
+    [
+      'flash',
+      r.model.deviceBytes === undefined ? 'model (`model.tflite` as a C array)' : "model (`model.tflite`'s device form as a C array)",
+      b(model),
+      of(model, flashPart),
+    ],
     ['flash', 'runtime code, tables, start-up and test runner', b(flash - model), of(flash - model, flashPart)],
     ['flash', '**total**', `**${b(flash)}**`, of(flash, flashPart)],
     ['RAM', 'tensor arena', b(arena), of(arena, ramPart)],

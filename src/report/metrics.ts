@@ -102,7 +102,7 @@ export function layerFigures(model: QModel, channelsBefore: Record<string, numbe
 
 export function modelFigures(
   model: QModel,
-  opts: { name: string; file: string; fileBytes: number; channelsBefore?: Record<string, number> },
+  opts: { name: string; file: string; fileBytes: number; deviceBytes?: number; channelsBefore?: Record<string, number> },
 ): ModelFigures {
   const layers: LayerSparsity[] = [];
   let macs = 0;
@@ -124,6 +124,7 @@ export function modelFigures(
     name: opts.name,
     file: opts.file,
     fileBytes: opts.fileBytes,
+    ...(opts.deviceBytes !== undefined ? { deviceBytes: opts.deviceBytes } : {}),
     payloadBytes: model.tensors.reduce((s, t) => s + constantBytes(t), 0),
     macs,
     params,

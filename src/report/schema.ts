@@ -156,6 +156,7 @@ export const REPORT_SCHEMA = {
         name: { type: 'string' },
         file: { type: 'string' },
         fileBytes: int,
+        deviceBytes: int,
         payloadBytes: int,
         macs: int,
         params: int,

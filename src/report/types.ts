@@ -116,6 +116,9 @@ export interface ModelFigures {
   name: string; // architecture: 'ds-cnn', 'lenet', ...
   file: string; // model.tflite path, relative to the run folder
   fileBytes: number; // size of the .tflite file: what goes into flash
+  // A microcontroller target's model with packed 2:4 weights: the size of its device form (the packed weights without
+  // their dense copy), which the board flashes instead of the file; absent where the board flashes the file.
+  deviceBytes?: number;
   payloadBytes: number; // bytes of constant weights and biases inside it (int4 packed two per byte)
   macs: number; // multiply-accumulates per inference
   params: number; // weights and biases, zeros included

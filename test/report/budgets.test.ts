@@ -269,3 +269,16 @@ test('the accuracy drop counts the same samples on both sides: a verification on
   // minAccuracy stays the runtimes' own figure.
   assert.equal(byName(checkBudgets(part(10), withBudgets({ minAccuracy: 0.5 })), 'minAccuracy').value, 0.7);
 });
+
+test("modelFlashBytes judges the device form's bytes where the board flashes that instead of the file", () => {
+  const r = sampleReport();
+  const budget = withBudgets({ modelFlashBytes: 20_000 });
+  const packed = { ...r, model: { ...r.model, fileBytes: 24_000, deviceBytes: 19_000 } };
+  const flash = byName(checkBudgets(packed, budget), 'modelFlashBytes');
+  assert.equal(flash.verdict, 'pass');
+  assert.equal(flash.message, "modelFlashBytes: 19,000 B ≤ limit 20,000 B (model.tflite's device form, 95% of limit)");
+  assert.equal(
+    byName(checkBudgets({ ...packed, model: { ...packed.model, deviceBytes: 21_000 } }, budget), 'modelFlashBytes').verdict,
+    'fail',
+  );
+});

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '../../src/util/rng.js';
-import { deviceForm } from '../../src/deploy/device-form.js';
+import { deviceBytes, deviceForm } from '../../src/deploy/device-form.js';
+import { loadTarget } from '../../src/targets/load.js';
 import {
   pack2of4,
   pack2of4Int4,
@@ -154,4 +155,8 @@ test('2:4 packing: the device form leaves the dense copies out, once', () => {
   assert.ok(device.length < writeTflite(m).length, 'smaller than the dense file');
   assert.deepEqual(packed2of4Tensors(device), packed, 'the same packed tensors');
   assert.equal(deviceForm(device), device, 'the device form of the device form is itself');
+  // What a target flashes: the device form on a microcontroller, the file on a phone and for dense weights.
+  assert.deepEqual(deviceBytes(both, loadTarget('cortex-m4')), { deviceBytes: device.length });
+  assert.deepEqual(deviceBytes(both, loadTarget('android-arm64')), {});
+  assert.deepEqual(deviceBytes(dense, loadTarget('cortex-m4')), {});
 });
