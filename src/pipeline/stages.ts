@@ -169,10 +169,11 @@ export async function exportModel(
   return { bytes: writeTflite(qmodel, { floatIO: opts.floatIO, packTwoOfFour: packsTwoOfFour(ctx.cfg, target) }), qmodel };
 }
 
-// 2:4 weights get their packed form (the kernels that skip the zeros read it) for a board whose kernels use it: the
-// DSP cores; Helium's dense GEMM is faster than the packed path, so a Helium board would only carry more flash.
-export function packsTwoOfFour(cfg: RunConfig, target: TargetProfile): boolean {
-  if (cfg.phase1.pattern !== '2:4' || target.emulator.type !== 'qemu-system') return false;
+// 2:4 weights (int8 or int4; 1:4 ones fit the same form) get their packed form (the kernels that skip the zeros read
+// it) for a board whose kernels use it: the DSP cores; Helium's dense GEMM is faster than the packed path, so a Helium
+// board would only carry more flash.
+export function packsTwoOfFour(cfg: Pick<RunConfig, 'phase1'>, target: TargetProfile): boolean {
+  if ((cfg.phase1.pattern !== '2:4' && cfg.phase1.pattern !== '1:4') || target.emulator.type !== 'qemu-system') return false;
   const board = boardForMachine(target.emulator.machine);
   return board !== undefined && !board.mve;
 }

@@ -5,10 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CHANNEL_WEIGHT_DECAY, roundLevels } from '../../src/compress/pqk/phase1.js';
+import { CHANNEL_WEIGHT_DECAY, PHASE1_DEFAULTS, roundLevels, type Phase1Config } from '../../src/compress/pqk/phase1.js';
 import { FLOAT_DEFAULTS } from '../../src/train/float.js';
 import { guardTrainingSettings, readRunConfig, schemeOf } from '../../src/pipeline/config.js';
 import { loadTarget } from '../../src/targets/load.js';
+import { packsTwoOfFour } from '../../src/pipeline/stages.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pqk-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -105,4 +106,16 @@ test('a run folder written before weight decay existed keeps training without it
   } finally {
     rmSync(old, { recursive: true, force: true });
   }
+});
+
+test('2:4 and 1:4 weights get a packed form for the DSP cores only, int8 and int4 alike', () => {
+  const packs = (pattern: string, target: string): boolean =>
+    packsTwoOfFour({ phase1: { ...PHASE1_DEFAULTS, pattern: pattern as Phase1Config['pattern'] } }, loadTarget(target));
+  assert.deepEqual(
+    ['cortex-m4', 'cortex-m4-int4', 'cortex-m7', 'cortex-m33', 'cortex-m55', 'android-arm64'].map((t) => packs('2:4', t)),
+    [true, true, true, true, false, false],
+  );
+  assert.equal(packs('1:4', 'cortex-m4'), true);
+  assert.equal(packs('channel', 'cortex-m4'), false);
+  assert.equal(packs('unstructured', 'cortex-m4-int4'), false);
 });
