@@ -11,8 +11,9 @@ export function seedCorpus(): Uint8Array[] {
     dscnnModel(3, { channels: 8, blocks: 1 }),
     dscnnModel(4, { channels: 4, blocks: 1, weights: 'int4' }),
   ].map((m) => writeTflite(m));
-  // 2:4 weights with their packed form (metadata "pqk_2of4"), which the loader checks against the tensors.
+  // 2:4 weights (int8, int4) with their packed form (metadata "pqk_2of4"), which the loader checks against the tensors.
   valid.push(writeTflite(twoOfFour(dscnnModel(5, { channels: 16, blocks: 1 })), { packTwoOfFour: true }));
+  valid.push(writeTflite(twoOfFour(dscnnModel(6, { channels: 32, blocks: 1, weights: 'int4' })), { packTwoOfFour: true }));
   const r = mulberry32(99);
   const out: Uint8Array[] = [...valid];
   for (const v of valid) {
