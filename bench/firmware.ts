@@ -80,6 +80,7 @@ async function main(): Promise<void> {
   }
   // The kernel goals side by side: optimized kernels, the DS-CNN above (2,656,768 MACs).
   const dense = (cpu: string): Figures => table.get(`int8 ${cpu}`)!;
+  const modelBytes = (x: Figures): number => x.flash - x.code; // the model as the image holds it
   const f = (v: number, d = 2): string => v.toFixed(d);
   const row = (name: string, cell: (cpu: string) => string): void =>
     console.log(
@@ -97,13 +98,10 @@ async function main(): Promise<void> {
     const sparse = (cpu: string): Figures => table.get(`2:4 ${bits} ${cpu}`)!;
     row(`2:4 ${bits}: instructions per inference / dense ${bits}`, (c) => f(sparse(c).instructions / base(c).instructions));
     row(`2:4 ${bits}: CONV_2D instructions / dense ${bits}`, (c) => f(sparse(c).conv / base(c).conv));
-    row(`2:4 ${bits}: model flash / dense ${bits}`, (c) => f((sparse(c).flash - sparse(c).code) / (base(c).flash - base(c).code)));
+    row(`2:4 ${bits}: model flash / dense ${bits}`, (c) => f(modelBytes(sparse(c)) / modelBytes(base(c))));
   }
   row('2:4 int4: instructions per inference / dense int8', (c) => f(table.get(`2:4 int4 ${c}`)!.instructions / dense(c).instructions));
-  row('2:4 int4: model flash / dense int8', (c) => {
-    const s = table.get(`2:4 int4 ${c}`)!;
-    return f((s.flash - s.code) / (dense(c).flash - dense(c).code));
-  });
+  row('2:4 int4: model flash / dense int8', (c) => f(modelBytes(table.get(`2:4 int4 ${c}`)!) / modelBytes(dense(c))));
   row('runtime code bytes (optimized image less the model)', (c) => String(dense(c).code));
   row('the same, int4 image', (c) => String(table.get(`int4 ${c}`)!.code));
   row('the same, 2:4 int8 image (its packed path in)', (c) => String(table.get(`2:4 int8 ${c}`)!.code));

@@ -32,52 +32,54 @@ function pairOf(g: ArrayLike<number>, at: number): number {
   return PAIRS.findIndex(([i, j]) => nz.every((k) => k === i || k === j));
 }
 
-// int8 weights [rows, depth] (depth a multiple of 16) in the packed layout, or undefined when a group of four keeps
-// more than two weights.
-export function pack2of4(w: Int8Array, rows: number, depth: number): Uint8Array | undefined {
-  if (depth % 16 !== 0 || w.length !== rows * depth) return undefined;
-  const out = new Uint8Array((rows * depth * 3) / 4);
+// Weights [rows, depth] walked in blocks of `span` depth elements (12 packed bytes each, at byte o), every group of
+// four (k-th in its block) with the pair that holds its weights and their two values; undefined when a depth is not
+// a multiple of the span or a group keeps more than two weights. The two layouts differ only in `put`.
+function packBlocks(
+  w: Int8Array,
+  rows: number,
+  depth: number,
+  span: 16 | 32,
+  put: (out: Uint8Array, o: number, k: number, pair: number, a: number, b: number) => void,
+): Uint8Array | undefined {
+  if (depth % span !== 0 || w.length !== rows * depth) return undefined;
+  const out = new Uint8Array((rows * depth * 12) / span);
   let o = 0;
   for (let r = 0; r < rows; r++) {
-    for (let d = 0; d < depth; d += 16, o += 12) {
-      for (let k = 0; k < 4; k++) {
+    for (let d = 0; d < depth; d += span, o += 12) {
+      for (let k = 0; k < span / 4; k++) {
         const at = r * depth + d + 4 * k;
         const pair = pairOf(w, at);
         if (pair < 0) return undefined;
-        out[o + k] = 16 * pair + 96 * (k & 1);
         const [i, j] = PAIRS[pair]!;
-        const word = o + 4 + 4 * (k >> 1) + (k & 1);
-        out[word] = w[at + i]! & 0xff;
-        out[word + 2] = w[at + j]! & 0xff;
+        put(out, o, k, pair, w[at + i]!, w[at + j]!);
       }
     }
   }
   return out;
 }
 
+// int8 weights [rows, depth] (depth a multiple of 16) in the packed layout, or undefined when a group of four keeps
+// more than two weights.
+export function pack2of4(w: Int8Array, rows: number, depth: number): Uint8Array | undefined {
+  return packBlocks(w, rows, depth, 16, (out, o, k, pair, a, b) => {
+    out[o + k] = 16 * pair + 96 * (k & 1);
+    const word = o + 4 + 4 * (k >> 1) + (k & 1);
+    out[word] = a & 0xff;
+    out[word + 2] = b & 0xff;
+  });
+}
+
 // int4 weights ([rows, depth] values in [-8, 7], depth a multiple of 32) in the packed int4 layout, or undefined when
-// a group of four keeps more than two weights.
+// a group of four keeps more than two weights. Group k's pair number is nibble k of the block's first word (little
+// endian: byte k / 2, the high nibble for odd k).
 export function pack2of4Int4(w: Int8Array, rows: number, depth: number): Uint8Array | undefined {
-  if (depth % 32 !== 0 || w.length !== rows * depth) return undefined;
-  const out = new Uint8Array((rows * depth * 3) / 8);
-  let o = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let d = 0; d < depth; d += 32, o += 12) {
-      let numbers = 0;
-      for (let k = 0; k < 8; k++) {
-        const at = r * depth + d + 4 * k;
-        const pair = pairOf(w, at);
-        if (pair < 0) return undefined;
-        numbers |= (pair + 6 * (k & 1)) << (4 * k);
-        const [i, j] = PAIRS[pair]!;
-        const { byte, shift } = int4Slot(o, k);
-        out[byte] |= (w[at + i]! & 15) << shift;
-        out[byte + 2] |= (w[at + j]! & 15) << shift;
-      }
-      new DataView(out.buffer).setUint32(o, numbers >>> 0, true);
-    }
-  }
-  return out;
+  return packBlocks(w, rows, depth, 32, (out, o, k, pair, a, b) => {
+    out[o + (k >> 1)] |= (pair + 6 * (k & 1)) << (4 * (k & 1));
+    const { byte, shift } = int4Slot(o, k);
+    out[byte] |= (a & 15) << shift;
+    out[byte + 2] |= (b & 15) << shift;
+  });
 }
 
 // Where group k (0-7) of a 32-element block at byte o keeps its first weight (its second is two bytes on).
