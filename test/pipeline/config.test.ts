@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CHANNEL_WEIGHT_DECAY, PHASE1_DEFAULTS, roundLevels, type Phase1Config } from '../../src/compress/pqk/phase1.js';
+import { PHASE1_DEFAULTS, PHASE1_WEIGHT_DECAY, roundLevels, type Phase1Config } from '../../src/compress/pqk/phase1.js';
 import { FLOAT_DEFAULTS } from '../../src/train/float.js';
 import { guardTrainingSettings, readRunConfig, schemeOf } from '../../src/pipeline/config.js';
 import { loadTarget } from '../../src/targets/load.js';
@@ -61,18 +61,20 @@ test('unstructured pruning takes its gradual schedule and final epochs unless a 
   assert.deepEqual([c.pattern, c.rounds, c.epochsPerRound, c.finalEpochs], ['channel', 3, 3, 20]);
 });
 
-test('channel pruning decays the kept weights in phase 1 unless a config sets weightDecay; other patterns do not', () => {
+test('phase 1 decays the kept weights under every pattern unless a config sets weightDecay', () => {
   const m4 = loadTarget('cortex-m4');
   const decay = (phase1: object): number => {
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ model: 'ds-cnn', data: 'data/x', seed: 1, phase1 }));
     return readRunConfig(dir, m4).phase1.weightDecay;
   };
-  assert.equal(decay({}), CHANNEL_WEIGHT_DECAY);
-  assert.ok(CHANNEL_WEIGHT_DECAY > 0);
+  assert.equal(decay({}), PHASE1_WEIGHT_DECAY);
+  assert.ok(PHASE1_WEIGHT_DECAY > 0);
   assert.equal(decay({ weightDecay: 0 }), 0);
   assert.equal(decay({ weightDecay: 0.5 }), 0.5);
-  assert.equal(decay({ pattern: 'unstructured', sparsity: 0.8 }), 0);
-  assert.equal(decay({ pattern: '2:4' }), 0);
+  assert.equal(decay({ pattern: 'unstructured', sparsity: 0.8 }), PHASE1_WEIGHT_DECAY);
+  assert.equal(decay({ pattern: 'unstructured', sparsity: 0.8, weightDecay: 0 }), 0);
+  assert.equal(decay({ pattern: '2:4' }), PHASE1_WEIGHT_DECAY);
+  assert.equal(decay({ pattern: '1:4', weightDecay: 0.2 }), 0.2);
   assert.equal(readRunConfig(dir, m4).float.weightDecay, FLOAT_DEFAULTS.weightDecay);
 });
 
