@@ -110,16 +110,20 @@ function readRecordedSettings(runDir: string): Record<string, unknown> {
   return existsSync(file) ? readJson<Record<string, unknown>>(file, 'run settings') : {};
 }
 
-// A recorded setting and the current one are the same when equal, or when the recorded section lacks only keys added
-// since whose current values are those ADDED_SINCE gives.
-function sameSetting(key: string, old: unknown, now: unknown): boolean {
-  if (JSON.stringify(old) === JSON.stringify(now)) return true;
-  if (!isObject(old) || !isObject(now)) return false;
+// The current setting as compared with a recorded one: without the keys added since that the recorded section lacks,
+// where they have the values ADDED_SINCE gives (so a run recorded without them still matches).
+function comparable(key: string, old: unknown, now: unknown): unknown {
+  if (!isObject(old) || !isObject(now)) return now;
   const added = addedSince(old, key);
-  const rest = Object.fromEntries(
-    Object.entries(now).filter(([k]) => !(k in added && JSON.stringify(now[k]) === JSON.stringify(added[k]))),
-  );
-  return JSON.stringify(old) === JSON.stringify(rest);
+  return Object.fromEntries(Object.entries(now).filter(([k]) => !(k in added && JSON.stringify(now[k]) === JSON.stringify(added[k]))));
+}
+
+// Where a recorded setting and the current one differ, one entry per differing leaf: "float.seed: 2 there, 1 now".
+function settingDiffs(path: string, old: unknown, now: unknown): string[] {
+  if (JSON.stringify(old) === JSON.stringify(now)) return [];
+  if (!isObject(old) || !isObject(now)) return [`${path}: ${brief(old)} there, ${brief(now)} now`];
+  const keys = [...new Set([...Object.keys(old), ...Object.keys(now)])];
+  return keys.flatMap((k) => settingDiffs(`${path}.${k}`, old[k], now[k]));
 }
 
 // A run folder holds checkpoints of one set of settings; continuing it with others would mix them. `now` names the
@@ -127,12 +131,17 @@ function sameSetting(key: string, old: unknown, now: unknown): boolean {
 export function guardRunSettings(runDir: string, now: Record<string, unknown>): void {
   const file = join(runDir, 'settings.json');
   const old = readRecordedSettings(runDir);
-  const differs = Object.keys(now).filter((k) => k in old && !sameSetting(k, old[k], now[k]));
+  const current = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, k in old ? comparable(k, old[k], v) : v]));
+  const differs = Object.keys(now)
+    .filter((k) => k in old)
+    .flatMap((k) => settingDiffs(k, old[k], current[k]));
   if (differs.length > 0)
     throw new RunStateError(
-      `${runDir} holds a run made with other settings (${differs.map((k) => `${k}: ${brief(old[k])} there, ${brief(now[k])} now`).join('; ')}); use another folder or remove this one`,
+      `${runDir} holds a run made with other settings (${differs.join('; ')}); give the settings it was made with ` +
+        `(${file}), use another folder or remove this one`,
     );
-  atomicWriteJson(file, { ...old, ...now });
+  // A section recorded without a key added since stays so: the run keeps the ADDED_SINCE value when resumed again.
+  atomicWriteJson(file, { ...old, ...current });
 }
 
 // The settings a run's checkpoints depend on, guarded by guardRunSettings (pqk run and pqk compress). Which students

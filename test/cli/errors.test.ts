@@ -303,7 +303,13 @@ describe('run folders', () => {
     assert.equal(stored.phase1.rounds, 2);
     const other = config('train-cfg2', { float: { epochs: 1, batchSize: 16 }, augment: { speed: [0.9, 0.9] } });
     const again = await cli(['train', '--data', data, '--out', run, '--config', other, '--batch', '8', '--backend', 'cpu']);
-    assertUserError(again, 1, /holds a run made with other settings \(augment: \{"speed":\[1\.2,1\.2\]\} there/, 'augment', assert);
+    assertUserError(
+      again,
+      1,
+      /holds a run made with other settings \(augment\.speed: \[1\.2,1\.2\] there, \[0\.9,0\.9\] now\)/,
+      'augment',
+      assert,
+    );
   });
 
   test('a folder made for int8 is refused for an int4 target, naming the difference', async () => {
@@ -316,7 +322,7 @@ describe('run folders', () => {
     assertUserError(
       r,
       1,
-      /run-int8 holds a run made with other settings \(quantization: \{"weightBits":8,.*\} there, \{"weightBits":4,.*\} now/,
+      /run-int8 holds a run made with other settings \(quantization\.weightBits: 8 there, 4 now; scheme\.weightBits: 8 there, 4 now\)/,
       'int4 on int8',
       assert,
     );

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { PHASE1_DEFAULTS, PHASE1_WEIGHT_DECAY, roundLevels, type Phase1Config } from '../../src/compress/pqk/phase1.js';
 import { FLOAT_DEFAULTS } from '../../src/train/float.js';
-import { guardTrainingSettings, readRunConfig, schemeOf } from '../../src/pipeline/config.js';
+import { guardRunSettings, guardTrainingSettings, readRunConfig, schemeOf } from '../../src/pipeline/config.js';
 import { loadTarget } from '../../src/targets/load.js';
 import { packsTwoOfFour } from '../../src/pipeline/stages.js';
 
@@ -93,20 +93,50 @@ test('a run folder written before weight decay existed keeps training without it
     assert.equal(c.float.weightDecay, 0);
     assert.equal(c.phase1.weightDecay, 0);
     guardTrainingSettings(old, c, m4); // does not throw
+    // Resumed again, it still trains without them (the recorded settings keep lacking them).
+    const again = readRunConfig(old, m4);
+    assert.deepEqual([again.float.weightDecay, again.phase1.weightDecay], [0, 0]);
+    guardTrainingSettings(old, again, m4);
     // A setting that really changed is still refused.
     writeFileSync(
       join(old, 'run.json'),
       JSON.stringify({ format: 'pqk-run-1', model: 'ds-cnn', data: 'data/x', seed: 1, float: { ...float, lr: 0.01 } }),
     );
-    assert.throws(() => guardTrainingSettings(old, readRunConfig(old, m4), m4), /holds a run made with other settings \(float: /);
+    assert.throws(
+      () => guardTrainingSettings(old, readRunConfig(old, m4), m4),
+      /holds a run made with other settings \(float\.lr: 0\.003 there, 0\.01 now\); give the settings it was made with/,
+    );
     // So is a weight decay set now on a run recorded without it.
     writeFileSync(
       join(old, 'run.json'),
       JSON.stringify({ format: 'pqk-run-1', model: 'ds-cnn', data: 'data/x', seed: 1, float: { ...float, weightDecay: 3 } }),
     );
-    assert.throws(() => guardTrainingSettings(old, readRunConfig(old, m4), m4), /float: /);
+    assert.throws(() => guardTrainingSettings(old, readRunConfig(old, m4), m4), /\(float\.weightDecay: unset there, 3 now\)/);
   } finally {
     rmSync(old, { recursive: true, force: true });
+  }
+});
+
+test('a run folder resumed with other settings is refused, naming every differing setting down to its key', () => {
+  const run = mkdtempSync(join(tmpdir(), 'pqk-config-guard-'));
+  try {
+    const made = { seed: 2, float: { epochs: 30, seed: 2 }, phase1: { pattern: 'unstructured', sparsity: 0.8, seed: 2 } };
+    guardRunSettings(run, made);
+    guardRunSettings(run, made); // the same settings again: accepted
+    const now = { seed: 1, float: { epochs: 30, seed: 1 }, phase1: { pattern: 'channel', sparsity: 0.5, seed: 1 } };
+    assert.throws(
+      () => guardRunSettings(run, now),
+      (e: Error) =>
+        e.message ===
+        `${run} holds a run made with other settings (seed: 2 there, 1 now; float.seed: 2 there, 1 now; ` +
+          'phase1.pattern: "unstructured" there, "channel" now; phase1.sparsity: 0.8 there, 0.5 now; phase1.seed: 2 there, 1 now); ' +
+          `give the settings it was made with (${join(run, 'settings.json')}), use another folder or remove this one`,
+    );
+    // A key only one side has is named as unset on the other; a setting the command does not depend on is added.
+    assert.throws(() => guardRunSettings(run, { ...made, float: { seed: 2 } }), /\(float\.epochs: 30 there, unset now\)/);
+    guardRunSettings(run, { ...made, augment: null });
+  } finally {
+    rmSync(run, { recursive: true, force: true });
   }
 });
 
