@@ -131,7 +131,7 @@ function settingDiffs(path: string, old: unknown, now: unknown): string[] {
 export function guardRunSettings(runDir: string, now: Record<string, unknown>): void {
   const file = join(runDir, 'settings.json');
   const old = readRecordedSettings(runDir);
-  const current = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, k in old ? comparable(k, old[k], v) : v]));
+  const current = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, comparable(k, old[k], v)]));
   const differs = Object.keys(now)
     .filter((k) => k in old)
     .flatMap((k) => settingDiffs(k, old[k], current[k]));

@@ -4,7 +4,7 @@
 // and process CPU time.
 import * as tf from '@tensorflow/tfjs-core';
 import { phase2Step, PHASE2_DEFAULTS } from '../compress/pqk/phase2.js';
-import { PHASE1_WEIGHT_DECAY, qatStep } from '../compress/pqk/phase1.js';
+import { PHASE1_DEFAULTS, qatStep } from '../compress/pqk/phase1.js';
 import type { QatState } from '../compress/quant/qat.js';
 import { createModel, disposeModel, type Model } from '../models/params.js';
 import { modelSpec } from '../models/zoo.js';
@@ -66,7 +66,7 @@ function makeStep(kind: StepKind, model: Model, inputShape: number[], classes: n
   if (kind === 'float') return { step: floatStep(model, opt, classes, FLOAT_DEFAULTS.weightDecay), dispose: () => opt.dispose() };
   const st: QatState = { scheme: { weightBits: 8, perChannel: true }, emaDecay: 0.95, freezeAfterSteps: Infinity, steps: 0, observe: true };
   if (kind === 'qat')
-    return { step: qatStep(model, opt, st, Infinity, classes, undefined, PHASE1_WEIGHT_DECAY), dispose: () => opt.dispose() };
+    return { step: qatStep(model, opt, st, Infinity, classes, undefined, PHASE1_DEFAULTS.weightDecay), dispose: () => opt.dispose() };
   // Phase 2 after phase 1: ranges observed once, then frozen; masks as they are (the step's cost does not depend on them).
   const observeOnce = makeOptimizer('adam', 0);
   tf.tidy(() => qatStep(model, observeOnce, st, 1, classes)(tf.zeros([2, ...inputShape]), tf.zeros([2], 'int32'), 0));
