@@ -10,10 +10,10 @@ import { initBackend } from '../src/backend/select.js';
 import { renderMarkdown, type ProbeSection, type RunInfo } from './pqk/markdown.js';
 import { loadTask } from './pqk/data.js';
 import { headSummary, probeBaseline, probeTable, probeVariants, readProbe, runProbe } from './pqk/probe.js';
-import { RecordStore } from './pqk/records.js';
+import { checkRecordedSettings, RecordStore, runInfoBeside } from './pqk/records.js';
 import { buildRows } from './pqk/rows.js';
 import { runSeed } from './pqk/runner.js';
-import { configId, parseBenchArgs, phase2Tag, type BenchSettings, type BenchTask } from './pqk/settings.js';
+import { configId, parseBenchArgs, phase2Tag, settingsHash, type BenchSettings, type BenchTask } from './pqk/settings.js';
 import type { Dataset } from '../src/data/types.js';
 import { atomicWrite, atomicWriteJson, readJson } from '../src/util/fs.js';
 
@@ -49,9 +49,8 @@ function probeSections(s: BenchSettings): ProbeSection[] {
   return out;
 }
 
-// Beside the records: the wall time summed over every invocation that added to them.
 function runInfoPath(s: BenchSettings): string {
-  return s.records.replace(/records\.json$/, 'run-info.json');
+  return runInfoBeside(s.records);
 }
 
 function writeOutputs(s: BenchSettings, store: RecordStore, info: RunInfo, timed = true): void {
@@ -90,7 +89,12 @@ async function main(): Promise<void> {
     dataNotes: { kws: 'not loaded', image: 'not loaded' },
     elapsedSeconds: 0,
   };
-  if (existsSync(runInfoPath(s))) priorSeconds = readJson<RunInfo>(runInfoPath(s), 'run info').elapsedSeconds;
+  if (existsSync(runInfoPath(s))) {
+    const prior = readJson<RunInfo>(runInfoPath(s), 'run info');
+    checkRecordedSettings(s.records, prior.settingsHash, settingsHash(s.train));
+    priorSeconds = prior.elapsedSeconds;
+  }
+  info.settingsHash = settingsHash(s.train);
   const data = new Map<BenchTask, Dataset>();
   for (const task of s.tasks) {
     const d = await loadTask(task, s.train.sizes[task], s.train.dataSeed, log, s.train.kwsClipsPerWord);

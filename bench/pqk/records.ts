@@ -25,6 +25,23 @@ export function recordKey(task: BenchTask, method: BenchMethod, seed: number, co
   return `${task}/${method}/${config ? configId(config) : 'float'}/s${seed}`;
 }
 
+// Beside the records: the run info (the wall time summed over every invocation that added to them, and the hash of
+// the settings they were made with).
+export function runInfoBeside(records: string): string {
+  return /records\.json$/.test(records)
+    ? records.replace(/records\.json$/, 'run-info.json')
+    : `${records.replace(/\.json$/, '')}.run-info.json`;
+}
+
+// Records are keyed by task, method, configuration and seed only: results of other settings in the same file would pass
+// for this run's. An absent hash (a run info older than the field) is taken as matching.
+export function checkRecordedSettings(records: string, recorded: string | undefined, now: string): void {
+  if (recorded === undefined || recorded === now) return;
+  throw new Error(
+    `${records} holds results of other settings (hash ${recorded} in ${runInfoBeside(records)}, ${now} now): a preset's recipe has changed since they were recorded; move both files away to start afresh, or give --records and --out to keep them apart`,
+  );
+}
+
 export class RecordStore {
   private readonly path: string;
   private readonly records: Record<string, SeedRecord>;

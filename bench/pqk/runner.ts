@@ -106,19 +106,24 @@ async function record(
   );
 }
 
+// The rounds of phase 1 under a configuration's pattern: unstructured pruning's own where the settings give one.
+export function phase1Schedule(t: TrainSettings, cfg: CompressConfig): { rounds: number; epochsPerRound: number; finalEpochs: number } {
+  if (cfg.pattern === 'unstructured' && t.p1Unstructured) return { ...t.p1Unstructured };
+  return { rounds: t.p1Rounds, epochsPerRound: t.p1EpochsPerRound, finalEpochs: t.p1FinalEpochs };
+}
+
 async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string): Promise<void> {
   const base = join(c.work, c.task, `s${c.seed}`, configId(cfg));
   const p1Dir = join(base, 'phase1');
   const pending = PHASE2_MODES.filter(([m]) => !c.store.get(recordKey(c.task, m, c.seed, cfg)));
   if (c.store.get(recordKey(c.task, 'phase1', c.seed, cfg)) && pending.length === 0) return;
   const scheme = { weightBits: cfg.weightBits, perChannel: true };
+  const schedule = phase1Schedule(c.t, cfg);
   const p1cfg = {
     ...PHASE1_DEFAULTS,
     sparsity: cfg.sparsity,
     pattern: cfg.pattern,
-    rounds: c.t.p1Rounds,
-    epochsPerRound: c.t.p1EpochsPerRound,
-    finalEpochs: c.t.p1FinalEpochs,
+    ...schedule,
     lr: c.t.p1Lr,
     weightDecay: c.t.p1WeightDecay ?? 0,
     scope: c.t.p1Scope,
@@ -134,7 +139,7 @@ async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string):
     start: async () => (await loadCheckpoint(floatDir, 'float')).model,
     log: c.log,
   });
-  const p1Stages = Array.from({ length: c.t.p1Rounds - 1 }, (_, k) => `phase1-round${k + 1}`).concat('phase1');
+  const p1Stages = Array.from({ length: schedule.rounds - 1 }, (_, k) => `phase1-round${k + 1}`).concat('phase1');
   if (!c.store.get(recordKey(c.task, 'phase1', c.seed, cfg))) await record(c, 'phase1', cfg, p1.model, p1Dir, p1Stages);
   disposeModel(p1.model);
   for (const [method, mode] of pending) {

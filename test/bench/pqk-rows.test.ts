@@ -2,8 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildRows, meanCi, t975 } from '../../bench/pqk/rows.js';
-import type { SeedRecord } from '../../bench/pqk/records.js';
-import { configId, parseBenchArgs, parseConfig, type CompressConfig } from '../../bench/pqk/settings.js';
+import { checkRecordedSettings, runInfoBeside, type SeedRecord } from '../../bench/pqk/records.js';
+import { phase1Schedule } from '../../bench/pqk/runner.js';
+import { configId, parseBenchArgs, parseConfig, settingsHash, type CompressConfig } from '../../bench/pqk/settings.js';
+import { PHASE1_DEFAULTS, resolvePhase1 } from '../../src/compress/pqk/phase1.js';
+import { PHASE2_DEFAULTS } from '../../src/compress/pqk/phase2.js';
+import { FLOAT_DEFAULTS } from '../../src/train/float.js';
 
 test('meanCi: the mean and a Student-t 95% interval; no interval from one seed', () => {
   const c = meanCi([1, 2, 3]); // mean 2, sample std 1, t(2) = 4.303
@@ -65,7 +69,6 @@ test('configuration ids: 2:4 reads and writes, and the scale preset holds the fo
   assert.deepEqual(s.seeds, [1, 2, 3]);
   assert.equal(s.train.kwsClipsPerWord, 1700);
   assert.ok(s.train.sizes.kws.test >= 1e9, 'the whole test split');
-  assert.equal(s.train.p1FinalEpochs, 20);
   // Its records are committed (bench/), its checkpoints are not; other settings keep both in the work folder.
   assert.equal(s.records, 'bench/pqk-scale.records.json');
   assert.equal(s.out, 'bench/pqk-scale');
@@ -73,4 +76,63 @@ test('configuration ids: 2:4 reads and writes, and the scale preset holds the fo
   const other = parseBenchArgs(['--preset', 'scale', '--float-epochs', '3']);
   assert.equal(other.records, `${other.work}/records.json`);
   assert.equal(other.out, `${other.work}/pqk-ablation`);
+});
+
+test('the scale preset runs the recipe of pqk run: float, phase 1 per pattern (resolvePhase1) and phase 2 defaults', () => {
+  const t = parseBenchArgs(['--preset', 'scale']).train;
+  assert.equal(t.floatEpochs, FLOAT_DEFAULTS.epochs);
+  assert.equal(t.floatLr, FLOAT_DEFAULTS.lr);
+  assert.equal(t.floatWeightDecay, FLOAT_DEFAULTS.weightDecay);
+  assert.ok(t.floatWeightDecay! > 0);
+  for (const cfg of parseBenchArgs(['--preset', 'scale']).configs) {
+    const want = resolvePhase1(undefined, { pattern: cfg.pattern, sparsity: cfg.sparsity });
+    const got = phase1Schedule(t, cfg);
+    assert.deepEqual(got, { rounds: want.rounds, epochsPerRound: want.epochsPerRound, finalEpochs: want.finalEpochs }, configId(cfg));
+    assert.equal(t.p1Lr, want.lr);
+    assert.equal(t.p1WeightDecay, want.weightDecay);
+    assert.equal(t.p1Importance, want.importance);
+    assert.equal(t.p1Scope, want.scope);
+  }
+  // unstructured pruning has its own, longer schedule; channel pruning the three rounds of PHASE1_DEFAULTS
+  assert.notDeepEqual(phase1Schedule(t, parseConfig('u0.8w8')!), phase1Schedule(t, parseConfig('c0.5w8')!));
+  assert.equal(phase1Schedule(t, parseConfig('c0.5w8')!).rounds, PHASE1_DEFAULTS.rounds);
+  assert.deepEqual(
+    [t.warmupEpochs, t.mutualEpochs, t.tau, t.lambda],
+    [PHASE2_DEFAULTS.warmupEpochs, PHASE2_DEFAULTS.mutualEpochs, PHASE2_DEFAULTS.tau, PHASE2_DEFAULTS.lambda],
+  );
+});
+
+test('scale-v1 keeps the recipe of its committed records (same settings hash), every pattern on one schedule', () => {
+  const s = parseBenchArgs(['--preset', 'scale-v1', '--tasks', 'kws']);
+  assert.equal(s.records, 'bench/pqk-scale-v1.records.json');
+  assert.equal(s.out, 'bench/pqk-scale-v1');
+  assert.equal(s.train.p1Lr, 0.003);
+  assert.equal(s.train.tau, 4);
+  assert.equal(s.train.floatWeightDecay, undefined);
+  assert.deepEqual(phase1Schedule(s.train, parseConfig('u0.8w8')!), { rounds: 3, epochsPerRound: 3, finalEpochs: 20 });
+  // the hash its records were made under (the work folder they came from: runs/bench-pqk/scale-<hash>)
+  assert.equal(settingsHash(s.train), '0464c2b093');
+  assert.notEqual(settingsHash(parseBenchArgs(['--preset', 'scale']).train), settingsHash(s.train));
+});
+
+test('records of other settings are refused with both hashes and the file named; the run info sits beside them', () => {
+  assert.equal(runInfoBeside('bench/pqk-scale.records.json'), 'bench/pqk-scale.run-info.json');
+  assert.equal(runInfoBeside('runs/x/records.json'), 'runs/x/run-info.json');
+  assert.equal(runInfoBeside('mine.json'), 'mine.run-info.json');
+  checkRecordedSettings('r.json', undefined, 'abc'); // a run info older than the field
+  checkRecordedSettings('r.json', 'abc', 'abc');
+  assert.throws(
+    () => checkRecordedSettings('bench/pqk-scale.records.json', '0464c2b093', '0123456789'),
+    /^Error: bench\/pqk-scale\.records\.json holds results of other settings \(hash 0464c2b093 in bench\/pqk-scale\.run-info\.json, 0123456789 now\)/,
+  );
+});
+
+test('--p1-rounds and --p1-epochs set the rounds of every pattern (unstructured pruning loses its own schedule)', () => {
+  const t = parseBenchArgs(['--preset', 'scale', '--p1-rounds', '2']).train;
+  assert.deepEqual(phase1Schedule(t, parseConfig('u0.8w8')!), {
+    rounds: 2,
+    epochsPerRound: PHASE1_DEFAULTS.epochsPerRound,
+    finalEpochs: PHASE1_DEFAULTS.finalEpochs,
+  });
+  assert.deepEqual(phase1Schedule(t, parseConfig('u0.8w8')!), phase1Schedule(t, parseConfig('c0.5w8')!));
 });
