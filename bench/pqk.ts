@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/select.js';
+import { UserError } from '../src/errors.js';
 import { renderMarkdown, type ProbeSection, type RunInfo } from './pqk/markdown.js';
 import { loadTask } from './pqk/data.js';
 import { headSummary, probeBaseline, probeTable, probeVariants, readProbe, runProbe } from './pqk/probe.js';
@@ -117,7 +118,9 @@ async function main(): Promise<void> {
   log(`done in ${((performance.now() - t0) / 60000).toFixed(1)} min: ${s.out}.json, ${s.out}.md`);
 }
 
+// A bad flag or a records file of other settings is the user's to fix: one message; anything else is a bug: its stack.
 main().catch((e: unknown) => {
-  process.stderr.write(`bench-pqk: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
+  const user = e instanceof UserError;
+  process.stderr.write(`bench-pqk: ${user ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(user ? e.exitCode : 1);
 });

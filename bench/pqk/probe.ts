@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import * as tf from '@tensorflow/tfjs-core';
 import { evaluateQuantized } from '../../src/compress/pqk/evaluate.js';
+import { RunStateError } from '../../src/errors.js';
 import { PHASE1_DEFAULTS, recalibrateBatchNorm } from '../../src/compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS, runPhase2, type Phase2Config } from '../../src/compress/pqk/phase2.js';
 import { teacherLogits } from '../../src/compress/pqk/teacher.js';
@@ -154,7 +155,7 @@ export async function runProbe(a: ProbeArgs): Promise<{ path: string; probe: Pro
   for (const seed of a.seeds) {
     const p1Dir = join(a.work, a.task, `s${seed}`, configId(a.cfg), 'phase1');
     if (!checkpointExists(p1Dir, 'phase1'))
-      throw new Error(`${p1Dir}: no phase-1 checkpoint; run the ablation for this configuration and seed first`);
+      throw new RunStateError(`${p1Dir}: no phase-1 checkpoint; run the ablation for this configuration and seed first`);
     if (!probe.bn.some((b) => b.seed === seed)) {
       const b = await teacherBnDiagnostic(p1Dir, a.data, a.t.batchSize, seed);
       probe.bn.push(b);

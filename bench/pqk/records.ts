@@ -2,6 +2,7 @@
 // recorded and resumes the stage it was in from that stage's checkpoints (or retrains it, deterministically, on a
 // machine that does not have them).
 import { existsSync } from 'node:fs';
+import { RunStateError } from '../../src/errors.js';
 import { atomicWriteJson, readJson } from '../../src/util/fs.js';
 import { configId, type BenchMethod, type BenchTask, type CompressConfig } from './settings.js';
 
@@ -37,7 +38,7 @@ export function runInfoBeside(records: string): string {
 // for this run's. An absent hash (a run info older than the field) is taken as matching.
 export function checkRecordedSettings(records: string, recorded: string | undefined, now: string): void {
   if (recorded === undefined || recorded === now) return;
-  throw new Error(
+  throw new RunStateError(
     `${records} holds results of other settings (hash ${recorded} in ${runInfoBeside(records)}, ${now} now): a preset's recipe has changed since they were recorded; move both files away to start afresh, or give --records and --out to keep them apart`,
   );
 }

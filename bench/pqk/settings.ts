@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Importance } from '../../src/compress/pqk/masks.js';
+import { UsageError } from '../../src/errors.js';
 import { PHASE1_DEFAULTS, UNSTRUCTURED_SCHEDULE } from '../../src/compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS } from '../../src/compress/pqk/phase2.js';
 import { FLOAT_DEFAULTS } from '../../src/train/float.js';
@@ -174,7 +175,7 @@ function list<T>(flag: string, v: string | undefined, parse: (s: string) => T | 
   if (v === undefined) return undefined;
   return v.split(',').map((s) => {
     const r = parse(s.trim());
-    if (r === undefined) throw new Error(`--${flag}: cannot read '${s}'\n${USAGE}`);
+    if (r === undefined) throw new UsageError(`--${flag}: cannot read '${s}'\n${USAGE}`);
     return r;
   });
 }
@@ -182,7 +183,7 @@ function list<T>(flag: string, v: string | undefined, parse: (s: string) => T | 
 function num(flag: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new Error(`--${flag}: expected a number >= ${min}, got '${v}'\n${USAGE}`);
+  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${flag}: expected a number >= ${min}, got '${v}'\n${USAGE}`);
   return n;
 }
 
@@ -228,7 +229,7 @@ export function parseBenchArgs(argv: string[]): BenchSettings {
   });
   const preset = f.preset ?? 'full';
   const base = PRESETS[preset];
-  if (!base) throw new Error(`--preset: unknown preset '${preset}' (scale, scale-v1, full, quick)\n${USAGE}`);
+  if (!base) throw new UsageError(`--preset: unknown preset '${preset}' (scale, scale-v1, full, quick)\n${USAGE}`);
   const t: TrainSettings = structuredClone(base.train);
   t.floatEpochs = num('float-epochs', f['float-epochs'], 1) ?? t.floatEpochs;
   t.p1Rounds = num('p1-rounds', f['p1-rounds'], 1) ?? t.p1Rounds;
@@ -259,9 +260,9 @@ export function parseBenchArgs(argv: string[]): BenchSettings {
     const [task, c] = f.probe.split(':');
     const cfg = c === undefined ? undefined : parseConfig(c);
     if ((task !== 'kws' && task !== 'image') || !cfg)
-      throw new Error(`--probe: expected TASK:CONFIG such as kws:u0.8w4, got '${f.probe}'\n${USAGE}`);
+      throw new UsageError(`--probe: expected TASK:CONFIG such as kws:u0.8w4, got '${f.probe}'\n${USAGE}`);
     const set = f['probe-set'] ?? 'variants';
-    if (set !== 'variants' && set !== 'head') throw new Error(`--probe-set: expected variants or head, got '${set}'\n${USAGE}`);
+    if (set !== 'variants' && set !== 'head') throw new UsageError(`--probe-set: expected variants or head, got '${set}'\n${USAGE}`);
     probe = { task, cfg, set };
   }
   return { preset, tasks, seeds, configs, train: t, out, work, records, probe };

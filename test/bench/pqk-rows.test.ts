@@ -1,6 +1,7 @@
 // bench:pqk rows: every row names its test-split size; every pqk row carries PQK - CE paired by seed with a t interval.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { execa } from 'execa';
 import { buildRows, meanCi, t975 } from '../../bench/pqk/rows.js';
 import { checkRecordedSettings, runInfoBeside, type SeedRecord } from '../../bench/pqk/records.js';
 import { phase1Schedule } from '../../bench/pqk/runner.js';
@@ -123,7 +124,7 @@ test('records of other settings are refused with both hashes and the file named;
   checkRecordedSettings('r.json', 'abc', 'abc');
   assert.throws(
     () => checkRecordedSettings('bench/pqk-scale.records.json', '0464c2b093', '0123456789'),
-    /^Error: bench\/pqk-scale\.records\.json holds results of other settings \(hash 0464c2b093 in bench\/pqk-scale\.run-info\.json, 0123456789 now\)/,
+    /^RunStateError: bench\/pqk-scale\.records\.json holds results of other settings \(hash 0464c2b093 in bench\/pqk-scale\.run-info\.json, 0123456789 now\)/,
   );
 });
 
@@ -135,4 +136,11 @@ test('--p1-rounds and --p1-epochs set the rounds of every pattern (unstructured 
     finalEpochs: PHASE1_DEFAULTS.finalEpochs,
   });
   assert.deepEqual(phase1Schedule(t, parseConfig('u0.8w8')!), phase1Schedule(t, parseConfig('c0.5w8')!));
+});
+
+test('bench:pqk prints a bad flag as one line and exits 2 (a usage error, no stack)', async () => {
+  const r = await execa('node', ['--import', 'tsx', 'bench/pqk.ts', '--preset', 'scal'], { reject: false });
+  assert.equal(r.exitCode, 2);
+  assert.match(r.stderr, /^bench-pqk: --preset: unknown preset 'scal' \(scale, scale-v1, full, quick\)\nusage: npm run bench:pqk/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
