@@ -57,13 +57,19 @@ function accuracyDrop(name: string, cur: number, base: number, tol: number): Bud
   return { name, limit, value: cur, unit: 'accuracy', verdict: pass ? 'pass' : 'fail', message };
 }
 
-// One result for the model file, then per runtime both ran: arena, worst-sample instructions, accuracy.
+// One result for the model file (and one for its device form where either run has one), then per runtime both ran: arena, worst-sample instructions, accuracy.
 export function compareBaseline(
   report: Pick<RunReport, 'model' | 'verification'>,
   baseline: RunReport,
   tol: Tolerance = DEFAULT_TOLERANCE,
 ): BudgetResult[] {
   const out = [growth('baseline.fileBytes', 'bytes', report.model.fileBytes, baseline.model.fileBytes, tol.bytes)];
+  // Where a board flashes a device form (packed 2:4 weights without their dense copy), the bytes it flashes too: a
+  // run without one flashes its file.
+  if (report.model.deviceBytes !== undefined || baseline.model.deviceBytes !== undefined) {
+    const flashed = (m: RunReport['model']): number => m.deviceBytes ?? m.fileBytes;
+    out.push(growth('baseline.deviceBytes', 'bytes', flashed(report.model), flashed(baseline.model), tol.bytes));
+  }
   const shared = Object.keys(report.verification).filter((rt) => rt in baseline.verification);
   for (const rt of shared) {
     const cur = report.verification[rt]!;

@@ -148,7 +148,7 @@ export interface LayerSparsity {
 }
 
 export interface BudgetResult {
-  name: string; // 'modelFlashBytes', ..., 'deviceFlashBytes', 'exact:tflite', 'baseline.fileBytes', ...
+  name: string; // 'modelFlashBytes', ..., 'deviceFlashBytes', 'exact:tflite', 'baseline.fileBytes', 'baseline.deviceBytes', ...
   limit: number | null;
   value: number | null; // the measured figure; null when missing (verdict 'skip')
   unit: BudgetUnit;

@@ -69,3 +69,25 @@ test('shrinking and improving always pass; a figure only one run has is skipped'
   assert.equal(ins.verdict, 'skip');
   assert.equal(ins.message, `baseline.instructions:${DEV}: skipped, not measured in this run`);
 });
+
+test('a device form (packed 2:4 weights) is compared too: the bytes the board flashes, the file where a run has none', () => {
+  const base = sampleReport();
+  assert.equal(base.model.deviceBytes, undefined);
+  assert.ok(!compareBaseline(base, base).some((b) => b.name === 'baseline.deviceBytes'), 'no device form in either run: no entry');
+  const packed = { ...base, model: { ...base.model, fileBytes: 30_000, deviceBytes: 18_000 } };
+  const tol = parseTolerance('bytes=0.02');
+  // the file grew by both weight forms, the flashed bytes shrank against the dense baseline's file (24,000 B)
+  const r = compareBaseline(packed, base, tol);
+  assert.deepEqual(
+    r.filter((b) => b.name.endsWith('Bytes')).map((b) => `${b.name}=${b.verdict}`),
+    ['baseline.fileBytes=fail', 'baseline.deviceBytes=pass'],
+  );
+  assert.equal(
+    r.find((b) => b.name === 'baseline.deviceBytes')!.message,
+    'baseline.deviceBytes: 18,000 B vs baseline 24,000 B (-25.0%, tolerance +2.0%)',
+  );
+  const grown = { ...packed, model: { ...packed.model, deviceBytes: 18_500 } };
+  const d = compareBaseline(grown, packed, tol).find((b) => b.name === 'baseline.deviceBytes')!;
+  assert.equal(d.verdict, 'fail');
+  assert.equal(d.limit, 18_360);
+});
