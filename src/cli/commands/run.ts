@@ -1,10 +1,11 @@
 // pqk run: the main job, from data to a verified, budget-checked model (resumable).
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolvePhase1 } from '../../compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS } from '../../compress/pqk/phase2.js';
 import { RunStateError, UsageError } from '../../errors.js';
 import { MODEL_NAMES } from '../../models/zoo.js';
-import { readStoredRunConfig, type RunConfig } from '../../pipeline/config.js';
+import { readRunConfig, readStoredRunConfig, runConfigPath, type RunConfig } from '../../pipeline/config.js';
 import { loadConfigFile, runPipeline } from '../../pipeline/run.js';
 import { DEFAULT_DATA } from '../../pipeline/stages.js';
 import { FLOAT_DEFAULTS } from '../../train/float.js';
@@ -13,8 +14,48 @@ import { EXIT, int, optInt, optStr, printJson, str, type Command } from '../comm
 import { progressPrinter } from '../progress.js';
 import { STRICT_FLAGS, strictBudgets } from '../strict.js';
 import { BASELINE_FLAGS, baselineOption } from '../baseline-flags.js';
-import { loadTarget } from '../../targets/load.js';
+import { listTargets, loadTarget } from '../../targets/load.js';
+import type { TargetProfile } from '../../targets/types.js';
 import { BACKEND_FLAG, startBackend } from './common.js';
+
+// A run folder that exists, made by pqk run, pqk train or pqk compress: its settings, every one filled in
+// (readRunConfig), which a resumed run keeps unless a flag or --config sets another (guardRunSettings then refuses it).
+function storedRun(runDir: string, t: TargetProfile): RunConfig | undefined {
+  if (!existsSync(runConfigPath(runDir))) return undefined;
+  return readStoredRunConfig(runDir).data === undefined ? undefined : readRunConfig(runDir, t);
+}
+
+// The run's settings: flags over --config over the run folder's own (when resumed) over the defaults, the target's
+// sparsity pattern and level where nothing sets them.
+export function runSettings(a: {
+  target: TargetProfile;
+  file: Partial<RunConfig>;
+  stored?: RunConfig;
+  seed: number;
+  model: string;
+  data: string;
+  ceControl: boolean;
+}): RunConfig {
+  const { file, stored, seed, model } = a;
+  return {
+    format: 'pqk-run-1',
+    model,
+    data: a.data,
+    seed,
+    target: a.target.name,
+    float: { ...(stored?.float ?? { ...FLOAT_DEFAULTS, seed }), model, ...file.float },
+    phase1: resolvePhase1(
+      { ...stored?.phase1, ...file.phase1 },
+      { pattern: a.target.sparsity.pattern, sparsity: a.target.sparsity.level, seed },
+    ),
+    phase2: {
+      ...(stored?.phase2 ?? { ...PHASE2_DEFAULTS, seed }),
+      ...file.phase2,
+      ...(a.ceControl ? { control: 'ce' as const } : {}),
+    },
+    ...((file.augment ?? stored?.augment) ? { augment: file.augment ?? stored?.augment } : {}),
+  };
+}
 
 export const runCommand: Command = {
   name: 'run',
@@ -22,7 +63,12 @@ export const runCommand: Command = {
   usage:
     'run [--target cortex-m4] [--data DIR] [--model ds-cnn] [--out runs/NAME] [--config pqk.json] [--from RUN_DIR] [--seed S] [--verify-limit N] [--ce-control] [--baseline OLD_REPORT.json] [--strict] [--backend B] [--json]',
   flags: {
-    target: { type: 'string', value: 'NAME|FILE', help: 'a built-in target (targets/*.json) or a profile file', default: 'cortex-m4' },
+    target: {
+      type: 'string',
+      value: 'NAME|FILE',
+      help: 'a built-in target (targets/*.json) or a profile file; a resumed run folder: the one it was made for',
+      default: 'cortex-m4',
+    },
     data: {
       type: 'string',
       value: 'DIR',
@@ -30,7 +76,12 @@ export const runCommand: Command = {
       default: DEFAULT_DATA,
     },
     model: { type: 'string', value: 'NAME', help: `${MODEL_NAMES.join(', ')}`, default: 'ds-cnn' },
-    out: { type: 'string', value: 'DIR', help: 'the run folder (resumed when it exists)', default: 'runs/<target>' },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      help: 'the run folder; one that exists is resumed with the settings of its run.json where no flag or --config sets one',
+      default: 'runs/<target>',
+    },
     config: {
       type: 'string',
       value: 'FILE',
@@ -61,33 +112,40 @@ export const runCommand: Command = {
   ],
   exitCodes: '3 a budget failed (report.md and junit.xml say which)',
   async run(ctx) {
-    const t = loadTarget(str(ctx, 'target', 'cortex-m4'));
+    const targetFlag = optStr(ctx, 'target');
+    let t = loadTarget(targetFlag ?? 'cortex-m4');
     const file = loadConfigFile(optStr(ctx, 'config'));
     const from = optStr(ctx, 'from');
     const imported = from ? readStoredRunConfig(resolve(from)) : undefined;
-    const seed = int(ctx, 'seed', file.seed ?? 1, { min: 0, max: 2 ** 31 - 1 });
-    const model = optStr(ctx, 'model') ?? file.model ?? imported?.model ?? 'ds-cnn';
+    const runDir = resolve(str(ctx, 'out', `runs/${t.name}`));
+    const madeFor = existsSync(runConfigPath(runDir)) ? readStoredRunConfig(runDir).target : undefined;
+    if (targetFlag === undefined && madeFor !== undefined && madeFor !== t.name) {
+      if (!listTargets().includes(madeFor))
+        throw new UsageError(`${runDir} was made for target '${madeFor}': give --target with its profile file to resume it`);
+      t = loadTarget(madeFor);
+    }
+    const stored = storedRun(runDir, t);
+    if (stored) ctx.log(`run: ${runDir} exists: resuming it with the settings of its run.json where no flag or --config sets one`);
+    const seed = int(ctx, 'seed', file.seed ?? stored?.seed ?? 1, { min: 0, max: 2 ** 31 - 1 });
+    const model = optStr(ctx, 'model') ?? file.model ?? stored?.model ?? imported?.model ?? 'ds-cnn';
     if (!imported && !(MODEL_NAMES as readonly string[]).includes(model))
       throw new UsageError(`--model: unknown model '${model}' (known: ${MODEL_NAMES.join(', ')})`);
     if (imported && model !== (imported.model ?? 'ds-cnn'))
       throw new RunStateError(
         `--from ${from} holds a '${imported.model ?? 'ds-cnn'}' model, not '${model}'; drop --model or start from a run of that model`,
       );
-    const cfg: RunConfig = {
-      format: 'pqk-run-1',
-      model,
-      data: optStr(ctx, 'data') ?? file.data ?? imported?.data ?? DEFAULT_DATA,
+    const cfg = runSettings({
+      target: t,
+      file,
+      stored,
       seed,
-      target: t.name,
-      float: { ...FLOAT_DEFAULTS, model, seed, ...file.float },
-      phase1: resolvePhase1(file.phase1, { pattern: t.sparsity.pattern, sparsity: t.sparsity.level, seed }),
-      phase2: { ...PHASE2_DEFAULTS, seed, ...file.phase2, ...(ctx.values['ce-control'] === true ? { control: 'ce' as const } : {}) },
-      ...(file.augment ? { augment: file.augment } : {}),
-    };
+      model,
+      data: optStr(ctx, 'data') ?? file.data ?? stored?.data ?? imported?.data ?? DEFAULT_DATA,
+      ceControl: ctx.values['ce-control'] === true,
+    });
     const verifyLimit = optInt(ctx, 'verify-limit', { min: 1 });
     const strict = strictBudgets(ctx);
     const baseline = baselineOption(ctx);
-    const runDir = resolve(str(ctx, 'out', `runs/${t.name}`));
     const unlock = lockRunDir(runDir, 'run');
     const backend = await startBackend(ctx);
     const t0 = Date.now();
