@@ -124,9 +124,9 @@ export function renderMarkdown(
     `Machine: ${info.machine}. Backend: ${info.backend}. Wall time of the ablation (summed over resumed invocations): ${(info.elapsedSeconds / 60).toFixed(1)} min.`,
     '',
     s.preset === 'scale'
-      ? '## Settings (the recipe of `pqk run` and `pqk compress`, whole splits)'
+      ? '## Settings (the recipe of `pqk run` and `pqk compress`; split sizes below)'
       : s.preset === 'scale-v1'
-        ? '## Settings (the recipe of 2026-12-05, whole splits)'
+        ? '## Settings (the recipe of 2026-12-05; split sizes below)'
         : '## Settings (a deliberately reduced budget)',
     '',
     `- Seeds ${s.seeds.join(', ')} (model init, shuffling, pruning rounds); one data seed (${t.dataSeed}) for all of them, so every method sees the same samples.`,
