@@ -90,12 +90,12 @@ async function main(): Promise<void> {
     dataNotes: { kws: 'not loaded', image: 'not loaded' },
     elapsedSeconds: 0,
   };
+  info.settingsHash = settingsHash(s.train);
   if (existsSync(runInfoPath(s))) {
     const prior = readJson<RunInfo>(runInfoPath(s), 'run info');
-    checkRecordedSettings(s.records, prior.settingsHash, settingsHash(s.train));
+    checkRecordedSettings(s.records, prior.settingsHash, info.settingsHash);
     priorSeconds = prior.elapsedSeconds;
   }
-  info.settingsHash = settingsHash(s.train);
   const data = new Map<BenchTask, Dataset>();
   for (const task of s.tasks) {
     const d = await loadTask(task, s.train.sizes[task], s.train.dataSeed, log, s.train.kwsClipsPerWord);

@@ -18,13 +18,6 @@ import { listTargets, loadTarget } from '../../targets/load.js';
 import type { TargetProfile } from '../../targets/types.js';
 import { BACKEND_FLAG, startBackend } from './common.js';
 
-// A run folder that exists, made by pqk run, pqk train or pqk compress: its settings, every one filled in
-// (readRunConfig), which a resumed run keeps unless a flag or --config sets another (guardRunSettings then refuses it).
-function storedRun(runDir: string, t: TargetProfile): RunConfig | undefined {
-  if (!existsSync(runConfigPath(runDir))) return undefined;
-  return readStoredRunConfig(runDir).data === undefined ? undefined : readRunConfig(runDir, t);
-}
-
 // The run's settings: flags over --config over the run folder's own (when resumed) over the defaults, the target's
 // sparsity pattern and level where nothing sets them.
 export function runSettings(a: {
@@ -118,13 +111,16 @@ export const runCommand: Command = {
     const from = optStr(ctx, 'from');
     const imported = from ? readStoredRunConfig(resolve(from)) : undefined;
     const runDir = resolve(str(ctx, 'out', `runs/${t.name}`));
-    const madeFor = existsSync(runConfigPath(runDir)) ? readStoredRunConfig(runDir).target : undefined;
+    // A folder that exists (made by pqk run, pqk train or pqk compress) is resumed with its settings, every one filled
+    // in (readRunConfig), unless a flag or --config sets another (guardRunSettings then refuses it).
+    const onDisk = existsSync(runConfigPath(runDir)) ? readStoredRunConfig(runDir) : undefined;
+    const madeFor = onDisk?.target;
     if (targetFlag === undefined && madeFor !== undefined && madeFor !== t.name) {
       if (!listTargets().includes(madeFor))
         throw new UsageError(`${runDir} was made for target '${madeFor}': give --target with its profile file to resume it`);
       t = loadTarget(madeFor);
     }
-    const stored = storedRun(runDir, t);
+    const stored = onDisk?.data === undefined ? undefined : readRunConfig(runDir, t);
     if (stored) ctx.log(`run: ${runDir} exists: resuming it with the settings of its run.json where no flag or --config sets one`);
     const seed = int(ctx, 'seed', file.seed ?? stored?.seed ?? 1, { min: 0, max: 2 ** 31 - 1 });
     const model = optStr(ctx, 'model') ?? file.model ?? stored?.model ?? imported?.model ?? 'ds-cnn';
