@@ -45,6 +45,7 @@ const PHASE1: JsonSchema = {
     distill: { type: 'number', minimum: 0, maximum: 100 },
     distillTau: positive(100),
     weightDecay: { type: 'number', minimum: 0, maximum: 1000 },
+    shadow: { type: 'boolean' },
     seed: SEED,
   },
 };

@@ -93,8 +93,12 @@ export function frozenQat(scheme: QuantScheme, emaDecay = PHASE1_DEFAULTS.emaDec
 }
 
 // Settings keys added after run folders were first written, with the value that reproduces what a run recorded
-// without them did: a float section written before weight decay existed trained without it, and so did a phase 1.
-const ADDED_SINCE: Record<string, Record<string, unknown>> = { float: { weightDecay: 0 }, phase1: { weightDecay: 0 } };
+// without them did: a float section written before weight decay existed trained without it, and so did a phase 1;
+// a phase 1 written before the dense shadow kept its pruned weights frozen.
+const ADDED_SINCE: Record<string, Record<string, unknown>> = {
+  float: { weightDecay: 0 },
+  phase1: { weightDecay: 0, shadow: false },
+};
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -85,13 +85,14 @@ test('a run folder written before weight decay existed keeps training without it
     writeFileSync(join(old, 'run.json'), JSON.stringify({ format: 'pqk-run-1', model: 'ds-cnn', data: 'data/x', seed: 1, float }));
     const m4 = loadTarget('cortex-m4');
     const before = readRunConfig(old, m4);
-    const { weightDecay: _w, ...phase1 } = before.phase1;
+    const { weightDecay: _w, shadow: _sh, ...phase1 } = before.phase1;
     const { control: _c, ship: _s, ...phase2 } = before.phase2;
     const recorded = { model: 'ds-cnn', data: 'data/x', seed: 1, float, phase1, phase2, augment: null };
     writeFileSync(join(old, 'settings.json'), JSON.stringify({ ...recorded, quantization: m4.quantization, scheme: schemeOf(m4) }));
     const c = readRunConfig(old, m4);
     assert.equal(c.float.weightDecay, 0);
     assert.equal(c.phase1.weightDecay, 0);
+    assert.equal(c.phase1.shadow, false);
     guardTrainingSettings(old, c, m4); // does not throw
     // Resumed again, it still trains without them (the recorded settings keep lacking them).
     const again = readRunConfig(old, m4);
@@ -112,6 +113,12 @@ test('a run folder written before weight decay existed keeps training without it
       JSON.stringify({ format: 'pqk-run-1', model: 'ds-cnn', data: 'data/x', seed: 1, float: { ...float, weightDecay: 3 } }),
     );
     assert.throws(() => guardTrainingSettings(old, readRunConfig(old, m4), m4), /\(float\.weightDecay: unset there, 3 now\)/);
+    // And the dense shadow asked for now.
+    writeFileSync(
+      join(old, 'run.json'),
+      JSON.stringify({ format: 'pqk-run-1', model: 'ds-cnn', data: 'data/x', seed: 1, float, phase1: { shadow: true } }),
+    );
+    assert.throws(() => guardTrainingSettings(old, readRunConfig(old, m4), m4), /\(phase1\.shadow: unset there, true now\)/);
   } finally {
     rmSync(old, { recursive: true, force: true });
   }

@@ -16,6 +16,7 @@ import { pqkSteps } from '../sparsity/index.js';
 import { qatLogits, type QatState, type QuantScheme } from '../quant/qat.js';
 import { pruneModel, type Importance, type PruneOptions } from './masks.js';
 import { softKl } from './phase2.js';
+import { disposeTeacherConstants, teacherConstants, teacherLogits, type TeacherOptions } from './teacher.js';
 
 export interface Phase1Config {
   sparsity: number; // final level (N:M patterns fix their own)
@@ -40,6 +41,13 @@ export interface Phase1Config {
   // multiplied by 1 - lr * weightDecay. Batch norm is frozen in QAT, so this is a true L2 penalty here; the pruned
   // weights keep their values for phase 2's teacher.
   weightDecay: number;
+  // The unimportant weights as a dense shadow: false keeps them at the values they had when pruned (phase 2's teacher
+  // starts from those); true trains them through phase 1 as phase 2's teacher trains them (its own Adam at the
+  // phase-1 learning rate, cross-entropy of the teacher W_t = Q(W * M) + W * (1 - M) with its batch statistics, only
+  // the unimportant weights updated), so phase 2 starts from a teacher that kept up with the student. The student's
+  // steps do not read those weights, but from the second round on normalizeKernelScale's rms does: the student's scale
+  // there, and so its path, differ a little.
+  shadow: boolean;
   seed: number;
 }
 
@@ -68,6 +76,7 @@ export const PHASE1_DEFAULTS: Phase1Config = {
   distill: 0,
   distillTau: 4,
   weightDecay: 0.1, // under every pattern (above)
+  shadow: false,
   seed: 1,
 };
 
@@ -136,6 +145,27 @@ export interface Distillation {
   tau: number;
 }
 
+// One step of the dense shadow: the teacher's cross-entropy, its gradient on the unimportant weights only. The
+// student's parameters enter as constants (teacherConstants), so nothing of the student moves.
+function shadowStep(model: Model, opt: tf.Optimizer, st: QatState, classes: number, x: tf.Tensor, y: tf.Tensor, lr: number): void {
+  setLearningRate(opt, lr);
+  const layers = [...model.layers.values()];
+  const consts = teacherConstants(model, st, SHADOW_TEACHER);
+  tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(
+      () => crossEntropy(teacherLogits(model, x, st, SHADOW_TEACHER, consts), y, classes),
+      layers.map((p) => p.w),
+    );
+    value.dispose();
+    const unimportant: Record<string, tf.Tensor> = {};
+    for (const p of layers) unimportant[p.w.name] = tf.mul(grads[p.w.name]!, tf.sub(1, p.mask));
+    opt.applyGradients(unimportant);
+  });
+  disposeTeacherConstants(consts);
+}
+
+const SHADOW_TEACHER: TeacherOptions = { quantizeActivations: false, batchNorm: 'batch' };
+
 export function qatStep(
   model: Model,
   opt: tf.Optimizer,
@@ -144,9 +174,11 @@ export function qatStep(
   classes: number,
   kd?: Distillation,
   weightDecay = 0,
+  shadow?: tf.Optimizer,
 ) {
   const vars = trainableVariables(model);
   return (x: tf.Tensor, y: tf.Tensor, lr: number): tf.Scalar => {
+    if (shadow) shadowStep(model, shadow, st, classes, x, y, lr);
     setLearningRate(opt, lr);
     st.observe = st.steps < freezeAfterSteps;
     const target = kd ? tf.keep(forwardFloat(kd.teacher, x, { training: false })) : undefined;
@@ -202,6 +234,7 @@ export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: S
     const freezeAfterSteps = Math.round(cfg.freezeRangesAfter * epochs * stepsPerEpoch);
     const qat: QatState = { scheme: a.scheme, emaDecay: cfg.emaDecay, freezeAfterSteps, steps: 0, observe: false };
     const from = prev;
+    let shadow: tf.Optimizer | undefined;
     const stage = k === levels.length - 1 ? 'phase1' : `phase1-round${k + 1}`;
     const r = await runStage({
       dir: a.dir,
@@ -222,9 +255,12 @@ export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: S
       makeOptimizer: (lr) => makeOptimizer('adam', lr),
       makeStep: (model, opt, extra) => {
         qat.steps = typeof extra?.qatSteps === 'number' ? extra.qatSteps : 0;
+        shadow?.dispose();
+        shadow = cfg.shadow ? makeOptimizer('adam', cfg.lr) : undefined;
         return {
-          step: qatStep(model, opt, qat, freezeAfterSteps, data.labels.length, kd, cfg.weightDecay),
+          step: qatStep(model, opt, qat, freezeAfterSteps, data.labels.length, kd, cfg.weightDecay, shadow),
           extra: () => ({ qatSteps: qat.steps, level }),
+          optimizers: shadow ? [shadow] : [],
         };
       },
       evalLogits: (model) => (x) => {
@@ -237,6 +273,7 @@ export async function runPhase1(a: Phase1Args): Promise<{ model: Model; state: S
       onProgress: a.onProgress,
       log: a.log,
     });
+    shadow?.dispose();
     qat.steps = Math.max(qat.steps, freezeAfterSteps);
     qat.observe = false;
     result = { ...r, qat };
