@@ -98,16 +98,13 @@ const ALL = Number.MAX_SAFE_INTEGER; // a whole split
 
 // Budgets where the float model has converged and a difference of a point can be seen: the large KWS set (2,040
 // validation and 2,040 test clips of held-out voices) and all of Fashion-MNIST (60,000 / 10,000), at the recipe
-// `pqk run` and `pqk compress` use (their defaults: float with weight decay; phase 1 lr 6e-3 with weight decay, three
-// rounds of 3 epochs and 20 at the final level, unstructured pruning sixteen rounds of one epoch and 40; phase 2 2 + 3
-// epochs at tau 1). But for the float epochs: 30 here, FLOAT_DEFAULTS' 45 being set for the default set's 96 steps an
-// epoch; the large set's 163 make 30 epochs 4,890 steps, more than the default set's 45 (4,320), and Fashion-MNIST's
-// 560 many more.
-export const SCALE_FLOAT_EPOCHS = 30;
+// `pqk run` and `pqk compress` use (their defaults: float 30 epochs with weight decay; phase 1 lr 6e-3 with weight
+// decay, three rounds of 3 epochs and 20 at the final level, unstructured pruning sixteen rounds of one epoch and 40;
+// phase 2 2 + 3 epochs at tau 1).
 const SCALE_TRAIN: TrainSettings = {
   dataSeed: 1,
   batchSize: 100,
-  floatEpochs: SCALE_FLOAT_EPOCHS,
+  floatEpochs: FLOAT_DEFAULTS.epochs,
   floatLr: FLOAT_DEFAULTS.lr,
   floatWeightDecay: FLOAT_DEFAULTS.weightDecay,
   p1Rounds: PHASE1_DEFAULTS.rounds,

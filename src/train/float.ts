@@ -22,8 +22,9 @@ export interface FloatConfig {
 
 export const FLOAT_DEFAULTS: FloatConfig = {
   model: 'ds-cnn',
-  // README: on the default set (96 steps an epoch) 95.08% mean test accuracy against 94.17% with 30 (seeds 1-3)
-  epochs: 45,
+  // README: 45 epochs reach 95.08% mean test accuracy on the default set against 94.17% (seeds 1-3), but the main
+  // job's phase 1 from the 45-epoch float of seed 1 fails the cortex-m4 accuracy budget (94.75 -> 92.58%)
+  epochs: 30,
   batchSize: 100,
   lr: 0.003,
   optimizer: 'adam',

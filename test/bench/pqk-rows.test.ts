@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { buildRows, meanCi, t975 } from '../../bench/pqk/rows.js';
 import { checkRecordedSettings, runInfoBeside, type SeedRecord } from '../../bench/pqk/records.js';
 import { phase1Schedule } from '../../bench/pqk/runner.js';
-import { configId, parseBenchArgs, parseConfig, settingsHash, SCALE_FLOAT_EPOCHS, type CompressConfig } from '../../bench/pqk/settings.js';
+import { configId, parseBenchArgs, parseConfig, settingsHash, type CompressConfig } from '../../bench/pqk/settings.js';
 import { PHASE1_DEFAULTS, resolvePhase1 } from '../../src/compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS } from '../../src/compress/pqk/phase2.js';
 import { FLOAT_DEFAULTS } from '../../src/train/float.js';
@@ -81,9 +81,7 @@ test('configuration ids: 2:4 reads and writes, and the scale preset holds the fo
 
 test('the scale preset runs the recipe of pqk run: float, phase 1 per pattern (resolvePhase1) and phase 2 defaults', () => {
   const t = parseBenchArgs(['--preset', 'scale']).train;
-  // but for the float epochs: fewer than the default set's, on larger sets (settings.ts)
-  assert.equal(t.floatEpochs, SCALE_FLOAT_EPOCHS);
-  assert.ok(SCALE_FLOAT_EPOCHS < FLOAT_DEFAULTS.epochs);
+  assert.equal(t.floatEpochs, FLOAT_DEFAULTS.epochs);
   // the hash of the committed records (bench/pqk-scale.run-info.json)
   assert.equal(settingsHash(t), '703168958c');
   assert.equal(t.floatLr, FLOAT_DEFAULTS.lr);
