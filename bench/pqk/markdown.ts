@@ -142,12 +142,12 @@ export function renderMarkdown(
   ];
   const reading: string[] = [];
   for (const task of s.tasks) {
-    out.push(
-      `## ${task === 'kws' ? 'KWS: DS-CNN on the synthetic keyword set' : 'Image: small ResNet on Fashion-MNIST'}`,
-      '',
-      ...taskTable(rows, task),
-      '',
-    );
+    out.push(`## ${task === 'kws' ? 'KWS: DS-CNN on the synthetic keyword set' : 'Image: small ResNet on Fashion-MNIST'}`, '');
+    if (!records.some((r) => r.task === task)) {
+      out.push('No results yet: the run has not finished a method of this task (it resumes from its records).', '');
+      continue;
+    }
+    out.push(...taskTable(rows, task), '');
     const p = pairedTable(records, s, task);
     out.push('Paired by seed (same float model and phase-1 checkpoint), percentage points, mean ± std over seeds:', '', ...p.lines, '');
     out.push('Teacher accuracy % (Q(W*M) + W*(1-M), float activations, same test subset):', '', ...teacherTable(records, s, task), '');

@@ -4,11 +4,13 @@ import { test } from 'node:test';
 import { execa } from 'execa';
 import { buildRows, meanCi, t975 } from '../../bench/pqk/rows.js';
 import { checkRecordedSettings, runInfoBeside, type SeedRecord } from '../../bench/pqk/records.js';
+import { renderMarkdown, type RunInfo } from '../../bench/pqk/markdown.js';
 import { phase1Schedule } from '../../bench/pqk/runner.js';
 import { configId, parseBenchArgs, parseConfig, settingsHash, type CompressConfig } from '../../bench/pqk/settings.js';
 import { PHASE1_DEFAULTS, resolvePhase1 } from '../../src/compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS } from '../../src/compress/pqk/phase2.js';
 import { FLOAT_DEFAULTS } from '../../src/train/float.js';
+import { readJson } from '../../src/util/fs.js';
 
 test('meanCi: the mean and a Student-t 95% interval; no interval from one seed', () => {
   const c = meanCi([1, 2, 3]); // mean 2, sample std 1, t(2) = 4.303
@@ -145,4 +147,21 @@ test('bench:pqk prints a bad flag as one line and exits 2 (a usage error, no sta
   assert.equal(r.exitCode, 2);
   assert.match(r.stderr, /^bench-pqk: --preset: unknown preset 'scal' \(scale, scale-v1, full, quick\)\nusage: npm run bench:pqk/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('the markdown of a run that has not reached a task says so instead of printing empty tables', () => {
+  const s = parseBenchArgs(['--preset', 'scale']);
+  const records = Object.values(readJson<Record<string, SeedRecord>>('bench/pqk-scale.records.json', 'records')).filter(
+    (r) => r.task === 'kws',
+  );
+  const info = readJson<RunInfo>('bench/pqk-scale.run-info.json', 'run info');
+  const md = renderMarkdown(s, buildRows(records, s.tasks, s.seeds, s.configs), records, info, 'no-such-notes.md');
+  const [kws, image] = md.split('## Image: small ResNet on Fashion-MNIST');
+  assert.match(image!, /^\s+No results yet: the run has not finished a method of this task/);
+  assert.doesNotMatch(image!.split('## Reading')[0]!, /\| configuration/);
+  // the KWS section keeps its tables: the float row, five methods of 50% channel (scratch included), four of each other
+  const methodRows = kws!
+    .split('\n')
+    .filter((l) => /^\| [^|]+ \| (float|phase1|phase1\+ce|phase1\+warmup|pqk|scratch) \| [0-9.]+ ± [0-9.]+ \|/.test(l));
+  assert.equal(methodRows.length, 18);
 });
