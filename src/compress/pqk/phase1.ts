@@ -1,7 +1,7 @@
 // PQK phase 1: starting from the float model, prune by magnitude to the next level, recalibrate batch norm, train
 // with quantization in the loop; repeat until the target sparsity. Pruned ("unimportant") weights keep their
-// values in the kernel (phase 2's teacher uses them) and get no update: forward uses w * mask, and a fresh
-// optimizer per round means a zero gradient is a zero update.
+// values in the kernel (phase 2's teacher uses them) and get no update from the student: forward uses w * mask, and a
+// fresh optimizer per round means a zero gradient is a zero update (only `shadow` trains them, as the teacher).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../../data/types.js';
 import { forwardFloat } from '../../models/forward.js';
