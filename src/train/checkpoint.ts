@@ -51,17 +51,23 @@ function prefixOf(i: number): string {
   return i === 0 ? '' : `opt${i}:`;
 }
 
-async function optimizerEntries(optimizers: tf.Optimizer[]): Promise<[string, tf.Tensor][]> {
+// The optimizers' state as named tensors. `fresh`: those getWeights made for the call (its step count, 'iter', a new
+// scalar each time; the rest are the optimizer's own variables), for the caller to dispose once packed.
+async function optimizerEntries(optimizers: tf.Optimizer[]): Promise<{ entries: [string, tf.Tensor][]; fresh: tf.Tensor[] }> {
   const out: [string, tf.Tensor][] = [];
+  const fresh: tf.Tensor[] = [];
   for (const [i, o] of optimizers.entries()) {
     const p = prefixOf(i);
-    for (const w of await o.getWeights()) out.push([`${p}${w.name}`, w.tensor]);
+    for (const w of await o.getWeights()) {
+      out.push([`${p}${w.name}`, w.tensor]);
+      if (w.name === 'iter') fresh.push(w.tensor);
+    }
     for (const k of ADAM_POWERS) {
       const v = (o as AdamLike)[k];
       if (v) out.push([`${p}#${k}`, v]);
     }
   }
-  return out;
+  return { entries: out, fresh };
 }
 
 async function restoreOptimizers(optimizers: tf.Optimizer[], entries: Entry[], data: Float32Array): Promise<void> {
@@ -92,7 +98,9 @@ export async function saveCheckpoint<S>(
   optimizers: tf.Optimizer[] = [],
 ): Promise<void> {
   const vars = await pack([...namedVariables(model)]);
-  const opt = await pack(await optimizerEntries(optimizers));
+  const optState = await optimizerEntries(optimizers);
+  const opt = await pack(optState.entries);
+  tf.dispose(optState.fresh);
   const all = new Float32Array(vars.size + opt.size);
   let o = 0;
   for (const c of [...vars.chunks, ...opt.chunks]) {

@@ -45,6 +45,13 @@ test('float training learns the blobs and writes a finished checkpoint', async (
   assert.ok(!checkpointExists(dir, 'float-progress'), 'progress checkpoint removed once finished');
 });
 
+test('a stage leaves no tensor behind but its model: checkpoints of the optimizer state (each epoch) leak nothing', async () => {
+  const before = tf.memory().numTensors;
+  const r = await trainFloat({ dir: tmp(), data, cfg, log: quiet });
+  disposeModel(r.model);
+  assert.equal(tf.memory().numTensors, before);
+});
+
 test('a run killed mid-epoch resumes from its last epoch and ends with the same weights', async () => {
   const straight = tmp();
   await trainFloat({ dir: straight, data, cfg, log: quiet });
