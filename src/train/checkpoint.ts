@@ -51,8 +51,8 @@ function prefixOf(i: number): string {
   return i === 0 ? '' : `opt${i}:`;
 }
 
-// The optimizers' state as named tensors. `fresh`: those getWeights made for the call (its step count, 'iter', a new
-// scalar each time; the rest are the optimizer's own variables), for the caller to dispose once packed.
+// The optimizers' state as named tensors. `fresh`: those getWeights made for the call rather than returned as the
+// optimizer's own variables (its step count, a new scalar each time), for the caller to dispose once packed.
 async function optimizerEntries(optimizers: tf.Optimizer[]): Promise<{ entries: [string, tf.Tensor][]; fresh: tf.Tensor[] }> {
   const out: [string, tf.Tensor][] = [];
   const fresh: tf.Tensor[] = [];
@@ -60,7 +60,7 @@ async function optimizerEntries(optimizers: tf.Optimizer[]): Promise<{ entries: 
     const p = prefixOf(i);
     for (const w of await o.getWeights()) {
       out.push([`${p}${w.name}`, w.tensor]);
-      if (w.name === 'iter') fresh.push(w.tensor);
+      if (!(w.tensor instanceof tf.Variable)) fresh.push(w.tensor);
     }
     for (const k of ADAM_POWERS) {
       const v = (o as AdamLike)[k];
