@@ -15,6 +15,7 @@ import {
   datasetInfo,
   finalizeReport,
   modelFigures,
+  pairedDrop,
   reportVersions,
   writeReport,
   type RunReport,
@@ -23,7 +24,7 @@ import {
 import type { BaselineOption } from '../report/budgets.js';
 import type { TargetProfile } from '../targets/types.js';
 import { floatLogits } from '../train/float.js';
-import { evaluate, formatAccuracy, validationAccuracy, type StageState } from '../train/stage.js';
+import { formatAccuracy, validationAccuracy, type StageState } from '../train/stage.js';
 import { qatLogits, type QatState } from '../compress/quant/qat.js';
 import { predict } from '../train/loop.js';
 import { ConfigError, RunStateError } from '../errors.js';
@@ -78,6 +79,7 @@ interface Student {
   state: StageState;
   accuracy: number; // test, fake-quant (= integer)
   valCorrect?: Uint8Array; // per validation sample: 1 where the student's prediction is right
+  testCorrect: Uint8Array; // per test sample: 1 where the integer reference's prediction is right
 }
 
 // One-sided 5% of a standard normal: a phase-2 student must beat phase 1 on validation by at least this paired z.
@@ -210,7 +212,9 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const dataSeconds = (Date.now() - t0) / 1000;
   const f = await stageFloat(ctx, data);
   if (!stored) checkModelFits(f.model.spec, target, pattern, sparsity, ctx.log);
-  const floatAcc = await evaluate(data, floatLogits(f.model), 'test');
+  const floatPred = await predict(data.test, data.inputShape, floatLogits(f.model));
+  const floatCorrect = Uint8Array.from(floatPred, (p, i) => (p === data.test.y[i] ? 1 : 0));
+  const floatAcc = data.test.n === 0 ? NaN : floatCorrect.reduce((s, c) => s + c, 0) / data.test.n;
   ctx.log(`float: test accuracy ${formatAccuracy(floatAcc)}`);
   // The test accuracy of a quantized stage (fake-quant, integer reference and their agreement), logged.
   const scored = async (
@@ -224,7 +228,15 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
     const qat = { ...r.qat, observe: false };
     const valPred = data.val.n > 0 ? await predict(data.val, data.inputShape, (x) => qatLogits(r.model, x, qat)) : undefined;
     const valCorrect = valPred ? Uint8Array.from(valPred, (p, i) => (p === data.val.y[i] ? 1 : 0)) : undefined;
-    return { name, model: r.model, state: r.state, accuracy: ev.fakeQuantAccuracy, sparsity: ev.sparsity, valCorrect };
+    return {
+      name,
+      model: r.model,
+      state: r.state,
+      accuracy: ev.fakeQuantAccuracy,
+      sparsity: ev.sparsity,
+      valCorrect,
+      testCorrect: ev.integerCorrect,
+    };
   };
   const p1 = await scored('phase1', await stagePhase1(ctx, data, target));
   const students = [await scored('phase2', await stagePhase2(ctx, data, target))];
@@ -271,6 +283,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
       channelsBefore: channelsPerWeights(f.model.spec),
     }),
     ...(bundle ? { deploy: { dir: 'deploy', files: bundle.files.length, sha256: bundle.sha256 } } : {}),
+    ...(data.test.n > 0 ? { accuracyDrop: pairedDrop(floatCorrect, chosen.testCorrect) } : {}),
   } as Omit<RunReport, 'budgets' | 'ok'>;
   const report = finalizeReport(base, target, { strict: a.strict === true, baseline: a.baseline });
   await writeReport(runDir, report, target);

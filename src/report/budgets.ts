@@ -2,7 +2,7 @@
 import type { TargetProfile } from '../targets/types.js';
 import { deviceRuntime, emulatorRuntime, estimateMs } from '../targets/device.js';
 import { compareBaseline, type Tolerance } from './baseline.js';
-import { formatPercent, formatValue } from './format.js';
+import { formatPercent, formatValue, INT } from './format.js';
 import type { BudgetFigures, BudgetResult, BudgetUnit, RunReport, RuntimeVerification } from './types.js';
 
 // Runtimes allowed to differ from the integer reference, with the largest difference allowed (LSB); all others are bit-exact.
@@ -11,6 +11,7 @@ export const TOLERANT_RUNTIMES: Readonly<Record<string, number>> = { litert: 1 }
 interface Figure {
   value: number;
   source: string;
+  note?: string; // said after the share of the limit
 }
 
 // A limit check; `atLeast` budgets (minimum accuracy) pass at or above the limit, all others at or below.
@@ -18,7 +19,8 @@ function judge(name: string, unit: BudgetUnit, fig: Figure, limit: number, atLea
   const pass = atLeast ? fig.value >= limit : fig.value <= limit;
   const cmp = pass ? (atLeast ? '≥' : '≤') : atLeast ? 'is below' : 'exceeds';
   const share = limit > 0 ? `, ${formatPercent(fig.value / limit)} of limit` : '';
-  const message = `${name}: ${formatValue(fig.value, unit)} ${cmp} limit ${formatValue(limit, unit)} (${fig.source}${share})`;
+  const note = fig.note ? `; ${fig.note}` : '';
+  const message = `${name}: ${formatValue(fig.value, unit)} ${cmp} limit ${formatValue(limit, unit)} (${fig.source}${share}${note})`;
   return { name, limit, value: fig.value, unit, verdict: pass ? 'pass' : 'fail', message };
 }
 
@@ -69,6 +71,15 @@ function sameSamplesAsFloat(r: BudgetFigures, acc: Figure): Figure {
   if (runs.every((v) => v.samples >= whole) || runs.some((v) => v.mismatches > 0)) return acc;
   const n = Math.min(...runs.map((v) => v.samples));
   return { value: shipped.accuracy, source: `${shipped.name} on all ${whole} test samples; runtimes exact on ${n}` };
+}
+
+// How much of a drop chance explains, where the report pairs the float model with the integer model sample by
+// sample and the pairing gives exactly the drop judged (every runtime that scored it equals the integer reference).
+function pairedNote(r: BudgetFigures, drop: number): string | undefined {
+  const p = r.accuracyDrop;
+  if (!p || p.samples === 0 || Math.abs((p.floatOnly - p.integerOnly) / p.samples - drop) > 0.5 / p.samples) return undefined;
+  const n = INT.format(p.samples);
+  return `standard error ${formatValue(p.standardError, 'accuracy')}, paired over ${n} test samples: ${INT.format(p.floatOnly)} right only in float, ${INT.format(p.integerOnly)} only in the integer model`;
 }
 
 function check(name: string, unit: BudgetUnit, limit: number, fig: Figure | string, atLeast = false): BudgetResult {
@@ -176,7 +187,11 @@ function profileBudgets(r: BudgetFigures, target: TargetProfile): BudgetResult[]
       typeof to === 'string'
         ? to
         : float
-          ? { value: Math.round(Math.max(0, float.accuracy - to.value) * 1e6) / 1e6, source: `float -> ${to.source}` }
+          ? {
+              value: Math.round(Math.max(0, float.accuracy - to.value) * 1e6) / 1e6,
+              source: `float -> ${to.source}`,
+              note: pairedNote(r, float.accuracy - to.value),
+            }
           : 'no float stage in the report';
     out.push(check('maxAccuracyDrop', 'accuracy', b.maxAccuracyDrop, drop));
   }

@@ -1,7 +1,7 @@
 // How figures print in report.md, JUnit messages and the CLI: one place, so all three read the same.
 import type { BudgetUnit } from './types.js';
 
-const INT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+export const INT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 export function formatValue(value: number, unit: BudgetUnit): string {
   switch (unit) {

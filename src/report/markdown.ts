@@ -29,6 +29,14 @@ function accuracyPath(r: RunReport): string {
   return steps.length > 0 ? steps.join(' → ') : '—';
 }
 
+// The float model against the shipped integer model, sample by sample on the test split (report.accuracyDrop).
+function dropLine(r: RunReport): string | undefined {
+  const d = r.accuracyDrop;
+  if (!d || d.samples === 0) return undefined;
+  const pts = (x: number) => (x * 100).toFixed(2);
+  return `${pts((d.floatOnly - d.integerOnly) / d.samples)} points ± ${pts(d.standardError)} (standard error; the float model and the shipped integer model paired over ${d.samples.toLocaleString('en-US')} test samples: ${d.floatOnly} right only in float, ${d.integerOnly} only in the integer model)`;
+}
+
 function headline(r: RunReport, target: TargetProfile | undefined): string[] {
   const m = r.model;
   const insRt = deviceRuntimeOf(r, (v) => v.instructionsPerInference !== null);
@@ -52,6 +60,7 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
       ['verdict', verdictLine(r.budgets, r.ok)],
       ...(r.check ? [['checked', checkedLine(r)]] : []),
       ['accuracy', accuracyPath(r)],
+      ...(dropLine(r) ? [['accuracy drop', dropLine(r)!]] : []),
       ...(r.shipped ? [['shipped', `${r.shipped.stage}: ${r.shipped.reason}`]] : []),
       [
         'model',

@@ -6,12 +6,36 @@ import { isEmulated } from '../runtimes/names.js';
 import type { Dataset } from '../data/types.js';
 import type { RunResult } from '../runtimes/types.js';
 import { PQK_VERSION } from '../version.js';
-import type { DatasetInfo, InstructionStats, LayerFigures, LayerSparsity, ModelFigures, RunReport, RuntimeVerification } from './types.js';
+import type {
+  DatasetInfo,
+  InstructionStats,
+  LayerFigures,
+  LayerSparsity,
+  ModelFigures,
+  PairedDrop,
+  RunReport,
+  RuntimeVerification,
+} from './types.js';
 
 export function argmax(v: Int8Array): number {
   let best = 0;
   for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
   return best;
+}
+
+// The float and the integer model on the same samples (1 where a model is right): types.ts PairedDrop.
+export function pairedDrop(floatCorrect: Uint8Array, integerCorrect: Uint8Array): PairedDrop {
+  const n = floatCorrect.length;
+  if (integerCorrect.length !== n) throw new Error(`pairedDrop: ${n} float and ${integerCorrect.length} integer results`);
+  let floatOnly = 0;
+  let integerOnly = 0;
+  for (let i = 0; i < n; i++) {
+    if (floatCorrect[i] && !integerCorrect[i]) floatOnly++;
+    else if (!floatCorrect[i] && integerCorrect[i]) integerOnly++;
+  }
+  const d = n === 0 ? 0 : (floatOnly - integerOnly) / n;
+  const d2 = n === 0 ? 0 : (floatOnly + integerOnly) / n;
+  return { samples: n, floatOnly, integerOnly, standardError: n === 0 ? 0 : Math.sqrt(Math.max(0, d2 - d * d) / n) };
 }
 
 export function stats(xs: number[] | undefined): InstructionStats | null {

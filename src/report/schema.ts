@@ -205,6 +205,11 @@ export const REPORT_SCHEMA = {
       required: ['inputs', 'labelled', 'file'],
       properties: { inputs: { enum: ['data', 'npy', 'random'] }, labelled: { type: 'boolean' }, file: { type: 'string' } },
     },
+    accuracyDrop: {
+      type: 'object',
+      required: ['samples', 'floatOnly', 'integerOnly', 'standardError'],
+      properties: { samples: int, floatOnly: int, integerOnly: int, standardError: fraction },
+    },
     baseline: {
       type: 'object',
       required: ['file', 'tolerance'],

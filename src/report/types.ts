@@ -34,6 +34,19 @@ export interface RunReport {
   // The earlier report this one was compared with (pqk run / pqk check --baseline); its 'baseline.*' entries are
   // among the budgets.
   baseline?: { file: string; tolerance: { bytes: number; instructions: number; accuracy: number } };
+  // The float model and the shipped student (its integer reference, which every exact runtime equals) sample by
+  // sample on the whole test split: how much of the accuracy drop chance could explain (absent in older reports).
+  accuracyDrop?: PairedDrop;
+}
+
+// Two models scored on the same samples: those only the float model gets right, those only the integer model gets
+// right, and the standard error of the accuracy difference that follows (0..1): with d_i = float_i - int_i,
+// sqrt((mean(d^2) - mean(d)^2) / n), mean(d^2) = (floatOnly + integerOnly) / n.
+export interface PairedDrop {
+  samples: number;
+  floatOnly: number;
+  integerOnly: number;
+  standardError: number;
 }
 
 export interface DatasetInfo {
@@ -158,4 +171,4 @@ export interface BudgetResult {
 
 // The figures budgets are checked on: a report before its budgets are judged.
 export type BudgetFigures = Pick<RunReport, 'stages' | 'verification' | 'model' | 'shipped'> &
-  Partial<Pick<RunReport, 'dataset' | 'check'>>;
+  Partial<Pick<RunReport, 'dataset' | 'check' | 'accuracyDrop'>>;

@@ -167,4 +167,11 @@ test('the CE control trains beside PQK; a phase-2 student ships only when it bea
   // The exported model is the shipped student: its accuracy in TFLite is that stage's (fake-quant = integer).
   const stage = report.stages.find((s: { name: string }) => s.name === best);
   assert.equal(report.verification.tflite.accuracy, stage.accuracy);
+  // The float model and the shipped student paired per test sample: their counts give the drop TFLite measured.
+  const d = report.accuracyDrop;
+  assert.equal(d.samples, report.dataset.test);
+  const float = report.stages.find((s: { name: string }) => s.name === 'float').accuracy as number;
+  assert.ok(Math.abs((d.floatOnly - d.integerOnly) / d.samples - (float - stage.accuracy)) < 1e-9, JSON.stringify(d));
+  const [f, i] = [d.floatOnly / d.samples, d.integerOnly / d.samples];
+  assert.ok(Math.abs(d.standardError - Math.sqrt((f + i - (f - i) ** 2) / d.samples)) < 1e-12);
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkBudgets } from '../../src/report/budgets.js';
+import { pairedDrop } from '../../src/report/metrics.js';
 import type { BudgetResult, RunReport } from '../../src/report/types.js';
 import { loadTarget } from '../../src/targets/load.js';
 import type { TargetProfile } from '../../src/targets/types.js';
@@ -129,6 +130,29 @@ test('accuracy budgets take the worst verified runtime', () => {
   const results = checkBudgets(worse, withBudgets({ minAccuracy: 0.85, maxAccuracyDrop: 0.2 }));
   assert.match(byName(results, 'minAccuracy').message, /^minAccuracy: 80\.00% is below limit 85\.00% \(tflite/);
   assert.equal(byName(results, 'maxAccuracyDrop').value, 0.11);
+});
+
+test('the accuracy drop says its paired standard error where the report pairs float and integer model per sample', () => {
+  // 1,200 samples: 30 right only in float, 18 only in the integer model: drop 12 / 1200 = 1%, the sample report's
+  const floatCorrect = new Uint8Array(1200).fill(1, 0, 1000).fill(1, 1000, 1030);
+  const intCorrect = new Uint8Array(1200).fill(1, 0, 1000).fill(1, 1030, 1048);
+  const p = pairedDrop(floatCorrect, intCorrect);
+  assert.deepEqual([p.samples, p.floatOnly, p.integerOnly], [1200, 30, 18]);
+  // mean(d^2) = 48 / 1200 = 0.04, mean(d) = 0.01: sqrt((0.04 - 0.0001) / 1200)
+  assert.ok(Math.abs(p.standardError - Math.sqrt(0.0399 / 1200)) < 1e-12);
+  const r = { ...sampleReport(), accuracyDrop: p };
+  const drop = byName(checkBudgets(r, withBudgets({ maxAccuracyDrop: 0.02 })), 'maxAccuracyDrop');
+  assert.equal(
+    drop.message,
+    'maxAccuracyDrop: 1.00% ≤ limit 2.00% (float -> tflite, 50% of limit; standard error 0.58%, paired over 1,200 test samples: 30 right only in float, 18 only in the integer model)',
+  );
+  // counts that do not give the drop judged (another runtime scored it) say nothing of it
+  const other = { ...r, accuracyDrop: pairedDrop(floatCorrect, floatCorrect) };
+  assert.equal(
+    byName(checkBudgets(other, withBudgets({ maxAccuracyDrop: 0.02 })), 'maxAccuracyDrop').message,
+    'maxAccuracyDrop: 1.00% ≤ limit 2.00% (float -> tflite, 50% of limit)',
+  );
+  assert.throws(() => pairedDrop(floatCorrect, intCorrect.subarray(1)), /1200 float and 1199 integer results/);
 });
 
 test('a mobile target judges milliseconds from the arm64 instruction count', () => {

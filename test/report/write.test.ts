@@ -160,3 +160,24 @@ test('report.md: an on-device accuracy over part of the test split names its sam
   const md = renderMarkdown({ ...r, dataset: { ...r.dataset!, test: 40 } }, [], loadTarget('cortex-m4'));
   assert.match(md, /→ on-device 90\.00% \(qemu:cortex-m4, 10 of 40 test samples\)/);
 });
+
+test('report.md: the accuracy drop with its paired standard error where the report has it; report.json keeps the counts', () => {
+  const r = sampleReport();
+  assert.doesNotMatch(renderMarkdown(r, [], loadTarget('cortex-m4')), /accuracy drop/);
+  const accuracyDrop = { samples: 1200, floatOnly: 38, integerOnly: 17, standardError: 0.006159483428917648 };
+  const md = renderMarkdown({ ...r, accuracyDrop }, [], loadTarget('cortex-m4'));
+  assert.match(
+    md,
+    /\| accuracy drop \| 1\.75 points ± 0\.62 \(standard error; the float model and the shipped integer model paired over 1,200 test samples: 38 right only in float, 17 only in the integer model\) \|/,
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'pqk-drop-'));
+  try {
+    const file = join(dir, 'report.json');
+    writeFileSync(file, JSON.stringify({ ...r, accuracyDrop }));
+    assert.deepEqual(readReport(file).accuracyDrop, accuracyDrop);
+    writeFileSync(file, JSON.stringify({ ...r, accuracyDrop: { ...accuracyDrop, floatOnly: -1 } }));
+    assert.throws(() => readReport(file), /\/accuracyDrop\/floatOnly must be >= 0/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -13,6 +13,7 @@ import { modelSparsity } from './masks.js';
 export interface QuantEvaluation {
   fakeQuantAccuracy: number;
   integerAccuracy: number;
+  integerCorrect: Uint8Array; // per sample: 1 where the integer reference's prediction is right
   argmaxAgreement: number; // fraction of samples whose argmax agrees
   maxLogitDiffLsb: number; // largest |fake-quant logit - integer logit| in int8 steps
   logitMismatches: number; // count of logits that differ at all
@@ -89,13 +90,17 @@ export async function evaluateQuantized(
   let agree = 0;
   let maxDiff = 0;
   let mism = 0;
+  const integerCorrect = new Uint8Array(s.n);
   const ref = prepareModel(conv.model, st.scheme.flavor ?? 'x86-64');
   for (let i = 0; i < s.n; i++) {
     const logits = ref.run(inputs[i]).outputs[0] as Int8Array;
     const a = argmax(fq, i * classes, classes);
     const b = argmax(logits, 0, classes);
     if (a === s.y[i]) fqOk++;
-    if (b === s.y[i]) intOk++;
+    if (b === s.y[i]) {
+      intOk++;
+      integerCorrect[i] = 1;
+    }
     if (a === b) agree++;
     for (let c = 0; c < classes; c++) {
       const d = Math.abs(fq[i * classes + c] - logits[c]);
@@ -108,6 +113,7 @@ export async function evaluateQuantized(
   return {
     fakeQuantAccuracy: fqOk / n,
     integerAccuracy: intOk / n,
+    integerCorrect,
     argmaxAgreement: agree / n,
     maxLogitDiffLsb: maxDiff,
     logitMismatches: mism,
