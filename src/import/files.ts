@@ -37,7 +37,9 @@ export function readModelFiles(path: string, content?: Uint8Array): ModelFiles {
     json = JSON.parse(bytes.toString('utf8')) as tf.io.ModelJSON;
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
+    // Neither a .tflite (its identifier) nor an .onnx file (its name) led here: say what was looked for.
+    const kinds = path.endsWith('.json') ? '' : 'not a .tflite (no TFL3 identifier), not an .onnx file, and as a tfjs model.json ';
+    throw new UserError(`${path}: ${kinds}not valid JSON (${(e as Error).message})`);
   }
   if (!json || typeof json !== 'object' || !json.modelTopology) throw new UserError(`${path}: no modelTopology; not a tfjs model.json`);
   const format = detectFormat(path, json);

@@ -60,4 +60,15 @@ test('pqk import names a missing model file and a missing --out', async () => {
     importCommand.run(context([], { out: '/tmp/x' }, false, [])),
     /expected exactly one model: a float MODEL\.tflite, MODEL\.onnx or MODEL_DIR\/model\.json/,
   );
+  // A file that is none of the three says what it was taken for; a model.json that is not JSON just that
+  const dir = tempDir('pqk-import-bad-');
+  const notes = join(dir, 'notes.md');
+  writeFileSync(notes, '# notes\n');
+  await assert.rejects(
+    importCommand.run(context([notes], { out: join(dir, 'run') }, false, [])),
+    /notes\.md: not a \.tflite \(no TFL3 identifier\), not an \.onnx file, and as a tfjs model\.json not valid JSON \(/,
+  );
+  const broken = join(dir, 'model.json');
+  writeFileSync(broken, '{"modelTopology": ');
+  await assert.rejects(importCommand.run(context([broken], { out: join(dir, 'run2') }, false, [])), /model\.json: not valid JSON \(/);
 });
