@@ -34,7 +34,7 @@ function dropLine(r: RunReport): string | undefined {
   const d = r.accuracyDrop;
   if (!d || d.samples === 0) return undefined;
   const pts = (x: number) => (x * 100).toFixed(2);
-  return `${pts((d.floatOnly - d.integerOnly) / d.samples)} points ± ${pts(d.standardError)} (standard error; the float model and the shipped integer model paired over ${d.samples.toLocaleString('en-US')} test samples: ${d.floatOnly} right only in float, ${d.integerOnly} only in the integer model)`;
+  return `${pts((d.floatOnly - d.integerOnly) / d.samples)} points ± ${pts(d.standardError)} (standard error; the float model and the shipped integer model paired over ${d.samples.toLocaleString('en-US')} test samples: ${d.floatOnly.toLocaleString('en-US')} right only in float, ${d.integerOnly.toLocaleString('en-US')} only in the integer model)`;
 }
 
 function headline(r: RunReport, target: TargetProfile | undefined): string[] {

@@ -170,6 +170,8 @@ test('report.md: the accuracy drop with its paired standard error where the repo
     md,
     /\| accuracy drop \| 1\.75 points ± 0\.62 \(standard error; the float model and the shipped integer model paired over 1,200 test samples: 38 right only in float, 17 only in the integer model\) \|/,
   );
+  const big = renderMarkdown({ ...r, accuracyDrop: { samples: 20000, floatOnly: 1234, integerOnly: 1000, standardError: 0.003 } }, []);
+  assert.match(big, /1\.17 points ± 0\.30 \(.* over 20,000 test samples: 1,234 right only in float, 1,000 only in the integer model\)/);
   const dir = mkdtempSync(join(tmpdir(), 'pqk-drop-'));
   try {
     const file = join(dir, 'report.json');
