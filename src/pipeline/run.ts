@@ -12,7 +12,9 @@ import { modelSparsity } from '../compress/pqk/masks.js';
 import type { Dataset } from '../data/types.js';
 import type { Model } from '../models/params.js';
 import {
+  correctness,
   datasetInfo,
+  disagreements,
   finalizeReport,
   modelFigures,
   pairedDrop,
@@ -26,7 +28,7 @@ import type { TargetProfile } from '../targets/types.js';
 import { floatLogits } from '../train/float.js';
 import { formatAccuracy, validationAccuracy, type StageState } from '../train/stage.js';
 import { qatLogits, type QatState } from '../compress/quant/qat.js';
-import { predict } from '../train/loop.js';
+import { accuracy, predict } from '../train/loop.js';
 import { ConfigError, RunStateError } from '../errors.js';
 import { atomicWrite, atomicWriteJson, readJson } from '../util/fs.js';
 import { checkSchema } from '../util/schema.js';
@@ -88,12 +90,7 @@ export const SHIP_Z = 1.645;
 // McNemar's paired statistic of `a` against `base` on the same samples: (b - c) / sqrt(b + c), b = samples only `a`
 // gets right, c = samples only `base` gets right (0 when they never disagree).
 export function pairedZ(a: Uint8Array, base: Uint8Array): { z: number; b: number; c: number } {
-  let b = 0;
-  let c = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] && !base[i]) b++;
-    else if (!a[i] && base[i]) c++;
-  }
+  const { onlyA: b, onlyB: c } = disagreements(a, base);
   return { z: b + c === 0 ? 0 : (b - c) / Math.sqrt(b + c), b, c };
 }
 
@@ -213,8 +210,8 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const f = await stageFloat(ctx, data);
   if (!stored) checkModelFits(f.model.spec, target, pattern, sparsity, ctx.log);
   const floatPred = await predict(data.test, data.inputShape, floatLogits(f.model));
-  const floatCorrect = Uint8Array.from(floatPred, (p, i) => (p === data.test.y[i] ? 1 : 0));
-  const floatAcc = data.test.n === 0 ? NaN : floatCorrect.reduce((s, c) => s + c, 0) / data.test.n;
+  const floatCorrect = correctness(floatPred, data.test.y);
+  const floatAcc = data.test.n === 0 ? NaN : accuracy(floatPred, data.test.y);
   ctx.log(`float: test accuracy ${formatAccuracy(floatAcc)}`);
   // The test accuracy of a quantized stage (fake-quant, integer reference and their agreement), logged.
   const scored = async (
@@ -227,7 +224,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
     );
     const qat = { ...r.qat, observe: false };
     const valPred = data.val.n > 0 ? await predict(data.val, data.inputShape, (x) => qatLogits(r.model, x, qat)) : undefined;
-    const valCorrect = valPred ? Uint8Array.from(valPred, (p, i) => (p === data.val.y[i] ? 1 : 0)) : undefined;
+    const valCorrect = valPred ? correctness(valPred, data.val.y) : undefined;
     return {
       name,
       model: r.model,

@@ -41,6 +41,7 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
   const m = r.model;
   const insRt = deviceRuntimeOf(r, (v) => v.instructionsPerInference !== null);
   const arenaRt = deviceRuntimeOf(r, (v) => v.arenaBytes !== null);
+  const drop = dropLine(r);
   let instructions = '—';
   if (insRt !== undefined) {
     const max = r.verification[insRt]!.instructionsPerInference!.max;
@@ -60,7 +61,7 @@ function headline(r: RunReport, target: TargetProfile | undefined): string[] {
       ['verdict', verdictLine(r.budgets, r.ok)],
       ...(r.check ? [['checked', checkedLine(r)]] : []),
       ['accuracy', accuracyPath(r)],
-      ...(dropLine(r) ? [['accuracy drop', dropLine(r)!]] : []),
+      ...(drop ? [['accuracy drop', drop]] : []),
       ...(r.shipped ? [['shipped', `${r.shipped.stage}: ${r.shipped.reason}`]] : []),
       [
         'model',

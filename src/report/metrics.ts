@@ -23,16 +23,27 @@ export function argmax(v: Int8Array): number {
   return best;
 }
 
+// Per sample, 1 where the prediction is the label.
+export function correctness(pred: Int32Array, labels: Int32Array): Uint8Array {
+  return Uint8Array.from(pred, (p, i) => (p === labels[i] ? 1 : 0));
+}
+
+// Two models' results on the same samples (1 where right): how many only `a` gets right, how many only `b`.
+export function disagreements(a: Uint8Array, b: Uint8Array): { onlyA: number; onlyB: number } {
+  let onlyA = 0;
+  let onlyB = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] && !b[i]) onlyA++;
+    else if (!a[i] && b[i]) onlyB++;
+  }
+  return { onlyA, onlyB };
+}
+
 // The float and the integer model on the same samples (1 where a model is right): types.ts PairedDrop.
 export function pairedDrop(floatCorrect: Uint8Array, integerCorrect: Uint8Array): PairedDrop {
   const n = floatCorrect.length;
   if (integerCorrect.length !== n) throw new Error(`pairedDrop: ${n} float and ${integerCorrect.length} integer results`);
-  let floatOnly = 0;
-  let integerOnly = 0;
-  for (let i = 0; i < n; i++) {
-    if (floatCorrect[i] && !integerCorrect[i]) floatOnly++;
-    else if (!floatCorrect[i] && integerCorrect[i]) integerOnly++;
-  }
+  const { onlyA: floatOnly, onlyB: integerOnly } = disagreements(floatCorrect, integerCorrect);
   const d = n === 0 ? 0 : (floatOnly - integerOnly) / n;
   const d2 = n === 0 ? 0 : (floatOnly + integerOnly) / n;
   return { samples: n, floatOnly, integerOnly, standardError: n === 0 ? 0 : Math.sqrt(Math.max(0, d2 - d * d) / n) };
