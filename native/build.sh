@@ -34,7 +34,9 @@ fi
 
 mkdir -p build
 cc="${CC:-gcc}"
-flags=(-std=gnu99 -O3 -march="$march" -fPIC -fopenmp -Wall -Wextra -Wno-unused-parameter
+# -ffp-contract=off everywhere: no fused multiply-add the compiler chooses per CPU, so -march changes the speed of a
+# kernel, never its values (a seed trains to the same weights on any x86-64 CPU; src/backend/addon.ts, blasCoreType)
+flags=(-std=gnu99 -O3 -march="$march" -ffp-contract=off -fPIC -fopenmp -Wall -Wextra -Wno-unused-parameter
   -DNODE_GYP_MODULE_NAME=pqk_native -I"$node_inc" -I"$blas_inc")
 # fixed_point.c must round each float32 product and sum as tfjs does: no fused multiply-add; no FP traps lets floorf
 # vectorise without changing any value

@@ -46,20 +46,18 @@ static void normalize_range(void *ctx, long lo, long hi, int slot)
     }
 }
 
-static int run_sums(bnt_job *j, range_fn fn)
+static void run_sums(bnt_job *j, range_fn fn)
 {
-    int slots = parallel_threads();
-    memset(j->part, 0, sizeof(double) * 2 * j->c * slots);
-    int used = parallel_for(j->rows, 1 + (1L << 14) / j->c, fn, j);
-    for (int s = 1; s < used; s++)
+    memset(j->part, 0, sizeof(double) * 2 * j->c * PQK_SLOTS);
+    parallel_slots(j->rows, 1 + (1L << 14) / j->c, fn, j);
+    for (int s = 1; s < PQK_SLOTS; s++)
         for (long k = 0; k < 2 * j->c; k++) j->part[k] += j->part[s * 2 * j->c + k];
-    return used;
 }
 
 void bn_train_forward(long rows, long c, const float *x, const float *gamma, const float *beta, float eps, int relu,
                       float *y, float *mean, float *var, float *invstd)
 {
-    double *buf = pqk_malloc(sizeof(double) * c * (4 + 2 * parallel_threads()));
+    double *buf = pqk_malloc(sizeof(double) * c * (4 + 2 * PQK_SLOTS));
     if (!buf) return;
     double *m = buf, *is = buf + c, *k1 = buf + 2 * c, *k2 = buf + 3 * c;
     bnt_job j = {.rows = rows, .c = c, .relu = relu, .x = x, .part = buf + 4 * c, .out = y};
@@ -133,7 +131,7 @@ static void grad_dx_range(void *ctx, long lo, long hi, int slot)
 void bn_train_backward(long rows, long c, const float *dy, const float *x, const float *y, const float *mean,
                        const float *invstd, const float *gamma, int relu, float *dx, float *dgamma, float *dbeta)
 {
-    double *buf = pqk_malloc(sizeof(double) * c * (3 + 2 * parallel_threads()));
+    double *buf = pqk_malloc(sizeof(double) * c * (3 + 2 * PQK_SLOTS));
     if (!buf) return;
     double *m = buf, *is = buf + c, *k1 = buf + 2 * c;
     for (long k = 0; k < c; k++) m[k] = mean[k], is[k] = invstd[k], k1[k] = (double)gamma[k] * invstd[k];
@@ -186,7 +184,7 @@ static void bn_grad_dx_range(void *ctx, long lo, long hi, int slot)
 void bn_grad(long rows, long c, const float *dy, const float *x, const float *mean, const float *var,
              const float *scale, float eps, float *dx, float *dmean, float *dvar, float *dscale, float *doffset)
 {
-    double *buf = pqk_malloc(sizeof(double) * c * (3 + 2 * parallel_threads()));
+    double *buf = pqk_malloc(sizeof(double) * c * (3 + 2 * PQK_SLOTS));
     if (!buf) return;
     double *m = buf, *is = buf + c, *k1 = buf + 2 * c;
     for (long k = 0; k < c; k++) {

@@ -62,7 +62,7 @@ static void col2im(const conv_geom *g, const float *dcol, int img0, int n_img, f
 typedef struct {
     const conv_geom *g;
     const float *x, *w, *dy;
-    float *out;    /* y, dx, or per-thread dw partials */
+    float *out;    /* y, dx, or per-slot dw partials */
     int imgs_tile; /* images per sgemm tile */
 } conv_job;
 
@@ -157,12 +157,11 @@ void conv2d_backprop_input(const conv_geom *g, const float *dy, const float *w, 
 void conv2d_backprop_filter(const conv_geom *g, const float *x, const float *dy, float *dw)
 {
     const long wsize = (long)g->fh * g->fw * g->in_c * g->out_c;
-    float *partials = pqk_malloc(sizeof(float) * wsize * parallel_threads());
+    float *partials = pqk_malloc(sizeof(float) * wsize * PQK_SLOTS);
     if (!partials) return;
     conv_job j = make_job(g, x, NULL, dy, partials);
-    int used = parallel_for(n_tiles(&j), 1, backprop_filter_range, &j);
-    memcpy(dw, partials, sizeof(float) * wsize);
-    for (int s = 1; s < used; s++)
-        for (long i = 0; i < wsize; i++) dw[i] += partials[s * wsize + i];
+    const long tiles = n_tiles(&j);
+    parallel_slots(tiles, 1, backprop_filter_range, &j);
+    sum_slots(tiles, partials, wsize, dw);
     free(partials);
 }

@@ -109,12 +109,10 @@ void depthwise_backprop_input(const conv_geom *g, const float *dy, const float *
 void depthwise_backprop_filter(const conv_geom *g, const float *x, const float *dy, float *dw)
 {
     const long wsize = (long)g->fh * g->fw * g->out_c;
-    float *partials = pqk_malloc(sizeof(float) * wsize * parallel_threads());
+    float *partials = pqk_malloc(sizeof(float) * wsize * PQK_SLOTS);
     if (!partials) return;
     dw_job j = {g, x, NULL, dy, partials};
-    int used = parallel_for(g->batch, 1, backprop_filter_range, &j);
-    memcpy(dw, partials, sizeof(float) * wsize);
-    for (int s = 1; s < used; s++)
-        for (long i = 0; i < wsize; i++) dw[i] += partials[s * wsize + i];
+    parallel_slots(g->batch, 1, backprop_filter_range, &j);
+    sum_slots(g->batch, partials, wsize, dw);
     free(partials);
 }

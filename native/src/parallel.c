@@ -1,6 +1,7 @@
 /* All kernel threading goes through parallel_for (OpenMP); OpenBLAS runs single-threaded inside it. */
 #include <omp.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels.h"
 
@@ -48,4 +49,44 @@ int parallel_for(long n, long min_chunk, range_fn fn, void *ctx)
         if (hi > lo) fn(ctx, lo, hi, t);
     }
     return used;
+}
+
+static long slot_lo(long n, int s)
+{
+    return n * s / PQK_SLOTS;
+}
+
+int slot_used(long n, int s)
+{
+    return slot_lo(n, s + 1) > slot_lo(n, s);
+}
+
+void parallel_slots(long n, long min_chunk, range_fn fn, void *ctx)
+{
+    int threads = omp_get_max_threads();
+    if (min_chunk < 1) min_chunk = 1;
+    if (threads > n / min_chunk) threads = (int)(n / min_chunk);
+    if (threads > PQK_SLOTS) threads = PQK_SLOTS;
+    if (threads <= 1) {
+        for (int s = 0; s < PQK_SLOTS; s++)
+            if (slot_used(n, s)) fn(ctx, slot_lo(n, s), slot_lo(n, s + 1), s);
+        return;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int s = 0; s < PQK_SLOTS; s++)
+        if (slot_used(n, s)) fn(ctx, slot_lo(n, s), slot_lo(n, s + 1), s);
+}
+
+void sum_slots(long n, const float *partials, long size, float *out)
+{
+    int first = 1;
+    for (int s = 0; s < PQK_SLOTS; s++) {
+        if (!slot_used(n, s)) continue;
+        const float *p = partials + (long)s * size;
+        if (first)
+            memcpy(out, p, sizeof(float) * size), first = 0;
+        else
+            for (long i = 0; i < size; i++) out[i] += p[i];
+    }
+    if (first) memset(out, 0, sizeof(float) * size);
 }

@@ -162,12 +162,16 @@ void reduce_axes(int op, int rank, const int *shape, const int *reduced, const f
     /* split the outermost dim; a reduced one needs a partial per slot, a kept one writes disjoint outputs */
     long total = count * j.out_size;
     long min_chunk = 1 + (1L << 15) * j.dims[0] / (total ? total : 1);
-    int slots = parallel_threads();
+    /* a reduced outer dim is summed in fixed slots (parallel_slots), so the sum does not depend on the thread count */
+    int slots = j.red[0] ? PQK_SLOTS : 1;
     j.acc = pqk_malloc(sizeof(double) * j.out_size * slots);
     if (!j.acc) return;
     for (long i = 0; i < j.out_size * slots; i++) j.acc[i] = init_value(op);
-    int used = parallel_for(m == 1 ? 1 : j.dims[0], m == 1 ? 1 : min_chunk, reduce_range, &j);
-    combine(&j, op, j.red[0] ? used : 1, count, out);
+    if (j.red[0])
+        parallel_slots(m == 1 ? 1 : j.dims[0], m == 1 ? 1 : min_chunk, reduce_range, &j);
+    else
+        parallel_for(j.dims[0], min_chunk, reduce_range, &j);
+    combine(&j, op, slots, count, out);
     free(j.acc);
 }
 

@@ -1,6 +1,6 @@
 // Loads native/build/pqk_native.node, the C kernels behind the `native` backend; a failure is a reason, not a crash.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -115,6 +115,34 @@ export function addonPath(): string {
   return process.env.PQK_NATIVE_ADDON ?? candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
+// One set of OpenBLAS kernels on every x86-64 CPU with AVX2 and FMA: its Haswell kernels (what it picks on AMD Zen
+// too). Left to itself OpenBLAS picks per CPU (AVX-512 kernels on Intel Xeons), whose sums round differently, and the
+// same run would train to different weights on different machines. With this, fixed-slot sums in the C kernels
+// (native/src/parallel.c) and no fused multiply-add contraction (native/build.sh), a seed trains to the same bytes on
+// any such CPU and core count. Undefined elsewhere (OpenBLAS's own choice); OPENBLAS_CORETYPE set by the user wins.
+export function blasCoreType(arch: string, flags: ReadonlySet<string>): string | undefined {
+  return arch === 'x64' && flags.has('avx2') && flags.has('fma') ? 'Haswell' : undefined;
+}
+
+// The CPU's feature flags (Linux /proc/cpuinfo, first processor); empty where unreadable.
+export function cpuFlags(path = '/proc/cpuinfo'): Set<string> {
+  try {
+    const line = readFileSync(path, 'utf8')
+      .split('\n')
+      .find((l) => /^flags\s*:/.test(l));
+    return new Set(
+      line
+        ? line
+            .replace(/^flags\s*:/, '')
+            .trim()
+            .split(/\s+/)
+        : [],
+    );
+  } catch {
+    return new Set();
+  }
+}
+
 const ADDON_FUNCTIONS: (keyof NativeAddon)[] = ['conv', 'matmul', 'binary', 'reduce', 'fixedPoint', 'quantAdd', 'threads'];
 
 export function loadAddon(): AddonLoad {
@@ -126,6 +154,9 @@ export function loadAddon(): AddonLoad {
   }
   // OpenMP threads sleep between kernels instead of spinning against the JS thread.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  // OpenBLAS reads its kernel choice when the addon loads it (now).
+  const core = blasCoreType(process.arch, cpuFlags());
+  if (core && process.env.OPENBLAS_CORETYPE === undefined) process.env.OPENBLAS_CORETYPE = core;
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     const missing = ADDON_FUNCTIONS.filter((f) => typeof (addon as unknown as Record<string, unknown>)[f] !== 'function');
