@@ -102,11 +102,10 @@ int parallel_for(long n, long min_chunk, range_fn fn, void *ctx);
 int parallel_threads(void);
 /* Sums that must not depend on the thread count: [0, n) is cut into PQK_SLOTS fixed ranges (slot s: n*s/PQK_SLOTS to
    n*(s+1)/PQK_SLOTS), each summed into its own partial by fn(ctx, lo, hi, s), empty ones skipped; the caller adds the
-   partials in slot order (slot_used says which were written). However many threads run them, a gradient is the
-   same sum in the same order, on any machine. */
+   partials in slot order (sum_slots, or over every slot from a zeroed start). However many threads run them, a
+   gradient is the same sum in the same order, on any machine. */
 #define PQK_SLOTS 8
 void parallel_slots(long n, long min_chunk, range_fn fn, void *ctx);
-int slot_used(long n, int s);
 /* out = the written partials of parallel_slots over n items (size floats each) added in slot order; 0 when none */
 void sum_slots(long n, const float *partials, long size, float *out);
 

@@ -31,11 +31,18 @@ int pqk_alloc_failed(void)
     return __atomic_exchange_n(&alloc_failed, 0, __ATOMIC_RELAXED);
 }
 
-int parallel_for(long n, long min_chunk, range_fn fn, void *ctx)
+/* threads worth starting for n items when each should get at least min_chunk */
+static int threads_for(long n, long min_chunk)
 {
     int threads = omp_get_max_threads();
     if (min_chunk < 1) min_chunk = 1;
     if (threads > n / min_chunk) threads = (int)(n / min_chunk);
+    return threads;
+}
+
+int parallel_for(long n, long min_chunk, range_fn fn, void *ctx)
+{
+    int threads = threads_for(n, min_chunk);
     if (threads <= 1) {
         if (n > 0) fn(ctx, 0, n, 0);
         return 1;
@@ -56,23 +63,17 @@ static long slot_lo(long n, int s)
     return n * s / PQK_SLOTS;
 }
 
-int slot_used(long n, int s)
+static int slot_used(long n, int s)
 {
     return slot_lo(n, s + 1) > slot_lo(n, s);
 }
 
 void parallel_slots(long n, long min_chunk, range_fn fn, void *ctx)
 {
-    int threads = omp_get_max_threads();
-    if (min_chunk < 1) min_chunk = 1;
-    if (threads > n / min_chunk) threads = (int)(n / min_chunk);
+    int threads = threads_for(n, min_chunk);
     if (threads > PQK_SLOTS) threads = PQK_SLOTS;
-    if (threads <= 1) {
-        for (int s = 0; s < PQK_SLOTS; s++)
-            if (slot_used(n, s)) fn(ctx, slot_lo(n, s), slot_lo(n, s + 1), s);
-        return;
-    }
-#pragma omp parallel for num_threads(threads) schedule(static)
+    if (threads < 1) threads = 1; /* num_threads must be positive, even where the region runs on one thread */
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (int s = 0; s < PQK_SLOTS; s++)
         if (slot_used(n, s)) fn(ctx, slot_lo(n, s), slot_lo(n, s + 1), s);
 }

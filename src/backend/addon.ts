@@ -154,9 +154,11 @@ export function loadAddon(): AddonLoad {
   }
   // OpenMP threads sleep between kernels instead of spinning against the JS thread.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
-  // OpenBLAS reads its kernel choice when the addon loads it (now).
-  const core = blasCoreType(process.arch, cpuFlags());
-  if (core && process.env.OPENBLAS_CORETYPE === undefined) process.env.OPENBLAS_CORETYPE = core;
+  // OpenBLAS reads its kernel choice when the addon loads it (now); the user's own setting is left alone.
+  if (process.env.OPENBLAS_CORETYPE === undefined) {
+    const core = blasCoreType(process.arch, cpuFlags());
+    if (core) process.env.OPENBLAS_CORETYPE = core;
+  }
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     const missing = ADDON_FUNCTIONS.filter((f) => typeof (addon as unknown as Record<string, unknown>)[f] !== 'function');
