@@ -1,6 +1,6 @@
 // One CLI command: its flags (with their help), its examples, and the function that runs it. The registry in
 // commands/index.ts lists them; main.ts parses, prints help and maps errors to exit codes.
-import { UsageError } from '../errors.js';
+import { nearest, UsageError } from '../errors.js';
 
 export { EXIT, UsageError, UserError } from '../errors.js';
 
@@ -33,6 +33,25 @@ export interface Command {
 
 export function parseOptions(cmd: Command): Record<string, { type: 'string' | 'boolean' }> {
   return Object.fromEntries([...Object.entries(cmd.flags).map(([k, f]) => [k, { type: f.type }]), ['json', { type: 'boolean' }]]);
+}
+
+// node:util parseArgs's refusals, said in the command's terms: which flag, what it wants, and the nearest known flag
+// for a misspelt one ("--epoch" -> "--epochs", errors.ts's `nearest`).
+export function flagError(cmd: Command, e: Error & { code?: string }): string {
+  const names = Object.keys(parseOptions(cmd)).map((k) => `--${k}`);
+  const quoted = /'(-[^' ]*)/.exec(e.message)?.[1];
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) {
+    const near = nearest(quoted.startsWith('--') ? quoted : `-${quoted}`, names);
+    return `unknown flag ${quoted}${near ? ` (did you mean ${near}?)` : ''}; pqk ${cmd.name} takes ${names.join(', ')}`;
+  }
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && quoted) {
+    const flag = cmd.flags[quoted.replace(/^--/, '')];
+    if (flag?.type === 'boolean' || quoted === '--json') return `${quoted} takes no value`;
+    const what = flag?.value ?? 'VALUE';
+    if (/ambiguous/.test(e.message)) return `${quoted} needs a value (${what}); a value that starts with '-' is written ${quoted}=-...`;
+    return `${quoted} needs a value (${what})`;
+  }
+  return e.message;
 }
 
 export function str(ctx: CommandContext, name: string, fallback?: string): string {

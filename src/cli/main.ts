@@ -3,7 +3,17 @@ import { parseArgs } from 'node:util';
 import { EXIT, UserError } from '../errors.js';
 import { systemReason } from '../util/fs.js';
 import { COMMANDS } from './commands/index.js';
-import { commandHelp, currentIo, parseOptions, PROCESS_IO, setIo, type Command, type CommandContext, type Io } from './command.js';
+import {
+  commandHelp,
+  currentIo,
+  flagError,
+  parseOptions,
+  PROCESS_IO,
+  setIo,
+  type Command,
+  type CommandContext,
+  type Io,
+} from './command.js';
 
 const REPORT_BUGS = 'this is a bug in pqk, not in your input: please report it with the command line and the trace above';
 
@@ -106,7 +116,7 @@ async function dispatch(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: rest, options: parseOptions(cmd), allowPositionals: true, strict: true });
   } catch (e) {
-    return fail(cmd.name, json, new UserError(`${(e as Error).message}\nusage: pqk ${cmd.usage}`, EXIT.USAGE));
+    return fail(cmd.name, json, new UserError(`${flagError(cmd, e as Error)}\nusage: pqk ${cmd.usage}`, EXIT.USAGE));
   }
   const ctx: CommandContext = {
     values: parsed.values,

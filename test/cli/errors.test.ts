@@ -74,7 +74,12 @@ describe('usage errors exit 2 and name the flag', () => {
     [['compress', '--run', 'x', '--phase', '3'], /--phase must be one of 1, 2, all, got '3'/],
     [['data', 'synth-kws', '--out', 'x', '--clips-per-word', '2'], /--clips-per-word must be an integer >= 3/],
     [['run', '--strict', '--no-strict'], /--strict and --no-strict contradict each other/],
-    [['run', '--bogus'], /Unknown option '--bogus'/],
+    [['run', '--bogus'], /unknown flag --bogus; pqk run takes --target, --data, /],
+    [['run', '--tagret', 'cortex-m4'], /unknown flag --tagret \(did you mean --target\?\)/],
+    [['train', '--epoch', '3'], /unknown flag --epoch \(did you mean --epochs\?\)/],
+    [['train', '--out', 'x', '--epochs'], /--epochs needs a value \(N\)/],
+    [['train', '--epochs', '-3'], /--epochs needs a value \(N\); a value that starts with '-' is written --epochs=-\.\.\./],
+    [['run', '--ce-control=yes'], /--ce-control takes no value/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];
   for (const [args, pattern] of cases) {
