@@ -1,10 +1,18 @@
 // The data layer's entry point: a dataset spec (a folder or a set name) becomes a Dataset with features computed.
 import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DataError } from './errors.js';
 import { IMAGE_SETS, isIdxDir, loadIdxDir, loadImages, type ImageOptions, type ImageSetName } from './images.js';
 import { isImageFolder, loadImageFolder } from './image-folder.js';
 import { loadSpeechCommands, type SpeechCommandsOptions } from './speech-commands.js';
 import type { Dataset } from './types.js';
+
+// The data a run records: a dataset name as it is, a folder as an absolute path, so that every later command on the
+// run folder (export, compress, verify) finds it from any working directory instead of looking, or synthesizing a
+// new keyword-spotting set, beside wherever it is started. Run folders written with a relative path keep it.
+export function dataLocation(spec: string): string {
+  return (IMAGE_SETS as readonly string[]).includes(spec) ? spec : resolve(spec);
+}
 
 export type LoadOptions = SpeechCommandsOptions & ImageOptions & { imageShape?: number[] };
 

@@ -9,7 +9,7 @@ import { saveCheckpoint } from '../train/checkpoint.js';
 import type { StageState } from '../train/stage.js';
 import { mulberry32, normal } from '../util/rng.js';
 import { atomicWriteJson, readJson } from '../util/fs.js';
-import { loadDataset, type Dataset } from '../data/index.js';
+import { dataLocation, loadDataset, type Dataset } from '../data/index.js';
 import { readModelFiles } from './files.js';
 import { fuse, type FusedModel } from './fuse.js';
 import { loadGraph } from './graph.js';
@@ -166,7 +166,7 @@ export async function importModel(
     await saveCheckpoint(join(outDir, 'checkpoints'), 'float', im.model, state);
     const runJson = join(outDir, 'run.json');
     const prev = existsSync(runJson) ? readJson<Record<string, unknown>>(runJson, 'run.json') : {};
-    if (data !== undefined) prev.data = data;
+    if (data !== undefined) prev.data = dataLocation(data);
     // `imported` keeps the details when a later config write replaces the top-level `format`.
     atomicWriteJson(runJson, {
       ...prev,

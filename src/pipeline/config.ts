@@ -6,6 +6,7 @@ import { PHASE1_DEFAULTS, resolvePhase1, type Phase1Config } from '../compress/p
 import { PHASE2_DEFAULTS, type Phase2Config } from '../compress/pqk/phase2.js';
 import type { QatState, QuantScheme } from '../compress/quant/qat.js';
 import type { AugmentConfig } from '../data/augment.js';
+import { dataLocation } from '../data/index.js';
 import type { TargetProfile } from '../targets/types.js';
 import { FLOAT_DEFAULTS, type FloatConfig } from '../train/float.js';
 import { ConfigError, RunStateError } from '../errors.js';
@@ -116,7 +117,9 @@ function readRecordedSettings(runDir: string): Record<string, unknown> {
 
 // The current setting as compared with a recorded one: without the keys added since that the recorded section lacks,
 // where they have the values ADDED_SINCE gives (so a run recorded without them still matches).
+// A data folder recorded relative to the working directory (earlier versions) matches its absolute path.
 function comparable(key: string, old: unknown, now: unknown): unknown {
+  if (key === 'data' && typeof old === 'string' && typeof now === 'string' && dataLocation(old) === now) return old;
   if (!isObject(old) || !isObject(now)) return now;
   const added = addedSince(old, key);
   return Object.fromEntries(Object.entries(now).filter(([k]) => !(k in added && JSON.stringify(now[k]) === JSON.stringify(added[k]))));

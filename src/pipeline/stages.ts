@@ -43,7 +43,7 @@ export async function prepareData(
   imageShape?: number[],
   augment?: Partial<AugmentConfig>,
 ): Promise<Dataset> {
-  if (spec === DEFAULT_DATA || (spec.endsWith('synth-kws') && !existsSync(spec))) {
+  if (resolve(spec) === resolve(DEFAULT_DATA) || (spec.endsWith('synth-kws') && !existsSync(spec))) {
     log(`data: synthesizing the keyword-spotting set in ${spec} (espeak-ng + sox; reused when present)`);
     let last = 0;
     // The synthetic set is one fixed set (its own seed), whatever the run's seed, so runs share and compare on it.

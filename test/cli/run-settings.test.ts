@@ -1,14 +1,15 @@
 // pqk run's settings: flags over --config over a resumed folder's run.json over the defaults (the target's pattern and
 // level where nothing sets them). A folder made by pqk train + pqk compress resumes under pqk run without its flags.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { runSettings } from '../../src/cli/commands/run.js';
 import { resolvePhase1 } from '../../src/compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS } from '../../src/compress/pqk/phase2.js';
-import { guardTrainingSettings, readRunConfig, type RunConfig } from '../../src/pipeline/config.js';
+import { dataLocation } from '../../src/data/index.js';
+import { guardTrainingSettings, readRunConfig, readStoredRunConfig, type RunConfig } from '../../src/pipeline/config.js';
 import { loadTarget } from '../../src/targets/load.js';
 import { FLOAT_DEFAULTS } from '../../src/train/float.js';
 import { assertUserError, cli } from './harness.js';
@@ -70,3 +71,35 @@ function writeRun(run: string, json: object): void {
   mkdirSync(run, { recursive: true });
   writeFileSync(join(run, 'run.json'), JSON.stringify(json));
 }
+
+test('a run records its data folder as an absolute path: later commands find it from any folder; one recorded relative still resumes', async () => {
+  assert.equal(dataLocation('mnist'), 'mnist');
+  assert.equal(dataLocation('data/x'), resolve('data/x'));
+  // pqk import started in one folder with a relative --data, pqk compress started in another (the repository root):
+  // compress looks where the import was started, not in its own working directory.
+  const here = process.cwd();
+  const elsewhere = join(root, 'elsewhere');
+  mkdirSync(elsewhere);
+  const runDir = join(root, 'relative-data');
+  const fixture = resolve('test/fixtures/mlperf-tiny-kws/kws_ref_model_float32.tflite');
+  process.chdir(elsewhere);
+  let imp;
+  try {
+    imp = await cli(['import', fixture, '--out', runDir, '--data', 'kws-set']);
+  } finally {
+    process.chdir(here);
+  }
+  assert.equal(imp.code, 0, imp.stderr);
+  assert.equal(readStoredRunConfig(runDir).data, join(elsewhere, 'kws-set'));
+  const r = await cli(['compress', '--run', runDir, '--target', 'cortex-m4', '--phase', '1']);
+  assert.equal(r.code, 1);
+  assert.ok(r.stderr.includes(`${join(elsewhere, 'kws-set')}: no such directory`), r.stderr);
+  // A folder whose settings were recorded with a relative path (earlier versions) accepts that path made absolute
+  // from the same working directory, and keeps what it recorded; another folder is refused.
+  const old = join(root, 'old-relative');
+  writeRun(old, { format: 'pqk-run-1', model: 'ds-cnn', data: 'data/x', seed: 1, target: 'cortex-m4' });
+  guardTrainingSettings(old, fresh(1), m4);
+  guardTrainingSettings(old, { ...fresh(1), data: resolve('data/x') }, m4);
+  assert.equal(JSON.parse(readFileSync(join(old, 'settings.json'), 'utf8')).data, 'data/x');
+  assert.throws(() => guardTrainingSettings(old, { ...fresh(1), data: resolve('data/y') }, m4), /data: "data\/x" there, ".*data\/y" now/);
+});

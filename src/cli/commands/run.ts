@@ -6,6 +6,7 @@ import { PHASE2_DEFAULTS } from '../../compress/pqk/phase2.js';
 import { RunStateError, UsageError } from '../../errors.js';
 import { MODEL_NAMES } from '../../models/zoo.js';
 import { readRunConfig, readStoredRunConfig, runConfigPath, type RunConfig } from '../../pipeline/config.js';
+import { dataLocation } from '../../data/index.js';
 import { loadConfigFile, runPipeline } from '../../pipeline/run.js';
 import { DEFAULT_DATA } from '../../pipeline/stages.js';
 import { FLOAT_DEFAULTS } from '../../train/float.js';
@@ -136,7 +137,7 @@ export const runCommand: Command = {
       stored,
       seed,
       model,
-      data: optStr(ctx, 'data') ?? file.data ?? stored?.data ?? imported?.data ?? DEFAULT_DATA,
+      data: dataLocation(optStr(ctx, 'data') ?? file.data ?? stored?.data ?? imported?.data ?? DEFAULT_DATA),
       ceControl: ctx.values['ce-control'] === true,
     });
     const verifyLimit = optInt(ctx, 'verify-limit', { min: 1 });

@@ -5,6 +5,7 @@ import { paramCount } from '../../models/params.js';
 import { countMacs } from '../../models/spec.js';
 import { MODEL_NAMES } from '../../models/zoo.js';
 import { guardRunSettings, readRunConfig, writeRunConfig, type RunConfig } from '../../pipeline/config.js';
+import { dataLocation } from '../../data/index.js';
 import { loadConfigFile } from '../../pipeline/run.js';
 import { prepareData, stageFloat } from '../../pipeline/stages.js';
 import { FLOAT_DEFAULTS, floatLogits } from '../../train/float.js';
@@ -54,7 +55,7 @@ export const trainCommand: Command = {
     const model = choice(ctx, 'model', MODEL_NAMES, file.model ?? base.model);
     const out = resolve(str(ctx, 'out'));
     const seed = int(ctx, 'seed', file.seed ?? 1, { min: 0, max: 2 ** 31 - 1 });
-    const dataSpec = str(ctx, 'data', file.data);
+    const dataSpec = dataLocation(str(ctx, 'data', file.data));
     const float = {
       ...base,
       model,
