@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
+import { checkSchema, type JsonSchema } from '../util/schema.js';
 
 export interface ModelFiles {
   path: string; // model.json
@@ -21,6 +22,58 @@ function readBytes(path: string, what: string): Buffer {
     throw new UserError(code === 'ENOENT' ? `${what} not found: ${path}` : `${path}: cannot read: ${(e as Error).message}`);
   }
 }
+
+// What pqk reads of a model.json, checked before any parser walks it (other fields pass unread): a malformed file
+// is refused naming the field, not met as a TypeError deep in a parser.
+const STRINGS = { type: 'array', items: { type: 'string' } };
+const MODEL_JSON_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['modelTopology'],
+  properties: {
+    format: { type: 'string' },
+    modelTopology: { type: 'object' },
+    weightsManifest: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['paths', 'weights'],
+        properties: {
+          paths: STRINGS,
+          weights: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'shape', 'dtype'],
+              properties: {
+                name: { type: 'string' },
+                shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
+                dtype: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+const GRAPH_TOPOLOGY_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    modelTopology: {
+      type: 'object',
+      properties: {
+        node: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['name', 'op'],
+            properties: { name: { type: 'string' }, op: { type: 'string' }, input: STRINGS, attr: { type: 'object' } },
+          },
+        },
+      },
+    },
+  },
+};
 
 function detectFormat(path: string, json: tf.io.ModelJSON): 'layers' | 'graph' {
   const topo = json.modelTopology as Record<string, unknown> | undefined;
@@ -42,7 +95,9 @@ export function readModelFiles(path: string, content?: Uint8Array): ModelFiles {
     throw new UserError(`${path}: ${kinds}not valid JSON (${(e as Error).message})`);
   }
   if (!json || typeof json !== 'object' || !json.modelTopology) throw new UserError(`${path}: no modelTopology; not a tfjs model.json`);
+  checkSchema(MODEL_JSON_SCHEMA, json, path);
   const format = detectFormat(path, json);
+  if (format === 'graph') checkSchema(GRAPH_TOPOLOGY_SCHEMA, json, path);
   const manifest = json.weightsManifest ?? [];
   const shards: Uint8Array[] = [];
   for (const group of manifest) for (const p of group.paths) shards.push(new Uint8Array(readBytes(join(dirname(path), p), 'weight shard')));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { EXIT, type CommandContext } from '../../src/cli/command.js';
 import { importCommand } from '../../src/cli/commands/import.js';
+import { UserError } from '../../src/errors.js';
 import { graphB } from './graph-fixtures.js';
 import { removeTempDirs, tempDir } from './layers-fixtures.js';
 
@@ -71,4 +72,22 @@ test('pqk import names a missing model file and a missing --out', async () => {
   const broken = join(dir, 'model.json');
   writeFileSync(broken, '{"modelTopology": ');
   await assert.rejects(importCommand.run(context([broken], { out: join(dir, 'run2') }, false, [])), /model\.json: not valid JSON \(/);
+  // JSON of the wrong shape is refused naming the field, before a parser walks it.
+  const malformed: [object, RegExp][] = [
+    [{ modelTopology: 1 }, /model\.json: \/modelTopology must be object/],
+    [{ format: 'graph-model', modelTopology: { node: 5 } }, /model\.json: \/modelTopology\/node must be array/],
+    [{ format: 'graph-model', modelTopology: { node: [{ name: 'a' }] } }, /\/modelTopology\/node\/0 is missing required field 'op'/],
+    [
+      { modelTopology: { class_name: 'Sequential' }, weightsManifest: [{ paths: 'w.bin', weights: [] }] },
+      /\/weightsManifest\/0\/paths must be array/,
+    ],
+  ];
+  for (const [json, message] of malformed) {
+    writeFileSync(broken, JSON.stringify(json));
+    await assert.rejects(importCommand.run(context([broken], { out: join(dir, 'run3') }, false, [])), (e: Error) => {
+      assert.ok(e instanceof UserError, `${e.name}: ${e.message}`);
+      assert.match(e.message, message);
+      return true;
+    });
+  }
 });
