@@ -13,7 +13,7 @@ import { loadTask } from './pqk/data.js';
 import { headSummary, probeBaseline, probeTable, probeVariants, readProbe, runProbe } from './pqk/probe.js';
 import { checkRecordedSettings, RecordStore, runInfoBeside } from './pqk/records.js';
 import { buildRows } from './pqk/rows.js';
-import { runSeed } from './pqk/runner.js';
+import { expectedKeys, runSeed } from './pqk/runner.js';
 import { configId, parseBenchArgs, phase2Tag, settingsHash, type BenchSettings, type BenchTask } from './pqk/settings.js';
 import type { Dataset } from '../src/data/types.js';
 import { atomicWrite, atomicWriteJson, readJson } from '../src/util/fs.js';
@@ -104,7 +104,16 @@ async function main(): Promise<void> {
     info.dataNotes[task] =
       `${what}, fixed seeded subsets: ${d.data.train.n} of ${d.full.train} train, ${d.data.val.n} of ${d.full.val} val, ${d.data.test.n} of ${d.full.test} test`;
   }
-  store.onPut = () => writeOutputs(s, store, info);
+  // Progress in results (a record's time varies tenfold between the float model and 80% unstructured phase 1).
+  const expected = expectedKeys(s.seeds, s.tasks, s.configs);
+  const done = (): number => expected.filter((k) => store.get(k)).length;
+  const startDone = done();
+  log(`results: ${startDone} of ${expected.length} recorded already, ${expected.length - startDone} to make`);
+  store.onPut = () => {
+    writeOutputs(s, store, info);
+    const n = done();
+    log(`results: ${n} of ${expected.length} (${n - startDone} in this invocation, ${((performance.now() - t0) / 3.6e6).toFixed(1)} h)`);
+  };
   writeOutputs(s, store, info);
   // Seed-major: if the run is cut short, every row still has the seeds done so far.
   for (const seed of s.seeds)

@@ -169,9 +169,29 @@ async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string):
   }
 }
 
-// The pruned architecture trained from scratch for the same epochs: does pruning a wider model add anything?
+// The pruned architecture trained from scratch for the same epochs: does pruning a wider model add anything? (DS-CNN's
+// channel pruning only: its pruned form is a DS-CNN of fewer channels.)
+export function hasScratch(task: BenchTask, cfg: CompressConfig): boolean {
+  return task === 'kws' && cfg.pattern === 'channel';
+}
+
+// The record keys one invocation makes: per seed and task the float model, per configuration phase 1, the CE
+// control, the warm-up, PQK and, where there is one, the scratch model.
+export function expectedKeys(seeds: number[], tasks: BenchTask[], configs: CompressConfig[]): string[] {
+  const methods: BenchMethod[] = ['phase1', 'phase1+ce', 'phase1+warmup', 'pqk'];
+  return seeds.flatMap((seed) =>
+    tasks.flatMap((task) => [
+      recordKey(task, 'float', seed),
+      ...configs.flatMap((cfg) => [
+        ...methods.map((m) => recordKey(task, m, seed, cfg)),
+        ...(hasScratch(task, cfg) ? [recordKey(task, 'scratch', seed, cfg)] : []),
+      ]),
+    ]),
+  );
+}
+
 async function runScratch(c: SeedContext, cfg: CompressConfig): Promise<void> {
-  if (c.task !== 'kws' || cfg.pattern !== 'channel' || c.store.get(recordKey(c.task, 'scratch', c.seed, cfg))) return;
+  if (!hasScratch(c.task, cfg) || c.store.get(recordKey(c.task, 'scratch', c.seed, cfg))) return;
   const width = Math.round(64 * (1 - cfg.sparsity));
   const dir = join(c.work, c.task, `s${c.seed}`, configId(cfg), 'scratch');
   const spec = { ...dsCnn(c.data.inputShape, c.data.labels.length, width), name: `ds-cnn-${width}` };

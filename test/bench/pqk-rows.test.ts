@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { buildRows, meanCi, t975 } from '../../bench/pqk/rows.js';
 import { checkRecordedSettings, runInfoBeside, type SeedRecord } from '../../bench/pqk/records.js';
 import { renderMarkdown, type RunInfo } from '../../bench/pqk/markdown.js';
-import { phase1Schedule } from '../../bench/pqk/runner.js';
+import { expectedKeys, phase1Schedule } from '../../bench/pqk/runner.js';
 import { configId, parseBenchArgs, parseConfig, settingsHash, type CompressConfig } from '../../bench/pqk/settings.js';
 import { PHASE1_DEFAULTS, resolvePhase1 } from '../../src/compress/pqk/phase1.js';
 import { PHASE2_DEFAULTS } from '../../src/compress/pqk/phase2.js';
@@ -164,4 +164,17 @@ test('the markdown of a run that has not reached a task says so instead of print
     .split('\n')
     .filter((l) => /^\| [^|]+ \| (float|phase1|phase1\+ce|phase1\+warmup|pqk|scratch) \| [0-9.]+ ± [0-9.]+ \|/.test(l));
   assert.equal(methodRows.length, 18);
+});
+
+test('the results a scale run makes, for its progress line: the committed KWS records are exactly those of three seeds', () => {
+  const s = parseBenchArgs(['--preset', 'scale']);
+  const kws = Object.keys(readJson<Record<string, SeedRecord>>('bench/pqk-scale.records.json', 'records')).filter((k) =>
+    k.startsWith('kws/'),
+  );
+  const expected = expectedKeys(s.seeds, ['kws'], s.configs);
+  assert.deepEqual([...expected].sort(), [...kws].sort());
+  assert.equal(expected.length, 3 * (1 + 4 * 4 + 1)); // float, four methods of four schemes, scratch for channel pruning
+  // Fashion-MNIST's ResNet has no scratch row: 17 a seed.
+  assert.equal(expectedKeys([1], ['image'], s.configs).length, 17);
+  assert.ok(!expectedKeys([1], ['image'], s.configs).some((k) => k.includes('scratch')));
 });
