@@ -115,14 +115,19 @@ async function main(): Promise<void> {
     log(`results: ${n} of ${expected.length} (${n - startDone} in this invocation, ${((performance.now() - t0) / 3.6e6).toFixed(1)} h)`);
   };
   writeOutputs(s, store, info);
-  // Seed-major: if the run is cut short, every row still has the seeds done so far.
-  for (const seed of s.seeds)
-    for (const task of s.tasks) {
-      log(`=== seed ${seed}, task ${task} ===`);
-      const before = store.all().length;
-      await runSeed({ task, seed, data: data.get(task)!, t: s.train, work: s.work, store, log }, s.configs);
-      log(`seed ${seed} ${task}: ${store.all().length - before} new results; tensors in memory: ${tf.memory().numTensors}`);
-    }
+  // Per task, every seed's float model first, then one configuration at a time over every seed: a configuration's
+  // row, with its interval over the seeds, is complete before the next configuration starts, so a run cut short (a
+  // scale run takes about a day on 2 cores) leaves whole rows, and resumes from its records and checkpoints.
+  for (const task of s.tasks) {
+    const ctx = (seed: number) => ({ task, seed, data: data.get(task)!, t: s.train, work: s.work, store, log });
+    for (const seed of s.seeds) await runSeed(ctx(seed), []);
+    for (const cfg of s.configs)
+      for (const seed of s.seeds) {
+        log(`=== task ${task}, ${configId(cfg)}, seed ${seed} ===`);
+        await runSeed(ctx(seed), [cfg]);
+      }
+    log(`task ${task}: done; tensors in memory: ${tf.memory().numTensors}`);
+  }
   writeOutputs(s, store, info);
   log(`done in ${((performance.now() - t0) / 60000).toFixed(1)} min: ${s.out}.json, ${s.out}.md`);
 }
