@@ -135,7 +135,8 @@ function settingDiffs(path: string, old: unknown, now: unknown): string[] {
 
 // A run folder holds checkpoints of one set of settings; continuing it with others would mix them. `now` names the
 // settings the calling command depends on; those recorded earlier must be equal, the others are added.
-export function guardRunSettings(runDir: string, now: Record<string, unknown>): void {
+// record: false checks only (before a run's data is loaded: a --data that fails to load must not bind the folder).
+export function guardRunSettings(runDir: string, now: Record<string, unknown>, record = true): void {
   const file = join(runDir, 'settings.json');
   const old = readRecordedSettings(runDir);
   const current = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, comparable(k, old[k], v)]));
@@ -148,24 +149,28 @@ export function guardRunSettings(runDir: string, now: Record<string, unknown>): 
         `(${file}), use another folder or remove this one`,
     );
   // A section recorded without a key added since stays so: the run keeps the ADDED_SINCE value when resumed again.
-  atomicWriteJson(file, { ...old, ...current });
+  if (record) atomicWriteJson(file, { ...old, ...current });
 }
 
 // The settings a run's checkpoints depend on, guarded by guardRunSettings (pqk run and pqk compress). Which students
 // are trained beside phase 2 and which one ships change no checkpoint: a finished run may add the CE control.
-export function guardTrainingSettings(runDir: string, c: RunConfig, target: TargetProfile): void {
+export function guardTrainingSettings(runDir: string, c: RunConfig, target: TargetProfile, record = true): void {
   const { control: _c, ship: _s, ...phase2 } = c.phase2;
-  guardRunSettings(runDir, {
-    model: c.model,
-    data: c.data,
-    seed: c.seed,
-    float: c.float,
-    phase1: c.phase1,
-    phase2,
-    augment: c.augment ?? null,
-    quantization: target.quantization,
-    scheme: schemeOf(target),
-  });
+  guardRunSettings(
+    runDir,
+    {
+      model: c.model,
+      data: c.data,
+      seed: c.seed,
+      float: c.float,
+      phase1: c.phase1,
+      phase2,
+      augment: c.augment ?? null,
+      quantization: target.quantization,
+      scheme: schemeOf(target),
+    },
+    record,
+  );
 }
 
 function brief(v: unknown): string {

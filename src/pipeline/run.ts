@@ -195,7 +195,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const { ctx, target } = a;
   const runDir = ctx.runDir;
   mkdirSync(runDir, { recursive: true });
-  guardTrainingSettings(runDir, ctx.cfg, target);
+  guardTrainingSettings(runDir, ctx.cfg, target, false); // refused before any work; recorded once the data loads
   writeRunConfig(runDir, ctx.cfg);
   seedFrom(a.from, runDir);
   // A model that cannot fit the target is refused before anything is trained; a model given with --from (or a
@@ -206,6 +206,7 @@ export async function runPipeline(a: RunArgs): Promise<RunReport> {
   const t0 = Date.now();
   const data = await prepareData(ctx.cfg.data, ctx.log, stored?.inputShape, ctx.cfg.augment);
   if (stored) checkDataFitsModel(stored, runDir, ctx.cfg.data, data);
+  guardTrainingSettings(runDir, ctx.cfg, target);
   const dataSeconds = (Date.now() - t0) / 1000;
   const f = await stageFloat(ctx, data);
   if (!stored) checkModelFits(f.model.spec, target, pattern, sparsity, ctx.log);

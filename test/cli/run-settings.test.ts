@@ -1,7 +1,7 @@
 // pqk run's settings: flags over --config over a resumed folder's run.json over the defaults (the target's pattern and
 // level where nothing sets them). A folder made by pqk train + pqk compress resumes under pqk run without its flags.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
@@ -102,4 +102,17 @@ test('a run records its data folder as an absolute path: later commands find it 
   guardTrainingSettings(old, { ...fresh(1), data: resolve('data/x') }, m4);
   assert.equal(JSON.parse(readFileSync(join(old, 'settings.json'), 'utf8')).data, 'data/x');
   assert.throws(() => guardTrainingSettings(old, { ...fresh(1), data: resolve('data/y') }, m4), /data: "data\/x" there, ".*data\/y" now/);
+});
+
+test('a run whose --data does not load leaves its folder unbound: the same folder then takes the right data', async () => {
+  const run = join(root, 'typo');
+  const r = await cli(['run', '--data', join(root, 'no-such-set'), '--out', run]);
+  assertUserError(r, 1, /no-such-set: no such directory/, 'missing data', assert);
+  assert.ok(!existsSync(join(run, 'settings.json')), 'settings recorded before the data loaded');
+  // What the retry checks first: the other data is not refused (before, "data: .../no-such-set there, ... now").
+  const retry = readRunConfig(run, m4);
+  guardTrainingSettings(run, { ...retry, data: resolve('data/x') }, m4, false);
+  assert.ok(!existsSync(join(run, 'settings.json')));
+  guardTrainingSettings(run, { ...retry, data: resolve('data/x') }, m4);
+  assert.equal(JSON.parse(readFileSync(join(run, 'settings.json'), 'utf8')).data, resolve('data/x'));
 });
