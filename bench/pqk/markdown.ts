@@ -149,8 +149,20 @@ export function renderMarkdown(
     }
     out.push(...taskTable(rows, task), '');
     const p = pairedTable(records, s, task);
-    out.push('Paired by seed (same float model and phase-1 checkpoint), percentage points, mean ± std over seeds:', '', ...p.lines, '');
-    out.push('Teacher accuracy % (Q(W*M) + W*(1-M), float activations, same test subset):', '', ...teacherTable(records, s, task), '');
+    // A table with no row yet (float models only, or phase 1 without its phase-2 forks) is said in words.
+    const orNone = (lines: string[], none: string): string[] => (lines.length > 2 ? lines : [none]);
+    out.push(
+      'Paired by seed (same float model and phase-1 checkpoint), percentage points, mean ± std over seeds:',
+      '',
+      ...orNone(p.lines, 'No configuration has both its PQK and its CE result yet.'),
+      '',
+    );
+    out.push(
+      'Teacher accuracy % (Q(W*M) + W*(1-M), float activations, same test subset):',
+      '',
+      ...orNone(teacherTable(records, s, task), 'No configuration has finished phase 1 yet.'),
+      '',
+    );
     if (p.pqkMinusCe.length) {
       const better = p.pqkMinusCe.filter((d) => d > 0).length;
       reading.push(

@@ -164,6 +164,15 @@ test('the markdown of a run that has not reached a task says so instead of print
     .split('\n')
     .filter((l) => /^\| [^|]+ \| (float|phase1|phase1\+ce|phase1\+warmup|pqk|scratch) \| [0-9.]+ ± [0-9.]+ \|/.test(l));
   assert.equal(methodRows.length, 18);
+  // Float models only (the start of a task): their row, and the paired and teacher tables say they have no row yet.
+  const floats: SeedRecord[] = [{ ...records.find((r) => r.method === 'float')!, task: 'image', testSamples: 7000 }];
+  const early = renderMarkdown(s, buildRows(floats, s.tasks, s.seeds, s.configs), floats, info, 'no-such-notes.md')
+    .split('## Image: small ResNet on Fashion-MNIST')[1]!
+    .split('## Reading')[0]!;
+  assert.match(early, /\| float32 \| float \| [0-9.]+ ± 0\.00 \|/);
+  assert.match(early, /No configuration has both its PQK and its CE result yet\./);
+  assert.match(early, /No configuration has finished phase 1 yet\./);
+  assert.doesNotMatch(early, /\| configuration \| PQK − CE/);
 });
 
 test('the results a scale run makes, for its progress line: the committed KWS records are exactly those of three seeds', () => {
