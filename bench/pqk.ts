@@ -11,7 +11,7 @@ import { UserError } from '../src/errors.js';
 import { renderMarkdown, type ProbeSection, type RunInfo } from './pqk/markdown.js';
 import { loadTask } from './pqk/data.js';
 import { headSummary, probeBaseline, probeTable, probeVariants, readProbe, runProbe } from './pqk/probe.js';
-import { checkRecordedSettings, RecordStore, runInfoBeside } from './pqk/records.js';
+import { checkRecordedSettings, outputScope, RecordStore, runInfoBeside } from './pqk/records.js';
 import { buildRows } from './pqk/rows.js';
 import { expectedKeys, runSeed } from './pqk/runner.js';
 import { configId, parseBenchArgs, phase2Tag, settingsHash, type BenchSettings, type BenchTask } from './pqk/settings.js';
@@ -54,7 +54,8 @@ function runInfoPath(s: BenchSettings): string {
   return runInfoBeside(s.records);
 }
 
-function writeOutputs(s: BenchSettings, store: RecordStore, info: RunInfo, timed = true): void {
+function writeOutputs(run: BenchSettings, store: RecordStore, info: RunInfo, timed = true): void {
+  const s = outputScope(run, store.all());
   const rows = buildRows(store.all(), s.tasks, s.seeds, s.configs);
   atomicWriteJson(`${s.out}.json`, { rows });
   if (timed) info.elapsedSeconds = priorSeconds + (performance.now() - t0) / 1000;
@@ -95,6 +96,8 @@ async function main(): Promise<void> {
     const prior = readJson<RunInfo>(runInfoPath(s), 'run info');
     checkRecordedSettings(s.records, prior.settingsHash, info.settingsHash);
     priorSeconds = prior.elapsedSeconds;
+    // A run of some tasks keeps what earlier runs said of the others' data.
+    info.dataNotes = { ...info.dataNotes, ...prior.dataNotes };
   }
   const data = new Map<BenchTask, Dataset>();
   for (const task of s.tasks) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { buildRows, meanCi, t975 } from '../../bench/pqk/rows.js';
-import { checkRecordedSettings, runInfoBeside, type SeedRecord } from '../../bench/pqk/records.js';
+import { checkRecordedSettings, outputScope, runInfoBeside, type SeedRecord } from '../../bench/pqk/records.js';
 import { renderMarkdown, type RunInfo } from '../../bench/pqk/markdown.js';
 import { expectedKeys, phase1Schedule } from '../../bench/pqk/runner.js';
 import { configId, parseBenchArgs, parseConfig, settingsHash, type CompressConfig } from '../../bench/pqk/settings.js';
@@ -186,4 +186,22 @@ test('the results a scale run makes, for its progress line: the committed KWS re
   // Fashion-MNIST's ResNet has no scratch row: 17 a seed.
   assert.equal(expectedKeys([1], ['image'], s.configs).length, 17);
   assert.ok(!expectedKeys([1], ['image'], s.configs).some((k) => k.includes('scratch')));
+});
+
+test('a run of some tasks, seeds or configurations rewrites the outputs over every recorded one', () => {
+  const records = Object.values(readJson<Record<string, SeedRecord>>('bench/pqk-scale.records.json', 'records'));
+  const part = parseBenchArgs(['--preset', 'scale', '--tasks', 'image', '--seeds', '3', '--configs', 'c0.5w8']);
+  const scope = outputScope(part, records);
+  assert.deepEqual(
+    [scope.tasks, scope.seeds],
+    [
+      ['kws', 'image'],
+      [1, 2, 3],
+    ],
+  );
+  // The run's configuration first, then the others its records hold: all four of the preset.
+  assert.equal(configId(scope.configs[0]!), 'c0.5w8');
+  assert.deepEqual(scope.configs.map(configId).sort(), parseBenchArgs(['--preset', 'scale']).configs.map(configId).sort());
+  // Without records it is the run's own.
+  assert.deepEqual(outputScope(part, []).tasks, ['image']);
 });
