@@ -315,6 +315,9 @@ describe('run folders', () => {
       'augment',
       assert,
     );
+    // Refused before its data loads: another data folder that does not exist is named as a setting, not loaded.
+    const elsewhere = await cli(['train', '--data', join(root, 'no-such-set'), '--out', run, '--config', file, '--batch', '8']);
+    assertUserError(elsewhere, 1, /holds a run made with other settings \(data: ".*" there, ".*no-such-set" now\)/, 'data', assert);
   });
 
   test('a folder made for int8 is refused for an int4 target, naming the difference', async () => {

@@ -76,9 +76,12 @@ export const trainCommand: Command = {
       ...(phase1 ? { phase1: phase1 as RunConfig['phase1'] } : {}),
       ...(phase2 ? { phase2: phase2 as RunConfig['phase2'] } : {}),
     };
+    // A folder of other settings is refused before the data loads; the settings bind it once the data has loaded.
+    const settings = { model, data: dataSpec, seed, float, augment: augment ?? null };
+    guardRunSettings(out, settings, false);
     const data = await prepareData(dataSpec, ctx.log, undefined, augment);
     const unlock = lockRunDir(out, 'train');
-    guardRunSettings(out, { model, data: dataSpec, seed, float, augment: augment ?? null });
+    guardRunSettings(out, settings);
     const backend = await startBackend(ctx);
     writeRunConfig(out, cfg);
     const t0 = Date.now();
