@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { RunStateError } from '../../src/errors.js';
 import { atomicWriteJson, readJson } from '../../src/util/fs.js';
-import { configId, type BenchMethod, type BenchSettings, type BenchTask, type CompressConfig } from './settings.js';
+import { BENCH_TASKS, configId, type BenchMethod, type BenchSettings, type BenchTask, type CompressConfig } from './settings.js';
 
 export interface SeedRecord {
   task: BenchTask;
@@ -72,7 +72,7 @@ export class RecordStore {
 // What the outputs (JSON rows, markdown) cover: every task, seed and configuration of the run's settings or of its
 // records, so that a run of some of them (--tasks image, --seeds 3) rewrites the outputs without dropping the rest.
 export function outputScope(s: BenchSettings, records: SeedRecord[]): BenchSettings {
-  const tasks = (['kws', 'image'] as const).filter((t) => s.tasks.includes(t) || records.some((r) => r.task === t));
+  const tasks = BENCH_TASKS.filter((t) => s.tasks.includes(t) || records.some((r) => r.task === t));
   const seeds = [...new Set([...s.seeds, ...records.map((r) => r.seed)])].sort((a, b) => a - b);
   const configs = [...s.configs];
   for (const r of records) if (r.config && !configs.some((c) => configId(c) === configId(r.config!))) configs.push(r.config);

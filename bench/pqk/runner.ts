@@ -178,7 +178,7 @@ export function hasScratch(task: BenchTask, cfg: CompressConfig): boolean {
 // The record keys one invocation makes: per seed and task the float model, per configuration phase 1, the CE
 // control, the warm-up, PQK and, where there is one, the scratch model.
 export function expectedKeys(seeds: number[], tasks: BenchTask[], configs: CompressConfig[]): string[] {
-  const methods: BenchMethod[] = ['phase1', 'phase1+ce', 'phase1+warmup', 'pqk'];
+  const methods: BenchMethod[] = ['phase1', ...PHASE2_MODES.map(([m]) => m)];
   return seeds.flatMap((seed) =>
     tasks.flatMap((task) => [
       recordKey(task, 'float', seed),

@@ -8,6 +8,7 @@ import { PHASE2_DEFAULTS } from '../../src/compress/pqk/phase2.js';
 import { FLOAT_DEFAULTS } from '../../src/train/float.js';
 
 export type BenchTask = 'kws' | 'image';
+export const BENCH_TASKS: readonly BenchTask[] = ['kws', 'image'];
 // 'scratch' (KWS, channel configurations): the small architecture the pruned one ends as (DS-CNN with the kept
 // fraction of its width), trained from scratch: float for the float epochs, then dense QAT for phase 1's epochs.
 export type BenchMethod = 'float' | 'phase1' | 'phase1+ce' | 'phase1+warmup' | 'pqk' | 'scratch';
@@ -241,11 +242,11 @@ export function parseBenchArgs(argv: string[]): BenchSettings {
   t.batchSize = num('batch', f.batch, 1) ?? t.batchSize;
   t.tau = num('tau', f.tau) ?? t.tau;
   t.lambda = num('lambda', f.lambda) ?? t.lambda;
-  for (const task of ['kws', 'image'] as const) {
+  for (const task of BENCH_TASKS) {
     t.sizes[task].train = num('train', f.train, 1) ?? t.sizes[task].train;
     t.sizes[task].test = num('test', f.test, 1) ?? t.sizes[task].test;
   }
-  const tasks = list('tasks', f.tasks, (s) => (s === 'kws' || s === 'image' ? s : undefined)) ?? ['kws', 'image'];
+  const tasks = list('tasks', f.tasks, (s) => BENCH_TASKS.find((t) => t === s)) ?? [...BENCH_TASKS];
   const seeds = list('seeds', f.seeds, (s) => (/^\d+$/.test(s) ? Number(s) : undefined)) ?? base.seeds;
   const configs = list('configs', f.configs, parseConfig) ?? base.configs;
   const work = f.work ?? `runs/bench-pqk/${preset}-${settingsHash(t)}`;
