@@ -18,6 +18,7 @@ tools=(
   "espeak-ng espeak-ng"
   "sox sox"
   "flite flite"
+  "festival festival"
   "flatc flatbuffers-compiler"
   "clang clang"
   "clang-format clang-format"
@@ -28,6 +29,11 @@ tools=(
 for t in "${tools[@]}"; do
   set -- $t
   command -v "$1" >/dev/null 2>&1 || problems+=("program '$1' not found (Debian package $2)")
+done
+
+# Festival's English voices, which the synthetic keyword set speaks with (festival itself is above).
+for p in festvox-kdlpc16k festvox-kallpc16k festvox-us-slt-hts; do
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || problems+=("Festival's voice package $p not installed (Debian package $p)")
 done
 
 # The software Vulkan driver the webgpu backend's tests run on (scripts/install-vulkan.sh).

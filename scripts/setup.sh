@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   qemu-system-arm qemu-user gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi gcc-aarch64-linux-gnu
   binutils-aarch64-linux-gnu libc6-dev-arm64-cross libstdc++6-arm64-cross espeak-ng sox flite flatbuffers-compiler
+  festival festvox-kdlpc16k festvox-kallpc16k festvox-us-slt-hts
   libopenblas-dev clang libclang-rt-14-dev make clang-format
 )
 bash scripts/apt-install.sh "${APT_PACKAGES[@]}"

@@ -1,11 +1,12 @@
-// Rendering one synthetic clip (libespeak-ng in process -> room reverb -> resampling -> placement, level, noise) and
-// the background noise recordings (sox, once per set).
+// Rendering one synthetic clip (libespeak-ng or libflite in process, or festival's rendering of its text -> room
+// reverb -> resampling -> placement, level, noise) and the background noise recordings (sox, once per set).
 import { join } from 'node:path';
 import { cutNoise, mixAtSnr } from './augment.js';
 import { reverb, resample } from './dsp.js';
 import { DataError } from './errors.js';
 import { espeakSampleRate, speak } from './espeak.js';
-import { speakFlite, type FliteVoice } from './flite.js';
+import { readFestival, type FestivalText, type FestivalVoice } from './festival.js';
+import { speakFlite, type FliteVoice, type Wave } from './flite.js';
 import { mulberry32 } from '../util/rng.js';
 import type { ClipPlan } from './synth-plan.js';
 import { runTool } from './tools.js';
@@ -39,13 +40,23 @@ export async function renderNoise(dir: string, noise: (typeof NOISES)[number]): 
   await writeWav(join(dir, `${noise.name}.wav`), int16le(raw), RATE);
 }
 
-// The word at RATE. flite's voices are used as they ship and played 2^((pitch - 50) / 120) times faster (tempo,
-// pitch and formants together, +-3 semitones): resampled from their rate times that speed, rounded to 100 Hz so
-// that the resampler's phases stay few.
-function spoken(plan: ClipPlan): Float32Array {
+// The text and duration stretch a Festival clip is rendered with (its rate as a Duration_Stretch of 160 / rate, in
+// tenths: 0.8 to 1.5 for 210 to 110 words per minute).
+export function festivalText(plan: ClipPlan): FestivalText {
+  return { text: plan.text, stretch: Math.round((10 * 160) / plan.rate) };
+}
+
+// The word at RATE. flite's and festival's voices are used as they ship (festival's at the clip's duration stretch)
+// and played 2^((pitch - 50) / 120) times faster (tempo, pitch and formants together, +-3 semitones): resampled
+// from their rate times that speed, rounded to 100 Hz so that the resampler's phases stay few. `festivalDir`: where
+// the set's festival renderings are (synth-kws makes them before the clips).
+function spoken(plan: ClipPlan, festivalDir: string | undefined): Float32Array {
   const v = plan.voice;
-  if (v.engine === 'flite') {
-    const w = speakFlite(v.name as FliteVoice, plan.text);
+  if (v.engine === 'flite' || v.engine === 'festival') {
+    let w: Wave;
+    if (v.engine === 'flite') w = speakFlite(v.name as FliteVoice, plan.text);
+    else if (festivalDir === undefined) throw new Error(`${plan.rel}: a festival clip needs the set's festival renderings`);
+    else w = readFestival(festivalDir, v.name as FestivalVoice, festivalText(plan));
     let x = toFloat(w.samples);
     if (plan.reverb !== undefined) x = reverb(x, w.sampleRate, plan.reverb, plan.room);
     return resample(x, Math.round((w.sampleRate * 2 ** ((plan.pitch - 50) / 120)) / 100) * 100, RATE);
@@ -60,7 +71,7 @@ function spoken(plan: ClipPlan): Float32Array {
 export function placeWord(x: Float32Array, onset: number, levelDb: number, name: string): Float32Array {
   let peak = 0;
   for (const v of x) peak = Math.max(peak, Math.abs(v));
-  if (peak === 0) throw new DataError(name, 'espeak-ng and sox produced only silence');
+  if (peak === 0) throw new DataError(name, 'the speech engine produced only silence');
   let first = 0;
   let last = x.length - 1;
   while (Math.abs(x[first]) < 0.02 * peak) first++;
@@ -76,13 +87,8 @@ export function placeWord(x: Float32Array, onset: number, levelDb: number, name:
 
 // The clip's samples. libespeak-ng keeps state between calls (its pitch flutter runs on), so a clip depends on the
 // clips rendered before it in the same process: synth-kws renders fixed chunks, each in a fresh process.
-export function renderClip(path: string, plan: ClipPlan, noise: readonly Float32Array[]): Int16Array {
-  let clip = placeWord(spoken(plan), plan.onset, plan.levelDb, path);
+export function renderClip(path: string, plan: ClipPlan, noise: readonly Float32Array[], festivalDir?: string): Int16Array {
+  let clip = placeWord(spoken(plan, festivalDir), plan.onset, plan.levelDb, path);
   if (plan.snrDb !== undefined && noise.length > 0) clip = mixAtSnr(clip, cutNoise(mulberry32(plan.seed), noise, CLIP), plan.snrDb);
   return toInt16(clip);
-}
-
-export async function writeClip(out: string, plan: ClipPlan, noise: readonly Float32Array[]): Promise<void> {
-  const path = join(out, plan.rel);
-  await writeWav(path, renderClip(path, plan, noise), RATE);
 }

@@ -1,4 +1,5 @@
-// A synthetic Speech Commands set (same folder layout as Google's) from espeak-ng voices and sox noise.
+// A synthetic Speech Commands set (same folder layout as Google's) from espeak-ng's, Flite's and Festival's voices and
+// sox noise.
 import { fork } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -9,9 +10,10 @@ import { DataError } from './errors.js';
 import { mapLimit } from './pool.js';
 import { BACKGROUND_DIR, TESTING_LIST, VALIDATION_LIST } from './sc-layout.js';
 import { KWS_KEYWORDS } from './speech-commands.js';
-import { NOISES, renderNoise } from './synth-audio.js';
+import { FESTIVAL_VOICES, festivalFile, renderFestival, type FestivalText, type FestivalVoice } from './festival.js';
+import { festivalText, NOISES, renderNoise } from './synth-audio.js';
 import type { ChunkMessage } from './synth-worker.js';
-import { planClips, splitVoices, UNKNOWN_WORDS, type VoiceFamily } from './synth-plan.js';
+import { planClips, splitVoices, UNKNOWN_WORDS, type ClipPlan, type VoiceFamily } from './synth-plan.js';
 import { toolVersion } from './tools.js';
 import { atomicWriteAsync } from '../util/fs.js';
 
@@ -22,16 +24,22 @@ export const SYNTH_SIZES = { tiny: 6, default: DEFAULT_CLIPS_PER_WORD, large: 17
 export type SynthSize = keyof typeof SYNTH_SIZES;
 const STAMP = '.pqk-synth.json';
 const FORMAT = 'pqk-synth-kws/2'; // bump when rendering changes, so an old set is not taken for a new one
+const FORMAT_RECORDED = 'pqk-synth-kws/3'; // recordedVoices: format 2's clips and the recorded voices' after them
 const CONCURRENCY = Math.max(1, Math.min(4, availableParallelism())); // renderer processes at once
 // Clips rendered in one fresh process, in plan order: part of the format, since libespeak-ng's state runs on from
 // clip to clip within a process (a clip's samples depend on its chunk, never on scheduling or on an interruption).
 const CHUNK = 500;
+// Festival's renderings while a set is made (removed once it is complete; the loader skips folders named '.*').
+const FESTIVAL_DIR = '.pqk-festival';
 
 export interface SynthKwsOptions {
   out: string;
   clipsPerWord?: number; // per keyword; unknown words get a fifth of it (at least 3)
   seed?: number;
   holdout?: VoiceFamily; // that family's voices make the test split, and only it
+  // Flite's and Festival's recorded voices train too, in RECORDED_EXTRA more clips after espeak-ng's (which stay the
+  // clips of the set without them, byte for byte). Off by default (see the README's Data section for why).
+  recordedVoices?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -47,7 +55,7 @@ export interface SynthKwsResult {
 }
 
 interface Stamp {
-  params: { format: string; seed: number; clipsPerWord: number; holdout?: VoiceFamily; espeak: string; sox: string; flite?: string };
+  params: { format: string; seed: number; clipsPerWord: number; holdout?: VoiceFamily; espeak: string; sox: string; flite?: string; festival?: string };
   complete: boolean;
   result?: Omit<SynthKwsResult, 'out' | 'seconds' | 'reused'>; // nothing run-specific, so the same seed gives the same bytes
 }
@@ -78,6 +86,22 @@ function renderChunk(msg: ChunkMessage, onClip: () => void): Promise<void> {
   });
 }
 
+// Every text and duration stretch the set's festival clips need, rendered once per voice (what an interrupted run
+// rendered already is kept).
+async function renderFestivalTexts(dir: string, clips: readonly ClipPlan[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const voice of Object.keys(FESTIVAL_VOICES) as FestivalVoice[]) {
+    const texts = new Map<string, FestivalText>();
+    for (const c of clips) {
+      if (c.voice.engine !== 'festival' || c.voice.name !== voice) continue;
+      const t = festivalText(c);
+      const file = festivalFile(dir, voice, t);
+      if (!existsSync(file)) texts.set(file, t);
+    }
+    await renderFestival(dir, voice, [...texts.keys()].sort().map((f) => texts.get(f)!));
+  }
+}
+
 // Reuses or resumes a set made with the same params; refuses to write over anything else.
 async function checkOut(out: string, params: Stamp['params']): Promise<SynthKwsResult | undefined> {
   const stampPath = join(out, STAMP);
@@ -99,14 +123,17 @@ export async function synthKws(opts: SynthKwsOptions): Promise<SynthKwsResult> {
   const seed = opts.seed ?? 0;
   const clipsPerWord = opts.clipsPerWord ?? DEFAULT_CLIPS_PER_WORD;
   if (!Number.isInteger(clipsPerWord) || clipsPerWord < 3) throw new Error(`clipsPerWord must be an integer >= 3, got ${clipsPerWord}`);
+  const recorded = opts.recordedVoices ?? false;
+  // The engines a set speaks with are those of its stamp (an espeak-ng-only set names flite only when Flite is held out).
   const params = {
-    format: FORMAT,
+    format: recorded ? FORMAT_RECORDED : FORMAT,
     seed,
     clipsPerWord,
     ...(opts.holdout ? { holdout: opts.holdout } : {}),
     espeak: await toolVersion('espeak-ng'),
     sox: await toolVersion('sox'),
-    ...(opts.holdout === 'flite' ? { flite: await toolVersion('flite', [0, 1]) } : {}),
+    ...(recorded || opts.holdout === 'flite' ? { flite: await toolVersion('flite', [0, 1]) } : {}),
+    ...(recorded || opts.holdout === 'festival' ? { festival: await toolVersion('festival') } : {}),
   };
   const reused = await checkOut(out, params);
   if (reused) return reused;
@@ -121,7 +148,9 @@ export async function synthKws(opts: SynthKwsOptions): Promise<SynthKwsResult> {
   const bgDir = join(out, BACKGROUND_DIR);
   await mapLimit(NOISES, CONCURRENCY, (n) => (existsSync(join(bgDir, `${n.name}.wav`)) ? Promise.resolve() : renderNoise(bgDir, n)));
 
-  const clips = planClips(seed, clipsPerWord, opts.holdout);
+  const clips = planClips(seed, clipsPerWord, opts.holdout, recorded);
+  const festivalDir = join(out, FESTIVAL_DIR);
+  await renderFestivalTexts(festivalDir, clips);
   const chunks = Array.from({ length: Math.ceil(clips.length / CHUNK) }, (_, i) => clips.slice(i * CHUNK, (i + 1) * CHUNK));
   const noiseFiles = NOISES.map((n) => join(bgDir, `${n.name}.wav`));
   let done = 0;
@@ -132,15 +161,16 @@ export async function synthKws(opts: SynthKwsOptions): Promise<SynthKwsResult> {
       opts.onProgress?.(done, clips.length);
       return;
     }
-    await renderChunk({ out, noiseFiles, clips: chunk }, () => opts.onProgress?.(++done, clips.length));
+    await renderChunk({ out, noiseFiles, festivalDir, clips: chunk }, () => opts.onProgress?.(++done, clips.length));
   });
   const list = (split: string): string => clips.filter((c) => c.split === split).map((c) => c.rel).sort().join('\n') + '\n';
   await atomicWriteAsync(join(out, VALIDATION_LIST), list('val'));
   await atomicWriteAsync(join(out, TESTING_LIST), list('test'));
 
-  const voices = splitVoices(seed, opts.holdout);
+  const voices = splitVoices(seed, opts.holdout, recorded);
   const ids = (s: 'train' | 'val' | 'test'): string[] => voices[s].map((v) => v.id).sort();
   const result = { clips: clips.length, words, trainVoices: ids('train'), valVoices: ids('val'), testVoices: ids('test') };
   await atomicWriteAsync(join(out, STAMP), JSON.stringify({ params, complete: true, result } satisfies Stamp, null, 2));
+  await rm(festivalDir, { recursive: true, force: true });
   return { out, ...result, seconds: (performance.now() - t0) / 1000, reused: false };
 }

@@ -11,6 +11,7 @@ import { readWav, toFloat, writeWav } from './wav.js';
 export interface ChunkMessage {
   out: string;
   noiseFiles: string[];
+  festivalDir: string; // the set's festival renderings
   clips: ClipPlan[];
 }
 
@@ -20,7 +21,7 @@ process.once('message', (m: ChunkMessage) => {
       const noise = await Promise.all(m.noiseFiles.map(async (f) => toFloat((await readWav(f, { sampleRate: RATE })).samples)));
       for (const c of m.clips) {
         const path = join(m.out, c.rel);
-        const samples = renderClip(path, c, noise);
+        const samples = renderClip(path, c, noise, m.festivalDir);
         if (!existsSync(path)) await writeWav(path, samples, RATE); // files appear atomically, so an existing one is whole
         process.send!({ done: c.rel });
       }

@@ -6,7 +6,9 @@ import { join, relative } from 'node:path';
 import { dataSynthKwsCommand } from '../../src/cli/commands/data.js';
 import { loadDataset } from '../../src/data/index.js';
 import { KWS_KEYWORDS } from '../../src/data/speech-commands.js';
+import { festivalText } from '../../src/data/synth-audio.js';
 import { synthKws } from '../../src/data/synth-kws.js';
+import { planClips, RECORDED_EXTRA, splitVoices } from '../../src/data/synth-plan.js';
 import { runTool, toolVersion } from '../../src/data/tools.js';
 import { readWav } from '../../src/data/wav.js';
 import { prepareData } from '../../src/pipeline/stages.js';
@@ -50,6 +52,7 @@ test('a tiny synthetic set has the Speech Commands layout, split by voice', asyn
   for (const v of sv) assert.ok(!tv.has(v), `test voice ${v} appears in train`);
   for (const v of tv) assert.ok(r.trainVoices.includes(v));
   for (const v of sv) assert.ok(r.testVoices.includes(v));
+  for (const v of [...r.trainVoices, ...r.valVoices, ...r.testVoices]) assert.ok(!/^(flite|festival)-/.test(v), `${v}: espeak-ng's voices alone`);
   const wav = await readWav(join(outA, clips[0]), { sampleRate: 16000 });
   assert.equal(wav.samples.length, 16000);
   const peak = wav.samples.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
@@ -107,6 +110,10 @@ test('--holdout flite: the test split is another engine, which no other split he
   const r = await synthKws({ out: outF, ...hold });
   assert.deepEqual(r.testVoices, ['flite-awb', 'flite-kal', 'flite-kal16', 'flite-rms', 'flite-slt']);
   for (const v of [...r.trainVoices, ...r.valVoices]) assert.ok(!v.startsWith('flite-'), `${v} outside the test split`);
+  // with the recorded voices, Festival's kal and slt (Flite's kal and slt, the same people) stay out too; ked trains
+  assert.deepEqual(r.trainVoices.filter((v) => v.startsWith('festival-')), []);
+  const withRecorded = splitVoices(3, 'flite', true).train.filter((v) => v.engine !== 'espeak-ng').map((v) => v.id);
+  assert.deepEqual(withRecorded, ['festival-ked']);
   const test_ = lines(join(outF, 'testing_list.txt'));
   assert.equal(test_.length, 30);
   for (const rel of test_) assert.match(speaker(rel), /^flite-(awb|kal|kal16|rms|slt)$/);
@@ -125,6 +132,65 @@ test('--holdout flite: the test split is another engine, which no other split he
   const k = await synthKws({ out: join(tmp(), 'kws'), clipsPerWord: 3, seed: 3, holdout: 'klatt' });
   assert.ok(k.testVoices.length > 0 && k.testVoices.every((v) => /-klatt\d?$/.test(v)), k.testVoices.join(' '));
   assert.ok(k.trainVoices.every((v) => !/klatt/.test(v)));
+});
+
+test('--holdout festival: the test split is Festival, and no voice of its speakers trains; its clips are byte-stable', async () => {
+  const hold = { clipsPerWord: 6, seed: 3, holdout: 'festival' as const, recordedVoices: true };
+  const [outF, outG] = [join(tmp(), 'kws'), join(tmp(), 'kws')];
+  const r = await synthKws({ out: outF, ...hold });
+  assert.deepEqual(r.testVoices, ['festival-kal', 'festival-ked', 'festival-slt']);
+  assert.deepEqual(r.trainVoices.filter((v) => /^(flite|festival)-/.test(v)), ['flite-awb', 'flite-rms']);
+  const test_ = lines(join(outF, 'testing_list.txt'));
+  assert.equal(test_.length, 30);
+  for (const rel of test_) assert.match(speaker(rel), /^festival-(kal|ked|slt)$/);
+  const train = files(outF).filter((f) => /^[a-z]+\//.test(f) && f.endsWith('.wav') && !test_.includes(f));
+  assert.ok(!train.some((f) => /festival-|flite-(kal|slt)/.test(speaker(f))), 'a held-out speaker trains');
+  for (const rel of test_.slice(0, 5)) {
+    const wav = await readWav(join(outF, rel), { sampleRate: 16000 });
+    const peak = wav.samples.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    assert.ok(wav.samples.length === 16000 && peak > 32768 * 0.05 && peak < 32768 * 0.9, `${rel}: peak ${peak}`);
+  }
+  await synthKws({ out: outG, ...hold });
+  for (const f of files(outF)) assert.ok(readFileSync(join(outF, f)).equals(readFileSync(join(outG, f))), `${f} differs`);
+  const stamp = JSON.parse(readFileSync(join(outF, '.pqk-synth.json'), 'utf8')) as { params: { festival?: string } };
+  assert.match(stamp.params.festival ?? '', /Festival Speech Synthesis System: \d+\.\d+/);
+});
+
+test("recorded voices add RECORDED_EXTRA of each word's clips to training; espeak-ng's clips are those of a set without them", () => {
+  const clips = planClips(5, 300, undefined, true);
+  const espeakOnly = planClips(5, 300);
+  const recorded = clips.filter((c) => c.voice.engine !== 'espeak-ng');
+  assert.deepEqual(clips.slice(0, espeakOnly.length), espeakOnly, 'the same plan, in the same order, first');
+  assert.ok(recorded.every((c) => c.split === 'train') && clips.slice(espeakOnly.length).every((c) => c.voice.engine !== 'espeak-ng'));
+  assert.equal(recorded.length, 10 * Math.round(RECORDED_EXTRA * 300) + 20 * Math.round(RECORDED_EXTRA * 60));
+  assert.equal(new Set(recorded.map((c) => c.voice.id)).size, 8, 'every recorded voice speaks');
+  assert.equal(new Set(recorded.map((c) => c.rel)).size, recorded.length, 'no two clips share a file');
+  const stretches = new Set(recorded.filter((c) => c.voice.engine === 'festival').map((c) => festivalText(c).stretch));
+  assert.deepEqual([...stretches].sort((a, b) => a - b), [8, 9, 10, 11, 12, 13, 14, 15], "Festival's duration stretches 0.8-1.5");
+  assert.ok(espeakOnly.every((c) => c.voice.engine === 'espeak-ng'));
+});
+
+test("--recorded-voices: the default set's clips, byte for byte, and the recorded voices' after them", async () => {
+  await synthKws({ out: outA, ...tiny });
+  const out = join(tmp(), 'kws');
+  const r = await synthKws({ out, ...tiny, recordedVoices: true });
+  assert.equal(r.clips, 10 * 6 + 20 * 3 + 10 * 1, 'one recorded clip per keyword (15% of 6; of 3, 0)');
+  const recorded = ['festival-kal', 'festival-ked', 'festival-slt', 'flite-awb', 'flite-kal', 'flite-kal16', 'flite-rms', 'flite-slt'];
+  for (const v of recorded) assert.ok(r.trainVoices.includes(v), `${v} trains`);
+  for (const v of [...r.valVoices, ...r.testVoices]) assert.ok(!/^(flite|festival)-/.test(v), `${v} outside training`);
+  const fa = files(outA).filter((f) => f.endsWith('.wav'));
+  const extra = files(out).filter((f) => f.endsWith('.wav') && !fa.includes(f));
+  assert.equal(extra.length, 10);
+  for (const f of extra) assert.match(speaker(f), /^(flite|festival)-/);
+  for (const f of fa) assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(outA, f))), `${f} differs`);
+  assert.deepEqual(lines(join(out, 'testing_list.txt')), lines(join(outA, 'testing_list.txt')));
+  const stamp = JSON.parse(readFileSync(join(out, '.pqk-synth.json'), 'utf8')) as { params: Record<string, unknown> };
+  assert.equal(stamp.params.format, 'pqk-synth-kws/3');
+  assert.match(String(stamp.params.festival), /Festival Speech Synthesis System: \d+\.\d+/);
+  assert.deepEqual(readdirSync(out).filter((f) => f.startsWith('.')), ['.pqk-synth.json'], "festival's renderings are gone once the set is complete");
+  // the loader reads it: the 10 recorded clips are training keywords
+  const ds = await loadDataset(out, { cache: false });
+  assert.equal(ds.train.y.filter((y) => y < 10).length, 50);
 });
 
 test("a run's augment settings change the training features only", async () => {

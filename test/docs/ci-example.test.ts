@@ -29,7 +29,10 @@ test('the workflow validates against the GitHub Actions schema, and a broken cop
 test('runs in the Debian 12 image, caches apt and the dataset keyed on the tool versions it records', () => {
   assert.match(text, /container: node:20-bookworm/);
   assert.match(text, /path: \/var\/cache\/apt\/archives/);
-  assert.match(text, /espeak-ng --version; sox --version/);
+  // every engine and tool whose version the set's stamp records (src/data/synth-kws.ts) is in the dataset's key
+  const keyLine = text.split('\n').find((l) => l.includes('key=$(')) ?? assert.fail('no dataset key');
+  for (const tool of ['espeak-ng', 'flite', 'festival', 'sox']) assert.ok(keyLine.includes(`${tool} --version`), `${tool} in the key`);
+  assert.match(text, /hashFiles\('src\/data\/synth-\*\.ts', 'src\/data\/flite\.ts', 'src\/data\/festival\.ts'\)/);
   assert.match(text, /key: kws-\$\{\{ steps\.tools\.outputs\.key \}\}/);
 });
 

@@ -36,6 +36,7 @@ test('check-tools lists at least the emulators, cross compilers, speech tools an
     'espeak-ng',
     'sox',
     'flite',
+    'festival',
     'flatc',
     'clang',
   ])
@@ -50,6 +51,9 @@ test('every Debian package check-tools names is installed by setup', () => {
   const list = /APT_PACKAGES=\(([^)]*)\)/.exec(setup)![1]!.split(/\s+/).filter(Boolean);
   for (const t of tools) if (t.pkg !== 'gcc') assert.ok(list.includes(t.pkg), `${t.pkg} (for ${t.program}) is in setup's APT_PACKAGES`);
   assert.ok(list.includes('libclang-rt-14-dev'), 'libFuzzer runtime');
+  for (const voice of /for p in ([\w\s.+-]+); do/.exec(readFileSync('scripts/check-tools.sh', 'utf8'))![1]!.trim().split(/\s+/)) {
+    assert.ok(voice.startsWith('festvox-') && list.includes(voice), `${voice} (Festival's voice) is in setup's APT_PACKAGES`);
+  }
   assert.ok(!list.includes('python3-torch'), 'PyTorch is installed by the benchmark that uses it, not by setup');
 });
 
