@@ -77,11 +77,10 @@ export function recordedVoices(): Voice[] {
   return [...fliteVoices(), ...festivalVoices()];
 }
 
-// espeak-ng's voices split 80/10/10 by seed; a voice speaks in exactly one split. With `recorded`, the recorded voices
-// train (in RECORDED_EXTRA more training clips); validation and test are espeak-ng's. With `holdout`, that family's voices are
-// the test split and nothing else, and no voice of a person the family speaks with trains (holding out Flite also
-// keeps Festival's kal and slt out): the set then measures voices of an engine or family training never heard.
-// `recorded` false: espeak-ng's voices alone train (the default).
+// espeak-ng's voices split 80/10/10 by seed; a voice speaks in exactly one split. With `recorded`, Flite's and
+// Festival's voices train too (validation and test stay espeak-ng's). With `holdout`, that family's voices are the
+// test split and nothing else, and no voice of a person the family speaks with trains (holding out Flite also keeps
+// Festival's kal and slt out): the set then measures voices of an engine or family training never heard.
 export function splitVoices(seed: number, holdout?: VoiceFamily, recorded = false): Record<SplitName, Voice[]> {
   const all = allVoices();
   const trainRecorded = recorded ? recordedVoices() : [];
