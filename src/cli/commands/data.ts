@@ -72,6 +72,7 @@ export const dataSynthKwsCommand: Command = {
     'pqk data synth-kws --out data/synth-kws',
     'pqk data synth-kws --out data/kws-large --size large',
     'pqk data synth-kws --out data/kws-small --clips-per-word 10 --seed 3 --json',
+    'pqk data synth-kws --out data/kws-flite-out --size large --recorded-voices --holdout flite',
   ],
   run: runSynth,
 };
