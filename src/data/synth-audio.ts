@@ -50,13 +50,10 @@ export function festivalText(plan: ClipPlan): FestivalText {
 // and played 2^((pitch - 50) / 120) times faster (tempo, pitch and formants together, +-3 semitones): resampled
 // from their rate times that speed, rounded to 100 Hz so that the resampler's phases stay few. `festivalDir`: where
 // the set's festival renderings are (synth-kws makes them before the clips).
-function spoken(plan: ClipPlan, festivalDir: string | undefined): Float32Array {
+function spoken(plan: ClipPlan, festivalDir: string): Float32Array {
   const v = plan.voice;
   if (v.engine === 'flite' || v.engine === 'festival') {
-    let w: Wave;
-    if (v.engine === 'flite') w = speakFlite(v.name as FliteVoice, plan.text);
-    else if (festivalDir === undefined) throw new Error(`${plan.rel}: a festival clip needs the set's festival renderings`);
-    else w = readFestival(festivalDir, v.name as FestivalVoice, festivalText(plan));
+    const w: Wave = v.engine === 'flite' ? speakFlite(v.name as FliteVoice, plan.text) : readFestival(festivalDir, v.name as FestivalVoice, festivalText(plan));
     let x = toFloat(w.samples);
     if (plan.reverb !== undefined) x = reverb(x, w.sampleRate, plan.reverb, plan.room);
     return resample(x, Math.round((w.sampleRate * 2 ** ((plan.pitch - 50) / 120)) / 100) * 100, RATE);
@@ -87,7 +84,7 @@ export function placeWord(x: Float32Array, onset: number, levelDb: number, name:
 
 // The clip's samples. libespeak-ng keeps state between calls (its pitch flutter runs on), so a clip depends on the
 // clips rendered before it in the same process: synth-kws renders fixed chunks, each in a fresh process.
-export function renderClip(path: string, plan: ClipPlan, noise: readonly Float32Array[], festivalDir?: string): Int16Array {
+export function renderClip(path: string, plan: ClipPlan, noise: readonly Float32Array[], festivalDir: string): Int16Array {
   let clip = placeWord(spoken(plan, festivalDir), plan.onset, plan.levelDb, path);
   if (plan.snrDb !== undefined && noise.length > 0) clip = mixAtSnr(clip, cutNoise(mulberry32(plan.seed), noise, CLIP), plan.snrDb);
   return toInt16(clip);

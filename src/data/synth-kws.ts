@@ -10,7 +10,7 @@ import { DataError } from './errors.js';
 import { mapLimit } from './pool.js';
 import { BACKGROUND_DIR, TESTING_LIST, VALIDATION_LIST } from './sc-layout.js';
 import { KWS_KEYWORDS } from './speech-commands.js';
-import { FESTIVAL_VOICES, festivalFile, renderFestival, type FestivalText, type FestivalVoice } from './festival.js';
+import { festivalFile, renderFestival, type FestivalText, type FestivalVoice } from './festival.js';
 import { festivalText, NOISES, renderNoise } from './synth-audio.js';
 import type { ChunkMessage } from './synth-worker.js';
 import { planClips, splitVoices, UNKNOWN_WORDS, type ClipPlan, type VoiceFamily } from './synth-plan.js';
@@ -87,17 +87,19 @@ function renderChunk(msg: ChunkMessage, onClip: () => void): Promise<void> {
 }
 
 // Every text and duration stretch the set's festival clips need, rendered once per voice (what an interrupted run
-// rendered already is kept).
+// rendered already is kept; a set without festival clips renders nothing and makes no folder).
 async function renderFestivalTexts(dir: string, clips: readonly ClipPlan[]): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  for (const voice of Object.keys(FESTIVAL_VOICES) as FestivalVoice[]) {
-    const texts = new Map<string, FestivalText>();
-    for (const c of clips) {
-      if (c.voice.engine !== 'festival' || c.voice.name !== voice) continue;
-      const t = festivalText(c);
-      const file = festivalFile(dir, voice, t);
-      if (!existsSync(file)) texts.set(file, t);
-    }
+  const byVoice = new Map<FestivalVoice, Map<string, FestivalText>>();
+  for (const c of clips) {
+    if (c.voice.engine !== 'festival') continue;
+    const voice = c.voice.name as FestivalVoice;
+    const t = festivalText(c);
+    const file = festivalFile(dir, voice, t);
+    if (existsSync(file)) continue;
+    if (!byVoice.has(voice)) byVoice.set(voice, new Map());
+    byVoice.get(voice)!.set(file, t);
+  }
+  for (const [voice, texts] of [...byVoice].sort(([a], [b]) => a.localeCompare(b))) {
     await renderFestival(dir, voice, [...texts.keys()].sort().map((f) => texts.get(f)!));
   }
 }

@@ -53,6 +53,11 @@ test('a tiny synthetic set has the Speech Commands layout, split by voice', asyn
   for (const v of tv) assert.ok(r.trainVoices.includes(v));
   for (const v of sv) assert.ok(r.testVoices.includes(v));
   for (const v of [...r.trainVoices, ...r.valVoices, ...r.testVoices]) assert.ok(!/^(flite|festival)-/.test(v), `${v}: espeak-ng's voices alone`);
+  assert.deepEqual(
+    readdirSync(outA).filter((f) => f.startsWith('.')),
+    ['.pqk-synth.json'],
+    'no festival folder for a set without festival clips',
+  );
   const wav = await readWav(join(outA, clips[0]), { sampleRate: 16000 });
   assert.equal(wav.samples.length, 16000);
   const peak = wav.samples.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
