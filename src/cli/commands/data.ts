@@ -1,7 +1,7 @@
 // `pqk data synth-kws` (a synthetic Speech Commands set) and `pqk data info` (load a dataset, print its counts).
 import { choice, EXIT, int, optStr, printJson, str, UsageError, type Command, type CommandContext } from '../command.js';
 import { loadDataset, SYNTH_SIZES, synthKws, type Dataset, type SynthSize } from '../../data/index.js';
-import { VOICE_FAMILIES, type VoiceFamily } from '../../data/synth-plan.js';
+import { RECORDED_EXTRA, VOICE_FAMILIES, type VoiceFamily } from '../../data/synth-plan.js';
 
 // A progress line every tenth of the work, so long runs show life without flooding the log.
 function progressLogger(ctx: CommandContext, what: string): (done: number, total: number) => void {
@@ -65,7 +65,7 @@ export const dataSynthKwsCommand: Command = {
     },
     'recorded-voices': {
       type: 'boolean',
-      help: "Flite's and Festival's voices (recordings of five people) train too, in 15% more clips after espeak-ng's, which stay the same",
+      help: `Flite's and Festival's voices (recordings of five people) train too, in ${RECORDED_EXTRA * 100}% more clips after espeak-ng's, which stay the same`,
     },
   },
   examples: [
