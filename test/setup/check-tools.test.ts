@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { FESTIVAL_VOICES } from '../../src/data/festival.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pqk-tools-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,9 +52,17 @@ test('every Debian package check-tools names is installed by setup', () => {
   const list = /APT_PACKAGES=\(([^)]*)\)/.exec(setup)![1]!.split(/\s+/).filter(Boolean);
   for (const t of tools) if (t.pkg !== 'gcc') assert.ok(list.includes(t.pkg), `${t.pkg} (for ${t.program}) is in setup's APT_PACKAGES`);
   assert.ok(list.includes('libclang-rt-14-dev'), 'libFuzzer runtime');
-  for (const voice of /for p in ([\w\s.+-]+); do/.exec(readFileSync('scripts/check-tools.sh', 'utf8'))![1]!.trim().split(/\s+/)) {
+  const checked = /for p in ([\w\s.+-]+); do/.exec(readFileSync('scripts/check-tools.sh', 'utf8'))![1]!.trim().split(/\s+/);
+  for (const voice of checked) {
     assert.ok(voice.startsWith('festvox-') && list.includes(voice), `${voice} (Festival's voice) is in setup's APT_PACKAGES`);
   }
+  // and they are the packages of the voices the synthetic set speaks with
+  assert.deepEqual(
+    [...checked].sort(),
+    Object.values(FESTIVAL_VOICES)
+      .map((v) => v.pkg)
+      .sort(),
+  );
   assert.ok(!list.includes('python3-torch'), 'PyTorch is installed by the benchmark that uses it, not by setup');
 });
 
