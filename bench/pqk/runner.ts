@@ -9,6 +9,7 @@ import { teacherLogits } from '../../src/compress/pqk/teacher.js';
 import type { Dataset } from '../../src/data/types.js';
 import { createModel, disposeModel, paramCount, type Model } from '../../src/models/params.js';
 import { dsCnn } from '../../src/models/zoo.js';
+import { RunStateError } from '../../src/errors.js';
 import { frozenQat } from '../../src/pipeline/config.js';
 import { checkpointExists, loadCheckpoint, readCheckpointHeader } from '../../src/train/checkpoint.js';
 import { floatLogits, trainFloat } from '../../src/train/float.js';
@@ -45,7 +46,21 @@ function lastValHistory(dir: string, stage: string): number[] {
   return readCheckpointHeader<StageState>(dir, stage).state.history.map((h) => h.valAccuracy);
 }
 
-async function floatModel(c: SeedContext): Promise<{ dir: string; model: Model }> {
+// The records of a seed pair results made in several invocations, on machines that may lack the checkpoints: a stage
+// rebuilt where its checkpoint is missing must be the model its record was made from, epoch for epoch the same
+// validation accuracy; otherwise this machine computes differently and the seed's rows would pair two models.
+function checkRebuilt(c: SeedContext, key: string, dir: string, stage: string): void {
+  const recorded = c.store.get(key)?.valHistory;
+  if (!recorded) return;
+  const now = lastValHistory(dir, stage);
+  if (now.length === recorded.length && now.every((v, i) => v === recorded[i])) return;
+  const first = now.findIndex((v, i) => v !== recorded[i]);
+  throw new RunStateError(
+    `${key}: the model in ${dir} is not the one recorded (validation accuracy after epoch ${first + 1}: ${now[first]} here, ${recorded[first]} recorded): this machine computes differently from the one that made the records; give --records and --out to start a separate set`,
+  );
+}
+
+async function floatModel(c: SeedContext): Promise<Model> {
   const dir = join(c.work, c.task, `s${c.seed}`, 'float');
   const cfg = {
     model: TASK_MODEL[c.task],
@@ -57,6 +72,7 @@ async function floatModel(c: SeedContext): Promise<{ dir: string; model: Model }
     seed: c.seed,
   };
   const { model } = await trainFloat({ dir, data: c.data, cfg, log: c.log });
+  checkRebuilt(c, recordKey(c.task, 'float', c.seed), dir, 'float');
   if (!c.store.get(recordKey(c.task, 'float', c.seed))) {
     const accuracy = await evaluate(c.data, floatLogits(model), 'test');
     c.store.put({
@@ -71,7 +87,7 @@ async function floatModel(c: SeedContext): Promise<{ dir: string; model: Model }
     });
     c.log(`result: ${c.task} s${c.seed} float: test ${(accuracy * 100).toFixed(2)}%`);
   }
-  return { dir, model };
+  return model;
 }
 
 async function record(
@@ -112,7 +128,7 @@ export function phase1Schedule(t: TrainSettings, cfg: CompressConfig): { rounds:
   return { rounds: t.p1Rounds, epochsPerRound: t.p1EpochsPerRound, finalEpochs: t.p1FinalEpochs };
 }
 
-async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string): Promise<void> {
+async function runConfig(c: SeedContext, cfg: CompressConfig): Promise<void> {
   const base = join(c.work, c.task, `s${c.seed}`, configId(cfg));
   const p1Dir = join(base, 'phase1');
   const pending = PHASE2_MODES.filter(([m]) => !c.store.get(recordKey(c.task, m, c.seed, cfg)));
@@ -136,10 +152,11 @@ async function runConfig(c: SeedContext, cfg: CompressConfig, floatDir: string):
     data: c.data,
     cfg: p1cfg,
     scheme,
-    start: async () => (await loadCheckpoint(floatDir, 'float')).model,
+    start: () => floatModel(c), // trained here only where neither the record nor phase 1 is done
     log: c.log,
   });
   const p1Stages = Array.from({ length: schedule.rounds - 1 }, (_, k) => `phase1-round${k + 1}`).concat('phase1');
+  checkRebuilt(c, recordKey(c.task, 'phase1', c.seed, cfg), p1Dir, 'phase1');
   if (!c.store.get(recordKey(c.task, 'phase1', c.seed, cfg))) await record(c, 'phase1', cfg, p1.model, p1Dir, p1Stages);
   disposeModel(p1.model);
   for (const [method, mode] of pending) {
@@ -233,11 +250,12 @@ async function runScratch(c: SeedContext, cfg: CompressConfig): Promise<void> {
   disposeModel(p1.model);
 }
 
+// The float model is trained where its record is missing, or where a configuration's phase 1 starts from it: a
+// machine resuming committed records trains only the float models of the configurations it still has to run.
 export async function runSeed(c: SeedContext, configs: CompressConfig[]): Promise<void> {
-  const f = await floatModel(c);
-  disposeModel(f.model);
+  if (!c.store.get(recordKey(c.task, 'float', c.seed))) disposeModel(await floatModel(c));
   for (const cfg of configs) {
-    await runConfig(c, cfg, f.dir);
+    await runConfig(c, cfg);
     await runScratch(c, cfg);
   }
 }
