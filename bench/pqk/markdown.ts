@@ -19,6 +19,9 @@ const NOTES_BEGIN = '<!-- NOTES: kept when the file is regenerated -->';
 const NOTES_END = '<!-- /NOTES -->';
 const pct = (x: number): string => (x * 100).toFixed(2);
 const cfgName = (c: CompressConfig): string => `${c.pattern} ${c.sparsity}, int${c.weightBits}`;
+// Mean ± sample std over seeds, in percent; a single seed has no spread to show (std() would say 0).
+const meanStd = (m: number, sd: number, seeds: number): string => (seeds > 1 ? `${pct(m)} ± ${pct(sd)}` : `${pct(m)} (one seed)`);
+const ofSeeds = (v: number[]): string => meanStd(mean(v), std(v), v.length);
 
 function keptNotes(path: string): string {
   if (!existsSync(path)) return '_No notes yet._';
@@ -36,11 +39,11 @@ function taskTable(rows: BenchRow[], task: BenchTask): string[] {
   const float = rows.find((r) => r.task === task && r.method === 'float');
   if (float)
     out.push(
-      `| float32 | float | ${pct(float.accMean)} ± ${pct(float.accStd)} | ${float.paramBytes} | ${float.wallSeconds} | ${float.seeds.join(',')} |`,
+      `| float32 | float | ${meanStd(float.accMean, float.accStd, float.seeds.length)} | ${float.paramBytes} | ${float.wallSeconds} | ${float.seeds.join(',')} |`,
     );
   for (const r of rows.filter((x) => x.task === task && x.method !== 'float'))
     out.push(
-      `| ${cfgName(r)} | ${r.method} | ${pct(r.accMean)} ± ${pct(r.accStd)} | ${r.paramBytes} | ${r.wallSeconds} | ${r.seeds.join(',')} |`,
+      `| ${cfgName(r)} | ${r.method} | ${meanStd(r.accMean, r.accStd, r.seeds.length)} | ${r.paramBytes} | ${r.wallSeconds} | ${r.seeds.join(',')} |`,
     );
   return out;
 }
@@ -57,7 +60,7 @@ function pairedTable(
   ];
   const pqkMinusCe: number[] = [];
   const spread: number[] = [];
-  const fmt = (d: number[]): string => (d.length ? `${(mean(d) * 100).toFixed(2)} ± ${(std(d) * 100).toFixed(2)}` : 'n/a');
+  const fmt = (d: number[]): string => (d.length ? ofSeeds(d) : 'n/a');
   for (const cfg of s.configs) {
     const pc = paired(records, task, cfg, 'pqk', 'phase1+ce', s.seeds);
     if (!pc.diffs.length) continue;
@@ -73,10 +76,10 @@ function pairedTable(
     const ci = meanCi(pc.diffs.map((d) => d * 100));
     const ciText = ci.ciLow === null ? 'n/a (one seed)' : `[${ci.ciLow.toFixed(2)}, ${ci.ciHigh!.toFixed(2)}]`;
     lines.push(
-      `| ${cfgName(cfg)} | ${fmt(pc.diffs)} | ${ciText} | ${fmt(pw.diffs)} | ${fmt(cp.diffs)} | ${(std(ceAcc) * 100).toFixed(2)} | ${wins}/${pc.diffs.length} | ${fmt(ps.diffs)} |`,
+      `| ${cfgName(cfg)} | ${fmt(pc.diffs)} | ${ciText} | ${fmt(pw.diffs)} | ${fmt(cp.diffs)} | ${ceAcc.length > 1 ? pct(std(ceAcc)) : 'n/a (one seed)'} | ${wins}/${pc.diffs.length} | ${fmt(ps.diffs)} |`,
     );
     pqkMinusCe.push(mean(pc.diffs));
-    spread.push(std(ceAcc));
+    if (ceAcc.length > 1) spread.push(std(ceAcc));
   }
   return { lines, pqkMinusCe, spread };
 }
@@ -93,7 +96,7 @@ function teacherTable(records: SeedRecord[], s: BenchSettings, task: BenchTask):
         .filter((r) => r.task === task && r.method === m && r.config && configId(r.config) === configId(cfg) && s.seeds.includes(r.seed))
         .map((r) => (teacher ? r.teacherAccuracy : r.accuracy))
         .filter((x): x is number => x !== undefined);
-      return v.length ? `${pct(mean(v))} ± ${pct(std(v))}` : 'n/a';
+      return v.length ? ofSeeds(v) : 'n/a';
     };
     if (acc('phase1', true) !== 'n/a')
       lines.push(
@@ -166,7 +169,7 @@ export function renderMarkdown(
     if (p.pqkMinusCe.length) {
       const better = p.pqkMinusCe.filter((d) => d > 0).length;
       reading.push(
-        `- ${task}: PQK beats the CE control in ${better}/${p.pqkMinusCe.length} configurations; mean PQK − CE ${(mean(p.pqkMinusCe) * 100).toFixed(2)} pp against a typical seed std of ${(mean(p.spread) * 100).toFixed(2)} pp.`,
+        `- ${task}: PQK beats the CE control in ${better}/${p.pqkMinusCe.length} configurations; mean PQK − CE ${pct(mean(p.pqkMinusCe))} pp ${p.spread.length ? `against a typical seed std of ${pct(mean(p.spread))} pp` : 'on one seed (no seed spread yet)'}.`,
       );
     }
   }

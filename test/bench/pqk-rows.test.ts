@@ -169,10 +169,35 @@ test('the markdown of a run that has not reached a task says so instead of print
   const early = renderMarkdown(s, buildRows(floats, s.tasks, s.seeds, s.configs), floats, info, 'no-such-notes.md')
     .split('## Image: small ResNet on Fashion-MNIST')[1]!
     .split('## Reading')[0]!;
-  assert.match(early, /\| float32 \| float \| [0-9.]+ ± 0\.00 \|/);
+  assert.match(early, /\| float32 \| float \| [0-9.]+ \(one seed\) \|/);
   assert.match(early, /No configuration has both its PQK and its CE result yet\./);
   assert.match(early, /No configuration has finished phase 1 yet\./);
   assert.doesNotMatch(early, /\| configuration \| PQK − CE/);
+});
+
+test('one seed is shown as one seed: no spread of 0.00 in the method, paired and teacher tables, nor in the reading', () => {
+  const s = parseBenchArgs(['--preset', 'scale']);
+  const all = Object.values(readJson<Record<string, SeedRecord>>('bench/pqk-scale.records.json', 'records'));
+  const one = all.filter((r) => r.task === 'kws' && r.seed === 1);
+  const info = readJson<RunInfo>('bench/pqk-scale.run-info.json', 'run info');
+  const kws = renderMarkdown(s, buildRows(one, s.tasks, s.seeds, s.configs), one, info, 'no-such-notes.md').split('## Image')[0]!;
+  assert.doesNotMatch(kws, /± 0\.00/);
+  assert.match(kws, /\| channel 0\.5, int8 \| phase1 \| [0-9.]+ \(one seed\) \|/);
+  assert.match(
+    kws,
+    /\| channel 0\.5, int8 \| -?[0-9.]+ \(one seed\) \| n\/a \(one seed\) \| -?[0-9.]+ \(one seed\) \| -?[0-9.]+ \(one seed\) \| n\/a \(one seed\) \| [01]\/1 \|/,
+  );
+  const md = renderMarkdown(s, buildRows(one, s.tasks, s.seeds, s.configs), one, info, 'no-such-notes.md');
+  assert.match(
+    md,
+    /- kws: PQK beats the CE control in [0-4]\/4 configurations; mean PQK − CE -?[0-9.]+ pp on one seed \(no seed spread yet\)\./,
+  );
+  // Three seeds keep their spread.
+  const three = all.filter((r) => r.task === 'kws');
+  assert.match(
+    renderMarkdown(s, buildRows(three, s.tasks, s.seeds, s.configs), three, info, 'no-such-notes.md'),
+    /\| channel 0\.5, int8 \| phase1 \| 94\.40 ± 0\.44 \|[^\n]*\| 1,2,3 \|/,
+  );
 });
 
 test('the results a scale run makes, for its progress line: the committed KWS records are exactly those of three seeds', () => {
