@@ -152,7 +152,7 @@ async function runConfig(c: SeedContext, cfg: CompressConfig): Promise<void> {
     data: c.data,
     cfg: p1cfg,
     scheme,
-    start: () => floatModel(c), // trained here only where neither the record nor phase 1 is done
+    start: () => floatModel(c), // its checkpoint, rebuilt (and checked against its record) where this machine has none
     log: c.log,
   });
   const p1Stages = Array.from({ length: schedule.rounds - 1 }, (_, k) => `phase1-round${k + 1}`).concat('phase1');
