@@ -28,15 +28,16 @@ const records = join(root, 'records.json');
 const work = join(root, 'work');
 const seed = (store: RecordStore) => runSeed({ task: 'kws', seed: 1, data, t, work, store, log: () => {} }, [cfg]);
 const key = (m: SeedRecord['method']) => recordKey('kws', m, 1, m === 'float' ? undefined : cfg);
+const read = () => readJson<Record<string, SeedRecord>>(records, 'records');
 const edit = (f: (r: Record<string, SeedRecord>) => void) => {
-  const r = readJson<Record<string, SeedRecord>>(records, 'records');
+  const r = read();
   f(r);
   atomicWriteJson(records, r);
 };
 
 test('records resume on a machine without checkpoints: nothing retrained when done, the same model rebuilt when needed, another refused', async () => {
   await seed(new RecordStore(records));
-  const first = readJson<Record<string, SeedRecord>>(records, 'records');
+  const first = read();
   assert.deepEqual(Object.keys(first).sort(), (['float', 'phase1', 'phase1+ce', 'phase1+warmup', 'pqk'] as const).map(key).sort());
 
   // Every result recorded, the checkpoints gone (another machine): nothing is trained, not even the float model.
@@ -48,7 +49,7 @@ test('records resume on a machine without checkpoints: nothing retrained when do
   rmSync(work, { recursive: true, force: true });
   edit((r) => delete r[key('pqk')]);
   await seed(new RecordStore(records));
-  const again = readJson<Record<string, SeedRecord>>(records, 'records');
+  const again = read();
   assert.equal(again[key('pqk')]!.accuracy, first[key('pqk')]!.accuracy);
   assert.deepEqual(again[key('pqk')]!.valHistory, first[key('pqk')]!.valHistory);
 
@@ -64,7 +65,7 @@ test('records resume on a machine without checkpoints: nothing retrained when do
       e instanceof RunStateError &&
       /^kws\/float\/float\/s1: the model in .* is not the one recorded \(validation accuracy after epoch 1: /.test(e.message),
   );
-  assert.equal(readJson<Record<string, SeedRecord>>(records, 'records')[key('pqk')], undefined);
+  assert.equal(read()[key('pqk')], undefined);
 
   // The same for phase 1: the float model matches again, phase 1's record does not.
   rmSync(work, { recursive: true });
