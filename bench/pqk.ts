@@ -11,7 +11,7 @@ import { UserError } from '../src/errors.js';
 import { renderMarkdown, type ProbeSection, type RunInfo } from './pqk/markdown.js';
 import { loadTask } from './pqk/data.js';
 import { headSummary, probeBaseline, probeTable, probeVariants, readProbe, runProbe } from './pqk/probe.js';
-import { checkRecordedSettings, outputScope, RecordStore, runInfoBeside } from './pqk/records.js';
+import { checkRecordedSettings, codeVersion, outputScope, RecordStore, runInfoBeside, utcMinute } from './pqk/records.js';
 import { buildRows } from './pqk/rows.js';
 import { expectedKeys, runSeed } from './pqk/runner.js';
 import { configId, parseBenchArgs, phase2Tag, settingsHash, type BenchSettings, type BenchTask } from './pqk/settings.js';
@@ -83,11 +83,13 @@ async function main(): Promise<void> {
   );
   const store = new RecordStore(s.records);
   const c = cpus();
+  const machine = `${c.length} x ${c[0]?.model ?? 'unknown CPU'} (shared with other jobs), Node ${process.version}`;
+  store.origin = { code: await codeVersion(), machine };
   const info: RunInfo = {
     command: ['npm run bench:pqk', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     backend: `tfjs '${backend.name}': ${backend.reason.split(';')[0]}`,
-    machine: `${c.length} x ${c[0]?.model ?? 'unknown CPU'} (shared with other jobs), Node ${process.version}`,
-    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    machine,
+    date: utcMinute(new Date()),
     dataNotes: { kws: 'not loaded', image: 'not loaded' },
     elapsedSeconds: 0,
   };

@@ -3,7 +3,6 @@
 // to see why PQK does or does not beat CE fine-tuning.
 import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import * as tf from '@tensorflow/tfjs-core';
 import { evaluateQuantized } from '../../src/compress/pqk/evaluate.js';
 import { RunStateError } from '../../src/errors.js';
@@ -17,7 +16,7 @@ import { checkpointExists, loadCheckpoint } from '../../src/train/checkpoint.js'
 import { floatLogits } from '../../src/train/float.js';
 import { evaluate } from '../../src/train/stage.js';
 import { atomicWriteJson, readJson } from '../../src/util/fs.js';
-import type { RecordStore } from './records.js';
+import { codeVersion, type RecordStore } from './records.js';
 import { mean, std } from './rows.js';
 import { configId, phase2Tag, type BenchTask, type CompressConfig, type TrainSettings } from './settings.js';
 
@@ -113,7 +112,7 @@ export interface ProbeArgs {
 export interface ProbeData {
   results: ProbeResult[];
   bn: BnDiagnostic[];
-  code?: string; // git commit of the code the variants ran on (uncommitted changes not included)
+  code?: string; // git describe of the code the variants ran on ("-dirty": with uncommitted changes)
 }
 
 function probeRoot(work: string, task: BenchTask, cfg: CompressConfig, set: ProbeSet, tag: string): string {
@@ -125,19 +124,11 @@ export function readProbe(work: string, task: BenchTask, cfg: CompressConfig, se
   return existsSync(path) ? readJson<ProbeData>(path, 'probe results') : { results: [], bn: [] };
 }
 
-async function gitHead(): Promise<string> {
-  try {
-    return (await execa('git', ['rev-parse', '--short', 'HEAD'])).stdout.trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 export async function runProbe(a: ProbeArgs): Promise<{ path: string; probe: ProbeData }> {
   const root = probeRoot(a.work, a.task, a.cfg, a.set, phase2Tag(a.t));
   const path = join(root, 'results.json');
   const probe = readProbe(a.work, a.task, a.cfg, a.set, phase2Tag(a.t));
-  probe.code = await gitHead();
+  probe.code = await codeVersion();
   const { results } = probe;
   for (const r of a.store.all())
     if (

@@ -2,6 +2,7 @@
 // recorded and resumes the stage it was in from that stage's checkpoints (or retrains it, deterministically, on a
 // machine that does not have them).
 import { existsSync } from 'node:fs';
+import { execa } from 'execa';
 import { RunStateError } from '../../src/errors.js';
 import { atomicWriteJson, readJson } from '../../src/util/fs.js';
 import { BENCH_TASKS, configId, type BenchMethod, type BenchSettings, type BenchTask, type CompressConfig } from './settings.js';
@@ -20,7 +21,26 @@ export interface SeedRecord {
   wallSeconds: number; // this method's own training (phase-2 methods exclude the shared phase 1)
   valHistory?: number[]; // validation accuracy after each epoch of the method's last stage
   testSamples?: number; // the size of the test split scored (absent in records older than the field)
+  made?: Provenance; // where and on what code it was made (absent in records older than the field)
 }
+
+// A benchmark that resumes across machines and days is read result by result: each says where it came from.
+export interface Provenance {
+  at: string; // UTC, to the minute
+  code: string; // git describe of the checkout: a commit, "-dirty" with uncommitted changes
+  machine: string;
+}
+
+// The checkout's commit, "-dirty" where tracked files differ from it; "unknown" outside git.
+export async function codeVersion(): Promise<string> {
+  try {
+    return (await execa('git', ['describe', '--always', '--dirty', '--abbrev=7'])).stdout.trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export const utcMinute = (d: Date): string => d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 
 export function recordKey(task: BenchTask, method: BenchMethod, seed: number, config?: CompressConfig): string {
   return `${task}/${method}/${config ? configId(config) : 'float'}/s${seed}`;
@@ -48,6 +68,8 @@ export class RecordStore {
   private readonly records: Record<string, SeedRecord>;
 
   onPut: () => void = () => {}; // e.g. rewrite the outputs after each result
+  // Stamped on each new result (the clock is read at put); a record that carries its own provenance keeps it.
+  origin?: { code: string; machine: string; now?: () => Date };
 
   constructor(path: string) {
     this.path = path;
@@ -59,6 +81,8 @@ export class RecordStore {
   }
 
   put(r: SeedRecord): void {
+    const o = this.origin;
+    if (o && !r.made) r = { ...r, made: { at: utcMinute((o.now ?? (() => new Date()))()), code: o.code, machine: o.machine } };
     this.records[recordKey(r.task, r.method, r.seed, r.config)] = r;
     atomicWriteJson(this.path, this.records);
     this.onPut();

@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { buildRows, meanCi, t975 } from '../../bench/pqk/rows.js';
-import { checkRecordedSettings, outputScope, runInfoBeside, type SeedRecord } from '../../bench/pqk/records.js';
-import { renderMarkdown, type RunInfo } from '../../bench/pqk/markdown.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkRecordedSettings, outputScope, RecordStore, runInfoBeside, type SeedRecord } from '../../bench/pqk/records.js';
+import { provenanceLines, renderMarkdown, type RunInfo } from '../../bench/pqk/markdown.js';
 import { expectedKeys, phase1Schedule } from '../../bench/pqk/runner.js';
 import { configId, parseBenchArgs, parseConfig, settingsHash, type CompressConfig } from '../../bench/pqk/settings.js';
 import { PHASE1_DEFAULTS, resolvePhase1 } from '../../src/compress/pqk/phase1.js';
@@ -229,4 +232,36 @@ test('a run of some tasks, seeds or configurations rewrites the outputs over eve
   assert.deepEqual(scope.configs.map(configId).sort(), parseBenchArgs(['--preset', 'scale']).configs.map(configId).sort());
   // Without records it is the run's own.
   assert.deepEqual(outputScope(part, []).tasks, ['image']);
+});
+
+test('each new result says when, on what code and machine it was made; the markdown groups them by invocation day', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pqk-prov-'));
+  try {
+    const path = join(dir, 'r.records.json');
+    const store = new RecordStore(path);
+    let clock = new Date('2026-12-08T01:02:30Z');
+    store.origin = { code: 'abc1234', machine: '2 x CPU', now: () => clock };
+    const cfg: CompressConfig = { pattern: 'channel', sparsity: 0.5, weightBits: 8 };
+    const base = { task: 'image' as const, seed: 2, accuracy: 0.9, paramBytes: 1, wallSeconds: 1 };
+    store.put({ ...base, method: 'float' });
+    clock = new Date('2026-12-08T02:10:00Z');
+    store.put({ ...base, method: 'phase1', config: cfg });
+    // A record carrying its origin (copied from elsewhere) keeps it; one from before the field has none.
+    const kept = { at: '2026-12-01 09:00 UTC', code: 'def5678-dirty', machine: 'other' };
+    store.put({ ...base, method: 'pqk', config: cfg, made: kept });
+    const legacy: SeedRecord = { ...base, method: 'phase1+ce', config: cfg };
+    const back = new RecordStore(path); // read back from disk
+    assert.deepEqual(back.get('image/float/float/s2')!.made, { at: '2026-12-08 01:02 UTC', code: 'abc1234', machine: '2 x CPU' });
+    assert.equal(back.get('image/phase1/c0.5w8/s2')!.made!.at, '2026-12-08 02:10 UTC');
+    assert.deepEqual(back.get('image/pqk/c0.5w8/s2')!.made, kept);
+    const lines = provenanceLines([...back.all(), legacy]);
+    assert.deepEqual(lines.slice(2), [
+      '| 1 | 2026-12-01 09:00 UTC | def5678-dirty | other | image c0.5w8 s2 |',
+      '| 2 | 2026-12-08 01:02 UTC to 02:10 UTC | abc1234 | 2 x CPU | image float s2, image c0.5w8 s2 |',
+      '| 1 | before results carried their origin | `git log` of the records file | | |',
+    ]);
+    assert.deepEqual(provenanceLines([]), ['No results yet.']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
