@@ -54,6 +54,11 @@ function runInfoPath(s: BenchSettings): string {
   return runInfoBeside(s.records);
 }
 
+// What a run rewrites: its records, run info, JSON and markdown.
+function outputFiles(s: BenchSettings): string[] {
+  return [s.records, runInfoPath(s), `${s.out}.json`, `${s.out}.md`];
+}
+
 function writeOutputs(run: BenchSettings, store: RecordStore, info: RunInfo, timed = true): void {
   const s = outputScope(run, store.all());
   const rows = buildRows(store.all(), s.tasks, s.seeds, s.configs);
@@ -67,7 +72,18 @@ function writeOutputs(run: BenchSettings, store: RecordStore, info: RunInfo, tim
 async function probe(s: BenchSettings, p: NonNullable<BenchSettings['probe']>): Promise<void> {
   const { data } = await loadTask(p.task, s.train.sizes[p.task], s.train.dataSeed, log, s.train.kwsClipsPerWord);
   const store = new RecordStore(s.records);
-  const r = await runProbe({ work: s.work, task: p.task, cfg: p.cfg, seeds: s.seeds, data, t: s.train, set: p.set, store, log });
+  const r = await runProbe({
+    work: s.work,
+    task: p.task,
+    cfg: p.cfg,
+    seeds: s.seeds,
+    data,
+    t: s.train,
+    set: p.set,
+    store,
+    log,
+    outputs: outputFiles(s),
+  });
   process.stdout.write(`\n${probeTable(r.probe, probeVariants(s.train, p.set), probeBaseline(p.set)).join('\n')}\n\nresults: ${r.path}\n`);
   const info = runInfoPath(s);
   if (existsSync(info)) writeOutputs(s, store, readJson<RunInfo>(info, 'run info'), false); // the ablation's markdown gains the probe table
@@ -84,7 +100,7 @@ async function main(): Promise<void> {
   const store = new RecordStore(s.records);
   const c = cpus();
   const machine = `${c.length} x ${c[0]?.model ?? 'unknown CPU'} (shared with other jobs), Node ${process.version}`;
-  store.origin = { code: await codeVersion(), machine };
+  store.origin = { code: await codeVersion(outputFiles(s)), machine };
   const info: RunInfo = {
     command: ['npm run bench:pqk', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     backend: `tfjs '${backend.name}': ${backend.reason.split(';')[0]}`,

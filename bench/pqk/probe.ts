@@ -107,12 +107,13 @@ export interface ProbeArgs {
   set: ProbeSet;
   store: RecordStore;
   log: (line: string) => void;
+  outputs?: string[]; // the ablation's files the run rewrites, which do not make the code "-dirty" (codeVersion)
 }
 
 export interface ProbeData {
   results: ProbeResult[];
   bn: BnDiagnostic[];
-  code?: string; // git describe of the code the variants ran on ("-dirty": with uncommitted changes)
+  code?: string; // git describe of the code the variants ran on ("-dirty": with uncommitted changes to it)
 }
 
 function probeRoot(work: string, task: BenchTask, cfg: CompressConfig, set: ProbeSet, tag: string): string {
@@ -128,7 +129,7 @@ export async function runProbe(a: ProbeArgs): Promise<{ path: string; probe: Pro
   const root = probeRoot(a.work, a.task, a.cfg, a.set, phase2Tag(a.t));
   const path = join(root, 'results.json');
   const probe = readProbe(a.work, a.task, a.cfg, a.set, phase2Tag(a.t));
-  probe.code = await codeVersion();
+  probe.code = await codeVersion(a.outputs);
   const { results } = probe;
   for (const r of a.store.all())
     if (

@@ -2,6 +2,7 @@
 // recorded and resumes the stage it was in from that stage's checkpoints (or retrains it, deterministically, on a
 // machine that does not have them).
 import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import { RunStateError } from '../../src/errors.js';
 import { atomicWriteJson, readJson } from '../../src/util/fs.js';
@@ -27,14 +28,21 @@ export interface SeedRecord {
 // A benchmark that resumes across machines and days is read result by result: each says where it came from.
 export interface Provenance {
   at: string; // UTC, to the minute
-  code: string; // git describe of the checkout: a commit, "-dirty" with uncommitted changes
+  code: string; // the checkout's commit, "-dirty" with uncommitted changes to its code (codeVersion)
   machine: string;
 }
 
-// The checkout's commit, "-dirty" where tracked files differ from it; "unknown" outside git.
-export async function codeVersion(): Promise<string> {
+// The checkout's commit, "-dirty" where a tracked file other than `outputs` (the run's own records, run info, JSON
+// and markdown, which a resumed run has rewritten) differs from it; "unknown" outside git.
+export async function codeVersion(outputs: string[] = [], cwd = process.cwd()): Promise<string> {
   try {
-    return (await execa('git', ['describe', '--always', '--dirty', '--abbrev=7'])).stdout.trim();
+    const head = (await execa('git', ['rev-parse', '--short=7', 'HEAD'], { cwd })).stdout.trim();
+    const root = (await execa('git', ['rev-parse', '--show-toplevel'], { cwd })).stdout.trim();
+    const mine = new Set(outputs.map((o) => relative(root, resolve(cwd, o))));
+    const changed = (await execa('git', ['diff', '--name-only', 'HEAD'], { cwd: root })).stdout
+      .split('\n')
+      .filter((f) => f && !mine.has(f));
+    return changed.length ? `${head}-dirty` : head;
   } catch {
     return 'unknown';
   }

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { buildRows, meanCi, t975 } from '../../bench/pqk/rows.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkRecordedSettings, outputScope, RecordStore, runInfoBeside, type SeedRecord } from '../../bench/pqk/records.js';
+import { checkRecordedSettings, codeVersion, outputScope, RecordStore, runInfoBeside, type SeedRecord } from '../../bench/pqk/records.js';
 import { provenanceLines, renderMarkdown, type RunInfo } from '../../bench/pqk/markdown.js';
 import { expectedKeys, phase1Schedule } from '../../bench/pqk/runner.js';
 import { configId, parseBenchArgs, parseConfig, settingsHash, type CompressConfig } from '../../bench/pqk/settings.js';
@@ -261,6 +261,29 @@ test('each new result says when, on what code and machine it was made; the markd
       '| 1 | before results carried their origin | `git log` of the records file | | |',
     ]);
     assert.deepEqual(provenanceLines([]), ['No results yet.']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the code version is the commit, "-dirty" only where a file other than the run\'s own outputs changed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pqk-git-'));
+  try {
+    const git = (...a: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: dir });
+    await git('init', '-q');
+    writeFileSync(join(dir, 'code.ts'), 'a');
+    writeFileSync(join(dir, 'r.records.json'), '{}');
+    await git('add', '.');
+    await git('commit', '-q', '-m', 'x');
+    const head = (await git('rev-parse', '--short=7', 'HEAD')).stdout.trim();
+    assert.equal(await codeVersion(['r.records.json'], dir), head);
+    writeFileSync(join(dir, 'r.records.json'), '{"a":1}'); // the run's own records: still clean
+    writeFileSync(join(dir, 'new.ts'), 'b'); // untracked: not part of the code git describes
+    assert.equal(await codeVersion(['r.records.json'], dir), head);
+    assert.equal(await codeVersion([], dir), `${head}-dirty`);
+    writeFileSync(join(dir, 'code.ts'), 'changed');
+    assert.equal(await codeVersion(['r.records.json'], dir), `${head}-dirty`);
+    assert.equal(await codeVersion([], tmpdir()), 'unknown'); // outside git
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
