@@ -113,7 +113,7 @@ export interface ProbeArgs {
 export interface ProbeData {
   results: ProbeResult[];
   bn: BnDiagnostic[];
-  code?: string; // git describe of the code the variants ran on ("-dirty": with uncommitted changes to it)
+  code?: string; // the commit the variants ran on ("-dirty": with uncommitted changes to its code; codeVersion)
 }
 
 function probeRoot(work: string, task: BenchTask, cfg: CompressConfig, set: ProbeSet, tag: string): string {
