@@ -108,7 +108,7 @@ function teacherTable(records: SeedRecord[], s: BenchSettings, task: BenchTask):
 
 // One row per code version, machine and day: a run resumed across sessions says which results each one made.
 export function provenanceLines(records: SeedRecord[]): string[] {
-  const groups = new Map<string, { code: string; machine: string; first: string; last: string; keys: SeedRecord[] }>();
+  const groups = new Map<string, { code: string; machine: string; first: string; last: string; results: SeedRecord[] }>();
   let older = 0;
   for (const r of records) {
     if (!r.made) {
@@ -116,17 +116,17 @@ export function provenanceLines(records: SeedRecord[]): string[] {
       continue;
     }
     const k = `${r.made.code}\n${r.made.machine}\n${r.made.at.slice(0, 10)}`;
-    const g = groups.get(k) ?? { code: r.made.code, machine: r.made.machine, first: r.made.at, last: r.made.at, keys: [] };
+    const g = groups.get(k) ?? { code: r.made.code, machine: r.made.machine, first: r.made.at, last: r.made.at, results: [] };
     if (r.made.at < g.first) g.first = r.made.at;
     if (r.made.at > g.last) g.last = r.made.at;
-    g.keys.push(r);
+    g.results.push(r);
     groups.set(k, g);
   }
   const lines = ['| results | recorded | code | machine | of |', '| ---: | --- | --- | --- | --- |'];
-  for (const g of [...groups.values()].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0))) {
-    const what = [...new Set(g.keys.map((r) => `${r.task} ${r.config ? configId(r.config) : 'float'} s${r.seed}`))].join(', ');
+  for (const g of [...groups.values()].sort((a, b) => a.first.localeCompare(b.first))) {
+    const what = [...new Set(g.results.map((r) => `${r.task} ${r.config ? configId(r.config) : 'float'} s${r.seed}`))].join(', ');
     const when = g.first === g.last ? g.first : `${g.first} to ${g.last.slice(11)}`;
-    lines.push(`| ${g.keys.length} | ${when} | ${g.code} | ${g.machine} | ${what} |`);
+    lines.push(`| ${g.results.length} | ${when} | ${g.code} | ${g.machine} | ${what} |`);
   }
   if (older) lines.push(`| ${older} | before results carried their origin | \`git log\` of the records file | | |`);
   return records.length ? lines : ['No results yet.'];

@@ -90,7 +90,7 @@ export class RecordStore {
 
   put(r: SeedRecord): void {
     const o = this.origin;
-    if (o && !r.made) r = { ...r, made: { at: utcMinute((o.now ?? (() => new Date()))()), code: o.code, machine: o.machine } };
+    if (o && !r.made) r = { ...r, made: { at: utcMinute(o.now?.() ?? new Date()), code: o.code, machine: o.machine } };
     this.records[recordKey(r.task, r.method, r.seed, r.config)] = r;
     atomicWriteJson(this.path, this.records);
     this.onPut();
